@@ -1,0 +1,54 @@
+package inspect
+
+// Kind is the type of a file system entry.
+type Kind uint8
+
+const (
+	KindFile Kind = iota
+	KindDir
+	KindSymlink
+	KindHardlink // only in layer data; merged nodes resolve to KindFile
+	KindChar
+	KindBlock
+	KindFifo
+)
+
+var kindNames = [...]string{"file", "dir", "symlink", "hardlink", "char", "block", "fifo"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Entry is one entry of a layer tarball, normalised: whiteout markers are
+// not entries (see LayerData.Whiteouts and LayerData.Opaques).
+type Entry struct {
+	Path string // absolute and clean: "/usr/bin/python3"
+	Kind Kind
+	Size int64  // content bytes of a regular file; 0 for every other kind
+	Mode uint32 // permission bits plus setuid/setgid/sticky (as in tar)
+	UID  int
+	GID  int
+	Link string // symlink target as stored; hardlink target as an absolute clean path
+	Hash uint64 // xxh3-64 of the content of a non-empty regular file
+}
+
+// LayerData is what one pass over a layer tarball yields. It depends only on
+// the layer's uncompressed content, so it is cached by diffID.
+type LayerData struct {
+	DiffID    string
+	Entries   []Entry  // in tar order
+	Whiteouts []string // paths this layer deletes from the layers below
+	Opaques   []string // directories whose lower contents this layer hides
+	// Contents holds the bytes of the small files the inventories need
+	// (package databases, dist-info metadata, os-release), by path.
+	Contents map[string][]byte
+	// StoredBytes is the sum of regular-file sizes in the tarball.
+	StoredBytes int64
+	// StoredFiles counts regular-file entries (not hardlinks).
+	StoredFiles int
+	// TarBytes is the length of the uncompressed tar stream.
+	TarBytes int64
+}

@@ -1,0 +1,60 @@
+package inspect
+
+import (
+	"context"
+	"io"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// OpenOptions tune how a reference is resolved.
+type OpenOptions struct {
+	// Platform picks one image of a multi-platform index, "os/arch[/variant]";
+	// empty means the host's.
+	Platform string
+	// Insecure allows plain-HTTP registries (localhost and the like).
+	Insecure bool
+	// Keychain resolves registry credentials; nil means authn.DefaultKeychain.
+	Keychain authn.Keychain
+}
+
+// Source is an opened image. Nothing after Open asks where it came from.
+type Source struct {
+	Reference string // as the user wrote it
+	Transport string // docker-daemon, docker-archive, oci, oci-archive, docker
+	Name      string // the resolved name shown to people (e.g. "alpine:3.20" or a path)
+	Image     v1.Image
+	// Platform is the platform of Image as "os/arch[/variant]".
+	Platform string
+	// RawCompressed is true when Layer.Compressed() returns the stored blob
+	// as-is; false when it would re-compress (docker save tarballs, the
+	// daemon), in which case Uncompressed() is the cheap stream.
+	RawCompressed bool
+	closers       []io.Closer
+}
+
+// Close releases temporary files and connections held by the source.
+func (s *Source) Close() error {
+	var first error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Open resolves a containers-transports style reference:
+//
+//	docker-daemon:NAME[:TAG]   the local engine (DOCKER_HOST honoured)
+//	docker-archive:PATH        a docker save tarball (a bare existing .tar path too)
+//	oci:DIR[:TAG]              an OCI image layout directory
+//	oci-archive:PATH[:TAG]     a tar of an OCI image layout
+//	docker://REF               a registry
+//	NAME[:TAG]                 the local engine if it has it, else the registry
+func Open(ctx context.Context, ref string, opts OpenOptions) (*Source, error) {
+	return open(ctx, ref, opts)
+}
+
+// open is implemented in transport.go.
