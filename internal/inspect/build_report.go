@@ -1,0 +1,176 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Totals computes the image-wide figures from the merged view.
+func (a *Analysis) Totals() Totals {
+	var t Totals
+	for _, l := range a.Layers {
+		t.StoredSize += l.Data.StoredBytes
+		t.CompressedSize += l.CompressedSize
+	}
+	seen := map[*inode]bool{}
+	a.FS.Walk(func(n *Node) bool {
+		if n.Kind == KindFile && n.ino != nil && !seen[n.ino] {
+			seen[n.ino] = true
+			t.Size += n.Size
+			t.Files++
+		}
+		return true
+	})
+	t.WastedBytes = t.StoredSize - t.Size
+	t.Efficiency = 1
+	if t.StoredSize > 0 {
+		t.Efficiency = float64(t.Size) / float64(t.StoredSize)
+	}
+	return t
+}
+
+// DuplicateGroups groups visible regular files of identical content (size
+// and xxh3) at different paths; hardlinks of one file are one member.
+// Groups whose single copy is smaller than minSize are left out.
+func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
+	type key struct {
+		size int64
+		hash uint64
+	}
+	groups := map[key][]*Node{}
+	seen := map[*inode]bool{}
+	a.FS.Walk(func(n *Node) bool {
+		if n.Kind == KindFile && n.Size > 0 && n.Size >= minSize && n.ino != nil && !seen[n.ino] {
+			seen[n.ino] = true
+			k := key{n.Size, n.Hash}
+			groups[k] = append(groups[k], n)
+		}
+		return true
+	})
+	var out []DuplicateGroup
+	for k, nodes := range groups {
+		if len(nodes) < 2 {
+			continue
+		}
+		g := DuplicateGroup{Size: k.size, Hash: fmt.Sprintf("%016x", k.hash), WastedBytes: k.size * int64(len(nodes)-1)}
+		for _, n := range nodes {
+			g.Paths = append(g.Paths, n.Path)
+		}
+		sort.Strings(g.Paths)
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].WastedBytes != out[j].WastedBytes {
+			return out[i].WastedBytes > out[j].WastedBytes
+		}
+		return out[i].Paths[0] < out[j].Paths[0]
+	})
+	return out
+}
+
+// Report builds the JSON report.
+func (a *Analysis) Report() Report {
+	cfg := a.Config.Config
+	r := Report{
+		SchemaVersion: SchemaVersion,
+		Image: ImageInfo{
+			Reference:  a.Source.Reference,
+			Transport:  a.Source.Transport,
+			Platform:   a.Source.Platform,
+			Created:    a.Config.Created.Time.UTC(),
+			User:       cfg.User,
+			WorkingDir: cfg.WorkingDir,
+			Entrypoint: cfg.Entrypoint,
+			Cmd:        cfg.Cmd,
+			Env:        cfg.Env,
+			OS:         a.Inventory.OSRelease["PRETTY_NAME"],
+		},
+		Totals: a.Totals(),
+	}
+	if h, err := a.Source.Image.ConfigName(); err == nil {
+		r.Image.ConfigID = h.String()
+	}
+	if a.Source.RawCompressed {
+		if d, err := a.Source.Image.Digest(); err == nil {
+			r.Image.Digest = d.String()
+		}
+	}
+	if r.Image.Platform == "" {
+		r.Image.Platform = platformString(a.Config.OS, a.Config.Architecture, a.Config.Variant)
+	}
+	for _, l := range a.Layers {
+		r.Layers = append(r.Layers, LayerReport{
+			Index: l.Index, DiffID: l.DiffID, Digest: l.Digest,
+			Size: l.Data.StoredBytes, Files: l.Data.StoredFiles,
+			CompressedSize: l.CompressedSize, CreatedBy: l.CreatedBy, Cached: l.Cached,
+			LayerChange: l.Change,
+		})
+	}
+
+	r.Waste = WasteReport{ByReason: map[string]int64{}, Copies: append([]Copy(nil), a.FS.Hidden...)}
+	for _, c := range a.FS.Hidden {
+		r.Waste.Bytes += c.Size
+		r.Waste.Files++
+		r.Waste.ByReason[c.Reason.String()] += c.Size
+	}
+	sort.SliceStable(r.Waste.Copies, func(i, j int) bool { return r.Waste.Copies[i].Size > r.Waste.Copies[j].Size })
+
+	r.Duplicates.Groups = a.DuplicateGroups(1)
+	for _, g := range r.Duplicates.Groups {
+		r.Duplicates.WastedBytes += g.WastedBytes
+	}
+
+	r.MetadataOnlyCopies = MetadataOnlyReport{ByLayer: map[int]int64{}, Copies: a.FS.MetadataCopies}
+	for _, m := range a.FS.MetadataCopies {
+		r.MetadataOnlyCopies.Bytes += m.Size
+		r.MetadataOnlyCopies.Files++
+		r.MetadataOnlyCopies.ByLayer[m.Layer] += m.Size
+	}
+
+	r.Packages.Interpreters = a.Inventory.Interpreters
+	for _, p := range a.Inventory.OS {
+		r.Packages.OS = append(r.Packages.OS, PackageRef{Name: p.Name, Version: p.Version, Manager: p.Manager, Bytes: p.Bytes, Layer: p.Layer})
+	}
+	for _, p := range a.Inventory.Python {
+		r.Packages.Python = append(r.Packages.Python, PackageRef{Name: p.Name, Version: p.Version, Manager: orDefault(p.Installer, "unknown"), Location: p.Location, Bytes: p.Bytes, Layer: p.Layer})
+	}
+	// Empty lists read better as [] than null in JSON.
+	if r.Layers == nil {
+		r.Layers = []LayerReport{}
+	}
+	if r.Duplicates.Groups == nil {
+		r.Duplicates.Groups = []DuplicateGroup{}
+	}
+	if r.Waste.Copies == nil {
+		r.Waste.Copies = []Copy{}
+	}
+	if r.MetadataOnlyCopies.Copies == nil {
+		r.MetadataOnlyCopies.Copies = []MetadataCopy{}
+	}
+	if r.Packages.OS == nil {
+		r.Packages.OS = []PackageRef{}
+	}
+	if r.Packages.Python == nil {
+		r.Packages.Python = []PackageRef{}
+	}
+	if r.Packages.Interpreters == nil {
+		r.Packages.Interpreters = []Interpreter{}
+	}
+	return r
+}
+
+func platformString(os, arch, variant string) string {
+	parts := []string{os, arch}
+	if variant != "" {
+		parts = append(parts, variant)
+	}
+	return strings.Join(parts, "/")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
