@@ -59,8 +59,8 @@ type inode struct {
 
 // Node is one path of the merged file system.
 type Node struct {
-	Entry        // Kind is never KindHardlink: hardlinks are files sharing an inode
-	Layer  int   // the layer that wrote the visible copy
+	Entry         // Kind is never KindHardlink: hardlinks are files sharing an inode
+	Layer  int    // the layer that wrote the visible copy
 	Hidden []Copy // lower copies of this very path that it hides
 
 	ino      *inode
@@ -99,9 +99,9 @@ type FileSystem struct {
 	root *Node
 	// Hidden lists every stored copy that is not visible, in the order the
 	// layers hid them.
-	Hidden        []Copy
+	Hidden         []Copy
 	MetadataCopies []MetadataCopy
-	contents      []map[string][]byte // per layer, from LayerData
+	contents       []map[string][]byte // per layer, from LayerData
 }
 
 // Root is the "/" directory.

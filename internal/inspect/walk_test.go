@@ -1,0 +1,219 @@
+package inspect
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tarEntry is one header (and content) of a test layer.
+type tarEntry struct {
+	name     string
+	typ      byte
+	content  string
+	link     string
+	mode     int64
+	uid, gid int
+}
+
+func file(name, content string) tarEntry {
+	return tarEntry{name: name, typ: tar.TypeReg, content: content}
+}
+func dir(name string) tarEntry { return tarEntry{name: name, typ: tar.TypeDir} }
+
+// makeTar writes a real tar stream of the entries, in order.
+func makeTar(t testing.TB, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		mode := e.mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: mode, Uid: e.uid, Gid: e.gid, Linkname: e.link,
+			ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
+		if e.typ == tar.TypeReg {
+			h.Size = int64(len(e.content))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if e.typ == tar.TypeReg {
+			if _, err := io.WriteString(tw, e.content); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func diffIDOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func gzipped(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestWalkNormalisesPaths(t *testing.T) {
+	tb := makeTar(t,
+		file("/etc/abs", "a"),
+		file("./usr/./lib/../bin/x", "bb"),
+		tarEntry{name: "lnk", typ: tar.TypeSymlink, link: "/etc/passwd"},
+		tarEntry{name: "hard", typ: tar.TypeLink, link: "/etc/abs"},
+	)
+	ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, e := range ld.Entries {
+		got = append(got, e.Path+"|"+e.Kind.String()+"|"+e.Link)
+	}
+	want := "/etc/abs|file|,/usr/bin/x|file|,/lnk|symlink|/etc/passwd,/hard|hardlink|/etc/abs"
+	if strings.Join(got, ",") != want {
+		t.Errorf("entries %v\nwant %s", got, want)
+	}
+	if ld.StoredBytes != 3 || ld.StoredFiles != 2 {
+		t.Errorf("stored %d bytes in %d files, want 3 in 2 (hardlinks carry no bytes)", ld.StoredBytes, ld.StoredFiles)
+	}
+	if ld.TarBytes != int64(len(tb)) {
+		t.Errorf("TarBytes %d, want %d", ld.TarBytes, len(tb))
+	}
+}
+
+func TestWalkRefusesEscapingPaths(t *testing.T) {
+	for _, e := range []tarEntry{
+		file("../../etc/passwd", "x"),
+		file("a/../../b", "x"),
+		{name: "ok", typ: tar.TypeLink, link: "../../etc/shadow"},
+	} {
+		tb := makeTar(t, e)
+		_, err := walkLayer(bytes.NewReader(tb), "")
+		if err == nil || !strings.Contains(err.Error(), "escapes the image root") {
+			t.Errorf("%q → %v, want an 'escapes the image root' error", e.name, err)
+		}
+	}
+}
+
+func TestWalkWhiteouts(t *testing.T) {
+	tb := makeTar(t,
+		file("etc/.wh.motd", ""),
+		file("usr/share/doc/.wh..wh..opq", ""),
+		file("root/.wh..wh.plnk", ""),
+		file("usr/share/doc/new", "n"),
+	)
+	ld, err := walkLayer(bytes.NewReader(tb), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ld.Whiteouts) != 1 || ld.Whiteouts[0] != "/etc/motd" {
+		t.Errorf("whiteouts %v", ld.Whiteouts)
+	}
+	if len(ld.Opaques) != 1 || ld.Opaques[0] != "/usr/share/doc" {
+		t.Errorf("opaques %v", ld.Opaques)
+	}
+	if len(ld.Entries) != 1 || ld.Entries[0].Path != "/usr/share/doc/new" {
+		t.Errorf("entries %v", ld.Entries)
+	}
+}
+
+func TestWalkDetectsCorruptLayers(t *testing.T) {
+	tb := makeTar(t, file("a", strings.Repeat("x", 100000)), file("b", "y"))
+	t.Run("diffID mismatch", func(t *testing.T) {
+		_, err := walkLayer(bytes.NewReader(tb), "sha256:"+strings.Repeat("0", 64))
+		if err == nil || !strings.Contains(err.Error(), "does not match its diffID") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("truncated gzip", func(t *testing.T) {
+		gz := gzipped(t, tb)
+		r, err := decompress(bytes.NewReader(gz[:len(gz)/2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = walkLayer(r, diffIDOf(tb))
+		if err == nil || !strings.Contains(err.Error(), "truncated") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("truncated tar", func(t *testing.T) {
+		_, err := walkLayer(bytes.NewReader(tb[:5000]), "")
+		if err == nil || !strings.Contains(err.Error(), "truncated") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("not a tar", func(t *testing.T) {
+		_, err := walkLayer(strings.NewReader(strings.Repeat("garbage!", 200)), "")
+		if err == nil {
+			t.Fatal("garbage read as a layer")
+		}
+	})
+}
+
+func TestDecompressSniffsFormats(t *testing.T) {
+	tb := makeTar(t, file("a", "hello"))
+	for name, blob := range map[string][]byte{"plain": tb, "gzip": gzipped(t, tb)} {
+		r, err := decompress(bytes.NewReader(blob))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ld, err := walkLayer(r, diffIDOf(tb))
+		if err != nil || ld.StoredBytes != 5 {
+			t.Errorf("%s: %v, %+v", name, err, ld)
+		}
+	}
+}
+
+// TestWalkMillionEntries streams a layer of one million entries: it must
+// finish with the right count and without holding the tar in memory.
+func TestWalkMillionEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the one-million-entry layer")
+	}
+	const n = 1_000_000
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		for i := 0; i < n; i++ {
+			name := "d" + itoa(i%1000) + "/f" + itoa(i)
+			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
+			tw.Write([]byte{'x'})
+		}
+		pw.CloseWithError(tw.Close())
+	}()
+	ld, err := walkLayer(pr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ld.StoredFiles != n || ld.StoredBytes != n {
+		t.Fatalf("%d files, %d bytes; want %d", ld.StoredFiles, ld.StoredBytes, n)
+	}
+	fs, _, err := Merge([]*LayerData{ld})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := len(fs.Lookup("/d7").children); c != n/1000 {
+		t.Errorf("/d7 has %d children, want %d", c, n/1000)
+	}
+}
+
+func itoa(i int) string {
+	return strconv.Itoa(i)
+}
