@@ -12,7 +12,7 @@ const maxCapturedFile = 32 << 20
 
 // captureVersion changes whenever wantContent changes, so that cached layer
 // data made under the old rule is not reused.
-const captureVersion = 1
+const captureVersion = 2
 
 // wantContent reports whether the walker keeps the content of the regular
 // file at p: the inputs of the package inventories and of the rules. Keep it
@@ -22,7 +22,7 @@ func wantContent(p string, size int64) bool {
 		return false
 	}
 	switch p {
-	case "/var/lib/dpkg/status", "/lib/apk/db/installed", "/etc/os-release",
+	case "/var/lib/dpkg/status", "/lib/apk/db/installed", "/usr/lib/apk/db/installed", "/etc/os-release",
 		"/usr/lib/os-release", "/etc/debian_version", "/etc/alpine-release":
 		return true
 	}
@@ -36,6 +36,10 @@ func wantContent(p string, size int64) bool {
 		return strings.Contains(base, "_Packages")
 	case base == "pyvenv.cfg":
 		return true
+	case base == "patchlevel.h":
+		// PREFIX/include/python3.N/patchlevel.h names the full version of
+		// an interpreter built from source (/usr/local, conda).
+		return strings.Contains(dir, "/include/python")
 	}
 	parent := path.Base(dir)
 	switch {
