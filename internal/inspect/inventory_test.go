@@ -190,7 +190,7 @@ func debianLayers(t *testing.T) []*LayerData {
 		invFile("/var/lib/dpkg/info/hostname.list", list("hostname.list")),
 		invFile("/var/lib/dpkg/info/coreutils.list", list("coreutils.list")),
 		invFile("/var/lib/dpkg/info/perl-base.list", list("perl-base.list")),
-		invFile("/var/lib/dpkg/info/zlib1g:amd64.list", list("zlib1g:amd64.list")),
+		invFile("/var/lib/dpkg/info/zlib1g:amd64.list", list("zlib1g_amd64.list")),
 	)
 	six := "/usr/lib/python3/dist-packages/six-1.16.0.egg-info"
 	pyInstall := invLayer(t,
@@ -207,7 +207,7 @@ func debianLayers(t *testing.T) []*LayerData {
 	)
 	upgrade := invLayer(t,
 		invFile("/var/lib/dpkg/status", []byte(strings.Replace(status, zlibOld, zlibNew, 1))),
-		invFile("/var/lib/dpkg/info/zlib1g:amd64.list", list("zlib1g:amd64.list")),
+		invFile("/var/lib/dpkg/info/zlib1g:amd64.list", list("zlib1g_amd64.list")),
 		invSize("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", 121288),
 	)
 	return []*LayerData{base, pyInstall, upgrade}
