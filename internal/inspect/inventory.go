@@ -12,7 +12,7 @@ type Inventory struct {
 
 // OSPackage is a dpkg or apk package.
 type OSPackage struct {
-	Manager       string   // "dpkg" or "apk"
+	Manager       string // "dpkg" or "apk"
 	Name          string
 	Version       string
 	Arch          string
