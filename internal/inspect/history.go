@@ -22,6 +22,9 @@ func layerHistory(history []v1.History, layers int) []string {
 			break
 		}
 		out[i] = Instruction(h.CreatedBy)
+		if out[i] == "" && h.Comment != "" {
+			out[i] = "# " + h.Comment // e.g. "Imported from -" for docker import
+		}
 		i++
 	}
 	return out

@@ -73,11 +73,13 @@ func (m *merger) apply(i int, ld *LayerData) error {
 		}
 	}
 	c := &m.changes[i]
+	counted := map[*inode]bool{} // hardlinks of one file count once
 	for p, existed := range m.wrote {
 		n := m.fs.Lookup(p)
-		if n == nil || n.Kind != KindFile || n.Layer != i {
+		if n == nil || n.Kind != KindFile || n.Layer != i || counted[n.ino] {
 			continue
 		}
+		counted[n.ino] = true
 		if existed {
 			c.ModifiedBytes += n.Size
 			c.ModifiedFiles++
@@ -189,7 +191,8 @@ func (m *merger) detach(n *Node, why HideReason) []Copy {
 		}
 		if x.ino != nil {
 			x.ino.refs--
-			if x.ino.refs == 0 {
+			// An empty file hides no bytes: it is not waste.
+			if x.ino.refs == 0 && x.ino.size > 0 {
 				cp := Copy{Path: x.ino.path, Layer: x.ino.layer, Size: x.ino.size, Hash: x.ino.hash, HiddenBy: m.layer, Reason: why}
 				m.fs.Hidden = append(m.fs.Hidden, cp)
 				ch := &m.changes[m.layer]

@@ -53,7 +53,7 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 	if img.OS != "" {
 		p.f("OS         %s\n", img.OS)
 	}
-	p.f("Size       %s visible · %s stored in layers · %s as stored by the source · %s files\n",
+	p.f("Size       %s visible · %s stored in layers · %s of layer blobs · %s files\n",
 		size(t.Size), size(t.StoredSize), size(t.CompressedSize), humanize.Comma(int64(t.Files)))
 	p.f("Wasted     %s stored but not visible (%s of stored) · efficiency %.1f%%\n",
 		size(t.WastedBytes), percent(t.WastedBytes, t.StoredSize), t.Efficiency*100)
