@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,12 +25,15 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:]))
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string) int {
+// run executes one command line and returns its exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -39,10 +43,10 @@ func run(ctx context.Context, args []string) int {
 		return exitCheck
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "slimpy: interrupted")
+		fmt.Fprintln(stderr, "slimpy: interrupted")
 		return exitUsage
 	}
-	fmt.Fprintln(os.Stderr, "slimpy: "+oneLine(err.Error()))
+	fmt.Fprintln(stderr, "slimpy: "+oneLine(err.Error()))
 	return exitUsage
 }
 

@@ -127,9 +127,9 @@ func registryError(ref string, r name.Reference, err error) error {
 	)
 	switch {
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
-		return refErrf(ref, "the registry %s speaks plain HTTP; allow it with the insecure option: %w", host, err)
+		return refErrf(ref, "the registry %s speaks plain HTTP; allow it with --insecure: %w", host, err)
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
-		return refErrf(ref, "TLS error talking to the registry %s (the insecure option skips verification): %w", host, err)
+		return refErrf(ref, "TLS error talking to the registry %s (--insecure skips verification): %w", host, err)
 	case errors.As(err, &ue), errors.As(err, &ne):
 		return refErrf(ref, "cannot reach the registry %s: %w", host, err)
 	}
