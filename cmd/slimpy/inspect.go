@@ -4,19 +4,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/report"
 	"github.com/spf13/cobra"
 )
 
 type inspectFlags struct {
-	format   string
-	platform string
-	insecure bool
-	noCache  bool
-	cacheDir string
-	top      int
-	now      string
+	sourceFlags
+	format string
+	top    int
+	now    string
 }
 
 func newInspectCmd() *cobra.Command {
@@ -42,10 +38,7 @@ IMAGE is a reference in the containers-transports style:
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
-	fl.StringVar(&f.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: the host's)")
-	fl.BoolVar(&f.insecure, "insecure", false, "allow plain-HTTP registries")
-	fl.BoolVar(&f.noCache, "no-cache", false, "read every layer again instead of using the layer cache")
-	fl.StringVar(&f.cacheDir, "cache-dir", inspect.DefaultCacheDir(), "where per-layer results are cached")
+	f.sourceFlags.register(fl)
 	fl.IntVar(&f.top, "top", 10, "rows in the text report's waste and duplicate lists")
 	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
 	return cmd
@@ -63,19 +56,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 		}
 		now = t
 	}
-	ctx := cmd.Context()
-	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
+	a, err := f.analyze(cmd.Context(), ref, nil)
 	if err != nil {
 		return err
-	}
-	defer src.Close()
-	opts := inspect.Options{CacheDir: f.cacheDir}
-	if f.noCache {
-		opts.CacheDir = ""
-	}
-	a, err := inspect.Analyze(ctx, src, opts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", ref, err)
 	}
 	r := a.Report()
 	out := cmd.OutOrStdout()

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/spf13/pflag"
+)
+
+// sourceFlags are the flags every command that reads an image shares.
+type sourceFlags struct {
+	platform string
+	insecure bool
+	noCache  bool
+	cacheDir string
+}
+
+func (s *sourceFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&s.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: the host's)")
+	fl.BoolVar(&s.insecure, "insecure", false, "allow plain-HTTP registries")
+	fl.BoolVar(&s.noCache, "no-cache", false, "read every layer again instead of using the layer cache")
+	fl.StringVar(&s.cacheDir, "cache-dir", inspect.DefaultCacheDir(), "where per-layer results are cached")
+}
+
+// analyze opens ref and analyses it; errors name the reference.
+func (s *sourceFlags) analyze(ctx context.Context, ref string, progress func(inspect.Progress)) (*inspect.Analysis, error) {
+	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: s.platform, Insecure: s.insecure})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	opts := inspect.Options{CacheDir: s.cacheDir, Progress: progress}
+	if s.noCache {
+		opts.CacheDir = ""
+	}
+	a, err := inspect.Analyze(ctx, src, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	return a, nil
+}
