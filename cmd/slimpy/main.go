@@ -66,6 +66,7 @@ instruction put it there.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newInspectCmd())
+	root.AddCommand(newCICmd())
 	return root
 }
 

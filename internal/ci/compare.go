@@ -1,0 +1,156 @@
+package ci
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// Check is one verdict; JUnit shows each as a test case.
+type Check struct {
+	Name    string `json:"name"`    // stable, e.g. "max-size"
+	Passed  bool   `json:"passed"`
+	Actual  string `json:"actual"`  // what was measured
+	Limit   string `json:"limit"`   // what was allowed
+	Message string `json:"message"` // one line a reviewer reads
+}
+
+// Delta is a figure in the baseline and now.
+type Delta struct {
+	Name     string `json:"name"`
+	Baseline int64  `json:"baseline"`
+	Current  int64  `json:"current"`
+	Change   int64  `json:"change"`
+}
+
+// LayerDelta is a layer that only one side has; layers with the same diffID
+// on both sides are shared and unchanged.
+type LayerDelta struct {
+	Index     int    `json:"index"`
+	DiffID    string `json:"diffID"`
+	Size      int64  `json:"size"`
+	Wasted    int64  `json:"wastedBytes"`
+	CreatedBy string `json:"createdBy"`
+}
+
+// Result is the outcome of one CI run.
+type Result struct {
+	Image         string       `json:"image"`
+	Baseline      string       `json:"baseline,omitempty"`
+	Passed        bool         `json:"passed"`
+	Checks        []Check      `json:"checks"`
+	Totals        []Delta      `json:"totals,omitempty"`
+	Categories    []Delta      `json:"categories,omitempty"` // biggest growth first
+	SharedLayers  int          `json:"sharedLayers"`
+	NewLayers     []LayerDelta `json:"newLayers,omitempty"`  // biggest first
+	GoneLayers    []LayerDelta `json:"goneLayers,omitempty"` // in the baseline only
+	Current       inspect.Totals
+	BaselineTotal *inspect.Totals `json:"baselineTotals,omitempty"`
+}
+
+// Evaluate checks the current report against the thresholds and, when base
+// is not nil, against the baseline.
+func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
+	r := Result{Image: cur.Image.Reference, Current: cur.Totals, Passed: true}
+	t := cur.Totals
+	if th.MaxSize != nil {
+		r.add(Check{Name: "max-size", Passed: t.Size <= *th.MaxSize, Actual: size(t.Size), Limit: size(*th.MaxSize),
+			Message: fmt.Sprintf("image size %s, limit %s", size(t.Size), size(*th.MaxSize))})
+	}
+	if th.MaxWasted != nil {
+		r.add(Check{Name: "max-wasted", Passed: t.WastedBytes <= *th.MaxWasted, Actual: size(t.WastedBytes), Limit: size(*th.MaxWasted),
+			Message: fmt.Sprintf("%s stored in layers but not visible, limit %s", size(t.WastedBytes), size(*th.MaxWasted))})
+	}
+	if th.MinEfficiency != nil {
+		r.add(Check{Name: "min-efficiency", Passed: t.Efficiency >= *th.MinEfficiency,
+			Actual: pct(t.Efficiency), Limit: pct(*th.MinEfficiency),
+			Message: fmt.Sprintf("efficiency %s, at least %s required", pct(t.Efficiency), pct(*th.MinEfficiency))})
+	}
+	if base == nil {
+		if th.MaxGrowth != nil || len(th.CategoryGrowth) > 0 {
+			r.add(Check{Name: "baseline", Passed: false, Message: "growth limits are set but no baseline was given (--baseline or --baseline-image)"})
+		}
+		return r
+	}
+	r.Baseline = base.Image.Reference
+	bt := base.Totals
+	r.BaselineTotal = &bt
+	r.Totals = []Delta{
+		delta("size", bt.Size, t.Size),
+		delta("compressedSize", bt.CompressedSize, t.CompressedSize),
+		delta("storedSize", bt.StoredSize, t.StoredSize),
+		delta("wastedBytes", bt.WastedBytes, t.WastedBytes),
+		delta("duplicates", base.Duplicates.WastedBytes, cur.Duplicates.WastedBytes),
+		delta("metadataOnlyCopies", base.MetadataOnlyCopies.Bytes, cur.MetadataOnlyCopies.Bytes),
+		delta("files", int64(bt.Files), int64(t.Files)),
+	}
+	r.compareLayers(cur, *base)
+	if th.MaxGrowth != nil {
+		growth, allowed := t.Size-bt.Size, th.MaxGrowth.Allowed(bt.Size)
+		r.add(Check{Name: "max-growth", Passed: growth <= allowed, Actual: signed(growth), Limit: th.MaxGrowth.String(),
+			Message: fmt.Sprintf("size grew by %s (%s → %s), allowed %s%s", signed(growth), size(bt.Size), size(t.Size), th.MaxGrowth, r.blame())})
+	}
+	return r
+}
+
+func (r *Result) add(c Check) {
+	r.Checks = append(r.Checks, c)
+	if !c.Passed {
+		r.Passed = false
+	}
+}
+
+// compareLayers matches layers by diffID: the shared base is recognised
+// whatever its position, and what is new is listed with its instruction.
+func (r *Result) compareLayers(cur, base inspect.Report) {
+	inBase := map[string]bool{}
+	for _, l := range base.Layers {
+		inBase[l.DiffID] = true
+	}
+	inCur := map[string]bool{}
+	for _, l := range cur.Layers {
+		inCur[l.DiffID] = true
+		if inBase[l.DiffID] {
+			r.SharedLayers++
+			continue
+		}
+		r.NewLayers = append(r.NewLayers, LayerDelta{Index: l.Index, DiffID: l.DiffID, Size: l.Size, Wasted: l.WastedBytes, CreatedBy: l.CreatedBy})
+	}
+	for _, l := range base.Layers {
+		if !inCur[l.DiffID] {
+			r.GoneLayers = append(r.GoneLayers, LayerDelta{Index: l.Index, DiffID: l.DiffID, Size: l.Size, Wasted: l.WastedBytes, CreatedBy: l.CreatedBy})
+		}
+	}
+	sort.SliceStable(r.NewLayers, func(i, j int) bool { return r.NewLayers[i].Size > r.NewLayers[j].Size })
+}
+
+// blame names the new layer that added the most, for the one-line message.
+func (r *Result) blame() string {
+	if len(r.NewLayers) == 0 {
+		return ""
+	}
+	l := r.NewLayers[0]
+	return fmt.Sprintf("; largest new layer %d (%s): %s", l.Index, size(l.Size), l.CreatedBy)
+}
+
+func delta(name string, base, cur int64) Delta {
+	return Delta{Name: name, Baseline: base, Current: cur, Change: cur - base}
+}
+
+func size(b int64) string {
+	if b < 0 {
+		return "-" + humanize.Bytes(uint64(-b))
+	}
+	return humanize.Bytes(uint64(b))
+}
+
+func signed(b int64) string {
+	if b > 0 {
+		return "+" + size(b)
+	}
+	return size(b)
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }

@@ -1,0 +1,134 @@
+package ci
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// fileConfig is the `ci:` section of .slimpy.yaml. Sizes are strings so
+// that "300MB" and "1.5GiB" read as people write them.
+type fileConfig struct {
+	MaxSize        string            `yaml:"max-size"`
+	MaxGrowth      string            `yaml:"max-growth"`
+	MaxWasted      string            `yaml:"max-wasted"`
+	MinEfficiency  *float64          `yaml:"min-efficiency"`
+	FailOnRules    []string          `yaml:"fail-on-rules"`
+	FailOnSeverity string            `yaml:"fail-on-severity"`
+	CategoryGrowth map[string]string `yaml:"category-growth"`
+}
+
+// LoadThresholds reads the `ci:` section of a slimpy config file. Other
+// sections belong to other commands and are not checked here; unknown keys
+// inside `ci:` are an error, so that a typo does not silently disable a limit.
+// A missing file is no error when optional is true.
+func LoadThresholds(path string, optional bool) (Thresholds, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if optional && errors.Is(err, os.ErrNotExist) {
+			return Thresholds{}, nil
+		}
+		return Thresholds{}, err
+	}
+	var doc struct {
+		CI yaml.Node `yaml:"ci"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return Thresholds{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if doc.CI.Kind == 0 {
+		return Thresholds{}, nil
+	}
+	// Re-decode the section strictly.
+	section, err := yaml.Marshal(&doc.CI)
+	if err != nil {
+		return Thresholds{}, err
+	}
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(section))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil {
+		return Thresholds{}, fmt.Errorf("%s: ci: %w", path, err)
+	}
+	th, err := fc.thresholds()
+	if err != nil {
+		return Thresholds{}, fmt.Errorf("%s: ci: %w", path, err)
+	}
+	return th, nil
+}
+
+func (fc fileConfig) thresholds() (Thresholds, error) {
+	var th Thresholds
+	var err error
+	if th.MaxSize, err = optSize("max-size", fc.MaxSize); err != nil {
+		return th, err
+	}
+	if th.MaxWasted, err = optSize("max-wasted", fc.MaxWasted); err != nil {
+		return th, err
+	}
+	if fc.MaxGrowth != "" {
+		g, err := ParseGrowth(fc.MaxGrowth)
+		if err != nil {
+			return th, fmt.Errorf("max-growth: %w", err)
+		}
+		th.MaxGrowth = &g
+	}
+	th.MinEfficiency = fc.MinEfficiency
+	th.FailOnRules = fc.FailOnRules
+	th.FailOnSeverity = fc.FailOnSeverity
+	for cat, s := range fc.CategoryGrowth {
+		g, err := ParseGrowth(s)
+		if err != nil {
+			return th, fmt.Errorf("category-growth %s: %w", cat, err)
+		}
+		if th.CategoryGrowth == nil {
+			th.CategoryGrowth = map[string]Growth{}
+		}
+		th.CategoryGrowth[cat] = g
+	}
+	return th, nil
+}
+
+func optSize(name, s string) (*int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v, err := ParseSize(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &v, nil
+}
+
+// Merge returns t with every limit that o sets replaced: flags override the
+// config file.
+func (t Thresholds) Merge(o Thresholds) Thresholds {
+	if o.MaxSize != nil {
+		t.MaxSize = o.MaxSize
+	}
+	if o.MaxGrowth != nil {
+		t.MaxGrowth = o.MaxGrowth
+	}
+	if o.MaxWasted != nil {
+		t.MaxWasted = o.MaxWasted
+	}
+	if o.MinEfficiency != nil {
+		t.MinEfficiency = o.MinEfficiency
+	}
+	if len(o.FailOnRules) > 0 {
+		t.FailOnRules = o.FailOnRules
+	}
+	if o.FailOnSeverity != "" {
+		t.FailOnSeverity = o.FailOnSeverity
+	}
+	for k, v := range o.CategoryGrowth {
+		if t.CategoryGrowth == nil {
+			t.CategoryGrowth = map[string]Growth{}
+		}
+		t.CategoryGrowth[k] = v
+	}
+	return t
+}

@@ -1,0 +1,206 @@
+package ci
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Text writes the verdict for a terminal.
+func Text(w io.Writer, r Result) error {
+	var b strings.Builder
+	verdict := "PASS"
+	if !r.Passed {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(&b, "slimpy ci: %s  %s\n", verdict, r.Image)
+	if r.Baseline != "" {
+		fmt.Fprintf(&b, "baseline:  %s (%d shared layers, %d new, %d gone)\n", r.Baseline, r.SharedLayers, len(r.NewLayers), len(r.GoneLayers))
+	}
+	for _, c := range r.Checks {
+		mark := "ok  "
+		if !c.Passed {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "  %s %-18s %s\n", mark, c.Name, c.Message)
+	}
+	if len(r.Checks) == 0 {
+		b.WriteString("  no checks configured (see slimpy ci --help)\n")
+	}
+	for _, d := range r.Totals {
+		if d.Change != 0 {
+			fmt.Fprintf(&b, "  %-20s %s → %s (%s)\n", d.Name, fmtValue(d.Name, d.Baseline), fmtValue(d.Name, d.Current), fmtChange(d.Name, d.Change))
+		}
+	}
+	for _, d := range r.Categories {
+		if d.Change != 0 {
+			fmt.Fprintf(&b, "  category %-11s %s → %s (%s)\n", d.Name, size(d.Baseline), size(d.Current), signed(d.Change))
+		}
+	}
+	for _, l := range r.NewLayers {
+		fmt.Fprintf(&b, "  new layer %d  %s  %s\n", l.Index, size(l.Size), clip(l.CreatedBy, 70))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Markdown writes a report for $GITHUB_STEP_SUMMARY or a pull-request
+// comment: the checks, then the deltas as tables, biggest regressions first.
+func Markdown(w io.Writer, r Result) error {
+	var b strings.Builder
+	icon := "✅"
+	if !r.Passed {
+		icon = "❌"
+	}
+	fmt.Fprintf(&b, "## %s slimpy: `%s`\n\n", icon, mdCode(r.Image))
+	if r.Baseline != "" {
+		fmt.Fprintf(&b, "Compared with `%s`: %d shared layers, %d new, %d gone.\n\n", mdCode(r.Baseline), r.SharedLayers, len(r.NewLayers), len(r.GoneLayers))
+	}
+	if len(r.Checks) > 0 {
+		b.WriteString("| check | result | measured | limit | detail |\n|---|---|---|---|---|\n")
+		for _, c := range r.Checks {
+			res := "✅ pass"
+			if !c.Passed {
+				res = "❌ fail"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Name, res, mdCell(c.Actual), mdCell(c.Limit), mdCell(c.Message))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Totals) > 0 {
+		b.WriteString("| figure | baseline | current | change |\n|---|---:|---:|---:|\n")
+		for _, d := range sortedByGrowth(r.Totals) {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", d.Name, fmtValue(d.Name, d.Baseline), fmtValue(d.Name, d.Current), fmtChange(d.Name, d.Change))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Categories) > 0 {
+		b.WriteString("| category | baseline | current | change |\n|---|---:|---:|---:|\n")
+		for _, d := range r.Categories {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", d.Name, size(d.Baseline), size(d.Current), signed(d.Change))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.NewLayers) > 0 {
+		b.WriteString("New layers, largest first:\n\n| layer | size | wasted | instruction |\n|---:|---:|---:|---|\n")
+		for _, l := range r.NewLayers {
+			fmt.Fprintf(&b, "| %d | %s | %s | `%s` |\n", l.Index, size(l.Size), size(l.Wasted), mdCode(clip(l.CreatedBy, 120)))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// JSON writes the result for tools.
+func JSON(w io.Writer, r Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// JUnit XML in the shape Jenkins, GitLab, GitHub test reporters and
+// Azure read: <testsuites><testsuite><testcase><failure/></testcase>…
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit writes one test case per check.
+func JUnit(w io.Writer, r Result) error {
+	s := junitSuite{Name: "slimpy ci " + r.Image, Time: "0"}
+	for _, c := range r.Checks {
+		tc := junitCase{Name: c.Name, Classname: "slimpy.ci", Time: "0", SystemOut: c.Message}
+		if !c.Passed {
+			tc.Failure = &junitFailure{Message: c.Message, Type: c.Name, Text: fmt.Sprintf("measured %s, limit %s", c.Actual, c.Limit)}
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	s.Tests = len(s.Cases)
+	doc := junitSuites{Name: "slimpy", Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func sortedByGrowth(ds []Delta) []Delta {
+	out := append([]Delta(nil), ds...)
+	for i := 1; i < len(out); i++ { // insertion sort: a handful of rows
+		for j := i; j > 0 && out[j].Change > out[j-1].Change; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func fmtValue(name string, v int64) string {
+	if name == "files" {
+		return fmt.Sprint(v)
+	}
+	return size(v)
+}
+
+func fmtChange(name string, v int64) string {
+	if name == "files" {
+		if v > 0 {
+			return fmt.Sprintf("+%d", v)
+		}
+		return fmt.Sprint(v)
+	}
+	return signed(v)
+}
+
+// mdCell keeps a value inside its table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func mdCode(s string) string {
+	return strings.NewReplacer("`", "'", "|", `\|`, "\n", " ").Replace(s)
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

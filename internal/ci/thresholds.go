@@ -1,0 +1,87 @@
+// Package ci compares an inspection report with a baseline and with
+// thresholds, and renders the verdict for people (text, markdown) and for CI
+// systems (JSON, JUnit XML). It reads only inspect.Report values.
+package ci
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+)
+
+// Thresholds are the limits a CI run enforces. A nil pointer or empty value
+// means "no limit".
+type Thresholds struct {
+	MaxSize        *int64   `yaml:"max-size" json:"maxSize,omitempty"`
+	MaxGrowth      *Growth  `yaml:"max-growth" json:"maxGrowth,omitempty"`
+	MaxWasted      *int64   `yaml:"max-wasted" json:"maxWasted,omitempty"`
+	MinEfficiency  *float64 `yaml:"min-efficiency" json:"minEfficiency,omitempty"`
+	FailOnRules    []string `yaml:"fail-on-rules" json:"failOnRules,omitempty"`
+	FailOnSeverity string   `yaml:"fail-on-severity" json:"failOnSeverity,omitempty"`
+	// CategoryGrowth is the growth allowed per category since the baseline.
+	CategoryGrowth map[string]Growth `yaml:"category-growth" json:"categoryGrowth,omitempty"`
+}
+
+// Growth is an allowed increase: bytes, or a percentage of the baseline.
+type Growth struct {
+	Bytes   int64   `json:"bytes,omitempty"`
+	Percent float64 `json:"percent,omitempty"`
+	IsPct   bool    `json:"-"`
+}
+
+// ParseGrowth reads "50MB", "1.5GiB", "1048576" or "10%".
+func ParseGrowth(s string) (Growth, error) {
+	s = strings.TrimSpace(s)
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		if err != nil || v < 0 {
+			return Growth{}, fmt.Errorf("%q is not a percentage", s)
+		}
+		return Growth{Percent: v, IsPct: true}, nil
+	}
+	b, err := ParseSize(s)
+	if err != nil {
+		return Growth{}, err
+	}
+	return Growth{Bytes: b}, nil
+}
+
+// Allowed returns the growth in bytes allowed over a baseline of base bytes.
+func (g Growth) Allowed(base int64) int64 {
+	if g.IsPct {
+		return int64(float64(base) * g.Percent / 100)
+	}
+	return g.Bytes
+}
+
+func (g Growth) String() string {
+	if g.IsPct {
+		return strconv.FormatFloat(g.Percent, 'f', -1, 64) + "%"
+	}
+	return humanize.Bytes(uint64(g.Bytes))
+}
+
+// UnmarshalText lets flags and YAML take "10%" or "50MB".
+func (g *Growth) UnmarshalText(b []byte) error {
+	v, err := ParseGrowth(string(b))
+	if err != nil {
+		return err
+	}
+	*g = v
+	return nil
+}
+
+// ParseSize reads "300MB", "1.5GiB", "12kB" or raw bytes "1048576".
+// Units follow go-humanize: MB = 10^6, MiB = 2^20.
+func ParseSize(s string) (int64, error) {
+	v, err := humanize.ParseBytes(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size (use e.g. 300MB, 1.5GiB or bytes)", s)
+	}
+	if v > 1<<62 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return int64(v), nil
+}
