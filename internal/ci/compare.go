@@ -10,7 +10,7 @@ import (
 
 // Check is one verdict; JUnit shows each as a test case.
 type Check struct {
-	Name    string `json:"name"`    // stable, e.g. "max-size"
+	Name    string `json:"name"` // stable, e.g. "max-size"
 	Passed  bool   `json:"passed"`
 	Actual  string `json:"actual"`  // what was measured
 	Limit   string `json:"limit"`   // what was allowed
