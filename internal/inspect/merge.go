@@ -3,6 +3,7 @@ package inspect
 import (
 	"fmt"
 	"path"
+	"strings"
 )
 
 // LayerChange is what one layer did to the merged file system. Files are
@@ -68,6 +69,9 @@ func (m *merger) apply(i int, ld *LayerData) error {
 		}
 	}
 	for _, e := range ld.Entries {
+		if err := checkEntry(e); err != nil {
+			return err
+		}
 		if err := m.write(e); err != nil {
 			return err
 		}
@@ -91,6 +95,37 @@ func (m *merger) apply(i int, ld *LayerData) error {
 	return nil
 }
 
+// maxPathLen bounds the length of an entry's path. Linux refuses paths
+// longer than PATH_MAX (4096 bytes), so no engine writes a longer one; the
+// bound leaves room for hostile or synthetic layers (a 4096-deep path is
+// 8 KiB) while keeping the directories one name implies (one per "/")
+// bounded.
+const maxPathLen = 64 << 10
+
+// checkEntry refuses what no walker produces: Merge also takes layer data
+// from the cache or from callers, and a damaged entry must be an error,
+// not a corrupt tree.
+func checkEntry(e Entry) error {
+	if len(e.Path) > maxPathLen {
+		return fmt.Errorf("entry path of %d bytes is longer than the %d-byte limit", len(e.Path), maxPathLen)
+	}
+	if e.Path == "/" || !isCleanAbs(e.Path) {
+		return fmt.Errorf("entry path %q is not an absolute clean path below /", e.Path)
+	}
+	if e.Kind > KindFifo {
+		return fmt.Errorf("entry %q has an unknown kind %d", e.Path, e.Kind)
+	}
+	if e.Size < 0 || (e.Size != 0 && e.Kind != KindFile) {
+		return fmt.Errorf("entry %q: a %s of %d bytes", e.Path, e.Kind, e.Size)
+	}
+	return nil
+}
+
+// isCleanAbs reports whether p is absolute and path.Clean would not change it.
+func isCleanAbs(p string) bool {
+	return len(p) > 0 && p[0] == '/' && path.Clean(p) == p
+}
+
 // write puts one entry into the tree.
 func (m *merger) write(e Entry) error {
 	parent := m.ensureDir(path.Dir(e.Path))
@@ -102,7 +137,7 @@ func (m *merger) write(e Entry) error {
 	case KindHardlink:
 		target := m.fs.Lookup(e.Link)
 		if target == nil || target.Kind != KindFile {
-			return fmt.Errorf("hardlink %s points to %s, which is not a regular file in this or a lower layer", e.Path, e.Link)
+			return fmt.Errorf("hardlink %q points to %q, which is not a regular file in this or a lower layer", e.Path, e.Link)
 		}
 		if target == old {
 			return nil // a link to itself changes nothing
@@ -134,8 +169,17 @@ func (m *merger) write(e Entry) error {
 				m.wrote[e.Path] = old.Kind == KindFile
 			}
 		}
+		// A hardlink may replace a directory that holds its own target
+		// ("a/b" linked to "a/b/c"): hold the inode while the old tree goes,
+		// or its content would be counted hidden and visible at once.
+		if ino != nil {
+			ino.refs++
+		}
 		hidden := m.detach(old, Overwritten)
 		n := m.attach(parent, e, ino)
+		if ino != nil {
+			ino.refs--
+		}
 		n.Hidden = hidden
 		return nil
 	}
@@ -162,19 +206,28 @@ func (m *merger) attach(parent *Node, e Entry, ino *inode) *Node {
 
 // ensureDir returns the directory node at p, creating missing parents the
 // way an overlay does: a directory written over a lower non-directory hides it.
+//
+// p must be absolute and clean. The paths of the directories it creates are
+// substrings of p: a deep path costs its own bytes once, not once per level.
 func (m *merger) ensureDir(p string) *Node {
 	n := m.fs.root
-	for _, part := range splitPath(p) {
+	for start := 1; start < len(p); {
+		end := strings.IndexByte(p[start:], '/')
+		if end < 0 {
+			end = len(p)
+		} else {
+			end += start
+		}
+		part := p[start:end]
 		c := n.children[part]
-		if c != nil && c.Kind == KindDir {
-			n = c
-			continue
+		if c == nil || c.Kind != KindDir {
+			if c != nil {
+				m.detach(c, Overwritten)
+			}
+			c = m.attach(n, Entry{Path: p[:end], Kind: KindDir, Mode: 0o755}, nil)
 		}
-		if c != nil {
-			m.detach(c, Overwritten)
-		}
-		c = m.attach(n, Entry{Path: path.Join(n.Path, part), Kind: KindDir, Mode: 0o755}, nil)
 		n = c
+		start = end + 1
 	}
 	return n
 }

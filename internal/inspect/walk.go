@@ -101,7 +101,11 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 				ld.Opaques = append(ld.Opaques, path.Clean(dir))
 			case strings.HasPrefix(base, aufsMetaPrefix):
 			default:
-				ld.Whiteouts = append(ld.Whiteouts, dir+base[len(whiteoutPrefix):])
+				// ".wh.", ".wh.." and ".wh..." name no entry of the
+				// directory: they hide nothing.
+				if name := base[len(whiteoutPrefix):]; name != "" && name != "." && name != ".." {
+					ld.Whiteouts = append(ld.Whiteouts, dir+name)
+				}
 			}
 			continue
 		}
@@ -114,14 +118,14 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 				if wantContent(p, hdr.Size) {
 					content, err := io.ReadAll(tr)
 					if err != nil {
-						return nil, fmt.Errorf("reading %s: %w", p, truncated(err))
+						return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
 					}
 					ld.Contents[p] = content
 					e.Hash = xxh3.Hash(content)
 				} else {
 					hasher.Reset()
 					if _, err := io.CopyBuffer(hasher, tr, buf); err != nil {
-						return nil, fmt.Errorf("reading %s: %w", p, truncated(err))
+						return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
 					}
 					e.Hash = hasher.Sum64()
 				}
@@ -137,7 +141,7 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 			e.Kind = KindHardlink
 			target, err := cleanEntryPath(hdr.Linkname)
 			if err != nil {
-				return nil, fmt.Errorf("hardlink %s: %w", p, err)
+				return nil, fmt.Errorf("hardlink %q: %w", p, err)
 			}
 			e.Link = target
 		case tar.TypeChar:

@@ -1,0 +1,322 @@
+package inspect
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The fuzz targets run as ordinary tests over their seeds and the corpus in
+// testdata/fuzz; `go test -fuzz FuzzWalkLayer ./internal/inspect/` (or
+// FuzzMerge, FuzzMergeEntries) searches for new inputs. scripts/test runs a
+// short pass of each when SLIMPY_FUZZTIME is set.
+
+// FuzzWalkLayer feeds arbitrary bytes to the layer walker, raw and through
+// the decompression sniffer: it must return a result or an error, never
+// panic, and whatever it accepts must merge with the accounting intact.
+func FuzzWalkLayer(f *testing.F) {
+	f.Add(makeTar(f, file("a", "hello")))
+	f.Add(makeTar(f, dir("usr"), file("usr/.wh..wh..opq", ""), file("usr/.wh.x", ""),
+		tarEntry{name: "usr/l", typ: tar.TypeLink, link: "a"}, tarEntry{name: "s", typ: tar.TypeSymlink, link: "/etc"}))
+	f.Add(gzipped(f, makeTar(f, file("etc/os-release", "ID=debian\n"), file("x/../y", "z"))))
+	f.Add([]byte{})
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
+	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lds := make([]*LayerData, 0, 2)
+		if ld, err := walkLayer(bytes.NewReader(data), ""); err == nil {
+			checkLayerData(t, ld)
+			lds = append(lds, ld)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Fatalf("multi-line error: %q", err)
+		}
+		if r, err := decompress(bytes.NewReader(data)); err == nil {
+			// A decompressor may expand a small input a lot; bound what the
+			// fuzzer reads so that a bomb is slow, not a crash.
+			if ld, err := walkLayer(&limitReader{r: r, n: 64 << 20}, ""); err == nil {
+				checkLayerData(t, ld)
+				lds = append(lds, ld)
+			}
+			r.Close()
+		}
+		if len(lds) > 0 {
+			checkMerge(t, lds)
+		}
+	})
+}
+
+// limitReader fails (rather than ending cleanly, as io.LimitReader does)
+// once n bytes have been read.
+type limitReader struct {
+	r interface{ Read([]byte) (int, error) }
+	n int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, fmt.Errorf("fuzz input expands beyond the test limit")
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// FuzzMerge builds a sequence of real layer tarballs from a small program in
+// the fuzzed bytes (entries over a tiny name space so that paths collide),
+// walks them and merges them: never a panic, and the accounting invariants
+// of docs/accounting.md hold.
+func FuzzMerge(f *testing.F) {
+	for _, s := range []string{
+		"\x00\x01\x10\x05\xff\x02\x01\x10",             // a file, then overwritten
+		"\x01\x02\x00\x01\x12\x03\xff\x04\x02",         // dir + file, then whiteout of the dir
+		"\x01\x02\x00\x01\x12\x03\xff\x05\x02\x00\x01", // opaque dir over a lower tree
+		"\x00\x01\x10\x03\x06\x02\x01\xff\x00\x01\x10", // hardlink, then overwrite of the target
+		"\x00\x09\x40\x07\x03\x09\xff\x00\x03\x00",     // file under a dir replaced by a file
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, prog []byte) {
+		layers := buildFuzzLayers(t, prog)
+		var lds []*LayerData
+		for _, tb := range layers {
+			ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+			if err != nil {
+				return // e.g. a hardlink to nothing is refused by Merge; the walk itself accepts all of these
+			}
+			checkLayerData(t, ld)
+			lds = append(lds, ld)
+		}
+		checkMerge(t, lds)
+	})
+}
+
+// FuzzMergeEntries hands Merge layer data that did not come from the walker
+// (as a damaged cache entry might): unclean, relative or empty paths and
+// odd kinds must give an error or a consistent result.
+func FuzzMergeEntries(f *testing.F) {
+	f.Add("a\x00/b\x01/b/c\x00", "/b\x02.wh.x", 3)
+	f.Add("/\x00", "", 1)
+	f.Add("//x/./y\x00../z\x03/x", "/x", 2)
+	f.Fuzz(func(t *testing.T, entries, whiteouts string, size int) {
+		ld := &LayerData{}
+		for _, rec := range strings.Split(entries, "\x00") {
+			if rec == "" {
+				continue
+			}
+			kind, p, link := Kind(rec[0]%8), rec[1:], ""
+			if i := strings.IndexByte(p, '\x01'); i >= 0 {
+				p, link = p[:i], p[i+1:]
+			}
+			e := Entry{Path: p, Kind: kind, Link: link}
+			if kind == KindFile {
+				e.Size = int64(size & 0xffff)
+				e.Hash = uint64(len(p))
+				ld.StoredBytes += e.Size
+				ld.StoredFiles++
+			}
+			ld.Entries = append(ld.Entries, e)
+		}
+		for _, w := range strings.Split(whiteouts, "\x00") {
+			if strings.HasPrefix(w, "\x02") {
+				ld.Opaques = append(ld.Opaques, w[1:])
+			} else if w != "" {
+				ld.Whiteouts = append(ld.Whiteouts, w)
+			}
+		}
+		checkMerge(t, []*LayerData{ld, ld})
+	})
+}
+
+// buildFuzzLayers interprets prog: each op is one byte (low 3 bits the kind,
+// the rest a path index), followed by one argument byte.
+//
+//	0 file (arg: size/content)  1 dir  2 symlink (arg: target)
+//	3 hardlink (arg: target)    4 whiteout  5 opaque marker
+//	6 file owned by uid 1 with the content a previous op would give (a chown copy)
+//	7 end of layer
+func buildFuzzLayers(t testing.TB, prog []byte) [][]byte {
+	names := []string{"a", "b", "a/b", "a/c", "b/a", "a/b/c", "c", "a/a", "b/b/b", "d/e/f/g"}
+	pick := func(b byte) string { return names[int(b)%len(names)] }
+	var layers [][]byte
+	var cur []tarEntry
+	flush := func() {
+		if len(cur) > 0 || len(layers) == 0 {
+			layers = append(layers, makeTarLenient(cur))
+		}
+		cur = nil
+	}
+	for i := 0; i+1 < len(prog) && len(layers) < 8; i += 2 {
+		op, arg := prog[i], prog[i+1]
+		p := pick(op >> 3)
+		switch op & 7 {
+		case 0:
+			cur = append(cur, file(p, strings.Repeat("x", int(arg%8))+string(rune('a'+arg%3))))
+		case 1:
+			cur = append(cur, dir(p))
+		case 2:
+			cur = append(cur, tarEntry{name: p, typ: tar.TypeSymlink, link: pick(arg)})
+		case 3:
+			cur = append(cur, tarEntry{name: p, typ: tar.TypeLink, link: pick(arg)})
+		case 4:
+			d, b := splitName(p)
+			cur = append(cur, file(d+".wh."+b, ""))
+		case 5:
+			cur = append(cur, file(p+"/.wh..wh..opq", ""))
+		case 6:
+			e := file(p, strings.Repeat("x", int(arg%8))+string(rune('a'+arg%3)))
+			e.uid = 1
+			cur = append(cur, e)
+		case 7:
+			flush()
+		}
+	}
+	flush()
+	return layers
+}
+
+func splitName(p string) (dir, base string) {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i+1], p[i+1:]
+	}
+	return "", p
+}
+
+// makeTarLenient is makeTar without a testing.TB: the fuzz programs only
+// produce entries archive/tar can write.
+func makeTarLenient(entries []tarEntry) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Uid: e.uid, Linkname: e.link, Format: tar.FormatPAX}
+		if e.typ == tar.TypeReg {
+			h.Size = int64(len(e.content))
+		}
+		if tw.WriteHeader(h) != nil {
+			continue
+		}
+		if e.typ == tar.TypeReg {
+			tw.Write([]byte(e.content))
+		}
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+// checkLayerData checks what the walker promises about its output.
+func checkLayerData(t testing.TB, ld *LayerData) {
+	t.Helper()
+	var stored int64
+	files := 0
+	for _, e := range ld.Entries {
+		if !cleanAbs(e.Path) || e.Path == "/" {
+			t.Fatalf("entry path %q is not absolute and clean", e.Path)
+		}
+		if e.Kind == KindHardlink && !cleanAbs(e.Link) {
+			t.Fatalf("hardlink target %q is not absolute and clean", e.Link)
+		}
+		if e.Kind == KindFile {
+			stored += e.Size
+			files++
+		} else if e.Size != 0 {
+			t.Fatalf("%s %s has size %d", e.Kind, e.Path, e.Size)
+		}
+	}
+	if stored != ld.StoredBytes || files != ld.StoredFiles {
+		t.Fatalf("StoredBytes %d in %d files, entries say %d in %d", ld.StoredBytes, ld.StoredFiles, stored, files)
+	}
+}
+
+func cleanAbs(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.Contains(p+"/", "/./") && !strings.Contains(p+"/", "/../") &&
+		!strings.Contains(p, "//") && (p == "/" || !strings.HasSuffix(p, "/"))
+}
+
+// checkMerge merges the layers and checks the accounting invariants: never
+// a panic, and Σ stored − visible = Σ hidden = Σ per-layer wasted.
+func checkMerge(t testing.TB, lds []*LayerData) {
+	t.Helper()
+	fs, changes, err := Merge(lds)
+	if err != nil {
+		if strings.Contains(err.Error(), "\n") {
+			t.Fatalf("multi-line error: %q", err)
+		}
+		return
+	}
+	checkInvariants(t, lds, fs, changes)
+}
+
+func checkInvariants(t testing.TB, lds []*LayerData, fs *FileSystem, changes []LayerChange) {
+	t.Helper()
+	var stored, visible, hidden, wasted int64
+	for _, ld := range lds {
+		stored += ld.StoredBytes
+	}
+	refs := map[*inode]int{}
+	var walk func(n *Node, depth int)
+	walk = func(n *Node, depth int) {
+		if depth > 10000 {
+			t.Fatal("tree deeper than any input")
+		}
+		for name, c := range n.children {
+			if c.parent != n {
+				t.Fatalf("%s: parent pointer is wrong", c.Path)
+			}
+			if c.Name() != name || c.Path != joinPath(n.Path, name) {
+				t.Fatalf("node %q stored under %q in %q", c.Path, name, n.Path)
+			}
+			switch c.Kind {
+			case KindFile:
+				if c.ino == nil {
+					t.Fatalf("%s: a file without an inode", c.Path)
+				}
+				if refs[c.ino] == 0 {
+					visible += c.ino.size
+				}
+				refs[c.ino]++
+				if c.Size != c.ino.size || c.Hash != c.ino.hash {
+					t.Fatalf("%s: node and inode disagree", c.Path)
+				}
+			case KindHardlink:
+				t.Fatalf("%s: a hardlink node in the merged tree", c.Path)
+			default:
+				if c.ino != nil {
+					t.Fatalf("%s: a %s with an inode", c.Path, c.Kind)
+				}
+			}
+			if c.Kind != KindDir && len(c.children) > 0 {
+				t.Fatalf("%s: a %s with children", c.Path, c.Kind)
+			}
+			walk(c, depth+1)
+		}
+	}
+	walk(fs.root, 0)
+	for ino, n := range refs {
+		if ino.refs != n {
+			t.Fatalf("inode of %s has refs %d, %d paths reach it", ino.path, ino.refs, n)
+		}
+	}
+	for _, c := range fs.Hidden {
+		if c.Size <= 0 {
+			t.Fatalf("hidden copy %+v has no bytes", c)
+		}
+		hidden += c.Size
+	}
+	for _, ch := range changes {
+		wasted += ch.WastedBytes
+	}
+	if stored-visible != hidden || hidden != wasted {
+		t.Fatalf("stored %d − visible %d = %d, hidden copies %d, Σ layer wasted %d", stored, visible, stored-visible, hidden, wasted)
+	}
+}
+
+func joinPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
