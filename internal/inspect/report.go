@@ -18,6 +18,11 @@ type Report struct {
 	Duplicates         DuplicatesReport   `json:"duplicates"`
 	MetadataOnlyCopies MetadataOnlyReport `json:"metadataOnlyCopies"`
 	Packages           PackagesReport     `json:"packages"`
+	// The rules' results (docs/rules.md); null when the rules did not run
+	// (Report), set by ReportWithFindings.
+	Findings   []Finding        `json:"findings"`   // most bytes first
+	Categories map[string]int64 `json:"categories"` // bytes per category, each file once
+	Summary    *FindingsSummary `json:"summary"`
 }
 
 // ImageInfo identifies the inspected image.

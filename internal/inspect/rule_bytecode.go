@@ -1,0 +1,78 @@
+package inspect
+
+import (
+	"regexp"
+	"strings"
+)
+
+// pycacheName splits __pycache__/NAME.TAG[.opt-N].pyc: NAME, TAG
+// (cpython-311, pypy39...), the optimisation level.
+var pycacheName = regexp.MustCompile(`^(.+?)\.([a-z]+-?[0-9]+[a-z]*)(\.opt-([12]))?\.pyc$`)
+
+var optimizedBytecodeRule = &Rule{
+	ID:       "SP111",
+	Name:     "optimized-bytecode",
+	Category: "bytecode",
+	Severity: SeverityLow,
+	Doc:      "__pycache__/*.opt-1.pyc and *.opt-2.pyc: bytecode only `python -O`/`-OO` loads",
+	Fix:      "compile without optimisation levels (python -m compileall without -o 1/-o 2; CPython's make install: delete them after it), or find / -name '*.opt-[12].pyc' -delete in the same RUN",
+	Check: func(p *Pass) []Finding {
+		c := p.collector()
+		for _, n := range p.Nodes() {
+			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.parent == nil || n.parent.Name() != "__pycache__" {
+				continue
+			}
+			m := pycacheName.FindStringSubmatch(n.Name())
+			if m == nil || m[4] == "" {
+				continue
+			}
+			c.addFile(n, "")
+		}
+		return c.findings(func(a *acc) string {
+			return "optimised bytecode (.opt-1/.opt-2.pyc) only python -O loads: " + plural(a.files, "file", "files")
+		})
+	},
+}
+
+var orphanedBytecodeRule = &Rule{
+	ID:       "SP112",
+	Name:     "orphaned-bytecode",
+	Category: "bytecode",
+	Severity: SeverityLow,
+	Doc:      "__pycache__/*.pyc that no interpreter loads: the source module next to __pycache__ is gone, or the tag names a Python the image does not have",
+	Fix:      "delete __pycache__ together with the sources (or compile after deleting), and compile with the image's own interpreter",
+	Check: func(p *Pass) []Finding {
+		tags := map[string]bool{}
+		for _, it := range p.Inventory.Interpreters {
+			if t := pyVersionTag(it.Version); t != "" {
+				tags["cpython-"+t] = true
+			}
+		}
+		c := p.collector()
+		for _, n := range p.Nodes() {
+			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.parent == nil || n.parent.Name() != "__pycache__" {
+				continue
+			}
+			m := pycacheName.FindStringSubmatch(n.Name())
+			if m == nil {
+				continue
+			}
+			pkgDir := n.parent.parent
+			if pkgDir == nil {
+				continue
+			}
+			// Python loads __pycache__ bytecode only beside its source; a
+			// sourceless module must sit where the source would (NAME.pyc).
+			orphan := pkgDir.children[m[1]+".py"] == nil && pkgDir.children[m[1]+".pyw"] == nil
+			if !orphan && len(tags) > 0 && strings.HasPrefix(m[2], "cpython-") && !tags[m[2]] {
+				orphan = true
+			}
+			if orphan {
+				c.addFile(n, "")
+			}
+		}
+		return c.findings(func(a *acc) string {
+			return "bytecode no interpreter in the image loads (source gone or other Python version): " + plural(a.files, "file", "files")
+		})
+	},
+}

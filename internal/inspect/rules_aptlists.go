@@ -1,0 +1,113 @@
+package inspect
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+)
+
+// aptCandidate is one version an apt list offers.
+type aptCandidate struct {
+	version string
+	arch    string
+}
+
+// aptListsDir holds apt's downloaded indexes.
+const aptListsDir = "/var/lib/apt/lists"
+
+// aptAvailable reads every Packages index the image keeps in
+// /var/lib/apt/lists (plain, .lz4 as Docker's Debian images store them,
+// .gz, .bz2, .zst; .xz is not read) into name → offered versions.
+func (p *Pass) aptAvailable() map[string][]aptCandidate {
+	out := map[string][]aptCandidate{}
+	dir := p.FS.Lookup(aptListsDir)
+	if dir == nil || dir.Kind != KindDir {
+		return out
+	}
+	for _, n := range dir.Children() {
+		if n.Kind != KindFile || !strings.Contains(n.Name(), "_Packages") {
+			continue
+		}
+		c, ok := p.FS.Content(n.Path)
+		if !ok {
+			continue
+		}
+		r, err := decompressList(n.Name(), c)
+		if err != nil {
+			continue
+		}
+		// A truncated or corrupt index yields what it could be read of it.
+		_ = parsePackagesIndex(r, func(name, version, arch string) {
+			out[name] = append(out[name], aptCandidate{version: version, arch: arch})
+		})
+	}
+	return out
+}
+
+// decompressList opens a Packages index by its file name's suffix.
+func decompressList(name string, c []byte) (io.Reader, error) {
+	br := bytes.NewReader(c)
+	switch path.Ext(name) {
+	case ".lz4":
+		return lz4.NewReader(br), nil
+	case ".gz":
+		return gzip.NewReader(br)
+	case ".bz2":
+		return bzip2.NewReader(br), nil
+	case ".zst":
+		d, err := zstd.NewReader(br)
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	case ".xz", ".lzma":
+		return nil, io.ErrUnexpectedEOF
+	}
+	return br, nil
+}
+
+// parsePackagesIndex streams a Debian Packages index and calls fn with the
+// Package, Version and Architecture of every stanza: the indexes are tens
+// of MB, and those three fields are all the stale rule needs.
+func parsePackagesIndex(r io.Reader, fn func(name, version, arch string)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var name, version, arch string
+	flush := func() {
+		if name != "" && version != "" {
+			fn(name, version, arch)
+		}
+		name, version, arch = "", "", ""
+	}
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			flush()
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		k, v, ok := bytes.Cut(line, []byte{':'})
+		if !ok {
+			continue
+		}
+		switch {
+		case bytes.EqualFold(k, []byte("Package")):
+			name = string(bytes.TrimSpace(v))
+		case bytes.EqualFold(k, []byte("Version")):
+			version = string(bytes.TrimSpace(v))
+		case bytes.EqualFold(k, []byte("Architecture")):
+			arch = string(bytes.TrimSpace(v))
+		}
+	}
+	flush()
+	return sc.Err()
+}
