@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/report"
 	"github.com/spf13/cobra"
 )
 
 type inspectFlags struct {
 	sourceFlags
-	format string
-	top    int
-	now    string
+	format  string
+	top     int
+	now     string
+	config  string
+	noRules bool
 }
 
 func newInspectCmd() *cobra.Command {
@@ -22,7 +25,8 @@ func newInspectCmd() *cobra.Command {
 		Short: "Show where an image's bytes go, layer by layer",
 		Long: `Inspect reads every layer of IMAGE once and reports its size, the bytes
 each layer stored, the bytes hidden by later layers (waste), identical files
-at different paths, metadata-only rewrites and the installed packages.
+at different paths, metadata-only rewrites, the installed packages and the
+rules' findings (docs/rules.md; configured by .slimpy.yaml or --config).
 
 IMAGE is a reference in the containers-transports style:
   docker-daemon:NAME[:TAG]   the local Docker engine (DOCKER_HOST honoured)
@@ -41,6 +45,8 @@ IMAGE is a reference in the containers-transports style:
 	f.sourceFlags.register(fl)
 	fl.IntVar(&f.top, "top", 10, "rows in the text report's waste and duplicate lists")
 	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
+	fl.StringVar(&f.config, "config", "", "rules config file (default: "+inspect.ConfigFileName+" in the working directory, if present; docs/configuration.md)")
+	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
 	return cmd
 }
 
@@ -56,14 +62,36 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 		}
 		now = t
 	}
+	cfg, err := loadRulesConfig(f.config)
+	if err != nil {
+		return err
+	}
+	cfg.Now = now
 	a, err := f.analyze(cmd.Context(), ref, nil)
 	if err != nil {
 		return err
 	}
 	r := a.Report()
+	if !f.noRules {
+		r = a.ReportWithFindings(cfg)
+	}
 	out := cmd.OutOrStdout()
 	if f.format == "json" {
 		return report.JSON(out, r)
 	}
 	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top})
+}
+
+// loadRulesConfig reads --config, or .slimpy.yaml in the working directory
+// when it exists.
+func loadRulesConfig(path string) (inspect.Config, error) {
+	optional := path == ""
+	if optional {
+		path = inspect.ConfigFileName
+	}
+	cfg, err := inspect.LoadConfig(path, optional)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
 }

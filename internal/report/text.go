@@ -107,6 +107,7 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 
 	p.f("\nPackages\n")
 	p.inventory(r)
+	p.findings(r, o)
 	return p.err
 }
 
