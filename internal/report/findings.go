@@ -106,6 +106,8 @@ func packagesWorthListing(f inspect.Finding) bool {
 
 // packageLine lists packages with their upgrade or size.
 func packageLine(pkgs []inspect.FindingPackage, n int) string {
+	pkgs = append([]inspect.FindingPackage(nil), pkgs...)
+	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Bytes > pkgs[j].Bytes })
 	var parts []string
 	for _, pk := range first(pkgs, n) {
 		switch {
