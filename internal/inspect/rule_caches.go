@@ -6,16 +6,6 @@ import (
 	"strings"
 )
 
-// envValue returns NAME's value in the image config's Env, or "".
-func (p *Pass) envValue(name string) string {
-	for _, kv := range p.Config.Config.Env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v
-		}
-	}
-	return ""
-}
-
 // cacheDirs returns the visible directories named sub ("pip") directly
 // inside a directory named .cache, anywhere, plus the extra paths given
 // (from environment variables), each once and outermost.

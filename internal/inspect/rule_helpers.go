@@ -323,6 +323,85 @@ func sortedRoots(roots map[string]int64) ([]string, []int64) {
 	return paths, sizes
 }
 
+// --- shared by several rules ------------------------------------------------
+
+// rootsOf lists an acc's flagged roots, largest first.
+func rootsOf(a *acc) []string {
+	p, _ := sortedRoots(a.roots)
+	return p
+}
+
+// firstN keeps the first n strings and says how many more there are.
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(append([]string(nil), s[:n]...), "+"+strconv.Itoa(len(s)-n)+" more")
+}
+
+// treeLayer is the layer that stored most of the bytes below n (the layer
+// of the directory itself when it holds none).
+func (p *Pass) treeLayer(n *Node) int {
+	by := map[int]int64{}
+	var walk func(x *Node)
+	walk = func(x *Node) {
+		for _, c := range x.children {
+			switch c.Kind {
+			case KindDir:
+				walk(c)
+			case KindFile:
+				if c.ino != nil {
+					by[c.ino.layer] += c.Size
+				}
+			}
+		}
+	}
+	walk(n)
+	best, bestBytes := n.Layer, int64(-1)
+	for l, b := range by {
+		if b > bestBytes || (b == bestBytes && l < best) {
+			best, bestBytes = l, b
+		}
+	}
+	return best
+}
+
+// addPkg records a package once per acc.
+func (a *acc) addPkg(pk FindingPackage) {
+	for _, q := range a.pkgs {
+		if q.Name == pk.Name && q.Version == pk.Version && q.Location == pk.Location {
+			return
+		}
+	}
+	a.pkgs = append(a.pkgs, pk)
+}
+
+// packageList names the largest packages: "gcc-12 (71 MB), cpp-12 (...)".
+func packageList(pkgs []FindingPackage, n int) string {
+	sorted := append([]FindingPackage(nil), pkgs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].Bytes != sorted[j].Bytes {
+			return sorted[i].Bytes > sorted[j].Bytes
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
+	var names []string
+	for _, pk := range sorted {
+		names = append(names, pk.Name)
+	}
+	return plural(len(pkgs), "package", "packages") + " (" + strings.Join(firstN(names, n), ", ") + ")"
+}
+
+// envValue returns NAME's value in the image config's Env, or "".
+func (p *Pass) envValue(name string) string {
+	for _, kv := range p.Config.Config.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
 // --- dpkg dependencies --------------------------------------------------------
 
 // dpkgReverseDeps reads the installed packages' Depends and Pre-Depends

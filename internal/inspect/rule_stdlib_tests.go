@@ -1,9 +1,6 @@
 package inspect
 
-import (
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // stdlibTestDirs are the test suites inside a CPython standard library
 // (PREFIX/lib/python3.N), relative to it. unittest itself, doctest and
@@ -46,18 +43,4 @@ var stdlibTestsRule = &Rule{
 				", " + plural(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
 		})
 	},
-}
-
-// rootsOf lists an acc's flagged roots, largest first.
-func rootsOf(a *acc) []string {
-	p, _ := sortedRoots(a.roots)
-	return p
-}
-
-// firstN keeps the first n strings and says how many more there are.
-func firstN(s []string, n int) []string {
-	if len(s) <= n {
-		return s
-	}
-	return append(append([]string(nil), s[:n]...), "+"+strconv.Itoa(len(s)-n)+" more")
 }

@@ -101,22 +101,6 @@ var buildToolchainRule = &Rule{
 	},
 }
 
-// packageList names the largest packages: "gcc-12 (71 MB), cpp-12 (...)".
-func packageList(pkgs []FindingPackage, n int) string {
-	sorted := append([]FindingPackage(nil), pkgs...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		if sorted[i].Bytes != sorted[j].Bytes {
-			return sorted[i].Bytes > sorted[j].Bytes
-		}
-		return sorted[i].Name < sorted[j].Name
-	})
-	var names []string
-	for _, pk := range sorted {
-		names = append(names, pk.Name)
-	}
-	return plural(len(pkgs), "package", "packages") + " (" + strings.Join(firstN(names, n), ", ") + ")"
-}
-
 // compilerExe matches the executables of compilers and build tools.
 var compilerExe = regexp.MustCompile(`^((x86_64|aarch64|arm|i686|powerpc64le|s390x|riscv64)[a-z0-9_-]*-)?(gcc|g\+\+|cc|c\+\+|cpp|clang|clang\+\+|gfortran|rustc|cargo|rustup|go|gofmt|make|cmake|ninja|ld|ld\.bfd|ld\.gold|as|tcc|zig)(-[0-9.]+)?$`)
 
