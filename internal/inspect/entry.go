@@ -51,4 +51,9 @@ type LayerData struct {
 	StoredFiles int
 	// TarBytes is the length of the uncompressed tar stream.
 	TarBytes int64
+
+	// checked is set by the walker and the cache reader, whose entries are
+	// clean by construction: Merge checks the entries of any other
+	// LayerData before trusting them.
+	checked bool
 }

@@ -2,7 +2,7 @@ package inspect
 
 import (
 	"path"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -64,9 +64,21 @@ type Node struct {
 	Hidden []Copy // lower copies of this very path that it hides
 
 	ino      *inode
-	parent   *Node
+	parent   *Node // nil for the root and for nodes the merge removed
 	children map[string]*Node
+	kids     *childList // the children in attach order, then sorted by name
 }
+
+// childList keeps a directory's children in the order the merge attached
+// them (tar order, usually sorted already); finish drops the detached ones
+// and sorts it once.
+type childList struct {
+	list   []*Node
+	sorted bool
+}
+
+// detached reports whether the merge removed n from the tree.
+func (n *Node) detached() bool { return n.parent == nil && n.Layer != -1 }
 
 // Name is the last element of the node's path.
 func (n *Node) Name() string { return path.Base(n.Path) }
@@ -83,14 +95,71 @@ func (n *Node) InodeKey() (layer int, storedAt string) {
 // IsHardlink reports whether this path reaches content stored at another path.
 func (n *Node) IsHardlink() bool { return n.ino != nil && n.ino.path != n.Path }
 
-// Children returns the node's children sorted by name.
+// Children returns the node's children sorted by name. The slice is the
+// caller's to keep or change.
 func (n *Node) Children() []*Node {
+	if n.kids != nil && n.kids.sorted {
+		return append([]*Node(nil), n.kids.list...)
+	}
+	return n.sortChildren()
+}
+
+// sortedChildren is Children without the copy, for read-only use.
+func (n *Node) sortedChildren() []*Node {
+	if n.kids != nil && n.kids.sorted {
+		return n.kids.list
+	}
+	return n.sortChildren()
+}
+
+// sortChildren returns the children from the map, sorted.
+func (n *Node) sortChildren() []*Node {
+	if len(n.children) == 0 {
+		return nil
+	}
 	out := make([]*Node, 0, len(n.children))
 	for _, c := range n.children {
 		out = append(out, c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	n.sortNodes(out)
 	return out
+}
+
+// sortNodes sorts children of n by name. They share n's path as a prefix,
+// so only the names are compared.
+func (n *Node) sortNodes(out []*Node) {
+	skip := len(n.Path) + 1
+	if n.Path == "/" {
+		skip = 1
+	}
+	cmp := func(a, b *Node) int { return strings.Compare(a.Path[skip:], b.Path[skip:]) }
+	if !slices.IsSortedFunc(out, cmp) {
+		slices.SortFunc(out, cmp)
+	}
+}
+
+// freeze drops the detached children from the attach-order list and sorts it.
+func (n *Node) freeze() {
+	if len(n.children) == 0 {
+		n.kids = nil
+		return
+	}
+	if n.kids == nil || len(n.kids.list) > 2*len(n.children) {
+		n.kids = &childList{list: n.sortChildren(), sorted: true}
+		return
+	}
+	live := n.kids.list[:0]
+	for _, c := range n.kids.list {
+		if c.parent == n {
+			live = append(live, c)
+		}
+	}
+	clear(n.kids.list[len(live):])
+	if cap(live) > len(live)+len(live)/4+4 {
+		live = append([]*Node(nil), live...)
+	}
+	n.sortNodes(live)
+	n.kids.list, n.kids.sorted = live, true
 }
 
 // FileSystem is the merged view a container sees, plus every stored copy it
@@ -107,15 +176,21 @@ type FileSystem struct {
 // Root is the "/" directory.
 func (fs *FileSystem) Root() *Node { return fs.root }
 
-// Lookup returns the visible node at the absolute path p, or nil.
+// Lookup returns the visible node at the absolute path p, or nil. Empty
+// and "." elements are skipped; symlinks are not followed.
 func (fs *FileSystem) Lookup(p string) *Node {
 	n := fs.root
-	for _, part := range splitPath(p) {
-		if n.children == nil {
-			return nil
+	for len(p) > 0 {
+		var part string
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			part, p = p[:i], p[i+1:]
+		} else {
+			part, p = p, ""
 		}
-		n = n.children[part]
-		if n == nil {
+		if part == "" || part == "." {
+			continue
+		}
+		if n = n.children[part]; n == nil {
 			return nil
 		}
 	}
@@ -138,17 +213,21 @@ func (fs *FileSystem) Content(p string) ([]byte, bool) {
 
 // Walk calls fn for every visible node below the root, parents before
 // children, siblings in name order. Returning false from fn skips the node's
-// children.
+// children. It keeps its own stack, so any depth is fine.
 func (fs *FileSystem) Walk(fn func(n *Node) bool) {
-	var walk func(n *Node)
-	walk = func(n *Node) {
-		for _, c := range n.Children() {
-			if fn(c) && len(c.children) > 0 {
-				walk(c)
-			}
+	stack := [][]*Node{fs.root.sortedChildren()}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if len(*top) == 0 {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		c := (*top)[0]
+		*top = (*top)[1:]
+		if fn(c) && len(c.children) > 0 {
+			stack = append(stack, c.sortedChildren())
 		}
 	}
-	walk(fs.root)
 }
 
 func splitPath(p string) []string {

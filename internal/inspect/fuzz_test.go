@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
+	"path"
 	"strings"
 	"testing"
 )
@@ -319,4 +320,13 @@ func joinPath(dir, name string) string {
 		return "/" + name
 	}
 	return dir + "/" + name
+}
+
+func TestIsCleanAbs(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b", "/a/.b", "/..a", "/a/...", "", "a", "//", "/a/", "/a//b", "/./a", "/a/.", "/a/..", "/../a", "/a/./b"} {
+		want := len(p) > 0 && p[0] == '/' && path.Clean(p) == p
+		if got := isCleanAbs(p); got != want {
+			t.Errorf("isCleanAbs(%q) = %v, want %v", p, got, want)
+		}
+	}
 }

@@ -2,7 +2,7 @@ package inspect
 
 import (
 	"fmt"
-	"path"
+	"sort"
 	"strings"
 )
 
@@ -26,30 +26,93 @@ type merger struct {
 	fs      *FileSystem
 	changes []LayerChange
 	layer   int
-	// wrote records, for the current layer, whether each regular file it
-	// wrote existed (visibly) before the layer.
-	wrote map[string]bool
+	// existed holds the paths where the current layer wrote a regular file
+	// over a regular file of a lower layer (its modifications). A path
+	// written again in the same layer keeps what its first write found.
+	existed map[string]bool
+	// files are the regular-file nodes the current layer attached; the
+	// ones still attached at the end are its added and modified files.
+	files []*Node
+	// lastDir caches the directory node of the previous entry: tar
+	// streams list a directory's entries together.
+	lastDir     string
+	lastDirNode *Node
+	// nodes and inodes are allocated in slabs: one allocation per
+	// thousand instead of one each.
+	nodeSlab  []Node
+	inodeSlab []inode
+	stack     []*Node // scratch for detach and countRemoved
+}
+
+const slabSize = 1024
+
+func (m *merger) newNode() *Node {
+	if len(m.nodeSlab) == 0 {
+		m.nodeSlab = make([]Node, slabSize)
+	}
+	n := &m.nodeSlab[0]
+	m.nodeSlab = m.nodeSlab[1:]
+	return n
+}
+
+func (m *merger) newInode() *inode {
+	if len(m.inodeSlab) == 0 {
+		m.inodeSlab = make([]inode, slabSize)
+	}
+	n := &m.inodeSlab[0]
+	m.inodeSlab = m.inodeSlab[1:]
+	return n
 }
 
 // Merge applies the layers bottom to top, as an overlay file system would,
 // and accounts for every stored byte.
 func Merge(layers []*LayerData) (*FileSystem, []LayerChange, error) {
-	m := &merger{
-		fs:      &FileSystem{root: &Node{Entry: Entry{Path: "/", Kind: KindDir, Mode: 0o755}, Layer: -1}},
-		changes: make([]LayerChange, len(layers)),
-	}
+	m := newMerger(len(layers))
 	for i, ld := range layers {
-		m.fs.contents = append(m.fs.contents, ld.Contents)
 		if err := m.apply(i, ld); err != nil {
-			return nil, nil, fmt.Errorf("layer %d: %w", i, err)
+			return nil, nil, err
 		}
 	}
-	return m.fs, m.changes, nil
+	return m.finish(), m.changes, nil
+}
+
+func newMerger(layers int) *merger {
+	return &merger{
+		fs:      &FileSystem{root: &Node{Entry: Entry{Path: "/", Kind: KindDir, Mode: 0o755}, Layer: -1}},
+		changes: make([]LayerChange, layers),
+		existed: map[string]bool{},
+	}
+}
+
+// finish freezes the tree: each directory's children are sorted once, so
+// that Walk and Children need no sorting afterwards.
+func (m *merger) finish() *FileSystem {
+	stack := []*Node{m.fs.root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n.freeze()
+		if n.kids != nil {
+			for _, c := range n.kids.list {
+				if c.Kind == KindDir {
+					stack = append(stack, c)
+				}
+			}
+		}
+	}
+	return m.fs
 }
 
 func (m *merger) apply(i int, ld *LayerData) error {
+	if ld == nil {
+		return fmt.Errorf("layer %d: no layer data", i)
+	}
+	m.fs.contents = append(m.fs.contents, ld.Contents)
 	m.layer = i
-	m.wrote = map[string]bool{}
+	clear(m.existed)
+	m.files = m.files[:0]
+	m.lastDirNode = nil
+	hiddenFrom := len(m.fs.Hidden)
 	// Whiteouts and opaque markers act on the layers below only, so they go
 	// first: entries of this same layer are never hidden by them.
 	for _, p := range ld.Whiteouts {
@@ -63,28 +126,37 @@ func (m *merger) apply(i int, ld *LayerData) error {
 		if n == nil || n.Kind != KindDir {
 			continue // a new directory: the marker hides nothing
 		}
-		for _, c := range n.Children() {
+		for _, c := range n.sortChildren() {
 			m.countRemoved(c)
 			m.detach(c, Opaque)
 		}
 	}
 	for _, e := range ld.Entries {
-		if err := checkEntry(e); err != nil {
-			return err
+		if !ld.checked {
+			if err := checkEntry(e); err != nil {
+				return fmt.Errorf("layer %d: %w", i, err)
+			}
 		}
 		if err := m.write(e); err != nil {
-			return err
+			return fmt.Errorf("layer %d: %w", i, err)
 		}
 	}
 	c := &m.changes[i]
-	counted := map[*inode]bool{} // hardlinks of one file count once
-	for p, existed := range m.wrote {
-		n := m.fs.Lookup(p)
-		if n == nil || n.Kind != KindFile || n.Layer != i || counted[n.ino] {
+	var counted map[*inode]bool // hardlinks of one file count once
+	for _, n := range m.files {
+		if n.detached() {
 			continue
 		}
-		counted[n.ino] = true
-		if existed {
+		if n.ino.refs > 1 {
+			if counted == nil {
+				counted = map[*inode]bool{}
+			}
+			if counted[n.ino] {
+				continue
+			}
+			counted[n.ino] = true
+		}
+		if m.existed[n.Path] {
 			c.ModifiedBytes += n.Size
 			c.ModifiedFiles++
 		} else {
@@ -92,6 +164,15 @@ func (m *merger) apply(i int, ld *LayerData) error {
 			c.AddedFiles++
 		}
 	}
+	// The copies one layer hides are listed by path, so that the report
+	// does not depend on map order.
+	hidden := m.fs.Hidden[hiddenFrom:]
+	sort.Slice(hidden, func(a, b int) bool {
+		if hidden[a].Path != hidden[b].Path {
+			return hidden[a].Path < hidden[b].Path
+		}
+		return hidden[a].Layer < hidden[b].Layer
+	})
 	return nil
 }
 
@@ -121,15 +202,49 @@ func checkEntry(e Entry) error {
 	return nil
 }
 
-// isCleanAbs reports whether p is absolute and path.Clean would not change it.
+// isCleanAbs reports whether p is absolute and path.Clean would not change
+// it: no empty, "." or ".." element and no trailing slash (but "/").
 func isCleanAbs(p string) bool {
-	return len(p) > 0 && p[0] == '/' && path.Clean(p) == p
+	if len(p) == 0 || p[0] != '/' {
+		return false
+	}
+	if len(p) == 1 {
+		return true
+	}
+	for rest := p[1:]; ; {
+		i := strings.IndexByte(rest, '/')
+		elem := rest
+		if i >= 0 {
+			elem = rest[:i]
+		}
+		if len(elem) <= 2 && (elem == "" || elem == "." || elem == "..") {
+			return false
+		}
+		if i < 0 {
+			return true
+		}
+		rest = rest[i+1:]
+	}
+}
+
+// splitAbs splits a clean absolute path below the root into its directory
+// ("/" for a top-level name) and its last element.
+func splitAbs(p string) (dir, name string) {
+	i := strings.LastIndexByte(p, '/')
+	if i == 0 {
+		return "/", p[1:]
+	}
+	return p[:i], p[i+1:]
 }
 
 // write puts one entry into the tree.
 func (m *merger) write(e Entry) error {
-	parent := m.ensureDir(path.Dir(e.Path))
-	name := path.Base(e.Path)
+	dir, name := splitAbs(e.Path)
+	parent := m.lastDirNode
+	if parent == nil || dir != m.lastDir || parent.detached() {
+		parent = m.ensureDir(dir)
+		m.lastDir, m.lastDirNode = dir, parent
+	}
 	old := parent.children[name]
 
 	var ino *inode
@@ -145,62 +260,65 @@ func (m *merger) write(e Entry) error {
 		ino = target.ino
 		e.Kind, e.Size, e.Hash = KindFile, target.Size, target.Hash
 	case KindFile:
-		ino = &inode{size: e.Size, hash: e.Hash, layer: m.layer, path: e.Path}
+		ino = m.newInode()
+		*ino = inode{size: e.Size, hash: e.Hash, layer: m.layer, path: e.Path}
 	}
 
-	if old != nil {
-		if old.Kind == KindDir && e.Kind == KindDir {
-			// A directory entry over a directory changes only its metadata.
-			old.Mode, old.UID, old.GID, old.Layer = e.Mode, e.UID, e.GID, m.layer
-			return nil
-		}
-		if e.Kind == KindFile && old.Kind == KindFile && e.Size > 0 &&
-			old.Size == e.Size && old.Hash == e.Hash && old.ino != ino && old.Layer != m.layer {
-			m.fs.MetadataCopies = append(m.fs.MetadataCopies, MetadataCopy{
-				Path: e.Path, Layer: m.layer, PrevLayer: old.Layer, Size: e.Size,
-				ModeChanged:  old.Mode != e.Mode,
-				OwnerChanged: old.UID != e.UID || old.GID != e.GID,
-			})
-		}
+	if e.Kind == KindFile && old != nil && old.Kind == KindFile && old.Layer != m.layer {
+		// Only the first write of a path in a layer can find a lower
+		// layer's file there: later ones find this layer's.
+		m.existed[e.Path] = true
+	}
+	if old == nil {
+		n := m.attach(parent, e, ino, name)
 		if e.Kind == KindFile {
-			if prev, seen := m.wrote[e.Path]; seen {
-				m.wrote[e.Path] = prev
-			} else {
-				m.wrote[e.Path] = old.Kind == KindFile
-			}
+			m.files = append(m.files, n)
 		}
-		// A hardlink may replace a directory that holds its own target
-		// ("a/b" linked to "a/b/c"): hold the inode while the old tree goes,
-		// or its content would be counted hidden and visible at once.
-		if ino != nil {
-			ino.refs++
-		}
-		hidden := m.detach(old, Overwritten)
-		n := m.attach(parent, e, ino)
-		if ino != nil {
-			ino.refs--
-		}
-		n.Hidden = hidden
 		return nil
 	}
-	if e.Kind == KindFile {
-		if _, seen := m.wrote[e.Path]; !seen {
-			m.wrote[e.Path] = false
-		}
+	if old.Kind == KindDir && e.Kind == KindDir {
+		// A directory entry over a directory changes only its metadata.
+		old.Mode, old.UID, old.GID, old.Layer = e.Mode, e.UID, e.GID, m.layer
+		return nil
 	}
-	m.attach(parent, e, ino)
+	if e.Kind == KindFile && old.Kind == KindFile && e.Size > 0 &&
+		old.Size == e.Size && old.Hash == e.Hash && old.ino != ino && old.Layer != m.layer {
+		m.fs.MetadataCopies = append(m.fs.MetadataCopies, MetadataCopy{
+			Path: e.Path, Layer: m.layer, PrevLayer: old.Layer, Size: e.Size,
+			ModeChanged:  old.Mode != e.Mode,
+			OwnerChanged: old.UID != e.UID || old.GID != e.GID,
+		})
+	}
+	// A hardlink may replace a directory that holds its own target
+	// ("a/b" linked to "a/b/c"): hold the inode while the old tree goes,
+	// or its content would be counted hidden and visible at once.
+	if ino != nil {
+		ino.refs++
+	}
+	hidden := m.detach(old, Overwritten)
+	n := m.attach(parent, e, ino, name)
+	if ino != nil {
+		ino.refs--
+	}
+	n.Hidden = hidden
+	if e.Kind == KindFile {
+		m.files = append(m.files, n)
+	}
 	return nil
 }
 
-func (m *merger) attach(parent *Node, e Entry, ino *inode) *Node {
-	n := &Node{Entry: e, Layer: m.layer, ino: ino, parent: parent}
+func (m *merger) attach(parent *Node, e Entry, ino *inode, name string) *Node {
+	n := m.newNode()
+	*n = Node{Entry: e, Layer: m.layer, ino: ino, parent: parent}
 	if ino != nil {
 		ino.refs++
 	}
 	if parent.children == nil {
 		parent.children = map[string]*Node{}
+		parent.kids = &childList{}
 	}
-	parent.children[path.Base(e.Path)] = n
+	parent.children[name] = n
+	parent.kids.list = append(parent.kids.list, n)
 	return n
 }
 
@@ -224,7 +342,7 @@ func (m *merger) ensureDir(p string) *Node {
 			if c != nil {
 				m.detach(c, Overwritten)
 			}
-			c = m.attach(n, Entry{Path: p[:end], Kind: KindDir, Mode: 0o755}, nil)
+			c = m.attach(n, Entry{Path: p[:end], Kind: KindDir, Mode: 0o755}, nil, part)
 		}
 		n = c
 		start = end + 1
@@ -234,21 +352,29 @@ func (m *merger) ensureDir(p string) *Node {
 
 // detach removes n and everything below it from the tree, and returns the
 // stored copies that became invisible at n's own path; copies below n are
-// recorded in fs.Hidden only.
+// recorded in fs.Hidden only. It walks the subtree with an explicit stack:
+// a hostile layer may nest directories tens of thousands deep.
 func (m *merger) detach(n *Node, why HideReason) []Copy {
 	var own []Copy
-	var drop func(x *Node)
-	drop = func(x *Node) {
+	if n.parent != nil {
+		_, name := splitAbs(n.Path)
+		delete(n.parent.children, name)
+	}
+	ch := &m.changes[m.layer]
+	stack := append(m.stack[:0], n)
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		for _, c := range x.children {
-			drop(c)
+			stack = append(stack, c)
 		}
+		x.parent = nil // detached: see Node.detached
 		if x.ino != nil {
 			x.ino.refs--
 			// An empty file hides no bytes: it is not waste.
 			if x.ino.refs == 0 && x.ino.size > 0 {
 				cp := Copy{Path: x.ino.path, Layer: x.ino.layer, Size: x.ino.size, Hash: x.ino.hash, HiddenBy: m.layer, Reason: why}
 				m.fs.Hidden = append(m.fs.Hidden, cp)
-				ch := &m.changes[m.layer]
 				ch.WastedBytes += cp.Size
 				ch.WastedFiles++
 				if x == n {
@@ -256,30 +382,29 @@ func (m *merger) detach(n *Node, why HideReason) []Copy {
 				}
 			}
 		}
-		// Copies this path already hid stay hidden; keep them on record.
-		if x == n {
-			own = append(own, x.Hidden...)
-		}
 	}
-	drop(n)
-	if n.parent != nil {
-		delete(n.parent.children, path.Base(n.Path))
+	m.stack = stack[:0]
+	// Copies this path already hid stay hidden; keep them on record.
+	if len(n.Hidden) == 0 {
+		return own
 	}
-	return own
+	return append(own, n.Hidden...)
 }
 
 // countRemoved adds the regular files below and at n to the layer's removals.
 func (m *merger) countRemoved(n *Node) {
 	c := &m.changes[m.layer]
-	var count func(x *Node)
-	count = func(x *Node) {
+	stack := append(m.stack[:0], n)
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		if x.Kind == KindFile {
 			c.RemovedBytes += x.Size
 			c.RemovedFiles++
 		}
 		for _, ch := range x.children {
-			count(ch)
+			stack = append(stack, ch)
 		}
 	}
-	count(n)
+	m.stack = stack[:0]
 }

@@ -75,7 +75,7 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 		digest = sha256.New()
 		r = io.TeeReader(counter, digest)
 	}
-	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}}
+	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
 	tr := tar.NewReader(r)
 	hasher := xxh3.New()
 	buf := make([]byte, 256<<10)

@@ -1,0 +1,69 @@
+// Command bigimage writes slimpy's large benchmark image as an OCI layout.
+//
+//	go run ./internal/bigimage/cmd -out DIR [-scale 1] [-extra 2200M] [-seed 1] [-stats]
+//
+// Inspect it with `slimpy inspect oci:DIR`. See docs/performance.md.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/bigimage"
+)
+
+func main() {
+	o := bigimage.DefaultOptions
+	out := flag.String("out", "", "directory to write the OCI layout into (created; must not exist)")
+	flag.Float64Var(&o.Scale, "scale", o.Scale, "multiplies the files of the base image (1 → ~0.8 GB, ~205k files)")
+	extra := flag.String("extra", "0", "bytes of large native libraries added in two more layers, e.g. 2200M")
+	flag.Int64Var(&o.Seed, "seed", o.Seed, "content seed")
+	stats := flag.Bool("stats", false, "print the per-layer file and byte counts without writing anything")
+	flag.Parse()
+	n, err := parseSize(*extra)
+	if err != nil {
+		fail(err)
+	}
+	o.ExtraBytes = n
+	if *stats {
+		info, per := bigimage.Stats(o)
+		for i, l := range per {
+			fmt.Printf("layer %2d: %7d files %8.1f MB\n", i, l.Files, float64(l.Bytes)/1e6)
+		}
+		fmt.Printf("total:    %7d files %8.1f MB in %d layers\n", info.Files, float64(info.Bytes)/1e6, info.Layers)
+		return
+	}
+	if *out == "" {
+		fail(fmt.Errorf("-out DIR is required"))
+	}
+	if err := os.Mkdir(*out, 0o755); err != nil {
+		fail(err)
+	}
+	info, err := bigimage.Generate(*out, o)
+	if err != nil {
+		fail(err)
+	}
+	b, _ := json.MarshalIndent(info, "", "  ")
+	fmt.Println(string(b))
+}
+
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "G")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n * mult, err
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bigimage:", err)
+	os.Exit(2)
+}

@@ -1,0 +1,295 @@
+package inspect
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/bigimage"
+	"github.com/zeebo/xxh3"
+	"golang.org/x/sync/errgroup"
+)
+
+// The big-image benchmarks run on the generated benchmark image (see
+// internal/bigimage and docs/performance.md). They skip unless
+// SLIMPY_BIGIMAGE says which image to use:
+//
+//	SLIMPY_BIGIMAGE=DIR        an OCI layout already on disk
+//	SLIMPY_BIGIMAGE=0.8G       generate the ~0.8 GB image once into the cache
+//	SLIMPY_BIGIMAGE=3G         generate the ~3 GB image (0.8 GB + 2.2 GB of
+//	                           native libraries) once into the cache
+//
+// The cache is $SLIMPY_BENCH_CACHE, else the user cache dir's slimpy-bench.
+//
+//	SLIMPY_BIGIMAGE=0.8G go test ./internal/inspect/ -run '^$' -bench Big -benchtime 3x -count 3
+
+func bigImage(tb testing.TB) string {
+	tb.Helper()
+	v := os.Getenv("SLIMPY_BIGIMAGE")
+	if v == "" {
+		tb.Skip("set SLIMPY_BIGIMAGE=0.8G, 3G or an OCI layout directory to run the big-image benchmarks")
+	}
+	if fi, err := os.Stat(v); err == nil && fi.IsDir() {
+		return v
+	}
+	o, err := bigImageOptions(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	root := os.Getenv("SLIMPY_BENCH_CACHE")
+	if root == "" {
+		c, err := os.UserCacheDir()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		root = filepath.Join(c, "slimpy-bench")
+	}
+	dir, info, err := bigimage.Ensure(root, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("%s: %d files, %.0f MB of files, %.0f MB of tar, %.0f MB compressed", dir, info.Files,
+		float64(info.Bytes)/1e6, float64(info.TarBytes)/1e6, float64(info.CompressedBytes)/1e6)
+	return dir
+}
+
+func bigImageOptions(v string) (bigimage.Options, error) {
+	o := bigimage.DefaultOptions
+	switch v {
+	case "0.8G", "1":
+	case "3G":
+		o.ExtraBytes = 2200 << 20
+	default:
+		return o, fmt.Errorf("SLIMPY_BIGIMAGE=%q: want 0.8G, 3G or a directory", v)
+	}
+	return o, nil
+}
+
+// inspectOnce does what `slimpy inspect --format json` does after Open.
+func inspectOnce(tb testing.TB, dir string, opts Options) *Analysis {
+	ctx := context.Background()
+	src, err := Open(ctx, "oci:"+dir, OpenOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	a, err := Analyze(ctx, src, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := json.NewEncoder(io.Discard).Encode(a.Report()); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+// BenchmarkBigCold is a full inspection with no layer cache.
+func BenchmarkBigCold(b *testing.B) {
+	dir := bigImage(b)
+	b.SetBytes(bigTarBytes(b, dir))
+	for i := 0; i < b.N; i++ {
+		inspectOnce(b, dir, Options{})
+	}
+}
+
+// BenchmarkBigWarm is the same inspection with every layer in the cache.
+func BenchmarkBigWarm(b *testing.B) {
+	dir := bigImage(b)
+	cache := b.TempDir()
+	inspectOnce(b, dir, Options{CacheDir: cache})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a := inspectOnce(b, dir, Options{CacheDir: cache})
+		if !a.Layers[0].Cached {
+			b.Fatal("warm run read layer 0 again")
+		}
+	}
+}
+
+// BenchmarkBigFloor is the floor the cold inspection is measured against:
+// gunzip every layer blob, read the tar headers and hash each file's
+// content with xxh3, the same number of layers at once (GOMAXPROCS).
+func BenchmarkBigFloor(b *testing.B) {
+	dir := bigImage(b)
+	b.SetBytes(bigTarBytes(b, dir))
+	blobs := bigLayerBlobs(b, dir)
+	for i := 0; i < b.N; i++ {
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for _, p := range blobs {
+			p := p
+			g.Go(func() error { return floorLayer(p) })
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func floorLayer(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(zr)
+	h := xxh3.New()
+	buf := make([]byte, 256<<10)
+	for {
+		_, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		h.Reset()
+		if _, err := io.CopyBuffer(h, tr, buf); err != nil {
+			return err
+		}
+	}
+}
+
+// BenchmarkBigPeakMemory runs a cold and a warm inspection each in a fresh
+// process and reports its peak resident memory (VmHWM).
+func BenchmarkBigPeakMemory(b *testing.B) {
+	dir := bigImage(b)
+	cache := b.TempDir()
+	for i := 0; i < b.N; i++ {
+		cold := peakRSS(b, dir, "")
+		peakRSS(b, dir, cache) // fills the cache
+		warm := peakRSS(b, dir, cache)
+		b.ReportMetric(float64(cold)/(1<<20), "cold-peak-MiB")
+		b.ReportMetric(float64(warm)/(1<<20), "warm-peak-MiB")
+	}
+}
+
+func peakRSS(tb testing.TB, dir, cache string) int64 {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBigImageChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SLIMPY_BIGIMAGE_CHILD="+dir, "SLIMPY_BIGIMAGE_CHILD_CACHE="+cache)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("child: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "VmHWM-bytes "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return n
+		}
+	}
+	tb.Fatalf("child printed no VmHWM:\n%s", out)
+	return 0
+}
+
+// TestBigImageChild is the process BenchmarkBigPeakMemory measures.
+func TestBigImageChild(t *testing.T) {
+	dir := os.Getenv("SLIMPY_BIGIMAGE_CHILD")
+	if dir == "" {
+		t.Skip("run by BenchmarkBigPeakMemory")
+	}
+	a := inspectOnce(t, dir, Options{CacheDir: os.Getenv("SLIMPY_BIGIMAGE_CHILD_CACHE")})
+	if p := os.Getenv("SLIMPY_BIGIMAGE_HEAPPROFILE"); p != "" {
+		// What is live once the analysis is done (the merged tree, the
+		// layer data): go tool pprof -sample_index=inuse_space.
+		runtime.GC()
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	runtime.KeepAlive(a)
+	hwm, err := vmHWM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("VmHWM-bytes %d\n", hwm)
+}
+
+// vmHWM is the process's peak resident set size from /proc/self/status.
+func vmHWM() (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/self/status")
+}
+
+func bigLayerBlobs(tb testing.TB, dir string) []string {
+	src, err := Open(context.Background(), "oci:"+dir, OpenOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	layers, err := src.Image.Layers()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, filepath.Join(dir, "blobs", d.Algorithm, d.Hex))
+	}
+	return out
+}
+
+func bigTarBytes(tb testing.TB, dir string) int64 {
+	b, err := os.ReadFile(filepath.Join(dir, "bigimage.json"))
+	if err != nil {
+		return 0
+	}
+	var info bigimage.Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		tb.Fatal(err)
+	}
+	return info.TarBytes
+}
+
+// BenchmarkBigMerge merges the big image's layer data (read once).
+func BenchmarkBigMerge(b *testing.B) {
+	dir := bigImage(b)
+	a := inspectOnce(b, dir, Options{})
+	data := make([]*LayerData, len(a.Layers))
+	for i := range a.Layers {
+		data[i] = a.Layers[i].Data
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Merge(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
