@@ -3,9 +3,18 @@ package inspect
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
@@ -55,6 +64,10 @@ type Analysis struct {
 
 // Analyze reads every layer of the source once (concurrently, each as a
 // stream, or from the cache), merges them and builds the inventories.
+//
+// The largest layers start first (they bound the wall time), and each
+// layer is merged as soon as it and the layers below it are read, while
+// the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
 	img := src.Image
 	raw, err := img.RawConfigFile()
@@ -82,13 +95,9 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
 	for i, l := range v1layers {
-		i, l := i, l
-		diffID := cfg.RootFS.DiffIDs[i].String()
 		layer := &a.Layers[i]
-		layer.Index, layer.DiffID, layer.CreatedBy = i, diffID, created[i]
+		layer.Index, layer.DiffID, layer.CreatedBy = i, cfg.RootFS.DiffIDs[i].String(), created[i]
 		if src.RawCompressed {
 			if d, err := l.Digest(); err == nil {
 				layer.Digest = d.String()
@@ -97,42 +106,147 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 				layer.CompressedSize = n
 			}
 		}
+	}
+	// Largest first: a big layer started last would leave the other cores
+	// idle at the end. Sizes are known only where they cost nothing.
+	order := make([]int, len(v1layers))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		return a.Layers[order[x]].CompressedSize > a.Layers[order[y]].CompressedSize
+	})
+
+	g, gctx := errgroup.WithContext(ctx)
+	// The merge stops when a read fails; gctx itself ends when Wait returns.
+	mctx, mcancel := context.WithCancel(ctx)
+	defer mcancel()
+	ready := make([]chan struct{}, len(v1layers))
+	for i := range ready {
+		ready[i] = make(chan struct{})
+	}
+	// The merge follows the reads, layer by layer, in its own goroutine.
+	var (
+		fs      *FileSystem
+		changes []LayerChange
+	)
+	merged := make(chan error, 1)
+	go func() {
+		m := newMerger(len(v1layers))
+		for i := range a.Layers {
+			select {
+			case <-ready[i]:
+			case <-mctx.Done():
+				merged <- mctx.Err()
+				return
+			}
+			if err := m.apply(i, a.Layers[i].Data); err != nil {
+				merged <- err
+				return
+			}
+		}
+		fs, changes = m.finish(), m.changes
+		merged <- nil
+	}()
+
+	sem := make(chan struct{}, limit)
+	for _, i := range order {
+		i, l := i, v1layers[i]
+		layer := &a.Layers[i]
+		select {
+		case sem <- struct{}{}:
+		case <-gctx.Done():
+		}
+		if gctx.Err() != nil {
+			break
+		}
 		g.Go(func() error {
-			if ld := cache.get(diffID); ld != nil {
+			defer func() { <-sem }()
+			if ld := cache.get(layer.DiffID); ld != nil {
 				layer.Data, layer.Cached = ld, true
 				if !src.RawCompressed {
 					layer.CompressedSize = ld.TarBytes
 				}
 				emit(opts.Progress, Progress{Layer: i, CreatedBy: layer.CreatedBy, Done: layer.CompressedSize, Total: layer.CompressedSize, Cached: true, Finished: true})
+				close(ready[i])
 				return nil
 			}
-			ld, err := readLayer(gctx, src, l, layer, opts.Progress)
+			ld, err := readLayerRetrying(gctx, src, l, layer, opts.Progress)
 			if err != nil {
-				return fmt.Errorf("layer %d (%s): %w", i, short(diffID), err)
+				mcancel()
+				return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
 			}
 			layer.Data = ld
+			close(ready[i])
 			// A cache that cannot be written costs speed next time, never correctness.
 			_ = cache.put(ld)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
+		mcancel()
+		<-merged
 		return nil, err
 	}
-	data := make([]*LayerData, len(a.Layers))
-	for i := range a.Layers {
-		data[i] = a.Layers[i].Data
-	}
-	fs, changes, err := Merge(data)
-	if err != nil {
+	if err := <-merged; err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	a.FS = fs
+	data := make([]*LayerData, len(a.Layers))
 	for i := range a.Layers {
 		a.Layers[i].Change = changes[i]
+		data[i] = a.Layers[i].Data
 	}
 	a.Inventory = BuildInventory(fs, data)
 	return a, nil
+}
+
+// layerRetryBackoff is how long a registry read waits before it reads a
+// layer again after the connection failed mid-blob; one read more than
+// there are waits is tried.
+var layerRetryBackoff = []time.Duration{time.Second, 3 * time.Second}
+
+// readLayerRetrying reads a layer, and reads a registry layer again from
+// its start when the connection drops mid-blob: go-containerregistry
+// retries requests that fail, not bodies that stop halfway.
+func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (*LayerData, error) {
+	for attempt := 0; ; attempt++ {
+		ld, err := readLayer(ctx, src, l, layer, progress)
+		var se *sourceError
+		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry ||
+			!errors.As(err, &se) || !se.transient() || attempt >= len(layerRetryBackoff) {
+			if se != nil && src.Transport == transportRegistry && attempt > 0 {
+				return nil, fmt.Errorf("the registry connection failed %d times while reading the layer: %w", attempt+1, err)
+			}
+			return ld, err
+		}
+		select {
+		case <-time.After(layerRetryBackoff[attempt]):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// sourceError is an error of the layer's source itself (the file, the
+// connection), as opposed to one in what it carried.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// transient reports whether reading again may succeed: a connection that
+// dropped or reset, not a digest that does not match.
+func (e *sourceError) transient() bool {
+	if strings.Contains(e.err.Error(), "verifying") {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(e.err, io.ErrUnexpectedEOF) || errors.Is(e.err, syscall.ECONNRESET) ||
+		errors.Is(e.err, syscall.EPIPE) || errors.As(e.err, &ne)
 }
 
 // readLayer streams one layer from the source through the walker.
@@ -149,33 +263,90 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 		rc, err = l.Uncompressed()
 	}
 	if err != nil {
-		return nil, err
+		return nil, blobError(layer, err)
 	}
-	defer rc.Close()
+	// Closing the source unblocks a read that waits on a stalled
+	// connection: ctrl+c must not wait for the network.
+	var closeOnce sync.Once
+	closeSrc := func() { closeOnce.Do(func() { rc.Close() }) }
+	defer closeSrc()
+	stopClose := context.AfterFunc(ctx, closeSrc)
+	defer stopClose()
+
 	pr := &progressReader{ctx: ctx, r: rc, report: func(done int64) {
 		emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: done, Total: total})
 	}}
-	var stream io.Reader = pr
+	var blob io.Reader = pr
+	var digestPipe *hashPipe
+	if src.RawCompressed && src.Transport != transportRegistry && layer.Digest != "" {
+		// Registry blobs are verified by go-containerregistry as they
+		// stream; layout blobs are files nobody checked: hash them too, in
+		// a goroutine of their own.
+		digestPipe = newHashPipe(pr)
+		defer digestPipe.stop()
+		blob = digestPipe
+	}
+	var stream io.Reader = blob
 	if src.RawCompressed {
-		dc, err := decompress(pr)
+		dc, err := decompress(blob)
 		if err != nil {
-			return nil, err
+			return nil, readError(ctx, pr, err)
 		}
 		defer dc.Close()
 		stream = dc
 	}
 	ld, err := walkLayer(stream, layer.DiffID)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		return nil, readError(ctx, pr, err)
+	}
+	if src.RawCompressed {
+		// Read the blob to its end: trailing bytes count in its size and
+		// digest, and the registry's verifying reader checks at the end.
+		if _, err := io.Copy(io.Discard, blob); err != nil {
+			return nil, readError(ctx, pr, err)
 		}
-		return nil, err
+		if layer.CompressedSize > 0 && pr.n != layer.CompressedSize {
+			return nil, fmt.Errorf("the layer blob is %d bytes, the manifest says %d", pr.n, layer.CompressedSize)
+		}
+		if digestPipe != nil {
+			if got := "sha256:" + hex.EncodeToString(digestPipe.sum()); strings.HasPrefix(layer.Digest, "sha256:") && got != layer.Digest {
+				return nil, fmt.Errorf("the layer blob does not match its digest: the manifest says %s, the blob is %s", layer.Digest, got)
+			}
+		}
 	}
 	if !src.RawCompressed {
 		layer.CompressedSize = ld.TarBytes
 	}
 	emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: pr.n, Total: total, Finished: true})
 	return ld, nil
+}
+
+// readError says whether a failed read was cancelled, failed in the source
+// (wrapped in a sourceError) or in what the source carried.
+func readError(ctx context.Context, pr *progressReader, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if pr.err != nil {
+		return &sourceError{err: fmt.Errorf("reading the layer blob: %w", oneLineErr(pr.err))}
+	}
+	return err
+}
+
+// blobError words a failure to open a layer's blob.
+func blobError(layer *Layer, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("the layer blob %s is missing: %w", layer.Digest, err)
+	}
+	return &sourceError{err: err}
+}
+
+// oneLineErr keeps an error (from a registry, say) on one line.
+func oneLineErr(err error) error {
+	if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {
+		return fmt.Errorf("%s", strings.Join(strings.Fields(msg), " "))
+	}
+	return err
 }
 
 func emit(fn func(Progress), p Progress) {
@@ -192,6 +363,7 @@ type progressReader struct {
 	n        int64
 	reported int64
 	report   func(int64)
+	err      error // the source's own error, if it failed
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
@@ -200,6 +372,9 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	}
 	n, err := p.r.Read(b)
 	p.n += int64(n)
+	if err != nil && err != io.EOF {
+		p.err = err
+	}
 	if p.n-p.reported >= 4<<20 {
 		p.reported = p.n
 		p.report(p.n)

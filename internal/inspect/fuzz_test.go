@@ -27,7 +27,15 @@ func FuzzWalkLayer(f *testing.F) {
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lds := make([]*LayerData, 0, 2)
-		if ld, err := walkLayer(bytes.NewReader(data), ""); err == nil {
+		// With the diffID given, the read and the sha256 run in the pipe's
+		// goroutines; without it, inline. Both must agree.
+		ld1, err1 := walkLayer(bytes.NewReader(data), diffIDOf(data))
+		if ld, err := walkLayer(bytes.NewReader(data), ""); (err == nil) != (err1 == nil) {
+			t.Fatalf("with the diffID: %v; without: %v", err1, err)
+		} else if err == nil {
+			if len(ld.Entries) != len(ld1.Entries) || ld.StoredBytes != ld1.StoredBytes || ld.TarBytes != ld1.TarBytes {
+				t.Fatalf("the pipe changed the result")
+			}
 			checkLayerData(t, ld)
 			lds = append(lds, ld)
 		} else if strings.Contains(err.Error(), "\n") {
@@ -320,6 +328,18 @@ func joinPath(dir, name string) string {
 		return "/" + name
 	}
 	return dir + "/" + name
+}
+
+func TestHasDotElem(t *testing.T) {
+	for _, p := range []string{"a", "a/b", ".", "..", "./a", "a/.", "a/..", "a/./b", "a/../b", ".a", "a/.b", "a..", "a/..b/c", "...", "a/.../b", "a/b.", "a/b./c"} {
+		want := false
+		for _, e := range strings.Split(p, "/") {
+			want = want || e == "." || e == ".."
+		}
+		if got := hasDotElem(p); got != want {
+			t.Errorf("hasDotElem(%q) = %v, want %v", p, got, want)
+		}
+	}
 }
 
 func TestIsCleanAbs(t *testing.T) {

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -63,22 +65,34 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// walkBufs are the walker's content buffers, reused between layers.
+var walkBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
 // walkLayer reads one uncompressed layer tarball to its end and returns what
 // it holds. When wantDiffID is not empty the stream's sha256 must equal it:
 // a layer whose content does not match the image config is an error, not a
 // silently wrong number.
+//
+// The reading (and so the decompression behind it) and the sha256 run in
+// goroutines of their own, beside the tar parsing and the xxh3 of every
+// file: one layer keeps up to three cores busy. Memory stays bounded by
+// the pipe's chunks and one content buffer, whatever the layer holds.
 func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
-	var digest hash.Hash
 	counter := &countingReader{r: uncompressed}
 	var r io.Reader = counter
+	var pipe *hashPipe
 	if wantDiffID != "" {
-		digest = sha256.New()
-		r = io.TeeReader(counter, digest)
+		pipe = newHashPipe(counter)
+		defer pipe.stop()
+		r = pipe
 	}
 	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
 	tr := tar.NewReader(r)
-	hasher := xxh3.New()
-	buf := make([]byte, 256<<10)
+	bp := walkBufs.Get().(*[]byte)
+	defer walkBufs.Put(bp)
+	buf := *bp
+	var hasher *xxh3.Hasher
+	var names arena
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -87,24 +101,27 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading tar: %w", truncated(err))
 		}
-		p, err := cleanEntryPath(hdr.Name)
+		p, err := cleanEntryPath(hdr.Name, &names)
 		if err != nil {
 			return nil, err
 		}
 		if p == "/" {
 			continue // the root directory itself
 		}
-		dir, base := path.Split(p)
+		dir, base := splitAbs(p)
 		if strings.HasPrefix(base, whiteoutPrefix) {
 			switch {
 			case base == opaqueMarker:
-				ld.Opaques = append(ld.Opaques, path.Clean(dir))
+				ld.Opaques = append(ld.Opaques, dir)
 			case strings.HasPrefix(base, aufsMetaPrefix):
 			default:
 				// ".wh.", ".wh.." and ".wh..." name no entry of the
 				// directory: they hide nothing.
 				if name := base[len(whiteoutPrefix):]; name != "" && name != "." && name != ".." {
-					ld.Whiteouts = append(ld.Whiteouts, dir+name)
+					if dir == "/" {
+						dir = ""
+					}
+					ld.Whiteouts = append(ld.Whiteouts, names.concat(dir, "/", name))
 				}
 			}
 			continue
@@ -114,21 +131,30 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
 			e.Kind = KindFile
 			e.Size = hdr.Size
-			if hdr.Size > 0 {
-				if wantContent(p, hdr.Size) {
-					content, err := io.ReadAll(tr)
-					if err != nil {
-						return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
-					}
-					ld.Contents[p] = content
-					e.Hash = xxh3.Hash(content)
-				} else {
-					hasher.Reset()
-					if _, err := io.CopyBuffer(hasher, tr, buf); err != nil {
-						return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
-					}
-					e.Hash = hasher.Sum64()
+			switch {
+			case hdr.Size == 0:
+			case wantContent(p, hdr.Size):
+				content := make([]byte, hdr.Size)
+				if _, err := io.ReadFull(tr, content); err != nil {
+					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
 				}
+				ld.Contents[p] = content
+				e.Hash = xxh3.Hash(content)
+			case hdr.Size <= int64(len(buf)):
+				// Most files are small: one read, one call, no hasher state.
+				if _, err := io.ReadFull(tr, buf[:hdr.Size]); err != nil {
+					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
+				}
+				e.Hash = xxh3.Hash(buf[:hdr.Size])
+			default:
+				if hasher == nil {
+					hasher = xxh3.New()
+				}
+				hasher.Reset()
+				if _, err := io.CopyBuffer(hasher, tr, buf); err != nil {
+					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
+				}
+				e.Hash = hasher.Sum64()
 			}
 			ld.StoredBytes += hdr.Size
 			ld.StoredFiles++
@@ -139,7 +165,7 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 			e.Link = hdr.Linkname
 		case tar.TypeLink:
 			e.Kind = KindHardlink
-			target, err := cleanEntryPath(hdr.Linkname)
+			target, err := cleanEntryPath(hdr.Linkname, &names)
 			if err != nil {
 				return nil, fmt.Errorf("hardlink %q: %w", p, err)
 			}
@@ -162,12 +188,16 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 	if _, err := io.CopyBuffer(io.Discard, r, buf); err != nil {
 		return nil, fmt.Errorf("reading tar: %w", truncated(err))
 	}
-	ld.TarBytes = counter.n
-	if digest != nil {
-		got := "sha256:" + hex.EncodeToString(digest.Sum(nil))
+	if pipe != nil {
+		sum := pipe.sum()
+		got := "sha256:" + hex.EncodeToString(sum)
 		if got != wantDiffID {
 			return nil, fmt.Errorf("content does not match its diffID: the config says %s, the layer is %s", wantDiffID, got)
 		}
+	}
+	ld.TarBytes = counter.n
+	if c := cap(ld.Entries); c-len(ld.Entries) > c/8 {
+		ld.Entries = append([]Entry(nil), ld.Entries...) // drop the growth slack
 	}
 	return ld, nil
 }
@@ -182,21 +212,41 @@ func truncated(err error) error {
 
 // cleanEntryPath turns a tar entry name into an absolute clean path. Like
 // the container engines, a leading "/" is taken as relative to the root;
-// a name that climbs out of the root with ".." is refused.
-func cleanEntryPath(name string) (string, error) {
-	rel := strings.TrimLeft(name, "/")
-	for _, part := range strings.Split(rel, "/") {
-		if part == ".." {
-			cleaned := path.Clean("/" + rel)
-			// path.Clean clamps ".." at the root; compare with the
-			// lexical walk to see whether it tried to leave it.
-			if escapesRoot(rel) {
-				return "", fmt.Errorf("tar entry %q escapes the image root", name)
-			}
-			return cleaned, nil
+// a name that climbs out of the root with ".." is refused, and so is a name
+// longer than maxPathLen.
+func cleanEntryPath(name string, names *arena) (string, error) {
+	if len(name) > maxPathLen {
+		return "", fmt.Errorf("tar entry name of %d bytes is longer than the %d-byte limit", len(name), maxPathLen)
+	}
+	rel := strings.Trim(name, "/")
+	if rel == "" {
+		return "/", nil
+	}
+	if !strings.Contains(rel, "//") && !hasDotElem(rel) {
+		return names.concat("/", rel, ""), nil // the usual case: already clean
+	}
+	if escapesRoot(rel) {
+		return "", fmt.Errorf("tar entry %q escapes the image root", name)
+	}
+	// path.Clean clamps ".." at the root; escapesRoot said it never tries.
+	return path.Clean("/" + rel), nil
+}
+
+// hasDotElem reports whether a "/"-separated path has a "." or ".." element.
+func hasDotElem(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] != '.' || (i > 0 && p[i-1] != '/') {
+			continue
+		}
+		j := i + 1
+		if j < len(p) && p[j] == '.' {
+			j++
+		}
+		if j == len(p) || p[j] == '/' {
+			return true
 		}
 	}
-	return path.Clean("/" + rel), nil
+	return false
 }
 
 func escapesRoot(rel string) bool {
@@ -215,3 +265,146 @@ func escapesRoot(rel string) bool {
 	}
 	return false
 }
+
+// arena hands out strings carved from large byte blocks: one allocation
+// per 64 KiB of paths instead of one per path, and blocks the garbage
+// collector need not scan. Bytes are never written twice, so the strings
+// stay immutable.
+type arena struct{ block []byte }
+
+const arenaBlock = 64 << 10
+
+func (a *arena) concat(x, y, z string) string {
+	n := len(x) + len(y) + len(z)
+	if n == 0 {
+		return ""
+	}
+	if n > arenaBlock/8 {
+		return x + y + z
+	}
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]byte, 0, arenaBlock)
+	}
+	start := len(a.block)
+	a.block = append(a.block, x...)
+	a.block = append(a.block, y...)
+	a.block = append(a.block, z...)
+	return unsafe.String(&a.block[start], n)
+}
+
+// hashPipe reads a stream in a goroutine of its own into a few chunks that
+// two consumers share: the walker (through Read) and a goroutine that
+// computes the stream's sha256.
+type hashPipe struct {
+	free    chan *pipeChunk
+	data    chan *pipeChunk
+	hashq   chan *pipeChunk
+	done    chan struct{}
+	sumc    chan []byte
+	once    sync.Once
+	cur     *pipeChunk
+	off     int
+}
+
+type pipeChunk struct {
+	b    []byte
+	n    int
+	err  error // after the n bytes: io.EOF at the end, or the reader's error
+	refs atomic.Int32
+}
+
+const (
+	pipeChunks    = 4
+	pipeChunkSize = 256 << 10
+)
+
+func newHashPipe(src io.Reader) *hashPipe {
+	p := &hashPipe{
+		free:  make(chan *pipeChunk, pipeChunks),
+		data:  make(chan *pipeChunk, pipeChunks),
+		hashq: make(chan *pipeChunk, pipeChunks),
+		done:  make(chan struct{}),
+		sumc:  make(chan []byte, 1),
+	}
+	for i := 0; i < pipeChunks; i++ {
+		p.free <- &pipeChunk{b: make([]byte, pipeChunkSize)}
+	}
+	go p.fill(src)
+	go p.hash()
+	return p
+}
+
+func (p *hashPipe) release(c *pipeChunk) {
+	if c.refs.Add(-1) == 0 {
+		p.free <- c
+	}
+}
+
+func (p *hashPipe) fill(src io.Reader) {
+	for {
+		var c *pipeChunk
+		select {
+		case c = <-p.free:
+		case <-p.done:
+			return
+		}
+		c.n, c.err = 0, nil
+		for c.n < len(c.b) && c.err == nil {
+			var n int
+			n, c.err = src.Read(c.b[c.n:])
+			c.n += n
+		}
+		c.refs.Store(2)
+		for _, q := range []chan *pipeChunk{p.hashq, p.data} {
+			select {
+			case q <- c:
+			case <-p.done:
+				return
+			}
+		}
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+func (p *hashPipe) hash() {
+	h := sha256.New()
+	for {
+		select {
+		case c := <-p.hashq:
+			h.Write(c.b[:c.n])
+			end := c.err != nil
+			p.release(c)
+			if end {
+				p.sumc <- h.Sum(nil)
+				return
+			}
+		case <-p.done:
+			return
+		}
+	}
+}
+
+func (p *hashPipe) Read(b []byte) (int, error) {
+	for p.cur == nil || p.off == p.cur.n {
+		if p.cur != nil {
+			if p.cur.err != nil {
+				return 0, p.cur.err
+			}
+			p.release(p.cur)
+			p.cur = nil
+		}
+		p.cur, p.off = <-p.data, 0
+	}
+	n := copy(b, p.cur.b[p.off:p.cur.n])
+	p.off += n
+	return n, nil
+}
+
+// sum waits for the sha256 of the whole stream; call it once Read has
+// returned io.EOF.
+func (p *hashPipe) sum() []byte { return <-p.sumc }
+
+// stop ends the goroutines (a walk that fails stops reading early).
+func (p *hashPipe) stop() { p.once.Do(func() { close(p.done) }) }
