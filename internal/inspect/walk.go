@@ -296,14 +296,14 @@ func (a *arena) concat(x, y, z string) string {
 // two consumers share: the walker (through Read) and a goroutine that
 // computes the stream's sha256.
 type hashPipe struct {
-	free    chan *pipeChunk
-	data    chan *pipeChunk
-	hashq   chan *pipeChunk
-	done    chan struct{}
-	sumc    chan []byte
-	once    sync.Once
-	cur     *pipeChunk
-	off     int
+	free  chan *pipeChunk
+	data  chan *pipeChunk
+	hashq chan *pipeChunk
+	done  chan struct{}
+	sumc  chan []byte
+	once  sync.Once
+	cur   *pipeChunk
+	off   int
 }
 
 type pipeChunk struct {
