@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/slimpy/slimpy/internal/bigimage"
@@ -208,6 +209,20 @@ func TestBigImageChild(t *testing.T) {
 	dir := os.Getenv("SLIMPY_BIGIMAGE_CHILD")
 	if dir == "" {
 		t.Skip("run by BenchmarkBigPeakMemory")
+	}
+	if os.Getenv("SLIMPY_BIGIMAGE_RSSLOG") != "" {
+		// Print the resident set every 100 ms, to see which phase peaks.
+		start := time.Now()
+		go func() {
+			for range time.Tick(100 * time.Millisecond) {
+				b, _ := os.ReadFile("/proc/self/status")
+				for _, line := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(line, "VmRSS:") {
+						fmt.Fprintf(os.Stderr, "%5.1fs %s\n", time.Since(start).Seconds(), strings.Join(strings.Fields(line), " "))
+					}
+				}
+			}
+		}()
 	}
 	a := inspectOnce(t, dir, Options{CacheDir: os.Getenv("SLIMPY_BIGIMAGE_CHILD_CACHE")})
 	if p := os.Getenv("SLIMPY_BIGIMAGE_HEAPPROFILE"); p != "" {

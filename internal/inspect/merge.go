@@ -37,14 +37,15 @@ type merger struct {
 	// streams list a directory's entries together.
 	lastDir     string
 	lastDirNode *Node
-	// nodes and inodes are allocated in slabs: one allocation per
-	// thousand instead of one each.
+	// nodes and inodes are allocated in slabs: one allocation per 128
+	// instead of one each (small slabs, so that the slots of a subtree a
+	// later layer replaced are mostly freed with it).
 	nodeSlab  []Node
 	inodeSlab []inode
 	stack     []*Node // scratch for detach and countRemoved
 }
 
-const slabSize = 1024
+const slabSize = 128
 
 func (m *merger) newNode() *Node {
 	if len(m.nodeSlab) == 0 {
@@ -99,6 +100,13 @@ func (m *merger) finish() *FileSystem {
 				}
 			}
 		}
+	}
+	// Drop the growth slack of the lists the analysis keeps.
+	if c := cap(m.fs.Hidden); c > len(m.fs.Hidden)+len(m.fs.Hidden)/8 {
+		m.fs.Hidden = append([]Copy(nil), m.fs.Hidden...)
+	}
+	if c := cap(m.fs.MetadataCopies); c > len(m.fs.MetadataCopies)+len(m.fs.MetadataCopies)/8 {
+		m.fs.MetadataCopies = append([]MetadataCopy(nil), m.fs.MetadataCopies...)
 	}
 	return m.fs
 }

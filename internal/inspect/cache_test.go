@@ -1,0 +1,102 @@
+package inspect
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func cacheTestLayer(t testing.TB) *LayerData {
+	tb := makeTar(t,
+		dir("usr"), dir("usr/lib"), file("usr/lib/a.py", "print(1)\n"), file("usr/lib/b.py", strings.Repeat("b", 300)),
+		file("usr/lib/.wh.gone", ""), file("etc/.wh..wh..opq", ""),
+		tarEntry{name: "usr/bin/py", typ: tar.TypeSymlink, link: "../lib/a.py"},
+		tarEntry{name: "usr/lib/hard", typ: tar.TypeLink, link: "usr/lib/a.py"},
+		tarEntry{name: "dev/null", typ: tar.TypeChar, uid: 7, gid: 8, mode: 0o4755},
+		file("var/lib/dpkg/status", "Package: x\nVersion: 1\n\n"),
+		file("\xff\xfe/non-utf8", "z"),
+	)
+	ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ld
+}
+
+func TestCacheRoundTrip(t *testing.T) {
+	ld := cacheTestLayer(t)
+	c := newLayerCache(t.TempDir())
+	if err := c.put(ld); err != nil {
+		t.Fatal(err)
+	}
+	got := c.get(ld.DiffID)
+	if got == nil {
+		t.Fatal("miss after put")
+	}
+	if !got.checked {
+		t.Error("a decoded entry is not marked checked")
+	}
+	if !reflect.DeepEqual(got, ld) {
+		t.Errorf("round trip changed the layer:\n got %+v\nwant %+v", got, ld)
+	}
+	if c.get("sha256:"+strings.Repeat("1", 64)) != nil {
+		t.Error("hit for an unknown diffID")
+	}
+}
+
+func TestCacheDamagedEntryIsAMiss(t *testing.T) {
+	ld := cacheTestLayer(t)
+	c := newLayerCache(t.TempDir())
+	if err := c.put(ld); err != nil {
+		t.Fatal(err)
+	}
+	p := c.path(ld.DiffID)
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"truncated":   good[:len(good)/2],
+		"empty":       {},
+		"flipped bit": func() []byte { b := bytes.Clone(good); b[len(b)/2] ^= 1; return b }(),
+		"old format":  []byte("\x0f\xff\x81\x03\x01\x01\x09LayerData"),
+	} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if c.get(ld.DiffID) != nil {
+			t.Errorf("%s: a damaged entry was used", name)
+		}
+	}
+	if c.path("sha256:../../etc") != "" || c.path("../x:abc") != "" {
+		t.Error("a diffID escaped the cache directory")
+	}
+	if filepath.Dir(filepath.Dir(p)) != c.dir {
+		t.Errorf("entry %s outside %s", p, c.dir)
+	}
+}
+
+// FuzzCacheDecode feeds arbitrary bytes to the cache decoder (behind the
+// checksum, which random bytes never pass): an error or data Merge
+// accepts or refuses cleanly, never a panic or a huge allocation.
+func FuzzCacheDecode(f *testing.F) {
+	var buf bytes.Buffer
+	if err := encodeLayerData(&buf, cacheTestLayer(f)); err != nil {
+		f.Fatal(err)
+	}
+	b := buf.Bytes()
+	f.Add(b[len(cacheMagic) : len(b)-8])
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ld, err := decodeLayerBody(body)
+		if err != nil {
+			return
+		}
+		checkMerge(t, []*LayerData{ld})
+	})
+}
