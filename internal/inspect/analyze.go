@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -287,13 +289,15 @@ var layerRetryBackoff = []time.Duration{time.Second, 3 * time.Second}
 func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (*LayerData, error) {
 	for attempt := 0; ; attempt++ {
 		ld, err := readLayer(ctx, src, l, layer, progress)
-		var se *sourceError
-		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry ||
-			!errors.As(err, &se) || !se.transient() || attempt >= len(layerRetryBackoff) {
-			if se != nil && src.Transport == transportRegistry && attempt > 0 {
-				return nil, fmt.Errorf("the registry connection failed %d times while reading the layer: %w", attempt+1, err)
-			}
+		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry {
 			return ld, err
+		}
+		var se *sourceError
+		if !errors.As(err, &se) || !se.transient() {
+			return nil, err
+		}
+		if attempt >= len(layerRetryBackoff) {
+			return nil, fmt.Errorf("the connection to the registry failed %d times while reading the layer: %w", attempt+1, err)
 		}
 		select {
 		case <-time.After(layerRetryBackoff[attempt]):
@@ -369,6 +373,10 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 	}
 	ld, err := walkLayer(stream, layer.DiffID)
 	if err != nil {
+		if src.RawCompressed && layer.CompressedSize > 0 && pr.n > layer.CompressedSize {
+			// Bytes after the end the manifest gives: that is the cause.
+			return nil, fmt.Errorf("the layer blob is longer than the %d bytes the manifest says (%v)", layer.CompressedSize, err)
+		}
 		return nil, readError(ctx, pr, err)
 	}
 	if src.RawCompressed {
@@ -410,7 +418,25 @@ func blobError(layer *Layer, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("the layer blob %s is missing: %w", layer.Digest, err)
 	}
-	return &sourceError{err: err}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		// The registry answered (after retrying what is worth retrying).
+		var what string
+		switch te.StatusCode {
+		case http.StatusUnauthorized:
+			what = "authentication required"
+		case http.StatusForbidden:
+			what = "access denied"
+		case http.StatusNotFound:
+			what = "not found"
+		case http.StatusTooManyRequests:
+			what = "rate limited by the registry"
+		default:
+			what = "registry error"
+		}
+		return fmt.Errorf("fetching the layer blob: %s (%d): %s", what, te.StatusCode, transportDetail(te))
+	}
+	return &sourceError{err: oneLineErr(err)}
 }
 
 // oneLineErr keeps an error (from a registry, say) on one line.

@@ -9,12 +9,27 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
+
+// registryBackoff spaces the retries of a registry request that failed in
+// a way worth retrying (a network error, a status below): three tries,
+// 1 s then 3 s apart (go-containerregistry's default, stated here so that
+// tests can shorten it).
+var registryBackoff = remote.Backoff{Duration: time.Second, Factor: 3, Jitter: 0.1, Steps: 3}
+
+// registryRetryStatusCodes are the answers that say "try again later":
+// timeouts, rate limiting (429) and server errors. 401, 403 and 404 are
+// answers: retrying them only delays a clear error.
+var registryRetryStatusCodes = []int{
+	http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+	http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+}
 
 // openRegistry opens REF from its registry. ref is what the user wrote.
 func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Source, error) {
@@ -38,6 +53,8 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithUserAgent("slimpy"),
+		remote.WithRetryBackoff(registryBackoff),
+		remote.WithRetryStatusCodes(registryRetryStatusCodes...),
 	}
 	if opts.Insecure {
 		// Like crane --insecure and skopeo --tls-verify=false: plain HTTP

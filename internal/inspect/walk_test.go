@@ -7,10 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zeebo/xxh3"
 )
 
 // tarEntry is one header (and content) of a test layer.
@@ -182,7 +185,9 @@ func TestDecompressSniffsFormats(t *testing.T) {
 }
 
 // TestWalkMillionEntries streams a layer of one million entries: it must
-// finish with the right count and without holding the tar in memory.
+// finish with the right count, without holding the tar in memory, and the
+// layer data and merged tree must stay within a stated cost per entry
+// (docs/performance.md).
 func TestWalkMillionEntries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the one-million-entry layer")
@@ -192,12 +197,15 @@ func TestWalkMillionEntries(t *testing.T) {
 	go func() {
 		tw := tar.NewWriter(pw)
 		for i := 0; i < n; i++ {
-			name := "d" + itoa(i%1000) + "/f" + itoa(i)
+			name := "usr/lib/python3/dist-packages/d" + itoa(i%1000) + "/f" + itoa(i) + ".py"
 			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
 			tw.Write([]byte{'x'})
 		}
 		pw.CloseWithError(tw.Close())
 	}()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	ld, err := walkLayer(pr, "")
 	if err != nil {
 		t.Fatal(err)
@@ -209,8 +217,33 @@ func TestWalkMillionEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := len(fs.Lookup("/d7").children); c != n/1000 {
-		t.Errorf("/d7 has %d children, want %d", c, n/1000)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if c := len(fs.Lookup("/usr/lib/python3/dist-packages/d7").children); c != n/1000 {
+		t.Errorf("d7 has %d children, want %d", c, n/1000)
+	}
+	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("layer data + merged tree: %.0f bytes per entry (%d MiB live for %d entries)", perEntry, (after.HeapAlloc-before.HeapAlloc)>>20, n)
+	if perEntry > 450 {
+		t.Errorf("%.0f bytes per entry, more than the 450 docs/performance.md states", perEntry)
+	}
+	runtime.KeepAlive(ld)
+	runtime.KeepAlive(fs)
+}
+
+// Files up to the walker's buffer are hashed in one call, larger ones
+// through the streaming hasher: both give xxh3 of the content.
+func TestWalkHashesSmallAndLargeFilesAlike(t *testing.T) {
+	for _, size := range []int{1, 1000, 256 << 10, 256<<10 + 1, 3 << 20} {
+		content := strings.Repeat("0123456789abcdef", size/16+1)[:size]
+		tb := makeTar(t, file("f", content))
+		ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ld.Entries[0].Hash, xxh3.HashString(content); got != want {
+			t.Errorf("size %d: hash %x, want %x", size, got, want)
+		}
 	}
 }
 

@@ -1,0 +1,382 @@
+package inspect
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/zeebo/xxh3"
+)
+
+// Hostile and broken images: each gives a correct result or a one-line
+// error that names the layer, never a panic, with memory bounded.
+
+func hostileAnalyze(t *testing.T, layers ...[]byte) (*Analysis, error) {
+	t.Helper()
+	img := testImage(t, nil, layers...)
+	return Analyze(context.Background(), &Source{Reference: "hostile", Transport: "test", Image: img, RawCompressed: true}, Options{})
+}
+
+func wantOneLineError(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", wants)
+	}
+	msg := err.Error()
+	t.Logf("error: %s", msg)
+	if strings.ContainsAny(msg, "\r\n") {
+		t.Errorf("error is not one line: %q", msg)
+	}
+	for _, w := range wants {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error %q does not contain %q", msg, w)
+		}
+	}
+}
+
+// checkAnalysis checks the accounting invariants and that the JSON report
+// is valid.
+func checkAnalysis(t *testing.T, a *Analysis) Report {
+	t.Helper()
+	data := make([]*LayerData, len(a.Layers))
+	changes := make([]LayerChange, len(a.Layers))
+	for i, l := range a.Layers {
+		data[i], changes[i] = l.Data, l.Change
+	}
+	checkInvariants(t, data, a.FS, changes)
+	r := a.Report()
+	b, err := json.Marshal(r)
+	if err != nil || !json.Valid(b) {
+		t.Fatalf("report JSON: %v", err)
+	}
+	return r
+}
+
+func TestHostilePathTraversalIsRefused(t *testing.T) {
+	for _, e := range []tarEntry{
+		file("../../etc/passwd", "x"),
+		file("usr/../../../etc/shadow", "x"),
+		{name: "ok", typ: tar.TypeLink, link: "../../../etc/shadow"},
+	} {
+		_, err := hostileAnalyze(t, makeTar(t, file("a", "b")), makeTar(t, e))
+		wantOneLineError(t, err, "layer 1", "escapes the image root")
+	}
+}
+
+// Symlinks are stored, never followed by the merge: an entry below a
+// lower layer's symlink replaces it with a directory (as an overlay upper
+// directory does), and loops cost nothing. The inventories' resolver,
+// which does follow them, has a hop limit.
+func TestHostileSymlinks(t *testing.T) {
+	a, err := hostileAnalyze(t,
+		makeTar(t,
+			dir("usr"), dir("usr/lib"), file("usr/lib/a", "0123456789"),
+			tarEntry{name: "lib", typ: tar.TypeSymlink, link: "/usr/lib"},
+			tarEntry{name: "loop1", typ: tar.TypeSymlink, link: "loop2"},
+			tarEntry{name: "loop2", typ: tar.TypeSymlink, link: "/loop1"},
+			tarEntry{name: "me", typ: tar.TypeSymlink, link: "me"},
+			tarEntry{name: "var/lib/dpkg", typ: tar.TypeSymlink, link: "/var/lib/dpkg/../dpkg"},
+			tarEntry{name: "etc/os-release", typ: tar.TypeSymlink, link: "../etc/os-release"},
+			tarEntry{name: "usr/lib/python3.11", typ: tar.TypeSymlink, link: "python3.11"},
+		),
+		makeTar(t, file("lib/x", "xx"), file("loop1/y", "yyy"), file("me/z", "z")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAnalysis(t, a)
+	if n := a.FS.Lookup("/usr/lib/a"); n == nil || n.Size != 10 {
+		t.Error("/usr/lib/a changed: the merge followed /lib")
+	}
+	for _, p := range []string{"/lib", "/loop1", "/me"} {
+		if n := a.FS.Lookup(p); n == nil || n.Kind != KindDir {
+			t.Errorf("%s is not the directory the upper layer made", p)
+		}
+	}
+	if n := a.FS.Lookup("/loop2"); n == nil || n.Kind != KindSymlink || n.Link != "/loop1" {
+		t.Errorf("/loop2 = %+v", n)
+	}
+	if a.Layers[1].Change.AddedFiles != 3 {
+		t.Errorf("layer 1 %+v", a.Layers[1].Change)
+	}
+}
+
+func TestHostileHardlinkToMissingTarget(t *testing.T) {
+	_, err := hostileAnalyze(t, makeTar(t, file("a", "1")),
+		makeTar(t, tarEntry{name: "b", typ: tar.TypeLink, link: "nope\nnope"}))
+	wantOneLineError(t, err, "layer 1", `hardlink "/b" points to "/nope\nnope"`)
+	_, err = hostileAnalyze(t, makeTar(t, dir("d"), tarEntry{name: "b", typ: tar.TypeLink, link: "d"}))
+	wantOneLineError(t, err, "layer 0", "not a regular file")
+}
+
+// gzipBomb is a gzip stream of one tar entry of size zero bytes, made of
+// concatenated gzip members (1 MiB of zeros compresses to ~1 KB), and the
+// uncompressed stream's diffID.
+func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
+	t.Helper()
+	member := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw, _ := kgzip.NewWriterLevel(&buf, kgzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	tw.WriteHeader(&tar.Header{Name: "var/log/lastlog", Typeflag: tar.TypeReg, Mode: 0o644, Size: size})
+	head := bytes.Clone(hdr.Bytes())
+	const chunk = 1 << 20
+	zeros := make([]byte, chunk)
+	pad := (512 - size%512) % 512
+	tail := make([]byte, pad+1024) // padding and the end-of-archive blocks
+	parts := []io.Reader{bytes.NewReader(member(head))}
+	zm := member(zeros)
+	for n := size; n > 0; n -= chunk {
+		if n < chunk {
+			parts = append(parts, bytes.NewReader(member(zeros[:n])))
+			break
+		}
+		parts = append(parts, bytes.NewReader(zm))
+	}
+	parts = append(parts, bytes.NewReader(member(tail)))
+
+	// The diffID: the same uncompressed stream through sha256.
+	h := newHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
+	io.Copy(io.Discard, h)
+	return io.MultiReader(parts...), "sha256:" + hexString(h.sum())
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
+
+// A layer that decompresses to GiBs of zeros in one file (what a
+// `useradd` with a high UID leaves in /var/log/lastlog) is a real layer:
+// it streams, in bounded memory, and its bytes are counted. There is no
+// limit on the expansion: time grows with the size (~1 s per GiB here),
+// memory does not. SLIMPY_BOMB_GIB sets the size (default 1).
+func TestHostileGzipBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the gzip bomb")
+	}
+	gib := int64(1)
+	if v, err := strconv.ParseInt(os.Getenv("SLIMPY_BOMB_GIB"), 10, 64); err == nil && v > 0 {
+		gib = v
+	}
+	size := gib << 30
+	blob, diffID := gzipBomb(t, size)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	counted := &countingReader{r: blob}
+	r, err := decompress(counted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld, err := walkLayer(r, diffID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if ld.StoredBytes != size || ld.StoredFiles != 1 {
+		t.Errorf("stored %d in %d files", ld.StoredBytes, ld.StoredFiles)
+	}
+	h := xxh3.New()
+	zeros := make([]byte, 1<<20)
+	for n := int64(0); n < size; n += int64(len(zeros)) {
+		h.Write(zeros)
+	}
+	if ld.Entries[0].Hash != h.Sum64() {
+		t.Error("wrong content hash")
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d GiB from %d compressed bytes; %d KiB allocated while streaming", gib, counted.n, alloc>>10)
+	if alloc > 16<<20 {
+		t.Errorf("allocated %d MiB to stream %d GiB: memory is not bounded", alloc>>20, gib)
+	}
+}
+
+// Paths 4096 directories deep (8 KiB, twice PATH_MAX) and 30000 deep
+// work: no recursion follows the depth. Longer names than 64 KiB are
+// refused.
+func TestHostileDeepPaths(t *testing.T) {
+	for _, depth := range []int{4096, 30000} {
+		deep := strings.Repeat("d/", depth) + "f"
+		a, err := hostileAnalyze(t,
+			makeTar(t, file(deep, "12345"), file(strings.Repeat("d/", depth/2)+"g", "67")),
+			makeTar(t, file(".wh.d", "")),
+		)
+		if err != nil {
+			t.Fatalf("depth %d: %v", depth, err)
+		}
+		r := checkAnalysis(t, a)
+		if r.Totals.WastedBytes != 7 || a.Layers[1].Change.RemovedFiles != 2 {
+			t.Errorf("depth %d: %+v %+v", depth, r.Totals, a.Layers[1].Change)
+		}
+	}
+	a, err := hostileAnalyze(t, makeTar(t, file(strings.Repeat("d/", 4096)+"f", "1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := 0
+	a.FS.Walk(func(*Node) bool { nodes++; return true })
+	if nodes != 4097 {
+		t.Errorf("walked %d nodes", nodes)
+	}
+	_, err = hostileAnalyze(t, makeTar(t, file(strings.Repeat("d/", 40000)+"f", "1")))
+	wantOneLineError(t, err, "layer 0", "longer than the 65536-byte limit")
+}
+
+func TestHostileDuplicateEntriesInOneLayer(t *testing.T) {
+	a, err := hostileAnalyze(t, makeTar(t,
+		dir("d"), file("d/a", "first"), dir("d"), file("d/a", "second!"),
+		tarEntry{name: "d/h", typ: tar.TypeLink, link: "d/a"}, tarEntry{name: "d/h", typ: tar.TypeLink, link: "d/a"},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := checkAnalysis(t, a)
+	if r.Totals.Size != 7 || r.Totals.StoredSize != 12 || r.Totals.WastedBytes != 5 || r.Totals.Files != 1 {
+		t.Errorf("totals %+v", r.Totals)
+	}
+	if c := a.Layers[0].Change; c.AddedFiles != 1 || c.AddedBytes != 7 || c.WastedBytes != 5 {
+		t.Errorf("layer 0 %+v", c)
+	}
+	if len(r.Waste.Copies) != 1 || r.Waste.Copies[0].HiddenBy != 0 || r.Waste.Copies[0].Reason != Overwritten {
+		t.Errorf("waste %+v", r.Waste.Copies)
+	}
+}
+
+// Names that are not UTF-8 are kept as they are in the tree; the JSON
+// report stays valid (encoding/json writes U+FFFD for the bad bytes).
+func TestHostileNonUTF8Names(t *testing.T) {
+	bad := "caf\xe9/\xff\xfe.txt"
+	a, err := hostileAnalyze(t, makeTar(t, file(bad, "data")), makeTar(t, file("caf\xe9/.wh.\xff\xfe.txt", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := checkAnalysis(t, a)
+	b, _ := json.Marshal(r)
+	if !utf8.Valid(b) || !json.Valid(b) {
+		t.Fatal("report is not valid UTF-8 JSON")
+	}
+	if len(r.Waste.Copies) != 1 || r.Waste.Copies[0].Path != "/"+bad {
+		t.Errorf("waste %+v", r.Waste.Copies)
+	}
+	if !strings.Contains(string(b), `"/caf\ufffd/\ufffd\ufffd.txt"`) {
+		t.Errorf("JSON does not carry the path with replacement characters: %s", b)
+	}
+}
+
+// A layout whose manifest disagrees with its blobs.
+func TestHostileLayoutThatLies(t *testing.T) {
+	tb := makeTar(t, file("a", strings.Repeat("abc", 10000)))
+	write := func(t *testing.T) (dir, blob string) {
+		dir = t.TempDir()
+		img := testImage(t, nil, tb)
+		img, err := mutate.ConfigFile(img, mustConfig(t, img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp, err := layout.Write(dir, empty.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lp.AppendImage(img); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := img.Layers()
+		d, _ := ls[0].Digest()
+		return dir, filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
+	}
+	analyze := func(t *testing.T, dir string) error {
+		src, err := Open(context.Background(), "oci:"+dir, OpenOptions{Platform: "linux/amd64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		_, err = Analyze(context.Background(), src, Options{})
+		return err
+	}
+	t.Run("intact", func(t *testing.T) {
+		dir, _ := write(t)
+		if err := analyze(t, dir); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("recompressed blob", func(t *testing.T) {
+		dir, blob := write(t)
+		var buf bytes.Buffer
+		zw, _ := kgzip.NewWriterLevel(&buf, kgzip.BestSpeed)
+		zw.Write(tb)
+		zw.Close()
+		os.WriteFile(blob, buf.Bytes(), 0o644)
+		wantOneLineError(t, analyze(t, dir), "layer 0", "the manifest says")
+	})
+	t.Run("same size, other bytes", func(t *testing.T) {
+		dir, blob := write(t)
+		b, _ := os.ReadFile(blob)
+		b[4] ^= 0x40 // the gzip header's mtime: content intact
+		os.WriteFile(blob, b, 0o644)
+		wantOneLineError(t, analyze(t, dir), "layer 0", "does not match its digest")
+	})
+	t.Run("trailing bytes", func(t *testing.T) {
+		dir, blob := write(t)
+		b, _ := os.ReadFile(blob)
+		os.WriteFile(blob, append(b, 0, 0, 0, 0), 0o644)
+		wantOneLineError(t, analyze(t, dir), "layer 0", "the manifest says")
+	})
+	t.Run("truncated", func(t *testing.T) {
+		dir, blob := write(t)
+		b, _ := os.ReadFile(blob)
+		os.WriteFile(blob, b[:len(b)/2], 0o644)
+		wantOneLineError(t, analyze(t, dir), "layer 0", "truncated")
+	})
+	t.Run("other layer", func(t *testing.T) {
+		dir, blob := write(t)
+		os.WriteFile(blob, gzipped(t, makeTar(t, file("b", "other"))), 0o644)
+		wantOneLineError(t, analyze(t, dir), "layer 0", "does not match its diffID")
+	})
+	t.Run("missing blob", func(t *testing.T) {
+		dir, blob := write(t)
+		os.Remove(blob)
+		wantOneLineError(t, analyze(t, dir), "layer 0", "is missing")
+	})
+}
+
+// mustConfig is img's config with a linux/amd64 platform.
+func mustConfig(t *testing.T, img interface {
+	ConfigFile() (*v1.ConfigFile, error)
+}) *v1.ConfigFile {
+	t.Helper()
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	return cf
+}
