@@ -1,0 +1,58 @@
+package tui
+
+import "github.com/slimpy/slimpy/internal/inspect"
+
+// Input is everything the views show once the analysis has ended.
+type Input struct {
+	Report inspect.Report
+	// Tree is the merged file system (BuildTree); nil leaves the files
+	// view empty.
+	Tree  *TreeNode
+	Fixes Fixes
+}
+
+// Suggestion is one proposed change to the Dockerfile.
+type Suggestion struct {
+	ID    string
+	Title string
+	// Savings are the bytes the change saves, measured from the image;
+	// meaningful only when Measured.
+	Savings  int64
+	Measured bool
+	// Diff is the change as a unified diff of the Dockerfile (or of a new
+	// file, such as .dockerignore).
+	Diff string
+}
+
+// Fixes are the suggestions for one Dockerfile and the way to write them.
+type Fixes struct {
+	// Dockerfile is the file the suggestions patch, as the user named it.
+	Dockerfile  string
+	Suggestions []Suggestion
+	// Note says why there are no suggestions (e.g. no Dockerfile given).
+	Note string
+	// Write applies the accepted suggestions (their IDs, in list order),
+	// writes the result atomically and keeps a backup of the original.
+	// Nil makes the view read-only.
+	Write func(accepted []string) (Written, error)
+}
+
+// Written is what Fixes.Write wrote.
+type Written struct {
+	Files []WrittenFile
+}
+
+// WrittenFile is one file Fixes.Write replaced or created.
+type WrittenFile struct {
+	Path    string
+	Backup  string // where the original was kept; "" for a new file
+	Content string // what was written
+	Diff    string // from the original to Content
+}
+
+// Loaded is the end of an analysis: the input of the views or the error
+// that stopped it.
+type Loaded struct {
+	Input *Input
+	Err   error
+}

@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The styles, defined once. Colours are the terminal's 16 ANSI colours so
+// they follow its theme; under NO_COLOR the program renders with the ASCII
+// profile, which keeps bold, faint and reverse, and every state also has a
+// marker that needs no style at all (›, [x], ▸, ✗, +/-).
+var (
+	colRed     = lipgloss.Color("1")
+	colGreen   = lipgloss.Color("2")
+	colYellow  = lipgloss.Color("3")
+	colBlue    = lipgloss.Color("4")
+	colMagenta = lipgloss.Color("5")
+	colCyan    = lipgloss.Color("6")
+	colGray    = lipgloss.Color("8")
+
+	styleTab       = lipgloss.NewStyle().Foreground(colGray)
+	styleTabActive = lipgloss.NewStyle().Bold(true).Reverse(true)
+	styleBrand     = lipgloss.NewStyle().Bold(true).Foreground(colMagenta)
+	styleTitle     = lipgloss.NewStyle().Bold(true)
+	styleHeading   = lipgloss.NewStyle().Bold(true).Foreground(colBlue)
+	styleLabel     = lipgloss.NewStyle().Foreground(colCyan)
+	styleDim       = lipgloss.NewStyle().Faint(true)
+	styleSelected  = lipgloss.NewStyle().Reverse(true)
+	styleBytes     = lipgloss.NewStyle().Bold(true)
+	styleGood      = lipgloss.NewStyle().Foreground(colGreen)
+	styleWarn      = lipgloss.NewStyle().Foreground(colYellow)
+	styleBad       = lipgloss.NewStyle().Foreground(colRed)
+	styleRule      = lipgloss.NewStyle().Foreground(colYellow)
+	styleHidden    = lipgloss.NewStyle().Foreground(colRed).Faint(true)
+	styleDir       = lipgloss.NewStyle().Foreground(colBlue).Bold(true)
+	styleLink      = lipgloss.NewStyle().Foreground(colCyan)
+	styleBar       = lipgloss.NewStyle().Foreground(colMagenta)
+	styleStatus    = lipgloss.NewStyle().Foreground(colYellow).Bold(true)
+	styleError     = lipgloss.NewStyle().Foreground(colRed).Bold(true)
+	styleDialog    = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(colYellow).Padding(0, 1)
+
+	styleDiffAdd  = lipgloss.NewStyle().Foreground(colGreen)
+	styleDiffDel  = lipgloss.NewStyle().Foreground(colRed)
+	styleDiffHunk = lipgloss.NewStyle().Foreground(colCyan)
+	styleDiffFile = lipgloss.NewStyle().Bold(true)
+
+	severityStyles = map[string]lipgloss.Style{
+		"high":   lipgloss.NewStyle().Foreground(colRed).Bold(true),
+		"medium": lipgloss.NewStyle().Foreground(colYellow),
+		"low":    lipgloss.NewStyle().Foreground(colBlue),
+		"info":   lipgloss.NewStyle().Foreground(colGray),
+	}
+)
+
+// helpStyles are the help bar's: keys bold, descriptions plain, separators
+// faint; no fixed greys that vanish on one background or the other.
+func helpStyles() help.Styles {
+	key := lipgloss.NewStyle().Bold(true)
+	desc := lipgloss.NewStyle()
+	sep := lipgloss.NewStyle().Faint(true)
+	return help.Styles{
+		ShortKey: key, ShortDesc: desc, ShortSeparator: sep, Ellipsis: sep,
+		FullKey: key, FullDesc: desc, FullSeparator: sep,
+	}
+}
+
+func severity(s string) string {
+	if st, ok := severityStyles[s]; ok {
+		return st.Render(s)
+	}
+	return s
+}
+
+// colourDiffLine styles one line of a unified diff.
+func colourDiffLine(l string) string {
+	switch {
+	case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"), strings.HasPrefix(l, "diff "):
+		return styleDiffFile.Render(l)
+	case strings.HasPrefix(l, "+"):
+		return styleDiffAdd.Render(l)
+	case strings.HasPrefix(l, "-"):
+		return styleDiffDel.Render(l)
+	case strings.HasPrefix(l, "@@"):
+		return styleDiffHunk.Render(l)
+	}
+	return l
+}
+
+// highlight renders a whole row as selected: the row's own styles are
+// dropped so the reverse bar runs unbroken across the width.
+func highlight(line string, width int) string {
+	plain := ansi.Strip(line)
+	if w := ansi.StringWidth(plain); w < width {
+		plain += strings.Repeat(" ", width-w)
+	}
+	return styleSelected.Render(ansi.Truncate(plain, width, ""))
+}
+
+// fit cuts or pads s to exactly h lines of at most w cells, so that a view
+// never wraps, never scrolls the terminal and keeps the same height.
+func fit(s string, w, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncate shortens plain or styled text to w cells with an ellipsis.
+func truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// padRight pads s with spaces to w cells (styled text is measured by its
+// cells); longer text is truncated.
+func padRight(s string, w int) string {
+	s = truncate(s, w)
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// padLeft right-aligns s in w cells.
+func padLeft(s string, w int) string {
+	s = truncate(s, w)
+	if n := ansi.StringWidth(s); n < w {
+		s = strings.Repeat(" ", w-n) + s
+	}
+	return s
+}
+
+// wrap breaks plain text into lines of at most w cells.
+func wrap(s string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
+	return strings.Split(lipgloss.Wrap(s, w, " /,"), "\n")
+}
+
+// oneLine folds an instruction (continuation lines, heredocs) into one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// rule is a faint horizontal line across the width, with an optional label.
+func rule(label string, width int) string {
+	if label != "" {
+		label = "── " + label + " "
+	}
+	n := max(0, width-ansi.StringWidth(label))
+	return styleDim.Render(ansi.Truncate(label+strings.Repeat("─", n), width, ""))
+}

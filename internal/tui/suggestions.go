@@ -1,0 +1,350 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
+)
+
+// writtenMsg is the result of Fixes.Write.
+type writtenMsg struct {
+	w   Written
+	err error
+}
+
+type suggestMode uint8
+
+const (
+	modeList    suggestMode = iota
+	modeDiff                // one suggestion's diff, full screen
+	modeConfirm             // "write N suggestions to the Dockerfile?"
+	modeWriting
+	modeWritten // what was written
+)
+
+// suggestionsView lists the Dockerfile suggestions with their measured
+// savings and a coloured preview of the selected one's diff; the user
+// accepts some and writes the patched Dockerfile.
+type suggestionsView struct {
+	fx       Fixes
+	accepted map[string]bool
+	c        cursor
+	mode     suggestMode
+	vp       viewport.Model
+	written  *Written
+	content  bool // the written screen shows the files, not the diff
+	status   string
+	failed   bool
+	width    int
+	height   int
+}
+
+var suggestKeys = struct {
+	Toggle, All, Diff, Write, Back, Yes, No, Content key.Binding
+}{
+	Toggle:  key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "accept")),
+	All:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "all")),
+	Diff:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "diff")),
+	Write:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write")),
+	Back:    key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+	Yes:     key.NewBinding(key.WithKeys("y", "Y", "enter"), key.WithHelp("y", "write")),
+	No:      key.NewBinding(key.WithKeys("n", "N", "esc", "q"), key.WithHelp("n/esc", "cancel")),
+	Content: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "diff/content")),
+}
+
+func newSuggestionsView(fx Fixes) suggestionsView {
+	vp := viewport.New()
+	vp.MouseWheelEnabled = false
+	return suggestionsView{fx: fx, accepted: map[string]bool{}, vp: vp}
+}
+
+// capturing: the confirmation dialog has the keyboard.
+func (v suggestionsView) capturing() bool { return v.mode == modeConfirm || v.mode == modeWriting }
+
+func (v suggestionsView) help() keyMap {
+	switch v.mode {
+	case modeDiff:
+		return keyMap{short: []key.Binding{navHelp, nav.PageDown, suggestKeys.Toggle, suggestKeys.Back},
+			full: [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}, {suggestKeys.Toggle, suggestKeys.Back}}}
+	case modeConfirm, modeWriting:
+		return keyMap{short: []key.Binding{suggestKeys.Yes, suggestKeys.No}, full: [][]key.Binding{{suggestKeys.Yes, suggestKeys.No}}}
+	case modeWritten:
+		return keyMap{short: []key.Binding{navHelp, suggestKeys.Content, suggestKeys.Back},
+			full: [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}, {suggestKeys.Content, suggestKeys.Back}}}
+	}
+	return keyMap{short: []key.Binding{suggestKeys.Toggle, suggestKeys.All, suggestKeys.Diff, suggestKeys.Write},
+		full: [][]key.Binding{nav.bindings(), {suggestKeys.Toggle, suggestKeys.All, suggestKeys.Diff, suggestKeys.Write}}}
+}
+
+// acceptedIDs lists the accepted suggestions in list order.
+func (v suggestionsView) acceptedIDs() []string {
+	var ids []string
+	for _, s := range v.fx.Suggestions {
+		if v.accepted[s.ID] {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+func (v suggestionsView) listHeight() int {
+	return min(len(v.fx.Suggestions), max(3, (v.height-3)/3))
+}
+
+func (v suggestionsView) resize(width, height int) suggestionsView {
+	v.width, v.height = width, height
+	v.vp.SetWidth(width)
+	v.vp.SetHeight(max(1, height-2))
+	v.c.clamp(len(v.fx.Suggestions), v.listHeight())
+	return v
+}
+
+func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
+	if msg, ok := msg.(writtenMsg); ok {
+		if msg.err != nil {
+			v.mode, v.status, v.failed = modeList, "not written: "+msg.err.Error(), true
+			return v, nil
+		}
+		v.written, v.mode, v.content, v.failed = &msg.w, modeWritten, false, false
+		var paths []string
+		for _, f := range msg.w.Files {
+			paths = append(paths, f.Path)
+		}
+		v.status = fmt.Sprintf("Wrote %s with %s", strings.Join(paths, ", "), strings.Join(v.acceptedIDs(), ", "))
+		v.vp.SetContent(v.writtenContent())
+		v.vp.GotoTop()
+		return v, nil
+	}
+	switch v.mode {
+	case modeDiff, modeWritten:
+		return v.updatePager(msg)
+	case modeConfirm:
+		if msg, ok := msg.(tea.KeyPressMsg); ok {
+			switch {
+			case key.Matches(msg, suggestKeys.Yes):
+				v.mode, v.status, v.failed = modeWriting, "writing…", false
+				ids, write := v.acceptedIDs(), v.fx.Write
+				return v, func() tea.Msg {
+					w, err := write(ids)
+					return writtenMsg{w: w, err: err}
+				}
+			case key.Matches(msg, suggestKeys.No):
+				v.mode, v.status = modeList, "not written"
+			}
+		}
+		return v, nil
+	case modeWriting:
+		return v, nil
+	}
+	n := len(v.fx.Suggestions)
+	if msg, ok := msg.(tea.KeyPressMsg); ok && n > 0 {
+		cur := v.fx.Suggestions[v.c.pos]
+		switch {
+		case key.Matches(msg, suggestKeys.Toggle):
+			v.accepted = mapsClone(v.accepted)
+			v.accepted[cur.ID] = !v.accepted[cur.ID]
+			v.status = ""
+			return v, nil
+		case key.Matches(msg, suggestKeys.All):
+			all := len(v.acceptedIDs()) == n
+			v.accepted = map[string]bool{}
+			for _, s := range v.fx.Suggestions {
+				v.accepted[s.ID] = !all
+			}
+			v.status = ""
+			return v, nil
+		case key.Matches(msg, suggestKeys.Diff):
+			v.mode = modeDiff
+			v.vp.SetContent(v.diffContent(cur))
+			v.vp.GotoTop()
+			return v, nil
+		case key.Matches(msg, suggestKeys.Write):
+			return v.confirm(), nil
+		}
+	}
+	v.c.navigate(msg, n, v.listHeight())
+	return v, nil
+}
+
+// confirm opens the write dialog, or says why there is nothing to write.
+func (v suggestionsView) confirm() suggestionsView {
+	v.failed = true
+	switch {
+	case v.fx.Write == nil:
+		v.status = "writing is not available here"
+	case v.written != nil:
+		v.status = "already written: run slimpy again for suggestions on the new Dockerfile"
+	case len(v.acceptedIDs()) == 0:
+		v.status = "accept a suggestion first (space, or a for all)"
+	default:
+		v.mode, v.status, v.failed = modeConfirm, "", false
+	}
+	return v
+}
+
+// updatePager scrolls the full-screen diff or the written files.
+func (v suggestionsView) updatePager(msg tea.Msg) (suggestionsView, tea.Cmd) {
+	switch msg := msg.(type) {
+	case scrollMsg:
+		if msg.delta > 0 {
+			v.vp.ScrollDown(msg.delta)
+		} else {
+			v.vp.ScrollUp(-msg.delta)
+		}
+		return v, nil
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, suggestKeys.Back):
+			v.mode = modeList
+			return v, nil
+		case v.mode == modeDiff && key.Matches(msg, suggestKeys.Toggle):
+			cur := v.fx.Suggestions[v.c.pos]
+			v.accepted = mapsClone(v.accepted)
+			v.accepted[cur.ID] = !v.accepted[cur.ID]
+			v.vp.SetContent(v.diffContent(cur))
+			return v, nil
+		case v.mode == modeWritten && key.Matches(msg, suggestKeys.Content):
+			v.content = !v.content
+			v.vp.SetContent(v.writtenContent())
+			v.vp.GotoTop()
+			return v, nil
+		case key.Matches(msg, nav.Top):
+			v.vp.GotoTop()
+			return v, nil
+		case key.Matches(msg, nav.Bottom):
+			v.vp.GotoBottom()
+			return v, nil
+		}
+	}
+	var cmd tea.Cmd
+	v.vp, cmd = v.vp.Update(msg)
+	return v, cmd
+}
+
+func (v suggestionsView) diffContent(s Suggestion) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s.Diff, "\n"), "\n") {
+		b.WriteString(colourDiffLine(l) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (v suggestionsView) writtenContent() string {
+	if v.written == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, f := range v.written.Files {
+		b.WriteString(styleGood.Render("wrote  "+f.Path) + "\n")
+		if f.Backup != "" {
+			b.WriteString(styleDim.Render("backup "+f.Backup) + "\n")
+		} else {
+			b.WriteString(styleDim.Render("(a new file)") + "\n")
+		}
+		what := "what changed (c: the whole file)"
+		if v.content || f.Diff == "" {
+			what = "the whole file (c: what changed)"
+		}
+		b.WriteString(rule(what, v.width) + "\n")
+		if v.content || f.Diff == "" {
+			b.WriteString(f.Content)
+		} else {
+			for _, l := range strings.Split(strings.TrimRight(f.Diff, "\n"), "\n") {
+				b.WriteString(colourDiffLine(l) + "\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (v suggestionsView) savings(s Suggestion) string {
+	if !s.Measured {
+		return "not measured"
+	}
+	return humanize.Bytes(uint64(s.Savings))
+}
+
+func (v suggestionsView) View(width, height int) string {
+	sugs := v.fx.Suggestions
+	if len(sugs) == 0 {
+		msg := v.fx.Note
+		if msg == "" {
+			msg = "No suggestions for this image."
+		}
+		return fit(styleDim.Render(msg), width, height)
+	}
+	switch v.mode {
+	case modeDiff:
+		s := sugs[v.c.pos]
+		head := fmt.Sprintf("%s %s %s · saves %s", check(v.accepted[s.ID]), styleRule.Render(s.ID), s.Title, v.savings(s))
+		return fit(styleTitle.Render(truncate(head, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
+	case modeWritten:
+		return fit(styleTitle.Render(truncate(v.status, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
+	}
+
+	var b strings.Builder
+	var saves int64
+	for _, s := range sugs {
+		if v.accepted[s.ID] && s.Measured {
+			saves += s.Savings
+		}
+	}
+	ids := v.acceptedIDs()
+	head := fmt.Sprintf("%s · %d of %d accepted", v.fx.Dockerfile, len(ids), len(sugs))
+	if len(ids) > 0 {
+		head += " · saves up to " + humanize.Bytes(uint64(saves))
+	}
+	b.WriteString(styleTitle.Render(truncate(head, width)) + "\n")
+	listH := v.listHeight()
+	start, end := v.c.window(len(sugs), listH)
+	for i := start; i < end; i++ {
+		s := sugs[i]
+		save := padLeft(v.savings(s), 12)
+		left := fmt.Sprintf("%s %s ", check(v.accepted[s.ID]), styleRule.Render(padRight(s.ID, 6)))
+		row := left + padRight(s.Title, width-ansi.StringWidth(left)-13) + " " + styleBytes.Render(save)
+		if i == v.c.pos {
+			row = highlight(row, width)
+		}
+		b.WriteString(row + "\n")
+	}
+	for i := end - start; i < listH; i++ {
+		b.WriteString("\n")
+	}
+	switch {
+	case v.mode == modeConfirm:
+		b.WriteString(v.dialog(width))
+	case v.status != "":
+		st := styleStatus
+		if v.failed {
+			st = styleError
+		}
+		b.WriteString(st.Render(truncate(v.status, width)) + "\n")
+	default:
+		b.WriteString("\n")
+	}
+	s := sugs[v.c.pos]
+	b.WriteString(rule("diff "+s.ID, width) + "\n")
+	b.WriteString(v.diffContent(s))
+	return fit(b.String(), width, height)
+}
+
+// dialog asks before writing.
+func (v suggestionsView) dialog(width int) string {
+	ids := v.acceptedIDs()
+	text := fmt.Sprintf("Write %d accepted suggestion(s) (%s) to %s?\nThe file is replaced atomically; the original is kept as a backup.\n%s write   %s cancel",
+		len(ids), strings.Join(ids, ", "), v.fx.Dockerfile, styleTitle.Render("y"), styleTitle.Render("n"))
+	return styleDialog.Width(min(width, 76)).Render(text) + "\n"
+}
+
+func check(on bool) string {
+	if on {
+		return styleGood.Render("[x]")
+	}
+	return "[ ]"
+}

@@ -1,0 +1,213 @@
+package tui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// biggestWins is how many findings the summary lists.
+const biggestWins = 5
+
+// summaryView is the first screen: the image, its size and waste, what the
+// rules could recover by category, and the biggest wins.
+type summaryView struct {
+	in    *Input
+	vp    viewport.Model
+	width int
+}
+
+var summaryKeys = keyMap{
+	short: []key.Binding{navHelp, nav.PageDown},
+	full:  [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}},
+}
+
+func newSummaryView(in *Input) summaryView {
+	vp := viewport.New()
+	vp.MouseWheelEnabled = false // the root turns the wheel into scrollMsg
+	return summaryView{in: in, vp: vp}
+}
+
+func (v summaryView) Update(msg tea.Msg) (summaryView, tea.Cmd) {
+	switch msg := msg.(type) {
+	case scrollMsg:
+		if msg.delta > 0 {
+			v.vp.ScrollDown(msg.delta)
+		} else {
+			v.vp.ScrollUp(-msg.delta)
+		}
+		return v, nil
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, nav.Top):
+			v.vp.GotoTop()
+			return v, nil
+		case key.Matches(msg, nav.Bottom):
+			v.vp.GotoBottom()
+			return v, nil
+		}
+	}
+	var cmd tea.Cmd
+	v.vp, cmd = v.vp.Update(msg)
+	return v, cmd
+}
+
+// resize sets the viewport and lays the text out for the width.
+func (v summaryView) resize(width, height int) summaryView {
+	v.vp.SetWidth(width)
+	v.vp.SetHeight(height)
+	if width != v.width {
+		v.width = width
+		v.vp.SetContent(v.content(width))
+	}
+	return v
+}
+
+func (v summaryView) View(width, height int) string {
+	return fit(v.vp.View(), width, height)
+}
+
+func (v summaryView) content(width int) string {
+	r := v.in.Report
+	var b strings.Builder
+	field := func(label, value string) {
+		fmt.Fprintf(&b, "%s %s\n", styleLabel.Render(padRight(label, 11)), value)
+	}
+	img := r.Image
+	field("Image", fmt.Sprintf("%s (%s)", img.Reference, img.Transport))
+	platform := img.Platform
+	if img.OS != "" {
+		platform += " · " + img.OS
+	}
+	field("Platform", platform)
+	var created []string
+	if !img.Created.IsZero() {
+		created = append(created, "created "+img.Created.Format("2006-01-02"))
+	}
+	user := img.User
+	if user == "" {
+		user = "root (no USER)"
+	}
+	created = append(created, "user "+user)
+	field("Config", strings.Join(created, " · "))
+	t := r.Totals
+	field("Size", fmt.Sprintf("%s in %d layers (%s compressed) · %s visible in %s files",
+		styleBytes.Render(humanize.Bytes(uint64(t.StoredSize))), len(r.Layers),
+		humanize.Bytes(uint64(t.CompressedSize)), humanize.Bytes(uint64(t.Size)), humanize.Comma(int64(t.Files))))
+	field("Waste", fmt.Sprintf("%s stored but hidden by later layers · layer efficiency %s",
+		styleBytes.Render(humanize.Bytes(uint64(t.WastedBytes))), efficiency(t.Efficiency)))
+
+	s := r.Summary
+	if s == nil {
+		field("Findings", styleDim.Render("the rules did not run (--no-rules)"))
+	} else {
+		field("Recoverable", fmt.Sprintf("%s of %s (%s) → %s after cleanup · score %d/100",
+			styleBytes.Render(humanize.Bytes(uint64(s.RecoverableBytes))), humanize.Bytes(uint64(s.StoredSize)),
+			percent(s.RecoverableBytes, s.StoredSize), humanize.Bytes(uint64(s.SlimmedSize)), s.Score))
+		var sev []string
+		for _, k := range []string{"high", "medium", "low", "info"} {
+			if n := s.BySeverity[k]; n > 0 {
+				sev = append(sev, fmt.Sprintf("%d %s", n, severity(k)))
+			}
+		}
+		field("Findings", fmt.Sprintf("%d: %s", s.Findings, strings.Join(sev, ", ")))
+	}
+
+	if cats := sortedCategories(r.Categories); len(cats) > 0 {
+		b.WriteString("\n" + styleHeading.Render("Recoverable by category") + styleDim.Render("  (a file two categories flag counts in both)") + "\n")
+		nameW := 0
+		for _, c := range cats {
+			nameW = max(nameW, len(c.name))
+		}
+		barW := max(5, min(40, width-nameW-14))
+		top := cats[0].bytes
+		for _, c := range cats {
+			n := int(float64(barW) * float64(c.bytes) / float64(top))
+			fmt.Fprintf(&b, "  %s %s %s\n", padRight(c.name, nameW), padLeft(humanize.Bytes(uint64(c.bytes)), 8),
+				styleBar.Render(strings.Repeat("█", max(1, n))))
+		}
+	}
+
+	wins := slices.Clone(r.Findings)
+	wins = slices.DeleteFunc(wins, func(f inspect.Finding) bool { return f.Bytes <= 0 })
+	slices.SortStableFunc(wins, func(a, b inspect.Finding) int { return cmp.Compare(b.Bytes, a.Bytes) })
+	if len(wins) > 0 {
+		b.WriteString("\n" + styleHeading.Render("Biggest wins") + "\n")
+		for _, f := range wins[:min(len(wins), biggestWins)] {
+			fmt.Fprintf(&b, "  %s  %s %s\n", padLeft(humanize.Bytes(uint64(f.Bytes)), 7), styleRule.Render(f.Rule), f.Title)
+			if f.Fix != "" {
+				fmt.Fprintf(&b, "           %s\n", styleDim.Render("fix: "+f.Fix))
+			}
+		}
+	}
+
+	fx := v.in.Fixes
+	b.WriteString("\n" + styleHeading.Render("Suggestions") + "\n")
+	switch {
+	case len(fx.Suggestions) > 0:
+		var saves int64
+		measured := false
+		for _, sg := range fx.Suggestions {
+			if sg.Measured {
+				saves += sg.Savings
+				measured = true
+			}
+		}
+		line := fmt.Sprintf("  %d changes to %s", len(fx.Suggestions), fx.Dockerfile)
+		if measured {
+			line += fmt.Sprintf(", saving up to %s", humanize.Bytes(uint64(saves)))
+		}
+		b.WriteString(line + styleDim.Render(" · review and accept them in the Suggestions view (5)") + "\n")
+	case fx.Note != "":
+		b.WriteString("  " + styleDim.Render(fx.Note) + "\n")
+	default:
+		b.WriteString("  " + styleDim.Render("none") + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+type category struct {
+	name  string
+	bytes int64
+}
+
+func sortedCategories(m map[string]int64) []category {
+	var out []category
+	for k, v := range m {
+		if v > 0 {
+			out = append(out, category{k, v})
+		}
+	}
+	slices.SortFunc(out, func(a, b category) int {
+		if c := cmp.Compare(b.bytes, a.bytes); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return out
+}
+
+func efficiency(e float64) string {
+	s := fmt.Sprintf("%.1f%%", e*100)
+	switch {
+	case e >= 0.95:
+		return styleGood.Render(s)
+	case e >= 0.8:
+		return styleWarn.Render(s)
+	}
+	return styleBad.Render(s)
+}
+
+func percent(part, whole int64) string {
+	if whole <= 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+}
