@@ -395,7 +395,10 @@ func (v filesView) children(n *TreeNode) []*TreeNode {
 	if v.bySize {
 		slices.SortStableFunc(kids, func(a, b *TreeNode) int {
 			sa, sb := v.stat(a), v.stat(b)
-			return cmp.Compare(sb.size+sb.hidden, sa.size+sa.hidden)
+			if c := cmp.Compare(sb.size, sa.size); c != 0 {
+				return c
+			}
+			return cmp.Compare(sb.hidden, sa.hidden)
 		})
 	}
 	return kids
@@ -469,15 +472,13 @@ func (v filesView) View(width, height int) string {
 	if v.capturing() {
 		b.WriteString(v.input.View() + "\n")
 	} else {
-		b.WriteString(styleDim.Render(fmt.Sprintf("%8s %3s  %s", "SIZE", "L", "PATH")) + "\n")
+		b.WriteString(styleDim.Render(fmt.Sprintf("  %8s %3s  %s", "SIZE", "L", "PATH")) + "\n")
 	}
 	listH := v.listHeight()
 	start, end := v.c.window(len(v.rows), listH)
 	for i := start; i < end; i++ {
 		row := v.row(v.rows[i])
-		if i == v.c.pos {
-			row = highlight(row, width)
-		}
+		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
 	if len(v.rows) == 0 {

@@ -214,9 +214,7 @@ func (v findingsView) View(width, height int) string {
 	start, end := v.c.window(len(v.rows), listH)
 	for i := start; i < end; i++ {
 		row := v.row(v.rows[i], width)
-		if i == v.c.pos {
-			row = highlight(row, width)
-		}
+		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
 	for i := end - start; i < listH; i++ {
@@ -242,7 +240,7 @@ func (v findingsView) row(r findingRow, width int) string {
 		if g.bytes > 0 {
 			bytes = humanize.Bytes(uint64(g.bytes))
 		}
-		left := fmt.Sprintf("%s %s %s %s", arrow, styleRule.Render(g.rule), padRight(g.name, 24), padRight(severity(string(g.severity)), 6))
+		left := fmt.Sprintf("%s %s %s %s", arrow, styleRule.Render(g.rule), padRight(g.name, 22), padRight(severity(string(g.severity)), 6))
 		return fmt.Sprintf("%s %s %s %s", left, padRight(styleDim.Render(g.category), 15), padLeft(n, 11), padLeft(styleBytes.Render(bytes), 9))
 	case rowFinding:
 		f := g.findings[r.f]

@@ -70,8 +70,8 @@ func (v layersView) resize(_, height int) layersView {
 func (v layersView) View(width, height int) string {
 	listH := v.listHeight()
 	var b strings.Builder
-	instrW := max(10, width-36)
-	b.WriteString(styleDim.Render(fmt.Sprintf("   %3s %9s %9s %7s  %s", "#", "SIZE", "WASTED", "FILES", "INSTRUCTION")) + "\n")
+	instrW := max(10, width-38)
+	b.WriteString(styleDim.Render(fmt.Sprintf("     %3s %9s %9s %7s  %s", "#", "SIZE", "WASTED", "FILES", "INSTRUCTION")) + "\n")
 	start, end := v.c.window(len(v.layers), listH)
 	for i := start; i < end; i++ {
 		l := v.layers[i]
@@ -87,9 +87,7 @@ func (v layersView) View(width, height int) string {
 		}
 		row := fmt.Sprintf("%s %3d %9s %s %7s  %s", mark, l.Index, humanize.Bytes(uint64(l.Size)), wasted,
 			humanize.Comma(int64(l.Files)), truncate(oneLine(l.CreatedBy), instrW))
-		if i == v.c.pos {
-			row = highlight(row, width)
-		}
+		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
 	for i := end - start; i < listH; i++ {
@@ -108,9 +106,10 @@ func (v layersView) detail(width int) string {
 	l := v.layers[v.c.pos]
 	var b strings.Builder
 	b.WriteString(rule("", width) + "\n")
-	head := fmt.Sprintf("layer %d · added %s (%d files) · modified %s (%d) · removed %s (%d) · hides %s",
-		l.Index, humanize.Bytes(uint64(l.AddedBytes)), l.AddedFiles, humanize.Bytes(uint64(l.ModifiedBytes)), l.ModifiedFiles,
-		humanize.Bytes(uint64(l.RemovedBytes)), l.RemovedFiles, humanize.Bytes(uint64(l.WastedBytes)))
+	n := func(i int) string { return humanize.Comma(int64(i)) }
+	head := fmt.Sprintf("layer %d · added %s (%s files) · modified %s (%s) · removed %s (%s) · hides %s",
+		l.Index, humanize.Bytes(uint64(l.AddedBytes)), n(l.AddedFiles), humanize.Bytes(uint64(l.ModifiedBytes)), n(l.ModifiedFiles),
+		humanize.Bytes(uint64(l.RemovedBytes)), n(l.RemovedFiles), humanize.Bytes(uint64(l.WastedBytes)))
 	if l.Cached {
 		head += " · cached"
 	}

@@ -83,6 +83,7 @@ func (l *layerProgress) rate(now time.Time) float64 {
 type progressView struct {
 	image   string
 	started time.Time
+	first   time.Time // the first event: the rate counts from there
 	now     time.Time
 	layers  map[int]*layerProgress
 	bar     progress.Model
@@ -114,6 +115,9 @@ func (v progressView) Update(msg tea.Msg) (progressView, tea.Cmd) {
 	case progressMsg:
 		p := msg.p
 		l := v.layers[p.Layer]
+		if v.first.IsZero() {
+			v.first = msg.at
+		}
 		if l == nil {
 			l = &layerProgress{index: p.Layer, start: msg.at}
 			v.layers[p.Layer] = l
@@ -169,16 +173,18 @@ func (v progressView) View(width, height int) string {
 	}
 	elapsed := v.now.Sub(v.started).Round(100 * time.Millisecond)
 	fmt.Fprintf(&b, "%s %s %s\n", v.spin.View(), styleTitle.Render("Reading"), v.image)
-	line := fmt.Sprintf("%d layers read of %d started · %s", finished, len(v.layers), humanize.Bytes(uint64(done)))
+	line := fmt.Sprintf("%d of %d layers read · %s", finished, len(v.layers), humanize.Bytes(uint64(done)))
 	if known && total > 0 {
 		line += " of " + humanize.Bytes(uint64(total))
 	}
-	if s := elapsed.Seconds(); s > 0.05 {
+	if s := v.now.Sub(v.first).Seconds(); !v.first.IsZero() && s > 0.05 {
 		line += fmt.Sprintf(" · %s/s", humanize.Bytes(uint64(float64(done)/s)))
 	}
 	line += fmt.Sprintf(" · %s", elapsed)
 	b.WriteString(styleDim.Render(line) + "\n")
-	if finished == len(v.layers) && len(v.layers) > 0 {
+	if len(v.layers) == 0 {
+		b.WriteString(styleDim.Render("waiting for the first layer…") + "\n")
+	} else if finished == len(v.layers) {
 		b.WriteString(styleStatus.Render("merging the layers, building the inventories, running the rules…") + "\n")
 	} else {
 		b.WriteString("\n")

@@ -89,10 +89,15 @@ func colourDiffLine(l string) string {
 	return l
 }
 
-// highlight renders a whole row as selected: the row's own styles are
-// dropped so the reverse bar runs unbroken across the width.
-func highlight(line string, width int) string {
-	plain := ansi.Strip(line)
+// listRow renders a row of a list in width cells: the selected one gets a
+// "›" (seen without colours, and in text captures) and a reverse bar with
+// the row's own styles dropped so the bar runs unbroken; the others are
+// indented to match.
+func listRow(line string, selected bool, width int) string {
+	if !selected {
+		return "  " + line
+	}
+	plain := "› " + ansi.Strip(line)
 	if w := ansi.StringWidth(plain); w < width {
 		plain += strings.Repeat(" ", width-w)
 	}

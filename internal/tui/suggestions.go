@@ -307,10 +307,8 @@ func (v suggestionsView) View(width, height int) string {
 		s := sugs[i]
 		save := padLeft(v.savings(s), 12)
 		left := fmt.Sprintf("%s %s ", check(v.accepted[s.ID]), styleRule.Render(padRight(s.ID, 6)))
-		row := left + padRight(s.Title, width-ansi.StringWidth(left)-13) + " " + styleBytes.Render(save)
-		if i == v.c.pos {
-			row = highlight(row, width)
-		}
+		row := left + padRight(s.Title, width-ansi.StringWidth(left)-15) + " " + styleBytes.Render(save)
+		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
 	for i := end - start; i < listH; i++ {
