@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/report"
+	"github.com/slimpy/slimpy/internal/tui"
 	"github.com/spf13/cobra"
 )
 
@@ -27,6 +32,10 @@ func newInspectCmd() *cobra.Command {
 each layer stored, the bytes hidden by later layers (waste), identical files
 at different paths, metadata-only rewrites, the installed packages and the
 rules' findings (docs/rules.md; configured by .slimpy.yaml or --config).
+
+On a terminal, without --format, it opens the interactive view
+(docs/tui.md); with --format, or when the output is not a terminal, it
+prints the report.
 
 IMAGE is a reference in the containers-transports style:
   docker-daemon:NAME[:TAG]   the local Docker engine (DOCKER_HOST honoured)
@@ -67,6 +76,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 		return err
 	}
 	cfg.Now = now
+	if useTUI(cmd) {
+		return runInspectTUI(cmd, ref, f, cfg)
+	}
 	a, err := f.analyze(cmd.Context(), ref, nil)
 	if err != nil {
 		return err
@@ -80,6 +92,33 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 		return report.JSON(out, r)
 	}
 	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top})
+}
+
+// useTUI: the interactive view opens when stdout is a terminal and no
+// --format was given.
+func useTUI(cmd *cobra.Command) bool {
+	if cmd.Flags().Changed("format") {
+		return false
+	}
+	out, ok := cmd.OutOrStdout().(*os.File)
+	return ok && term.IsTerminal(out.Fd())
+}
+
+// runInspectTUI shows the layers' progress, then the interactive view.
+func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config) error {
+	analyze := func(ctx context.Context, progress func(inspect.Progress)) (*tui.Input, error) {
+		a, err := f.analyze(ctx, ref, progress)
+		if err != nil {
+			return nil, err
+		}
+		r := a.Report()
+		if !f.noRules {
+			r = a.ReportWithFindings(cfg)
+		}
+		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings),
+			Fixes: tui.Fixes{Note: "Dockerfile suggestions are not in this build yet (slimpy suggest)."}}, nil
+	}
+	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(cmd.OutOrStdout()))
 }
 
 // loadRulesConfig reads --config, or .slimpy.yaml in the working directory
