@@ -514,7 +514,7 @@ func (v filesView) header(width int) string {
 		parts = append(parts, styleStatus.Render("filter: "+v.query))
 	}
 	if v.showHidden {
-		parts = append(parts, "hidden copies shown")
+		parts = append(parts, "hidden shown")
 	}
 	return truncate(strings.Join(parts, " · "), width)
 }

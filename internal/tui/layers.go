@@ -106,10 +106,20 @@ func (v layersView) detail(width int) string {
 	l := v.layers[v.c.pos]
 	var b strings.Builder
 	b.WriteString(rule("", width) + "\n")
-	n := func(i int) string { return humanize.Comma(int64(i)) }
-	head := fmt.Sprintf("layer %d · added %s (%s files) · modified %s (%s) · removed %s (%s) · hides %s",
-		l.Index, humanize.Bytes(uint64(l.AddedBytes)), n(l.AddedFiles), humanize.Bytes(uint64(l.ModifiedBytes)), n(l.ModifiedFiles),
-		humanize.Bytes(uint64(l.RemovedBytes)), n(l.RemovedFiles), humanize.Bytes(uint64(l.WastedBytes)))
+	parts := []string{fmt.Sprintf("layer %d", l.Index)}
+	for _, c := range []struct {
+		what  string
+		bytes int64
+		files int
+	}{{"added", l.AddedBytes, l.AddedFiles}, {"modified", l.ModifiedBytes, l.ModifiedFiles}, {"removed", l.RemovedBytes, l.RemovedFiles}} {
+		if c.files > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s in %s", c.what, humanize.Bytes(uint64(c.bytes)), files(c.files)))
+		}
+	}
+	if l.WastedBytes > 0 {
+		parts = append(parts, "hides "+humanize.Bytes(uint64(l.WastedBytes)))
+	}
+	head := strings.Join(parts, " · ")
 	if l.Cached {
 		head += " · cached"
 	}

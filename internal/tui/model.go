@@ -290,7 +290,7 @@ func (m Model) keys() keyMap {
 
 func (m Model) helpView() string {
 	k := m.keys()
-	if m.capturing() {
+	if m.loading || m.capturing() {
 		// Global keys do not apply while a field or dialog has the keyboard.
 		return m.help.ShortHelpView(k.short)
 	}

@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 )
 
 // The styles, defined once. Colours are the terminal's 16 ANSI colours so
@@ -173,4 +174,12 @@ func rule(label string, width int) string {
 	}
 	n := max(0, width-ansi.StringWidth(label))
 	return styleDim.Render(ansi.Truncate(label+strings.Repeat("─", n), width, ""))
+}
+
+// files counts files in words: "1 file", "1,204 files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return humanize.Comma(int64(n)) + " files"
 }

@@ -23,8 +23,10 @@ type TreeNode struct {
 	// Files counts the visible regular files at or below the node.
 	Files int
 	// Layer wrote the visible copy; -1 for the root and for ghosts.
-	Layer    int
-	Hardlink bool // a second name of content stored at another path
+	Layer int
+	// Hardlink marks a further name of a content that another path
+	// already counts (the first name in path order counts it).
+	Hardlink bool
 	// Visible is false for a ghost: a path only hidden copies have.
 	Visible bool
 	// Hidden are the stored copies of this very path that the final file
@@ -50,6 +52,11 @@ func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
 		return root
 	}
 	dirs := map[string]*TreeNode{"/": root}
+	type inodeKey struct {
+		layer int
+		path  string
+	}
+	counted := map[inodeKey]bool{}
 	fs.Walk(func(n *inspect.Node) bool {
 		parent := dirs[path.Dir(n.Path)]
 		if parent == nil { // cannot happen: Walk visits parents first
@@ -57,7 +64,12 @@ func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
 		}
 		t := &TreeNode{
 			Name: n.Name(), Path: n.Path, Kind: n.Kind, Link: n.Link, Size: n.Size,
-			Layer: n.Layer, Hardlink: n.IsHardlink(), Visible: true, Parent: parent,
+			Layer: n.Layer, Visible: true, Parent: parent,
+		}
+		if l, p := n.InodeKey(); n.Kind == inspect.KindFile && p != "" {
+			k := inodeKey{l, p}
+			t.Hardlink = counted[k]
+			counted[k] = true
 		}
 		parent.Children = append(parent.Children, t)
 		if n.Kind == inspect.KindDir {

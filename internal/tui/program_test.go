@@ -1,0 +1,252 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// probe is the real Model with a window on its latest screen, so a test
+// can wait for a screen without parsing the renderer's partial redraws.
+type probe struct {
+	Model
+	screen *screenLog
+}
+
+type screenLog struct {
+	mu   sync.Mutex
+	text string
+}
+
+func (s *screenLog) set(t string) { s.mu.Lock(); s.text = t; s.mu.Unlock() }
+func (s *screenLog) get() string  { s.mu.Lock(); defer s.mu.Unlock(); return s.text }
+
+func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := p.Model.Update(msg)
+	p.Model = m.(Model)
+	p.screen.set(plain(p.Model))
+	return p, cmd
+}
+
+// waitScreen waits until the screen shows every one of want.
+func waitScreen(t *testing.T, s *screenLog, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		text := s.get()
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(text, w)
+		}
+		if ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the screen never showed %q; it shows:\n%s", want, s.get())
+}
+
+// TestProgram drives the real program (teatest) on the demo image: the
+// real analysis streams its layers into the progress view, then a person
+// goes through every view, accepts two suggestions and writes the
+// Dockerfile.
+func TestProgram(t *testing.T) {
+	demo, err := filepath.Abs(demoImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	var events int
+	var mu sync.Mutex
+	cfg, wait := Start(context.Background(), "demo.tar", func(ctx context.Context, progress func(inspect.Progress)) (*Input, error) {
+		a, err := analyze(ctx, demo, func(p inspect.Progress) {
+			mu.Lock()
+			events++
+			mu.Unlock()
+			progress(p)
+		})
+		if err != nil {
+			return nil, err
+		}
+		in := inputOf(a)
+		in.Report.Image.Reference = "testdata/images/demo.tar" // not this machine's path
+		in.Fixes = demoFixes(t, in.Report, ".")
+		return in, nil
+	})
+	defer wait()
+	log := &screenLog{}
+	tm := teatest.NewTestModel(t, probe{Model: New(cfg), screen: log}, teatest.WithInitialTermSize(80, 24))
+
+	waitScreen(t, log, "[Summary]", "Recoverable 251 kB of 488 kB")
+	tm.Send(keyp("tab"))
+	waitScreen(t, log, "[Layers]", "INSTRUCTION")
+	for range 5 {
+		tm.Send(keyp("j"))
+	}
+	tm.Send(keyp("enter"))
+	waitScreen(t, log, "[Files]", "layer 5 only", "_multiarray_umath")
+	tm.Send(keyp("esc"))
+	tm.Send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	waitScreen(t, log, "sort: size", "› ")
+	tm.Send(keyp("shift+tab"))
+	waitScreen(t, log, "[Findings]")
+	tm.Send(keyp("enter"))
+	waitScreen(t, log, "▾ SP201")
+	tm.Send(keyp("tab"))
+	tm.Send(keyp("tab"))
+	waitScreen(t, log, "[Suggestions]", "0 of 4 accepted")
+	tm.Send(keyp("space"))
+	tm.Send(keyp("j"))
+	tm.Send(keyp("j"))
+	tm.Send(keyp("space"))
+	waitScreen(t, log, "2 of 4 accepted", "[x] S01", "[x] S03")
+	tm.Send(keyp("enter"))
+	waitScreen(t, log, "+COPY --chown=app:app . /app")
+	tm.Send(keyp("esc"))
+	tm.Send(keyp("w"))
+	waitScreen(t, log, "Write 2 accepted suggestion(s) (S01, S03) to Dockerfile?")
+	tm.Send(keyp("y"))
+	waitScreen(t, log, "Wrote Dockerfile with S01, S03")
+	tm.Send(keyp("q"))
+
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(probe).Model
+	if err := final.Err(); err != nil {
+		t.Fatalf("Err() = %v", err)
+	}
+	if got := final.suggest.acceptedIDs(); strings.Join(got, ",") != "S01,S03" {
+		t.Errorf("accepted %v", got)
+	}
+	mu.Lock()
+	if events == 0 {
+		t.Error("no progress events reached the program")
+	}
+	mu.Unlock()
+	got, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(strings.Replace(demoDockerfile, demoEdits[0].old, demoEdits[0].new, 1), demoEdits[2].old, demoEdits[2].new, 1)
+	if string(got) != want {
+		t.Errorf("Dockerfile:\n%s\nwant:\n%s", got, want)
+	}
+	requireGolden(t, plain(final))
+	// The program drew that screen: its last words are on the output, and
+	// it leaves the alternate screen and shows the cursor again.
+	out, _ := io.ReadAll(tm.FinalOutput(t))
+	for _, w := range []string{"Wrote", "\x1b[?1049l", "\x1b[?25h"} {
+		if !bytes.Contains(out, []byte(w)) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+}
+
+// q during the analysis cancels it, and the program ends with
+// context.Canceled.
+func TestProgramCancel(t *testing.T) {
+	events := make(chan inspect.Progress, 1)
+	done := make(chan Loaded)
+	cancelled := make(chan struct{})
+	cfg := Config{Image: "big:latest", Events: events, Done: done, Cancel: func() { close(cancelled) }}
+	log := &screenLog{}
+	tm := teatest.NewTestModel(t, probe{Model: New(cfg), screen: log}, teatest.WithInitialTermSize(80, 24))
+	events <- inspect.Progress{Layer: 3, CreatedBy: "RUN apt-get install -y gcc", Done: 12 << 20, Total: 29 << 20}
+	waitScreen(t, log, "Reading big:latest", "#3", "13 MB / 30 MB", "RUN apt-get install")
+	tm.Send(keyp("q"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe).Model
+	select {
+	case <-cancelled:
+	default:
+		t.Error("Cancel was not called")
+	}
+	if !errors.Is(final.Err(), context.Canceled) {
+		t.Errorf("Err() = %v, want context.Canceled", final.Err())
+	}
+}
+
+// An analysis that fails ends the program with its error.
+func TestProgramError(t *testing.T) {
+	cfg, wait := Start(context.Background(), "nope", func(ctx context.Context, progress func(inspect.Progress)) (*Input, error) {
+		return nil, errors.New("nope: no such image")
+	})
+	defer wait()
+	tm := teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if final.Err() == nil || final.Err().Error() != "nope: no such image" {
+		t.Errorf("Err() = %v", final.Err())
+	}
+}
+
+// NO_COLOR: the program draws without colours, keeping reverse video for
+// the selected row.
+func TestNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "yes")
+	opts := ProgramOptions()
+	if len(opts) != 1 {
+		t.Fatalf("%d options under NO_COLOR", len(opts))
+	}
+	in := demoInput(t)
+	for _, c := range []struct {
+		name    string
+		opts    []tea.ProgramOption
+		colours bool
+	}{
+		{"NO_COLOR", opts, false},
+		{"ANSI", []tea.ProgramOption{tea.WithColorProfile(colorprofile.ANSI)}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tm := teatest.NewTestModel(t, New(Config{Image: "demo", Input: in}),
+				teatest.WithInitialTermSize(80, 24), teatest.WithProgramOptions(c.opts...))
+			tm.Send(keyp("2"))
+			tm.Send(keyp("q"))
+			out, _ := io.ReadAll(tm.FinalOutput(t, teatest.WithFinalTimeout(5*time.Second)))
+			colours, reverse := sgr(out)
+			if colours != c.colours {
+				t.Errorf("colours in the output: %v, want %v", colours, c.colours)
+			}
+			if !reverse {
+				t.Error("no reverse video for the selected row")
+			}
+		})
+	}
+	t.Setenv("NO_COLOR", "")
+	if len(ProgramOptions()) != 0 {
+		t.Error("options without NO_COLOR")
+	}
+}
+
+var sgrSeq = regexp.MustCompile(`\x1b\[([0-9;:]*)m`)
+
+// sgr reports whether the output sets a colour (foreground or background)
+// and whether it sets reverse video.
+func sgr(out []byte) (colours, reverse bool) {
+	for _, m := range sgrSeq.FindAllSubmatch(out, -1) {
+		params := strings.FieldsFunc(string(m[1]), func(r rune) bool { return r == ';' || r == ':' })
+		for i := 0; i < len(params); i++ {
+			n, _ := strconv.Atoi(params[i])
+			switch {
+			case n == 38 || n == 48 || n == 58:
+				colours = true
+				i = len(params) // the rest are the colour's own numbers
+			case n >= 30 && n <= 37, n >= 40 && n <= 47, n >= 90 && n <= 97, n >= 100 && n <= 107:
+				colours = true
+			case n == 7:
+				reverse = true
+			}
+		}
+	}
+	return colours, reverse
+}

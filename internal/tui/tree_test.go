@@ -1,0 +1,110 @@
+package tui
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+func fixture(name string) string { return filepath.Join("..", "..", "testdata", "images", name+".tar") }
+
+// The tree's totals are the report's: visible bytes and files (hardlinks
+// once), and every hidden copy once.
+func TestBuildTreeTotalsMatchReport(t *testing.T) {
+	for _, name := range []string{"whiteouts", "hardlinks", "chown", "python", "demo"} {
+		t.Run(name, func(t *testing.T) {
+			a, err := analyze(context.Background(), fixture(name), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := inputOf(a)
+			root, r := in.Tree, in.Report
+			if root.Size != r.Totals.Size || root.Files != r.Totals.Files {
+				t.Errorf("tree %d bytes in %d files, report %d in %d", root.Size, root.Files, r.Totals.Size, r.Totals.Files)
+			}
+			if root.HiddenBytes != r.Waste.Bytes {
+				t.Errorf("tree hides %d bytes, report %d", root.HiddenBytes, r.Waste.Bytes)
+			}
+			// Every flagged path that the merged view or a hidden copy has
+			// carries its rule.
+			for _, f := range r.Findings {
+				for _, p := range f.Paths {
+					if n := root.Find(p); n != nil && !slices.Contains(n.Rules, f.Rule) {
+						t.Errorf("%s: %s not marked", p, f.Rule)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Deleted paths come back as ghosts holding their hidden copies, a
+// directory replaced by a file keeps its old children as ghosts, and an
+// overwritten file lists the copy it hides.
+func TestBuildTreeGhosts(t *testing.T) {
+	a, err := analyze(context.Background(), fixture("whiteouts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := BuildTree(a.FS, nil)
+	for _, c := range []struct {
+		path           string
+		visible        bool
+		kind           inspect.Kind
+		size, hidden   int64
+		ownHiddenCount int
+	}{
+		{"/tmp/delete-me.bin", false, inspect.KindFile, 0, 1000, 1},
+		{"/opt/tree", false, inspect.KindDir, 0, 900, 0},
+		{"/opt/tree/sub/c.bin", false, inspect.KindFile, 0, 400, 1},
+		{"/var/data", true, inspect.KindFile, 90, 1500, 0},
+		{"/var/data/x.db", false, inspect.KindFile, 0, 700, 1},
+		{"/etc/motd", true, inspect.KindFile, 120, 100, 1},
+		{"/srv/cache/new1", true, inspect.KindFile, 250, 0, 0},
+		{"/srv/cache/old1", false, inspect.KindFile, 0, 500, 1},
+	} {
+		n := root.Find(c.path)
+		if n == nil {
+			t.Errorf("%s: not in the tree", c.path)
+			continue
+		}
+		if n.Visible != c.visible || n.Kind != c.kind || n.counted() != c.size || n.HiddenBytes != c.hidden || len(n.Hidden) != c.ownHiddenCount {
+			t.Errorf("%s: visible %v kind %v size %d hidden %d (%d copies), want %v %v %d %d (%d)", c.path,
+				n.Visible, n.Kind, n.counted(), n.HiddenBytes, len(n.Hidden), c.visible, c.kind, c.size, c.hidden, c.ownHiddenCount)
+		}
+	}
+	// Children stay sorted by name after the ghosts are inserted.
+	var check func(n *TreeNode)
+	check = func(n *TreeNode) {
+		if !slices.IsSortedFunc(n.Children, func(a, b *TreeNode) int { return cmpString(a.Name, b.Name) }) {
+			t.Errorf("%s: children not sorted", n.Path)
+		}
+		for _, c := range n.Children {
+			if c.Parent != n {
+				t.Errorf("%s: wrong parent", c.Path)
+			}
+			check(c)
+		}
+	}
+	check(root)
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func TestBuildTreeNil(t *testing.T) {
+	root := BuildTree(nil, nil)
+	if root == nil || root.Path != "/" || len(root.Children) != 0 {
+		t.Fatalf("BuildTree(nil) = %+v", root)
+	}
+}
