@@ -90,6 +90,8 @@ var demoEdits = []edit{
 		"COPY . /app\n", "COPY --chown=app:app . /app\n"},
 	{"S04", "drop the separate chown and rm layers", "SP502",
 		"RUN chown -R app:app /app\nRUN rm -rf /app/tests\n", ""},
+	// Advice: no change to apply.
+	{"S05", "pin the base image by digest", "", "", ""},
 }
 
 // demoFixes are suggestions with real diffs of demoDockerfile, savings
@@ -105,6 +107,11 @@ func demoFixes(t *testing.T, r inspect.Report, dir string) Fixes {
 	byID := map[string]edit{}
 	for _, e := range demoEdits {
 		byID[e.id] = e
+		if e.old == "" {
+			fx.Suggestions = append(fx.Suggestions, Suggestion{ID: e.id, Title: e.title, Note: "nothing to measure",
+				Evidence: []string{"line 1: FROM python:3.11-slim names a tag, which moves"}})
+			continue
+		}
 		s := Suggestion{ID: e.id, Title: e.title,
 			Diff: udiff.Unified("a/Dockerfile", "b/Dockerfile", demoDockerfile, strings.Replace(demoDockerfile, e.old, e.new, 1))}
 		for _, f := range r.Findings {

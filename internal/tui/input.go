@@ -19,8 +19,13 @@ type Suggestion struct {
 	// meaningful only when Measured.
 	Savings  int64
 	Measured bool
-	// Diff is the change as a unified diff of the Dockerfile (or of a new
-	// file, such as .dockerignore).
+	// Note says what was measured, or why nothing was.
+	Note string
+	// Evidence are the facts the suggestion rests on, one a line.
+	Evidence []string
+	// Diff is the change as a unified diff of the Dockerfile (then of any
+	// new file, such as .dockerignore); "" for advice with no automatic
+	// change, which cannot be accepted.
 	Diff string
 }
 

@@ -146,17 +146,14 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 		cur := v.fx.Suggestions[v.c.pos]
 		switch {
 		case key.Matches(msg, suggestKeys.Toggle):
-			v.accepted = mapsClone(v.accepted)
-			v.accepted[cur.ID] = !v.accepted[cur.ID]
-			v.status = ""
-			return v, nil
+			return v.toggle(cur), nil
 		case key.Matches(msg, suggestKeys.All):
-			all := len(v.acceptedIDs()) == n
+			all := len(v.acceptedIDs()) == v.fixable()
 			v.accepted = map[string]bool{}
 			for _, s := range v.fx.Suggestions {
-				v.accepted[s.ID] = !all
+				v.accepted[s.ID] = !all && s.Diff != ""
 			}
-			v.status = ""
+			v.status, v.failed = "", false
 			return v, nil
 		case key.Matches(msg, suggestKeys.Diff):
 			v.mode = modeDiff
@@ -169,6 +166,30 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 	}
 	v.c.navigate(msg, n, v.listHeight())
 	return v, nil
+}
+
+// toggle accepts or drops one suggestion; advice without a change cannot
+// be accepted.
+func (v suggestionsView) toggle(s Suggestion) suggestionsView {
+	if s.Diff == "" {
+		v.status, v.failed = s.ID+" is advice only: there is no change to apply", true
+		return v
+	}
+	v.accepted = mapsClone(v.accepted)
+	v.accepted[s.ID] = !v.accepted[s.ID]
+	v.status, v.failed = "", false
+	return v
+}
+
+// fixable counts the suggestions that can be accepted.
+func (v suggestionsView) fixable() int {
+	n := 0
+	for _, s := range v.fx.Suggestions {
+		if s.Diff != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // confirm opens the write dialog, or says why there is nothing to write.
@@ -203,11 +224,7 @@ func (v suggestionsView) updatePager(msg tea.Msg) (suggestionsView, tea.Cmd) {
 			v.mode = modeList
 			return v, nil
 		case v.mode == modeDiff && key.Matches(msg, suggestKeys.Toggle):
-			cur := v.fx.Suggestions[v.c.pos]
-			v.accepted = mapsClone(v.accepted)
-			v.accepted[cur.ID] = !v.accepted[cur.ID]
-			v.vp.SetContent(v.diffContent(cur))
-			return v, nil
+			return v.toggle(v.fx.Suggestions[v.c.pos]), nil
 		case v.mode == modeWritten && key.Matches(msg, suggestKeys.Content):
 			v.content = !v.content
 			v.vp.SetContent(v.writtenContent())
@@ -226,8 +243,18 @@ func (v suggestionsView) updatePager(msg tea.Msg) (suggestionsView, tea.Cmd) {
 	return v, cmd
 }
 
+// diffContent is the suggestion's evidence, then its diff in colour.
 func (v suggestionsView) diffContent(s Suggestion) string {
 	var b strings.Builder
+	for _, e := range s.Evidence {
+		b.WriteString(styleDim.Render("• "+e) + "\n")
+	}
+	if s.Note != "" {
+		b.WriteString(styleDim.Render("• savings: "+s.Note) + "\n")
+	}
+	if s.Diff == "" {
+		b.WriteString(styleStatus.Render("advice only: no automatic change") + "\n")
+	}
 	for _, l := range strings.Split(strings.TrimRight(s.Diff, "\n"), "\n") {
 		b.WriteString(colourDiffLine(l) + "\n")
 	}
@@ -267,6 +294,9 @@ func (v suggestionsView) savings(s Suggestion) string {
 	if !s.Measured {
 		return "not measured"
 	}
+	if s.Savings == 0 {
+		return "0 B"
+	}
 	return humanize.Bytes(uint64(s.Savings))
 }
 
@@ -282,7 +312,7 @@ func (v suggestionsView) View(width, height int) string {
 	switch v.mode {
 	case modeDiff:
 		s := sugs[v.c.pos]
-		head := fmt.Sprintf("%s %s %s · saves %s", check(v.accepted[s.ID]), styleRule.Render(s.ID), s.Title, v.savings(s))
+		head := fmt.Sprintf("%s %s %s · saves %s", v.mark(s), styleRule.Render(s.ID), s.Title, v.savings(s))
 		return fit(styleTitle.Render(truncate(head, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
 	case modeWritten:
 		return fit(styleTitle.Render(truncate(v.status, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
@@ -306,7 +336,7 @@ func (v suggestionsView) View(width, height int) string {
 	for i := start; i < end; i++ {
 		s := sugs[i]
 		save := padLeft(v.savings(s), 12)
-		left := fmt.Sprintf("%s %s ", check(v.accepted[s.ID]), styleRule.Render(padRight(s.ID, 6)))
+		left := fmt.Sprintf("%s %s ", v.mark(s), styleRule.Render(padRight(s.ID, 6)))
 		row := left + padRight(s.Title, width-ansi.StringWidth(left)-15) + " " + styleBytes.Render(save)
 		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
@@ -345,4 +375,12 @@ func check(on bool) string {
 		return styleGood.Render("[x]")
 	}
 	return "[ ]"
+}
+
+// mark is a suggestion's check box; advice that cannot be accepted has none.
+func (v suggestionsView) mark(s Suggestion) string {
+	if s.Diff == "" {
+		return " - "
+	}
+	return check(v.accepted[s.ID])
 }
