@@ -498,7 +498,7 @@ func (v filesView) header(width int) string {
 	if v.stats == nil {
 		st = nodeStat{size: v.root.Size, hidden: v.root.HiddenBytes, files: v.root.Files}
 	}
-	parts := []string{fmt.Sprintf("%s in %s files", styleBytes.Render(humanize.Bytes(uint64(st.size))), humanize.Comma(int64(st.files)))}
+	parts := []string{fmt.Sprintf("%s in %s", styleBytes.Render(humanize.Bytes(uint64(st.size))), files(st.files))}
 	if st.hidden > 0 {
 		parts = append(parts, styleHidden.Render(humanize.Bytes(uint64(st.hidden))+" hidden"))
 	}
@@ -587,7 +587,7 @@ func (v filesView) detail(width int) string {
 		head := styleTitle.Render(n.Path) + " · " + n.Kind.String()
 		if n.IsDir() {
 			st := v.stat(n)
-			head += fmt.Sprintf(" · %s in %s files", humanize.Bytes(uint64(st.size)), humanize.Comma(int64(st.files)))
+			head += fmt.Sprintf(" · %s in %s", humanize.Bytes(uint64(st.size)), files(st.files))
 			if v.filtered() {
 				head += " that match"
 			}
