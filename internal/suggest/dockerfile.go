@@ -1,0 +1,369 @@
+package suggest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// Dockerfile is a parsed Dockerfile that keeps its source: every
+// instruction knows its line range and byte range, so edits splice the
+// source and leave every other byte (comments, continuations, heredocs) as
+// it was.
+type Dockerfile struct {
+	Src          []byte
+	Instructions []*Instruction
+	Stages       []*Stage
+	// GlobalArgs are the ARG instructions before the first FROM.
+	GlobalArgs []*Instruction
+	// lineStart[i] is the byte offset where line i+1 starts;
+	// lineStart[len] is len(Src).
+	lineStart []int
+}
+
+// Instruction is one Dockerfile instruction.
+type Instruction struct {
+	Keyword   string // upper case: RUN, COPY...
+	StartLine int    // 1-based, inclusive
+	EndLine   int    // 1-based, inclusive (heredoc bodies included)
+	// Start and End are the byte range of the instruction's lines in Src,
+	// End after the last line's newline (or at the end of the file).
+	Start, End int
+	Flags      []string // --mount=..., --from=..., --chown=...
+	Args       []string // the parser's arguments (shell form: one string)
+	JSON       bool     // exec (JSON) form
+	Heredoc    bool     // carries heredocs
+	Original   string   // continuation lines joined, comments dropped
+	Stage      *Stage   // nil for global ARGs
+	// Shell is the parsed shell form of RUN, CMD and ENTRYPOINT; nil for
+	// the exec form, heredocs and other instructions.
+	Shell *Shell
+}
+
+// Stage is one FROM and the instructions after it.
+type Stage struct {
+	Index int
+	Name  string // the AS name, lower case; "" when unnamed
+	From  *Instruction
+	// Base is the FROM image as written; BaseStage is set when it names
+	// an earlier stage.
+	Base      string
+	BaseStage *Stage
+	Platform  string
+	Instrs    []*Instruction // after FROM
+}
+
+var knownInstructions = map[string]int{ // minimum argument count
+	"FROM": 1, "RUN": 1, "CMD": 1, "ENTRYPOINT": 1, "COPY": 2, "ADD": 2, "ENV": 1, "ARG": 1,
+	"WORKDIR": 1, "USER": 1, "EXPOSE": 1, "LABEL": 1, "VOLUME": 1, "HEALTHCHECK": 1,
+	"SHELL": 1, "STOPSIGNAL": 1, "ONBUILD": 1, "MAINTAINER": 1,
+}
+
+// ParseError is a Dockerfile that cannot be parsed, with the line at fault.
+type ParseError struct {
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("Dockerfile line %d: %s", e.Line, e.Msg)
+	}
+	return "Dockerfile: " + e.Msg
+}
+
+// Parse parses a Dockerfile with BuildKit's parser and the shell text of
+// its RUN, CMD and ENTRYPOINT instructions with mvdan.cc/sh.
+func Parse(src []byte) (*Dockerfile, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, locate(src, err)
+	}
+	if res.EscapeToken != '\\' {
+		return nil, &ParseError{Msg: fmt.Sprintf("escape character %q is not supported (only \\)", res.EscapeToken)}
+	}
+	d := &Dockerfile{Src: src}
+	d.lineStart = append(d.lineStart, 0)
+	for i, b := range src {
+		if b == '\n' {
+			d.lineStart = append(d.lineStart, i+1)
+		}
+	}
+	if d.lineStart[len(d.lineStart)-1] != len(src) {
+		d.lineStart = append(d.lineStart, len(src))
+	}
+	var cur *Stage
+	for _, n := range res.AST.Children {
+		kw := strings.ToUpper(n.Value)
+		min, ok := knownInstructions[kw]
+		if !ok {
+			return nil, &ParseError{Line: n.StartLine, Msg: fmt.Sprintf("unknown instruction %q", n.Value)}
+		}
+		in := &Instruction{Keyword: kw, StartLine: n.StartLine, EndLine: n.EndLine, Flags: n.Flags,
+			JSON: n.Attributes["json"], Heredoc: len(n.Heredocs) > 0, Original: n.Original}
+		for a := n.Next; a != nil; a = a.Next {
+			in.Args = append(in.Args, a.Value)
+		}
+		if len(in.Args) < min || (min > 0 && len(in.Args) == 1 && strings.TrimSpace(in.Args[0]) == "" && !in.JSON) {
+			return nil, &ParseError{Line: n.StartLine, Msg: fmt.Sprintf("%s needs %s", kw, plural(min, "argument", "arguments"))}
+		}
+		in.Start, in.End = d.lineRange(n.StartLine, n.EndLine)
+		d.Instructions = append(d.Instructions, in)
+		switch {
+		case kw == "FROM":
+			cur = &Stage{Index: len(d.Stages), From: in, Base: in.Args[0]}
+			if len(in.Args) >= 3 && strings.EqualFold(in.Args[1], "AS") {
+				cur.Name = strings.ToLower(in.Args[2])
+			} else if len(in.Args) != 1 {
+				return nil, &ParseError{Line: n.StartLine, Msg: "FROM takes an image and optionally AS NAME"}
+			}
+			for _, f := range in.Flags {
+				if v, ok := strings.CutPrefix(f, "--platform="); ok {
+					cur.Platform = v
+				}
+			}
+			for _, s := range d.Stages {
+				if s.Name != "" && s.Name == strings.ToLower(cur.Base) {
+					cur.BaseStage = s
+				}
+			}
+			in.Stage = cur
+			d.Stages = append(d.Stages, cur)
+		case cur == nil:
+			if kw != "ARG" {
+				return nil, &ParseError{Line: n.StartLine, Msg: kw + " before the first FROM (only ARG may come first)"}
+			}
+			d.GlobalArgs = append(d.GlobalArgs, in)
+		default:
+			in.Stage = cur
+			cur.Instrs = append(cur.Instrs, in)
+		}
+		if (kw == "RUN" || kw == "CMD" || kw == "ENTRYPOINT") && !in.JSON {
+			sh, err := d.parseShell(in)
+			if err != nil {
+				return nil, err
+			}
+			in.Shell = sh
+		}
+	}
+	if len(d.Stages) == 0 {
+		return nil, &ParseError{Msg: "no FROM instruction"}
+	}
+	return d, nil
+}
+
+// locate turns a parser error into a ParseError with the line: the parser
+// reports some errors without one, so the shortest failing prefix of lines
+// names it.
+func locate(src []byte, err error) error {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return &ParseError{Line: le.Locations[0][0].Start.Line, Msg: oneLine(err.Error())}
+	}
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	lo, hi := 1, len(lines)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if _, perr := parser.Parse(bytes.NewReader(bytes.Join(lines[:mid], nil))); perr != nil {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return &ParseError{Line: lo, Msg: oneLine(err.Error())}
+}
+
+// lineRange returns the byte range of lines first..last (1-based).
+func (d *Dockerfile) lineRange(first, last int) (int, int) {
+	if first < 1 {
+		first = 1
+	}
+	if last >= len(d.lineStart) {
+		last = len(d.lineStart) - 1
+	}
+	return d.lineStart[first-1], d.lineStart[last]
+}
+
+// Text is the instruction's source, every line of it.
+func (d *Dockerfile) Text(in *Instruction) string { return string(d.Src[in.Start:in.End]) }
+
+// Final is the last stage: the image the build produces by default.
+func (d *Dockerfile) Final() *Stage { return d.Stages[len(d.Stages)-1] }
+
+// Shipped reports whether the stage's file system ends up in the final
+// image: the final stage and the stages it is built FROM.
+func (d *Dockerfile) Shipped(s *Stage) bool {
+	for f := d.Final(); f != nil; f = f.BaseStage {
+		if f == s {
+			return true
+		}
+	}
+	return false
+}
+
+// chain is the stage and the stages it is built FROM, outermost last.
+func (s *Stage) chain() []*Stage {
+	var out []*Stage
+	for c := s; c != nil; c = c.BaseStage {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Env returns the value of an ENV (or ARG default) set in the stage or the
+// stages it is built FROM before the instruction before (nil: anywhere).
+func (s *Stage) Env(name string, before *Instruction) (string, bool) {
+	for _, st := range s.chain() {
+		val, found := "", false
+		for _, in := range st.Instrs {
+			if before != nil && st == s && in.StartLine >= before.StartLine {
+				break
+			}
+			if in.Keyword != "ENV" && in.Keyword != "ARG" {
+				continue
+			}
+			for k, v := range keyValues(in) {
+				if k == name {
+					val, found = v, true
+				}
+			}
+		}
+		if found {
+			return val, true
+		}
+	}
+	return "", false
+}
+
+// keyValues reads ENV/ARG/LABEL arguments. The parser gives ENV and
+// LABEL as (name, value, separator) triples; ARG as NAME[=VALUE] words.
+func keyValues(in *Instruction) map[string]string {
+	out := map[string]string{}
+	if in.Keyword == "ENV" || in.Keyword == "LABEL" {
+		for i := 0; i+1 < len(in.Args); i += 3 {
+			out[in.Args[i]] = unquote(in.Args[i+1])
+		}
+		return out
+	}
+	for _, a := range in.Args {
+		k, v, _ := strings.Cut(a, "=")
+		out[k] = unquote(v)
+	}
+	return out
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// Workdir is the working directory in effect at the instruction (before it
+// runs), "/" when none is set.
+func (s *Stage) Workdir(before *Instruction) string {
+	chain := s.chain()
+	wd := "/"
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, in := range chain[i].Instrs {
+			if before != nil && chain[i] == s && in.StartLine >= before.StartLine {
+				break
+			}
+			if in.Keyword == "WORKDIR" && len(in.Args) > 0 {
+				wd = resolvePath(wd, in.Args[0])
+			}
+		}
+	}
+	return wd
+}
+
+// resolvePath resolves p against the directory wd, as Docker does.
+func resolvePath(wd, p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	return path.Join(wd, p)
+}
+
+// User is the USER in effect at the end of the stage ("" when never set).
+func (s *Stage) User() (string, *Instruction) {
+	for _, st := range s.chain() {
+		for i := len(st.Instrs) - 1; i >= 0; i-- {
+			if in := st.Instrs[i]; in.Keyword == "USER" && len(in.Args) > 0 {
+				return in.Args[0], in
+			}
+		}
+	}
+	return "", nil
+}
+
+// flag returns the value of --name=value among the instruction's flags.
+func (in *Instruction) flag(name string) (string, bool) {
+	for _, f := range in.Flags {
+		if v, ok := strings.CutPrefix(f, "--"+name+"="); ok {
+			return v, true
+		}
+		if f == "--"+name {
+			return "", true
+		}
+	}
+	return "", false
+}
+
+// next is the instruction after in within its stage, or nil.
+func (in *Instruction) next() *Instruction {
+	if in.Stage == nil {
+		return nil
+	}
+	for i, x := range in.Stage.Instrs {
+		if x == in && i+1 < len(in.Stage.Instrs) {
+			return in.Stage.Instrs[i+1]
+		}
+	}
+	return nil
+}
+
+// prev is the instruction before in within its stage (nil after FROM).
+func (in *Instruction) prev() *Instruction {
+	if in.Stage == nil {
+		return nil
+	}
+	for i, x := range in.Stage.Instrs {
+		if x == in && i > 0 {
+			return in.Stage.Instrs[i-1]
+		}
+	}
+	return nil
+}
+
+// makesLayer reports whether the instruction adds a file system layer.
+func (in *Instruction) makesLayer() bool {
+	switch in.Keyword {
+	case "RUN", "COPY", "ADD":
+		return true
+	}
+	return false
+}
+
+// copySources are the sources and destination of a COPY or ADD.
+func (in *Instruction) copySources() (srcs []string, dest string) {
+	if len(in.Args) < 2 {
+		return nil, ""
+	}
+	return in.Args[:len(in.Args)-1], in.Args[len(in.Args)-1]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,144 @@
+package suggest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aymanbagabas/go-udiff"
+)
+
+// edit replaces the bytes [start, end) of the source with text; start ==
+// end inserts. Edits of one change never overlap.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// applyEdits splices the edits into src. Insertions at one offset keep the
+// order they were made in.
+func applyEdits(src []byte, edits []edit) (string, error) {
+	es := append([]edit(nil), edits...)
+	sort.SliceStable(es, func(i, j int) bool { return es[i].start < es[j].start })
+	var b strings.Builder
+	pos := 0
+	for _, e := range es {
+		if e.start < pos || e.end < e.start || e.end > len(src) {
+			return "", fmt.Errorf("overlapping edits at byte %d", e.start)
+		}
+		b.Write(src[pos:e.start])
+		b.WriteString(e.text)
+		pos = e.end
+	}
+	b.Write(src[pos:])
+	return b.String(), nil
+}
+
+// replaceInstr replaces the whole instruction (all of its lines).
+func replaceInstr(in *Instruction, text string) edit {
+	return edit{start: in.Start, end: in.End, text: text}
+}
+
+// deleteInstr removes the instruction's lines.
+func deleteInstr(in *Instruction) edit { return edit{start: in.Start, end: in.End} }
+
+// insertBefore inserts whole lines before the instruction.
+func insertBefore(in *Instruction, lines string) edit {
+	return edit{start: in.Start, end: in.Start, text: lines}
+}
+
+// insertAfter inserts whole lines after the instruction.
+func (d *Dockerfile) insertAfter(in *Instruction, lines string) edit {
+	if in.End > 0 && d.Src[in.End-1] != '\n' {
+		return edit{start: in.End, end: in.End, text: "\n" + strings.TrimSuffix(lines, "\n")}
+	}
+	return edit{start: in.End, end: in.End, text: lines}
+}
+
+// insertWord inserts " text" right after a word.
+func insertWord(w Word, text string) edit {
+	return edit{start: w.End, end: w.End, text: " " + text}
+}
+
+// appendCommand appends "&& cmd" after the last top-level segment of a
+// RUN, following the instruction's continuation style.
+func (d *Dockerfile) appendCommand(in *Instruction, cmd string) (edit, bool) {
+	sh := in.Shell
+	if !in.editable() || len(sh.Segments) == 0 {
+		return edit{}, false
+	}
+	last := sh.Segments[len(sh.Segments)-1]
+	return edit{start: last.End, end: last.End, text: d.joiner(in) + cmd}, true
+}
+
+// prependCommand puts "cmd &&" before the first top-level segment.
+func (d *Dockerfile) prependCommand(in *Instruction, cmd string) (edit, bool) {
+	sh := in.Shell
+	if !in.editable() || len(sh.Segments) == 0 {
+		return edit{}, false
+	}
+	first := sh.Segments[0]
+	return edit{start: first.Start, end: first.Start, text: cmd + " && "}, true
+}
+
+// joiner is the text that joins a new command to a RUN: " && " on one
+// line, or a continuation in the style of the instruction's own lines.
+func (d *Dockerfile) joiner(in *Instruction) string {
+	if in.StartLine == in.EndLine {
+		return " && "
+	}
+	lines := strings.Split(strings.TrimRight(d.Text(in), "\n"), "\n")
+	for _, l := range lines[1:] {
+		t := strings.TrimLeft(l, " \t")
+		if strings.HasPrefix(t, "&&") {
+			return " \\\n" + l[:len(l)-len(t)] + "&& "
+		}
+	}
+	indent := "    "
+	for _, l := range lines[1:] {
+		t := strings.TrimLeft(l, " \t")
+		if t != "" && !strings.HasPrefix(t, "#") {
+			indent = l[:len(l)-len(t)]
+			break
+		}
+	}
+	return " && \\\n" + indent
+}
+
+// removeSegment removes one top-level segment of a RUN with its
+// separator, keeping the others as they are written.
+func removeSegment(sh *Shell, i int) edit {
+	segs := sh.Segments
+	s := segs[i]
+	switch {
+	case len(segs) == 1:
+		return edit{start: s.Start, end: s.End, text: "true"}
+	case i == 0:
+		return edit{start: s.Start, end: segs[1].Start}
+	case segs[i].Sep != "&&" && i+1 < len(segs) && segs[i+1].Sep == "&&":
+		// first operand of an && chain after a ";": keep the ";".
+		return edit{start: s.Start, end: segs[i+1].Start}
+	default:
+		return edit{start: segs[i-1].End, end: s.End}
+	}
+}
+
+// segmentText is the source of segments [from, to].
+func (d *Dockerfile) segmentsText(sh *Shell, from, to int) string {
+	return string(d.Src[sh.Segments[from].Start:sh.Segments[to].End])
+}
+
+// unifiedDiff is a unified diff from old to new of the file name, with
+// a/ and b/ headers that git apply and patch -p1 accept; "" when equal.
+func unifiedDiff(name, old, new string) string {
+	if old == new {
+		return ""
+	}
+	return udiff.Unified("a/"+name, "b/"+name, old, new)
+}
+
+// newFileDiff is the diff that creates a file.
+func newFileDiff(name, content string) string {
+	d := udiff.Unified("/dev/null", "b/"+name, "", content)
+	return "diff --git a/" + name + " b/" + name + "\nnew file mode 100644\n" + d
+}

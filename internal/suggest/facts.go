@@ -1,0 +1,359 @@
+package suggest
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// Facts are what an image tells about the Dockerfile that built it and
+// that change what a suggestion writes (not only what it measures).
+type Facts struct {
+	// Python is the interpreter version of the image ("3.11.7"); "" if none.
+	Python string
+	// ConfigUser is the image config's User.
+	ConfigUser string
+	// Dists maps PEP 503 names of the distributions pip & co. installed to
+	// their versions (for pinning).
+	Dists map[string]string
+	// Upgradable are the dpkg packages the image's own apt lists offer
+	// newer versions of (SP403).
+	Upgradable []string
+	// Runtime are the shared libraries the compiled extension modules in
+	// site-packages link (ELF DT_NEEDED), with their owning packages; nil
+	// when not read.
+	Runtime *RuntimeLibs
+
+	fs  *inspect.FileSystem
+	inv *inspect.Inventory
+}
+
+// RuntimeLibs are what the extension modules of an image need at run time.
+type RuntimeLibs struct {
+	Manager string // dpkg or apk
+	// Packages own the libraries the extensions link, with the layer that
+	// installed each (packages of the base image's layers are there
+	// already when the runtime stage keeps the base).
+	Packages []RuntimePackage
+	// Objects is how many extension .so files were read.
+	Objects int
+	// Unresolved are linked libraries neither bundled with the wheels
+	// nor owned by a package.
+	Unresolved []string
+}
+
+// RuntimePackage is one package the extensions need.
+type RuntimePackage struct {
+	Name   string
+	Layer  int
+	Needed []string // the sonames it provides, e.g. libpq.so.5
+	By     []string // the extension modules that link them
+}
+
+// alwaysPresent are packages every Debian or Alpine base has.
+var alwaysPresent = map[string]bool{"libc6": true, "libgcc-s1": true, "libstdc++6": true, "zlib1g": true, "musl": true, "libgcc": true, "libstdc++": true}
+
+// NewFacts reads the facts that need no layer re-read.
+func NewFacts(a *inspect.Analysis, findings []inspect.Finding) *Facts {
+	f := &Facts{Dists: map[string]string{}, fs: a.FS, inv: &a.Inventory}
+	if a.Config != nil {
+		f.ConfigUser = a.Config.Config.User
+	}
+	for _, it := range a.Inventory.Interpreters {
+		if it.Kind == "venv" || it.Version == "" {
+			continue
+		}
+		if len(it.Version) > len(f.Python) {
+			f.Python = it.Version
+		}
+	}
+	for _, d := range a.Inventory.Python {
+		if d.Installer == "debian" {
+			continue
+		}
+		f.Dists[normalizeDist(d.Name)] = d.Version
+	}
+	seen := map[string]bool{}
+	for _, fd := range findings {
+		if fd.Rule != "SP403" {
+			continue
+		}
+		for _, p := range fd.Packages {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				f.Upgradable = append(f.Upgradable, p.Name)
+			}
+		}
+	}
+	sort.Strings(f.Upgradable)
+	return f
+}
+
+// extension is a compiled module in a Python library tree.
+type extension struct {
+	path  string // visible path
+	layer int    // where its content is stored
+	at    string // the stored path (hardlinks)
+}
+
+func isSharedObject(name string) bool {
+	return strings.HasSuffix(name, ".so") || strings.Contains(name, ".so.")
+}
+
+func inLibTree(p string) bool {
+	return strings.Contains(p, "/site-packages/") || strings.Contains(p, "/dist-packages/")
+}
+
+// ReadRuntimeLibs reads the ELF headers of the shared objects in the
+// image's Python library trees that no OS package owns (what pip & co.
+// installed): their DT_NEEDED entries, resolved to the packages that own
+// the libraries. Only the layers that store those files are streamed
+// again, and only those files are read.
+func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
+	owned := map[string]bool{}
+	libOwner := map[string]*inspect.OSPackage{} // base name → package
+	manager := ""
+	for i := range f.inv.OS {
+		p := &f.inv.OS[i]
+		manager = p.Manager
+		for _, file := range p.Files {
+			owned[file] = true
+			if isSharedObject(path.Base(file)) && strings.Contains(file, "/lib") {
+				if _, dup := libOwner[path.Base(file)]; !dup {
+					libOwner[path.Base(file)] = p
+				}
+			}
+		}
+	}
+	var exts []extension
+	bundled := map[string]bool{}
+	f.fs.Walk(func(n *inspect.Node) bool {
+		if n.Kind != inspect.KindFile || !inLibTree(n.Path) || !isSharedObject(n.Name()) {
+			return true
+		}
+		bundled[n.Name()] = true
+		if owned[n.Path] {
+			return true
+		}
+		l, at := n.InodeKey()
+		exts = append(exts, extension{path: n.Path, layer: l, at: at})
+		return true
+	})
+	rl := &RuntimeLibs{Manager: manager}
+	f.Runtime = rl
+	if len(exts) == 0 {
+		return nil
+	}
+	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
+	for _, e := range exts {
+		if byLayer[e.layer] == nil {
+			byLayer[e.layer] = map[string][]string{}
+		}
+		byLayer[e.layer][e.at] = append(byLayer[e.layer][e.at], e.path)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("listing layers: %w", err)
+	}
+	pkgs := map[string]*RuntimePackage{}
+	unresolved := map[string]bool{}
+	var layerIDs []int
+	for l := range byLayer {
+		layerIDs = append(layerIDs, l)
+	}
+	sort.Ints(layerIDs)
+	for _, l := range layerIDs {
+		if l < 0 || l >= len(layers) {
+			continue
+		}
+		want := byLayer[l]
+		err := readLayerFiles(ctx, layers[l], want, func(stored string, content []byte) {
+			ef, err := elf.NewFile(bytes.NewReader(content))
+			if err != nil {
+				return
+			}
+			defer ef.Close()
+			needed, err := ef.ImportedLibraries()
+			if err != nil {
+				return
+			}
+			rl.Objects += len(want[stored])
+			for _, so := range needed {
+				if bundled[so] {
+					continue // shipped inside the wheel (auditwheel's .libs)
+				}
+				owner := libOwner[so]
+				if owner == nil {
+					if !strings.HasPrefix(so, "libpython") {
+						unresolved[so] = true
+					}
+					continue
+				}
+				if alwaysPresent[owner.Name] {
+					continue
+				}
+				rp := pkgs[owner.Name]
+				if rp == nil {
+					rp = &RuntimePackage{Name: owner.Name, Layer: owner.Layer}
+					pkgs[owner.Name] = rp
+				}
+				rp.Needed = appendUnique(rp.Needed, so)
+				for _, v := range want[stored] {
+					rp.By = appendUnique(rp.By, v)
+				}
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("reading the extension modules of layer %d: %w", l, err)
+		}
+	}
+	for _, p := range pkgs {
+		sort.Strings(p.Needed)
+		sort.Strings(p.By)
+		rl.Packages = append(rl.Packages, *p)
+	}
+	sort.Slice(rl.Packages, func(i, j int) bool { return rl.Packages[i].Name < rl.Packages[j].Name })
+	for so := range unresolved {
+		rl.Unresolved = append(rl.Unresolved, so)
+	}
+	sort.Strings(rl.Unresolved)
+	return nil
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// maxELF bounds the bytes read of one shared object.
+const maxELF = 512 << 20
+
+// readLayerFiles streams one layer and hands the content of the wanted
+// regular files to fn.
+func readLayerFiles(ctx context.Context, l v1.Layer, want map[string][]string, fn func(path string, content []byte)) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	left := len(want)
+	for left > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		p := path.Clean("/" + h.Name)
+		if _, ok := want[p]; !ok || h.Typeflag != tar.TypeReg || h.Size > maxELF {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, maxELF))
+		if err != nil {
+			return err
+		}
+		fn(p, b)
+		left--
+	}
+	return nil
+}
+
+// junk is what a .dockerignore pattern would have kept out of the image.
+type junk struct {
+	pattern string
+	files   int
+	bytes   int64
+}
+
+// junkUnder finds below dir (a COPY . destination) what a .dockerignore
+// should exclude: .git, virtualenvs, caches, bytecode, secrets, tests.
+func (f *Facts) junkUnder(dir string) []junk {
+	root := f.fs.Lookup(dir)
+	if root == nil || root.Kind != inspect.KindDir {
+		return nil
+	}
+	acc := map[string]*junk{}
+	var order []string
+	add := func(pattern string, n *inspect.Node) {
+		j := acc[pattern]
+		if j == nil {
+			j = &junk{pattern: pattern}
+			acc[pattern] = j
+			order = append(order, pattern)
+		}
+		walkNode(n, func(x *inspect.Node) {
+			if x.Kind == inspect.KindFile {
+				j.files++
+				j.bytes += x.Size
+			}
+		})
+	}
+	var visit func(n *inspect.Node, rel string)
+	visit = func(n *inspect.Node, rel string) {
+		for _, c := range n.Children() {
+			name := c.Name()
+			r := strings.TrimPrefix(rel+"/"+name, "/")
+			if c.Kind == inspect.KindDir {
+				switch {
+				case name == ".git":
+					add(".git", c)
+				case name == "__pycache__":
+					add("**/__pycache__", c)
+				case name == ".pytest_cache" || name == ".mypy_cache" || name == ".ruff_cache" || name == ".tox" || name == "node_modules" || name == "htmlcov":
+					add(r, c)
+				case f.fs.Lookup(c.Path+"/pyvenv.cfg") != nil:
+					add(r, c)
+				case (name == "tests" || name == "test") && hasTestModules(c):
+					add(r, c)
+				default:
+					visit(c, r)
+				}
+				continue
+			}
+			if c.Kind != inspect.KindFile {
+				continue
+			}
+			switch {
+			case name == ".env" || strings.HasPrefix(name, ".env.") && !strings.HasSuffix(name, ".example") && !strings.HasSuffix(name, ".sample"):
+				add(r, c)
+			case strings.HasSuffix(name, ".pyc") || strings.HasSuffix(name, ".pyo"):
+				add("**/*.py[co]", c)
+			}
+		}
+	}
+	visit(root, "")
+	var out []junk
+	for _, p := range order {
+		out = append(out, *acc[p])
+	}
+	return out
+}
+
+func hasTestModules(n *inspect.Node) bool {
+	found := false
+	walkNode(n, func(x *inspect.Node) {
+		b := x.Name()
+		if x.Kind == inspect.KindFile && (strings.HasPrefix(b, "test_") && strings.HasSuffix(b, ".py") || strings.HasSuffix(b, "_test.py") || b == "conftest.py") {
+			found = true
+		}
+	})
+	return found
+}

@@ -1,0 +1,663 @@
+package suggest
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// Base image suggestions: pin a floating tag, move off an end-of-life
+// release, leave Alpine for Debian slim when pip installs.
+
+// imageRef is a FROM reference split into its parts.
+type imageRef struct {
+	repo   string // everything before the tag: "python", "local/python", "host:5000/x/python"
+	tag    string
+	digest string
+}
+
+func parseRef(s string) imageRef {
+	var r imageRef
+	if i := strings.Index(s, "@"); i >= 0 {
+		s, r.digest = s[:i], s[i+1:]
+	}
+	slash := strings.LastIndex(s, "/")
+	if i := strings.LastIndex(s, ":"); i > slash {
+		s, r.tag = s[:i], s[i+1:]
+	}
+	r.repo = s
+	return r
+}
+
+func (r imageRef) String() string {
+	s := r.repo
+	if r.tag != "" {
+		s += ":" + r.tag
+	}
+	if r.digest != "" {
+		s += "@" + r.digest
+	}
+	return s
+}
+
+// name is the repository's last path element: "python" for local/python.
+func (r imageRef) name() string {
+	return r.repo[strings.LastIndex(r.repo, "/")+1:]
+}
+
+// pythonTag splits a python image tag: "3.11.7-slim-bookworm" →
+// version "3.11.7", variant "slim-bookworm".
+var pythonTagRe = regexp.MustCompile(`^(\d+(?:\.\d+){0,2})?(?:-?(.*))$`)
+
+func splitPythonTag(tag string) (version, variant string) {
+	m := pythonTagRe.FindStringSubmatch(tag)
+	if m == nil {
+		return "", tag
+	}
+	return m[1], m[2]
+}
+
+func joinPythonTag(version, variant string) string {
+	switch {
+	case version == "":
+		return variant
+	case variant == "":
+		return version
+	}
+	return version + "-" + variant
+}
+
+func minorOf(v string) string {
+	p := strings.SplitN(v, ".", 3)
+	if len(p) < 2 {
+		return v
+	}
+	return p[0] + "." + p[1]
+}
+
+// fromRefEdit replaces the image reference in a FROM line.
+func fromRefEdit(d *Dockerfile, st *Stage, ref string) (edit, bool) {
+	text := d.Text(st.From)
+	k := strings.Index(text, st.Base)
+	if k < 0 {
+		return edit{}, false
+	}
+	return edit{start: st.From.Start + k, end: st.From.Start + k + len(st.Base), text: ref}, true
+}
+
+// externalStages are the stages whose FROM names an image (not an
+// earlier stage, not scratch, no ARG expansion).
+func externalStages(d *Dockerfile) []*Stage {
+	var out []*Stage
+	for _, st := range d.Stages {
+		if st.BaseStage == nil && st.Base != "scratch" && !strings.Contains(st.Base, "$") {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+var debianCodenames = map[string]string{"stretch": "9", "buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13"}
+var debianByVersion = []string{"stretch", "buster", "bullseye", "bookworm", "trixie"}
+var ubuntuLTS = []string{"16.04", "18.04", "20.04", "22.04", "24.04", "26.04"}
+var ubuntuCodenames = map[string]string{"xenial": "16.04", "bionic": "18.04", "focal": "20.04", "jammy": "22.04", "noble": "24.04", "resolute": "26.04"}
+
+func debianRelease(codename string) (inspect.Release, bool) {
+	v, ok := debianCodenames[codename]
+	if !ok {
+		return inspect.Release{}, false
+	}
+	return inspect.OSRelease(map[string]string{"ID": "debian", "VERSION_ID": v}, "")
+}
+
+func ubuntuRelease(v string) (inspect.Release, bool) {
+	return inspect.OSRelease(map[string]string{"ID": "ubuntu", "VERSION_ID": v}, "")
+}
+
+func alpineRelease(v string) (inspect.Release, bool) {
+	return inspect.OSRelease(map[string]string{"ID": "alpine", "VERSION_ID": v + ".0"}, "")
+}
+
+// ended: past the last support date (LTS when there is one).
+func ended(r inspect.Release, now time.Time) bool {
+	last := r.EOL
+	if !r.LTS.IsZero() {
+		last = r.LTS
+	}
+	return now.After(last)
+}
+
+// supported: within regular security support, and released (roughly:
+// support spans `years` from the release).
+func supported(r inspect.Release, now time.Time, years int) bool {
+	return now.Before(r.EOL) && now.After(r.EOL.AddDate(-years, 0, 0))
+}
+
+func pythonMinors() []string {
+	var out []string
+	for m := 6; m <= 30; m++ {
+		v := "3." + strconv.Itoa(m)
+		if _, ok := inspect.PythonRelease(v); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// oldestSupportedPython is the oldest CPython minor after v within security
+// support at now; newest is the newest released one.
+func oldestSupportedPython(after string, now time.Time) string {
+	_, am, _ := strings.Cut(after, ".")
+	an, _ := strconv.Atoi(am)
+	for _, v := range pythonMinors() {
+		_, m, _ := strings.Cut(v, ".")
+		n, _ := strconv.Atoi(m)
+		r, _ := inspect.PythonRelease(v)
+		if n > an && supported(r, now, 5) {
+			return v
+		}
+	}
+	return ""
+}
+
+func newestPython(now time.Time) string {
+	out := ""
+	for _, v := range pythonMinors() {
+		if r, _ := inspect.PythonRelease(v); supported(r, now, 5) {
+			out = v
+		}
+	}
+	return out
+}
+
+func debianTarget(now time.Time) string {
+	for _, c := range debianByVersion {
+		if r, ok := debianRelease(c); ok && supported(r, now, 3) {
+			return c
+		}
+	}
+	return ""
+}
+
+func newestDebian(now time.Time) string {
+	out := ""
+	for _, c := range debianByVersion {
+		if r, ok := debianRelease(c); ok && supported(r, now, 3) {
+			out = c
+		}
+	}
+	return out
+}
+
+func ubuntuTarget(after string, now time.Time, newest bool) string {
+	out := ""
+	for _, v := range ubuntuLTS {
+		if r, ok := ubuntuRelease(v); ok && v > after && supported(r, now, 5) {
+			if !newest {
+				return v
+			}
+			out = v
+		}
+	}
+	return out
+}
+
+func alpineTarget(after string, now time.Time, newest bool) string {
+	out := ""
+	for m := 17; m <= 40; m++ {
+		v := "3." + strconv.Itoa(m)
+		r, ok := alpineRelease(v)
+		if !ok {
+			continue
+		}
+		if compareVersions(v, after) > 0 && supported(r, now, 2) {
+			if !newest {
+				return v
+			}
+			out = v
+		}
+	}
+	return out
+}
+
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x - y
+		}
+	}
+	return 0
+}
+
+var alpineSuffixRe = regexp.MustCompile(`alpine(3\.\d+)`)
+
+// eolVariant moves an end-of-life Debian codename or Alpine release in a
+// tag variant ("slim-buster", "alpine3.17") to a supported one.
+func eolVariant(variant string, now time.Time) (string, []string) {
+	var why []string
+	parts := strings.Split(variant, "-")
+	for i, p := range parts {
+		if r, ok := debianRelease(p); ok && ended(r, now) {
+			if t := debianTarget(now); t != "" {
+				why = append(why, fmt.Sprintf("%s's support ended %s", r.Name, lastDay(r)))
+				parts[i] = t
+			}
+		}
+		if m := alpineSuffixRe.FindStringSubmatch(p); m != nil {
+			if r, ok := alpineRelease(m[1]); ok && ended(r, now) {
+				if t := alpineTarget(m[1], now, false); t != "" {
+					why = append(why, fmt.Sprintf("%s's support ended %s", r.Name, lastDay(r)))
+					parts[i] = "alpine" + t
+				}
+			}
+		}
+	}
+	return strings.Join(parts, "-"), why
+}
+
+func lastDay(r inspect.Release) string {
+	if !r.LTS.IsZero() {
+		return r.LTS.Format("2006-01-02")
+	}
+	return r.EOL.Format("2006-01-02")
+}
+
+var baseEOLKind = &kind{
+	ID: "SG011", Name: "base-eol",
+	Title: "move off an end-of-life base image",
+	Doc:   "a Python or OS release past its support end gets no security fixes",
+	derive: func(c *ctx) *change {
+		now := c.opts.now()
+		ch := &change{note: "no size change: security support"}
+		for _, st := range externalStages(c.d) {
+			r := parseRef(st.Base)
+			if r.digest != "" {
+				continue
+			}
+			var tag string
+			var why []string
+			switch r.name() {
+			case "python":
+				ver, variant := splitPythonTag(r.tag)
+				if ver != "" {
+					if rel, ok := inspect.PythonRelease(ver); ok && now.After(rel.EOL) {
+						if t := oldestSupportedPython(minorOf(ver), now); t != "" {
+							why = append(why, fmt.Sprintf("%s's security support ended %s", rel.Name, rel.EOL.Format("2006-01-02")))
+							ver = t
+						}
+					}
+				}
+				variant, w := eolVariant(variant, now)
+				why = append(why, w...)
+				tag = joinPythonTag(ver, variant)
+			case "debian":
+				base, rest, _ := strings.Cut(r.tag, "-")
+				if v, ok := numericDebian(base); ok {
+					base = v
+				}
+				if rel, ok := debianRelease(base); ok && ended(rel, now) {
+					if t := debianTarget(now); t != "" {
+						why = append(why, fmt.Sprintf("%s's support ended %s", rel.Name, lastDay(rel)))
+						base = t
+					}
+				}
+				tag = strings.TrimSuffix(base+"-"+rest, "-")
+			case "ubuntu":
+				v := r.tag
+				if n, ok := ubuntuCodenames[v]; ok {
+					v = n
+				}
+				if rel, ok := ubuntuRelease(v); ok && ended(rel, now) {
+					if t := ubuntuTarget(v, now, false); t != "" {
+						why = append(why, fmt.Sprintf("%s's standard support ended %s", rel.Name, lastDay(rel)))
+						tag = t
+					}
+				}
+			case "alpine":
+				v := minorOf(r.tag)
+				if rel, ok := alpineRelease(v); ok && ended(rel, now) {
+					if t := alpineTarget(v, now, false); t != "" {
+						why = append(why, fmt.Sprintf("%s's support ended %s", rel.Name, lastDay(rel)))
+						tag = t
+					}
+				}
+			}
+			if len(why) == 0 || tag == "" || tag == r.tag {
+				continue
+			}
+			nr := r
+			nr.tag = tag
+			if e, ok := fromRefEdit(c.d, st, nr.String()); ok {
+				ch.edits = append(ch.edits, e)
+				ch.line(st.From)
+				ch.say("line %d: %s: %s → %s (check that the app runs on it)", st.From.StartLine, strings.Join(why, "; "), st.Base, nr.String())
+			}
+		}
+		return nonEmpty(ch)
+	},
+}
+
+// numericDebian maps "10" to "buster".
+func numericDebian(v string) (string, bool) {
+	for c, n := range debianCodenames {
+		if n == v {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+var basePinKind = &kind{
+	ID: "SG012", Name: "base-pin", Hadolint: "DL3006,DL3007",
+	Title: "pin the base image's version",
+	Doc:   "an untagged, latest or major-only base changes under the build; pinning makes builds reproducible",
+	derive: func(c *ctx) *change {
+		now := c.opts.now()
+		ch := &change{note: "no size change: reproducibility"}
+		for _, st := range externalStages(c.d) {
+			r := parseRef(st.Base)
+			if r.digest != "" {
+				continue
+			}
+			floating := r.tag == "" || r.tag == "latest"
+			tag := ""
+			switch r.name() {
+			case "python":
+				ver, variant := splitPythonTag(r.tag)
+				if variant == "latest" {
+					variant = ""
+				}
+				if ver != "" && strings.Contains(ver, ".") {
+					continue
+				}
+				floating = true
+				target := ""
+				if f := c.opts.Facts; f != nil && f.Python != "" {
+					target = minorOf(f.Python)
+				} else {
+					target = newestPython(now)
+				}
+				if ver != "" && !strings.HasPrefix(target, ver+".") {
+					continue
+				}
+				tag = joinPythonTag(target, variant)
+			case "debian":
+				if floating || r.tag == "stable" || r.tag == "stable-slim" {
+					floating = true
+					tag = newestDebian(now)
+					if strings.HasSuffix(r.tag, "-slim") {
+						tag += "-slim"
+					}
+				}
+			case "ubuntu":
+				if floating || r.tag == "rolling" {
+					floating = true
+					tag = ubuntuTarget("", now, true)
+				}
+			case "alpine":
+				if floating {
+					tag = alpineTarget("", now, true)
+				}
+			}
+			if !floating {
+				continue
+			}
+			ch.line(st.From)
+			if tag == "" {
+				ch.say("line %d: %s floats; pin a tag (or a digest) — slimpy does not know this image's versions", st.From.StartLine, st.Base)
+				continue
+			}
+			nr := r
+			nr.tag = tag
+			if e, ok := fromRefEdit(c.d, st, nr.String()); ok {
+				ch.edits = append(ch.edits, e)
+				src := "the newest supported release"
+				if f := c.opts.Facts; f != nil && f.Python != "" && r.name() == "python" {
+					src = "the version the image has"
+				}
+				ch.say("line %d: %s floats → %s (%s; a digest pins it fully)", st.From.StartLine, st.Base, nr.String(), src)
+			}
+		}
+		return nonEmpty(ch)
+	},
+}
+
+// ---------------------------------------------------------------- Alpine
+
+// apkToDeb maps Alpine package names to Debian's.
+var apkToDeb = map[string]string{
+	"build-base": "build-essential", "gcc": "gcc", "g++": "g++", "musl-dev": "libc6-dev", "linux-headers": "linux-libc-dev",
+	"libffi-dev": "libffi-dev", "openssl-dev": "libssl-dev", "postgresql-dev": "libpq-dev", "libpq-dev": "libpq-dev",
+	"postgresql-libs": "libpq5", "libpq": "libpq5", "jpeg-dev": "libjpeg62-turbo-dev", "libjpeg-turbo-dev": "libjpeg62-turbo-dev",
+	"libjpeg-turbo": "libjpeg62-turbo", "zlib-dev": "zlib1g-dev", "zlib": "zlib1g", "libxml2-dev": "libxml2-dev", "libxml2": "libxml2",
+	"libxslt-dev": "libxslt1-dev", "libxslt": "libxslt1.1", "mariadb-dev": "libmariadb-dev", "mariadb-connector-c-dev": "libmariadb-dev",
+	"mariadb-connector-c": "libmariadb3", "freetype-dev": "libfreetype-dev", "freetype": "libfreetype6", "lcms2-dev": "liblcms2-dev",
+	"openjpeg-dev": "libopenjp2-7-dev", "tiff-dev": "libtiff-dev", "libwebp-dev": "libwebp-dev", "harfbuzz-dev": "libharfbuzz-dev",
+	"fribidi-dev": "libfribidi-dev", "tk-dev": "tk-dev", "tcl-dev": "tcl-dev", "cargo": "cargo", "rust": "rustc", "make": "make",
+	"cmake": "cmake", "git": "git", "curl": "curl", "wget": "wget", "bash": "bash", "tini": "tini", "ca-certificates": "ca-certificates",
+	"tzdata": "tzdata", "su-exec": "gosu", "libstdc++": "libstdc++6", "libgcc": "libgcc-s1", "libffi": "libffi8", "openssl": "openssl",
+	"pkgconfig": "pkg-config", "pkgconf": "pkg-config", "geos-dev": "libgeos-dev", "gdal-dev": "libgdal-dev", "proj-dev": "libproj-dev",
+	"gfortran": "gfortran", "openblas-dev": "libopenblas-dev", "lapack-dev": "liblapack-dev", "py3-pip": "python3-pip",
+	"python3-dev": "python3-dev", "libressl-dev": "libssl-dev", "unixodbc-dev": "unixodbc-dev", "yaml-dev": "libyaml-dev",
+	"libmagic": "libmagic1", "file": "file", "gettext": "gettext", "graphviz": "graphviz", "ffmpeg": "ffmpeg", "netcat-openbsd": "netcat-openbsd",
+	"libc6-compat": "", "libssl3": "libssl3", "libcrypto3": "libssl3", "krb5-dev": "libkrb5-dev", "openldap-dev": "libldap2-dev",
+	"cyrus-sasl-dev": "libsasl2-dev", "snappy-dev": "libsnappy-dev", "hdf5-dev": "libhdf5-dev", "libsodium-dev": "libsodium-dev",
+	"libsodium": "libsodium23", "gmp-dev": "libgmp-dev", "mpc1-dev": "libmpc-dev", "mpfr-dev": "libmpfr-dev",
+}
+
+func isAlpinePython(st *Stage) bool {
+	r := parseRef(st.Base)
+	return r.name() == "python" && strings.Contains(r.tag, "alpine")
+}
+
+var alpineToDebianKind = &kind{
+	ID: "SG010", Name: "alpine-to-debian",
+	Title: "Debian slim instead of Alpine for pip",
+	Doc:   "musl is not manylinux: pip compiles what Debian would install as a wheel, and needs compilers for it",
+	derive: func(c *ctx) *change {
+		ch := &change{note: "not measured: the Debian slim image is not this image; wheels replace compiling"}
+		for _, st := range externalStages(c.d) {
+			if !isAlpinePython(st) {
+				continue
+			}
+			installs := false
+			for _, s := range c.d.Stages {
+				for _, x := range s.chain() {
+					if x == st {
+						for _, in := range s.Instrs {
+							installs = installs || pythonInstall(in)
+						}
+					}
+				}
+			}
+			if !installs {
+				continue
+			}
+			r := parseRef(st.Base)
+			ver, variant := splitPythonTag(r.tag)
+			parts := strings.Split(variant, "-")
+			var keep []string
+			for _, p := range parts {
+				if !strings.HasPrefix(p, "alpine") {
+					keep = append(keep, p)
+				}
+			}
+			nv := "slim"
+			if len(keep) > 0 && keep[0] != "" {
+				nv = strings.Join(keep, "-") + "-slim"
+			}
+			nr := r
+			nr.tag = joinPythonTag(ver, nv)
+			e, ok := fromRefEdit(c.d, st, nr.String())
+			if !ok {
+				continue
+			}
+			ch.edits = append(ch.edits, e)
+			ch.line(st.From)
+			ch.say("line %d: %s with pip: musl wheels are rare, so pip builds from source → %s", st.From.StartLine, st.Base, nr.String())
+			var unmapped []string
+			virtual := map[string][]string{}
+			for _, s := range c.d.Stages {
+				inChain := false
+				for _, x := range s.chain() {
+					inChain = inChain || x == st
+				}
+				if !inChain {
+					continue
+				}
+				for _, in := range s.Instrs {
+					eds, um := apkEdits(c.d, in, virtual)
+					if len(eds) > 0 {
+						ch.edits = append(ch.edits, eds...)
+						ch.line(in)
+					}
+					unmapped = append(unmapped, um...)
+				}
+			}
+			if len(unmapped) > 0 {
+				ch.say("kept as named (check the Debian names): %s", strings.Join(unmapped, ", "))
+			}
+		}
+		return nonEmpty(ch)
+	},
+}
+
+// apkEdits rewrites the apk, adduser and addgroup commands of a RUN for
+// Debian.
+func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]edit, []string) {
+	if !in.editable() {
+		return nil, nil
+	}
+	var eds []edit
+	var unmapped []string
+	for _, call := range in.calls() {
+		var text string
+		switch call.Name() {
+		case "apk":
+			p := pkgCommand(in, call)
+			if p == nil {
+				continue
+			}
+			switch {
+			case p.is("add"):
+				var debs []string
+				for _, n := range p.names() {
+					deb, ok := apkToDeb[n]
+					if !ok {
+						deb = n
+						unmapped = append(unmapped, n)
+					}
+					if deb != "" {
+						debs = appendUnique(debs, deb)
+					}
+				}
+				for k, o := range p.opts {
+					if (o.Value == "--virtual" || o.Value == "-t") && k+1 < len(p.opts) {
+						virtual[p.opts[k+1].Value] = debs
+					}
+				}
+				text = "apt-get update && apt-get install -y --no-install-recommends " + strings.Join(debs, " ") + " && rm -rf /var/lib/apt/lists/*"
+			case p.is("del"):
+				var debs []string
+				for _, n := range p.names() {
+					if v, ok := virtual[n]; ok {
+						debs = append(debs, v...)
+					} else if deb := apkToDeb[n]; deb != "" {
+						debs = append(debs, deb)
+					} else {
+						debs = append(debs, n)
+					}
+				}
+				text = "apt-get purge -y --auto-remove " + strings.Join(debs, " ")
+			case p.is("update"):
+				text = "apt-get update"
+			case p.is("upgrade"):
+				text = "apt-get upgrade -y"
+			default:
+				continue
+			}
+		case "adduser", "addgroup":
+			text = debianUserCmd(call)
+			if text == "" {
+				continue
+			}
+		default:
+			continue
+		}
+		eds = append(eds, edit{start: call.Start, end: call.End, text: text})
+	}
+	return eds, unmapped
+}
+
+// debianUserCmd maps busybox adduser/addgroup to useradd/groupadd.
+func debianUserCmd(c *Call) string {
+	args := c.Args()
+	var out []string
+	var pos []string
+	system := false
+	for i := 0; i < len(args); i++ {
+		v := args[i].Value
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i].Value
+			}
+			return ""
+		}
+		switch v {
+		case "-S":
+			system = true
+		case "-D", "-H":
+		case "-u":
+			out = append(out, "--uid", next())
+		case "-g":
+			if c.Name() == "addgroup" {
+				out = append(out, "--gid", next())
+			} else {
+				next() // GECOS
+			}
+		case "-G":
+			out = append(out, "--gid", next())
+		case "-s":
+			out = append(out, "--shell", next())
+		case "-h":
+			out = append(out, "--home-dir", next())
+		default:
+			if strings.HasPrefix(v, "-") {
+				return "" // unknown option: leave it alone
+			}
+			pos = append(pos, v)
+		}
+	}
+	if len(pos) != 1 {
+		return ""
+	}
+	if c.Name() == "addgroup" {
+		cmd := []string{"groupadd"}
+		if system {
+			cmd = append(cmd, "--system")
+		}
+		return strings.Join(append(append(cmd, out...), pos[0]), " ")
+	}
+	cmd := []string{"useradd", "--no-log-init"}
+	if system {
+		cmd = append(cmd, "--system")
+	} else {
+		cmd = append(cmd, "--create-home")
+	}
+	return strings.Join(append(append(cmd, out...), pos[0]), " ")
+}
+
+var multistageKind = &kind{ID: "SG001", Name: "multistage", derive: func(*ctx) *change { return nil }}

@@ -1,0 +1,592 @@
+package suggest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Suggestions about layers and the final stage: ownership, cleanup, the
+// user, the command form, merging RUNs and the build context.
+
+var copyChownKind = &kind{
+	ID: "SG301", Name: "copy-chown",
+	Title: "COPY --chown instead of a chown -R layer",
+	Doc:   "chown -R after COPY stores every copied file a second time with new owners",
+	derive: func(c *ctx) *change {
+		ch := &change{}
+		var chowns []*Instruction
+		for _, st := range c.d.Stages {
+			if !c.d.Shipped(st) {
+				continue
+			}
+			for _, in := range st.Instrs {
+				if in.Keyword != "RUN" || !in.editable() {
+					continue
+				}
+				for k, seg := range in.Shell.Segments {
+					if len(seg.Calls) != 1 || seg.Calls[0].Nested {
+						continue
+					}
+					owner, rec, paths, ok := chownCmd(seg.Calls[0])
+					if !ok || !rec {
+						continue
+					}
+					eds, lines, ok := chownToCopy(c.d, in, owner, paths)
+					if !ok {
+						continue
+					}
+					ch.edits = append(ch.edits, eds...)
+					if len(in.Shell.Segments) == 1 {
+						ch.edits = append(ch.edits, deleteInstr(in))
+					} else {
+						ch.edits = append(ch.edits, removeSegment(in.Shell, k))
+					}
+					ch.lines = append(ch.lines, lines...)
+					ch.line(in)
+					chowns = append(chowns, in)
+					ch.say("line %d: chown -R %s %s rewrites what line %s copied", in.StartLine, owner, strings.Join(paths, " "), joinInts(lines))
+					break // one chown per RUN: segment offsets shift after a removal
+				}
+			}
+		}
+		ch.measure = func(img *Image) Savings {
+			return img.metadataRewrites(chowns, "bytes the chown layers store again with new owners (SP503)")
+		}
+		return nonEmpty(ch)
+	},
+}
+
+// chownToCopy finds the COPY/ADD before in whose destinations are the
+// chowned paths and returns the edits that add --chown to them (moving a
+// user-creating RUN before the first COPY when needed).
+func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) ([]edit, []int, bool) {
+	st := in.Stage
+	var eds []edit
+	var lines []int
+	var firstCopy *Instruction
+	for _, p := range paths {
+		abs := resolvePath(st.Workdir(in), p)
+		var cp *Instruction
+		for _, x := range st.Instrs {
+			if x.StartLine >= in.StartLine {
+				break
+			}
+			if (x.Keyword == "COPY" || x.Keyword == "ADD") && !x.JSON {
+				_, dest := x.copySources()
+				if resolvePath(st.Workdir(x), dest) == abs || strings.HasSuffix(dest, "/") && resolvePath(st.Workdir(x), dest) == abs {
+					cp = x
+				}
+			}
+		}
+		if cp == nil {
+			return nil, nil, false
+		}
+		if _, has := cp.flag("chown"); has {
+			return nil, nil, false
+		}
+		// nothing in between may write there (it would keep root owners)
+		for _, x := range st.Instrs {
+			if x.StartLine <= cp.StartLine || x.StartLine >= in.StartLine {
+				continue
+			}
+			if x.Keyword == "RUN" && (x.mentions(d, abs) || underDir(st.Workdir(x), abs)) || x.Keyword == "USER" {
+				return nil, nil, false
+			}
+		}
+		kw := keywordEnd(d, cp)
+		eds = append(eds, edit{start: kw, end: kw, text: " --chown=" + owner})
+		lines = append(lines, cp.StartLine)
+		if firstCopy == nil || cp.StartLine < firstCopy.StartLine {
+			firstCopy = cp
+		}
+	}
+	// The owner must exist when the COPY runs.
+	user, _, _ := strings.Cut(owner, ":")
+	if _, err := strconv.Atoi(user); err != nil && user != "root" {
+		known := false
+		for _, u := range createdUsers(st, firstCopy) {
+			if u == user {
+				known = true
+			}
+		}
+		if !known {
+			mover := userRunAfter(st, firstCopy, user)
+			if mover == nil {
+				return nil, nil, false
+			}
+			eds = append(eds, deleteInstr(mover), insertBefore(firstCopy, d.Text(mover)))
+			lines = append(lines, mover.StartLine)
+		}
+	}
+	return eds, lines, true
+}
+
+// userRunAfter is a RUN after the COPY that only creates users and groups
+// (among them user): it can move before the COPY.
+func userRunAfter(st *Stage, cp *Instruction, user string) *Instruction {
+	for _, x := range st.Instrs {
+		if x.StartLine <= cp.StartLine || x.Keyword != "RUN" || !x.editable() {
+			continue
+		}
+		creates, only := false, true
+		for _, c := range x.calls() {
+			u, ok := userCreation(c)
+			if !ok {
+				only = false
+			}
+			if u == user {
+				creates = true
+			}
+		}
+		if creates {
+			if only && len(x.Flags) == 0 {
+				return x
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+func joinInts(xs []int) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, strconv.Itoa(x))
+	}
+	return strings.Join(s, ", ")
+}
+
+var sameRunCleanupKind = &kind{
+	ID: "SG302", Name: "same-run-cleanup",
+	Title: "delete and chown in the RUN that made the files",
+	Doc:   "a later RUN that deletes or chowns files cannot shrink the layers below it: it adds whiteouts or copies",
+	derive: func(c *ctx) *change {
+		ch := &change{}
+		type move struct{ from, to *Instruction }
+		var moves []move
+		for _, st := range c.d.Stages {
+			if !c.d.Shipped(st) {
+				continue
+			}
+			var target *Instruction
+			var pending []*Instruction
+			flush := func() {
+				if target != nil && len(pending) > 0 {
+					var text []string
+					for _, p := range pending {
+						text = append(text, c.d.segmentsText(p.Shell, 0, len(p.Shell.Segments)-1))
+						ch.edits = append(ch.edits, deleteInstr(p))
+						ch.line(p)
+						moves = append(moves, move{p, target})
+						ch.say("line %d only deletes or chowns: fold it into the RUN at line %d", p.StartLine, target.StartLine)
+					}
+					if e, ok := c.d.appendCommand(target, strings.Join(text, c.d.joiner(target))); ok {
+						ch.edits = append(ch.edits, e)
+						ch.line(target)
+					}
+				}
+				pending = nil
+			}
+			for _, in := range st.Instrs {
+				switch {
+				case in.Keyword == "RUN" && cleanupOnly(in) && len(in.Flags) == 0 && target != nil && !hasDynamicWord(in):
+					pending = append(pending, in)
+				case in.Keyword == "RUN":
+					flush()
+					target = nil
+					if in.editable() && len(in.Shell.Segments) > 0 && !cleanupOnly(in) {
+						target = in
+					}
+				case in.makesLayer() || in.Keyword == "USER" || in.Keyword == "WORKDIR" || in.Keyword == "ONBUILD":
+					flush()
+					target = nil
+				}
+			}
+			flush()
+		}
+		ch.measure = func(img *Image) Savings {
+			var total int64
+			for _, m := range moves {
+				s := img.hiddenOrRewritten(m.from, m.to)
+				if !s.Measured {
+					return s
+				}
+				total += s.Bytes
+			}
+			return Savings{Bytes: total, Measured: true, Note: "bytes the target RUNs' layers stored that the later RUNs deleted (whiteouts) or stored again (chown/chmod)"}
+		}
+		return nonEmpty(ch)
+	},
+}
+
+func hasDynamicWord(in *Instruction) bool {
+	for _, c := range in.calls() {
+		for _, w := range c.Words {
+			if w.Dynamic {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var nonRootKind = &kind{
+	ID: "SG401", Name: "non-root-user", Hadolint: "DL3002",
+	Title: "run as a non-root user",
+	Doc:   "the final stage runs as root; a user of its own (the venv staying owned by root) limits what a compromised app can change",
+	derive: func(c *ctx) *change {
+		st := c.d.Final()
+		u, _ := st.User()
+		if !isRootUser(u) {
+			return nil
+		}
+		if f := c.opts.Facts; f != nil && u == "" && !isRootUser(f.ConfigUser) {
+			return nil // the base image already sets a non-root user
+		}
+		ch := &change{note: "no size change: security"}
+		var last *Instruction
+		for _, in := range st.Instrs {
+			if in.makesLayer() || in.Keyword == "USER" {
+				last = in
+			}
+		}
+		if last == nil {
+			last = st.From
+		}
+		for _, in := range st.Instrs {
+			for _, p := range pipCommands(in) {
+				if p.hasOpt("--user") {
+					ch.say("line %d installs with pip --user as root, into /root/.local, which another user cannot read: take the multistage split (SG001) first", in.StartLine)
+					ch.line(in)
+					return ch
+				}
+			}
+		}
+		users := createdUsers(st, nil)
+		var lines string
+		name := "app"
+		if len(users) > 0 {
+			name = users[len(users)-1]
+			ch.say("the Dockerfile creates user %s but never switches to it", name)
+		} else {
+			lines = "RUN " + addUserCmd(isAlpine(st), name) + "\n"
+			ch.say("the final stage has no USER: the app runs as root")
+		}
+		lines += "USER " + name + "\n"
+		ch.edits = append(ch.edits, c.d.insertAfter(last, lines))
+		ch.line(last)
+		if venv := venvPath(st); venv != "" {
+			ch.say("%s stays owned by root: the app can import from it, not change it", venv)
+		}
+		for _, in := range st.Instrs {
+			if in.Keyword == "EXPOSE" {
+				for _, a := range in.Args {
+					port, _, _ := strings.Cut(a, "/")
+					if n, err := strconv.Atoi(port); err == nil && n < 1024 {
+						ch.say("line %d exposes port %d: a non-root user cannot bind below 1024 without CAP_NET_BIND_SERVICE", in.StartLine, n)
+					}
+				}
+			}
+		}
+		return ch
+	},
+}
+
+func addUserCmd(alpine bool, name string) string {
+	if alpine {
+		return "adduser -D -u 10001 " + name
+	}
+	return "useradd --no-log-init --create-home --uid 10001 " + name
+}
+
+// isAlpine: the stage's base is Alpine, or it uses apk.
+func isAlpine(st *Stage) bool {
+	for _, s := range st.chain() {
+		if strings.Contains(strings.ToLower(s.Base), "alpine") {
+			return true
+		}
+		for _, in := range s.Instrs {
+			for _, p := range pkgCommands(in) {
+				if p.manager == "apk" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// venvPath is the virtual environment the stage puts on PATH, if any.
+func venvPath(st *Stage) string {
+	if v, ok := st.Env("VIRTUAL_ENV", nil); ok && v != "" {
+		return v
+	}
+	if p, ok := st.Env("PATH", nil); ok {
+		for _, el := range strings.Split(p, ":") {
+			if strings.HasSuffix(el, "/bin") && strings.Contains(el, "venv") {
+				return strings.TrimSuffix(el, "/bin")
+			}
+		}
+	}
+	return ""
+}
+
+var jsonCmdKind = &kind{
+	ID: "SG402", Name: "json-cmd", Hadolint: "DL3025",
+	Title: "JSON (exec) form for CMD and ENTRYPOINT",
+	Doc:   "the shell form runs the app under /bin/sh -c, which does not pass SIGTERM on: stops wait for the kill timeout",
+	derive: func(c *ctx) *change {
+		ch := &change{note: "no size change: signals reach the app"}
+		st := c.d.Final()
+		for _, in := range st.Instrs {
+			if in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT" || in.JSON || in.Shell == nil || !in.Shell.Editable {
+				continue
+			}
+			if in.Keyword == "ENTRYPOINT" {
+				hasCmd := false
+				for _, x := range st.Instrs {
+					if x.Keyword == "CMD" {
+						hasCmd = true
+					}
+				}
+				if hasCmd {
+					continue // exec-form ENTRYPOINT would start taking CMD as arguments
+				}
+			}
+			sh := in.Shell
+			if len(sh.Segments) != 1 || len(sh.Calls) != 1 || sh.Calls[0].Nested || len(sh.File.Stmts) != 1 || len(sh.File.Stmts[0].Redirs) > 0 {
+				continue
+			}
+			call := sh.Calls[0]
+			var args []string
+			dynamic := false
+			for _, w := range call.Words {
+				if w.Dynamic {
+					dynamic = true
+				}
+				args = append(args, w.Value)
+			}
+			if dynamic || callHasAssigns(sh) {
+				args = []string{"/bin/sh", "-c", "exec " + strings.TrimSpace(string(c.d.Src[call.Start:call.End]))}
+			}
+			js := jsonArray(args)
+			seg := sh.Segments[0]
+			ch.edits = append(ch.edits, edit{start: seg.Start, end: seg.End, text: js})
+			ch.line(in)
+			ch.say("line %d: %s in shell form", in.StartLine, in.Keyword)
+		}
+		return nonEmpty(ch)
+	},
+}
+
+func callHasAssigns(sh *Shell) bool { return sh.Calls[0].Assigns > 0 }
+
+func (c *Call) wordsText() string {
+	var s []string
+	for _, w := range c.Words {
+		s = append(s, w.Value)
+	}
+	return strings.Join(s, " ")
+}
+
+func jsonArray(args []string) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, a := range args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q, _ := json.Marshal(a)
+		b.Write(q)
+	}
+	b.WriteString("]")
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(b.String())
+}
+
+var mergeRunsKind = &kind{
+	ID: "SG303", Name: "merge-runs", Hadolint: "DL3059",
+	Title: "merge consecutive RUN instructions",
+	Doc:   "each RUN is a layer; files a later RUN deletes or rewrites stay stored in the earlier one",
+	derive: func(c *ctx) *change {
+		ch := &change{}
+		var groups [][]*Instruction
+		for _, st := range c.d.Stages {
+			if !c.d.Shipped(st) {
+				continue
+			}
+			var group []*Instruction
+			flush := func() {
+				if len(group) > 1 {
+					groups = append(groups, group)
+				}
+				group = nil
+			}
+			for _, in := range st.Instrs {
+				if in.Keyword != "RUN" {
+					flush()
+					continue
+				}
+				if !mergeable(in) {
+					flush()
+					continue
+				}
+				if len(group) > 0 && (changesShellState(group[len(group)-1]) || strings.Join(group[0].Flags, " ") != strings.Join(in.Flags, " ")) {
+					flush()
+				}
+				group = append(group, in)
+			}
+			flush()
+		}
+		for _, g := range groups {
+			first := g[0]
+			join := c.d.joiner(first)
+			if first.StartLine == first.EndLine {
+				join = " \\\n && "
+			}
+			var parts []string
+			for _, in := range g[1:] {
+				parts = append(parts, c.d.segmentsText(in.Shell, 0, len(in.Shell.Segments)-1))
+				ch.edits = append(ch.edits, deleteInstr(in))
+			}
+			last := first.Shell.Segments[len(first.Shell.Segments)-1]
+			ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: join + strings.Join(parts, join)})
+			ch.line(g...)
+			ch.say("lines %s are %d RUNs in a row", joinInts(startLines(g)), len(g))
+		}
+		ch.measure = func(img *Image) Savings {
+			var total int64
+			for _, g := range groups {
+				s := img.wasteWithin(g)
+				if !s.Measured {
+					return s
+				}
+				total += s.Bytes
+			}
+			return Savings{Bytes: total, Measured: true, Note: "bytes a RUN of a group stored that a later RUN of the same group deleted or rewrote"}
+		}
+		return nonEmpty(ch)
+	},
+}
+
+func startLines(ins []*Instruction) []int {
+	var out []int
+	for _, in := range ins {
+		out = append(out, in.StartLine)
+	}
+	return out
+}
+
+// mergeable: a shell-form RUN that is one && chain (no ";" lists, whose
+// failure semantics would change) without heredocs.
+func mergeable(in *Instruction) bool {
+	if !in.editable() || len(in.Shell.Segments) == 0 || in.Heredoc {
+		return false
+	}
+	for _, s := range in.Shell.Segments {
+		if s.Sep == ";" {
+			return false
+		}
+	}
+	return true
+}
+
+var dockerignoreKind = &kind{
+	ID: "SG501", Name: "dockerignore",
+	Title: "a .dockerignore for what COPY . should not take",
+	Doc:   "without one, COPY . takes .git, virtualenvs, caches, bytecode and secrets into the image",
+	derive: func(c *ctx) *change {
+		if _, ok := c.contextFile(".dockerignore"); ok {
+			return nil
+		}
+		var copies []*Instruction
+		for _, in := range c.d.Instructions {
+			if in.Stage == nil || (in.Keyword != "COPY" && in.Keyword != "ADD") {
+				continue
+			}
+			if _, from := in.flag("from"); from {
+				continue
+			}
+			srcs, _ := in.copySources()
+			for _, s := range srcs {
+				if s == "." || s == "./" || s == "*" {
+					copies = append(copies, in)
+					break
+				}
+			}
+		}
+		if len(copies) == 0 {
+			return nil
+		}
+		ch := &change{files: map[string]string{}}
+		patterns := defaultIgnore
+		var found []junk
+		if f := c.opts.Facts; f != nil && f.fs != nil {
+			for _, cp := range copies {
+				if c.d.Shipped(cp.Stage) {
+					_, dest := cp.copySources()
+					found = append(found, f.junkUnder(resolvePath(cp.Stage.Workdir(cp), dest))...)
+				}
+			}
+			if len(found) == 0 {
+				return nil
+			}
+			patterns = nil
+			seen := map[string]bool{}
+			for _, j := range found {
+				if !seen[j.pattern] {
+					seen[j.pattern] = true
+					patterns = append(patterns, j.pattern)
+					ch.say("%s: %s in the image (%s)", j.pattern, plural(j.files, "file", "files"), humanBytes(j.bytes))
+				}
+			}
+		} else {
+			ch.say("line %d copies the whole build context and there is no .dockerignore", copies[0].StartLine)
+			if removesTests(c.d) {
+				patterns = append(append([]string(nil), patterns...), "tests")
+			}
+		}
+		ch.line(copies...)
+		ch.files[".dockerignore"] = "# Written by slimpy: what the build context need not send and COPY . need not take.\n" + strings.Join(patterns, "\n") + "\n"
+		ch.measure = func(img *Image) Savings {
+			if len(found) == 0 {
+				return Savings{Note: "not measured: nothing found below the COPY destinations"}
+			}
+			var total int64
+			for _, j := range found {
+				total += j.bytes
+			}
+			return Savings{Bytes: total, Measured: true, Note: "bytes of the files these patterns match below the COPY . destinations"}
+		}
+		return ch
+	},
+}
+
+var defaultIgnore = []string{".git", ".gitignore", ".venv", "venv", "**/__pycache__", "**/*.py[cod]", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".coverage", "htmlcov", ".env", "node_modules", "Dockerfile*", ".dockerignore"}
+
+// removesTests: the Dockerfile deletes a tests directory after copying it.
+func removesTests(d *Dockerfile) bool {
+	for _, in := range d.Instructions {
+		for _, c := range in.calls() {
+			for _, p := range rmPaths(c) {
+				if strings.HasSuffix(strings.TrimRight(p, "/"), "tests") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

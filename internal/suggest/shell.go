@@ -1,0 +1,315 @@
+package suggest
+
+import (
+	"path"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Shell is the parsed shell text of a RUN, CMD or ENTRYPOINT in shell form.
+// Every offset is a byte offset into the Dockerfile source.
+type Shell struct {
+	Start, End int
+	File       *syntax.File
+	// Editable is false for heredoc scripts and text mvdan.cc/sh could not
+	// parse: suggestions read them but never splice into them.
+	Editable bool
+	Err      error
+	Calls    []*Call    // every simple command, in source order
+	Segments []*Segment // the top-level list: statements split at && and ;
+}
+
+// Call is one simple command.
+type Call struct {
+	Words      []Word // the command name and its arguments
+	Start, End int
+	Segment    int // index into Shell.Segments; -1 inside a heredoc script
+	Assigns    int // VAR=value words before the command
+	// Nested: inside a subshell, a function, an if, a loop, a pipeline
+	// or an || chain: not an item of the top-level && list.
+	Nested bool
+}
+
+// Word is one word of a command.
+type Word struct {
+	Value      string // with quotes removed; the raw text when Dynamic
+	Dynamic    bool   // holds expansions ($VAR, $(...), globs are not expansions here)
+	Start, End int
+}
+
+// Segment is one item of the top-level list: a statement, or one operand
+// of a top-level && chain.
+type Segment struct {
+	Start, End int
+	// Sep is the separator before the segment: "" for the first, "&&",
+	// ";" (also a newline).
+	Sep   string
+	Calls []*Call
+}
+
+// parseShell parses the shell text of in. Dockerfile comment lines and
+// empty lines inside a continued instruction are blanked with spaces of the
+// same length first (Docker drops them; a shell would not), so offsets stay
+// those of the source.
+func (d *Dockerfile) parseShell(in *Instruction) (*Shell, error) {
+	start := in.Start
+	src := d.Src
+	i := start
+	skipSpace := func() {
+		for i < in.End {
+			switch {
+			case src[i] == ' ' || src[i] == '\t':
+				i++
+			case src[i] == '\\' && i+1 < in.End && src[i+1] == '\n':
+				i += 2
+			case src[i] == '\\' && i+2 < in.End && src[i+1] == '\r' && src[i+2] == '\n':
+				i += 3
+			default:
+				return
+			}
+		}
+	}
+	skipSpace()
+	for i < in.End && src[i] != ' ' && src[i] != '\t' && src[i] != '\n' && src[i] != '\\' {
+		i++ // the keyword
+	}
+	for {
+		skipSpace()
+		if i+1 < in.End && src[i] == '-' && src[i+1] == '-' {
+			for i < in.End && src[i] != ' ' && src[i] != '\t' && src[i] != '\n' {
+				i++
+			}
+			continue
+		}
+		break
+	}
+	sh := &Shell{Start: i, End: in.End, Editable: !in.Heredoc}
+	text := blankComments(src[i:in.End])
+	p := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false))
+	f, err := p.Parse(strings.NewReader(text), "")
+	if err != nil {
+		sh.Err, sh.Editable = err, false
+		return sh, nil
+	}
+	sh.File = f
+	base := i
+	if in.Heredoc && len(in.Args) > 0 && strings.HasPrefix(strings.TrimSpace(in.Args[0]), "<<") && len(f.Stmts) == 1 {
+		// RUN <<EOF: the heredoc body is the script.
+		st := f.Stmts[0]
+		if st.Cmd == nil && len(st.Redirs) == 1 && st.Redirs[0].Hdoc != nil {
+			h := st.Redirs[0].Hdoc
+			b0, b1 := base+int(h.Pos().Offset()), base+int(h.End().Offset())
+			body, err := p.Parse(strings.NewReader(string(src[b0:b1])), "")
+			if err != nil {
+				sh.Err = err
+				return sh, nil
+			}
+			collectCalls(sh, body, b0, true)
+			return sh, nil
+		}
+	}
+	collectCalls(sh, f, base, false)
+	return sh, nil
+}
+
+// blankComments replaces comment lines and empty lines after the first
+// line with spaces, newline included.
+func blankComments(b []byte) string {
+	out := []byte(string(b))
+	lineStart := 0
+	first := true
+	for lineStart < len(out) {
+		end := lineStart
+		for end < len(out) && out[end] != '\n' {
+			end++
+		}
+		if !first {
+			t := strings.TrimSpace(string(out[lineStart:end]))
+			if (t == "" || strings.HasPrefix(t, "#")) && end < len(out) {
+				for k := lineStart; k <= end && k < len(out); k++ {
+					out[k] = ' '
+				}
+			}
+		}
+		first = false
+		lineStart = end + 1
+	}
+	return string(out)
+}
+
+func collectCalls(sh *Shell, f *syntax.File, base int, heredoc bool) {
+	if !heredoc {
+		for _, st := range f.Stmts {
+			flattenAnd(sh, st, base, ";")
+		}
+		if len(sh.Segments) > 0 {
+			sh.Segments[0].Sep = ""
+		}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		ce, ok := n.(*syntax.CallExpr)
+		if !ok || len(ce.Args) == 0 {
+			return true
+		}
+		c := &Call{Start: base + int(ce.Pos().Offset()), End: base + int(ce.End().Offset()), Segment: -1, Assigns: len(ce.Assigns)}
+		for _, w := range ce.Args {
+			c.Words = append(c.Words, wordOf(w, base))
+		}
+		if !heredoc {
+			for k, s := range sh.Segments {
+				if c.Start >= s.Start && c.End <= s.End {
+					c.Segment = k
+					s.Calls = append(s.Calls, c)
+					c.Nested = !(c.Start == s.Start && c.End == s.End)
+				}
+			}
+		} else {
+			c.Nested = true
+		}
+		sh.Calls = append(sh.Calls, c)
+		return true
+	})
+}
+
+// flattenAnd splits a top-level statement at its && operators.
+func flattenAnd(sh *Shell, st *syntax.Stmt, base int, sep string) {
+	if b, ok := st.Cmd.(*syntax.BinaryCmd); ok && b.Op == syntax.AndStmt && !st.Negated && !st.Background && len(st.Redirs) == 0 {
+		flattenAnd(sh, b.X, base, sep)
+		flattenAnd(sh, b.Y, base, "&&")
+		return
+	}
+	end := stmtEnd(st)
+	sh.Segments = append(sh.Segments, &Segment{Start: base + int(st.Pos().Offset()), End: base + end, Sep: sep})
+}
+
+// stmtEnd is the end of a statement without its trailing semicolon.
+func stmtEnd(st *syntax.Stmt) int {
+	end := 0
+	if st.Cmd != nil {
+		end = int(st.Cmd.End().Offset())
+	}
+	for _, r := range st.Redirs {
+		if e := int(r.End().Offset()); e > end {
+			end = e
+		}
+	}
+	if end == 0 {
+		end = int(st.End().Offset())
+	}
+	return end
+}
+
+func wordOf(w *syntax.Word, base int) Word {
+	out := Word{Start: base + int(w.Pos().Offset()), End: base + int(w.End().Offset())}
+	var b strings.Builder
+	var add func(parts []syntax.WordPart) bool
+	add = func(parts []syntax.WordPart) bool {
+		for _, p := range parts {
+			switch x := p.(type) {
+			case *syntax.Lit:
+				b.WriteString(x.Value)
+			case *syntax.SglQuoted:
+				b.WriteString(x.Value)
+			case *syntax.DblQuoted:
+				if !add(x.Parts) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	if add(w.Parts) {
+		out.Value = unescapeLit(b.String())
+	} else {
+		out.Dynamic = true
+		var sb strings.Builder
+		syntax.NewPrinter().Print(&sb, w)
+		out.Value = sb.String()
+	}
+	return out
+}
+
+// unescapeLit removes the backslashes of an unquoted literal (\* → *).
+func unescapeLit(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Name is the command's program: the base name of its first word, after
+// wrappers such as sudo, env VAR=x and command.
+func (c *Call) Name() string {
+	_, name := c.program()
+	return name
+}
+
+// program returns the index of the program word and its base name.
+func (c *Call) program() (int, string) {
+	i := 0
+	for i < len(c.Words) {
+		w := c.Words[i].Value
+		base := path.Base(w)
+		switch {
+		case base == "sudo" || base == "command" || base == "exec" || base == "time" || base == "nice" || base == "nohup":
+			i++
+			for i < len(c.Words) && strings.HasPrefix(c.Words[i].Value, "-") {
+				i++
+			}
+		case base == "env":
+			i++
+			for i < len(c.Words) && (strings.Contains(c.Words[i].Value, "=") || strings.HasPrefix(c.Words[i].Value, "-")) {
+				i++
+			}
+		default:
+			return i, base
+		}
+	}
+	return len(c.Words), ""
+}
+
+// Args are the words after the program.
+func (c *Call) Args() []Word {
+	i, _ := c.program()
+	if i+1 > len(c.Words) {
+		return nil
+	}
+	return c.Words[i+1:]
+}
+
+// Text is the command's source.
+func (c *Call) Text(d *Dockerfile) string { return string(d.Src[c.Start:c.End]) }
+
+// calls are the shell commands of a RUN instruction (nil for other
+// instructions and the exec form).
+func (in *Instruction) calls() []*Call {
+	if in.Keyword != "RUN" || in.Shell == nil {
+		return nil
+	}
+	return in.Shell.Calls
+}
+
+// editable reports whether edits may splice into the instruction's shell.
+func (in *Instruction) editable() bool {
+	return in.Shell != nil && in.Shell.Editable
+}
+
+// mentions reports whether the instruction's text names p or a path
+// below or above it.
+func (in *Instruction) mentions(d *Dockerfile, p string) bool {
+	p = strings.TrimRight(strings.TrimSuffix(p, "*"), "/")
+	if p == "" {
+		return false
+	}
+	return strings.Contains(in.Original, p)
+}

@@ -1,0 +1,303 @@
+// Package suggest reads a Dockerfile (and, when there is one, the image it
+// built and that image's findings) and proposes concrete changes, each as a
+// unified diff of the Dockerfile, with the bytes it saves measured from the
+// image or marked as not measured.
+//
+// Data flows one way: source → Parse (BuildKit's parser for instructions
+// and line ranges, mvdan.cc/sh for the shell text) → kinds (one small value
+// per suggestion, in kinds.go) derive edits that splice source byte ranges
+// → diffs (go-udiff) → measured savings (Image, from the layer accounting
+// and the rules' findings).
+//
+// Accepted suggestions compose: Apply applies them one after the other in
+// a fixed order, deriving each again on the result of the ones before, so
+// any subset gives a file that parses; Suggest on that result proposes none
+// of them again.
+package suggest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Options tune a run of the suggestions.
+type Options struct {
+	// Now is the date base images' end of life is judged against
+	// (default: today).
+	Now time.Time
+	// Name is the Dockerfile's file name in the diff headers
+	// (a/NAME, b/NAME); default "Dockerfile".
+	Name string
+	// Facts are what the image tells about itself (installed versions,
+	// the shared libraries its extensions link); nil: none.
+	Facts *Facts
+	// Image measures savings; nil: every saving is "not measured".
+	Image *Image
+	// ContextFile reads a file of the build context (".dockerignore");
+	// nil: the context is unknown and holds nothing.
+	ContextFile func(name string) (string, bool)
+}
+
+func (o Options) name() string {
+	if o.Name == "" {
+		return "Dockerfile"
+	}
+	return o.Name
+}
+
+func (o Options) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
+// Savings are the bytes a suggestion saves.
+type Savings struct {
+	Bytes int64 `json:"bytes"`
+	// Measured is true when Bytes come from the image's layers and
+	// findings; false: not measured (no image, or nothing to measure).
+	Measured bool `json:"measured"`
+	// Note says what was measured, or why nothing was.
+	Note string `json:"note"`
+}
+
+// Suggestion is one proposed change.
+type Suggestion struct {
+	ID       string   `json:"id"`   // SG101; stable
+	Name     string   `json:"name"` // apt-no-install-recommends
+	Title    string   `json:"title"`
+	Hadolint string   `json:"hadolint,omitempty"` // the hadolint rule it mirrors
+	Lines    []int    `json:"lines"`              // the lines of the Dockerfile it is about
+	Evidence []string `json:"evidence"`
+	Savings  Savings  `json:"savings"`
+	// Diff is the change as unified diffs: of the Dockerfile (a/NAME,
+	// b/NAME), then of any new file (.dockerignore). "" for advice
+	// without an automatic fix.
+	Diff string `json:"diff"`
+	// Result is the Dockerfile after this suggestion alone.
+	Result string `json:"-"`
+	// Files are new files relative to the Dockerfile's directory.
+	Files map[string]string `json:"files,omitempty"`
+}
+
+// Fixable reports whether the suggestion changes something (has a diff).
+func (s Suggestion) Fixable() bool { return s.Diff != "" }
+
+// ctx is what a kind derives its change from.
+type ctx struct {
+	d     *Dockerfile
+	opts  Options
+	files map[string]string // files created by suggestions applied before
+}
+
+// contextFile reads a build context file, as created by an earlier
+// suggestion or present on disk.
+func (c *ctx) contextFile(name string) (string, bool) {
+	if s, ok := c.files[name]; ok {
+		return s, true
+	}
+	if c.opts.ContextFile != nil {
+		return c.opts.ContextFile(name)
+	}
+	return "", false
+}
+
+// change is what a kind proposes for one Dockerfile.
+type change struct {
+	title    string // overrides the kind's title when set
+	edits    []edit
+	files    map[string]string
+	lines    []int
+	evidence []string
+	// measure computes the savings on the image (nil: nothing to measure;
+	// note says why).
+	measure func(img *Image) Savings
+	note    string
+}
+
+func (ch *change) line(ins ...*Instruction) {
+	for _, in := range ins {
+		ch.lines = append(ch.lines, in.StartLine)
+	}
+}
+
+func (ch *change) say(format string, args ...any) {
+	ch.evidence = append(ch.evidence, fmt.Sprintf(format, args...))
+}
+
+// kind is one suggestion: a stable ID, a name, a title and the code that
+// derives the change from a Dockerfile (nil: nothing to suggest).
+type kind struct {
+	ID       string
+	Name     string
+	Title    string
+	Hadolint string
+	Doc      string // one line: what and why (docs/suggestions.md says more)
+	derive   func(c *ctx) *change
+}
+
+// KindInfo describes one kind of suggestion, for docs and --accept.
+type KindInfo struct{ ID, Name, Title, Hadolint, Doc string }
+
+// Kinds lists every kind of suggestion in the order Apply applies them.
+func Kinds() []KindInfo {
+	var out []KindInfo
+	for _, k := range kinds {
+		out = append(out, KindInfo{k.ID, k.Name, k.Title, k.Hadolint, k.Doc})
+	}
+	return out
+}
+
+// Suggest proposes the changes for the Dockerfile src.
+func Suggest(src []byte, opts Options) ([]Suggestion, error) {
+	d, err := Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	var out []Suggestion
+	for _, k := range kinds {
+		c := &ctx{d: d, opts: opts, files: map[string]string{}}
+		ch := k.derive(c)
+		if ch == nil {
+			continue
+		}
+		s, err := k.suggestion(d, ch, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k.ID, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (k *kind) suggestion(d *Dockerfile, ch *change, opts Options) (Suggestion, error) {
+	s := Suggestion{ID: k.ID, Name: k.Name, Title: k.Title, Hadolint: k.Hadolint, Evidence: ch.evidence, Files: ch.files}
+	if ch.title != "" {
+		s.Title = ch.title
+	}
+	s.Lines = uniqueSorted(ch.lines)
+	res, err := applyEdits(d.Src, ch.edits)
+	if err != nil {
+		return s, err
+	}
+	if len(ch.edits) > 0 {
+		if _, err := Parse([]byte(res)); err != nil {
+			return s, fmt.Errorf("the result does not parse: %w", err)
+		}
+	}
+	s.Result = res
+	s.Diff = unifiedDiff(opts.name(), string(d.Src), res)
+	for _, name := range sortedKeys(ch.files) {
+		s.Diff += newFileDiff(name, ch.files[name])
+	}
+	switch {
+	case ch.measure != nil && opts.Image != nil:
+		s.Savings = ch.measure(opts.Image)
+	case ch.measure != nil:
+		s.Savings = Savings{Note: "not measured: no image"}
+	default:
+		s.Savings = Savings{Note: ch.note}
+		if s.Savings.Note == "" {
+			s.Savings.Note = "not measured"
+		}
+	}
+	return s, nil
+}
+
+// Result is what Apply produced.
+type Result struct {
+	Dockerfile string
+	// Files are the new files (relative to the Dockerfile's directory).
+	Files map[string]string
+	// Applied are the IDs that changed something, in the order applied;
+	// Skipped those that had nothing left to do once the others were in.
+	Applied []string
+	Skipped []string
+}
+
+// Apply applies the accepted suggestions (IDs or names) to src: one after
+// the other in the kinds' order, each derived again on the result of the
+// ones before. The result parses again.
+func Apply(src []byte, accepted []string, opts Options) (Result, error) {
+	want := map[string]bool{}
+	for _, a := range accepted {
+		k := lookupKind(a)
+		if k == nil {
+			return Result{}, fmt.Errorf("no suggestion %q (see docs/suggestions.md)", a)
+		}
+		want[k.ID] = true
+	}
+	cur := src
+	files := map[string]string{}
+	var r Result
+	for _, k := range kinds {
+		if !want[k.ID] {
+			continue
+		}
+		d, err := Parse(cur)
+		if err != nil {
+			return r, fmt.Errorf("before %s: %w", k.ID, err)
+		}
+		ch := k.derive(&ctx{d: d, opts: opts, files: files})
+		if ch == nil || (len(ch.edits) == 0 && len(ch.files) == 0) {
+			r.Skipped = append(r.Skipped, k.ID)
+			continue
+		}
+		out, err := applyEdits(cur, ch.edits)
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", k.ID, err)
+		}
+		if _, err := Parse([]byte(out)); err != nil {
+			return r, fmt.Errorf("%s: the result does not parse: %w", k.ID, err)
+		}
+		for n, c := range ch.files {
+			files[n] = c
+		}
+		cur = []byte(out)
+		r.Applied = append(r.Applied, k.ID)
+	}
+	r.Dockerfile, r.Files = string(cur), files
+	return r, nil
+}
+
+// lookupKind finds a kind by ID or name, case-insensitively.
+func lookupKind(s string) *kind {
+	s = strings.TrimSpace(s)
+	for _, k := range kinds {
+		if strings.EqualFold(k.ID, s) || strings.EqualFold(k.Name, s) {
+			return k
+		}
+	}
+	return nil
+}
+
+// KnownID reports whether s names a kind (by ID or name); it returns the ID.
+func KnownID(s string) (string, bool) {
+	if k := lookupKind(s); k != nil {
+		return k.ID, true
+	}
+	return "", false
+}
+
+func uniqueSorted(xs []int) []int {
+	sort.Ints(xs)
+	var out []int
+	for i, x := range xs {
+		if i == 0 || x != xs[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
