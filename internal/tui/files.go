@@ -534,7 +534,11 @@ func (v filesView) row(r fileRow) string {
 	}
 	layer := ""
 	if n.Visible && n.Layer >= 0 {
+		// A directory's layer only wrote its entry: dim, as a hint.
 		layer = fmt.Sprintf("L%d", n.Layer)
+		if n.IsDir() {
+			layer = styleDim.Render(padLeft(layer, 3))
+		}
 	}
 	marker := "  "
 	name := n.Name
