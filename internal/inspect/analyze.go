@@ -341,13 +341,18 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 	if err != nil {
 		return nil, blobError(layer, err)
 	}
-	// Closing the source unblocks a read that waits on a stalled
-	// connection: ctrl+c must not wait for the network.
+	// Closing a registry blob's body unblocks a read that waits on a
+	// stalled connection: ctrl+c must not wait for the network. (Local
+	// sources return from every read promptly; progressReader checks the
+	// context between reads, and their readers need not be safe to close
+	// from another goroutine.)
 	var closeOnce sync.Once
 	closeSrc := func() { closeOnce.Do(func() { rc.Close() }) }
 	defer closeSrc()
-	stopClose := context.AfterFunc(ctx, closeSrc)
-	defer stopClose()
+	if src.Transport == transportRegistry {
+		stopClose := context.AfterFunc(ctx, closeSrc)
+		defer stopClose()
+	}
 
 	pr := &progressReader{ctx: ctx, r: rc, report: func(done int64) {
 		emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: done, Total: total})
