@@ -32,6 +32,9 @@ type Facts struct {
 	// site-packages link (ELF DT_NEEDED), with their owning packages; nil
 	// when not read.
 	Runtime *RuntimeLibs
+	// BaseLayers is how many layers the base image has (the first layer
+	// the Dockerfile made); 0 when unknown.
+	BaseLayers int
 
 	fs  *inspect.FileSystem
 	inv *inspect.Inventory

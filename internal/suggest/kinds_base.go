@@ -659,5 +659,3 @@ func debianUserCmd(c *Call) string {
 	}
 	return strings.Join(append(append(cmd, out...), pos[0]), " ")
 }
-
-var multistageKind = &kind{ID: "SG001", Name: "multistage", derive: func(*ctx) *change { return nil }}

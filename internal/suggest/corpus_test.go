@@ -1,0 +1,326 @@
+package suggest
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/dockerfiles")
+
+// corpusNow fixes the date base images' end of life is judged against.
+var corpusNow = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+
+const corpusDir = "../../testdata/dockerfiles"
+
+type corpusCase struct {
+	name string
+	dir  string
+	src  []byte
+}
+
+func corpus(t *testing.T) []corpusCase {
+	t.Helper()
+	ents, err := os.ReadDir(corpusDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corpusCase
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(corpusDir, e.Name())
+		src, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, corpusCase{e.Name(), dir, src})
+	}
+	if len(out) < 20 {
+		t.Fatalf("the corpus has %d Dockerfiles, want at least 20", len(out))
+	}
+	return out
+}
+
+// dirContext reads build context files from dir, plus extra ones.
+func dirContext(dir string, extra map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if s, ok := extra[name]; ok {
+			return s, true
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		return string(b), err == nil
+	}
+}
+
+func corpusOptions(dir string, extra map[string]string) Options {
+	return Options{Now: corpusNow, ContextFile: dirContext(dir, extra)}
+}
+
+// render is the golden form of a list of suggestions.
+func render(ss []Suggestion) string {
+	var b strings.Builder
+	if len(ss) == 0 {
+		b.WriteString("(no suggestions)\n")
+	}
+	for _, s := range ss {
+		fmt.Fprintf(&b, "=== %s %s: %s\n", s.ID, s.Name, s.Title)
+		if s.Hadolint != "" {
+			fmt.Fprintf(&b, "hadolint: %s\n", s.Hadolint)
+		}
+		fmt.Fprintf(&b, "lines: %v\n", s.Lines)
+		for _, e := range s.Evidence {
+			fmt.Fprintf(&b, "- %s\n", e)
+		}
+		fmt.Fprintf(&b, "savings: %s\n", s.Savings.Note)
+		if s.Diff == "" {
+			b.WriteString("(advice: no automatic fix)\n")
+		} else {
+			b.WriteString(s.Diff)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func TestCorpusGolden(t *testing.T) {
+	for _, c := range corpus(t) {
+		t.Run(c.name, func(t *testing.T) {
+			ss, err := Suggest(c.src, corpusOptions(c.dir, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(ss)
+			golden := filepath.Join(c.dir, "suggestions.golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("suggestions differ from %s (run with -update to accept):\n%s", golden, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+func lineDiff(a, b string) string {
+	return unifiedDiff("golden", a, b)
+}
+
+// gitRepo is a scratch repository holding one Dockerfile.
+type gitRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func newGitRepo(t *testing.T, src []byte) *gitRepo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	r := &gitRepo{t: t, dir: t.TempDir()}
+	if err := os.WriteFile(filepath.Join(r.dir, "Dockerfile"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.run(nil, "git", "init", "-q")
+	return r
+}
+
+func (r *gitRepo) run(stdin []byte, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = r.dir
+	if stdin != nil {
+		cmd.Stdin = strings.NewReader(string(stdin))
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// check runs git apply --check and patch -p1 --dry-run on a diff.
+func (r *gitRepo) check(what, diff string) {
+	r.t.Helper()
+	if out, err := r.run([]byte(diff), "git", "apply", "--check", "-"); err != nil {
+		r.t.Errorf("%s: git apply --check: %v\n%s\n%s", what, err, out, diff)
+	}
+	if _, err := exec.LookPath("patch"); err == nil {
+		if out, err := r.run([]byte(diff), "patch", "-p1", "--dry-run", "--batch", "--silent"); err != nil {
+			r.t.Errorf("%s: patch -p1 --dry-run: %v\n%s\n%s", what, err, out, diff)
+		}
+	}
+}
+
+// subsets are every subset of n items when n is small, else a
+// deterministic sample: each alone, all, all but one, and seeded draws.
+func subsets(n int) [][]int {
+	var out [][]int
+	if n <= 6 {
+		for mask := 1; mask < 1<<n; mask++ {
+			var s []int
+			for i := 0; i < n; i++ {
+				if mask&(1<<i) != 0 {
+					s = append(s, i)
+				}
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+		out = append(out, []int{i})
+	}
+	out = append(out, all)
+	for skip := 0; skip < n; skip++ {
+		var s []int
+		for i := 0; i < n; i++ {
+			if i != skip {
+				s = append(s, i)
+			}
+		}
+		out = append(out, s)
+	}
+	rng := rand.New(rand.NewSource(int64(n) * 7919))
+	for k := 0; k < 48; k++ {
+		var s []int
+		for i := 0; i < n; i++ {
+			if rng.Intn(2) == 1 {
+				s = append(s, i)
+			}
+		}
+		if len(s) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestCorpusDiffsApplyComposeAndAreIdempotent: every suggestion's diff
+// applies with git apply and patch -p1; every subset tried applies
+// together, the result parses, its diff from the original applies, and
+// Suggest on the result proposes none of the accepted suggestions again.
+func TestCorpusDiffsApplyComposeAndAreIdempotent(t *testing.T) {
+	for _, c := range corpus(t) {
+		t.Run(c.name, func(t *testing.T) {
+			opts := corpusOptions(c.dir, nil)
+			ss, err := Suggest(c.src, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo := newGitRepo(t, c.src)
+			var fixable []Suggestion
+			for _, s := range ss {
+				if !s.Fixable() {
+					continue
+				}
+				fixable = append(fixable, s)
+				repo.check(s.ID, s.Diff)
+				if _, err := Parse([]byte(s.Result)); err != nil {
+					t.Errorf("%s: the result does not parse: %v", s.ID, err)
+				}
+			}
+			for _, sub := range subsets(len(fixable)) {
+				var ids []string
+				for _, i := range sub {
+					ids = append(ids, fixable[i].ID)
+				}
+				what := strings.Join(ids, "+")
+				res, err := Apply(c.src, ids, opts)
+				if err != nil {
+					t.Errorf("%s: %v", what, err)
+					continue
+				}
+				if _, err := Parse([]byte(res.Dockerfile)); err != nil {
+					t.Errorf("%s: the result does not parse: %v", what, err)
+					continue
+				}
+				diff := unifiedDiff("Dockerfile", string(c.src), res.Dockerfile)
+				for _, n := range sortedKeys(res.Files) {
+					diff += newFileDiff(n, res.Files[n])
+				}
+				if diff != "" {
+					repo.check(what, diff)
+				}
+				again, err := Suggest([]byte(res.Dockerfile), corpusOptions(c.dir, res.Files))
+				if err != nil {
+					t.Errorf("%s: suggest on the result: %v", what, err)
+					continue
+				}
+				done := map[string]bool{}
+				for _, id := range res.Applied {
+					done[id] = true
+				}
+				for _, s := range again {
+					if done[s.ID] && s.Fixable() {
+						t.Errorf("%s: proposed again after applying it:\n%s", what, render([]Suggestion{s}))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCorpusUntouchedLinesStay: lines a suggestion does not change are
+// byte for byte those of the original (the diff has no other hunks).
+func TestCorpusUntouchedLinesStay(t *testing.T) {
+	for _, c := range corpus(t) {
+		ss, err := Suggest(c.src, corpusOptions(c.dir, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		orig := strings.SplitAfter(string(c.src), "\n")
+		for _, s := range ss {
+			if s.ID == "SG001" || !s.Fixable() {
+				continue
+			}
+			kept := map[string]int{}
+			for _, l := range strings.SplitAfter(s.Result, "\n") {
+				kept[l]++
+			}
+			changed := map[int]bool{}
+			for _, l := range s.Lines {
+				changed[l] = true
+			}
+			var missing []string
+			for i, l := range orig {
+				if kept[l] == 0 && !inInstrLines(c.src, i+1, s.Lines) {
+					missing = append(missing, fmt.Sprintf("%d: %q", i+1, l))
+				}
+			}
+			sort.Strings(missing)
+			if len(missing) > 0 {
+				t.Errorf("%s %s changed lines it does not name: %v", c.name, s.ID, missing)
+			}
+		}
+	}
+}
+
+// inInstrLines: line belongs to one of the instructions starting at lines.
+func inInstrLines(src []byte, line int, starts []int) bool {
+	d, err := Parse(src)
+	if err != nil {
+		return false
+	}
+	for _, in := range d.Instructions {
+		for _, s := range starts {
+			if in.StartLine == s && line >= in.StartLine && line <= in.EndLine {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,740 @@
+package suggest
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// The multistage split: a single-stage Dockerfile that compiles (build
+// dependencies installed, or a full python:3.X base that carries the
+// toolchain) and installs Python packages becomes a builder stage that
+// installs them into /opt/venv and a runtime stage that gets the venv, the
+// runtime libraries the extensions link, the app and a user of its own.
+
+const venvDir = "/opt/venv"
+
+var multistageKind = &kind{
+	ID: "SG001", Name: "multistage",
+	Title: "build in a builder stage, run from a lean runtime stage",
+	Doc:   "compilers, headers and caches stay in a builder stage; the runtime stage gets the venv, the libraries the extensions link and the app",
+	derive: deriveMultistage,
+}
+
+// buildOnlyPkgs are OS packages needed to build, never to run.
+var buildOnlyPkgs = map[string]bool{
+	"build-essential": true, "build-base": true, "gcc": true, "g++": true, "cpp": true, "clang": true, "gfortran": true,
+	"make": true, "cmake": true, "ninja-build": true, "meson": true, "autoconf": true, "automake": true, "libtool": true,
+	"pkg-config": true, "pkgconf": true, "pkgconfig": true, "binutils": true, "cargo": true, "rustc": true, "rust": true,
+	"swig": true, "git": true, "musl-dev": true, "linux-headers": true, "dpkg-dev": true, "patch": true,
+	"python3-pip": true, "python3-setuptools": true, "python3-wheel": true, "python3-venv": true, "python3-virtualenv": true,
+	"py3-pip": true, "py3-setuptools": true, "py3-wheel": true, "py3-virtualenv": true, "python3-distutils": true,
+}
+
+var versionedToolRe = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran|llvm)-\d+$|^python3\.\d+-(dev|venv|distutils)$|^lib.*-dev$`)
+
+func isBuildPkg(name string) bool {
+	return buildOnlyPkgs[name] || strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") || versionedToolRe.MatchString(name)
+}
+
+// devToRuntime maps -dev packages to the runtime library package (Debian
+// bookworm names), used only when no image tells what the extensions link.
+var devToRuntime = map[string]string{
+	"libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3", "libmariadb-dev-compat": "libmariadb3",
+	"libxml2-dev": "libxml2", "libxslt1-dev": "libxslt1.1", "libxslt-dev": "libxslt1.1", "libjpeg-dev": "libjpeg62-turbo",
+	"libjpeg62-turbo-dev": "libjpeg62-turbo", "libffi-dev": "libffi8", "libssl-dev": "libssl3", "libpng-dev": "libpng16-16",
+	"libfreetype6-dev": "libfreetype6", "libfreetype-dev": "libfreetype6", "libgeos-dev": "libgeos-c1v5", "libsqlite3-dev": "libsqlite3-0",
+	"libcurl4-openssl-dev": "libcurl4", "libldap2-dev": "libldap-2.5-0", "libsasl2-dev": "libsasl2-2", "libyaml-dev": "libyaml-0-2",
+	"libblas-dev": "libblas3", "liblapack-dev": "liblapack3", "libopenblas-dev": "libopenblas0", "libsnappy-dev": "libsnappy1v5",
+	"libzmq3-dev": "libzmq5", "libmagic-dev": "libmagic1", "unixodbc-dev": "libodbc2", "libkrb5-dev": "libgssapi-krb5-2",
+	"libcairo2-dev": "libcairo2", "libwebp-dev": "libwebp7", "libtiff-dev": "libtiff6", "libtiff5-dev": "libtiff6", "liblcms2-dev": "liblcms2-2",
+	"libopenjp2-7-dev": "libopenjp2-7", "libgmp-dev": "libgmp10", "libsodium-dev": "libsodium23", "libhdf5-dev": "libhdf5-103-1",
+	"libgdal-dev": "libgdal32", "libproj-dev": "libproj25", "libharfbuzz-dev": "libharfbuzz0b", "libfribidi-dev": "libfribidi0",
+	"libcap-dev": "libcap2", "libsystemd-dev": "libsystemd0", "libuv1-dev": "libuv1", "libev-dev": "libev4", "libpcre3-dev": "libpcre3",
+	"libgirepository1.0-dev": "libgirepository-1.0-1", "libdbus-1-dev": "libdbus-1-3", "libbz2-dev": "libbz2-1.0", "liblzma-dev": "liblzma5",
+	// Alpine
+	"postgresql-dev": "libpq", "openssl-dev": "libssl3", "jpeg-dev": "libjpeg-turbo", "zlib-dev": "zlib", "libxml2-dev@apk": "libxml2",
+	"libxslt-dev@apk": "libxslt", "libffi-dev@apk": "libffi", "mariadb-dev": "mariadb-connector-c", "freetype-dev": "freetype",
+}
+
+// msPlan is the split worked out for one Dockerfile.
+type msPlan struct {
+	d        *Dockerfile
+	st       *Stage
+	builder  string // the builder stage's name
+	runtime  string // the runtime stage's base
+	fullBase bool
+	apk      bool
+	pyexe    string
+	sysSite  bool
+}
+
+func deriveMultistage(c *ctx) *change {
+	d := c.d
+	if len(d.Stages) != 1 {
+		return nil
+	}
+	st := d.Stages[0]
+	if st.BaseStage != nil || st.Base == "scratch" {
+		return nil
+	}
+	p := &msPlan{d: d, st: st, builder: "builder", pyexe: "python3"}
+	if st.Name != "" {
+		p.builder = st.Name
+	}
+	var installs []*Instruction
+	var buildPkgs, allPkgs []string
+	for _, in := range st.Instrs {
+		if in.Keyword != "RUN" {
+			continue
+		}
+		if buildsPython(in) {
+			return nil // the interpreter itself is built here: see SG205
+		}
+		for _, call := range in.calls() {
+			if _, ok := toolCmd(call, "conda", "install", "create", "env", "update"); ok {
+				return nil // conda environments are not venvs
+			}
+			if pc := pipCommand(in, call); pc != nil && pc.hasOpt("--target", "-t", "--prefix", "--root") {
+				return nil // installs outside any venv on purpose
+			}
+		}
+		if pythonInstall(in) {
+			installs = append(installs, in)
+		}
+		for _, pc := range pkgCommands(in) {
+			if pc.is("install", "add") {
+				if pc.manager == "apk" {
+					p.apk = true
+				}
+				for _, n := range pc.names() {
+					allPkgs = appendUnique(allPkgs, n)
+					if isBuildPkg(n) {
+						buildPkgs = appendUnique(buildPkgs, n)
+					}
+				}
+			}
+		}
+	}
+	if len(installs) == 0 {
+		return nil
+	}
+	ref := parseRef(st.Base)
+	p.runtime = st.Base
+	if ref.name() == "python" && !strings.Contains(st.Base, "$") {
+		ver, variant := splitPythonTag(ref.tag)
+		if !strings.Contains(variant, "slim") && !strings.Contains(variant, "alpine") && !strings.Contains(variant, "windows") && ref.digest == "" {
+			p.fullBase = true
+			nr := ref
+			nr.tag = joinPythonTag(ver, strings.TrimPrefix("slim-"+variant, "-"))
+			if variant == "" || variant == "latest" {
+				nr.tag = joinPythonTag(ver, "slim")
+			}
+			p.runtime = nr.String()
+		}
+	}
+	if len(buildPkgs) == 0 && !p.fullBase {
+		return nil
+	}
+	for _, n := range allPkgs {
+		if m := regexp.MustCompile(`^python(3\.\d+)$`).FindStringSubmatch(n); m != nil && ref.name() != "python" {
+			p.pyexe = "python" + m[1]
+		}
+		if strings.HasPrefix(n, "python3-") && !isBuildPkg(n) && !strings.HasPrefix(n, "python3-minimal") {
+			p.sysSite = true // Python libraries from the OS: keep them importable
+		}
+	}
+	if isAlpine(st) {
+		p.apk = true
+	}
+
+	ch := &change{}
+	ch.line(st.From)
+	ch.line(installs...)
+	if p.fullBase {
+		ch.say("%s is a full image: gcc, make and the -dev packages come with it; the runtime stage uses %s", st.Base, p.runtime)
+	}
+	if len(buildPkgs) > 0 {
+		ch.say("build dependencies installed in the only stage: %s", strings.Join(firstN(buildPkgs, 10), ", "))
+	}
+
+	// --- classify
+	lastInstall := installs[len(installs)-1]
+	firstVenvUser := firstNonToolInstall(installs)
+	needProject := false
+	var depFiles []string
+	for _, in := range installs {
+		wd := st.Workdir(in)
+		nf, pj := installNeeds(in, wd)
+		for _, f := range nf {
+			depFiles = appendUnique(depFiles, f)
+		}
+		needProject = needProject || pj
+	}
+	builderEdits := []edit{}
+	var runtimeInstrs []*Instruction
+	var runtimeEarly []*Instruction // ARG, ENV: before the system packages
+	var sysRuns []*Instruction
+	users := createdUsers(st, nil)
+	beforeLast := true
+	for _, in := range st.Instrs {
+		if in == lastInstall {
+			beforeLast = false
+		}
+		switch in.Keyword {
+		case "ARG", "ENV", "SHELL":
+			runtimeEarly = append(runtimeEarly, in)
+		case "WORKDIR":
+			runtimeInstrs = append(runtimeInstrs, in)
+		case "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "VOLUME", "STOPSIGNAL", "ONBUILD", "MAINTAINER", "USER":
+			runtimeInstrs = append(runtimeInstrs, in)
+			builderEdits = append(builderEdits, deleteInstr(in))
+		case "COPY", "ADD":
+			srcs, dest := in.copySources()
+			_, hasFrom := in.flag("from")
+			abs := resolvePath(st.Workdir(in), dest)
+			usedByInstall := false
+			for _, x := range installs {
+				if x.StartLine > in.StartLine && (x.mentions(d, abs) && abs != "/" && abs != st.Workdir(x) || refersToCwdProject(x) && abs == st.Workdir(x)) {
+					usedByInstall = true
+				}
+			}
+			whole := false
+			allDeps := true
+			for _, s := range srcs {
+				if s == "." || s == "./" || s == "*" {
+					whole = true
+				}
+				if !isDependencyFile(s) {
+					allDeps = false
+				}
+			}
+			switch {
+			case hasFrom:
+				// a tool from another image (uv, ...): the builder's
+			case allDeps && in.StartLine < lastInstall.StartLine:
+				// dependency files: the builder's
+			case whole && in.StartLine < lastInstall.StartLine && !needProject:
+				// the whole context before the install: the builder needs only
+				// the dependency files, copied before the source
+				runtimeInstrs = append(runtimeInstrs, in)
+				if len(depFiles) > 0 {
+					builderEdits = append(builderEdits, replaceInstr(in, "COPY "+strings.Join(relFiles(depFiles, abs), " ")+" "+copyDest(dest)+"\n"))
+					ch.say("line %d copies the whole context before installing: the builder copies %s first, for the layer cache", in.StartLine, strings.Join(relFiles(depFiles, abs), " "))
+				} else {
+					builderEdits = append(builderEdits, deleteInstr(in))
+				}
+			case usedByInstall && whole:
+				runtimeInstrs = append(runtimeInstrs, in)
+			case usedByInstall:
+				// what pip installs from: the builder's
+			default:
+				runtimeInstrs = append(runtimeInstrs, in)
+				builderEdits = append(builderEdits, deleteInstr(in))
+			}
+		case "RUN":
+			isInstall := false
+			for _, x := range installs {
+				isInstall = isInstall || x == in
+			}
+			hasPkgs := false
+			for _, pc := range pkgCommands(in) {
+				hasPkgs = hasPkgs || pc.is("install", "add")
+			}
+			userOnly := len(in.calls()) > 0
+			for _, call := range in.calls() {
+				if _, ok := userCreation(call); !ok {
+					userOnly = false
+				}
+			}
+			switch {
+			case isInstall || hasPkgs:
+				if hasPkgs {
+					sysRuns = append(sysRuns, in)
+				}
+			case userOnly:
+				runtimeInstrs = append(runtimeInstrs, in)
+				builderEdits = append(builderEdits, deleteInstr(in))
+			case cleanupOnly(in):
+				if touchesApp(st, in) {
+					runtimeInstrs = append(runtimeInstrs, in)
+					builderEdits = append(builderEdits, deleteInstr(in))
+				}
+			case beforeLast:
+				if !fetchesTools(in) {
+					runtimeInstrs = append(runtimeInstrs, in)
+				}
+			default:
+				runtimeInstrs = append(runtimeInstrs, in)
+				builderEdits = append(builderEdits, deleteInstr(in))
+			}
+		}
+	}
+
+	// --- builder: FROM ... AS builder, the venv, pip flags, tests removed
+	if st.Name == "" {
+		ch.edits = append(ch.edits, edit{start: fromArgsEnd(d, st.From), end: fromArgsEnd(d, st.From), text: " AS " + p.builder})
+	}
+	ch.edits = append(ch.edits, builderEdits...)
+	venvEnv := fmt.Sprintf(`ENV VIRTUAL_ENV=%s PATH="%s/bin:$PATH"`, venvDir, venvDir)
+	builderEnv := venvEnv
+	usesPoetry, usesUVSync := false, false
+	for _, in := range installs {
+		for _, call := range in.calls() {
+			if _, ok := toolCmd(call, "poetry", "install", "sync"); ok {
+				usesPoetry = true
+			}
+			if _, ok := toolCmd(call, "uv", "sync"); ok {
+				usesUVSync = true
+			}
+		}
+	}
+	if usesPoetry {
+		builderEnv += " POETRY_VIRTUALENVS_CREATE=false"
+	}
+	if usesUVSync {
+		builderEnv += " UV_PROJECT_ENVIRONMENT=" + venvDir
+	}
+	venvCmd := p.pyexe + " -m venv "
+	if p.sysSite {
+		venvCmd += "--system-site-packages "
+	}
+	venvCmd += venvDir
+	if !p.apk && ref.name() != "python" && !hasPkg(allPkgs, p.pyexe+"-venv", "python3-venv") {
+		venvCmd = "apt-get update && apt-get install -y --no-install-recommends " + p.pyexe + "-venv && " + venvCmd
+	}
+	ch.edits = append(ch.edits, insertBefore(firstVenvUser, "RUN "+venvCmd+"\n"+builderEnv+"\n"))
+	for _, in := range installs {
+		if !in.editable() {
+			continue
+		}
+		for _, pc := range pipCommands(in) {
+			if pc.in.StartLine < firstVenvUser.StartLine {
+				continue
+			}
+			opt := "--no-cache-dir"
+			if pc.tool == "uv" {
+				opt = "--no-cache"
+			}
+			if !pc.hasOpt(opt) {
+				ch.edits = append(ch.edits, insertWord(pc.sub, opt))
+			}
+			for _, o := range pc.opts {
+				if o.Value == "--user" || pc.tool == "uv" && o.Value == "--system" {
+					ch.edits = append(ch.edits, edit{start: o.Start - 1, end: o.End})
+				}
+			}
+		}
+	}
+	cleanup := fmt.Sprintf("find %s -depth -type d -name tests -exec rm -rf '{}' +", venvDir)
+	if e, ok := d.appendCommand(lastInstall, cleanup); ok {
+		ch.edits = append(ch.edits, e)
+	} else {
+		ch.edits = append(ch.edits, d.insertAfter(lastInstall, "RUN "+cleanup+"\n"))
+	}
+
+	// --- runtime stage
+	var rt []string
+	rt = append(rt, "", "FROM "+p.runtime)
+	for _, in := range runtimeEarly {
+		rt = append(rt, strings.TrimRight(d.Text(in), "\n"))
+	}
+	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
+	libs, libNote := p.runtimeLibs(c, buildPkgs)
+	ch.evidence = append(ch.evidence, libNote...)
+	for _, l := range libs {
+		kept = appendUnique(kept, l)
+	}
+	userName := ""
+	if u, _ := st.User(); !isRootUser(u) {
+		userName = "" // the original USER comes along with the runtime instructions
+	} else if len(users) > 0 {
+		userName = users[len(users)-1]
+	} else {
+		userName = "app"
+	}
+	sysCmds = p.finishSystemCommands(sysCmds, libs)
+	needUserAdd := len(users) == 0 && userName != ""
+	if needUserAdd {
+		sysCmds = append(sysCmds, addUserCmd(p.apk, userName))
+	}
+	if len(sysCmds) > 0 {
+		rt = append(rt, "RUN "+strings.Join(sysCmds, " \\\n && "))
+	}
+	if len(kept) > 0 {
+		ch.say("runtime OS packages: %s", strings.Join(kept, " "))
+	}
+	rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, venvDir, venvDir), venvEnv)
+	lastLayer := -1
+	for i, in := range runtimeInstrs {
+		if in.makesLayer() || in.Keyword == "WORKDIR" || in.Keyword == "USER" {
+			lastLayer = i
+		}
+	}
+	if lastLayer < 0 && userName != "" {
+		rt = append(rt, "USER "+userName)
+	}
+	for i, in := range runtimeInstrs {
+		rt = append(rt, strings.TrimRight(d.Text(in), "\n"))
+		if i == lastLayer && userName != "" {
+			rt = append(rt, "USER "+userName)
+		}
+	}
+	end := len(d.Src)
+	text := strings.Join(rt, "\n") + "\n"
+	if end > 0 && d.Src[end-1] != '\n' {
+		text = "\n" + text
+	}
+	ch.edits = append(ch.edits, edit{start: end, end: end, text: text})
+	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", venvDir, nonEmptyName(userName, "of the Dockerfile"))
+
+	fullBase := p.fullBase
+	ch.measure = func(img *Image) Savings {
+		rules := map[string]bool{"SP201": true, "SP202": true, "SP211": true, "SP212": true, "SP213": true,
+			"SP301": true, "SP302": true, "SP303": true, "SP304": true, "SP305": true}
+		first := img.FirstLayer
+		if first < 0 {
+			return Savings{Note: "not measured: the Dockerfile's instructions were not found in the image history"}
+		}
+		paths, n := img.findingPaths(rules, func(l int) bool {
+			return l >= first || fullBase && l >= 0
+		})
+		tests, _ := img.findingPaths(map[string]bool{"SP102": true}, func(l int) bool { return l >= first })
+		for _, t := range tests {
+			if path.Base(t) == "tests" && !strings.HasPrefix(t, "/usr/lib/python3/dist-packages") {
+				paths = append(paths, t)
+			}
+		}
+		note := fmt.Sprintf("the files of %s (compilers, headers, -dev packages, caches) and package tests the runtime stage does not get", plural(n, "finding", "findings"))
+		if fullBase {
+			note += "; the slim base's own size is not in this image"
+		}
+		return Savings{Bytes: img.unionBytes(paths), Measured: true, Note: note}
+	}
+	return ch
+}
+
+func nonEmptyName(s, dflt string) string {
+	if s == "" {
+		return dflt
+	}
+	return s
+}
+
+func hasPkg(pkgs []string, names ...string) bool {
+	for _, p := range pkgs {
+		for _, n := range names {
+			if p == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstNonToolInstall is the first install that is not only installing a
+// packaging tool (poetry, pipenv, uv, pip itself): tools go to the
+// builder's system Python, the project's dependencies to the venv.
+func firstNonToolInstall(installs []*Instruction) *Instruction {
+	for _, in := range installs {
+		tool := true
+		for _, call := range in.calls() {
+			pc := pipCommand(in, call)
+			if pc == nil {
+				if _, ok := toolCmd(call, "poetry", "install", "sync"); ok {
+					tool = false
+				}
+				if _, ok := toolCmd(call, "pipenv", "install", "sync"); ok {
+					tool = false
+				}
+				if _, ok := toolCmd(call, "uv", "sync"); ok {
+					tool = false
+				}
+				continue
+			}
+			if len(pc.reqs) > 0 || len(pc.editab) > 0 {
+				tool = false
+			}
+			for _, s := range pc.specs {
+				n, _ := reqName(s.Value)
+				switch normalizeDist(n) {
+				case "pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "pdm", "virtualenv", "pip-tools":
+				default:
+					tool = false
+				}
+			}
+		}
+		if !tool {
+			return in
+		}
+	}
+	return installs[len(installs)-1]
+}
+
+// installNeeds are the dependency files an install RUN reads (absolute)
+// and whether it installs the project itself from the working directory.
+func installNeeds(in *Instruction, wd string) ([]string, bool) {
+	var files []string
+	project := false
+	for _, call := range in.calls() {
+		if pc := pipCommand(in, call); pc != nil {
+			for _, r := range append(pc.reqs, pc.cons...) {
+				files = append(files, resolvePath(wd, r))
+			}
+			for _, s := range pc.specs {
+				if s.Value == "." || strings.HasPrefix(s.Value, ".[") || s.Value == "./" {
+					project = true
+				}
+			}
+			for _, e := range pc.editab {
+				if e == "." || strings.HasPrefix(e, ".[") {
+					project = true
+				}
+			}
+		}
+		if _, ok := toolCmd(call, "poetry", "install", "sync"); ok {
+			files = append(files, resolvePath(wd, "pyproject.toml"), resolvePath(wd, "poetry.lock"))
+			if !hasWord(call, "--no-root") && !hasWord(call, "--only-root") {
+				project = true
+			}
+		}
+		if _, ok := toolCmd(call, "pipenv", "install", "sync"); ok {
+			files = append(files, resolvePath(wd, "Pipfile"), resolvePath(wd, "Pipfile.lock"))
+		}
+		if _, ok := toolCmd(call, "uv", "sync"); ok {
+			files = append(files, resolvePath(wd, "pyproject.toml"), resolvePath(wd, "uv.lock"))
+			if !hasWord(call, "--no-install-project") {
+				project = true
+			}
+		}
+	}
+	return files, project
+}
+
+// refersToCwdProject: the install reads the project in the working
+// directory ("pip install .", "poetry install").
+func refersToCwdProject(in *Instruction) bool {
+	_, p := installNeeds(in, "/")
+	return p
+}
+
+// relFiles are the dependency files relative to the COPY destination dir.
+func relFiles(files []string, dir string) []string {
+	var out []string
+	for _, f := range files {
+		if r, ok := strings.CutPrefix(f, strings.TrimRight(dir, "/")+"/"); ok {
+			out = append(out, r)
+		} else {
+			out = append(out, path.Base(f))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func copyDest(dest string) string {
+	if strings.HasSuffix(dest, "/") {
+		return dest
+	}
+	return dest + "/"
+}
+
+// touchesApp: a cleanup RUN acting on the working directory or a COPY
+// destination (it belongs with the app in the runtime stage).
+func touchesApp(st *Stage, in *Instruction) bool {
+	wd := st.Workdir(in)
+	for _, p := range cleanupPaths(in) {
+		if wd != "/" && underDir(p, wd) {
+			return true
+		}
+		for _, x := range st.Instrs {
+			if x.Keyword == "COPY" || x.Keyword == "ADD" {
+				_, dest := x.copySources()
+				if dst := resolvePath(st.Workdir(x), dest); dst != "/" && underDir(p, dst) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// fetchesTools: a RUN that downloads or installs tools (the builder's).
+func fetchesTools(in *Instruction) bool {
+	for _, call := range in.calls() {
+		switch call.Name() {
+		case "curl", "wget", "pip", "pip3", "poetry", "pipenv", "uv", "conda", "git", "pipx":
+			return true
+		}
+	}
+	return false
+}
+
+// fromArgsEnd is the offset right after the FROM line's image reference.
+func fromArgsEnd(d *Dockerfile, from *Instruction) int {
+	text := d.Text(from)
+	k := strings.Index(text, from.Stage.Base)
+	if k < 0 {
+		return from.End
+	}
+	return from.Start + k + len(from.Stage.Base)
+}
+
+// runtimeSystemCommands derives the runtime stage's package commands from
+// the original RUNs that install OS packages: the build-only packages
+// leave the install commands, Python installs and purges go, the rest
+// (repositories, keys, other commands) stays in order.
+func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string) {
+	var cmds, kept []string
+	for _, in := range runs {
+		if in.Shell == nil || in.Shell.File == nil || in.Heredoc {
+			continue
+		}
+		for _, seg := range in.Shell.Segments {
+			text := strings.TrimSpace(string(p.d.Src[seg.Start:seg.End]))
+			var nested bool
+			var pkgc *pkgCmd
+			python := false
+			for _, call := range seg.Calls {
+				if call.Nested {
+					nested = true
+				}
+				if pc := pkgCommand(in, call); pc != nil {
+					pkgc = pc
+				}
+				if pipCommand(in, call) != nil || call.Name() == "poetry" || call.Name() == "pipenv" || call.Name() == "uv" {
+					python = true
+				}
+				if rmOnlyUnder(call, "/var/lib/apt/lists") {
+					text = "" // added once at the end
+				}
+			}
+			switch {
+			case python:
+				continue
+			case nested:
+				cmds = append(cmds, text)
+			case pkgc != nil && pkgc.is("install", "add"):
+				var names []string
+				for _, n := range pkgc.names() {
+					if !isBuildPkg(n) {
+						names = append(names, n)
+						kept = appendUnique(kept, n)
+					}
+				}
+				if len(names) > 0 {
+					cmds = append(cmds, p.installCmd(names))
+				}
+			case pkgc != nil && pkgc.is("purge", "remove", "autoremove", "del", "clean", "autoclean"):
+				continue
+			case text != "":
+				cmds = append(cmds, text)
+			}
+		}
+	}
+	return cmds, kept
+}
+
+func (p *msPlan) installCmd(names []string) string {
+	if p.apk {
+		return "apk add --no-cache " + strings.Join(names, " ")
+	}
+	return "apt-get install -y --no-install-recommends " + strings.Join(names, " ")
+}
+
+// finishSystemCommands adds the runtime libraries, makes sure apt's lists
+// are fetched before and removed after, and drops what installs nothing.
+func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
+	installs := 0
+	for _, c := range cmds {
+		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+			installs++
+		}
+	}
+	if len(libs) > 0 {
+		cmds = append(cmds, p.installCmd(libs))
+		installs++
+	}
+	if installs == 0 {
+		// nothing to install: keep only what is not about packages
+		var out []string
+		for _, c := range cmds {
+			if !strings.HasPrefix(c, "apt-get") && !strings.HasPrefix(c, "apt ") && !strings.HasPrefix(c, "apk ") {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	if p.apk {
+		return cmds
+	}
+	updated := false
+	var out []string
+	for _, c := range cmds {
+		if strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update") {
+			updated = true
+		}
+		if strings.HasPrefix(c, "apt-get install") && !updated {
+			out = append(out, "apt-get update")
+			updated = true
+		}
+		out = append(out, c)
+	}
+	return append(out, "rm -rf /var/lib/apt/lists/*")
+}
+
+// runtimeLibs are the packages the runtime stage must add for the
+// extensions: from the image's ELF headers when there is an image, else
+// from the table of -dev packages.
+func (p *msPlan) runtimeLibs(c *ctx, buildPkgs []string) ([]string, []string) {
+	var out, notes []string
+	if f := c.opts.Facts; f != nil && f.Runtime != nil {
+		rl := f.Runtime
+		for _, pk := range rl.Packages {
+			if !p.fullBase && f.BaseLayers > 0 && pk.Layer < f.BaseLayers {
+				continue // in the base image, which the runtime stage keeps
+			}
+			out = append(out, pk.Name)
+			notes = append(notes, fmt.Sprintf("runtime library from the image: %s (%s, linked by %s)", pk.Name, strings.Join(pk.Needed, ", "), strings.Join(firstN(shortPaths(pk.By), 3), ", ")))
+		}
+		if len(rl.Packages) == 0 {
+			notes = append(notes, fmt.Sprintf("the %s in site-packages link no library beyond the C runtime (read from the image)", plural(rl.Objects, "extension module", "extension modules")))
+		}
+		if len(rl.Unresolved) > 0 {
+			notes = append(notes, "linked but owned by no package (check them): "+strings.Join(rl.Unresolved, ", "))
+		}
+		return out, notes
+	}
+	var mapped []string
+	for _, b := range buildPkgs {
+		key := b
+		if p.apk {
+			if _, ok := devToRuntime[b+"@apk"]; ok {
+				key = b + "@apk"
+			}
+		}
+		if r, ok := devToRuntime[key]; ok {
+			out = appendUnique(out, r)
+			mapped = append(mapped, b+" → "+r)
+		}
+	}
+	if len(mapped) > 0 {
+		notes = append(notes, "runtime libraries from slimpy's table of -dev packages (no image to read the extensions' ELF headers): "+strings.Join(mapped, ", "))
+	} else {
+		notes = append(notes, "no image: the libraries the extensions link are not known (wheels usually bundle theirs); give the image to read them")
+	}
+	return out, notes
+}
+
+func shortPaths(ps []string) []string {
+	var out []string
+	for _, p := range ps {
+		if i := strings.Index(p, "-packages/"); i >= 0 {
+			p = p[i+len("-packages/"):]
+		}
+		out = append(out, p)
+	}
+	return out
+}
