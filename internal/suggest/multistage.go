@@ -18,8 +18,8 @@ const venvDir = "/opt/venv"
 
 var multistageKind = &kind{
 	ID: "SG001", Name: "multistage",
-	Title: "build in a builder stage, run from a lean runtime stage",
-	Doc:   "compilers, headers and caches stay in a builder stage; the runtime stage gets the venv, the libraries the extensions link and the app",
+	Title:  "build in a builder stage, run from a lean runtime stage",
+	Doc:    "compilers, headers and caches stay in a builder stage; the runtime stage gets the venv, the libraries the extensions link and the app",
 	derive: deriveMultistage,
 }
 
