@@ -69,7 +69,7 @@ func (v suggestionsView) capturing() bool { return v.mode == modeConfirm || v.mo
 func (v suggestionsView) help() keyMap {
 	switch v.mode {
 	case modeDiff:
-		return keyMap{short: []key.Binding{navHelp, nav.PageDown, suggestKeys.Toggle, suggestKeys.Back},
+		return keyMap{short: []key.Binding{navHelp, suggestKeys.Toggle, suggestKeys.Back},
 			full: [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}, {suggestKeys.Toggle, suggestKeys.Back}}}
 	case modeConfirm, modeWriting:
 		return keyMap{short: []key.Binding{suggestKeys.Yes, suggestKeys.No}, full: [][]key.Binding{{suggestKeys.Yes, suggestKeys.No}}}
@@ -101,6 +101,12 @@ func (v suggestionsView) resize(width, height int) suggestionsView {
 	v.vp.SetWidth(width)
 	v.vp.SetHeight(max(1, height-2))
 	v.c.clamp(len(v.fx.Suggestions), v.listHeight())
+	switch v.mode { // lay the text out again for the width
+	case modeDiff:
+		v.vp.SetContent(v.diffContent(v.fx.Suggestions[v.c.pos]))
+	case modeWritten:
+		v.vp.SetContent(v.writtenContent())
+	}
 	return v
 }
 
@@ -196,6 +202,8 @@ func (v suggestionsView) fixable() int {
 func (v suggestionsView) confirm() suggestionsView {
 	v.failed = true
 	switch {
+	case v.fx.Write == nil && v.fx.Note != "":
+		v.status = v.fx.Note
 	case v.fx.Write == nil:
 		v.status = "writing is not available here"
 	case v.written != nil:
@@ -246,11 +254,20 @@ func (v suggestionsView) updatePager(msg tea.Msg) (suggestionsView, tea.Cmd) {
 // diffContent is the suggestion's evidence, then its diff in colour.
 func (v suggestionsView) diffContent(s Suggestion) string {
 	var b strings.Builder
+	bullet := func(text string) {
+		for i, l := range wrap(text, max(10, v.width-2)) {
+			lead := "• "
+			if i > 0 {
+				lead = "  "
+			}
+			b.WriteString(styleDim.Render(lead+l) + "\n")
+		}
+	}
 	for _, e := range s.Evidence {
-		b.WriteString(styleDim.Render("• "+e) + "\n")
+		bullet(e)
 	}
 	if s.Note != "" {
-		b.WriteString(styleDim.Render("• savings: "+s.Note) + "\n")
+		bullet("savings: " + s.Note)
 	}
 	if s.Diff == "" {
 		b.WriteString(styleStatus.Render("advice only: no automatic change") + "\n")
@@ -320,14 +337,16 @@ func (v suggestionsView) View(width, height int) string {
 
 	var b strings.Builder
 	var saves int64
+	measured := false
 	for _, s := range sugs {
 		if v.accepted[s.ID] && s.Measured {
 			saves += s.Savings
+			measured = true
 		}
 	}
 	ids := v.acceptedIDs()
 	head := fmt.Sprintf("%s · %d of %d accepted", v.fx.Dockerfile, len(ids), len(sugs))
-	if len(ids) > 0 {
+	if measured {
 		head += " · saves up to " + humanize.Bytes(uint64(saves))
 	}
 	b.WriteString(styleTitle.Render(truncate(head, width)) + "\n")

@@ -1,0 +1,124 @@
+package tui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/slimpy/slimpy/internal/suggest"
+)
+
+// realFixes are internal/suggest's suggestions for the demo's Dockerfile,
+// measured on the demo image, adapted by FixesFrom.
+func realFixes(t *testing.T, in *Input, path string) (Fixes, []suggest.Suggestion, suggest.Options) {
+	t.Helper()
+	src := []byte(demoDockerfile)
+	if err := os.WriteFile(path, src, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	d, err := suggest.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := suggest.Options{Now: testNow, Facts: suggest.NewFacts(demoAn, in.Report.Findings),
+		Image: suggest.NewImage(demoAn, in.Report.Findings, d)}
+	ss, err := suggest.Suggest(src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return FixesFrom(path, src, ss, opts, nil), ss, opts
+}
+
+// The real suggestions in the view: two accepted and written; the file is
+// what suggest.Apply makes of them, the original is kept, and a second
+// write is refused.
+func TestFixesFromSuggest(t *testing.T) {
+	in := *demoInput(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	fx, ss, opts := realFixes(t, &in, path)
+	var fixable []string
+	for _, s := range ss {
+		if s.Fixable() {
+			fixable = append(fixable, s.ID)
+		}
+	}
+	if len(fixable) < 2 {
+		t.Fatalf("want two fixable suggestions for the demo, got %v", fixable)
+	}
+	for i, s := range fx.Suggestions {
+		if s.ID != ss[i].ID || s.Diff != ss[i].Diff || s.Savings != ss[i].Savings.Bytes || s.Measured != ss[i].Savings.Measured {
+			t.Errorf("suggestion %d not adapted: %+v", i, s)
+		}
+	}
+	in.Fixes = fx
+	m := press(New(Config{Image: "demo", Input: &in}), "5")
+	// Accept the first two fixable suggestions, whatever their rows.
+	accepted := 0
+	for i, s := range ss {
+		if i > 0 {
+			m = press(m, "j")
+		}
+		if s.Fixable() && accepted < 2 {
+			m = press(m, "space")
+			accepted++
+		}
+	}
+	m = press(m, "w", "y")
+	screen := ansi.Strip(m.(Model).screen())
+	if !strings.Contains(screen, "Wrote "+path+" with "+fixable[0]+", "+fixable[1]) {
+		t.Fatalf("not written:\n%s", screen)
+	}
+	want, err := suggest.Apply([]byte(demoDockerfile), fixable[:2], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if string(got) != want.Dockerfile {
+		t.Errorf("Dockerfile:\n%s\nwant:\n%s", got, want.Dockerfile)
+	}
+	if b, _ := os.ReadFile(path + ".bak"); string(b) != demoDockerfile {
+		t.Errorf("backup:\n%s", b)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want the original's 0640", st.Mode().Perm())
+	}
+	for name, content := range want.Files {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != content {
+			t.Errorf("%s:\n%s\nwant:\n%s", name, b, content)
+		}
+	}
+	// The file changed since it was read: Write refuses and leaves it.
+	if _, err := fx.Write(fixable[:1]); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+		t.Errorf("second write: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != want.Dockerfile {
+		t.Error("the refused write changed the file")
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*slimpy-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// Without a Dockerfile the suggestions are for the reconstructed one and
+// cannot be written.
+func TestFixesFromReconstructed(t *testing.T) {
+	in := *demoInput(t)
+	src := suggest.Reconstruct(demoAn, in.Report.Findings, "demo")
+	ss, err := suggest.Suggest([]byte(src), suggest.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Fixes = FixesFrom("", []byte(src), ss, suggest.Options{}, nil)
+	if in.Fixes.Write != nil {
+		t.Fatal("a reconstructed Dockerfile is writable")
+	}
+	m := press(New(Config{Image: "demo", Input: &in}), "5", "space", "w")
+	screen := ansi.Strip(m.(Model).screen())
+	if len(ss) > 0 && !strings.Contains(screen, "give --dockerfile PATH") {
+		t.Errorf("no word on why nothing is written:\n%s", screen)
+	}
+}
