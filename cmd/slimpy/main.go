@@ -67,6 +67,7 @@ instruction put it there.`,
 	}
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newCICmd())
+	root.AddCommand(newSuggestCmd(), newFixCmd())
 	return root
 }
 

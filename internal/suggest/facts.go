@@ -47,8 +47,10 @@ type RuntimeLibs struct {
 	// installed each (packages of the base image's layers are there
 	// already when the runtime stage keeps the base).
 	Packages []RuntimePackage
-	// Objects is how many extension .so files were read.
+	// Objects is how many extension .so files were read; NotELF how many
+	// of the candidates were not ELF files.
 	Objects int
+	NotELF  int
 	// Unresolved are linked libraries neither bundled with the wheels
 	// nor owned by a package.
 	Unresolved []string
@@ -182,6 +184,7 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 		err := readLayerFiles(ctx, layers[l], want, func(stored string, content []byte) {
 			ef, err := elf.NewFile(bytes.NewReader(content))
 			if err != nil {
+				rl.NotELF += len(want[stored])
 				return
 			}
 			defer ef.Close()

@@ -188,8 +188,11 @@ func (img *Image) wasteWithin(g []*Instruction) Savings {
 
 // unionBytes counts the visible regular files below (or at) the paths,
 // each stored content once (hardlinks share one), and the hidden copies
-// findings name by layer.
-func (img *Image) unionBytes(paths []string) int64 {
+// findings name by layer (not counted: the findings' hidden copies).
+func (img *Image) unionBytes(paths []string) int64 { return img.unionBytesExcept(paths, nil) }
+
+// unionBytesExcept is unionBytes without the files in skip.
+func (img *Image) unionBytesExcept(paths []string, skip map[string]bool) int64 {
 	type key struct {
 		layer int
 		path  string
@@ -202,7 +205,7 @@ func (img *Image) unionBytes(paths []string) int64 {
 			continue
 		}
 		walkNode(n, func(x *inspect.Node) {
-			if x.Kind != inspect.KindFile {
+			if x.Kind != inspect.KindFile || skip[x.Path] {
 				return
 			}
 			l, at := x.InodeKey()
@@ -239,4 +242,47 @@ func (img *Image) findingPaths(rules map[string]bool, keep func(layer int) bool)
 		}
 	}
 	return paths, n
+}
+
+// dependencyClosure is the named dpkg packages and everything they depend
+// on (Depends, Pre-Depends; every installed alternative), from the image's
+// /var/lib/dpkg/status.
+func (img *Image) dependencyClosure(names []string) map[string]bool {
+	out := map[string]bool{}
+	status, ok := img.A.FS.Content("/var/lib/dpkg/status")
+	if !ok {
+		for _, n := range names {
+			out[n] = true
+		}
+		return out
+	}
+	deps := map[string][]string{}
+	for _, st := range inspect.ParseStanzas(string(status)) {
+		name := st["Package"]
+		for _, field := range []string{st["Depends"], st["Pre-Depends"]} {
+			for _, alt := range strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == '|' }) {
+				dep := strings.TrimSpace(alt)
+				if i := strings.IndexAny(dep, " (:"); i >= 0 {
+					dep = dep[:i]
+				}
+				if dep != "" {
+					deps[name] = append(deps[name], dep)
+				}
+			}
+		}
+	}
+	var visit func(string)
+	visit = func(n string) {
+		if out[n] {
+			return
+		}
+		out[n] = true
+		for _, d := range deps[n] {
+			visit(d)
+		}
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return out
 }

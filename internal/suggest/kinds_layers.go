@@ -91,7 +91,7 @@ func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) (
 			if x.StartLine <= cp.StartLine || x.StartLine >= in.StartLine {
 				continue
 			}
-			if x.Keyword == "RUN" && (x.mentions(d, abs) || underDir(st.Workdir(x), abs)) || x.Keyword == "USER" {
+			if x.Keyword == "RUN" && (x.mentions(d, abs) || underDir(st.Workdir(x), abs) && !onlyInstalls(x)) || x.Keyword == "USER" {
 				return nil, nil, false
 			}
 		}
@@ -121,6 +121,20 @@ func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) (
 		}
 	}
 	return eds, lines, true
+}
+
+// onlyInstalls: a RUN whose commands only install OS packages or
+// requirements (it writes nothing into the working directory).
+func onlyInstalls(in *Instruction) bool {
+	if refersToCwdProject(in) || in.Shell == nil {
+		return false
+	}
+	for _, c := range in.calls() {
+		if pkgCommand(in, c) == nil && pipCommand(in, c) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // userRunAfter is a RUN after the COPY that only creates users and groups
@@ -191,7 +205,7 @@ var sameRunCleanupKind = &kind{
 			}
 			for _, in := range st.Instrs {
 				switch {
-				case in.Keyword == "RUN" && cleanupOnly(in) && len(in.Flags) == 0 && target != nil && !hasDynamicWord(in):
+				case in.Keyword == "RUN" && cleanupOnly(in) && len(in.Flags) == 0 && target != nil && !hasDynamicWord(in) && !underCopyDest(st, in):
 					pending = append(pending, in)
 				case in.Keyword == "RUN":
 					flush()
@@ -219,6 +233,25 @@ var sameRunCleanupKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// underCopyDest: the cleanup acts on what a COPY or ADD put there (no RUN
+// made it: see SG301 and SG501).
+func underCopyDest(st *Stage, in *Instruction) bool {
+	for _, p := range cleanupPaths(in) {
+		for _, x := range st.Instrs {
+			if x.StartLine >= in.StartLine {
+				break
+			}
+			if x.Keyword == "COPY" || x.Keyword == "ADD" {
+				_, dest := x.copySources()
+				if dst := resolvePath(st.Workdir(x), dest); dst != "/" && underDir(p, dst) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func hasDynamicWord(in *Instruction) bool {

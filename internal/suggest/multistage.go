@@ -391,6 +391,7 @@ func deriveMultistage(c *ctx) *change {
 	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", venvDir, nonEmptyName(userName, "of the Dockerfile"))
 
 	fullBase := p.fullBase
+	keptPkgs := append([]string(nil), kept...)
 	ch.measure = func(img *Image) Savings {
 		rules := map[string]bool{"SP201": true, "SP202": true, "SP211": true, "SP212": true, "SP213": true,
 			"SP301": true, "SP302": true, "SP303": true, "SP304": true, "SP305": true}
@@ -411,7 +412,18 @@ func deriveMultistage(c *ctx) *change {
 		if fullBase {
 			note += "; the slim base's own size is not in this image"
 		}
-		return Savings{Bytes: img.unionBytes(paths), Measured: true, Note: note}
+		// Files of the OS packages the runtime stage installs again, and of
+		// everything they depend on, stay.
+		keep := map[string]bool{}
+		closure := img.dependencyClosure(keptPkgs)
+		for _, pk := range img.A.Inventory.OS {
+			if closure[pk.Name] {
+				for _, f := range pk.Files {
+					keep[f] = true
+				}
+			}
+		}
+		return Savings{Bytes: img.unionBytesExcept(paths, keep), Measured: true, Note: note}
 	}
 	return ch
 }
@@ -700,7 +712,10 @@ func (p *msPlan) runtimeLibs(c *ctx, buildPkgs []string) ([]string, []string) {
 			notes = append(notes, fmt.Sprintf("runtime library from the image: %s (%s, linked by %s)", pk.Name, strings.Join(pk.Needed, ", "), strings.Join(firstN(shortPaths(pk.By), 3), ", ")))
 		}
 		if len(rl.Packages) == 0 {
-			notes = append(notes, fmt.Sprintf("the %s in site-packages link no library beyond the C runtime (read from the image)", plural(rl.Objects, "extension module", "extension modules")))
+			notes = append(notes, fmt.Sprintf("read from the image: %s in site-packages, linking no library beyond the C runtime", plural(rl.Objects, "ELF extension module", "ELF extension modules")))
+		}
+		if rl.NotELF > 0 {
+			notes = append(notes, fmt.Sprintf("in site-packages, %s not readable as ELF", plural(rl.NotELF, "shared object is", "shared objects are")))
 		}
 		if len(rl.Unresolved) > 0 {
 			notes = append(notes, "linked but owned by no package (check them): "+strings.Join(rl.Unresolved, ", "))
