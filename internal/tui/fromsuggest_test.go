@@ -97,6 +97,22 @@ func TestFixesFromSuggest(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != want.Dockerfile {
 		t.Error("the refused write changed the file")
 	}
+	// A second save keeps the first backup and takes the next name.
+	w, err := SaveAtomic(path, got, suggest.Result{Dockerfile: demoDockerfile})
+	if err != nil || len(w.Files) != 1 || w.Files[0].Backup != path+".bak.1" {
+		t.Errorf("second save: %+v, %v", w, err)
+	}
+	if b, _ := os.ReadFile(path + ".bak.1"); string(b) != string(got) {
+		t.Error("the second backup is not the file it replaced")
+	}
+	// A new file never replaces an existing one, and then nothing is written.
+	os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("keep\n"), 0o644)
+	if _, err := SaveAtomic(path, []byte(demoDockerfile), suggest.Result{Dockerfile: "FROM scratch\n", Files: map[string]string{".dockerignore": ".git\n"}}); err == nil {
+		t.Error("an existing .dockerignore was replaced")
+	}
+	if b, _ := os.ReadFile(path); string(b) != demoDockerfile {
+		t.Error("the Dockerfile was written although a new file could not be")
+	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*slimpy-*"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
