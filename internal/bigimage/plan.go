@@ -272,7 +272,7 @@ func plan(o Options) []layerPlan {
 		p.debPackage(fmt.Sprintf("base%d-%s", i, p.ident()), 60+p.rng.Intn(60), 60<<10)
 	}
 	// coreutils-like hardlinks
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 20 && i < len(p.debs); i++ {
 		p.hardlink(fmt.Sprintf("usr/bin/link%d", i), "usr/bin/"+p.debs[i].name)
 	}
 	p.literal("var/lib/dpkg/status", p.dpkgStatus())
