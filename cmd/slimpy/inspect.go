@@ -1,26 +1,31 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/report"
+	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/tui"
 	"github.com/spf13/cobra"
 )
 
 type inspectFlags struct {
 	sourceFlags
-	format  string
-	top     int
-	now     string
-	config  string
-	noRules bool
+	format     string
+	top        int
+	now        string
+	config     string
+	noRules    bool
+	dockerfile string
 }
 
 func newInspectCmd() *cobra.Command {
@@ -56,6 +61,7 @@ IMAGE is a reference in the containers-transports style:
 	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
 	fl.StringVar(&f.config, "config", "", "rules config file (default: "+inspect.ConfigFileName+" in the working directory, if present; docs/configuration.md)")
 	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
+	fl.StringVar(&f.dockerfile, "dockerfile", "", "the Dockerfile that built IMAGE, for the interactive view's suggestions (default: ./Dockerfile when present; else one reconstructed from the history, read-only)")
 	return cmd
 }
 
@@ -107,18 +113,72 @@ func useTUI(cmd *cobra.Command) bool {
 // runInspectTUI shows the layers' progress, then the interactive view.
 func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config) error {
 	analyze := func(ctx context.Context, progress func(inspect.Progress)) (*tui.Input, error) {
-		a, err := f.analyze(ctx, ref, progress)
+		src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
 		if err != nil {
 			return nil, err
+		}
+		defer src.Close()
+		opts := inspect.Options{CacheDir: f.cacheDir, Progress: progress}
+		if f.noCache {
+			opts.CacheDir = ""
+		}
+		a, err := inspect.Analyze(ctx, src, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, err)
 		}
 		r := a.Report()
 		if !f.noRules {
 			r = a.ReportWithFindings(cfg)
 		}
 		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings),
-			Fixes: tui.Fixes{Note: "Dockerfile suggestions are not in this build yet (slimpy suggest)."}}, nil
+			Fixes: f.fixes(ctx, src.Image, a, r.Findings, ref, cfg.Now)}, nil
 	}
 	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(cmd.OutOrStdout()))
+}
+
+// fixes are the suggestions for the Dockerfile (--dockerfile, ./Dockerfile,
+// or one reconstructed from the history), measured on the image. A problem
+// here only leaves the suggestions view with a note: the rest still shows.
+func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analysis, findings []inspect.Finding, ref string, now time.Time) tui.Fixes {
+	path := f.dockerfile
+	if path == "" {
+		if _, err := os.Stat("Dockerfile"); err == nil {
+			path = "Dockerfile"
+		}
+	}
+	opts := suggest.Options{Now: now, Name: "Dockerfile"}
+	var src []byte
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
+		}
+		src, opts.Name = b, filepath.Base(path)
+		dir := filepath.Dir(path)
+		opts.ContextFile = func(name string) (string, bool) {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			return string(b), err == nil
+		}
+	} else {
+		src = []byte(suggest.Reconstruct(a, findings, ref))
+	}
+	d, err := suggest.Parse(src)
+	if err != nil {
+		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), oneLine(err.Error()))}
+	}
+	facts := suggest.NewFacts(a, findings)
+	if err := facts.ReadRuntimeLibs(ctx, img); err != nil {
+		facts.Runtime = nil // the suggestions fall back to their table of -dev packages
+	}
+	opts.Facts, opts.Image = facts, suggest.NewImage(a, findings, d)
+	if opts.Image.FirstLayer > 0 {
+		facts.BaseLayers = opts.Image.FirstLayer
+	}
+	ss, err := suggest.Suggest(src, opts)
+	if err != nil {
+		return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
+	}
+	return tui.FixesFrom(path, src, ss, opts, nil)
 }
 
 // loadRulesConfig reads --config, or .slimpy.yaml in the working directory
