@@ -372,6 +372,8 @@ func (v suggestionsView) View(width, height int) string {
 			st = styleError
 		}
 		b.WriteString(st.Render(truncate(v.status, width)) + "\n")
+	case v.fx.Write == nil && v.fx.Note != "":
+		b.WriteString(styleDim.Render(truncate(v.fx.Note, width)) + "\n")
 	default:
 		b.WriteString("\n")
 	}
