@@ -1,0 +1,95 @@
+package suggest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRealDebianImage runs the suggestions on the real Debian-built image
+// of scripts/debian-images.sh with its Dockerfile (a copy is in the
+// corpus): the multistage split keeps no compiler or header package in the
+// runtime stage, keeps the Python libraries and the library the C
+// extension links, and its measured savings cover every compiler and
+// header finding of the Dockerfile's layers.
+func TestRealDebianImage(t *testing.T) {
+	dir := os.Getenv("SLIMPY_TESTIMAGES")
+	if dir == "" {
+		dir = "/var/cache/slimpy-testimages"
+	}
+	tarPath := filepath.Join(dir, "full.tar")
+	if _, err := os.Stat(tarPath); err != nil {
+		if os.Getenv("SLIMPY_REQUIRE_REALIMAGES") == "1" {
+			t.Fatalf("%s: %v (scripts/debian-images.sh builds it)", tarPath, err)
+		}
+		t.Skipf("%s is missing (scripts/debian-images.sh builds it)", tarPath)
+	}
+	src, err := os.ReadFile(filepath.Join(corpusDir, "debian-scipy", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := analyzeRef(t, "docker-archive:"+tarPath, src)
+	img := opts.Image
+	if img.FirstLayer != 1 || len(img.LayerOf) != 7 {
+		t.Fatalf("layer map %v (first %d): want the 7 RUN/COPY of the Dockerfile on layers 1-7", img.LayerOf, img.FirstLayer)
+	}
+	ss, err := Suggest(src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms *Suggestion
+	for i := range ss {
+		if ss[i].ID == "SG001" {
+			ms = &ss[i]
+		}
+	}
+	if ms == nil {
+		t.Fatalf("no multistage suggestion:\n%s", render(ss))
+	}
+	d, err := Parse([]byte(ms.Result))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runtime []string
+	for _, in := range d.Final().Instrs {
+		for _, p := range pkgCommands(in) {
+			if p.is("install") {
+				runtime = append(runtime, p.names()...)
+			}
+		}
+	}
+	if strings.Join(runtime, " ") != "python3 python3-numpy python3-scipy" {
+		t.Errorf("runtime packages %v", runtime)
+	}
+	// Every compiler and header package of the image is gone from the
+	// runtime stage: none is installed there, nor pulled in by what is.
+	closure := img.dependencyClosure(runtime)
+	for _, f := range img.Findings {
+		if f.Rule != "SP201" && f.Rule != "SP213" {
+			continue
+		}
+		for _, p := range f.Packages {
+			if closure[p.Name] {
+				t.Errorf("%s package %s is still installed by the runtime stage", f.Rule, p.Name)
+			}
+		}
+	}
+	// The C extension links only the C library: nothing to add.
+	if rl := opts.Facts.Runtime; rl == nil || rl.Objects != 1 || len(rl.Packages) != 0 {
+		t.Errorf("runtime libraries %+v", rl)
+	}
+	// The measured savings are the union of the compiler, header, -dev and
+	// cache findings of the Dockerfile's layers (less what the runtime
+	// stage installs again): at least the toolchain finding itself.
+	var toolchain int64
+	for _, f := range img.Findings {
+		if f.Rule == "SP201" && f.Layer >= img.FirstLayer {
+			toolchain += f.Bytes
+		}
+	}
+	if !ms.Savings.Measured || ms.Savings.Bytes < toolchain || toolchain == 0 {
+		t.Errorf("multistage savings %+v, toolchain findings %d", ms.Savings, toolchain)
+	}
+	t.Logf("multistage saves %d bytes measured (%s)", ms.Savings.Bytes, ms.Savings.Note)
+}
