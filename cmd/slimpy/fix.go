@@ -97,7 +97,7 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	var written []string
 	backup := ""
 	if res.Dockerfile != string(w.src) || f.output != "" {
-		backup, err = writeDockerfile(target, w, f.output != "", []byte(res.Dockerfile))
+		backup, err = writeDockerfileAtomic(target, w, f.output != "", []byte(res.Dockerfile))
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 // writeDockerfile writes content to target atomically. Replacing the
 // Dockerfile itself keeps the original as a backup and refuses when the
 // file changed since it was read.
-func writeDockerfile(target string, w *workspace, toOutput bool, content []byte) (string, error) {
+func writeDockerfileAtomic(target string, w *workspace, toOutput bool, content []byte) (string, error) {
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(target); err == nil {
 		mode = st.Mode().Perm()

@@ -122,7 +122,13 @@ func reconstructLine(s string) string {
 			return "EXPOSE " + strings.Join(ports, " ")
 		}
 		return s
-	case "ENV", "WORKDIR", "USER", "CMD", "ENTRYPOINT", "LABEL", "ARG", "VOLUME", "STOPSIGNAL", "SHELL":
+	case "CMD", "ENTRYPOINT", "SHELL":
+		// The classic builder prints exec forms as Go slices: ["a" "b"].
+		if strings.HasPrefix(rest, "[\"") && strings.HasSuffix(rest, "\"]") && !strings.Contains(rest, "\",") {
+			return kw + " " + strings.ReplaceAll(rest, "\" \"", "\", \"")
+		}
+		return s
+	case "ENV", "WORKDIR", "USER", "LABEL", "ARG", "VOLUME", "STOPSIGNAL":
 		return s
 	}
 	return "# " + s
