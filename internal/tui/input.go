@@ -9,6 +9,10 @@ type Input struct {
 	// view empty.
 	Tree  *TreeNode
 	Fixes Fixes
+	// Pending, when set, works out Fixes after the first screen shows
+	// (deriving suggestions may read layers again); until it returns, the
+	// suggestions view says it is working.
+	Pending func() Fixes
 }
 
 // Suggestion is one proposed change to the Dockerfile.

@@ -88,13 +88,33 @@ func (m Model) Err() error {
 
 func (m Model) Init() tea.Cmd {
 	if !m.loading {
-		return nil
+		return waitFixes(m.cfg.Input)
 	}
 	return tea.Batch(waitEvent(m.cfg.Events), waitLoaded(m.cfg.Done), m.progress.Init())
 }
 
+// fixesMsg carries the suggestions Input.Pending worked out.
+type fixesMsg Fixes
+
+// waitFixes runs Input.Pending.
+func waitFixes(in *Input) tea.Cmd {
+	if in == nil || in.Pending == nil {
+		return nil
+	}
+	pending := in.Pending
+	return func() tea.Msg { return fixesMsg(pending()) }
+}
+
+// pendingNote is what the suggestions say while Pending works.
+const pendingNote = "Working out the Dockerfile suggestions…"
+
 // load builds the views from the input and shows the summary.
 func (m Model) load(in *Input) Model {
+	if in.Pending != nil {
+		cp := *in
+		cp.Fixes = Fixes{Note: pendingNote}
+		in = &cp
+	}
 	m.loading, m.in, m.active = false, in, tabSummary
 	m.summary = newSummaryView(in)
 	m.layers = newLayersView(in.Report)
@@ -161,7 +181,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = context.Canceled
 			return m, tea.Quit
 		}
-		return m.load(msg.Input), nil
+		return m.load(msg.Input), waitFixes(msg.Input)
+	case fixesMsg:
+		if m.in == nil {
+			return m, nil
+		}
+		in := *m.in
+		in.Fixes, in.Pending = Fixes(msg), nil
+		m.in = &in
+		m.summary = newSummaryView(m.in)
+		m.suggest = newSuggestionsView(m.in.Fixes)
+		return m.resize(), nil
 	case progressMsg:
 		if !m.loading {
 			return m, nil

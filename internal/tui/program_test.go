@@ -250,3 +250,25 @@ func sgr(out []byte) (colours, reverse bool) {
 	}
 	return colours, reverse
 }
+
+// The first screen does not wait for the suggestions: Input.Pending works
+// them out afterwards, and the view says so meanwhile.
+func TestPendingFixes(t *testing.T) {
+	in := *demoInput(t)
+	release := make(chan struct{})
+	in.Pending = func() Fixes {
+		<-release
+		return demoFixes(t, in.Report, t.TempDir())
+	}
+	log := &screenLog{}
+	tm := teatest.NewTestModel(t, probe{Model: New(Config{Image: "demo", Input: &in}), screen: log}, teatest.WithInitialTermSize(80, 24))
+	tm.Send(keyp("5"))
+	waitScreen(t, log, "[Suggestions]", pendingNote)
+	close(release)
+	waitScreen(t, log, "0 of 5 accepted", "S01")
+	tm.Send(keyp("1"))
+	tm.Send(keyp("G"))
+	waitScreen(t, log, "5 changes to", "saving up to")
+	tm.Send(keyp("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
