@@ -117,21 +117,26 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		if err != nil {
 			return nil, err
 		}
-		defer src.Close()
 		opts := inspect.Options{CacheDir: f.cacheDir, Progress: progress}
 		if f.noCache {
 			opts.CacheDir = ""
 		}
 		a, err := inspect.Analyze(ctx, src, opts)
 		if err != nil {
+			src.Close()
 			return nil, fmt.Errorf("%s: %w", ref, err)
 		}
 		r := a.Report()
 		if !f.noRules {
 			r = a.ReportWithFindings(cfg)
 		}
-		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings),
-			Fixes: f.fixes(ctx, src.Image, a, r.Findings, ref, cfg.Now)}, nil
+		// The suggestions may read layers again: the first screen does
+		// not wait for them, and the source stays open until they are done.
+		pending := func() tui.Fixes {
+			defer src.Close()
+			return f.fixes(ctx, src.Image, a, r.Findings, ref, cfg.Now)
+		}
+		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending}, nil
 	}
 	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(cmd.OutOrStdout()))
 }
