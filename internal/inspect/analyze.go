@@ -120,10 +120,11 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		return a.Layers[order[x]].CompressedSize > a.Layers[order[y]].CompressedSize
 	})
 
-	g, gctx := errgroup.WithContext(ctx)
-	// The merge stops when a read fails; gctx itself ends when Wait returns.
+	// A failed read stops the merge, and a failed merge stops the reads;
+	// mctx is cancelled only then (gctx also ends when Wait returns).
 	mctx, mcancel := context.WithCancel(ctx)
 	defer mcancel()
+	g, gctx := errgroup.WithContext(mctx)
 	ready := make([]chan struct{}, len(v1layers))
 	for i := range ready {
 		ready[i] = make(chan struct{})
@@ -145,6 +146,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 			}
 			if err := m.apply(i, a.Layers[i].Data); err != nil {
 				merged <- err
+				mcancel()
 				return
 			}
 		}
@@ -188,7 +190,12 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	}
 	if err := g.Wait(); err != nil {
 		mcancel()
-		<-merged
+		if merr := <-merged; merr != nil && mctx.Err() != merr && ctx.Err() == nil {
+			return nil, merr // the merge failed first and stopped the reads
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	if err := <-merged; err != nil {
