@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slimpy/slimpy/internal/fixtures"
+	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+// ciImages pushes a baseline app image and a bloated successor that shares
+// its base layer, and returns their references.
+func ciImages(t *testing.T) (baseline, bloated string) {
+	t.Helper()
+	base := fixtures.Layer("/bin/sh -c #(nop) ADD file:base in / ", fixtures.Text("/usr/lib/python3.11/os.py", 200_000), fixtures.File("/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n"))
+	app := fixtures.Layer("COPY . /app # buildkit", fixtures.Text("/app/main.py", 30_000))
+	good := fixtures.Image{Steps: []fixtures.Step{base, app}}
+	bad := fixtures.Image{Steps: []fixtures.Step{base,
+		fixtures.Layer("RUN /bin/sh -c pip install -r requirements.txt # buildkit", fixtures.Rand("/root/.cache/pip/http/a", 2_000_000), fixtures.Text("/usr/lib/python3.11/site-packages/big.py", 500_000)),
+		app,
+		fixtures.Layer("RUN /bin/sh -c chown -R app /usr/lib/python3.11/site-packages # buildkit", fixtures.Text("/usr/lib/python3.11/site-packages/big.py", 500_000)),
+	}}
+	host := startRegistry(t, nil)
+	for tag, im := range map[string]fixtures.Image{"base": good, "pr": bad} {
+		img, err := fixtures.BuildImage(im, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := push(t, host, "app:"+tag, img)
+		if tag == "base" {
+			baseline = ref
+		} else {
+			bloated = ref
+		}
+	}
+	return baseline, bloated
+}
+
+func TestCIThresholdsAndReports(t *testing.T) {
+	baseline, bloated := ciImages(t)
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+
+	// The baseline as a JSON file, the way a main-branch job would keep it.
+	code, baseJSON, errOut := slimpy(t, "inspect", baseline, "--insecure", "--format", "json", "--cache-dir", cache)
+	if code != 0 {
+		t.Fatalf("inspect baseline: %d %s", code, errOut)
+	}
+	baseFile := filepath.Join(dir, "main.json")
+	os.WriteFile(baseFile, []byte(baseJSON), 0o644)
+
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{"no limits pass", []string{"--baseline", baseFile}, 0, []string{"PASS", "2 new"}},
+		{"max-size pass", []string{"--max-size", "10MB"}, 0, []string{"ok   max-size"}},
+		{"max-size fail", []string{"--max-size", "500kB"}, 1, []string{"FAIL max-size"}},
+		{"growth pct fail", []string{"--baseline", baseFile, "--max-growth", "10%"}, 1, []string{"FAIL max-growth", "pip install -r requirements.txt"}},
+		{"growth bytes pass", []string{"--baseline-image", baseline, "--max-growth", "1GiB"}, 0, []string{"ok   max-growth"}},
+		{"wasted fail", []string{"--max-wasted", "100kB"}, 1, []string{"FAIL max-wasted"}},
+		{"efficiency fail", []string{"--min-efficiency", "95%"}, 1, []string{"FAIL min-efficiency"}},
+		{"growth without baseline", []string{"--max-growth", "5%"}, 1, []string{"no baseline"}},
+		{"bad size", []string{"--max-size", "huge"}, 2, nil},
+		{"bad report", []string{"--report", "pdf=x.pdf"}, 2, nil},
+		{"bad baseline", []string{"--baseline", filepath.Join(dir, "missing.json")}, 2, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"ci", bloated, "--insecure", "--cache-dir", cache}, c.args...)
+			code, out, errOut := slimpy(t, args...)
+			if code != c.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", code, c.wantCode, out, errOut)
+			}
+			for _, w := range c.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+
+	// One run writing every report format.
+	md, js, junit := filepath.Join(dir, "r.md"), filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
+	code, out, _ := slimpy(t, "ci", bloated, "--insecure", "--cache-dir", cache, "--baseline", baseFile,
+		"--max-growth", "10%", "--max-size", "10MB", "--report", "markdown="+md, "--report", "json="+js, "--report", "junit="+junit)
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	checkMarkdownTables(t, md)
+	checkJUnit(t, junit, 2, 1)
+	var res struct {
+		Passed    bool
+		NewLayers []struct{ CreatedBy string }
+	}
+	b, _ := os.ReadFile(js)
+	if err := json.Unmarshal(b, &res); err != nil || res.Passed || len(res.NewLayers) != 2 {
+		t.Errorf("json report: %v %+v", err, res)
+	}
+	if res.NewLayers[0].CreatedBy != "RUN pip install -r requirements.txt" {
+		t.Errorf("biggest regression first: %+v", res.NewLayers)
+	}
+}
+
+// checkMarkdownTables renders the markdown with a real GFM renderer and
+// checks that the checks and deltas come out as tables.
+func checkMarkdownTables(t *testing.T, path string) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert(src, &html); err != nil {
+		t.Fatal(err)
+	}
+	h := html.String()
+	if n := strings.Count(h, "<table>"); n < 3 {
+		t.Errorf("markdown renders %d tables, want checks, totals and new layers:\n%s", n, src)
+	}
+	for _, want := range []string{"<td>max-growth</td>", "pip install -r requirements.txt", "❌"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("rendered markdown lacks %q:\n%s", want, h)
+		}
+	}
+}
+
+// checkJUnit checks the document against the shape CI systems read: a
+// testsuites root, testsuite counts that match their test cases, every test
+// case named, failures with a message.
+func checkJUnit(t *testing.T, path string, tests, failures int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XMLName  xml.Name `xml:"testsuites"`
+		Tests    int      `xml:"tests,attr"`
+		Failures int      `xml:"failures,attr"`
+		Suites   []struct {
+			Name     string `xml:"name,attr"`
+			Tests    *int   `xml:"tests,attr"`
+			Failures *int   `xml:"failures,attr"`
+			Errors   *int   `xml:"errors,attr"`
+			Cases    []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("junit: %v\n%s", err, b)
+	}
+	if len(doc.Suites) != 1 {
+		t.Fatalf("want one testsuite:\n%s", b)
+	}
+	s := doc.Suites[0]
+	if s.Name == "" || s.Tests == nil || s.Failures == nil || s.Errors == nil {
+		t.Errorf("testsuite lacks name/tests/failures/errors:\n%s", b)
+	}
+	failed := 0
+	for _, c := range s.Cases {
+		if c.Name == "" || c.Classname == "" {
+			t.Errorf("testcase without name or classname:\n%s", b)
+		}
+		if c.Failure != nil {
+			failed++
+			if c.Failure.Message == "" {
+				t.Errorf("failure without message")
+			}
+		}
+	}
+	if len(s.Cases) != tests || *s.Tests != tests || failed != failures || *s.Failures != failures || doc.Tests != tests || doc.Failures != failures {
+		t.Errorf("counts: %d cases (attr %d), %d failures (attr %d); want %d and %d\n%s", len(s.Cases), *s.Tests, failed, *s.Failures, tests, failures, b)
+	}
+}
+
+var _ = inspect.SchemaVersion
