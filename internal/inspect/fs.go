@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -25,6 +26,18 @@ func (r HideReason) String() string { return hideReasonNames[r] }
 
 // MarshalText makes the reason read as a word in JSON.
 func (r HideReason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads the word back, so a saved report (a CI baseline)
+// decodes into the same Report.
+func (r *HideReason) UnmarshalText(b []byte) error {
+	for i, name := range hideReasonNames {
+		if string(b) == name {
+			*r = HideReason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown hide reason %q (want overwritten, deleted or opaque)", b)
+}
 
 // Copy is a regular file's content that a layer stored and that the final
 // file system cannot see: it is the unit of waste.
