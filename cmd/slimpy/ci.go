@@ -27,6 +27,8 @@ type ciFlags struct {
 	failOnRules    []string
 	failOnSeverity string
 	categoryGrowth []string
+	onlyNew        bool
+	now            string
 }
 
 func newCICmd() *cobra.Command {
@@ -57,7 +59,9 @@ Exit codes: 0 every check passed, 1 a check failed, 2 usage or analysis error.`,
 	fl.StringVar(&f.minEfficiency, "min-efficiency", "", "fail below this efficiency, visible/stored (e.g. 0.9 or 90%)")
 	fl.StringSliceVar(&f.failOnRules, "fail-on-rule", nil, "fail when a finding of these rule IDs is present (repeatable, comma-separated)")
 	fl.StringVar(&f.failOnSeverity, "fail-on-severity", "", "fail on findings of this severity or worse")
-	fl.StringArrayVar(&f.categoryGrowth, "category-growth", nil, "allowed growth of a category since the baseline, CATEGORY=SIZE|PCT (repeatable)")
+	fl.StringArrayVar(&f.categoryGrowth, "category-growth", nil, "allowed growth of a category since the baseline, CATEGORY=SIZE|PCT (repeatable; categories of docs/rules.md, and wasted)")
+	fl.BoolVar(&f.onlyNew, "only-new", false, "--fail-on-rule and --fail-on-severity count only findings the baseline did not have")
+	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
 	return cmd
 }
 
@@ -75,6 +79,16 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := th.Validate(); err != nil {
+		return err
+	}
+	rules, err := loadRulesConfig(f.config)
+	if err != nil {
+		return err
+	}
+	if rules.Now, err = parseNow(f.now); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	var base *inspect.Report
 	switch {
@@ -89,14 +103,14 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
-		b := a.Report()
+		b := a.ReportWithFindings(rules)
 		base = &b
 	}
 	a, err := f.analyze(ctx, ref, nil)
 	if err != nil {
 		return err
 	}
-	res := ci.Evaluate(a.Report(), base, th)
+	res := ci.Evaluate(a.ReportWithFindings(rules), base, th)
 	for _, t := range targets {
 		if err := writeReport(t, res); err != nil {
 			return err
@@ -143,6 +157,7 @@ func (f *ciFlags) thresholds() (ci.Thresholds, error) {
 	}
 	fl.FailOnRules = f.failOnRules
 	fl.FailOnSeverity = f.failOnSeverity
+	fl.OnlyNew = f.onlyNew
 	for _, kv := range f.categoryGrowth {
 		cat, val, ok := strings.Cut(kv, "=")
 		if !ok || cat == "" {

@@ -70,6 +70,23 @@ func TestCIThresholdsAndReports(t *testing.T) {
 		{"wasted fail", []string{"--max-wasted", "100kB"}, 1, []string{"FAIL max-wasted"}},
 		{"efficiency fail", []string{"--min-efficiency", "95%"}, 1, []string{"FAIL min-efficiency"}},
 		{"growth without baseline", []string{"--max-growth", "5%"}, 1, []string{"no baseline"}},
+		{"fail-on-rule hit", []string{"--fail-on-rule", "SP301,SP101"}, 1, []string{"FAIL fail-on-rule", "SP301 pip cache", "from: RUN pip install -r requirements.txt"}},
+		{"fail-on-rule absent", []string{"--fail-on-rule", "SP101"}, 0, []string{"ok   fail-on-rule"}},
+		{"fail-on-severity", []string{"--fail-on-severity", "medium"}, 1, []string{"FAIL fail-on-severity", "3 findings"}},
+		{"fail-on-severity high", []string{"--fail-on-severity", "high"}, 0, []string{"ok   fail-on-severity"}},
+		{"fail-on-rule only new", []string{"--baseline", baseFile, "--fail-on-rule", "SP601", "--only-new"}, 0, []string{"ok   fail-on-rule", "new since the baseline"}},
+		{"fail-on-rule old finding", []string{"--baseline", baseFile, "--fail-on-rule", "SP601"}, 1, []string{"FAIL fail-on-rule", "runs as root"}},
+		{"only new still fails on new", []string{"--baseline", baseFile, "--fail-on-severity", "medium", "--only-new"}, 1, []string{"FAIL fail-on-severity", "2 findings"}},
+		{"only new without baseline", []string{"--fail-on-rule", "SP301", "--only-new"}, 1, []string{"no baseline"}},
+		{"category growth fail", []string{"--baseline", baseFile, "--category-growth", "caches=1MB"}, 1, []string{"FAIL category-growth:caches", "+2.0 MB", "from: RUN pip install"}},
+		{"category growth pass", []string{"--baseline", baseFile, "--category-growth", "caches=5MB", "--category-growth", "python-tests=0"}, 0, []string{"ok   category-growth:caches", "ok   category-growth:python-tests"}},
+		{"wasted category", []string{"--baseline-image", baseline, "--category-growth", "wasted=100kB"}, 1, []string{"FAIL category-growth:wasted", "chown -R app"}},
+		{"new findings listed", []string{"--baseline", baseFile}, 0, []string{"new finding SP301", "new finding SP503"}},
+		{"config ci section", []string{"--config", ciConfig(t, dir)}, 1, []string{"FAIL fail-on-rule", "FAIL max-size", "FAIL fail-on-severity", "SP601"}},
+		{"flags override config", []string{"--config", ciConfig(t, dir), "--max-size", "1GB", "--fail-on-rule", "SP101"}, 1, []string{"ok   max-size", "ok   fail-on-rule", "FAIL fail-on-severity"}},
+		{"unknown rule", []string{"--fail-on-rule", "SP999"}, 2, nil},
+		{"unknown severity", []string{"--fail-on-severity", "critical"}, 2, nil},
+		{"unknown category", []string{"--category-growth", "bloat=1MB"}, 2, nil},
 		{"bad size", []string{"--max-size", "huge"}, 2, nil},
 		{"bad report", []string{"--report", "pdf=x.pdf"}, 2, nil},
 		{"bad baseline", []string{"--baseline", filepath.Join(dir, "missing.json")}, 2, nil},
@@ -111,6 +128,18 @@ func TestCIThresholdsAndReports(t *testing.T) {
 	}
 }
 
+// ciConfig writes a .slimpy.yaml with a ci: section (and a rules: section,
+// which ci reads too).
+func ciConfig(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "slimpy.yaml")
+	cfg := "rules:\n  severity:\n    SP601: high\nci:\n  max-size: 1MB\n  fail-on-rules: [SP301]\n  fail-on-severity: high\n"
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // checkMarkdownTables renders the markdown with a real GFM renderer and
 // checks that the checks and deltas come out as tables.
 func checkMarkdownTables(t *testing.T, path string) {
@@ -124,10 +153,10 @@ func checkMarkdownTables(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	h := html.String()
-	if n := strings.Count(h, "<table>"); n < 3 {
-		t.Errorf("markdown renders %d tables, want checks, totals and new layers:\n%s", n, src)
+	if n := strings.Count(h, "<table>"); n < 5 {
+		t.Errorf("markdown renders %d tables, want checks, totals, categories, new findings and new layers:\n%s", n, src)
 	}
-	for _, want := range []string{"<td>max-growth</td>", "pip install -r requirements.txt", "❌"} {
+	for _, want := range []string{"<td>max-growth</td>", "pip install -r requirements.txt", "❌", "<td>SP301</td>", "<td>caches</td>"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("rendered markdown lacks %q:\n%s", want, h)
 		}

@@ -69,13 +69,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
-	now := time.Now()
-	if f.now != "" {
-		t, err := time.Parse("2006-01-02", f.now)
-		if err != nil {
-			return fmt.Errorf("--now %q: use YYYY-MM-DD", f.now)
-		}
-		now = t
+	now, err := parseNow(f.now)
+	if err != nil {
+		return err
 	}
 	cfg, err := loadRulesConfig(f.config)
 	if err != nil {
@@ -184,6 +180,18 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 		return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
 	}
 	return tui.FixesFrom(path, src, ss, opts, nil)
+}
+
+// parseNow reads --now, YYYY-MM-DD; empty is today.
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return t, fmt.Errorf("--now %q: use YYYY-MM-DD", s)
+	}
+	return t, nil
 }
 
 // loadRulesConfig reads --config, or .slimpy.yaml in the working directory

@@ -37,16 +37,20 @@ type LayerDelta struct {
 
 // Result is the outcome of one CI run.
 type Result struct {
-	Image         string       `json:"image"`
-	Baseline      string       `json:"baseline,omitempty"`
-	Passed        bool         `json:"passed"`
-	Checks        []Check      `json:"checks"`
-	Totals        []Delta      `json:"totals,omitempty"`
-	Categories    []Delta      `json:"categories,omitempty"` // biggest growth first
-	SharedLayers  int          `json:"sharedLayers"`
-	NewLayers     []LayerDelta `json:"newLayers,omitempty"`  // biggest first
-	GoneLayers    []LayerDelta `json:"goneLayers,omitempty"` // in the baseline only
-	Current       inspect.Totals
+	Image        string       `json:"image"`
+	Baseline     string       `json:"baseline,omitempty"`
+	Passed       bool         `json:"passed"`
+	Checks       []Check      `json:"checks"`
+	Totals       []Delta      `json:"totals,omitempty"`
+	Categories   []Delta      `json:"categories,omitempty"` // biggest growth first
+	SharedLayers int          `json:"sharedLayers"`
+	NewLayers    []LayerDelta `json:"newLayers,omitempty"`  // biggest first
+	GoneLayers   []LayerDelta `json:"goneLayers,omitempty"` // in the baseline only
+	// Findings of the current image, new since the baseline first, then by
+	// bytes; NewFindings counts the new ones (0 without a baseline).
+	Findings      []FindingRef    `json:"findings,omitempty"`
+	NewFindings   int             `json:"newFindings"`
+	Current       inspect.Totals  `json:"current"`
 	BaselineTotal *inspect.Totals `json:"baselineTotals,omitempty"`
 }
 
@@ -68,6 +72,8 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 			Actual: pct(t.Efficiency), Limit: pct(*th.MinEfficiency),
 			Message: fmt.Sprintf("efficiency %s, at least %s required", pct(t.Efficiency), pct(*th.MinEfficiency))})
 	}
+	r.compareFindings(cur, base)
+	r.checkFindings(cur, th, base != nil && base.Findings != nil)
 	if base == nil {
 		if th.MaxGrowth != nil || len(th.CategoryGrowth) > 0 {
 			r.add(Check{Name: "baseline", Passed: false, Message: "growth limits are set but no baseline was given (--baseline or --baseline-image)"})
@@ -91,6 +97,13 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 		growth, allowed := t.Size-bt.Size, th.MaxGrowth.Allowed(bt.Size)
 		r.add(Check{Name: "max-growth", Passed: growth <= allowed, Actual: signed(growth), Limit: th.MaxGrowth.String(),
 			Message: fmt.Sprintf("size grew by %s (%s → %s), allowed %s%s", signed(growth), size(bt.Size), size(t.Size), th.MaxGrowth, r.blame())})
+	}
+	if len(th.CategoryGrowth) > 0 {
+		if base.Categories == nil {
+			r.add(Check{Name: "category-growth", Passed: false, Message: "the baseline has no categories: it was made with --no-rules"})
+		} else {
+			r.checkCategories(th)
+		}
 	}
 	return r
 }

@@ -18,6 +18,7 @@ type fileConfig struct {
 	MinEfficiency  *float64          `yaml:"min-efficiency"`
 	FailOnRules    []string          `yaml:"fail-on-rules"`
 	FailOnSeverity string            `yaml:"fail-on-severity"`
+	OnlyNew        bool              `yaml:"only-new"`
 	CategoryGrowth map[string]string `yaml:"category-growth"`
 }
 
@@ -79,6 +80,7 @@ func (fc fileConfig) thresholds() (Thresholds, error) {
 	th.MinEfficiency = fc.MinEfficiency
 	th.FailOnRules = fc.FailOnRules
 	th.FailOnSeverity = fc.FailOnSeverity
+	th.OnlyNew = fc.OnlyNew
 	for cat, s := range fc.CategoryGrowth {
 		g, err := ParseGrowth(s)
 		if err != nil {
@@ -123,6 +125,9 @@ func (t Thresholds) Merge(o Thresholds) Thresholds {
 	}
 	if o.FailOnSeverity != "" {
 		t.FailOnSeverity = o.FailOnSeverity
+	}
+	if o.OnlyNew {
+		t.OnlyNew = true
 	}
 	for k, v := range o.CategoryGrowth {
 		if t.CategoryGrowth == nil {

@@ -42,6 +42,15 @@ func Text(w io.Writer, r Result) error {
 	for _, l := range r.NewLayers {
 		fmt.Fprintf(&b, "  new layer %d  %s  %s\n", l.Index, size(l.Size), clip(l.CreatedBy, 70))
 	}
+	for _, f := range r.Findings {
+		if !f.New {
+			break // new ones come first
+		}
+		fmt.Fprintf(&b, "  new finding %s %-6s %8s  %s\n", f.Rule, f.Severity, size(f.Bytes), clip(f.Title, 60))
+		if f.CreatedBy != "" {
+			fmt.Fprintf(&b, "      from: %s\n", clip(f.CreatedBy, 70))
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -80,6 +89,16 @@ func Markdown(w io.Writer, r Result) error {
 		b.WriteString("| category | baseline | current | change |\n|---|---:|---:|---:|\n")
 		for _, d := range r.Categories {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", d.Name, size(d.Baseline), size(d.Current), signed(d.Change))
+		}
+		b.WriteString("\n")
+	}
+	if r.NewFindings > 0 {
+		b.WriteString("New findings since the baseline, largest first:\n\n| rule | severity | category | bytes | finding | instruction |\n|---|---|---|---:|---|---|\n")
+		for _, f := range r.Findings {
+			if !f.New {
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", f.Rule, f.Severity, f.Category, size(f.Bytes), mdCell(f.Title), mdCode(clip(f.CreatedBy, 120)))
 		}
 		b.WriteString("\n")
 	}

@@ -20,6 +20,9 @@ type Thresholds struct {
 	MinEfficiency  *float64 `yaml:"min-efficiency" json:"minEfficiency,omitempty"`
 	FailOnRules    []string `yaml:"fail-on-rules" json:"failOnRules,omitempty"`
 	FailOnSeverity string   `yaml:"fail-on-severity" json:"failOnSeverity,omitempty"`
+	// OnlyNew limits the two checks above to findings the baseline did
+	// not have, for a project that adopts slimpy with known debt.
+	OnlyNew bool `yaml:"only-new" json:"onlyNew,omitempty"`
 	// CategoryGrowth is the growth allowed per category since the baseline.
 	CategoryGrowth map[string]Growth `yaml:"category-growth" json:"categoryGrowth,omitempty"`
 }

@@ -1,0 +1,65 @@
+package ci
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+func report(size, wasted int64, cats map[string]int64, fs ...inspect.Finding) inspect.Report {
+	r := inspect.Report{Totals: inspect.Totals{Size: size, StoredSize: size + wasted, WastedBytes: wasted}, Categories: cats, Findings: fs}
+	if r.Findings == nil && cats != nil {
+		r.Findings = []inspect.Finding{}
+	}
+	return r
+}
+
+func TestNewFindingsIgnoreBytesAndTitles(t *testing.T) {
+	gcc := inspect.Finding{Rule: "SP201", Severity: "high", Category: "compilers", Title: "gcc: 40 MB", Bytes: 40e6,
+		Packages: []inspect.FindingPackage{{Name: "gcc-12", Manager: "dpkg"}}}
+	grown := gcc
+	grown.Title, grown.Bytes = "gcc: 41 MB", 41e6
+	cache := inspect.Finding{Rule: "SP301", Severity: "medium", Category: "caches", Title: "pip cache", Bytes: 2e6,
+		Paths: []string{"/root/.cache/pip/b", "/root/.cache/pip/a"}, CreatedBy: "RUN pip install -r requirements.txt"}
+	base := report(100e6, 0, map[string]int64{"compilers": 40e6}, gcc)
+	cur := report(103e6, 1e6, map[string]int64{"compilers": 41e6, "caches": 2e6}, grown, cache)
+
+	r := Evaluate(cur, &base, Thresholds{})
+	if r.NewFindings != 1 || !r.Findings[0].New || r.Findings[0].Rule != "SP301" || r.Findings[1].New {
+		t.Fatalf("want only the pip cache new, first: %+v", r.Findings)
+	}
+	want := []string{"caches +2000000", "compilers +1000000", "wasted +1000000"}
+	var got []string
+	for _, d := range r.Categories {
+		got = append(got, fmt.Sprintf("%s %+d", d.Name, d.Change))
+	}
+	if strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Errorf("categories, biggest growth first: %v, want %v", got, want)
+	}
+
+	// A baseline made with --no-rules has no findings: nothing is "new",
+	// and a category limit cannot be checked.
+	bare := report(100e6, 0, nil)
+	r = Evaluate(cur, &bare, Thresholds{CategoryGrowth: map[string]Growth{"caches": {Bytes: 1}}})
+	if r.NewFindings != 0 || r.Passed || !strings.Contains(r.Checks[0].Message, "--no-rules") {
+		t.Errorf("bare baseline: %+v", r)
+	}
+}
+
+func TestValidateThresholds(t *testing.T) {
+	ok := Thresholds{FailOnRules: []string{"sp301"}, FailOnSeverity: "high", CategoryGrowth: map[string]Growth{"wasted": {}, "python-tests": {}}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []Thresholds{
+		{FailOnRules: []string{"SP999"}},
+		{FailOnSeverity: "critical"},
+		{CategoryGrowth: map[string]Growth{"bloat": {}}},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("%+v: want an error", bad)
+		}
+	}
+}
