@@ -13,8 +13,11 @@ type LayerChange struct {
 	AddedFiles    int   `json:"addedFiles"`
 	ModifiedBytes int64 `json:"modifiedBytes"`
 	ModifiedFiles int   `json:"modifiedFiles"`
-	RemovedBytes  int64 `json:"removedBytes"`
-	RemovedFiles  int   `json:"removedFiles"`
+	// RemovedBytes and RemovedFiles are the visible regular files the
+	// layer's whiteouts and opaque markers removed, each inode once, when
+	// its last visible path went.
+	RemovedBytes int64 `json:"removedBytes"`
+	RemovedFiles int   `json:"removedFiles"`
 	// WastedBytes are the stored bytes (of this or any lower layer) that
 	// this layer made invisible.
 	WastedBytes int64 `json:"wastedBytes"`
@@ -42,7 +45,7 @@ type merger struct {
 	// later layer replaced are mostly freed with it).
 	nodeSlab  []Node
 	inodeSlab []inode
-	stack     []*Node // scratch for detach and countRemoved
+	stack     []*Node // scratch for detach
 }
 
 const slabSize = 128
@@ -125,7 +128,6 @@ func (m *merger) apply(i int, ld *LayerData) error {
 	// first: entries of this same layer are never hidden by them.
 	for _, p := range ld.Whiteouts {
 		if n := m.fs.Lookup(p); n != nil && n != m.fs.root {
-			m.countRemoved(n)
 			m.detach(n, Deleted)
 		}
 	}
@@ -135,7 +137,6 @@ func (m *merger) apply(i int, ld *LayerData) error {
 			continue // a new directory: the marker hides nothing
 		}
 		for _, c := range n.sortChildren() {
-			m.countRemoved(c)
 			m.detach(c, Opaque)
 		}
 	}
@@ -379,6 +380,13 @@ func (m *merger) detach(n *Node, why HideReason) []Copy {
 		x.parent = nil // detached: see Node.detached
 		if x.ino != nil {
 			x.ino.refs--
+			// Whiteouts and opaque markers remove a file (each inode
+			// once) when its last visible path goes: hardlinks of it
+			// that stay visible keep it in the image.
+			if x.ino.refs == 0 && why != Overwritten {
+				ch.RemovedBytes += x.ino.size
+				ch.RemovedFiles++
+			}
 			// An empty file hides no bytes: it is not waste.
 			if x.ino.refs == 0 && x.ino.size > 0 {
 				cp := Copy{Path: x.ino.path, Layer: x.ino.layer, Size: x.ino.size, Hash: x.ino.hash, HiddenBy: m.layer, Reason: why}
@@ -397,22 +405,4 @@ func (m *merger) detach(n *Node, why HideReason) []Copy {
 		return own
 	}
 	return append(own, n.Hidden...)
-}
-
-// countRemoved adds the regular files below and at n to the layer's removals.
-func (m *merger) countRemoved(n *Node) {
-	c := &m.changes[m.layer]
-	stack := append(m.stack[:0], n)
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if x.Kind == KindFile {
-			c.RemovedBytes += x.Size
-			c.RemovedFiles++
-		}
-		for _, ch := range x.children {
-			stack = append(stack, ch)
-		}
-	}
-	m.stack = stack[:0]
 }

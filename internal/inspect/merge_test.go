@@ -1,0 +1,269 @@
+package inspect
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	fx "github.com/slimpy/slimpy/internal/fixtures"
+)
+
+// refOverlay is a second, deliberately naive model of the merged file
+// system, written from docs/accounting.md and the overlay rules alone (a
+// map of paths, prefix deletes), to check Merge's per-layer figures
+// against: whatever tar extracted layer by layer onto a real overlay shows.
+type refOverlay struct {
+	paths map[string]refNode
+}
+
+type refNode struct {
+	kind Kind
+	ino  string // a regular file's stored copy: "layer:path"
+	size int64
+}
+
+func newRefOverlay() *refOverlay { return &refOverlay{paths: map[string]refNode{}} }
+
+// drop removes p and everything below it.
+func (r *refOverlay) drop(p string) {
+	delete(r.paths, p)
+	for q := range r.paths {
+		if strings.HasPrefix(q, p+"/") {
+			delete(r.paths, q)
+		}
+	}
+}
+
+// inodes returns the visible stored copies and their sizes.
+func (r *refOverlay) inodes() map[string]int64 {
+	out := map[string]int64{}
+	for _, n := range r.paths {
+		if n.kind == KindFile {
+			out[n.ino] = n.size
+		}
+	}
+	return out
+}
+
+// apply applies one layer and returns what its whiteouts and opaque
+// markers removed (visible copies that no path reaches any more, each
+// once).
+func (r *refOverlay) apply(t *testing.T, layer int, ld *LayerData) (removedBytes int64, removedFiles int) {
+	t.Helper()
+	before := r.inodes()
+	for _, p := range ld.Whiteouts {
+		r.drop(p)
+	}
+	for _, d := range ld.Opaques {
+		if n, ok := r.paths[d]; ok && n.kind == KindDir {
+			r.drop(d)
+			r.paths[d] = n
+		}
+	}
+	after := r.inodes()
+	for ino, size := range before {
+		if _, ok := after[ino]; !ok {
+			removedBytes += size
+			removedFiles++
+		}
+	}
+	for _, e := range ld.Entries {
+		// Every ancestor becomes a directory, hiding a non-directory there.
+		for d := e.Path; ; {
+			d = d[:strings.LastIndexByte(d, '/')]
+			if d == "" {
+				break
+			}
+			if n, ok := r.paths[d]; ok && n.kind != KindDir {
+				r.drop(d)
+			}
+			if _, ok := r.paths[d]; !ok {
+				r.paths[d] = refNode{kind: KindDir}
+			}
+		}
+		n := refNode{kind: e.Kind, size: e.Size}
+		switch e.Kind {
+		case KindFile:
+			n.ino = fmt.Sprintf("%d:%s", layer, e.Path)
+		case KindHardlink:
+			target, ok := r.paths[e.Link]
+			if !ok || target.kind != KindFile {
+				t.Fatalf("layer %d: hardlink %s to %s, not a file", layer, e.Path, e.Link)
+			}
+			n = target
+		}
+		if old, ok := r.paths[e.Path]; ok && (old.kind != KindDir || n.kind != KindDir) {
+			r.drop(e.Path)
+		}
+		r.paths[e.Path] = n
+	}
+	return removedBytes, removedFiles
+}
+
+// visible sums the visible regular files, each stored copy once.
+func (r *refOverlay) visible() (bytes int64, files int) {
+	for _, size := range r.inodes() {
+		bytes += size
+		files++
+	}
+	return bytes, files
+}
+
+// checkAgainstReference checks, layer by layer, that Merge's wasted and
+// removed figures are what the reference model gives: wastedBytes_k =
+// waste after k − waste after k−1, where waste after k is the stored bytes
+// of layers 0..k minus the visible bytes of the image made of them.
+func checkAgainstReference(t *testing.T, lds []*LayerData, changes []LayerChange) {
+	t.Helper()
+	ref := newRefOverlay()
+	var stored, wasteBefore int64
+	for k, ld := range lds {
+		rb, rf := ref.apply(t, k, ld)
+		stored += ld.StoredBytes
+		vis, _ := ref.visible()
+		waste := stored - vis
+		if got := changes[k].WastedBytes; got != waste-wasteBefore {
+			t.Errorf("layer %d: wasted %d bytes; the reference overlay says %d (waste after it %d, before %d)",
+				k, got, waste-wasteBefore, waste, wasteBefore)
+		}
+		if changes[k].RemovedBytes != rb || changes[k].RemovedFiles != rf {
+			t.Errorf("layer %d: removed %d bytes in %d files; the reference overlay says %d in %d",
+				k, changes[k].RemovedBytes, changes[k].RemovedFiles, rb, rf)
+		}
+		wasteBefore = waste
+	}
+}
+
+// mergeSteps builds an image of the steps with internal/fixtures, walks
+// its layer tarballs and merges them.
+func mergeSteps(t *testing.T, steps ...fx.Step) ([]*LayerData, *FileSystem, []LayerChange) {
+	t.Helper()
+	img, err := fx.BuildImage(fx.Image{Steps: steps}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lds := walkImage(t, img)
+	fsys, changes, err := Merge(lds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, lds, fsys, changes)
+	checkAgainstReference(t, lds, changes)
+	return lds, fsys, changes
+}
+
+// The committed fixtures agree with the reference overlay too.
+func TestFixturesMatchReferenceOverlay(t *testing.T) {
+	for _, w := range fixtureWants {
+		t.Run(w.name+w.platform, func(t *testing.T) {
+			lds := walkImage(t, openFixture(t, w.name, w.platform))
+			_, changes, err := Merge(lds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAgainstReference(t, lds, changes)
+		})
+	}
+}
+
+// Removals count each stored copy once, when its last visible path goes,
+// whether whiteouts, opaque markers or both take its names.
+func TestMergeRemovedCountsInodesOnce(t *testing.T) {
+	_, _, changes := mergeSteps(t,
+		fx.Layer("base",
+			fx.Rand("/a/x", 1000), fx.Hardlink("/a/x2", "/a/x"), fx.Hardlink("/b/x3", "/a/x"),
+			fx.Rand("/c/y", 300), fx.Hardlink("/c/y2", "/c/y"),
+			fx.File("/d/empty", ""), fx.Hardlink("/d/empty2", "/d/empty"),
+			fx.Rand("/e/z", 50), fx.Hardlink("/keep/z", "/e/z")),
+		// One name of x: the file stays (two names left).
+		fx.Layer("rm /a/x", fx.Whiteout("/a/x")),
+		// Its other names, one by a whiteout of a directory, one by an
+		// opaque marker: removed once. y's two names by one whiteout:
+		// once. The empty file is removed (0 bytes, not waste).
+		fx.Layer("rm -rf /a /c /d; opaque /b",
+			fx.Whiteout("/a"), fx.Opaque("/b"), fx.Whiteout("/c"), fx.Whiteout("/d")),
+		// z keeps a name in /keep: nothing removed.
+		fx.Layer("rm -rf /e", fx.Whiteout("/e")),
+	)
+	want := []LayerChange{
+		{AddedBytes: 1350, AddedFiles: 4},
+		{},
+		{RemovedBytes: 1300, RemovedFiles: 3, WastedBytes: 1300, WastedFiles: 2},
+		{},
+	}
+	if !reflect.DeepEqual(changes, want) {
+		t.Errorf("changes\n got %+v\nwant %+v", changes, want)
+	}
+}
+
+// A directory replaced by a non-directory hides everything below the lower
+// directory, as an overlay does: those stored bytes are waste, charged to
+// the replacing layer as overwritten. Removed counts whiteouts and opaque
+// markers only, so it stays 0. A stored copy that another path still
+// reaches (a hardlink outside the directory) stays visible.
+func TestMergeDirectoryReplaced(t *testing.T) {
+	_, fsys, changes := mergeSteps(t,
+		fx.Layer("base",
+			fx.Rand("/var/data/x.db", 700), fx.Rand("/var/data/sub/y.db", 800),
+			fx.Rand("/opt/cache/a", 300), fx.Rand("/opt/cache/b", 400), fx.Hardlink("/keep/b", "/opt/cache/b"),
+			fx.Rand("/srv/www/index.html", 500), fx.Rand("/etc/motd", 60),
+			fx.Rand("/usr/lib/foo/f1", 200)),
+		// rm -rf /var/data && echo > /var/data: a file over the directory
+		fx.Layer("file over dir", fx.Rand("/var/data", 90)),
+		// a symlink over a directory; b stays reachable as /keep/b
+		fx.Layer("symlink over dir", fx.Symlink("/opt/cache", "/tmp")),
+		// a hardlink over a directory
+		fx.Layer("hardlink over dir", fx.Rand("/srv/page", 60), fx.Hardlink("/srv/www", "/srv/page")),
+		// a device over a directory, then a directory again above it: the
+		// lowest directory's contents do not come back
+		fx.Layer("char dev over dir", fx.CharDev("/usr/lib/foo", 1, 3)),
+		fx.Layer("dir again", fx.Rand("/usr/lib/foo/f2", 20)),
+		// and the other way: a directory over a file
+		fx.Layer("dir over file", fx.Rand("/etc/motd/part", 10)),
+	)
+	want := []LayerChange{
+		{AddedBytes: 2960, AddedFiles: 7},
+		{AddedBytes: 90, AddedFiles: 1, WastedBytes: 1500, WastedFiles: 2},
+		{WastedBytes: 300, WastedFiles: 1},
+		// page and its second name /srv/www: added once, index.html hidden
+		{AddedBytes: 60, AddedFiles: 1, WastedBytes: 500, WastedFiles: 1},
+		{WastedBytes: 200, WastedFiles: 1},
+		{AddedBytes: 20, AddedFiles: 1},
+		{AddedBytes: 10, AddedFiles: 1, WastedBytes: 60, WastedFiles: 1},
+	}
+	if !reflect.DeepEqual(changes, want) {
+		t.Errorf("changes\n got %+v\nwant %+v", changes, want)
+	}
+	var got []wantCopy
+	for _, c := range fsys.Hidden {
+		got = append(got, wantCopy{c.Path, c.Layer, c.Size, c.HiddenBy, c.Reason})
+	}
+	sortCopies(got)
+	wantHidden := []wantCopy{
+		{"/etc/motd", 0, 60, 6, Overwritten},
+		{"/opt/cache/a", 0, 300, 2, Overwritten},
+		{"/srv/www/index.html", 0, 500, 3, Overwritten},
+		{"/usr/lib/foo/f1", 0, 200, 4, Overwritten},
+		{"/var/data/sub/y.db", 0, 800, 1, Overwritten},
+		{"/var/data/x.db", 0, 700, 1, Overwritten},
+	}
+	if !reflect.DeepEqual(got, wantHidden) {
+		t.Errorf("hidden copies\n got %v\nwant %v", got, wantHidden)
+	}
+	for _, p := range []string{"/var/data/x.db", "/opt/cache/b", "/srv/www/index.html", "/usr/lib/foo/f1", "/etc/motd/part/x"} {
+		if fsys.Lookup(p) != nil {
+			t.Errorf("%s is visible", p)
+		}
+	}
+	for p, kind := range map[string]Kind{"/var/data": KindFile, "/opt/cache": KindSymlink, "/keep/b": KindFile,
+		"/srv/www": KindFile, "/srv/page": KindFile, "/usr/lib/foo/f2": KindFile, "/etc/motd/part": KindFile} {
+		if n := fsys.Lookup(p); n == nil || n.Kind != kind {
+			t.Errorf("%s: %v, want a visible %s", p, n, kind)
+		}
+	}
+	visible, files := visibleTotals(fsys)
+	if visible != 580 || files != 5 { // /var/data 90, /keep/b 400, page 60, f2 20, part 10
+		t.Errorf("visible %d bytes in %d files, want 580 in 5", visible, files)
+	}
+}
