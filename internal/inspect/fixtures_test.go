@@ -171,24 +171,6 @@ var fixtureWants = []wantFixture{
 			{Path: "/app/main.py", Layer: 3, PrevLayer: 1, Size: 1500},
 		},
 		present: []string{"/app/bin/tool-link", "/app/empty.txt"},
-		bugs: []knownBug{{
-			layer: -1,
-			got: []MetadataCopy{
-				{Path: "/app/main.py", Layer: 1, PrevLayer: 0, Size: 1500, OwnerChanged: true},
-				{Path: "/app/lib/util.py", Layer: 1, PrevLayer: 0, Size: 800, OwnerChanged: true},
-				{Path: "/app/lib/data.json", Layer: 1, PrevLayer: 0, Size: 2500, OwnerChanged: true},
-				{Path: "/app/bin/run", Layer: 1, PrevLayer: 0, Size: 300, OwnerChanged: true, ModeChanged: true},
-				{Path: "/app/bin/tool", Layer: 1, PrevLayer: 0, Size: 1000, OwnerChanged: true},
-				{Path: "/app/bin/tool-link", Layer: 1, PrevLayer: 0, Size: 1000, OwnerChanged: true},
-				{Path: "/app/lib/data.json", Layer: 2, PrevLayer: 1, Size: 2500, ModeChanged: true},
-				{Path: "/app/main.py", Layer: 3, PrevLayer: 1, Size: 1500},
-			},
-			msg: "BUG: a hardlink entry is reported as a metadata-only copy (merge.go write: the check runs " +
-				"after the KindHardlink entry took its target's Size/Hash): chown layer 1 re-links " +
-				"/app/bin/tool-link → /app/bin/tool and gets a MetadataCopy of 1000 bytes although the link " +
-				"entry stores no bytes (the layer stores 6100, metadata copies then sum to 7100); want none " +
-				"for tool-link (skip the check when the entry was a hardlink)",
-		}},
 	},
 	{
 		name: "python",

@@ -257,6 +257,7 @@ func (m *merger) write(e Entry) error {
 	old := parent.children[name]
 
 	var ino *inode
+	link := e.Kind == KindHardlink
 	switch e.Kind {
 	case KindHardlink:
 		target := m.fs.Lookup(e.Link)
@@ -290,7 +291,10 @@ func (m *merger) write(e Entry) error {
 		old.Mode, old.UID, old.GID, old.Layer = e.Mode, e.UID, e.GID, m.layer
 		return nil
 	}
-	if e.Kind == KindFile && old.Kind == KindFile && e.Size > 0 &&
+	// A hardlink entry stores no bytes: it reaches a copy this layer or a
+	// lower one stored (and that copy, if this layer rewrote it, is the
+	// metadata-only copy), so it is never one itself.
+	if e.Kind == KindFile && !link && old.Kind == KindFile && e.Size > 0 &&
 		old.Size == e.Size && old.Hash == e.Hash && old.ino != ino && old.Layer != m.layer {
 		m.fs.MetadataCopies = append(m.fs.MetadataCopies, MetadataCopy{
 			Path: e.Path, Layer: m.layer, PrevLayer: old.Layer, Size: e.Size,

@@ -197,6 +197,59 @@ func TestMergeRemovedCountsInodesOnce(t *testing.T) {
 	}
 }
 
+// A hardlink entry stores no bytes, so it is never a metadata-only copy;
+// the copy it reaches is, when its layer rewrote it with the same content.
+func TestMergeHardlinkIsNotAMetadataCopy(t *testing.T) {
+	_, fsys, changes := mergeSteps(t,
+		fx.Layer("base",
+			fx.Rand("/app/tool", 1000), fx.Hardlink("/app/tool-link", "/app/tool"),
+			fx.Rand("/app/a", 400), fx.Rand("/app/b", 400).WithSeed("/app/a")),
+		// chown -R: the file again (a metadata-only copy) and its link.
+		fx.Layer("chown -R 1000 /app",
+			fx.Rand("/app/tool", 1000).Chown(1000, 1000), fx.Hardlink("/app/tool-link", "/app/tool")),
+		// b, same content as a, replaced by a link to a: deduplicated,
+		// not stored again.
+		fx.Layer("ln -f /app/a /app/b", fx.Hardlink("/app/b", "/app/a")),
+	)
+	want := []MetadataCopy{{Path: "/app/tool", Layer: 1, PrevLayer: 0, Size: 1000, OwnerChanged: true}}
+	if !reflect.DeepEqual(fsys.MetadataCopies, want) {
+		t.Errorf("metadata copies\n got %+v\nwant %+v", fsys.MetadataCopies, want)
+	}
+	// What the metadata copies of a layer sum to is at most what it stores.
+	for k, ch := range changes {
+		var meta int64
+		for _, m := range fsys.MetadataCopies {
+			if m.Layer == k {
+				meta += m.Size
+			}
+		}
+		if stored := ch.AddedBytes + ch.ModifiedBytes; meta > stored {
+			t.Errorf("layer %d: metadata copies of %d bytes, it wrote %d", k, meta, stored)
+		}
+	}
+}
+
+// The chown fixture's metadata copies sum, per layer, to at most the bytes
+// that layer stores (tool-link is a hardlink entry: no copy).
+func TestFixtureMetadataCopiesWithinStored(t *testing.T) {
+	for _, name := range []string{"chown", "demo", "hardlinks"} {
+		lds := walkImage(t, openFixture(t, name, ""))
+		fsys, _, err := Merge(lds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := map[int]int64{}
+		for _, m := range fsys.MetadataCopies {
+			sum[m.Layer] += m.Size
+		}
+		for k, s := range sum {
+			if s > lds[k].StoredBytes {
+				t.Errorf("%s layer %d: metadata copies sum to %d, the layer stores %d", name, k, s, lds[k].StoredBytes)
+			}
+		}
+	}
+}
+
 // A directory replaced by a non-directory hides everything below the lower
 // directory, as an overlay does: those stored bytes are waste, charged to
 // the replacing layer as overwritten. Removed counts whiteouts and opaque
