@@ -77,23 +77,47 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg.Now = now
+	// The rules compare with the date (today's in UTC, by default), not the
+	// time of day: the findings are then the same all day, and a warm run
+	// can take them from the image cache.
+	day := now.UTC()
+	cfg.Now = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	if useTUI(cmd) {
 		return runInspectTUI(cmd, ref, f, cfg)
 	}
-	a, err := f.analyze(cmd.Context(), ref, nil)
+	var rules *inspect.Config
+	if !f.noRules {
+		rules = &cfg
+	}
+	r, err := f.report(cmd.Context(), ref, rules)
 	if err != nil {
 		return err
-	}
-	r := a.Report()
-	if !f.noRules {
-		r = a.ReportWithFindings(cfg)
 	}
 	out := cmd.OutOrStdout()
 	if f.format == "json" {
 		return report.JSON(out, r)
 	}
 	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top})
+}
+
+// report opens ref and reports it (with the findings when rules is not
+// nil): from the image cache when this image was reported before with the
+// same settings, unless --no-cache.
+func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config) (inspect.Report, error) {
+	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
+	if err != nil {
+		return inspect.Report{}, err
+	}
+	defer src.Close()
+	opts := inspect.Options{CacheDir: f.cacheDir}
+	if f.noCache {
+		opts.CacheDir = ""
+	}
+	r, err := inspect.InspectReport(ctx, src, opts, rules)
+	if err != nil {
+		return inspect.Report{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	return r, nil
 }
 
 // useTUI: the interactive view opens when stdout is a terminal and no

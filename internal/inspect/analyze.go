@@ -32,6 +32,11 @@ type Options struct {
 	// Progress, when set, receives events while layers stream. It is called
 	// from several goroutines at once.
 	Progress func(Progress)
+
+	// dropEntries frees LayerData.Entries once the layers are merged and
+	// cached (~80 bytes per tar entry), for callers that never read them
+	// (InspectReport; internal/suggest does read them).
+	dropEntries bool
 }
 
 // Progress reports how far one layer's read has come.
@@ -211,6 +216,11 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		data[i] = a.Layers[i].Data
 	}
 	pruneContents(fs, data)
+	if opts.dropEntries {
+		for _, ld := range data {
+			ld.Entries = nil
+		}
+	}
 	// Collect now and give the walk's free memory back to the OS: the next
 	// heap goal is set from what the analysis keeps, not from the walk's
 	// high-water mark, and the pages of the walk's garbage do not add to

@@ -80,8 +80,28 @@ func bigImageOptions(v string) (bigimage.Options, error) {
 	return o, nil
 }
 
-// inspectOnce does what `slimpy inspect --format json` does after Open.
-func inspectOnce(tb testing.TB, dir string, opts Options) *Analysis {
+// inspectOnce does what `slimpy inspect --format json --no-rules` does
+// after Open (with rules, what `slimpy inspect --format json` does).
+func inspectOnce(tb testing.TB, dir string, opts Options, rules *Config) Report {
+	ctx := context.Background()
+	src, err := Open(ctx, "oci:"+dir, OpenOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	r, err := InspectReport(ctx, src, opts, rules)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := json.NewEncoder(io.Discard).Encode(r); err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// analyzeOnce is Analyze, Report and the JSON, without the image cache:
+// with a CacheDir, the warm run of the layer cache alone.
+func analyzeOnce(tb testing.TB, dir string, opts Options) *Analysis {
 	ctx := context.Background()
 	src, err := Open(ctx, "oci:"+dir, OpenOptions{})
 	if err != nil {
@@ -98,25 +118,71 @@ func inspectOnce(tb testing.TB, dir string, opts Options) *Analysis {
 	return a
 }
 
-// BenchmarkBigCold is a full inspection with no layer cache.
+// benchRules are the default rules at a fixed date (the CLI fixes it to the
+// day of the run).
+func benchRules() *Config {
+	c := DefaultConfig()
+	c.Now = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	return &c
+}
+
+// BenchmarkBigCold is a full inspection with no cache.
 func BenchmarkBigCold(b *testing.B) {
 	dir := bigImage(b)
 	b.SetBytes(bigTarBytes(b, dir))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		inspectOnce(b, dir, Options{})
+		inspectOnce(b, dir, Options{}, nil)
 	}
 }
 
-// BenchmarkBigWarm is the same inspection with every layer in the cache.
+// BenchmarkBigWarm is the same inspection run again with a cache: the
+// report comes from the image cache.
 func BenchmarkBigWarm(b *testing.B) {
 	dir := bigImage(b)
 	cache := b.TempDir()
-	inspectOnce(b, dir, Options{CacheDir: cache})
+	inspectOnce(b, dir, Options{CacheDir: cache}, nil)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		a := inspectOnce(b, dir, Options{CacheDir: cache})
-		if !a.Layers[0].Cached {
+		r := inspectOnce(b, dir, Options{CacheDir: cache}, nil)
+		if !r.Layers[0].Cached {
+			b.Fatal("warm run read layer 0 again")
+		}
+	}
+}
+
+// BenchmarkBigWarmLayers is a warm run of the layer cache alone (no image
+// cache): every layer decoded from the cache, then merged, inventoried and
+// reported again.
+func BenchmarkBigWarmLayers(b *testing.B) {
+	dir := bigImage(b)
+	cache := b.TempDir()
+	analyzeOnce(b, dir, Options{CacheDir: cache})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if a := analyzeOnce(b, dir, Options{CacheDir: cache}); !a.Layers[0].Cached {
+			b.Fatal("warm run read layer 0 again")
+		}
+	}
+}
+
+// BenchmarkBigColdRules and BenchmarkBigWarmRules are the cold and warm
+// runs with the default rules, as `slimpy inspect --format json` runs.
+func BenchmarkBigColdRules(b *testing.B) {
+	dir := bigImage(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		inspectOnce(b, dir, Options{}, benchRules())
+	}
+}
+
+func BenchmarkBigWarmRules(b *testing.B) {
+	dir := bigImage(b)
+	cache := b.TempDir()
+	inspectOnce(b, dir, Options{CacheDir: cache}, benchRules())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := inspectOnce(b, dir, Options{CacheDir: cache}, benchRules()); !r.Layers[0].Cached {
 			b.Fatal("warm run read layer 0 again")
 		}
 	}
@@ -174,24 +240,32 @@ func floorLayer(p string) error {
 	}
 }
 
-// BenchmarkBigPeakMemory runs a cold and a warm inspection each in a fresh
-// process and reports its peak resident memory (VmHWM).
+// BenchmarkBigPeakMemory runs inspections each in a fresh process and
+// reports their peak resident memory (VmHWM), in MB (10^6 bytes): cold
+// without and with the rules, warm from the image cache, and warm from the
+// layer cache alone (Analyze, as the interactive view and the suggestions
+// run).
 func BenchmarkBigPeakMemory(b *testing.B) {
 	dir := bigImage(b)
 	cache := b.TempDir()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		cold := peakRSS(b, dir, "")
-		peakRSS(b, dir, cache) // fills the cache
+		coldRules := peakRSS(b, dir, "", "SLIMPY_BIGIMAGE_CHILD_RULES=1")
+		peakRSS(b, dir, cache) // fills both caches
 		warm := peakRSS(b, dir, cache)
-		b.ReportMetric(float64(cold)/(1<<20), "cold-peak-MiB")
-		b.ReportMetric(float64(warm)/(1<<20), "warm-peak-MiB")
+		warmLayers := peakRSS(b, dir, cache, "SLIMPY_BIGIMAGE_CHILD_ANALYZE=1")
+		b.ReportMetric(float64(cold)/1e6, "cold-peak-MB")
+		b.ReportMetric(float64(coldRules)/1e6, "cold-rules-peak-MB")
+		b.ReportMetric(float64(warm)/1e6, "warm-peak-MB")
+		b.ReportMetric(float64(warmLayers)/1e6, "warm-layers-peak-MB")
 	}
 }
 
-func peakRSS(tb testing.TB, dir, cache string) int64 {
+func peakRSS(tb testing.TB, dir, cache string, env ...string) int64 {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBigImageChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "SLIMPY_BIGIMAGE_CHILD="+dir, "SLIMPY_BIGIMAGE_CHILD_CACHE="+cache)
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		tb.Fatalf("child: %v\n%s", err, out)
@@ -229,7 +303,16 @@ func TestBigImageChild(t *testing.T) {
 			}
 		}()
 	}
-	a := inspectOnce(t, dir, Options{CacheDir: os.Getenv("SLIMPY_BIGIMAGE_CHILD_CACHE")})
+	var rules *Config
+	if os.Getenv("SLIMPY_BIGIMAGE_CHILD_RULES") != "" {
+		rules = benchRules()
+	}
+	var a any
+	if os.Getenv("SLIMPY_BIGIMAGE_CHILD_ANALYZE") != "" {
+		a = analyzeOnce(t, dir, Options{CacheDir: os.Getenv("SLIMPY_BIGIMAGE_CHILD_CACHE")})
+	} else {
+		a = inspectOnce(t, dir, Options{CacheDir: os.Getenv("SLIMPY_BIGIMAGE_CHILD_CACHE")}, rules)
+	}
 	if p := os.Getenv("SLIMPY_BIGIMAGE_HEAPPROFILE"); p != "" {
 		// What is live once the analysis is done (the merged tree, the
 		// layer data): go tool pprof -sample_index=inuse_space.
@@ -314,7 +397,7 @@ func bigTarBytes(tb testing.TB, dir string) int64 {
 // BenchmarkBigMerge merges the big image's layer data (read once).
 func BenchmarkBigMerge(b *testing.B) {
 	dir := bigImage(b)
-	a := inspectOnce(b, dir, Options{})
+	a := analyzeOnce(b, dir, Options{})
 	data := make([]*LayerData, len(a.Layers))
 	for i := range a.Layers {
 		data[i] = a.Layers[i].Data
@@ -350,7 +433,7 @@ func BenchmarkBigColdVsFloor(b *testing.B) {
 		}
 		f := time.Since(start).Seconds()
 		start = time.Now()
-		inspectOnce(b, dir, Options{})
+		inspectOnce(b, dir, Options{}, nil)
 		c := time.Since(start).Seconds()
 		cold, floor, ratio = append(cold, c), append(floor, f), append(ratio, c/f)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Totals computes the image-wide figures from the merged view.
@@ -71,33 +73,10 @@ func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
 
 // Report builds the JSON report.
 func (a *Analysis) Report() Report {
-	cfg := a.Config.Config
 	r := Report{
 		SchemaVersion: SchemaVersion,
-		Image: ImageInfo{
-			Reference:  a.Source.Reference,
-			Transport:  a.Source.Transport,
-			Platform:   a.Source.Platform,
-			Created:    a.Config.Created.Time.UTC(),
-			User:       cfg.User,
-			WorkingDir: cfg.WorkingDir,
-			Entrypoint: cfg.Entrypoint,
-			Cmd:        cfg.Cmd,
-			Env:        cfg.Env,
-			OS:         a.Inventory.OSRelease["PRETTY_NAME"],
-		},
-		Totals: a.Totals(),
-	}
-	if h, err := a.Source.Image.ConfigName(); err == nil {
-		r.Image.ConfigID = h.String()
-	}
-	if a.Source.RawCompressed {
-		if d, err := a.Source.Image.Digest(); err == nil {
-			r.Image.Digest = d.String()
-		}
-	}
-	if r.Image.Platform == "" {
-		r.Image.Platform = platformString(a.Config.OS, a.Config.Architecture, a.Config.Variant)
+		Image:         imageInfo(a.Source, a.Config, a.Inventory.OSRelease["PRETTY_NAME"]),
+		Totals:        a.Totals(),
 	}
 	for _, l := range a.Layers {
 		r.Layers = append(r.Layers, LayerReport{
@@ -158,6 +137,36 @@ func (a *Analysis) Report() Report {
 		r.Packages.Interpreters = []Interpreter{}
 	}
 	return r
+}
+
+// imageInfo is what the source and the config say about the image; osName
+// is os-release's PRETTY_NAME.
+func imageInfo(src *Source, config *v1.ConfigFile, osName string) ImageInfo {
+	cfg := config.Config
+	info := ImageInfo{
+		Reference:  src.Reference,
+		Transport:  src.Transport,
+		Platform:   src.Platform,
+		Created:    config.Created.Time.UTC(),
+		User:       cfg.User,
+		WorkingDir: cfg.WorkingDir,
+		Entrypoint: cfg.Entrypoint,
+		Cmd:        cfg.Cmd,
+		Env:        cfg.Env,
+		OS:         osName,
+	}
+	if h, err := src.Image.ConfigName(); err == nil {
+		info.ConfigID = h.String()
+	}
+	if src.RawCompressed {
+		if d, err := src.Image.Digest(); err == nil {
+			info.Digest = d.String()
+		}
+	}
+	if info.Platform == "" {
+		info.Platform = platformString(config.OS, config.Architecture, config.Variant)
+	}
+	return info
 }
 
 func platformString(os, arch, variant string) string {
