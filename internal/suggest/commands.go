@@ -118,6 +118,7 @@ type pipCmd struct {
 	cons   []string // -c/--constraint files
 	specs  []Word   // requirement specifiers and paths
 	editab []string // -e values
+	links  []string // -f/--find-links values
 }
 
 var pipValueOpts = map[string]bool{"-r": true, "--requirement": true, "-c": true, "--constraint": true, "-e": true,
@@ -184,6 +185,8 @@ func pipCommand(in *Instruction, c *Call) *pipCmd {
 				p.cons = append(p.cons, val)
 			case "-e", "--editable":
 				p.editab = append(p.editab, val)
+			case "-f", "--find-links":
+				p.links = append(p.links, val)
 			}
 			continue
 		}

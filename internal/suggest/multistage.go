@@ -149,6 +149,12 @@ func deriveMultistage(c *ctx) *change {
 	if isAlpine(st) {
 		p.apk = true
 	}
+	noIsolation := false
+	for _, in := range installs {
+		for _, pc := range pipCommands(in) {
+			noIsolation = noIsolation || pc.hasOpt("--no-build-isolation")
+		}
+	}
 
 	ch := &change{}
 	ch.line(st.From)
@@ -159,17 +165,24 @@ func deriveMultistage(c *ctx) *change {
 	if len(buildPkgs) > 0 {
 		ch.say("build dependencies installed in the only stage: %s", strings.Join(firstN(buildPkgs, 10), ", "))
 	}
+	if noIsolation && !p.sysSite {
+		p.sysSite = true
+		ch.say("pip --no-build-isolation builds with the setuptools and wheel of its environment, here the system's: the venv is created with --system-site-packages")
+	}
 
 	// --- classify
 	lastInstall := installs[len(installs)-1]
 	firstVenvUser := firstNonToolInstall(installs)
 	needProject := false
-	var depFiles []string
+	var depFiles, depDirs []string
 	for _, in := range installs {
 		wd := st.Workdir(in)
-		nf, pj := installNeeds(in, wd)
+		nf, nd, pj := installNeeds(in, wd)
 		for _, f := range nf {
 			depFiles = appendUnique(depFiles, f)
+		}
+		for _, dir := range nd {
+			depDirs = appendUnique(depDirs, dir)
 		}
 		needProject = needProject || pj
 	}
@@ -220,9 +233,22 @@ func deriveMultistage(c *ctx) *change {
 				// the whole context before the install: the builder needs only
 				// the dependency files, copied before the source
 				runtimeInstrs = append(runtimeInstrs, in)
+				// the local directories pip installs from come along,
+				// each as a COPY of its own (COPY DIR copies its content)
+				var copies, copied []string
 				if len(depFiles) > 0 {
-					builderEdits = append(builderEdits, replaceInstr(in, "COPY "+strings.Join(relFiles(depFiles, abs), " ")+" "+copyDest(dest)+"\n"))
-					ch.say("line %d copies the whole context before installing: the builder copies %s first, for the layer cache", in.StartLine, strings.Join(relFiles(depFiles, abs), " "))
+					copies = append(copies, "COPY "+strings.Join(relFiles(depFiles, abs), " ")+" "+copyDest(dest))
+					copied = append(copied, relFiles(depFiles, abs)...)
+				}
+				for _, dir := range depDirs {
+					if rel, ok := strings.CutPrefix(dir, strings.TrimRight(abs, "/")+"/"); ok {
+						copies = append(copies, "COPY "+rel+"/ "+copyDest(dest)+rel+"/")
+						copied = append(copied, rel+"/")
+					}
+				}
+				if len(copies) > 0 {
+					builderEdits = append(builderEdits, replaceInstr(in, strings.Join(copies, "\n")+"\n"))
+					ch.say("line %d copies the whole context before installing: the builder copies %s first, for the layer cache", in.StartLine, strings.Join(copied, " "))
 				} else {
 					builderEdits = append(builderEdits, deleteInstr(in))
 				}
@@ -485,19 +511,30 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 	return installs[len(installs)-1]
 }
 
-// installNeeds are the dependency files an install RUN reads (absolute)
-// and whether it installs the project itself from the working directory.
-func installNeeds(in *Instruction, wd string) ([]string, bool) {
-	var files []string
+// installNeeds are the dependency files an install RUN reads (absolute),
+// the local directories it installs from (--find-links DIR, the directory
+// of a path such as dist/pkg-1.0.tar.gz) and whether it installs the
+// project itself from the working directory.
+func installNeeds(in *Instruction, wd string) ([]string, []string, bool) {
+	var files, dirs []string
 	project := false
 	for _, call := range in.calls() {
 		if pc := pipCommand(in, call); pc != nil {
 			for _, r := range append(pc.reqs, pc.cons...) {
 				files = append(files, resolvePath(wd, r))
 			}
+			for _, l := range pc.links {
+				if isLocalPath(l) {
+					dirs = appendUnique(dirs, resolvePath(wd, l))
+				}
+			}
 			for _, s := range pc.specs {
 				if s.Value == "." || strings.HasPrefix(s.Value, ".[") || s.Value == "./" {
 					project = true
+				} else if isLocalPath(s.Value) && strings.Contains(s.Value, "/") {
+					if dir := path.Dir(s.Value); dir != "." && !strings.ContainsAny(dir, "*?[$") {
+						dirs = appendUnique(dirs, resolvePath(wd, dir))
+					}
 				}
 			}
 			for _, e := range pc.editab {
@@ -522,13 +559,21 @@ func installNeeds(in *Instruction, wd string) ([]string, bool) {
 			}
 		}
 	}
-	return files, project
+	return files, dirs, project
+}
+
+// isLocalPath: a pip argument that names a local path, not a URL, a VCS
+// reference or a requirement specifier's extras.
+func isLocalPath(v string) bool {
+	return v != "" && !strings.Contains(v, "://") && !strings.Contains(v, "@") && !strings.HasPrefix(v, "$") &&
+		(strings.HasPrefix(v, ".") || strings.HasPrefix(v, "/") || strings.Contains(v, "/") ||
+			!strings.ContainsAny(v, "=<>![];~ "))
 }
 
 // refersToCwdProject: the install reads the project in the working
 // directory ("pip install .", "poetry install").
 func refersToCwdProject(in *Instruction) bool {
-	_, p := installNeeds(in, "/")
+	_, _, p := installNeeds(in, "/")
 	return p
 }
 

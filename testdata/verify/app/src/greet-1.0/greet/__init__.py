@@ -1,0 +1,5 @@
+"""greet: a pure-Python dependency."""
+
+
+def hello(name):
+    return "hello from " + name
