@@ -206,6 +206,14 @@ var sameRunCleanupKind = &kind{
 			for _, in := range st.Instrs {
 				switch {
 				case in.Keyword == "RUN" && cleanupOnly(in) && len(in.Flags) == 0 && target != nil && !hasDynamicWord(in) && !underCopyDest(st, in):
+					if c.foldSavesNothing(in, target) {
+						// The files came from an earlier layer (an apt-get
+						// install three RUNs up): folding here would only
+						// move the waste. Keep the order of what follows.
+						flush()
+						target = nil
+						continue
+					}
 					pending = append(pending, in)
 				case in.Keyword == "RUN":
 					flush()
@@ -233,6 +241,16 @@ var sameRunCleanupKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// foldSavesNothing: the image shows that the target's layer stored none of
+// what the cleanup hides, so folding it there would save nothing.
+func (c *ctx) foldSavesNothing(cleanup, target *Instruction) bool {
+	if c.opts.Image == nil {
+		return false
+	}
+	s := c.opts.Image.hiddenOrRewritten(cleanup, target)
+	return s.Measured && s.Bytes == 0
 }
 
 // underCopyDest: the cleanup acts on what a COPY or ADD put there (no RUN
