@@ -6,7 +6,6 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"io"
-	"path"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -51,23 +50,26 @@ func (p *Pass) aptAvailable() map[string][]aptCandidate {
 	return out
 }
 
-// decompressList opens a Packages index by its file name's suffix.
+// decompressList opens a captured Packages index. The walker keeps a
+// list's index lines as plain text whatever its form (captureAptList); a
+// list captured whole (cached layer data, or another walker) is read by
+// its magic bytes, which agree with its name's suffix.
 func decompressList(name string, c []byte) (io.Reader, error) {
 	br := bytes.NewReader(c)
-	switch path.Ext(name) {
-	case ".lz4":
+	switch {
+	case bytes.HasPrefix(c, []byte{0x04, 0x22, 0x4d, 0x18}):
 		return lz4.NewReader(br), nil
-	case ".gz":
+	case bytes.HasPrefix(c, []byte{0x1f, 0x8b}):
 		return gzip.NewReader(br)
-	case ".bz2":
+	case bytes.HasPrefix(c, []byte("BZh")):
 		return bzip2.NewReader(br), nil
-	case ".zst":
+	case bytes.HasPrefix(c, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		d, err := zstd.NewReader(br)
 		if err != nil {
 			return nil, err
 		}
 		return d.IOReadCloser(), nil
-	case ".xz", ".lzma":
+	case aptListForm(name) == formUnread:
 		return nil, io.ErrUnexpectedEOF
 	}
 	return br, nil
