@@ -134,11 +134,36 @@ func unifiedDiff(name, old, new string) string {
 	if old == new {
 		return ""
 	}
-	return udiff.Unified("a/"+name, "b/"+name, old, new)
+	return unified("a/"+name, "b/"+name, old, new)
 }
 
 // newFileDiff is the diff that creates a file.
 func newFileDiff(name, content string) string {
-	d := udiff.Unified("/dev/null", "b/"+name, "", content)
+	d := unified("/dev/null", "b/"+name, "", content)
 	return "diff --git a/" + name + " b/" + name + "\nnew file mode 100644\n" + d
+}
+
+// unified is udiff.Unified with the hunks' new line numbers recomputed:
+// go-udiff (v0.4.1) leaves out the unchanged lines between two edits it
+// joins into one hunk, so every later hunk's "+N" came out short (git
+// apply ignores it; patch reports an offset; a reader is misled).
+func unified(from, to, old, new string) string {
+	u, err := udiff.ToUnifiedDiff(from, to, old, udiff.Lines(old, new), udiff.DefaultContextLines)
+	if err != nil {
+		// Can't happen: the edits come from the two texts.
+		panic(fmt.Sprintf("diff: %v", err))
+	}
+	delta := 0
+	for _, h := range u.Hunks {
+		h.ToLine = h.FromLine + delta
+		for _, l := range h.Lines {
+			switch l.Kind {
+			case udiff.Insert:
+				delta++
+			case udiff.Delete:
+				delta--
+			}
+		}
+	}
+	return u.String()
 }
