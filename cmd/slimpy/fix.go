@@ -8,22 +8,27 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/verify"
 	"github.com/spf13/cobra"
 )
 
 type fixFlags struct {
 	suggestFlags
-	accept []string
-	all    bool
-	output string
+	accept       []string
+	all          bool
+	output       string
+	verify       bool
+	smoke        string
+	smokeTimeout time.Duration
 }
 
 func newFixCmd() *cobra.Command {
 	f := &fixFlags{}
 	cmd := &cobra.Command{
-		Use:   "fix [IMAGE] --dockerfile PATH (--accept ID,... | --all) [-o FILE]",
+		Use:   "fix [IMAGE] --dockerfile PATH (--accept ID,... | --all) [-o FILE] [--verify [--smoke CMD] [--context DIR]]",
 		Short: "Apply accepted suggestions to the Dockerfile",
 		Long: `Fix applies the accepted suggestions (IDs or names from 'slimpy suggest', or
 --all) one after the other, each derived again on the result of the ones
@@ -38,7 +43,24 @@ creates (.dockerignore) are written to the build context and never replace
 an existing file.
 
 Without a Dockerfile, IMAGE's history is reconstructed into one and -o is
-required.`,
+required.
+
+--verify proves the change on the local Docker engine (DOCKER_HOST and the
+docker CLI's context apply) before anything is written: it builds the
+original and the patched Dockerfile in the build context (--context, default
+the Dockerfile's directory; new files go into a copy of it), inspects both
+images as 'slimpy inspect' does, and runs the image's command (or --smoke
+CMD, run with /bin/sh -c) in a container of each, without network. It
+prints the measured size before and after, the findings removed, reduced
+and added, and the app's output. Without IMAGE the suggestions are measured
+on the original's build. When the patched Dockerfile does not build or its
+smoke run fails, nothing is written, each accepted suggestion is built and
+run alone to say which one fails, and fix exits 1. A container still running
+after --smoke-timeout (a server) counts as running. The images and
+containers it makes are removed.
+
+Exit codes: 0 written (and verified); 1 verification failed, nothing
+written; 2 usage or input error (including an original that does not build).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runFix(cmd, f, args)
@@ -49,6 +71,9 @@ required.`,
 	fl.StringSliceVar(&f.accept, "accept", nil, "suggestion IDs or names to apply, comma-separated")
 	fl.BoolVar(&f.all, "all", false, "apply every suggestion that has a fix")
 	fl.StringVarP(&f.output, "output", "o", "", "write the result to FILE instead of replacing the Dockerfile")
+	fl.BoolVar(&f.verify, "verify", false, "build, inspect and run the original and the patched Dockerfile on the local Docker engine; write only when the patched one builds and runs")
+	fl.StringVar(&f.smoke, "smoke", "", "with --verify: the command that proves the app runs (/bin/sh -c CMD in a container; default: the image's own command)")
+	fl.DurationVar(&f.smokeTimeout, "smoke-timeout", 30*time.Second, "with --verify: how long a smoke run may take; still running then counts as running")
 	return cmd
 }
 
@@ -61,6 +86,12 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 			return fmt.Errorf("--accept %s: no such suggestion (see 'slimpy suggest' or docs/suggestions.md)", a)
 		}
 	}
+	if !f.verify && (f.smoke != "" || cmd.Flags().Changed("smoke-timeout")) {
+		return errors.New("--smoke and --smoke-timeout go with --verify")
+	}
+	if f.verify {
+		return runFixVerify(cmd, f, args)
+	}
 	w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), args)
 	if err != nil {
 		return err
@@ -68,11 +99,23 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if w.reconstructed && f.output == "" {
 		return errors.New("no Dockerfile: give -o FILE for the rewritten reconstruction")
 	}
+	out := cmd.OutOrStdout()
+	res, ok, err := f.apply(w, out)
+	if err != nil || !ok {
+		return err
+	}
+	f.printApplied(out, res)
+	return f.write(out, w, res)
+}
+
+// apply works out the accepted suggestions' result; ok is false when no
+// suggestion has a fix (said on out).
+func (f *fixFlags) apply(w *workspace, out io.Writer) (suggest.Result, bool, error) {
 	ids := f.accept
 	if f.all {
 		ss, err := suggest.Suggest(w.src, w.opts)
 		if err != nil {
-			return err
+			return suggest.Result{}, false, err
 		}
 		ids = nil
 		for _, s := range ss {
@@ -81,175 +124,146 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 			}
 		}
 	}
-	out := cmd.OutOrStdout()
 	if len(ids) == 0 {
 		fmt.Fprintln(out, "Nothing to apply: no suggestion has a fix.")
-		return nil
+		return suggest.Result{}, false, nil
 	}
 	res, err := suggest.Apply(w.src, ids, w.opts)
-	if err != nil {
-		return err
-	}
-	target := f.output
-	if target == "" {
-		target = w.path
-	}
-	var written []string
-	backup := ""
-	if res.Dockerfile != string(w.src) || f.output != "" {
-		backup, err = writeDockerfileAtomic(target, w, f.output != "", []byte(res.Dockerfile))
-		if err != nil {
-			return err
-		}
-		written = append(written, target)
-	}
-	dir := f.context
-	if dir == "" {
-		dir = filepath.Dir(target)
-	}
-	for _, name := range sortedNames(res.Files) {
-		p := filepath.Join(dir, name)
-		if err := writeNewFile(p, []byte(res.Files[name])); err != nil {
-			return err
-		}
-		written = append(written, p)
-	}
+	return res, err == nil, err
+}
+
+func (f *fixFlags) printApplied(out io.Writer, res suggest.Result) {
 	if len(res.Applied) > 0 {
 		fmt.Fprintf(out, "Applied %s.\n", strings.Join(res.Applied, ", "))
 	}
 	if len(res.Skipped) > 0 {
 		fmt.Fprintf(out, "Nothing left to do for %s once the others were applied.\n", strings.Join(res.Skipped, ", "))
 	}
-	for _, p := range written {
+}
+
+// write saves the result with suggest.WriteFile and says what it wrote.
+func (f *fixFlags) write(out io.Writer, w *workspace, res suggest.Result) error {
+	if res.Dockerfile == string(w.src) && len(res.Files) == 0 && f.output == "" {
+		return nil
+	}
+	opts := suggest.WriteOptions{Output: f.output, Dir: f.context}
+	path := w.path
+	if path == "" { // reconstructed: -o is required, the source is not on disk
+		path = f.output
+	}
+	written, err := suggest.WriteFile(path, w.src, res, opts)
+	if written.Dockerfile != "" {
+		fmt.Fprintf(out, "Wrote %s\n", written.Dockerfile)
+	}
+	for _, p := range written.Files {
 		fmt.Fprintf(out, "Wrote %s\n", p)
 	}
-	if backup != "" {
-		fmt.Fprintf(out, "The original is kept as %s\n", backup)
+	if err != nil {
+		return err
+	}
+	if written.Backup != "" {
+		fmt.Fprintf(out, "The original is kept as %s\n", written.Backup)
 	}
 	return nil
 }
 
-// writeDockerfile writes content to target atomically. Replacing the
-// Dockerfile itself keeps the original as a backup and refuses when the
-// file changed since it was read.
-func writeDockerfileAtomic(target string, w *workspace, toOutput bool, content []byte) (string, error) {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(target); err == nil {
-		mode = st.Mode().Perm()
+// runFixVerify is fix --verify: the original is built (and, without IMAGE,
+// is the image the suggestions are measured on), the result is built, both
+// are inspected and run, and the result is written only when it built and
+// ran.
+func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string) error {
+	ctx := cmd.Context()
+	out, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if f.dockerfile == "" {
+		if _, err := os.Stat("Dockerfile"); err == nil {
+			f.dockerfile = "Dockerfile"
+		}
 	}
-	backup := ""
-	if !toOutput {
-		now, err := os.ReadFile(target)
+	if f.dockerfile == "" {
+		return errors.New("--verify builds the Dockerfile: give --dockerfile PATH")
+	}
+	src, err := os.ReadFile(f.dockerfile)
+	if err != nil {
+		return fmt.Errorf("reading the Dockerfile: %w", err)
+	}
+	if _, err := suggest.Parse(src); err != nil {
+		return fmt.Errorf("%s: %w", f.dockerfile, err)
+	}
+	ctxDir := f.context
+	if ctxDir == "" {
+		ctxDir = filepath.Dir(f.dockerfile)
+	}
+	cfg, err := loadRulesConfig(f.config)
+	if err != nil {
+		return err
+	}
+	cacheDir := f.cacheDir
+	if f.noCache {
+		cacheDir = ""
+	}
+	v, err := verify.New(ctx, verify.Options{
+		Context: ctxDir, Smoke: f.smoke, SmokeTimeout: f.smokeTimeout,
+		Rules: cfg, CacheDir: cacheDir, Log: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := v.Close(); err != nil {
+			fmt.Fprintf(stderr, "slimpy: warning: cleaning up after --verify: %s\n", oneLine(err.Error()))
+		}
+	}()
+
+	before := v.Run(ctx, verify.Candidate{Name: "original", Dockerfile: src})
+	if !before.Build.OK {
+		for _, l := range before.Build.Tail {
+			fmt.Fprintln(stderr, "  | "+l)
+		}
+		return fmt.Errorf("the original %s does not build (%s): fix it first; nothing written", f.dockerfile, before.Build.Error)
+	}
+	if len(args) == 0 {
+		args = []string{"docker-daemon:" + before.Build.ImageID}
+		fmt.Fprintf(stderr, "verify: no IMAGE given: the suggestions are measured on the original's build\n")
+	}
+	w, err := f.load(ctx, stderr, args)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(w.src, src) {
+		return fmt.Errorf("%s changed while the original was built: nothing written; run slimpy fix again", f.dockerfile)
+	}
+	res, ok, err := f.apply(w, out)
+	if err != nil || !ok {
+		return err
+	}
+	f.printApplied(out, res)
+	if res.Dockerfile == string(w.src) && len(res.Files) == 0 {
+		fmt.Fprintln(out, "The Dockerfile does not change: nothing to verify.")
+		return nil
+	}
+	// Each accepted suggestion alone, built only when the combination fails.
+	var each []verify.Candidate
+	for _, id := range res.Applied {
+		r1, err := suggest.Apply(w.src, []string{id}, w.opts)
 		if err != nil {
-			return "", fmt.Errorf("reading %s again: %w", target, err)
+			return err
 		}
-		if !bytes.Equal(now, w.src) {
-			return "", fmt.Errorf("%s changed since it was read: nothing written; run slimpy fix again", target)
+		each = append(each, verify.Candidate{Name: id, Dockerfile: []byte(r1.Dockerfile), Files: r1.Files})
+	}
+	rep := v.Verify(ctx, before, verify.Candidate{Name: "patched", Dockerfile: []byte(res.Dockerfile), Files: res.Files}, each)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	rep.WriteText(out)
+	fmt.Fprintln(out)
+	if !rep.OK() {
+		fmt.Fprintln(out, "Nothing written.")
+		if ok := rep.Passing(); len(ok) > 0 {
+			fmt.Fprintf(out, "These pass alone: slimpy fix --dockerfile %s --accept %s --verify\n", f.dockerfile, strings.Join(ok, ","))
 		}
-		backup = freeBackupName(target)
-		if err := atomicWrite(backup, now, mode); err != nil {
-			return "", fmt.Errorf("keeping the original: %w", err)
-		}
+		fmt.Fprintln(stderr, "slimpy: verification failed: "+oneLine(rep.Failure()))
+		return &checkError{msg: "verification failed"}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".slimpy-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if !toOutput {
-		// last check, as close to the rename as it gets
-		now, err := os.ReadFile(target)
-		if err != nil || !bytes.Equal(now, w.src) {
-			return "", fmt.Errorf("%s changed since it was read: nothing written; run slimpy fix again", target)
-		}
-	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return "", err
-	}
-	return backup, nil
-}
-
-// freeBackupName is PATH.bak, or PATH.bak.N for the first N free.
-func freeBackupName(p string) string {
-	b := p + ".bak"
-	for n := 1; ; n++ {
-		if _, err := os.Lstat(b); errors.Is(err, os.ErrNotExist) {
-			return b
-		}
-		b = fmt.Sprintf("%s.bak.%d", p, n)
-	}
-}
-
-func atomicWrite(p string, content []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".slimpy-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, bytes.NewReader(content)); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
-}
-
-// writeNewFile creates p (atomically) and never replaces an existing file.
-func writeNewFile(p string, content []byte) error {
-	if _, err := os.Lstat(p); err == nil {
-		return fmt.Errorf("%s exists: not replaced", p)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".slimpy-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	// Link fails when p appeared meanwhile: no replacement, ever.
-	if err := os.Link(tmp.Name(), p); err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	return nil
-}
-
-func sortedNames(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
+	return f.write(out, w, res)
 }

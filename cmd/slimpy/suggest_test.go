@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/suggest"
 )
 
 const cliDockerfile = `FROM python:3.11-slim
@@ -129,16 +132,13 @@ func TestFixRefusesAChangedFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cliDockerfile+"# edited meanwhile\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writeDockerfile2(path, w); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+	f := &fixFlags{}
+	if err := f.write(io.Discard, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
 		t.Fatalf("err = %v", err)
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "edited meanwhile") {
 		t.Fatal("the edited file was replaced")
 	}
-}
-
-func writeDockerfile2(path string, w *workspace) (string, error) {
-	return writeDockerfileAtomic(path, w, false, []byte("FROM scratch\n"))
 }
 
 func TestSuggestReconstructsFromImageHistory(t *testing.T) {

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeDocker puts internal/verify's stand-in docker CLI first on PATH and
+// points the engine API (slimpy's own inspection) at nothing, so fix
+// --verify runs without an engine.
+func fakeDocker(t *testing.T) string {
+	t.Helper()
+	bin := t.TempDir()
+	fake, err := filepath.Abs(filepath.Join("..", "..", "internal", "verify", "testdata", "fake-docker"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(fake, filepath.Join(bin, "docker")); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKE_DOCKER_LOG", filepath.Join(state, "calls.log"))
+	t.Setenv("FAKE_DOCKER_STATE", state)
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(state, "no-engine.sock"))
+	return state
+}
+
+func TestFixVerifyWritesWhenThePatchedImageRuns(t *testing.T) {
+	state := fakeDocker(t)
+	dir, path := writeDockerfile(t, cliDockerfile)
+	code, out, errOut := slimpy(t, "fix", fixturePath(t, "demo.tar"), "--dockerfile", path, "--accept", "SG001", "--verify")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"Applied SG001.", "Verified on the Docker engine", "smoke     exit 0", "Wrote " + path, "The original is kept as " + path + ".bak"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// The fake's images are not in the engine slimpy reads: said, and no
+	// saving claimed.
+	if !strings.Contains(out, "not measured: no saving is claimed") || !strings.Contains(out, "was not measured") {
+		t.Errorf("unmeasured images not said:\n%s", out)
+	}
+	got, _ := os.ReadFile(path)
+	if !strings.Contains(string(got), "AS builder") {
+		t.Errorf("not written:\n%s", got)
+	}
+	calls, _ := os.ReadFile(filepath.Join(state, "calls.log"))
+	if n := strings.Count(string(calls), "build -f "); n != 2 {
+		t.Errorf("%d builds, want the original and the patched:\n%s", n, calls)
+	}
+	if !strings.Contains(string(calls), " "+dir+"\n") {
+		t.Errorf("not built in the Dockerfile's directory:\n%s", calls)
+	}
+}
+
+func TestFixVerifyFailureWritesNothing(t *testing.T) {
+	fakeDocker(t)
+	t.Setenv("FAKE_DOCKER_BADRUN_MATCH", "AS builder")
+	_, path := writeDockerfile(t, cliDockerfile)
+	code, out, errOut := slimpy(t, "fix", fixturePath(t, "demo.tar"), "--dockerfile", path, "--accept", "SG001,json-cmd", "--verify", "--smoke", "python -c 'import app'")
+	if code != exitCheck {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitCheck, out, errOut)
+	}
+	if !strings.Contains(errOut, "slimpy: verification failed: the app fails in the patched image (/bin/sh -c python -c 'import app' exited 3); failing alone: SG001") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	for _, want := range []string{"Nothing written.", "These pass alone: slimpy fix --dockerfile " + path + " --accept SG402 --verify", "  | ImportError: no module"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if got, _ := os.ReadFile(path); string(got) != cliDockerfile {
+		t.Error("the Dockerfile was written")
+	}
+	if _, err := os.Stat(path + ".bak"); err == nil {
+		t.Error("a backup was made")
+	}
+}
+
+func TestFixVerifyUsage(t *testing.T) {
+	_, path := writeDockerfile(t, cliDockerfile)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fix", "--dockerfile", path, "--all", "--smoke", "true"}, "--smoke and --smoke-timeout go with --verify"},
+		{[]string{"fix", "--dockerfile", path, "--all", "--smoke-timeout", "5s"}, "--smoke and --smoke-timeout go with --verify"},
+	} {
+		code, _, errOut := slimpy(t, c.args...)
+		if code != exitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %s", c.args, code, errOut)
+		}
+	}
+	// No Dockerfile to build.
+	t.Chdir(t.TempDir())
+	code, _, errOut := slimpy(t, "fix", "--all", "--verify")
+	if code != exitUsage || !strings.Contains(errOut, "--verify builds the Dockerfile: give --dockerfile PATH") {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+	// No engine: docker version fails.
+	fakeDocker(t)
+	t.Setenv("PATH", t.TempDir())
+	code, _, errOut = slimpy(t, "fix", "--dockerfile", path, "--all", "--verify")
+	if code != exitUsage || !strings.Contains(errOut, "--verify needs a Docker engine") {
+		t.Errorf("exit %d, %s", code, errOut)
+	}
+}

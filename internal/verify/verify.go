@@ -1,0 +1,569 @@
+// Package verify proves Dockerfile changes on the local Docker engine: it
+// builds the original and the changed Dockerfile with `docker build`,
+// measures both images with slimpy's own inspection (the docker-daemon:
+// transport: size, stored size, the rules' findings), runs a smoke command
+// in a container of each with `docker run`, and compares. Nothing here
+// writes the user's files; slimpy fix decides from the Report.
+//
+// It drives the docker CLI (Options.Docker), so DOCKER_HOST, DOCKER_CONTEXT
+// and the CLI's configuration apply as they do for the user. Every image
+// and container it makes is removed by Close.
+package verify
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// Options configure a Verifier.
+type Options struct {
+	// Context is the build context directory.
+	Context string
+	// Docker is the docker CLI to run (default "docker" from PATH).
+	Docker string
+	// Smoke is a shell command (run with /bin/sh -c in place of the
+	// image's entrypoint); "" runs the image's own ENTRYPOINT/CMD.
+	Smoke string
+	// SmokeTimeout bounds each smoke run (default 30s). A container still
+	// running then is stopped and counted as running (a server that came
+	// up), which the report says.
+	SmokeTimeout time.Duration
+	// Measure inspects a built image (ref is docker-daemon:ID); nil:
+	// inspect.Open + Analyze + the rules with Rules.
+	Measure func(ctx context.Context, ref string) (*Measurement, error)
+	// Rules configure the rules of the default Measure.
+	Rules inspect.Config
+	// CacheDir is the layer cache of the default Measure ("" none).
+	CacheDir string
+	// Log gets one line per step (nil: none).
+	Log io.Writer
+}
+
+// Candidate is one Dockerfile to build in the context.
+type Candidate struct {
+	// Name says what it is: "original", "patched", or a suggestion ID.
+	Name string
+	// Path is the Dockerfile on disk, built as it is; "" when Dockerfile
+	// holds the content (written to a temporary file).
+	Path       string
+	Dockerfile []byte
+	// Files are new files for the build context (.dockerignore); the
+	// context is then copied (hardlinks where it can) and they are added
+	// to the copy, never to the user's directory.
+	Files map[string]string
+}
+
+// Outcome is what building, running and measuring a Candidate gave.
+type Outcome struct {
+	Name    string       `json:"name"`
+	Build   BuildResult  `json:"build"`
+	Smoke   *SmokeResult `json:"smoke,omitempty"`   // nil: not run (no image)
+	Measure *Measurement `json:"measure,omitempty"` // nil: not measured
+	// MeasureError says why the image was not measured.
+	MeasureError string `json:"measureError,omitempty"`
+}
+
+// OK: it built and its smoke run passed.
+func (o *Outcome) OK() bool { return o.Build.OK && o.Smoke != nil && o.Smoke.OK() }
+
+// BuildResult is one `docker build`.
+type BuildResult struct {
+	OK       bool          `json:"ok"`
+	ImageID  string        `json:"imageID,omitempty"`
+	Duration time.Duration `json:"duration"`
+	// Error and Tail (the last lines of the build output) when it failed.
+	Error string   `json:"error,omitempty"`
+	Tail  []string `json:"tail,omitempty"`
+}
+
+// SmokeResult is one `docker run` of the smoke command.
+type SmokeResult struct {
+	// Command is what ran: the image's entrypoint and command, or
+	// /bin/sh -c SMOKE.
+	Command  []string      `json:"command"`
+	ExitCode int           `json:"exitCode"`
+	Duration time.Duration `json:"duration"`
+	// StillRunning: the container had not exited after the timeout and
+	// was stopped (counted as running).
+	StillRunning bool `json:"stillRunning,omitempty"`
+	// Error: the container could not be run at all (docker run's own
+	// failure, exit 125).
+	Error string   `json:"error,omitempty"`
+	Tail  []string `json:"tail"` // the last lines of its output
+}
+
+// OK: exit code 0, or still running at the timeout.
+func (s *SmokeResult) OK() bool { return s.Error == "" && (s.ExitCode == 0 || s.StillRunning) }
+
+// Measurement is slimpy's inspection of a built image.
+type Measurement struct {
+	Totals   inspect.Totals    `json:"totals"`
+	Findings []inspect.Finding `json:"findings"`
+}
+
+// RuleBytes are the findings' bytes by rule ID.
+func (m *Measurement) RuleBytes() map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range m.Findings {
+		out[f.Rule] += f.Bytes
+	}
+	return out
+}
+
+const tailLines = 12
+
+// Verifier builds, runs and measures candidates; Close removes what it made.
+type Verifier struct {
+	opts   Options
+	run    string // this run's ID, in every tag and container name
+	n      int
+	tmp    string
+	mu     sync.Mutex
+	images []string // tags and image IDs to remove, in order
+	legacy bool     // the classic builder (no buildx, or DOCKER_BUILDKIT=0)
+	// existing are the full IDs (hex) of the images the engine held
+	// before the run: never removed.
+	existing map[string]bool
+}
+
+// New checks that the engine answers and prepares a run.
+func New(ctx context.Context, opts Options) (*Verifier, error) {
+	if opts.Docker == "" {
+		opts.Docker = "docker"
+	}
+	if opts.SmokeTimeout <= 0 {
+		opts.SmokeTimeout = 30 * time.Second
+	}
+	if opts.Context == "" {
+		return nil, errors.New("verify: no build context")
+	}
+	if st, err := os.Stat(opts.Context); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("the build context %s is not a directory", opts.Context)
+	}
+	v := &Verifier{opts: opts}
+	if out, err := v.docker(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
+		return nil, fmt.Errorf("--verify needs a Docker engine: docker version: %s", errLine(out, err))
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	v.run = hex.EncodeToString(b)
+	tmp, err := os.MkdirTemp("", "slimpy-verify-")
+	if err != nil {
+		return nil, err
+	}
+	v.tmp = tmp
+	// What the engine holds already is never removed, whatever a build's
+	// output seems to say.
+	out, err := v.docker(ctx, "image", "ls", "--all", "--quiet", "--no-trunc")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("docker image ls: %s", errLine(out, err))
+	}
+	v.existing = map[string]bool{}
+	for _, id := range strings.Fields(string(out)) {
+		v.existing[strings.TrimPrefix(id, "sha256:")] = true
+	}
+	v.legacy = os.Getenv("DOCKER_BUILDKIT") == "0"
+	if !v.legacy {
+		if _, err := v.docker(ctx, "buildx", "version"); err != nil {
+			v.legacy = true // docker build falls back to the classic builder
+		}
+	}
+	return v, nil
+}
+
+// RunID is the hex ID in this run's container names (slimpy-verify-RUNID-N).
+func (v *Verifier) RunID() string { return v.run }
+
+func (v *Verifier) logf(format string, a ...any) {
+	if v.opts.Log != nil {
+		fmt.Fprintf(v.opts.Log, "verify: "+format+"\n", a...)
+	}
+}
+
+func (v *Verifier) docker(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, v.opts.Docker, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+// Run builds the candidate, measures the image and runs the smoke command
+// in a container of it.
+func (v *Verifier) Run(ctx context.Context, c Candidate) Outcome {
+	o := Outcome{Name: c.Name}
+	o.Build = v.build(ctx, c)
+	if !o.Build.OK {
+		return o
+	}
+	ref := "docker-daemon:" + o.Build.ImageID
+	v.logf("%s: inspecting the image", c.Name)
+	m, err := v.measure(ctx, ref)
+	if err != nil {
+		o.MeasureError = err.Error()
+	} else {
+		o.Measure = m
+	}
+	o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
+	return o
+}
+
+func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
+	v.mu.Lock()
+	v.n++
+	n := v.n
+	v.mu.Unlock()
+	dir := filepath.Join(v.tmp, fmt.Sprint(n))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return BuildResult{Error: err.Error()}
+	}
+	dockerfile := c.Path
+	if dockerfile == "" {
+		dockerfile = filepath.Join(dir, "Dockerfile")
+		if err := os.WriteFile(dockerfile, c.Dockerfile, 0o644); err != nil {
+			return BuildResult{Error: err.Error()}
+		}
+	}
+	context := v.opts.Context
+	if len(c.Files) > 0 {
+		context = filepath.Join(dir, "context")
+		if err := copyTree(v.opts.Context, context); err != nil {
+			return BuildResult{Error: "copying the build context: " + err.Error()}
+		}
+		for _, name := range sortedKeys(c.Files) {
+			p := filepath.Join(context, filepath.FromSlash(name))
+			if _, err := os.Lstat(p); err == nil {
+				return BuildResult{Error: fmt.Sprintf("%s exists in the context: a new file would replace it", name)}
+			}
+			if err := os.WriteFile(p, []byte(c.Files[name]), 0o644); err != nil {
+				return BuildResult{Error: err.Error()}
+			}
+		}
+	}
+	iid := filepath.Join(dir, "iid")
+	// No tag: the image is known by its ID, and a build that only hits the
+	// cache gives an image that existed already, which stays.
+	args := []string{"build", "-f", dockerfile, "--iidfile", iid}
+	if v.legacy {
+		args = append(args, "--force-rm")
+	}
+	args = append(args, context)
+	v.logf("%s: docker build -f %s %s", c.Name, dockerfile, context)
+	start := time.Now()
+	out, err := v.docker(ctx, args...)
+	res := BuildResult{Duration: time.Since(start)}
+	// Intermediate images this build made (the classic builder keeps one
+	// per step, the builder stage's too): removed by Close.
+	created := createdImages(out)
+	v.mu.Lock()
+	v.images = append(v.images, created...)
+	v.mu.Unlock()
+	if err != nil {
+		res.Error = errLine(nil, err)
+		if ctx.Err() != nil {
+			res.Error = ctx.Err().Error()
+		}
+		res.Tail = tail(out, tailLines)
+		return res
+	}
+	id, rerr := os.ReadFile(iid)
+	res.ImageID = strings.TrimSpace(string(id))
+	if rerr != nil || res.ImageID == "" {
+		res.Error = "docker build wrote no image ID"
+		res.Tail = tail(out, tailLines)
+		return res
+	}
+	v.mu.Lock()
+	v.images = append(v.images, res.ImageID)
+	v.mu.Unlock()
+	res.OK = true
+	return res
+}
+
+// createdImages are the IDs of the images a classic build made: the
+// " ---> ID" after each step that did not come from the cache and is not
+// a FROM (whose ID is the base image's).
+func createdImages(out []byte) []string {
+	var ids []string
+	skip := false
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		l := strings.TrimRight(sc.Text(), "\r")
+		if m := stepRe.FindStringSubmatch(l); m != nil {
+			skip = strings.EqualFold(m[1], "FROM")
+		}
+		if l == " ---> Using cache" {
+			skip = true
+		}
+		if m := idRe.FindStringSubmatch(l); m != nil && !skip {
+			ids = append(ids, m[1])
+		}
+	}
+	return ids
+}
+
+var (
+	stepRe = regexp.MustCompile(`^Step \d+/\d+ : (\S+)`)
+	idRe   = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
+)
+
+func (v *Verifier) smoke(ctx context.Context, name, image string) *SmokeResult {
+	v.mu.Lock()
+	v.n++
+	cname := fmt.Sprintf("slimpy-verify-%s-%d", v.run, v.n)
+	v.mu.Unlock()
+	res := &SmokeResult{}
+	args := []string{"run", "--rm", "--name", cname, "--network", "none"}
+	if v.opts.Smoke != "" {
+		args = append(args, "--entrypoint", "/bin/sh", image, "-c", v.opts.Smoke)
+		res.Command = []string{"/bin/sh", "-c", v.opts.Smoke}
+	} else {
+		args = append(args, image)
+		res.Command = v.imageCommand(ctx, image)
+	}
+	v.logf("%s: docker run %s", name, strings.Join(res.Command, " "))
+	rctx, cancel := context.WithTimeout(ctx, v.opts.SmokeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(rctx, v.opts.Docker, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	err := cmd.Run()
+	res.Duration = time.Since(start)
+	// The CLI going away does not stop the container.
+	if rm, rerr := v.docker(context.WithoutCancel(ctx), "rm", "-f", cname); rerr != nil && !strings.Contains(string(rm), "No such container") {
+		v.logf("docker rm -f %s: %s", cname, errLine(rm, rerr))
+	}
+	res.Tail = tail(out.Bytes(), tailLines)
+	var ee *exec.ExitError
+	switch {
+	case rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
+		res.StillRunning = true
+	case ctx.Err() != nil:
+		res.Error = ctx.Err().Error()
+	case err == nil:
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+		if res.ExitCode == 125 { // docker run's own failure
+			res.Error = "docker run failed: " + lastLine(out.Bytes())
+		}
+	default:
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// imageCommand is the image's ENTRYPOINT + CMD, for the report.
+func (v *Verifier) imageCommand(ctx context.Context, image string) []string {
+	out, err := v.docker(ctx, "image", "inspect", "--format", "{{json .Config.Entrypoint}}\t{{json .Config.Cmd}}", image)
+	if err != nil {
+		return []string{"(the image's command)"}
+	}
+	var cmd []string
+	for _, part := range strings.Split(strings.TrimSpace(string(out)), "\t") {
+		cmd = append(cmd, jsonStrings(part)...)
+	}
+	if len(cmd) == 0 {
+		return []string{"(no command)"}
+	}
+	return cmd
+}
+
+func (v *Verifier) measure(ctx context.Context, ref string) (*Measurement, error) {
+	if v.opts.Measure != nil {
+		return v.opts.Measure(ctx, ref)
+	}
+	return Inspect(ctx, ref, v.opts.Rules, v.opts.CacheDir)
+}
+
+// Inspect measures an image the way slimpy inspect does.
+func Inspect(ctx context.Context, ref string, cfg inspect.Config, cacheDir string) (*Measurement, error) {
+	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	a, err := inspect.Analyze(ctx, src, inspect.Options{CacheDir: cacheDir})
+	if err != nil {
+		return nil, err
+	}
+	r := a.ReportWithFindings(cfg)
+	return &Measurement{Totals: r.Totals, Findings: r.Findings}, nil
+}
+
+// Close removes the images the run made (the builds' results and the
+// intermediate images of the classic builder, newest first) and its
+// temporary files. An image the engine held before the run, a tagged one,
+// or one another image still builds on is left.
+func (v *Verifier) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v.mu.Lock()
+	images := slices.Clone(v.images)
+	v.images = nil
+	v.mu.Unlock()
+	var errs []string
+	seen := map[string]bool{}
+	for i := len(images) - 1; i >= 0; i-- {
+		out, err := v.docker(ctx, "image", "inspect", "--format", "{{.Id}} {{len .RepoTags}}", images[i])
+		f := strings.Fields(string(out))
+		if err != nil || len(f) != 2 {
+			continue // gone already
+		}
+		id := strings.TrimPrefix(f[0], "sha256:")
+		if seen[id] || f[1] != "0" || v.existing[id] {
+			continue
+		}
+		seen[id] = true
+		if out, err := v.docker(ctx, "image", "rm", "--no-prune", id); err != nil && !notFound(out) && !hasChildren(out) {
+			errs = append(errs, fmt.Sprintf("docker image rm %.12s: %s", id, errLine(out, err)))
+		}
+	}
+	if v.tmp != "" {
+		if err := os.RemoveAll(v.tmp); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func hasChildren(out []byte) bool {
+	return strings.Contains(strings.ToLower(string(out)), "dependent child")
+}
+
+func notFound(out []byte) bool {
+	s := strings.ToLower(string(out))
+	return strings.Contains(s, "no such image")
+}
+
+// copyTree copies the directory src to dst (which must not exist):
+// directories and symlinks recreated, regular files hardlinked when the
+// file system allows it, copied otherwise; modes kept.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm()|0o700)
+		case info.Mode()&fs.ModeSymlink != 0:
+			l, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(l, target)
+		case info.Mode().IsRegular():
+			if os.Link(p, target) == nil {
+				return nil
+			}
+			return copyFile(p, target, info.Mode().Perm())
+		}
+		return nil // sockets, devices: not part of a build context
+	})
+}
+
+func copyFile(src, dst string, mode fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// tail is the last n non-empty lines of out.
+func tail(out []byte, n int) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+func lastLine(out []byte) string {
+	t := tail(out, 1)
+	if len(t) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(t[0])
+}
+
+func errLine(out []byte, err error) string {
+	if l := lastLine(out); l != "" {
+		return l
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// jsonStrings reads a JSON array of strings ("null" → none) without
+// failing on anything else.
+func jsonStrings(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" || s == "[]" {
+		return nil
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return []string{s}
+	}
+	return out
+}
