@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,7 @@ written; 2 usage or input error (including an original that does not build).`,
 	fl.StringSliceVar(&f.accept, "accept", nil, "suggestion IDs or names to apply, comma-separated")
 	fl.BoolVar(&f.all, "all", false, "apply every suggestion that has a fix")
 	fl.StringVarP(&f.output, "output", "o", "", "write the result to FILE instead of replacing the Dockerfile")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json (what was applied, written and, with --verify, the verification)")
 	fl.BoolVar(&f.verify, "verify", false, "build, inspect and run the original and the patched Dockerfile on the local Docker engine; write only when the patched one builds and runs")
 	fl.StringVar(&f.smoke, "smoke", "", "with --verify: the command that proves the app runs (/bin/sh -c CMD in a container; default: the image's own command)")
 	fl.DurationVar(&f.smokeTimeout, "smoke-timeout", 30*time.Second, "with --verify: how long a smoke run may take; still running then counts as running")
@@ -89,9 +91,79 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if !f.verify && (f.smoke != "" || cmd.Flags().Changed("smoke-timeout")) {
 		return errors.New("--smoke and --smoke-timeout go with --verify")
 	}
-	if f.verify {
-		return runFixVerify(cmd, f, args)
+	if f.format != "text" && f.format != "json" {
+		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
+	fo := &fixOutput{Applied: []string{}, Skipped: []string{}, Written: []string{}}
+	var err error
+	if f.verify {
+		err = runFixVerify(cmd, f, args, fo)
+	} else {
+		err = runFixPlain(cmd, f, args, fo)
+	}
+	if fo.started {
+		if werr := fo.print(cmd.OutOrStdout(), f.format); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if fo.Verification != nil && !fo.Verification.OK() {
+		fmt.Fprintln(cmd.ErrOrStderr(), "slimpy: verification failed: "+oneLine(fo.Verification.Failure()))
+	}
+	return err
+}
+
+// fixOutput is what fix says it did: printed as text or JSON at the end
+// (also after a failed write or verification, for what happened before).
+type fixOutput struct {
+	started      bool
+	Dockerfile   string         `json:"dockerfile"`
+	Image        string         `json:"image,omitempty"`
+	Nothing      string         `json:"nothing,omitempty"` // why nothing was applied
+	Applied      []string       `json:"applied"`
+	Skipped      []string       `json:"skipped"` // nothing left to do once the others were applied
+	Verification *verify.Report `json:"verification,omitempty"`
+	Written      []string       `json:"written"`
+	Backup       string         `json:"backup,omitempty"`
+	Hint         string         `json:"hint,omitempty"`
+}
+
+func (fo *fixOutput) print(out io.Writer, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(fo)
+	}
+	if fo.Nothing != "" {
+		fmt.Fprintln(out, fo.Nothing)
+	}
+	if len(fo.Applied) > 0 {
+		fmt.Fprintf(out, "Applied %s.\n", strings.Join(fo.Applied, ", "))
+	}
+	if len(fo.Skipped) > 0 {
+		fmt.Fprintf(out, "Nothing left to do for %s once the others were applied.\n", strings.Join(fo.Skipped, ", "))
+	}
+	if fo.Verification != nil {
+		fmt.Fprintln(out)
+		fo.Verification.WriteText(out)
+		fmt.Fprintln(out)
+		if !fo.Verification.OK() {
+			fmt.Fprintln(out, "Nothing written.")
+		}
+	}
+	if fo.Hint != "" {
+		fmt.Fprintln(out, fo.Hint)
+	}
+	for _, p := range fo.Written {
+		fmt.Fprintf(out, "Wrote %s\n", p)
+	}
+	if fo.Backup != "" {
+		fmt.Fprintf(out, "The original is kept as %s\n", fo.Backup)
+	}
+	return nil
+}
+
+func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
 	w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), args)
 	if err != nil {
 		return err
@@ -99,18 +171,17 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if w.reconstructed && f.output == "" {
 		return errors.New("no Dockerfile: give -o FILE for the rewritten reconstruction")
 	}
-	out := cmd.OutOrStdout()
-	res, ok, err := f.apply(w, out)
+	fo.started, fo.Dockerfile, fo.Image = true, w.path, w.image
+	res, ok, err := f.apply(w, fo)
 	if err != nil || !ok {
 		return err
 	}
-	f.printApplied(out, res)
-	return f.write(out, w, res)
+	return f.write(fo, w, res)
 }
 
 // apply works out the accepted suggestions' result; ok is false when no
-// suggestion has a fix (said on out).
-func (f *fixFlags) apply(w *workspace, out io.Writer) (suggest.Result, bool, error) {
+// suggestion has a fix.
+func (f *fixFlags) apply(w *workspace, fo *fixOutput) (suggest.Result, bool, error) {
 	ids := f.accept
 	if f.all {
 		ss, err := suggest.Suggest(w.src, w.opts)
@@ -125,24 +196,20 @@ func (f *fixFlags) apply(w *workspace, out io.Writer) (suggest.Result, bool, err
 		}
 	}
 	if len(ids) == 0 {
-		fmt.Fprintln(out, "Nothing to apply: no suggestion has a fix.")
+		fo.Nothing = "Nothing to apply: no suggestion has a fix."
 		return suggest.Result{}, false, nil
 	}
 	res, err := suggest.Apply(w.src, ids, w.opts)
-	return res, err == nil, err
+	if err != nil {
+		return res, false, err
+	}
+	fo.Applied = append(fo.Applied, res.Applied...)
+	fo.Skipped = append(fo.Skipped, res.Skipped...)
+	return res, true, nil
 }
 
-func (f *fixFlags) printApplied(out io.Writer, res suggest.Result) {
-	if len(res.Applied) > 0 {
-		fmt.Fprintf(out, "Applied %s.\n", strings.Join(res.Applied, ", "))
-	}
-	if len(res.Skipped) > 0 {
-		fmt.Fprintf(out, "Nothing left to do for %s once the others were applied.\n", strings.Join(res.Skipped, ", "))
-	}
-}
-
-// write saves the result with suggest.WriteFile and says what it wrote.
-func (f *fixFlags) write(out io.Writer, w *workspace, res suggest.Result) error {
+// write saves the result with suggest.WriteFile.
+func (f *fixFlags) write(fo *fixOutput, w *workspace, res suggest.Result) error {
 	if res.Dockerfile == string(w.src) && len(res.Files) == 0 && f.output == "" {
 		return nil
 	}
@@ -153,27 +220,22 @@ func (f *fixFlags) write(out io.Writer, w *workspace, res suggest.Result) error 
 	}
 	written, err := suggest.WriteFile(path, w.src, res, opts)
 	if written.Dockerfile != "" {
-		fmt.Fprintf(out, "Wrote %s\n", written.Dockerfile)
+		fo.Written = append(fo.Written, written.Dockerfile)
 	}
-	for _, p := range written.Files {
-		fmt.Fprintf(out, "Wrote %s\n", p)
+	fo.Written = append(fo.Written, written.Files...)
+	if err == nil {
+		fo.Backup = written.Backup
 	}
-	if err != nil {
-		return err
-	}
-	if written.Backup != "" {
-		fmt.Fprintf(out, "The original is kept as %s\n", written.Backup)
-	}
-	return nil
+	return err
 }
 
 // runFixVerify is fix --verify: the original is built (and, without IMAGE,
 // is the image the suggestions are measured on), the result is built, both
 // are inspected and run, and the result is written only when it built and
 // ran.
-func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string) error {
+func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
 	ctx := cmd.Context()
-	out, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stderr := cmd.ErrOrStderr()
 	if f.dockerfile == "" {
 		if _, err := os.Stat("Dockerfile"); err == nil {
 			f.dockerfile = "Dockerfile"
@@ -232,13 +294,13 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if !bytes.Equal(w.src, src) {
 		return fmt.Errorf("%s changed while the original was built: nothing written; run slimpy fix again", f.dockerfile)
 	}
-	res, ok, err := f.apply(w, out)
+	fo.started, fo.Dockerfile, fo.Image = true, w.path, w.image
+	res, ok, err := f.apply(w, fo)
 	if err != nil || !ok {
 		return err
 	}
-	f.printApplied(out, res)
 	if res.Dockerfile == string(w.src) && len(res.Files) == 0 {
-		fmt.Fprintln(out, "The Dockerfile does not change: nothing to verify.")
+		fo.Nothing = "The Dockerfile does not change: nothing to verify."
 		return nil
 	}
 	// Each accepted suggestion alone, built only when the combination fails.
@@ -254,16 +316,12 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fmt.Fprintln(out)
-	rep.WriteText(out)
-	fmt.Fprintln(out)
+	fo.Verification = rep
 	if !rep.OK() {
-		fmt.Fprintln(out, "Nothing written.")
 		if ok := rep.Passing(); len(ok) > 0 {
-			fmt.Fprintf(out, "These pass alone: slimpy fix --dockerfile %s --accept %s --verify\n", f.dockerfile, strings.Join(ok, ","))
+			fo.Hint = fmt.Sprintf("These pass alone: slimpy fix --dockerfile %s --accept %s --verify", f.dockerfile, strings.Join(ok, ","))
 		}
-		fmt.Fprintln(stderr, "slimpy: verification failed: "+oneLine(rep.Failure()))
 		return &checkError{msg: "verification failed"}
 	}
-	return f.write(out, w, res)
+	return f.write(fo, w, res)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,5 +109,45 @@ func TestFixVerifyUsage(t *testing.T) {
 	code, _, errOut = slimpy(t, "fix", "--dockerfile", path, "--all", "--verify")
 	if code != exitUsage || !strings.Contains(errOut, "--verify needs a Docker engine") {
 		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
+
+func TestFixVerifyJSON(t *testing.T) {
+	fakeDocker(t)
+	t.Setenv("FAKE_DOCKER_BADRUN_MATCH", "AS builder")
+	_, path := writeDockerfile(t, cliDockerfile)
+	code, out, errOut := slimpy(t, "fix", fixturePath(t, "demo.tar"), "--dockerfile", path, "--accept", "SG001,json-cmd", "--verify", "--format", "json")
+	if code != exitCheck {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var doc struct {
+		Dockerfile   string   `json:"dockerfile"`
+		Applied      []string `json:"applied"`
+		Written      []string `json:"written"`
+		Hint         string   `json:"hint"`
+		Verification struct {
+			OK       bool   `json:"ok"`
+			Failure  string `json:"failure"`
+			Measured bool   `json:"measured"`
+			After    struct {
+				Build struct{ OK bool } `json:"build"`
+				Smoke struct {
+					ExitCode int      `json:"exitCode"`
+					Tail     []string `json:"tail"`
+				} `json:"smoke"`
+			} `json:"after"`
+			Each []struct {
+				Name string `json:"name"`
+			} `json:"each"`
+		} `json:"verification"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	v := doc.Verification
+	if doc.Dockerfile != path || strings.Join(doc.Applied, ",") != "SG001,SG402" || len(doc.Written) != 0 ||
+		v.OK || v.Measured || !v.After.Build.OK || v.After.Smoke.ExitCode != 3 || len(v.Each) != 2 ||
+		!strings.Contains(v.Failure, "failing alone: SG001") || !strings.Contains(doc.Hint, "--accept SG402") {
+		t.Errorf("%+v\n%s", doc, out)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,7 +132,7 @@ func TestFixRefusesAChangedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fixFlags{}
-	if err := f.write(io.Discard, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+	if err := f.write(&fixOutput{}, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
 		t.Fatalf("err = %v", err)
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "edited meanwhile") {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -48,6 +49,30 @@ func (v *Verifier) Verify(ctx context.Context, before Outcome, combined Candidat
 
 // OK: the patched Dockerfile built and its smoke run passed.
 func (r *Report) OK() bool { return r.After.OK() }
+
+// MarshalJSON adds ok, failure and the findings compared by rule.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	removed, reduced, added, grown := r.Findings()
+	return json.Marshal(struct {
+		*plain
+		OK       bool           `json:"ok"`
+		Failure  string         `json:"failure,omitempty"`
+		Removed  []FindingDelta `json:"findingsRemoved"`
+		Reduced  []FindingDelta `json:"findingsReduced"`
+		Added    []FindingDelta `json:"findingsAdded"`
+		Grown    []FindingDelta `json:"findingsGrown"`
+		Measured bool           `json:"measured"`
+	}{(*plain)(r), r.OK(), r.Failure(), nonNil(removed), nonNil(reduced), nonNil(added), nonNil(grown),
+		r.Before.Measure != nil && r.After.Measure != nil})
+}
+
+func nonNil(ds []FindingDelta) []FindingDelta {
+	if ds == nil {
+		return []FindingDelta{}
+	}
+	return ds
+}
 
 // Failure says in one line why the verification failed ("" when OK).
 func (r *Report) Failure() string {

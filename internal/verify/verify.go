@@ -115,8 +115,31 @@ func (s *SmokeResult) OK() bool { return s.Error == "" && (s.ExitCode == 0 || s.
 
 // Measurement is slimpy's inspection of a built image.
 type Measurement struct {
-	Totals   inspect.Totals    `json:"totals"`
-	Findings []inspect.Finding `json:"findings"`
+	Totals inspect.Totals `json:"totals"`
+	// Findings are the rules' findings (in JSON: their rule, category,
+	// bytes and files only).
+	Findings []inspect.Finding `json:"-"`
+}
+
+// RuleFigure is a finding as the JSON report carries it.
+type RuleFigure struct {
+	Rule     string `json:"rule"`
+	Name     string `json:"name"`
+	Category string `json:"category"`
+	Bytes    int64  `json:"bytes"`
+	Files    int    `json:"files"`
+}
+
+// MarshalJSON writes the totals and the findings without their paths.
+func (m *Measurement) MarshalJSON() ([]byte, error) {
+	fs := make([]RuleFigure, 0, len(m.Findings))
+	for _, f := range m.Findings {
+		fs = append(fs, RuleFigure{Rule: f.Rule, Name: f.Name, Category: f.Category, Bytes: f.Bytes, Files: f.Files})
+	}
+	return json.Marshal(struct {
+		Totals   inspect.Totals `json:"totals"`
+		Findings []RuleFigure   `json:"findings"`
+	}{m.Totals, fs})
 }
 
 // RuleBytes are the findings' bytes by rule ID.
