@@ -23,11 +23,9 @@ import (
 const maxCapturedFile = 32 << 20
 
 // captureVersion changes whenever what the walker captures changes, so that
-// cached layer data made under the old rule is not reused. (Cached data
-// made before wantContent left .xz lists out only holds them for nothing;
-// a walker that starts streaming lists with captureAptList must bump it,
-// or layers cached without their big lists would stay without them.)
-const captureVersion = 2
+// cached layer data made under the old rule is not reused (3: apt lists
+// streamed whatever their size).
+const captureVersion = 3
 
 // wantContent reports whether the walker keeps the content of the regular
 // file at p: the inputs of the package inventories and of the rules. Keep it
@@ -71,10 +69,8 @@ func wantContent(p string, size int64) bool {
 
 // aptListStreamed reports whether the walker should read the regular file
 // at p with captureAptList instead of capturing it whole: apt's Packages
-// indexes, of any size, in the forms the stale rule reads. A walker asks it
-// before wantContent. (walkLayer does not yet: until it does, it captures
-// lists whole up to maxCapturedFile through wantContent, and a larger one
-// not at all.)
+// indexes, of any size, in the forms the stale rule reads. The walker asks
+// it before wantContent.
 func aptListStreamed(p string) bool {
 	dir, base := path.Split(p)
 	return dir == "/var/lib/apt/lists/" && strings.Contains(base, "_Packages") && aptListForm(base) != formUnread

@@ -133,6 +133,15 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 			e.Size = hdr.Size
 			switch {
 			case hdr.Size == 0:
+			case aptListStreamed(p):
+				// apt's Packages lists are tens of MB: keep only the
+				// lines the stale rule reads, whatever their size.
+				content, h, err := captureAptList(tr, p, hdr.Size)
+				if err != nil {
+					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
+				}
+				ld.Contents[p] = content
+				e.Hash = h
 			case wantContent(p, hdr.Size):
 				content := make([]byte, hdr.Size)
 				if _, err := io.ReadFull(tr, content); err != nil {
