@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -93,7 +92,7 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	var base *inspect.Report
 	switch {
 	case f.baseline != "":
-		b, err := readBaseline(f.baseline)
+		b, err := ci.ReadBaseline(f.baseline)
 		if err != nil {
 			return err
 		}
@@ -212,23 +211,6 @@ func parseReports(specs []string) ([]reportTarget, error) {
 		out = append(out, reportTarget{format, path})
 	}
 	return out, nil
-}
-
-// readBaseline reads a JSON report; an unknown schema version is refused
-// rather than compared wrongly.
-func readBaseline(path string) (inspect.Report, error) {
-	var r inspect.Report
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return r, fmt.Errorf("baseline: %w", err)
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("baseline %s is not a slimpy JSON report: %w", path, err)
-	}
-	if r.SchemaVersion != inspect.SchemaVersion {
-		return r, fmt.Errorf("baseline %s has schemaVersion %d; this slimpy reads %d (regenerate it with 'slimpy inspect --format json')", path, r.SchemaVersion, inspect.SchemaVersion)
-	}
-	return r, nil
 }
 
 // writeReport writes atomically, except to special files such as
