@@ -74,7 +74,7 @@ func Markdown(w io.Writer, r Result) error {
 			if !c.Passed {
 				res = "❌ fail"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Name, res, mdCell(c.Actual), mdCell(c.Limit), mdCell(c.Message))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(c.Name), res, mdCell(c.Actual), mdCell(c.Limit), mdCell(c.Message))
 		}
 		b.WriteString("\n")
 	}
@@ -88,7 +88,7 @@ func Markdown(w io.Writer, r Result) error {
 	if len(r.Categories) > 0 {
 		b.WriteString("| category | baseline | current | change |\n|---|---:|---:|---:|\n")
 		for _, d := range r.Categories {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", d.Name, size(d.Baseline), size(d.Current), signed(d.Change))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(d.Name), size(d.Baseline), size(d.Current), signed(d.Change))
 		}
 		b.WriteString("\n")
 	}
@@ -98,7 +98,7 @@ func Markdown(w io.Writer, r Result) error {
 			if !f.New {
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", f.Rule, f.Severity, f.Category, size(f.Bytes), mdCell(f.Title), mdCode(clip(f.CreatedBy, 120)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", mdCell(f.Rule), mdCell(f.Severity), mdCell(f.Category), size(f.Bytes), mdCell(f.Title), mdCode(clip(f.CreatedBy, 120)))
 		}
 		b.WriteString("\n")
 	}
@@ -207,13 +207,14 @@ func fmtChange(name string, v int64) string {
 	return signed(v)
 }
 
-// mdCell keeps a value inside its table cell.
+// mdCell keeps a value (a baseline's category names and findings too) inside
+// its table cell.
 func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 func mdCode(s string) string {
-	return strings.NewReplacer("`", "'", "|", `\|`, "\n", " ").Replace(s)
+	return strings.NewReplacer("`", "'", "|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 func clip(s string, n int) string {
