@@ -284,7 +284,7 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		return fmt.Errorf("the original %s does not build (%s): fix it first; nothing written", f.dockerfile, before.Build.Error)
 	}
 	if len(args) == 0 {
-		args = []string{"docker-daemon:" + before.Build.ImageID}
+		args = []string{"docker-daemon:" + before.Build.Tag}
 		fmt.Fprintf(stderr, "verify: no IMAGE given: the suggestions are measured on the original's build\n")
 	}
 	w, err := f.load(ctx, stderr, args)

@@ -88,6 +88,7 @@ func (o *Outcome) OK() bool { return o.Build.OK && o.Smoke != nil && o.Smoke.OK(
 type BuildResult struct {
 	OK       bool          `json:"ok"`
 	ImageID  string        `json:"imageID,omitempty"`
+	Tag      string        `json:"tag,omitempty"` // slimpy-verify:RUN-N, removed by Close
 	Duration time.Duration `json:"duration"`
 	// Error and Tail (the last lines of the build output) when it failed.
 	Error string   `json:"error,omitempty"`
@@ -160,7 +161,8 @@ type Verifier struct {
 	n      int
 	tmp    string
 	mu     sync.Mutex
-	images []string // tags and image IDs to remove, in order
+	images []string // image IDs to remove, in order
+	tags   []string // the run's tags, removed first
 	legacy bool     // the classic builder (no buildx, or DOCKER_BUILDKIT=0)
 	// existing are the full IDs (hex) of the images the engine held
 	// before the run: never removed.
@@ -238,7 +240,7 @@ func (v *Verifier) Run(ctx context.Context, c Candidate) Outcome {
 	if !o.Build.OK {
 		return o
 	}
-	ref := "docker-daemon:" + o.Build.ImageID
+	ref := "docker-daemon:" + o.Build.Tag
 	v.logf("%s: inspecting the image", c.Name)
 	m, err := v.measure(ctx, ref)
 	if err != nil {
@@ -283,8 +285,7 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 		}
 	}
 	iid := filepath.Join(dir, "iid")
-	// No tag: the image is known by its ID, and a build that only hits the
-	// cache gives an image that existed already, which stays.
+	// Tagged after the build, from the ID --iidfile gives.
 	args := []string{"build", "-f", dockerfile, "--iidfile", iid}
 	if v.legacy {
 		args = append(args, "--force-rm")
@@ -317,6 +318,18 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	}
 	v.mu.Lock()
 	v.images = append(v.images, res.ImageID)
+	v.mu.Unlock()
+	// A name to read it by (the engine exports an untagged image with no
+	// name, which the docker-daemon: transport cannot read), unique to
+	// the run and removed by Close.
+	res.Tag = fmt.Sprintf("slimpy-verify:%s-%d", v.run, n)
+	if out, err := v.docker(ctx, "tag", res.ImageID, res.Tag); err != nil {
+		res.Error = "docker tag: " + errLine(out, err)
+		res.Tag = ""
+		return res
+	}
+	v.mu.Lock()
+	v.tags = append(v.tags, res.Tag)
 	v.mu.Unlock()
 	res.OK = true
 	return res
@@ -435,32 +448,63 @@ func Inspect(ctx context.Context, ref string, cfg inspect.Config, cacheDir strin
 	return &Measurement{Totals: r.Totals, Findings: r.Findings}, nil
 }
 
-// Close removes the images the run made (the builds' results and the
-// intermediate images of the classic builder, newest first) and its
-// temporary files. An image the engine held before the run, a tagged one,
-// or one another image still builds on is left.
+// Close removes the run's tags, the images the run made (the builds'
+// results and the intermediate images of the classic builder, newest
+// first) and its temporary files. An image the engine held before the run
+// (a build that only hit the cache), one tagged by someone else, or one
+// another image still builds on is left; removing the run's tag of an
+// untagged image the engine held before removes that image.
 func (v *Verifier) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	v.mu.Lock()
-	images := slices.Clone(v.images)
-	v.images = nil
+	images, tags := slices.Clone(v.images), slices.Clone(v.tags)
+	v.images, v.tags = nil, nil
 	v.mu.Unlock()
 	var errs []string
-	seen := map[string]bool{}
-	for i := len(images) - 1; i >= 0; i-- {
-		out, err := v.docker(ctx, "image", "inspect", "--format", "{{.Id}} {{len .RepoTags}}", images[i])
-		f := strings.Fields(string(out))
-		if err != nil || len(f) != 2 {
-			continue // gone already
+	// One docker call per step, each with its own time (removing layers of
+	// big images is slow on a busy engine).
+	call := func(args ...string) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		return v.docker(ctx, args...)
+	}
+	rmErrors := func(out []byte) {
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "Error") && !notFound([]byte(l)) && !hasChildren([]byte(l)) {
+				errs = append(errs, strings.TrimSpace(l))
+			}
 		}
-		id := strings.TrimPrefix(f[0], "sha256:")
-		if seen[id] || f[1] != "0" || v.existing[id] {
-			continue
+	}
+	if len(tags) > 0 {
+		// Untags; an image goes too when this was its only name and no
+		// image builds on it.
+		out, _ := call(append([]string{"image", "rm", "--no-prune"}, tags...)...)
+		rmErrors(out)
+	}
+	if len(images) > 0 {
+		var ids []string
+		seen := map[string]bool{}
+		for i := len(images) - 1; i >= 0; i-- { // newest first: children before parents
+			if !seen[images[i]] {
+				seen[images[i]] = true
+				ids = append(ids, images[i])
+			}
 		}
-		seen[id] = true
-		if out, err := v.docker(ctx, "image", "rm", "--no-prune", id); err != nil && !notFound(out) && !hasChildren(out) {
-			errs = append(errs, fmt.Sprintf("docker image rm %.12s: %s", id, errLine(out, err)))
+		// Those still there, untagged, and not the engine's before the run.
+		out, _ := call(append([]string{"image", "inspect", "--format", "{{.Id}} {{len .RepoTags}}"}, ids...)...)
+		var rm []string
+		for _, l := range strings.Split(string(out), "\n") {
+			f := strings.Fields(l)
+			if len(f) != 2 || !strings.HasPrefix(f[0], "sha256:") {
+				continue
+			}
+			id := strings.TrimPrefix(f[0], "sha256:")
+			if f[1] == "0" && !v.existing[id] && !slices.Contains(rm, id) {
+				rm = append(rm, id)
+			}
+		}
+		if len(rm) > 0 {
+			out, _ := call(append([]string{"image", "rm", "--no-prune"}, rm...)...)
+			rmErrors(out)
 		}
 	}
 	if v.tmp != "" {
