@@ -450,3 +450,20 @@ func median(v []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// BenchmarkBigInventoryReport is what follows the merge: the inventories
+// and the report of the big image's merged tree (analysed once).
+func BenchmarkBigInventoryReport(b *testing.B) {
+	dir := bigImage(b)
+	a := analyzeOnce(b, dir, Options{})
+	data := make([]*LayerData, len(a.Layers))
+	for i := range a.Layers {
+		data[i] = a.Layers[i].Data
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a.Inventory = BuildInventory(a.FS, data)
+		a.Report()
+	}
+}

@@ -1,7 +1,9 @@
 package inspect
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,17 +12,51 @@ import (
 
 // Totals computes the image-wide figures from the merged view.
 func (a *Analysis) Totals() Totals {
+	t, _ := a.totalsAndDuplicates(-1)
+	return t
+}
+
+// DuplicateGroups groups visible regular files of identical content (size
+// and xxh3) at different paths; hardlinks of one file are one member.
+// Groups whose single copy is smaller than minSize are left out.
+func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
+	_, groups := a.totalsAndDuplicates(max(minSize, 0))
+	return groups
+}
+
+// totalsAndDuplicates walks the merged tree once for both; no duplicate
+// groups when minSize < 0. An inode only one visible path reaches (nearly
+// all) needs no "seen" set: only hardlinked ones go through the map, and
+// the path that stands for one is the first in walk order, as before.
+func (a *Analysis) totalsAndDuplicates(minSize int64) (Totals, []DuplicateGroup) {
 	var t Totals
 	for _, l := range a.Layers {
 		t.StoredSize += l.Data.StoredBytes
 		t.CompressedSize += l.CompressedSize
 	}
+	// Files of a size worth grouping, sorted by content below: equal
+	// contents are then neighbours (a map of 200k slices cost more).
+	type file struct {
+		size int64
+		hash uint64
+		n    *Node
+	}
+	var files []file
 	seen := map[*inode]bool{}
 	a.FS.Walk(func(n *Node) bool {
-		if n.Kind == KindFile && n.ino != nil && !seen[n.ino] {
+		if n.Kind != KindFile || n.ino == nil {
+			return true
+		}
+		if n.ino.refs > 1 {
+			if seen[n.ino] {
+				return true
+			}
 			seen[n.ino] = true
-			t.Size += n.Size
-			t.Files++
+		}
+		t.Size += n.Size
+		t.Files++
+		if minSize >= 0 && n.Size > 0 && n.Size >= minSize {
+			files = append(files, file{n.Size, n.Hash, n})
 		}
 		return true
 	})
@@ -29,38 +65,31 @@ func (a *Analysis) Totals() Totals {
 	if t.StoredSize > 0 {
 		t.Efficiency = float64(t.Size) / float64(t.StoredSize)
 	}
-	return t
-}
-
-// DuplicateGroups groups visible regular files of identical content (size
-// and xxh3) at different paths; hardlinks of one file are one member.
-// Groups whose single copy is smaller than minSize are left out.
-func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
-	type key struct {
-		size int64
-		hash uint64
+	if minSize < 0 {
+		return t, nil
 	}
-	groups := map[key][]*Node{}
-	seen := map[*inode]bool{}
-	a.FS.Walk(func(n *Node) bool {
-		if n.Kind == KindFile && n.Size > 0 && n.Size >= minSize && n.ino != nil && !seen[n.ino] {
-			seen[n.ino] = true
-			k := key{n.Size, n.Hash}
-			groups[k] = append(groups[k], n)
+	slices.SortFunc(files, func(x, y file) int {
+		if c := cmp.Compare(x.size, y.size); c != 0 {
+			return c
 		}
-		return true
+		return cmp.Compare(x.hash, y.hash)
 	})
 	var out []DuplicateGroup
-	for k, nodes := range groups {
-		if len(nodes) < 2 {
-			continue
+	for i := 0; i < len(files); {
+		j := i + 1
+		for j < len(files) && files[j].size == files[i].size && files[j].hash == files[i].hash {
+			j++
 		}
-		g := DuplicateGroup{Size: k.size, Hash: fmt.Sprintf("%016x", k.hash), WastedBytes: k.size * int64(len(nodes)-1)}
-		for _, n := range nodes {
-			g.Paths = append(g.Paths, n.Path)
+		if j-i >= 2 {
+			k := files[i]
+			g := DuplicateGroup{Size: k.size, Hash: fmt.Sprintf("%016x", k.hash), WastedBytes: k.size * int64(j-i-1)}
+			for _, f := range files[i:j] {
+				g.Paths = append(g.Paths, f.n.Path)
+			}
+			sort.Strings(g.Paths)
+			out = append(out, g)
 		}
-		sort.Strings(g.Paths)
-		out = append(out, g)
+		i = j
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].WastedBytes != out[j].WastedBytes {
@@ -68,7 +97,7 @@ func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
 		}
 		return out[i].Paths[0] < out[j].Paths[0]
 	})
-	return out
+	return t, out
 }
 
 // Report builds the JSON report.
@@ -76,8 +105,8 @@ func (a *Analysis) Report() Report {
 	r := Report{
 		SchemaVersion: SchemaVersion,
 		Image:         imageInfo(a.Source, a.Config, a.Inventory.OSRelease["PRETTY_NAME"]),
-		Totals:        a.Totals(),
 	}
+	r.Totals, r.Duplicates.Groups = a.totalsAndDuplicates(1)
 	for _, l := range a.Layers {
 		r.Layers = append(r.Layers, LayerReport{
 			Index: l.Index, DiffID: l.DiffID, Digest: l.Digest,
@@ -95,7 +124,6 @@ func (a *Analysis) Report() Report {
 	}
 	sort.SliceStable(r.Waste.Copies, func(i, j int) bool { return r.Waste.Copies[i].Size > r.Waste.Copies[j].Size })
 
-	r.Duplicates.Groups = a.DuplicateGroups(1)
 	for _, g := range r.Duplicates.Groups {
 		r.Duplicates.WastedBytes += g.WastedBytes
 	}

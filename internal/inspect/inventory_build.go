@@ -163,28 +163,51 @@ func (c *inodeByteCounter) add(n *Node) {
 // links to usr/bin) and keeps those that exist and are not directories, each
 // once. bytes is the regular-file bytes among them, inode once.
 func (b *invBuilder) visibleFiles(paths []string) (files []string, bytes int64) {
-	seen := map[string]bool{}
+	seen := make(map[*Node]bool, len(paths))
 	// A listed path that other listed paths sit under is a directory to
 	// the package, even where the image has a symlink there (/bin under
-	// usr-merge); a symlink with nothing listed below it is a file.
-	parents := map[string]bool{}
-	for _, p := range paths {
-		parents[path.Dir(path.Clean("/"+p))] = true
-	}
+	// usr-merge); a symlink with nothing listed below it is a file. (Built
+	// at the first symlink: most packages list none.)
+	var parents map[string]bool
 	var bc inodeByteCounter
 	for _, p := range paths {
+		p = absClean(p)
 		real, n := b.r.lstat(p)
-		if n == nil || n.Kind == KindDir || seen[real] {
+		if n == nil || n.Kind == KindDir || seen[n] {
 			continue
 		}
-		if n.Kind == KindSymlink && parents[path.Clean("/"+p)] {
-			continue
+		if n.Kind == KindSymlink {
+			if parents == nil {
+				parents = map[string]bool{}
+				for _, q := range paths {
+					parents[path.Dir(absClean(q))] = true
+				}
+			}
+			if parents[p] {
+				continue
+			}
 		}
-		seen[real] = true
+		seen[n] = true
 		files = append(files, real)
-		bc.add(n)
+		if n.Kind == KindFile && n.ino != nil && n.ino.refs <= 1 {
+			// No other visible path reaches this content, and this
+			// path is counted once: no need to remember it.
+			bc.total += n.Size
+		} else {
+			bc.add(n)
+		}
 	}
 	return files, bc.total
+}
+
+// absClean is path.Clean("/"+p), without building "/"+p when p is
+// absolute already (RECORD and dpkg lists are; Clean does not allocate for
+// a path that is clean).
+func absClean(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	return path.Clean("/" + p)
 }
 
 // symlinkResolver resolves paths in the merged file system the way the kernel
@@ -219,7 +242,7 @@ func (r *symlinkResolver) dir(d string) *Node {
 // directories followed but not a symlink in its last component, and that
 // node's real path; nil when there is none.
 func (r *symlinkResolver) lstat(p string) (string, *Node) {
-	p = path.Clean("/" + p)
+	p = absClean(p)
 	if p == "/" {
 		return "/", r.fs.root
 	}
