@@ -478,25 +478,27 @@ func pyVersionTag(version string) string {
 	return parts[0] + parts[1]
 }
 
-// compareReleases compares the numeric release parts of two PEP 440
-// versions ("23.2.1" < "23.3"); a pre-release suffix ("24.0rc1", "1.0b2",
-// "2.0.dev1") sorts before the release it precedes.
+// compareReleases compares two PEP 440 versions by their epochs ("1!")
+// and their numeric release parts ("23.2.1" < "23.3", "70.0" = "70.0.0",
+// of any size); a pre-release suffix ("24.0rc1", "1.0b2", "2.0.dev1")
+// sorts before the release it precedes. Pre-releases of one release are
+// not told apart, nor are post and local releases from their release.
 func compareReleases(a, b string) int {
-	ra, pa := splitRelease(a)
-	rb, pb := splitRelease(b)
+	ea, ra, pa := splitRelease(a)
+	eb, rb, pb := splitRelease(b)
+	if c := compareNumbers(ea, eb); c != 0 {
+		return c
+	}
 	for i := 0; i < len(ra) || i < len(rb); i++ {
-		var x, y int
+		x, y := "", ""
 		if i < len(ra) {
 			x = ra[i]
 		}
 		if i < len(rb) {
 			y = rb[i]
 		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
+		if c := compareNumbers(x, y); c != 0 {
+			return c
 		}
 	}
 	switch {
@@ -508,29 +510,45 @@ func compareReleases(a, b string) int {
 	return 0
 }
 
-// splitRelease reads "N(.N)*" from the start of a version (an epoch
-// "1!" dropped, a local "+..." ignored) and whether a pre/dev-release
-// suffix follows.
-func splitRelease(v string) ([]int, bool) {
-	v = strings.TrimSpace(strings.ToLower(v))
-	if i := strings.IndexByte(v, '!'); i >= 0 {
-		v = v[i+1:]
+// compareNumbers compares runs of digits without leading zeros ("" is 0)
+// as numbers, whatever their length.
+func compareNumbers(x, y string) int {
+	if len(x) != len(y) {
+		if len(x) < len(y) {
+			return -1
+		}
+		return 1
 	}
+	return strings.Compare(x, y)
+}
+
+// splitRelease reads "[v][N!]N(.N)*" from the start of a version (a local
+// "+..." ignored): the epoch and the release's numbers as digits without
+// leading zeros, and whether a pre/dev-release suffix follows.
+func splitRelease(v string) (epoch string, release []string, pre bool) {
+	v = strings.TrimSpace(strings.ToLower(v))
 	v, _, _ = strings.Cut(v, "+")
 	v = strings.TrimPrefix(v, "v")
-	var out []int
+	if i := strings.IndexByte(v, '!'); i >= 0 {
+		epoch = strings.TrimLeft(v[:i], "0")
+		for j := 0; j < len(epoch); j++ {
+			if !isDigit(epoch[j]) {
+				epoch = "" // not an epoch: read as none
+				break
+			}
+		}
+		v = strings.TrimPrefix(v[i+1:], "v")
+	}
 	i := 0
 	for i < len(v) {
 		j := i
-		n := 0
 		for j < len(v) && isDigit(v[j]) {
-			n = n*10 + int(v[j]-'0')
 			j++
 		}
 		if j == i {
 			break
 		}
-		out = append(out, n)
+		release = append(release, strings.TrimLeft(v[i:j], "0"))
 		i = j
 		if i < len(v) && v[i] == '.' && i+1 < len(v) && isDigit(v[i+1]) {
 			i++
@@ -539,11 +557,11 @@ func splitRelease(v string) ([]int, bool) {
 		break
 	}
 	rest := v[i:]
-	pre := strings.HasPrefix(rest, "a") || strings.HasPrefix(rest, "b") || strings.HasPrefix(rest, "rc") ||
+	pre = strings.HasPrefix(rest, "a") || strings.HasPrefix(rest, "b") || strings.HasPrefix(rest, "rc") ||
 		strings.HasPrefix(rest, "c") || strings.HasPrefix(rest, ".dev") || strings.HasPrefix(rest, "dev") ||
 		strings.HasPrefix(rest, "-alpha") || strings.HasPrefix(rest, "-beta") || strings.HasPrefix(rest, ".a") ||
 		strings.HasPrefix(rest, ".b") || strings.HasPrefix(rest, ".rc") || strings.HasPrefix(rest, "-rc")
-	return out, pre
+	return epoch, release, pre
 }
 
 // pythonMinorOf returns the "3.N" a Python library location serves:
