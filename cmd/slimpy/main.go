@@ -18,7 +18,7 @@ import (
 // Exit codes, documented in the README.
 const (
 	exitOK    = 0
-	exitCheck = 1 // a CI threshold or regression failed
+	exitCheck = 1 // a CI threshold or regression failed, or fix --verify did
 	exitUsage = 2 // bad usage or input: bad reference, missing image, auth refused, corrupt layer
 )
 
