@@ -529,14 +529,8 @@ func splitRelease(v string) (epoch string, release []string, pre bool) {
 	v = strings.TrimSpace(strings.ToLower(v))
 	v, _, _ = strings.Cut(v, "+")
 	v = strings.TrimPrefix(v, "v")
-	if i := strings.IndexByte(v, '!'); i >= 0 {
+	if i := strings.IndexByte(v, '!'); i > 0 && strings.Trim(v[:i], "0123456789") == "" {
 		epoch = strings.TrimLeft(v[:i], "0")
-		for j := 0; j < len(epoch); j++ {
-			if !isDigit(epoch[j]) {
-				epoch = "" // not an epoch: read as none
-				break
-			}
-		}
 		v = strings.TrimPrefix(v[i+1:], "v")
 	}
 	i := 0
