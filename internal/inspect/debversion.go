@@ -33,14 +33,17 @@ func ParseDebVersion(s string) DebVersion {
 	return v
 }
 
-// String formats the version the way dpkg prints it.
+// String formats the version the way dpkg prints it, so that
+// ParseDebVersion reads it back: the epoch is left out when it is 0 and
+// the revision when it is empty, unless a ':' or '-' in the rest would
+// then be read as theirs ("0:1:2", "1.0-2-").
 func (v DebVersion) String() string {
 	s := v.Upstream
-	if v.Epoch != 0 {
-		s = strconv.Itoa(v.Epoch) + ":" + s
-	}
-	if v.Revision != "" {
+	if v.Revision != "" || strings.IndexByte(s, '-') >= 0 {
 		s += "-" + v.Revision
+	}
+	if v.Epoch != 0 || strings.IndexByte(s, ':') >= 0 {
+		s = strconv.Itoa(v.Epoch) + ":" + s
 	}
 	return s
 }
