@@ -68,6 +68,13 @@ type Analysis struct {
 	Layers    []Layer
 	FS        *FileSystem
 	Inventory Inventory
+
+	// The totals and duplicate groups Report shows, worked out while the
+	// inventories are built (they only read the merged tree): closed when
+	// set. Nil: Report works them out itself.
+	fsReportDone chan struct{}
+	fsTotals     Totals
+	fsDuplicates []DuplicateGroup
 }
 
 // Analyze reads every layer of the source once (concurrently, each as a
@@ -226,6 +233,14 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	// high-water mark, and the pages of the walk's garbage do not add to
 	// the resident set of what follows (inventories, report); ~50 ms.
 	debug.FreeOSMemory()
+	// The report's walk of the merged tree (totals, duplicate groups) runs
+	// beside the inventories, on another core: ~100 ms less after the last
+	// layer is read, on the 0.8 GB benchmark image.
+	a.fsReportDone = make(chan struct{})
+	go func() {
+		defer close(a.fsReportDone)
+		a.fsTotals, a.fsDuplicates = a.totalsAndDuplicates(1)
+	}()
 	// The inventories make ~1.5x the live heap in short-lived garbage;
 	// with a tighter GC while they run, the heap tops out at ~1.5x what the
 	// analysis keeps instead of 2x, for a few more collections (~50 ms).

@@ -106,7 +106,16 @@ func (a *Analysis) Report() Report {
 		SchemaVersion: SchemaVersion,
 		Image:         imageInfo(a.Source, a.Config, a.Inventory.OSRelease["PRETTY_NAME"]),
 	}
-	r.Totals, r.Duplicates.Groups = a.totalsAndDuplicates(1)
+	if a.fsReportDone != nil {
+		<-a.fsReportDone
+		r.Totals = a.fsTotals
+		for _, g := range a.fsDuplicates {
+			g.Paths = slices.Clone(g.Paths)
+			r.Duplicates.Groups = append(r.Duplicates.Groups, g)
+		}
+	} else {
+		r.Totals, r.Duplicates.Groups = a.totalsAndDuplicates(1)
+	}
 	for _, l := range a.Layers {
 		r.Layers = append(r.Layers, LayerReport{
 			Index: l.Index, DiffID: l.DiffID, Digest: l.Digest,

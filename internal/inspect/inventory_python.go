@@ -5,8 +5,11 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // pythonExeName matches the versioned interpreter executables: python3.11,
@@ -47,13 +50,37 @@ func vendoredLocation(loc string) bool {
 
 // pythonDists lists the *.dist-info and *.egg-info distributions.
 func (b *invBuilder) pythonDists() []PythonDist {
+	// The distributions are independent (the merged tree and the OS
+	// packages are only read): they are worked out on every core, each
+	// worker with its own symlink resolver, and kept in metaDirs order.
+	dists := make([]PythonDist, len(b.metaDirs))
+	found := make([]bool, len(b.metaDirs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := min(runtime.GOMAXPROCS(0), len(b.metaDirs)); w > 0; w-- {
+		wb := *b
+		wb.r = newSymlinkResolver(b.fs)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(b.metaDirs) {
+					return
+				}
+				m := b.metaDirs[i]
+				loc := path.Dir(m.Path)
+				if vendoredLocation(loc) {
+					continue
+				}
+				dists[i], found[i] = wb.pythonDist(m, loc)
+			}
+		}()
+	}
+	wg.Wait()
 	var out []PythonDist
-	for _, m := range b.metaDirs {
-		loc := path.Dir(m.Path)
-		if vendoredLocation(loc) {
-			continue
-		}
-		if d, ok := b.pythonDist(m, loc); ok {
+	for i, d := range dists {
+		if found[i] {
 			out = append(out, d)
 		}
 	}
