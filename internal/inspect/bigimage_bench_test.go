@@ -418,10 +418,10 @@ func BenchmarkBigMerge(b *testing.B) {
 func BenchmarkBigColdVsFloor(b *testing.B) {
 	dir := bigImage(b)
 	blobs := bigLayerBlobs(b, dir, os.Getenv("SLIMPY_FLOOR_LAYER_ORDER") == "")
-	var cold, floor, ratio []float64
+	var cold, floor, ratio, coldCPU, floorCPU []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuSeconds(b)
 		var g errgroup.Group
 		g.SetLimit(runtime.GOMAXPROCS(0))
 		for _, p := range blobs {
@@ -431,15 +431,18 @@ func BenchmarkBigColdVsFloor(b *testing.B) {
 		if err := g.Wait(); err != nil {
 			b.Fatal(err)
 		}
-		f := time.Since(start).Seconds()
+		f, cpu1 := time.Since(start).Seconds(), cpuSeconds(b)
 		start = time.Now()
 		inspectOnce(b, dir, Options{}, nil)
-		c := time.Since(start).Seconds()
+		c, cpu2 := time.Since(start).Seconds(), cpuSeconds(b)
 		cold, floor, ratio = append(cold, c), append(floor, f), append(ratio, c/f)
+		floorCPU, coldCPU = append(floorCPU, cpu1-cpu0), append(coldCPU, cpu2-cpu1)
 	}
 	b.ReportMetric(median(cold), "cold-s")
 	b.ReportMetric(median(floor), "floor-s")
 	b.ReportMetric(median(ratio), "cold/floor")
+	b.ReportMetric(median(coldCPU), "cold-cpu-s")
+	b.ReportMetric(median(floorCPU), "floor-cpu-s")
 }
 
 func median(v []float64) float64 {
