@@ -13,7 +13,8 @@ import (
 // parses and its diff, applied in-process as git apply would, gives that
 // result (and its new files); Apply of each fixable suggestion alone gives
 // the same result, and Apply of all of them together gives a Dockerfile
-// that parses. The seeds are the corpus of testdata/dockerfiles plus the
+// that parses; Suggest on what Apply made proposes none of what it applied
+// again. The seeds are the corpus of testdata/dockerfiles plus the
 // inputs in testdata/fuzz/FuzzSuggest.
 //
 //	go test ./internal/suggest -run '^$' -fuzz '^FuzzSuggest$' -parallel 2
@@ -81,6 +82,7 @@ func FuzzSuggest(f *testing.F) {
 			if r.Dockerfile != s.Result {
 				t.Fatalf("Apply %s gives\n%q\nnot its suggestion's result\n%q", s.ID, r.Dockerfile, s.Result)
 			}
+			checkNotAgain(t, r, opts)
 		}
 		if len(ids) < 2 {
 			return
@@ -92,6 +94,7 @@ func FuzzSuggest(f *testing.F) {
 		if _, err := Parse([]byte(r.Dockerfile)); err != nil {
 			t.Fatalf("Apply %v: the result does not parse: %v\n%s", ids, err, r.Dockerfile)
 		}
+		checkNotAgain(t, r, opts)
 		diff := unifiedDiff("Dockerfile", string(src), r.Dockerfile)
 		for _, n := range sortedKeys(r.Files) {
 			diff += newFileDiff(n, r.Files[n])
@@ -107,4 +110,57 @@ func FuzzSuggest(f *testing.F) {
 			t.Fatalf("Apply %v: the diff does not give the result", ids)
 		}
 	})
+}
+
+// checkNotAgain: Suggest on what Apply made proposes none of the applied
+// suggestions again (the package's promise: accepted suggestions compose).
+func checkNotAgain(t *testing.T, r Result, opts Options) {
+	t.Helper()
+	opts.ContextFile = func(name string) (string, bool) {
+		c, ok := r.Files[name]
+		return c, ok
+	}
+	again, err := Suggest([]byte(r.Dockerfile), opts)
+	if err != nil {
+		t.Fatalf("Suggest after %v: %v", r.Applied, err)
+	}
+	for _, s := range again {
+		for _, id := range r.Applied {
+			if s.ID == id && s.Fixable() {
+				t.Fatalf("%s proposed again after applying %v:\n%s\n%s", s.ID, r.Applied, r.Dockerfile, s.Diff)
+			}
+		}
+	}
+}
+
+// SG402 replaced only the command of a shell-form CMD: a shell comment
+// after it stayed behind the JSON, which made the instruction shell form
+// again, running the array as a command (and SG402 proposed itself again).
+// FuzzSuggest's seed 0851c6f7c81a923f found it, with a NUL after the
+// command.
+func TestJSONCmdKeepsNothingAfterTheArray(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM python:3.12-slim\nCMD python app.py # run it\n":      "FROM python:3.12-slim\n# run it\nCMD [\"python\", \"app.py\"]\n",
+		"FROM python:3.12-slim\nCMD python app.py   #x  \n":        "FROM python:3.12-slim\n#x\nCMD [\"python\", \"app.py\"]  \n",
+		"FROM python:3.12-slim\nCMD python \\\n    app.py # run\n": "FROM python:3.12-slim\n# run\nCMD [\"python\", \"app.py\"]\n",
+		"FROM python:3.12-slim\nCMD python app.py \x00\n":          "",
+	} {
+		r, err := Apply([]byte(src), []string{"SG402"}, Options{Now: corpusNow})
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		if want == "" {
+			if len(r.Applied) != 0 {
+				t.Errorf("%q: changed to %q", src, r.Dockerfile)
+			}
+			continue
+		}
+		if r.Dockerfile != want {
+			t.Errorf("%q: got %q, want %q", src, r.Dockerfile, want)
+		}
+		d, err := Parse([]byte(r.Dockerfile))
+		if err != nil || !d.Final().Instrs[0].JSON {
+			t.Errorf("%q: the CMD is not in exec form: %v", src, err)
+		}
+	}
 }

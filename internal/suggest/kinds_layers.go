@@ -424,7 +424,20 @@ var jsonCmdKind = &kind{
 			}
 			js := jsonArray(args)
 			seg := sh.Segments[0]
-			ch.edits = append(ch.edits, edit{start: seg.Start, end: seg.End, text: js})
+			// What follows the command must go too: after the JSON it would
+			// turn the instruction back into shell form, running the array
+			// as a command. A shell comment moves to the line above; other
+			// bytes the shell ignores (a NUL) leave the instruction alone.
+			end := seg.End
+			tail := string(c.d.Src[seg.End:sh.End])
+			if rest := strings.TrimSpace(tail); rest != "" {
+				if !strings.HasPrefix(rest, "#") || strings.ContainsAny(rest, "\n\x00") {
+					continue
+				}
+				end += strings.Index(tail, rest) + len(rest)
+				ch.edits = append(ch.edits, insertBefore(in, rest+"\n"))
+			}
+			ch.edits = append(ch.edits, edit{start: seg.Start, end: end, text: js})
 			ch.line(in)
 			ch.say("line %d: %s in shell form", in.StartLine, in.Keyword)
 		}
