@@ -66,7 +66,7 @@ func TestFixesFromSuggest(t *testing.T) {
 			accepted++
 		}
 	}
-	m = press(m, "w", "y")
+	m = driveWaiting(press(m, "w"), keyp("y"))
 	screen := ansi.Strip(m.(Model).screen())
 	if !strings.Contains(screen, "Wrote "+path+" with "+fixable[0]+", "+fixable[1]) {
 		t.Fatalf("not written:\n%s", screen)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/x/ansi"
@@ -176,21 +177,32 @@ func keyp(s string) tea.KeyPressMsg {
 
 // drive updates m with msg and then with what its commands return at once
 // (timers such as the cursor blink are dropped), a few rounds deep.
-func drive(m tea.Model, msg tea.Msg) tea.Model {
+func drive(m tea.Model, msg tea.Msg) tea.Model { return driveFor(m, msg, 50*time.Millisecond) }
+
+// driveWaiting is drive for a key that starts real work (writing the
+// Dockerfile): its commands are waited for however loaded the machine is,
+// and ticks are recognised by their message and dropped.
+func driveWaiting(m tea.Model, msg tea.Msg) tea.Model { return driveFor(m, msg, 30*time.Second) }
+
+// driveFor feeds msg and then what its commands return, a few rounds deep.
+// A command that takes longer than patience is dropped: that is how the
+// ticks (spinner, progress), which block for their interval and only
+// schedule the next one, are left out.
+func driveFor(m tea.Model, msg tea.Msg, patience time.Duration) tea.Model {
 	queue := []tea.Msg{msg}
 	for round := 0; len(queue) > 0 && round < 20; round++ {
 		var next []tea.Msg
 		for _, msg := range queue {
 			var cmd tea.Cmd
 			m, cmd = m.Update(msg)
-			next = append(next, runCmd(cmd)...)
+			next = append(next, runCmd(cmd, patience)...)
 		}
 		queue = next
 	}
 	return m
 }
 
-func runCmd(cmd tea.Cmd) []tea.Msg {
+func runCmd(cmd tea.Cmd, patience time.Duration) []tea.Msg {
 	if cmd == nil {
 		return nil
 	}
@@ -198,18 +210,18 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 	go func() { ch <- cmd() }()
 	select {
 	case msg := <-ch:
-		if b, ok := msg.(tea.BatchMsg); ok {
+		switch msg := msg.(type) {
+		case nil, tickMsg, spinner.TickMsg:
+			return nil
+		case tea.BatchMsg:
 			var out []tea.Msg
-			for _, c := range b {
-				out = append(out, runCmd(c)...)
+			for _, c := range msg {
+				out = append(out, runCmd(c, patience)...)
 			}
 			return out
 		}
-		if msg == nil {
-			return nil
-		}
 		return []tea.Msg{msg}
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(patience):
 		return nil
 	}
 }
