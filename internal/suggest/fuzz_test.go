@@ -164,3 +164,24 @@ func TestJSONCmdKeepsNothingAfterTheArray(t *testing.T) {
 		}
 	}
 }
+
+// The shell text of RUN, CMD and ENTRYPOINT started after the keyword and
+// flags split at spaces and tabs only, where BuildKit splits at \r, \v and
+// \f too: in "CMD\rpython a" the shell text was " a" and SG402 wrote
+// CMD\rpython ["a"]. FuzzSuggest's seed 3334ac12c305372a found it.
+func TestShellTextStartsWhereBuildKitSplits(t *testing.T) {
+	for _, src := range []string{"FROM e\nCMD\rpython a\n", "FROM e\nCMD\vpython a\n", "FROM e\nRUN\f--mount=type=cache,target=/x\rpip install x\n"} {
+		d, err := Parse([]byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		in := d.Final().Instrs[0]
+		if got := strings.TrimSpace(string(d.Src[in.Shell.Start:in.Shell.End])); got != strings.TrimSpace(in.Args[0]) {
+			t.Errorf("%q: shell text %q, BuildKit's %q", src, got, in.Args[0])
+		}
+	}
+	r, err := Apply([]byte("FROM e\nCMD\rpython a\n"), []string{"SG402"}, Options{Now: corpusNow})
+	if err != nil || r.Dockerfile != "FROM e\nCMD\r[\"python\", \"a\"]\n" {
+		t.Errorf("%q, %v", r.Dockerfile, err)
+	}
+}

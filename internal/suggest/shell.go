@@ -56,10 +56,12 @@ func (d *Dockerfile) parseShell(in *Instruction) (*Shell, error) {
 	start := in.Start
 	src := d.Src
 	i := start
+	// BuildKit splits the keyword and the flags off at any of " \t\v\f\r".
+	blank := func(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' }
 	skipSpace := func() {
 		for i < in.End {
 			switch {
-			case src[i] == ' ' || src[i] == '\t':
+			case blank(src[i]) && !(src[i] == '\r' && i+1 < in.End && src[i+1] == '\n'):
 				i++
 			case src[i] == '\\' && i+1 < in.End && src[i+1] == '\n':
 				i += 2
@@ -71,13 +73,13 @@ func (d *Dockerfile) parseShell(in *Instruction) (*Shell, error) {
 		}
 	}
 	skipSpace()
-	for i < in.End && src[i] != ' ' && src[i] != '\t' && src[i] != '\n' && src[i] != '\\' {
+	for i < in.End && !blank(src[i]) && src[i] != '\n' && src[i] != '\\' {
 		i++ // the keyword
 	}
 	for {
 		skipSpace()
 		if i+1 < in.End && src[i] == '-' && src[i+1] == '-' {
-			for i < in.End && src[i] != ' ' && src[i] != '\t' && src[i] != '\n' {
+			for i < in.End && !blank(src[i]) && src[i] != '\n' {
 				i++
 			}
 			continue
