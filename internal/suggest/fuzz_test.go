@@ -185,3 +185,16 @@ func TestShellTextStartsWhereBuildKitSplits(t *testing.T) {
 		t.Errorf("%q, %v", r.Dockerfile, err)
 	}
 }
+
+// A RUN whose last line ends in a backslash BuildKit does not continue
+// ("&\\\"): the shell read the instruction's newline as a continuation, so
+// the last segment ended at the next line and SG103 appended its "&& rm"
+// there, as an instruction of its own. FuzzSuggest's seed
+// 488b962e9bde2275 found it (after SG401 put a line after such a RUN).
+func TestAppendAfterTrailingBackslash(t *testing.T) {
+	src := "FROM a\nRUN apt-get update &\\\\\\\nUSER app\n"
+	r, err := Apply([]byte(src), []string{"SG103"}, Options{Now: corpusNow})
+	if err != nil || r.Dockerfile != "FROM a\nRUN apt-get update &\\\\\\ && rm -rf /var/lib/apt/lists/*\nUSER app\n" {
+		t.Errorf("%q, %v", r.Dockerfile, err)
+	}
+}

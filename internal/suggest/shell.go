@@ -87,7 +87,19 @@ func (d *Dockerfile) parseShell(in *Instruction) (*Shell, error) {
 		break
 	}
 	sh := &Shell{Start: i, End: in.End, Editable: !in.Heredoc}
-	text := blankComments(src[i:in.End])
+	// The shell text stops before the instruction's last newline: after a
+	// trailing backslash ("&\\\" with BuildKit ending the instruction
+	// there) the shell would read it as a line continuation and end the
+	// last segment at the start of the next instruction, where an edit
+	// appended to that segment would then land.
+	end := in.End
+	if !in.Heredoc && end > i && src[end-1] == '\n' {
+		end--
+		if end > i && src[end-1] == '\r' {
+			end--
+		}
+	}
+	text := blankComments(src[i:end])
 	p := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false))
 	f, err := p.Parse(strings.NewReader(text), "")
 	if err != nil {
