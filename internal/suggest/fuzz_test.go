@@ -198,3 +198,27 @@ func TestAppendAfterTrailingBackslash(t *testing.T) {
 		t.Errorf("%q, %v", r.Dockerfile, err)
 	}
 }
+
+// SG010 took any tag containing "alpine" for an Alpine python image but
+// dropped only the variant's parts that start with it: "python:3.8]alpine"
+// became "python:3.8-]alpine-slim", still "Alpine", proposed again and
+// again. FuzzSuggest's seed 9c50f7975e1f6541 found it.
+func TestAlpineToDebianOnlyWhatItRewrites(t *testing.T) {
+	for ref, want := range map[string]string{
+		"python:3.12-alpine3.20": "python:3.12-slim",
+		"python:alpine":          "python:slim",
+		"python:3.8]alpine":      "",
+	} {
+		r, err := Apply([]byte("FROM "+ref+"\nRUN pip install flask\n"), []string{"SG010"}, Options{Now: corpusNow})
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		got := ""
+		if len(r.Applied) > 0 {
+			got = strings.TrimPrefix(strings.SplitN(r.Dockerfile, "\n", 2)[0], "FROM ")
+		}
+		if got != want {
+			t.Errorf("%s: became %q, want %q", ref, got, want)
+		}
+	}
+}

@@ -459,7 +459,17 @@ var apkToDeb = map[string]string{
 
 func isAlpinePython(st *Stage) bool {
 	r := parseRef(st.Base)
-	return r.name() == "python" && strings.Contains(r.tag, "alpine")
+	if r.name() != "python" {
+		return false
+	}
+	// The variant's parts that SG010 drops: "alpine", "alpine3.20".
+	_, variant := splitPythonTag(r.tag)
+	for _, p := range strings.Split(variant, "-") {
+		if strings.HasPrefix(p, "alpine") {
+			return true
+		}
+	}
+	return false
 }
 
 var alpineToDebianKind = &kind{
