@@ -136,14 +136,15 @@ func checkNotAgain(t *testing.T, r Result, opts Options) {
 // SG402 replaced only the command of a shell-form CMD: a shell comment
 // after it stayed behind the JSON, which made the instruction shell form
 // again, running the array as a command (and SG402 proposed itself again).
-// FuzzSuggest's seed 0851c6f7c81a923f found it, with a NUL after the
-// command.
+// FuzzSuggest's seeds 0851c6f7c81a923f and b19987990b74aee7 found it,
+// with a NUL after the command, and before it.
 func TestJSONCmdKeepsNothingAfterTheArray(t *testing.T) {
 	for src, want := range map[string]string{
 		"FROM python:3.12-slim\nCMD python app.py # run it\n":      "FROM python:3.12-slim\n# run it\nCMD [\"python\", \"app.py\"]\n",
 		"FROM python:3.12-slim\nCMD python app.py   #x  \n":        "FROM python:3.12-slim\n#x\nCMD [\"python\", \"app.py\"]  \n",
 		"FROM python:3.12-slim\nCMD python \\\n    app.py # run\n": "FROM python:3.12-slim\n# run\nCMD [\"python\", \"app.py\"]\n",
 		"FROM python:3.12-slim\nCMD python app.py \x00\n":          "",
+		"FROM python:3.12-slim\nCMD \x00\x00python app.py\n":       "",
 	} {
 		r, err := Apply([]byte(src), []string{"SG402"}, Options{Now: corpusNow})
 		if err != nil {

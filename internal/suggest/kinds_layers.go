@@ -427,7 +427,11 @@ var jsonCmdKind = &kind{
 			// What follows the command must go too: after the JSON it would
 			// turn the instruction back into shell form, running the array
 			// as a command. A shell comment moves to the line above; other
-			// bytes the shell ignores (a NUL) leave the instruction alone.
+			// bytes the shell ignores (a NUL), here or before the command,
+			// leave the instruction alone.
+			if strings.TrimSpace(string(c.d.Src[sh.Start:seg.Start])) != "" {
+				continue
+			}
 			end := seg.End
 			tail := string(c.d.Src[seg.End:sh.End])
 			if rest := strings.TrimSpace(tail); rest != "" {
