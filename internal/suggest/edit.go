@@ -47,8 +47,18 @@ func insertBefore(in *Instruction, lines string) edit {
 	return edit{start: in.Start, end: in.Start, text: lines}
 }
 
-// insertAfter inserts whole lines after the instruction.
+// insertAfter inserts whole lines after the instruction. A backslash
+// ending its last line (BuildKit lets the file end there) goes: after it
+// the lines would continue the instruction.
 func (d *Dockerfile) insertAfter(in *Instruction, lines string) edit {
+	text := strings.TrimRight(string(d.Src[in.Start:in.End]), " \t\r\n")
+	if strings.HasSuffix(text, "\\") {
+		start := in.Start + len(text) - 1
+		if d.Src[in.End-1] != '\n' {
+			lines = strings.TrimSuffix(lines, "\n")
+		}
+		return edit{start: start, end: in.End, text: "\n" + lines}
+	}
 	if in.End > 0 && d.Src[in.End-1] != '\n' {
 		return edit{start: in.End, end: in.End, text: "\n" + strings.TrimSuffix(lines, "\n")}
 	}

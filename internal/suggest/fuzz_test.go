@@ -223,3 +223,21 @@ func TestAlpineToDebianOnlyWhatItRewrites(t *testing.T) {
 		}
 	}
 }
+
+// A Dockerfile may end in a backslash (BuildKit ignores it there); lines
+// inserted after that instruction continued it: "FROM k\" and SG401's
+// "RUN useradd" made "FROM k RUN useradd ...", which does not parse
+// (Suggest failed), and with a newline after the backslash a RUN silently
+// took the USER line as arguments. FuzzSuggest's seed 5554e32a5afbadc0
+// found it.
+func TestInsertAfterADanglingBackslash(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM k\\":                       "FROM k\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
+		"FROM k\nRUN a \\\n    b \\  \n": "FROM k\nRUN a \\\n    b \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
+	} {
+		r, err := Apply([]byte(src), []string{"SG401"}, Options{Now: corpusNow})
+		if err != nil || r.Dockerfile != want {
+			t.Errorf("%q: got %q, %v\nwant %q", src, r.Dockerfile, err, want)
+		}
+	}
+}
