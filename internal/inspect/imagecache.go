@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/zeebo/xxh3"
@@ -27,12 +28,14 @@ import (
 // An entry is keyed by everything the report's content depends on: the
 // layers (the chain of diffIDs, in order), the image config (its digest:
 // the history gives the findings' createdBy, the config some rules'
-// findings), the rules' settings and date when the findings are in it, and
-// the build of slimpy that computed it (its Go build ID): any change to
-// the merge, the inventories, the report or the rules makes new entries
-// rather than trusting old ones. What the source decides (reference,
-// transport, manifest and layer digests, compressed sizes, which layers
-// came from a cache) is filled in again on every run.
+// findings), the rules' settings and date when the findings are in it,
+// and the build of slimpy that computed it (its Go build ID): any change
+// to the merge, the inventories, the report or the rules makes new
+// entries rather than trusting old ones. The entry's file is named by the
+// image and the rules' settings only, so a new build or a new day replaces
+// it. What the source decides (reference, transport, manifest and layer
+// digests, compressed sizes, which layers came from a cache) is filled in
+// again on every run.
 //
 // Like the layer cache, an entry is written atomically and checked (an
 // xxh3-64 of the whole entry, the key again inside it, every count against
@@ -61,41 +64,56 @@ type imageEntry struct {
 	Report   Report
 }
 
-// imageKey is the hex sha256 of what the report depends on; "" when it
-// cannot be cached (rules without a fixed date, settings the encoding
-// cannot express).
-func imageKey(configDigest string, diffIDs []string, rules *Config) string {
+// imageKey returns the file an entry goes to (slot) and the key the
+// entry must hold (key), both hex sha256; "" when the report cannot be
+// cached (rules without a fixed date, settings the encoding cannot
+// express). The slot is the image and the rules' settings; the key adds
+// what makes an entry stale rather than another: the build of slimpy, the
+// formats, the rules' date. A new build or a new day replaces the entry
+// in its slot instead of adding one.
+func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key string) {
 	h := sha256.New()
-	fmt.Fprintf(h, "slimpy image report\x00%d\x00%d\x00%d\x00%s\x00%s\x00%d\x00", imageCacheFormat, cacheFormat, captureVersion, buildID(), configDigest, len(diffIDs))
+	fmt.Fprintf(h, "slimpy image report\x00%d\x00%s\x00%d\x00", imageCacheFormat, configDigest, len(diffIDs))
 	for _, d := range diffIDs {
 		fmt.Fprintf(h, "%s\x00", d)
 	}
+	var now []byte
 	if rules == nil {
 		io.WriteString(h, "no rules")
 	} else {
 		if rules.Now.IsZero() {
-			return "" // the findings depend on the time of the run
+			return "", "" // the findings depend on the time of the run
 		}
+		settings := *rules
+		settings.Now = time.Time{}
 		var b bytes.Buffer
-		if err := encodeValue(&b, rules); err != nil {
-			return ""
+		if err := encodeValue(&b, &settings); err != nil {
+			return "", ""
 		}
 		io.WriteString(h, "rules\x00")
 		h.Write(b.Bytes())
+		if now, _ = rules.Now.MarshalBinary(); now == nil {
+			return "", ""
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	slot = hex.EncodeToString(h.Sum(nil))
+	h.Reset()
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00", slot, cacheFormat, captureVersion, buildID())
+	h.Write(now)
+	return slot, hex.EncodeToString(h.Sum(nil))
 }
 
-func (c imageCache) path(key string) string {
-	if c.dir == "" || len(key) < 2 {
+func (c imageCache) path(slot string) string {
+	if c.dir == "" || len(slot) < 2 {
 		return ""
 	}
-	return filepath.Join(c.dir, key[:2], key+".report")
+	return filepath.Join(c.dir, slot[:2], slot+".report")
 }
 
-// get returns the entry for key, or nil on a miss (absent or damaged).
-func (c imageCache) get(key string) *imageEntry {
-	p := c.path(key)
+// get returns the entry in slot if it holds key, or nil on a miss
+// (absent, damaged or stale).
+func (c imageCache) get(slot, key string) *imageEntry {
+	p := c.path(slot)
 	if p == "" {
 		return nil
 	}
@@ -112,8 +130,8 @@ func (c imageCache) get(key string) *imageEntry {
 
 // put writes the entry atomically (temp file + rename). Failing to cache is
 // not fatal.
-func (c imageCache) put(e *imageEntry) error {
-	p := c.path(e.Key)
+func (c imageCache) put(slot string, e *imageEntry) error {
+	p := c.path(slot)
 	if p == "" {
 		return nil
 	}
@@ -193,10 +211,10 @@ func decodeImageEntry(b []byte) (*imageEntry, error) {
 // (the interactive view, the suggestions) use Analyze.
 func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config) (Report, error) {
 	cache := newImageCache(opts.CacheDir)
-	var key string
+	var slot, key string
 	if cache.dir != "" {
-		key = reportKey(src, rules)
-		if e := cache.get(key); e != nil {
+		slot, key = reportKey(src, rules)
+		if e := cache.get(slot, key); e != nil {
 			if r, ok := cachedReport(src, e, opts.Progress); ok {
 				return r, nil
 			}
@@ -224,20 +242,21 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 			e.TarBytes[i] = l.Data.TarBytes
 		}
 		// A cache that cannot be written costs speed next time, never correctness.
-		_ = cache.put(e)
+		_ = cache.put(slot, e)
 	}
 	return r, nil
 }
 
-// reportKey is the image cache key of src's report; "" when it has none.
-func reportKey(src *Source, rules *Config) string {
+// reportKey is the image cache slot and key of src's report (see
+// imageKey); "" when it has none.
+func reportKey(src *Source, rules *Config) (slot, key string) {
 	raw, err := src.Image.RawConfigFile()
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	diffIDs := make([]string, len(cfg.RootFS.DiffIDs))
 	for i, d := range cfg.RootFS.DiffIDs {

@@ -301,8 +301,8 @@ func TestImageCacheBypass(t *testing.T) {
 	if ref == "" {
 		t.Skip("no python.tar fixture")
 	}
-	if k := imageKey("sha256:x", []string{"sha256:y"}, &Config{}); k != "" {
-		t.Fatalf("rules without a date got the key %q", k)
+	if slot, k := imageKey("sha256:x", []string{"sha256:y"}, &Config{}); slot != "" || k != "" {
+		t.Fatalf("rules without a date got the slot %q, key %q", slot, k)
 	}
 	cache := t.TempDir()
 	noDate := DefaultConfig()
@@ -318,6 +318,19 @@ func TestImageCacheBypass(t *testing.T) {
 	inspectReportJSON(t, ref, Options{CacheDir: cache}, &other)
 	if n := len(imageCacheFiles(t, cache)); n != 2 {
 		t.Fatalf("two rules settings made %d entries, want 2", n)
+	}
+	// Another date is another key in the same slot: a miss, and the entry
+	// is replaced rather than added to.
+	nextDay := rules
+	nextDay.Now = rules.Now.AddDate(0, 0, 1)
+	if r, _ := inspectReportJSON(t, ref, Options{CacheDir: cache}, &nextDay); r.Summary == nil || r.Summary.Now != "2026-11-29" {
+		t.Fatalf("next day's summary %+v", r.Summary)
+	}
+	if n := len(imageCacheFiles(t, cache)); n != 2 {
+		t.Fatalf("a second date made %d entries, want 2 (replaced)", n)
+	}
+	if r, _ := inspectReportJSON(t, ref, Options{CacheDir: cache}, &rules); r.Summary.Now != "2026-11-28" {
+		t.Fatalf("the first date's report says %s", r.Summary.Now)
 	}
 	r, _ := inspectReportJSON(t, ref, Options{}, &rules)
 	if r.Layers[0].Cached {
