@@ -47,13 +47,15 @@ func insertBefore(in *Instruction, lines string) edit {
 	return edit{start: in.Start, end: in.Start, text: lines}
 }
 
-// insertAfter inserts whole lines after the instruction. A backslash
-// ending its last line (BuildKit lets the file end there) goes: after it
-// the lines would continue the instruction.
+// insertAfter inserts whole lines after the instruction. A continuation
+// backslash ending its last line (BuildKit lets the file end there) goes:
+// after it the lines would continue the instruction.
 func (d *Dockerfile) insertAfter(in *Instruction, lines string) edit {
-	text := strings.TrimRight(string(d.Src[in.Start:in.End]), " \t\r\n")
-	if strings.HasSuffix(text, "\\") {
-		start := in.Start + len(text) - 1
+	text := strings.TrimSuffix(strings.TrimSuffix(string(d.Src[in.Start:in.End]), "\n"), "\r")
+	last := text[strings.LastIndexByte(text, '\n')+1:]
+	// BuildKit's rule: one backslash, not escaped by another, then blanks.
+	if t := strings.TrimRight(last, " \t"); strings.HasSuffix(t, "\\") && !strings.HasSuffix(t, "\\\\") {
+		start := in.Start + len(text) - len(last) + len(t) - 1
 		if d.Src[in.End-1] != '\n' {
 			lines = strings.TrimSuffix(lines, "\n")
 		}

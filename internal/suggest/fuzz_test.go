@@ -229,11 +229,13 @@ func TestAlpineToDebianOnlyWhatItRewrites(t *testing.T) {
 // "RUN useradd" made "FROM k RUN useradd ...", which does not parse
 // (Suggest failed), and with a newline after the backslash a RUN silently
 // took the USER line as arguments. FuzzSuggest's seed 5554e32a5afbadc0
-// found it.
+// found it, and 5ea1172c213662ab that two backslashes are no continuation.
 func TestInsertAfterADanglingBackslash(t *testing.T) {
 	for src, want := range map[string]string{
 		"FROM k\\":                       "FROM k\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 		"FROM k\nRUN a \\\n    b \\  \n": "FROM k\nRUN a \\\n    b \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
+		// Two backslashes are no continuation: both stay.
+		"FROM k\nRUN echo a\\\\": "FROM k\nRUN echo a\\\\\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 	} {
 		r, err := Apply([]byte(src), []string{"SG401"}, Options{Now: corpusNow})
 		if err != nil || r.Dockerfile != want {
