@@ -3,6 +3,7 @@ package inspect
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,7 +94,7 @@ func inspectOnce(tb testing.TB, dir string, opts Options, rules *Config) Report 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := json.NewEncoder(io.Discard).Encode(r); err != nil {
+	if err := r.WriteJSON(io.Discard); err != nil { // as report.JSON does
 		tb.Fatal(err)
 	}
 	return r
@@ -112,7 +113,8 @@ func analyzeOnce(tb testing.TB, dir string, opts Options) *Analysis {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := json.NewEncoder(io.Discard).Encode(a.Report()); err != nil {
+	r := a.Report()
+	if err := r.WriteJSON(io.Discard); err != nil {
 		tb.Fatal(err)
 	}
 	return a
@@ -469,4 +471,42 @@ func BenchmarkBigInventoryReport(b *testing.B) {
 		a.Inventory = BuildInventory(a.FS, data)
 		a.Report()
 	}
+}
+
+// BenchmarkBigReportJSON writes the big image's report (with the default
+// rules' findings) as json.Encoder with SetIndent did and as WriteJSON
+// does, after checking they agree byte for byte.
+func BenchmarkBigReportJSON(b *testing.B) {
+	dir := bigImage(b)
+	r := inspectOnce(b, dir, Options{}, benchRules())
+	var want, got bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		b.Fatal(err)
+	}
+	if err := r.WriteJSON(&got); err != nil {
+		b.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		b.Fatalf("WriteJSON differs from json.Encoder (%d vs %d bytes)", got.Len(), want.Len())
+	}
+	b.Run("encoder", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			enc := json.NewEncoder(io.Discard)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("WriteJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if err := r.WriteJSON(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

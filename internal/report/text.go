@@ -3,7 +3,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -17,9 +16,8 @@ import (
 
 // JSON writes the report as indented JSON.
 func JSON(w io.Writer, r inspect.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	// What json.Encoder with SetIndent("", "  ") writes, a piece at a time.
+	return r.WriteJSON(w)
 }
 
 // TextOptions tune the text report.
