@@ -155,6 +155,10 @@ func newFileDiff(name, content string) string {
 	return "diff --git a/" + name + " b/" + name + "\nnew file mode 100644\n" + d
 }
 
+// UnifiedDiff is the unified diff every view of slimpy shows (from and to
+// are the header names, e.g. a/Dockerfile and b/Dockerfile).
+func UnifiedDiff(from, to, old, new string) string { return unified(from, to, old, new) }
+
 // unified is udiff.Unified with the hunks' new line numbers recomputed:
 // go-udiff (v0.4.1) leaves out the unchanged lines between two edits it
 // joins into one hunk, so every later hunk's "+N" came out short (git

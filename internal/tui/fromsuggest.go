@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/slimpy/slimpy/internal/suggest"
 )
 
@@ -64,7 +63,7 @@ func SaveAtomic(path string, orig []byte, r suggest.Result) (Written, error) {
 	if sw.Dockerfile != "" {
 		name := filepath.Base(path)
 		w.Files = append(w.Files, WrittenFile{Path: path, Backup: sw.Backup, Content: r.Dockerfile,
-			Diff: udiff.Unified("a/"+name, "b/"+name, string(orig), r.Dockerfile)})
+			Diff: suggest.UnifiedDiff("a/"+name, "b/"+name, string(orig), r.Dockerfile)})
 	}
 	dir := filepath.Dir(path)
 	for _, n := range slices.Sorted(maps.Keys(r.Files)) {
@@ -73,7 +72,7 @@ func SaveAtomic(path string, orig []byte, r suggest.Result) (Written, error) {
 			continue
 		}
 		w.Files = append(w.Files, WrittenFile{Path: p, Content: r.Files[n],
-			Diff: udiff.Unified("/dev/null", "b/"+n, "", r.Files[n])})
+			Diff: suggest.UnifiedDiff("/dev/null", "b/"+n, "", r.Files[n])})
 	}
 	return w, err
 }
