@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"os"
 	"path/filepath"
@@ -217,21 +218,9 @@ func useColor(mode string, w io.Writer) bool {
 
 func savingsText(s suggest.Savings) string {
 	if s.Measured {
-		return fmt.Sprintf("%s measured (%s)", humanSize(s.Bytes), s.Note)
+		return fmt.Sprintf("%s measured (%s)", humanize.Bytes(uint64(s.Bytes)), s.Note)
 	}
 	return s.Note
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, color bool) {
@@ -304,7 +293,7 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 	}
 	fmt.Fprintln(out)
 	if w.opts.Image != nil {
-		fmt.Fprintf(out, "Measured savings add up to %s (suggestions can overlap).\n", humanSize(measured))
+		fmt.Fprintf(out, "Measured savings add up to %s (suggestions can overlap).\n", humanize.Bytes(uint64(measured)))
 	}
 	fmt.Fprintln(out, "Apply with: slimpy fix [IMAGE] --dockerfile PATH --accept ID,... (or --all)")
 }

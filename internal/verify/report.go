@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"slices"
 	"strings"
@@ -337,15 +338,11 @@ func delta(before, after int64) string {
 	return fmt.Sprintf("+%s (+%.1f%%) larger, measured", HumanSize(d), float64(d)*100/float64(before))
 }
 
-// HumanSize prints bytes in binary units.
+// HumanSize prints bytes as every size slimpy shows (go-humanize, SI
+// units, as inspect's reports).
 func HumanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	if n < 0 {
+		return "-" + humanize.Bytes(uint64(-n))
 	}
-	return fmt.Sprintf("%d B", n)
+	return humanize.Bytes(uint64(n))
 }

@@ -121,11 +121,11 @@ func TestVerifyPasses(t *testing.T) {
 	var out bytes.Buffer
 	rep.WriteText(&out)
 	for _, want := range []string{
-		"size      500.0 MiB              100.0 MiB              −400.0 MiB (−80.0%) saved, measured",
-		"SP201 build-toolchain          300.0 MiB",
+		"size      524 MB                 105 MB                 −419 MB (−80.0%) saved, measured",
+		"SP201 build-toolchain          315 MB",
 		"SP601 root-user                (no bytes: a fact about the image)",
-		"SP701 documentation            10.0 MiB → 5.0 MiB",
-		"Findings added:\n  SP311 packaging-tools          8.0 MiB",
+		"SP701 documentation            10 MB → 5.2 MB",
+		"Findings added:\n  SP311 packaging-tools          8.4 MB",
 		"smoke     exit 0                 exit 0                 python3 app.py",
 		"  | hello from fastsum",
 	} {
