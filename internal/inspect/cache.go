@@ -74,6 +74,12 @@ func (c layerCache) put(ld *LayerData) error {
 	if p == "" {
 		return nil
 	}
+	return writeCacheFile(p, func(w io.Writer) error { return encodeLayerData(w, ld) })
+}
+
+// writeCacheFile writes a cache entry through a temporary file renamed
+// into place, so a concurrent or interrupted run never reads half of one.
+func writeCacheFile(p string, encode func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -82,7 +88,7 @@ func (c layerCache) put(ld *LayerData) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := encodeLayerData(tmp, ld); err != nil {
+	if err := encode(tmp); err != nil {
 		tmp.Close()
 		return err
 	}

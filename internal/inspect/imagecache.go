@@ -135,22 +135,7 @@ func (c imageCache) put(slot string, e *imageEntry) error {
 	if p == "" {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := encodeImageEntry(tmp, e); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return writeCacheFile(p, func(w io.Writer) error { return encodeImageEntry(w, e) })
 }
 
 // The entry: the magic string, the imageEntry in the value encoding below,
