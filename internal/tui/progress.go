@@ -183,7 +183,7 @@ func (v progressView) View(width, height int) string {
 	line += fmt.Sprintf(" · %s", elapsed)
 	b.WriteString(styleDim.Render(line) + "\n")
 	if len(v.layers) == 0 {
-		b.WriteString(styleDim.Render("waiting for the first layer…") + "\n")
+		b.WriteString(styleDim.Render("opening the image (one in the Docker engine is exported first: docker save)…") + "\n")
 	} else if finished == len(v.layers) {
 		b.WriteString(styleStatus.Render("merging the layers, building the inventories, running the rules…") + "\n")
 	} else {
