@@ -96,7 +96,7 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 	if th.MaxGrowth != nil {
 		growth, allowed := t.Size-bt.Size, th.MaxGrowth.Allowed(bt.Size)
 		r.add(Check{Name: "max-growth", Passed: growth <= allowed, Actual: signed(growth), Limit: th.MaxGrowth.String(),
-			Message: fmt.Sprintf("size grew by %s (%s → %s), allowed %s%s", signed(growth), size(bt.Size), size(t.Size), th.MaxGrowth, r.blame())})
+			Message: fmt.Sprintf("size grew by %s (%s → %s), allowed %s%s", signed(growth), size(bt.Size), size(t.Size), th.MaxGrowth, r.blameGrowth(growth))})
 	}
 	if len(th.CategoryGrowth) > 0 {
 		if base.Categories == nil {
@@ -139,13 +139,14 @@ func (r *Result) compareLayers(cur, base inspect.Report) {
 	sort.SliceStable(r.NewLayers, func(i, j int) bool { return r.NewLayers[i].Size > r.NewLayers[j].Size })
 }
 
-// blame names the new layer that added the most, for the one-line message.
-func (r *Result) blame() string {
-	if len(r.NewLayers) == 0 {
+// blameGrowth names the new layer that added the most, for the one-line
+// message of an image that grew.
+func (r *Result) blameGrowth(growth int64) string {
+	if growth <= 0 || len(r.NewLayers) == 0 {
 		return ""
 	}
 	l := r.NewLayers[0]
-	return fmt.Sprintf("; largest new layer %d (%s): %s", l.Index, size(l.Size), l.CreatedBy)
+	return fmt.Sprintf("; largest new layer %d (%s): %s", l.Index, size(l.Size), clip(l.CreatedBy, 80))
 }
 
 func delta(name string, base, cur int64) Delta {

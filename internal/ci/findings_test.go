@@ -63,3 +63,22 @@ func TestValidateThresholds(t *testing.T) {
 		}
 	}
 }
+
+// The growth message blames the largest new layer, clipped to one line,
+// and only when the image grew.
+func TestGrowthBlame(t *testing.T) {
+	long := "RUN apt-get update\n    && apt-get install -y " + strings.Repeat("pkg ", 50)
+	small := report(100e6, 0, nil)
+	small.Layers = []inspect.LayerReport{{Index: 0, DiffID: "sha256:a"}}
+	big := report(150e6, 0, nil)
+	big.Layers = []inspect.LayerReport{{Index: 0, DiffID: "sha256:a"}, {Index: 1, DiffID: "sha256:b", Size: 50e6, CreatedBy: long}}
+	g := Growth{Bytes: 0}
+	grew := Evaluate(big, &small, Thresholds{MaxGrowth: &g}).Checks[0].Message
+	if !strings.Contains(grew, "largest new layer 1 (50 MB): RUN apt-get update && apt-get install") || strings.Contains(grew, "\n") || len(grew) > 200 {
+		t.Errorf("grew: %q", grew)
+	}
+	shrank := Evaluate(small, &big, Thresholds{MaxGrowth: &g}).Checks[0].Message
+	if strings.Contains(shrank, "largest new layer") {
+		t.Errorf("shrank: %q", shrank)
+	}
+}

@@ -36,7 +36,7 @@ func Text(w io.Writer, r Result) error {
 	}
 	for _, d := range r.Categories {
 		if d.Change != 0 {
-			fmt.Fprintf(&b, "  category %-11s %s → %s (%s)\n", clip(d.Name, 40), size(d.Baseline), size(d.Current), signed(d.Change))
+			fmt.Fprintf(&b, "  category %-16s %s → %s (%s)\n", clip(d.Name, 40), size(d.Baseline), size(d.Current), signed(d.Change))
 		}
 	}
 	for _, l := range r.NewLayers {
