@@ -17,7 +17,7 @@ func Text(w io.Writer, r Result) error {
 	}
 	fmt.Fprintf(&b, "slimpy ci: %s  %s\n", verdict, r.Image)
 	if r.Baseline != "" {
-		fmt.Fprintf(&b, "baseline:  %s (%d shared layers, %d new, %d gone)\n", r.Baseline, r.SharedLayers, len(r.NewLayers), len(r.GoneLayers))
+		fmt.Fprintf(&b, "baseline:  %s (%s)\n", r.Baseline, r.layerCounts())
 	}
 	for _, c := range r.Checks {
 		mark := "ok  "
@@ -65,7 +65,7 @@ func Markdown(w io.Writer, r Result) error {
 	}
 	fmt.Fprintf(&b, "## %s slimpy: `%s`\n\n", icon, mdCode(r.Image))
 	if r.Baseline != "" {
-		fmt.Fprintf(&b, "Compared with `%s`: %d shared layers, %d new, %d gone.\n\n", mdCode(r.Baseline), r.SharedLayers, len(r.NewLayers), len(r.GoneLayers))
+		fmt.Fprintf(&b, "Compared with `%s`: %s.\n\n", mdCode(r.Baseline), r.layerCounts())
 	}
 	if len(r.Checks) > 0 {
 		b.WriteString("| check | result | measured | limit | detail |\n|---|---|---|---|---|\n")
@@ -178,6 +178,15 @@ func JUnit(w io.Writer, r Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// layerCounts: "2 shared layers, 1 new, 0 gone".
+func (r Result) layerCounts() string {
+	shared := "shared layers"
+	if r.SharedLayers == 1 {
+		shared = "shared layer"
+	}
+	return fmt.Sprintf("%d %s, %d new, %d gone", r.SharedLayers, shared, len(r.NewLayers), len(r.GoneLayers))
 }
 
 func sortedByGrowth(ds []Delta) []Delta {
