@@ -182,7 +182,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 			if ld := cache.get(layer.DiffID); ld != nil {
 				layer.Data, layer.Cached = ld, true
 				if !src.RawCompressed {
-					layer.CompressedSize = ld.TarBytes
+					layer.CompressedSize = src.storedSize(i, ld.TarBytes)
 				}
 				emit(opts.Progress, Progress{Layer: i, CreatedBy: layer.CreatedBy, Done: layer.CompressedSize, Total: layer.CompressedSize, Cached: true, Finished: true})
 				close(ready[i])
@@ -432,7 +432,7 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 		}
 	}
 	if !src.RawCompressed {
-		layer.CompressedSize = ld.TarBytes
+		layer.CompressedSize = src.storedSize(layer.Index, ld.TarBytes)
 	}
 	emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: pr.n, Total: total, Finished: true})
 	return ld, nil

@@ -276,7 +276,7 @@ func cachedReport(src *Source, e *imageEntry, progress func(Progress)) (Report, 
 	for i, l := range v1layers {
 		lr := &r.Layers[i]
 		lr.Index, lr.DiffID, lr.CreatedBy, lr.Cached = i, cfg.RootFS.DiffIDs[i].String(), created[i], true
-		lr.Digest, lr.CompressedSize = "", e.TarBytes[i]
+		lr.Digest, lr.CompressedSize = "", src.storedSize(i, e.TarBytes[i])
 		if src.RawCompressed {
 			lr.CompressedSize = 0
 			if d, err := l.Digest(); err == nil {

@@ -31,7 +31,21 @@ type Source struct {
 	// as-is; false when it would re-compress (docker save tarballs, the
 	// daemon), in which case Uncompressed() is the cheap stream.
 	RawCompressed bool
-	closers       []io.Closer
+	// BlobSizes are, when RawCompressed is false and the source knows them,
+	// the bytes it stores for each layer (the layer's member of a docker
+	// save archive, gzipped or not); without them a layer's compressed
+	// size is its tar's length.
+	BlobSizes []int64
+	closers   []io.Closer
+}
+
+// storedSize is what the source stores for layer i when it does not give
+// the blob as-is: BlobSizes[i] when known, else the tar's length.
+func (s *Source) storedSize(i int, tarBytes int64) int64 {
+	if i < len(s.BlobSizes) && s.BlobSizes[i] > 0 {
+		return s.BlobSizes[i]
+	}
+	return tarBytes
 }
 
 // Close releases temporary files and connections held by the source.

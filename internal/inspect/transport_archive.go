@@ -162,6 +162,10 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	sizes, err := archiveLayerSizes(p, chosenDescriptor(m, tagp))
+	if err != nil {
+		return nil, refErrf(ref, "reading the archive: %w", err)
+	}
 	return &Source{
 		Reference:     ref,
 		Transport:     transportArchive,
@@ -169,7 +173,63 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 		Image:         img,
 		Platform:      plat,
 		RawCompressed: false, // tarball's Compressed() would re-gzip
+		BlobSizes:     sizes,
 	}, nil
+}
+
+// chosenDescriptor is the manifest entry tarball.ImageFromPath opens: the
+// one tagged tag, else the only one.
+func chosenDescriptor(m tarball.Manifest, tag *name.Tag) tarball.Descriptor {
+	if tag != nil {
+		for _, d := range m {
+			for _, rt := range d.RepoTags {
+				if x, err := name.NewTag(rt); err == nil && x.Name() == tag.Name() {
+					return d
+				}
+			}
+		}
+	}
+	return m[0]
+}
+
+// archiveLayerSizes reads the sizes of the archive members that hold d's
+// layers, as stored (a newer docker save gzips them): the compressed size
+// the report shows, as `tar -tvf` lists it. Only the headers are read.
+func archiveLayerSizes(p string, d tarball.Descriptor) ([]int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, link := map[string]int64{}, map[string]string{}
+	tr := tar.NewReader(f) // a seekable file: Next skips the contents
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		member := path.Clean(strings.TrimPrefix(h.Name, "./"))
+		switch h.Typeflag {
+		case tar.TypeSymlink: // older docker save links a shared layer.tar
+			link[member] = path.Join(path.Dir(member), h.Linkname)
+		case tar.TypeLink:
+			link[member] = path.Clean(h.Linkname)
+		default:
+			size[member] = h.Size
+		}
+	}
+	out := make([]int64, len(d.Layers))
+	for i, l := range d.Layers {
+		m := path.Clean(strings.TrimPrefix(l, "./"))
+		for hops := 0; hops < 40 && link[m] != ""; hops++ {
+			m = link[m]
+		}
+		out[i] = size[m] // 0 when absent: the tar's length is shown instead
+	}
+	return out, nil
 }
 
 func archiveTags(m tarball.Manifest) string {
