@@ -46,6 +46,9 @@ func (p *Pass) aptAvailable() map[string][]aptCandidate {
 		_ = parsePackagesIndex(r, func(name, version, arch string) {
 			out[name] = append(out[name], aptCandidate{version: version, arch: arch})
 		})
+		if c, ok := r.(io.Closer); ok {
+			c.Close() // a zstd decoder holds goroutines until closed
+		}
 	}
 	return out
 }
@@ -64,7 +67,7 @@ func decompressList(name string, c []byte) (io.Reader, error) {
 	case bytes.HasPrefix(c, []byte("BZh")):
 		return bzip2.NewReader(br), nil
 	case bytes.HasPrefix(c, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		d, err := zstd.NewReader(br)
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, err
 		}
