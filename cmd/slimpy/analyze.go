@@ -25,18 +25,28 @@ func (s *sourceFlags) register(fl *pflag.FlagSet) {
 
 // analyze opens ref and analyses it; errors name the reference.
 func (s *sourceFlags) analyze(ctx context.Context, ref string, progress func(inspect.Progress)) (*inspect.Analysis, error) {
+	var a *inspect.Analysis
+	err := s.withSource(ctx, ref, progress, func(src *inspect.Source, opts inspect.Options) (err error) {
+		a, err = inspect.Analyze(ctx, src, opts)
+		return err
+	})
+	return a, err
+}
+
+// withSource opens ref with the shared flags and runs fn on it with the
+// matching options; fn's error names the reference.
+func (s *sourceFlags) withSource(ctx context.Context, ref string, progress func(inspect.Progress), fn func(*inspect.Source, inspect.Options) error) error {
 	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: s.platform, Insecure: s.insecure})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer src.Close()
 	opts := inspect.Options{CacheDir: s.cacheDir, Progress: progress}
 	if s.noCache {
 		opts.CacheDir = ""
 	}
-	a, err := inspect.Analyze(ctx, src, opts)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, err)
+	if err := fn(src, opts); err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
 	}
-	return a, nil
+	return nil
 }

@@ -77,11 +77,7 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if err != nil {
 		return err
 	}
-	// The rules compare with the date (today's in UTC, by default), not the
-	// time of day: the findings are then the same all day, and a warm run
-	// can take them from the image cache.
-	day := now.UTC()
-	cfg.Now = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	cfg.Now = now
 	if useTUI(cmd) {
 		return runInspectTUI(cmd, ref, f, cfg)
 	}
@@ -104,20 +100,12 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 // nil): from the image cache when this image was reported before with the
 // same settings, unless --no-cache.
 func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config) (inspect.Report, error) {
-	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
-	if err != nil {
-		return inspect.Report{}, err
-	}
-	defer src.Close()
-	opts := inspect.Options{CacheDir: f.cacheDir}
-	if f.noCache {
-		opts.CacheDir = ""
-	}
-	r, err := inspect.InspectReport(ctx, src, opts, rules)
-	if err != nil {
-		return inspect.Report{}, fmt.Errorf("%s: %w", ref, err)
-	}
-	return r, nil
+	var r inspect.Report
+	err := f.withSource(ctx, ref, nil, func(src *inspect.Source, opts inspect.Options) (err error) {
+		r, err = inspect.InspectReport(ctx, src, opts, rules)
+		return err
+	})
+	return r, err
 }
 
 // useTUI: the interactive view opens when stdout is a terminal and no
@@ -206,10 +194,13 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	return tui.FixesFrom(path, src, ss, opts, nil)
 }
 
-// parseNow reads --now, YYYY-MM-DD; empty is today.
+// parseNow reads --now, YYYY-MM-DD; empty is today, in UTC. The rules
+// compare with a date, not the time of day: the findings are then the same
+// all day, and a warm inspect can take them from the image cache.
 func parseNow(s string) (time.Time, error) {
 	if s == "" {
-		return time.Now(), nil
+		y, m, d := time.Now().UTC().Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
 	}
 	t, err := time.Parse("2006-01-02", s)
 	if err != nil {

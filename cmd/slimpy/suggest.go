@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dustin/go-humanize"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/spf13/cobra"
@@ -48,13 +47,9 @@ type workspace struct {
 }
 
 func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string) (*workspace, error) {
-	now := time.Now()
-	if f.now != "" {
-		t, err := time.Parse("2006-01-02", f.now)
-		if err != nil {
-			return nil, fmt.Errorf("--now %q: use YYYY-MM-DD", f.now)
-		}
-		now = t
+	now, err := parseNow(f.now)
+	if err != nil {
+		return nil, err
 	}
 	w := &workspace{opts: suggest.Options{Now: now}}
 	if len(args) > 0 {

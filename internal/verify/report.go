@@ -198,8 +198,8 @@ func (r *Report) WriteText(w io.Writer) {
 	row("build", buildCell(b), buildCell(a), "")
 	if b.Measure != nil && a.Measure != nil {
 		bt, at := b.Measure.Totals, a.Measure.Totals
-		row("size", HumanSize(bt.Size), HumanSize(at.Size), delta(bt.Size, at.Size)+" (visible bytes)")
-		row("stored", HumanSize(bt.StoredSize), HumanSize(at.StoredSize), delta(bt.StoredSize, at.StoredSize)+" (all layers)")
+		row("size", humanSize(bt.Size), humanSize(at.Size), delta(bt.Size, at.Size)+" (visible bytes)")
+		row("stored", humanSize(bt.StoredSize), humanSize(at.StoredSize), delta(bt.StoredSize, at.StoredSize)+" (all layers)")
 		row("files", fmt.Sprint(bt.Files), fmt.Sprint(at.Files), "")
 		row("findings", fmt.Sprint(len(b.Measure.Findings)), fmt.Sprint(len(a.Measure.Findings)), "")
 	} else {
@@ -223,13 +223,13 @@ func (r *Report) WriteText(w io.Writer) {
 		list("Findings removed", removed, func(d FindingDelta) string { return bytesOrFact(d.Before) })
 		if len(reduced) > 0 {
 			list("Findings reduced", reduced, func(d FindingDelta) string {
-				return fmt.Sprintf("%s → %s", HumanSize(d.Before), HumanSize(d.After))
+				return fmt.Sprintf("%s → %s", humanSize(d.Before), humanSize(d.After))
 			})
 		}
 		list("Findings added", added, func(d FindingDelta) string { return bytesOrFact(d.After) })
 		if len(grown) > 0 {
 			list("Findings grown", grown, func(d FindingDelta) string {
-				return fmt.Sprintf("%s → %s", HumanSize(d.Before), HumanSize(d.After))
+				return fmt.Sprintf("%s → %s", humanSize(d.Before), humanSize(d.After))
 			})
 		}
 		fmt.Fprintln(w)
@@ -260,7 +260,7 @@ func (r *Report) WriteText(w io.Writer) {
 			o := &r.Each[i]
 			line := fmt.Sprintf("  %-8s build %s, smoke %s", o.Name, buildCell(o), smokeCell(o))
 			if o.Measure != nil && b.Measure != nil {
-				line += ", size " + HumanSize(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
+				line += ", size " + humanSize(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
 			}
 			fmt.Fprintln(w, line)
 			if !o.Build.OK && len(o.Build.Tail) > 0 {
@@ -283,7 +283,7 @@ func bytesOrFact(n int64) string {
 	if n == 0 {
 		return "(no bytes: a fact about the image)"
 	}
-	return HumanSize(n)
+	return humanSize(n)
 }
 
 func buildCell(o *Outcome) string {
@@ -295,7 +295,7 @@ func buildCell(o *Outcome) string {
 
 func measureCell(o *Outcome) string {
 	if o.Measure != nil {
-		return HumanSize(o.Measure.Totals.Size)
+		return humanSize(o.Measure.Totals.Size)
 	}
 	return "-"
 }
@@ -331,16 +331,16 @@ func delta(before, after int64) string {
 	case d == 0:
 		return "unchanged"
 	case before == 0:
-		return "+" + HumanSize(d)
+		return "+" + humanSize(d)
 	case d < 0:
-		return fmt.Sprintf("−%s (−%.1f%%) saved, measured", HumanSize(-d), float64(-d)*100/float64(before))
+		return fmt.Sprintf("−%s (−%.1f%%) saved, measured", humanSize(-d), float64(-d)*100/float64(before))
 	}
-	return fmt.Sprintf("+%s (+%.1f%%) larger, measured", HumanSize(d), float64(d)*100/float64(before))
+	return fmt.Sprintf("+%s (+%.1f%%) larger, measured", humanSize(d), float64(d)*100/float64(before))
 }
 
-// HumanSize prints bytes as every size slimpy shows (go-humanize, SI
+// humanSize prints bytes as every size slimpy shows (go-humanize, SI
 // units, as inspect's reports).
-func HumanSize(n int64) string {
+func humanSize(n int64) string {
 	if n < 0 {
 		return "-" + humanize.Bytes(uint64(-n))
 	}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,7 +275,7 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 		if err := copyTree(v.opts.Context, context); err != nil {
 			return BuildResult{Error: "copying the build context: " + err.Error()}
 		}
-		for _, name := range sortedKeys(c.Files) {
+		for _, name := range slices.Sorted(maps.Keys(c.Files)) {
 			p := filepath.Join(context, filepath.FromSlash(name))
 			if _, err := os.Lstat(p); err == nil {
 				return BuildResult{Error: fmt.Sprintf("%s exists in the context: a new file would replace it", name)}
@@ -578,15 +579,6 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 		return err
 	}
 	return out.Close()
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // tail is the last n non-empty lines of out.
