@@ -48,23 +48,44 @@ func insertBefore(in *Instruction, lines string) edit {
 }
 
 // insertAfter inserts whole lines after the instruction. A continuation
-// backslash ending its last line (BuildKit lets the file end there) goes:
-// after it the lines would continue the instruction.
+// backslash left open at its end (BuildKit lets the file end there, even
+// with blank or comment lines after it) goes: after it the lines would
+// continue the instruction. What follows the backslash stays.
 func (d *Dockerfile) insertAfter(in *Instruction, lines string) edit {
-	text := strings.TrimSuffix(strings.TrimSuffix(string(d.Src[in.Start:in.End]), "\n"), "\r")
-	last := text[strings.LastIndexByte(text, '\n')+1:]
-	// BuildKit's rule: one backslash, not escaped by another, then blanks.
-	if t := strings.TrimRight(last, " \t"); strings.HasSuffix(t, "\\") && !strings.HasSuffix(t, "\\\\") {
-		start := in.Start + len(text) - len(last) + len(t) - 1
-		if d.Src[in.End-1] != '\n' {
-			lines = strings.TrimSuffix(lines, "\n")
-		}
-		return edit{start: start, end: in.End, text: "\n" + lines}
+	text := string(d.Src[in.Start:in.End])
+	start, kept := in.End, ""
+	if bs := openContinuation(text); bs >= 0 {
+		// Blanks after the backslash go with it.
+		start, kept = in.Start+bs, strings.TrimLeft(text[bs+1:], " \t")
 	}
 	if in.End > 0 && d.Src[in.End-1] != '\n' {
-		return edit{start: in.End, end: in.End, text: "\n" + strings.TrimSuffix(lines, "\n")}
+		// The file ends without a newline: so does the result.
+		kept += "\n"
+		lines = strings.TrimSuffix(lines, "\n")
 	}
-	return edit{start: in.End, end: in.End, text: lines}
+	return edit{start: start, end: in.End, text: kept + lines}
+}
+
+// openContinuation is the offset in an instruction's text of the
+// continuation backslash its last line leaves open, or -1. BuildKit's rule:
+// blank and comment lines inside a continuation are skipped; a line ends
+// in a continuation when its last non-blank character is a backslash not
+// preceded by another.
+func openContinuation(text string) int {
+	lines := strings.SplitAfter(text, "\n")
+	off := len(text)
+	for i := len(lines) - 1; i >= 0; i-- {
+		off -= len(lines[i])
+		body := strings.TrimRight(lines[i], " \t\r\n")
+		if lead := strings.TrimLeft(body, " \t"); lead == "" || lead[0] == '#' {
+			continue
+		}
+		if strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\") {
+			return off + len(body) - 1
+		}
+		return -1
+	}
+	return -1
 }
 
 // insertWord inserts " text" right after a word.

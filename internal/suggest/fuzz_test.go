@@ -234,6 +234,11 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 	for src, want := range map[string]string{
 		"FROM k\\":                       "FROM k\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 		"FROM k\nRUN a \\\n    b \\  \n": "FROM k\nRUN a \\\n    b \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
+		// Blank and comment lines after the backslash do not end the
+		// instruction (BuildKit skips them): the backslash goes, they stay.
+		"FROM k\\\n ":              "FROM k\n \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
+		"FROM k \\\n# a comment\n": "FROM k \n# a comment\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
+		"FROM k \\\n\n  \n":        "FROM k \n\n  \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
 		// Two backslashes are no continuation: both stay.
 		"FROM k\nRUN echo a\\\\": "FROM k\nRUN echo a\\\\\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 	} {
