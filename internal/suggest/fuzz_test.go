@@ -248,3 +248,18 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 		}
 	}
 }
+
+// A word glued to a continuation backslash ends before it (mvdan.cc/sh
+// counts the escaped newline into the word): an option inserted after it
+// stays on its line, and a blank line BuildKit skips stays blank.
+func TestWordEndsBeforeAContinuation(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM k\nRUN pip install\\\n    flask\n": "FROM k\nRUN pip install --no-cache-dir\\\n    flask\n",
+		"FROM k\nRUN pip install\\\n \n0":         "FROM k\nRUN pip install --no-cache-dir\\\n \n0",
+	} {
+		r, err := Apply([]byte(src), []string{"SG201"}, Options{Now: corpusNow})
+		if err != nil || r.Dockerfile != want {
+			t.Errorf("%q: got %q, %v\nwant %q", src, r.Dockerfile, err, want)
+		}
+	}
+}

@@ -124,7 +124,37 @@ func (d *Dockerfile) parseShell(in *Instruction) (*Shell, error) {
 		}
 	}
 	collectCalls(sh, f, base, false)
+	sh.endBeforeContinuations(src)
 	return sh, nil
+}
+
+// endBeforeContinuations moves the ends of words, calls and segments back
+// before a line continuation that ends them: mvdan.cc/sh counts "\\\n"
+// into the word before it ("install\\" then a newline ends after the
+// newline), and an edit at such an end would land on the next line, or
+// unblank a blank line BuildKit skips.
+func (sh *Shell) endBeforeContinuations(src []byte) {
+	trim := func(end int) int {
+		for {
+			switch {
+			case end >= 2 && src[end-1] == '\n' && src[end-2] == '\\':
+				end -= 2
+			case end >= 3 && src[end-1] == '\n' && src[end-2] == '\r' && src[end-3] == '\\':
+				end -= 3
+			default:
+				return end
+			}
+		}
+	}
+	for _, c := range sh.Calls {
+		c.End = trim(c.End)
+		for i := range c.Words {
+			c.Words[i].End = trim(c.Words[i].End)
+		}
+	}
+	for _, s := range sh.Segments {
+		s.End = trim(s.End)
+	}
 }
 
 // blankComments replaces comment lines and empty lines after the first
