@@ -292,14 +292,19 @@ func TestBigImageChild(t *testing.T) {
 		t.Skip("run by BenchmarkBigPeakMemory")
 	}
 	if os.Getenv("SLIMPY_BIGIMAGE_RSSLOG") != "" {
-		// Print the resident set every 100 ms, to see which phase peaks.
+		// Print the resident set and the cores in use every 100 ms, to see
+		// which phase peaks and where cores idle.
 		start := time.Now()
 		go func() {
-			for range time.Tick(100 * time.Millisecond) {
+			last, lastCPU := start, cpuSeconds(t)
+			for now := range time.Tick(100 * time.Millisecond) {
+				cpu := cpuSeconds(t)
+				cores := (cpu - lastCPU) / now.Sub(last).Seconds()
+				last, lastCPU = now, cpu
 				b, _ := os.ReadFile("/proc/self/status")
 				for _, line := range strings.Split(string(b), "\n") {
 					if strings.HasPrefix(line, "VmRSS:") {
-						fmt.Fprintf(os.Stderr, "%5.1fs %s\n", time.Since(start).Seconds(), strings.Join(strings.Fields(line), " "))
+						fmt.Fprintf(os.Stderr, "%5.1fs %s, %.2f cores\n", time.Since(start).Seconds(), strings.Join(strings.Fields(line), " "), cores)
 					}
 				}
 			}
