@@ -249,15 +249,22 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 	}
 }
 
-// A word glued to a continuation backslash ends before it (mvdan.cc/sh
-// counts the escaped newline into the word): an option inserted after it
-// stays on its line, and a blank line BuildKit skips stays blank.
-func TestWordEndsBeforeAContinuation(t *testing.T) {
+// Edits next to a continuation backslash stay on its line: a word glued
+// to it ends before it (mvdan.cc/sh counts the escaped newline into the
+// word), and a backslash with blanks after it is a continuation for
+// BuildKit, so for the shell's parse too (bash would read an escaped space).
+func TestEditsBesideAContinuation(t *testing.T) {
 	for src, want := range map[string]string{
+		"FROM k\nRUN apt-get update \\ \n    && apt-get install -y --no-install-recommends curl\n": "FROM k\nRUN apt-get update && apt-get upgrade -y \\ \n    && apt-get install -y --no-install-recommends curl\n",
+		"FROM 0\nRUN apt-get update \\ \n0":      "FROM 0\nRUN apt-get update \\ \n0 && apt-get upgrade -y",
 		"FROM k\nRUN pip install\\\n    flask\n": "FROM k\nRUN pip install --no-cache-dir\\\n    flask\n",
-		"FROM k\nRUN pip install\\\n \n0":         "FROM k\nRUN pip install --no-cache-dir\\\n \n0",
+		"FROM k\nRUN pip install\\\n \n0":        "FROM k\nRUN pip install --no-cache-dir\\\n \n0",
 	} {
-		r, err := Apply([]byte(src), []string{"SG201"}, Options{Now: corpusNow})
+		id := "SG201"
+		if strings.Contains(src, "apt-get") {
+			id = "SG104"
+		}
+		r, err := Apply([]byte(src), []string{id}, Options{Now: corpusNow})
 		if err != nil || r.Dockerfile != want {
 			t.Errorf("%q: got %q, %v\nwant %q", src, r.Dockerfile, err, want)
 		}

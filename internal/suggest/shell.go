@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"bytes"
 	"path"
 	"strings"
 
@@ -100,6 +101,9 @@ func (d *Dockerfile) parseShell(in *Instruction) (*Shell, error) {
 		}
 	}
 	text := blankComments(src[i:end])
+	if !in.Heredoc {
+		text = bashContinuations(text)
+	}
 	p := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false))
 	f, err := p.Parse(strings.NewReader(text), "")
 	if err != nil {
@@ -155,6 +159,34 @@ func (sh *Shell) endBeforeContinuations(src []byte) {
 	for _, s := range sh.Segments {
 		s.End = trim(s.End)
 	}
+}
+
+// bashContinuations moves the backslash of a BuildKit continuation that
+// blanks follow ("update \\ " then a newline) to just before the newline,
+// where the shell sees a continuation too (it would read "\\ " as an
+// escaped space and end the command at the newline). Offsets stay.
+func bashContinuations(text string) string {
+	out := []byte(text)
+	for lineStart := 0; lineStart < len(out); {
+		nl := bytes.IndexByte(out[lineStart:], '\n')
+		if nl < 0 {
+			break
+		}
+		end := lineStart + nl
+		if end > lineStart && out[end-1] == '\r' {
+			end--
+		}
+		k := end
+		for k > lineStart && (out[k-1] == ' ' || out[k-1] == '\t') {
+			k--
+		}
+		// BuildKit: a backslash not preceded by another, then blanks.
+		if k < end && k > lineStart && out[k-1] == '\\' && (k-1 == lineStart || out[k-2] != '\\') {
+			out[k-1], out[end-1] = ' ', '\\'
+		}
+		lineStart += nl + 1
+	}
+	return string(out)
 }
 
 // blankComments replaces comment lines and empty lines after the first
