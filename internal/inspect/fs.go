@@ -94,7 +94,14 @@ type childList struct {
 func (n *Node) detached() bool { return n.parent == nil && n.Layer != -1 }
 
 // Name is the last element of the node's path.
-func (n *Node) Name() string { return path.Base(n.Path) }
+func (n *Node) Name() string {
+	// Node paths are clean: the last element is after the last "/"
+	// (path.Base does the same with more steps, on every node of a walk).
+	if i := strings.LastIndexByte(n.Path, '/'); i >= 0 && i < len(n.Path)-1 {
+		return n.Path[i+1:]
+	}
+	return path.Base(n.Path)
+}
 
 // InodeKey identifies the stored content a regular file reaches; two paths
 // with the same key are hardlinks of one file and count once.

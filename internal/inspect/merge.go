@@ -1,8 +1,9 @@
 package inspect
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -176,11 +177,15 @@ func (m *merger) apply(i int, ld *LayerData) error {
 	// The copies one layer hides are listed by path, so that the report
 	// does not depend on map order.
 	hidden := m.fs.Hidden[hiddenFrom:]
-	sort.Slice(hidden, func(a, b int) bool {
-		if hidden[a].Path != hidden[b].Path {
-			return hidden[a].Path < hidden[b].Path
+	slices.SortFunc(hidden, func(x, y Copy) int {
+		if c := strings.Compare(x.Path, y.Path); c != 0 {
+			return c
 		}
-		return hidden[a].Layer < hidden[b].Layer
+		if c := cmp.Compare(x.Layer, y.Layer); c != 0 {
+			return c
+		}
+		// A file stored twice in one layer: a total order all the same.
+		return cmp.Or(cmp.Compare(x.Size, y.Size), cmp.Compare(x.Reason, y.Reason), cmp.Compare(x.Hash, y.Hash))
 	})
 	return nil
 }
