@@ -88,6 +88,26 @@ func openContinuation(text string) int {
 	return -1
 }
 
+// contentEnd is the offset in an instruction's text just after its last
+// word: trailing blank and comment lines (inside a continuation, BuildKit
+// skips them), blanks and an open continuation backslash do not count.
+func contentEnd(text string) int {
+	lines := strings.SplitAfter(text, "\n")
+	off := len(text)
+	for i := len(lines) - 1; i >= 0; i-- {
+		off -= len(lines[i])
+		body := strings.TrimRight(lines[i], " \t\r\n")
+		if lead := strings.TrimLeft(body, " \t"); i > 0 && (lead == "" || lead[0] == '#') {
+			continue
+		}
+		if strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\") {
+			body = strings.TrimRight(body[:len(body)-1], " \t")
+		}
+		return off + len(body)
+	}
+	return len(text)
+}
+
 // insertWord inserts " text" right after a word.
 func insertWord(w Word, text string) edit {
 	return edit{start: w.End, end: w.End, text: " " + text}

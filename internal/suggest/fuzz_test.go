@@ -270,3 +270,28 @@ func TestEditsBesideAContinuation(t *testing.T) {
 		}
 	}
 }
+
+// The builder stage's name goes after the FROM's image, wherever that is:
+// split by a continuation, after a flag that holds the image's letters.
+func TestMultistageNamesTheBuilderAfterTheImage(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM 0\\\n0\nRUN apt install 0-dev\nRUN pip install":                                      "FROM 0\\\n0 AS builder\n",
+		"FROM --platform=linux/amd64 a\nRUN apt-get install -y gcc\nRUN pip install flask\n":       "FROM --platform=linux/amd64 a AS builder\n",
+		"FROM python:3.1\\\n  # the minor\n2\nRUN apt-get install -y gcc\nRUN pip install flask\n": "FROM python:3.1\\\n  # the minor\n2 AS builder\n",
+	} {
+		ss, err := Suggest([]byte(src), Options{Now: corpusNow, ContextFile: func(string) (string, bool) { return "", false }})
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		var res string
+		for _, s := range ss {
+			if s.ID == "SG001" {
+				res = s.Result
+			}
+		}
+		if !strings.HasPrefix(res, want) {
+			t.Errorf("%q: SG001 gives\n%s\nwant it to start with %q", src, res, want)
+		}
+	}
+}

@@ -629,14 +629,12 @@ func fetchesTools(in *Instruction) bool {
 	return false
 }
 
-// fromArgsEnd is the offset right after the FROM line's image reference.
+// fromArgsEnd is the offset right after the image reference of a FROM
+// without a stage name: after its last word, wherever continuations split
+// it (a search for the image's name in the text would also find it inside
+// a flag: --platform=linux/amd64 holds "a").
 func fromArgsEnd(d *Dockerfile, from *Instruction) int {
-	text := d.Text(from)
-	k := strings.Index(text, from.Stage.Base)
-	if k < 0 {
-		return from.End
-	}
-	return from.Start + k + len(from.Stage.Base)
+	return from.Start + contentEnd(d.Text(from))
 }
 
 // runtimeSystemCommands derives the runtime stage's package commands from
