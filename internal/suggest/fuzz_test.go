@@ -295,3 +295,15 @@ func TestMultistageNamesTheBuilderAfterTheImage(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagsEnd(t *testing.T) {
+	for text, want := range map[string]int{
+		"FROM a\n":                                0,
+		"FROM --platform=linux/amd64 a\n":         len("FROM --platform=linux/amd64"),
+		"FROM \\\n  --platform=$P \\\n  a AS b\n": len("FROM \\\n  --platform=$P"),
+	} {
+		if got := flagsEnd(text); got != want {
+			t.Errorf("flagsEnd(%q) = %d, want %d", text, got, want)
+		}
+	}
+}

@@ -79,14 +79,37 @@ func minorOf(v string) string {
 	return p[0] + "." + p[1]
 }
 
-// fromRefEdit replaces the image reference in a FROM line.
+// fromRefEdit replaces the image reference in a FROM line: its first
+// match after the flags (--platform=linux/amd64 holds "a"). A reference
+// split by a continuation is not written anywhere in one piece: no edit.
 func fromRefEdit(d *Dockerfile, st *Stage, ref string) (edit, bool) {
 	text := d.Text(st.From)
-	k := strings.Index(text, st.Base)
+	after := flagsEnd(text)
+	k := strings.Index(text[after:], st.Base)
 	if k < 0 {
 		return edit{}, false
 	}
+	k += after
 	return edit{start: st.From.Start + k, end: st.From.Start + k + len(st.Base), text: ref}, true
+}
+
+// flagsEnd is the offset in a FROM's text after its last --flag word
+// (0 without flags).
+func flagsEnd(text string) int {
+	end := 0
+	for i := 0; i < len(text); {
+		for i < len(text) && strings.IndexByte(" \t\r\n\\", text[i]) >= 0 {
+			i++
+		}
+		start := i
+		for i < len(text) && strings.IndexByte(" \t\r\n", text[i]) < 0 {
+			i++
+		}
+		if strings.HasPrefix(text[start:i], "--") {
+			end = i
+		}
+	}
+	return end
 }
 
 // externalStages are the stages whose FROM names an image (not an
