@@ -307,3 +307,17 @@ func TestFlagsEnd(t *testing.T) {
 		}
 	}
 }
+
+// A created user named "0" or "root" is no user to switch to: USER 0 is
+// root again, and SG401 (or the multistage runtime stage) would propose
+// itself forever.
+func TestNonRootUserIsNotNamedZero(t *testing.T) {
+	src := "FROM debian:12\nRUN useradd 0\n"
+	r, err := Apply([]byte(src), []string{"SG401"}, Options{Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "USER app\n"; !strings.HasSuffix(r.Dockerfile, want) {
+		t.Fatalf("SG401 gives\n%s\nwant it to end with %q", r.Dockerfile, want)
+	}
+}

@@ -3,6 +3,7 @@ package suggest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -315,7 +316,8 @@ var nonRootKind = &kind{
 				}
 			}
 		}
-		users := createdUsers(st, nil)
+		// A user named "0" or "root" is root again for USER.
+		users := slices.DeleteFunc(createdUsers(st, nil), isRootUser)
 		var lines string
 		name := "app"
 		if len(users) > 0 {

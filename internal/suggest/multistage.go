@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -190,7 +191,7 @@ func deriveMultistage(c *ctx) *change {
 	var runtimeInstrs []*Instruction
 	var runtimeEarly []*Instruction // ARG, ENV: before the system packages
 	var sysRuns []*Instruction
-	users := createdUsers(st, nil)
+	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
 	beforeLast := true
 	for _, in := range st.Instrs {
 		if in == lastInstall {
