@@ -77,7 +77,7 @@ func openContinuation(text string) int {
 	for i := len(lines) - 1; i >= 0; i-- {
 		off -= len(lines[i])
 		body := strings.TrimRight(lines[i], " \t\r\n")
-		if lead := strings.TrimLeft(body, " \t"); lead == "" || lead[0] == '#' {
+		if lead := strings.TrimSpace(body); lead == "" || lead[0] == '#' { // BuildKit: unicode.IsSpace
 			continue
 		}
 		if strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\") {
@@ -97,7 +97,7 @@ func contentEnd(text string) int {
 	for i := len(lines) - 1; i >= 0; i-- {
 		off -= len(lines[i])
 		body := strings.TrimRight(lines[i], " \t\r\n")
-		if lead := strings.TrimLeft(body, " \t"); i > 0 && (lead == "" || lead[0] == '#') {
+		if lead := strings.TrimSpace(body); i > 0 && (lead == "" || lead[0] == '#') {
 			continue
 		}
 		if strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\") {

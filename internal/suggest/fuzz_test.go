@@ -239,6 +239,7 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 		"FROM k\\\n ":              "FROM k\n \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 		"FROM k \\\n# a comment\n": "FROM k \n# a comment\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
 		"FROM k \\\n\n  \n":        "FROM k \n\n  \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
+		"FROM k\\\n\f":             "FROM k\n\f\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app", // blank is unicode.IsSpace
 		// Two backslashes are no continuation: both stay.
 		"FROM k\nRUN echo a\\\\": "FROM k\nRUN echo a\\\\\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 	} {
