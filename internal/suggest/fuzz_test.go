@@ -322,3 +322,14 @@ func TestNonRootUserIsNotNamedZero(t *testing.T) {
 		t.Fatalf("SG401 gives\n%s\nwant it to end with %q", r.Dockerfile, want)
 	}
 }
+
+func TestMountSafe(t *testing.T) {
+	for p, want := range map[string]bool{
+		"wheels/": true, "/tmp/wheels": true, "a=b": true,
+		`"`: false, "a,b": false, "a b": false, `a\b`: false, "a'b": false, "\xc9": false, "": false,
+	} {
+		if got := mountSafe(p); got != want {
+			t.Errorf("mountSafe(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

@@ -471,7 +471,7 @@ var wheelsMountKind = &kind{
 				continue
 			}
 			abs := resolvePath(cp.Stage.Workdir(cp), dest)
-			if abs == "/" || abs == cp.Stage.Workdir(cp) {
+			if abs == "/" || abs == cp.Stage.Workdir(cp) || !mountSafe(srcs[0]) || !mountSafe(abs) {
 				continue
 			}
 			var users []*Instruction
@@ -535,6 +535,18 @@ var wheelsMountKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// mountSafe: the path can be written as it is in a --mount flag, one word
+// whose options are comma-separated and may be quoted: printable ASCII
+// without blanks, quotes, commas or backslashes.
+func mountSafe(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"',\\", c) >= 0 {
+			return false
+		}
+	}
+	return p != ""
 }
 
 // rmOnlyUnder: an rm whose every path is dir or below it.
