@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,11 +164,32 @@ func slimpyCLI(t *testing.T) string {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			cliErr = fmt.Errorf("go build ./cmd/slimpy: %v\n%s", err, out)
 		}
+		statSources(filepath.Dir(gomod))
 	})
 	if cliErr != nil {
 		t.Fatal(cliErr)
 	}
 	return cliPath
+}
+
+// statSources stats every file of the module (not .git). go test caches
+// a result until the files a test opened or stat'ed change; the go build
+// above and the slimpy it builds read the sources and fixtures in other
+// processes, which go test does not see: without this a changed slimpy
+// got a cached e2e result.
+func statSources(root string) {
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && p != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			os.Stat(p)
+		}
+		return nil
+	})
 }
 
 func TestMain(m *testing.M) {
