@@ -67,45 +67,48 @@ func (d *Dockerfile) insertAfter(in *Instruction, lines string) edit {
 }
 
 // openContinuation is the offset in an instruction's text of the
-// continuation backslash its last line leaves open, or -1. BuildKit's rule:
-// blank and comment lines inside a continuation are skipped; a line ends
-// in a continuation when its last non-blank character is a backslash not
-// preceded by another.
+// continuation backslash its last line leaves open, or -1.
 func openContinuation(text string) int {
-	lines := strings.SplitAfter(text, "\n")
-	off := len(text)
-	for i := len(lines) - 1; i >= 0; i-- {
-		off -= len(lines[i])
-		body := strings.TrimRight(lines[i], " \t\r\n")
-		if lead := strings.TrimSpace(body); lead == "" || lead[0] == '#' { // BuildKit: unicode.IsSpace
-			continue
-		}
-		if strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\") {
-			return off + len(body) - 1
-		}
+	off, body := lastContentLine(text)
+	if !continues(body) {
 		return -1
 	}
-	return -1
+	return off + len(body) - 1
 }
 
 // contentEnd is the offset in an instruction's text just after its last
-// word: trailing blank and comment lines (inside a continuation, BuildKit
-// skips them), blanks and an open continuation backslash do not count.
+// word: trailing blank and comment lines, blanks and an open continuation
+// backslash do not count.
 func contentEnd(text string) int {
+	off, body := lastContentLine(text)
+	if continues(body) {
+		body = strings.TrimRight(body[:len(body)-1], " \t")
+	}
+	return off + len(body)
+}
+
+// lastContentLine is the last line of an instruction's text that is not
+// blank or a comment (inside a continuation BuildKit skips those, blank
+// meaning unicode.IsSpace), as its offset and its text without trailing
+// blanks and newline.
+func lastContentLine(text string) (off int, body string) {
 	lines := strings.SplitAfter(text, "\n")
-	off := len(text)
+	off = len(text)
 	for i := len(lines) - 1; i >= 0; i-- {
 		off -= len(lines[i])
-		body := strings.TrimRight(lines[i], " \t\r\n")
+		body = strings.TrimRight(lines[i], " \t\r\n")
 		if lead := strings.TrimSpace(body); i > 0 && (lead == "" || lead[0] == '#') {
 			continue
 		}
-		if strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\") {
-			body = strings.TrimRight(body[:len(body)-1], " \t")
-		}
-		return off + len(body)
+		return off, body
 	}
-	return len(text)
+	return 0, ""
+}
+
+// continues: BuildKit's rule for a line continuation, a backslash not
+// preceded by another, then blanks (already trimmed).
+func continues(body string) bool {
+	return strings.HasSuffix(body, "\\") && !strings.HasSuffix(body, "\\\\")
 }
 
 // insertWord inserts " text" right after a word.

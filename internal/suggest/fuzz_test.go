@@ -231,7 +231,7 @@ func TestAlpineToDebianOnlyWhatItRewrites(t *testing.T) {
 // took the USER line as arguments. FuzzSuggest's seed 5554e32a5afbadc0
 // found it, and 5ea1172c213662ab that two backslashes are no continuation.
 func TestInsertAfterADanglingBackslash(t *testing.T) {
-	for src, want := range map[string]string{
+	checkApplied(t, "SG401", map[string]string{
 		"FROM k\\":                       "FROM k\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 		"FROM k\nRUN a \\\n    b \\  \n": "FROM k\nRUN a \\\n    b \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
 		// Blank and comment lines after the backslash do not end the
@@ -242,10 +242,17 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 		"FROM k\\\n\f":             "FROM k\n\f\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app", // blank is unicode.IsSpace
 		// Two backslashes are no continuation: both stay.
 		"FROM k\nRUN echo a\\\\": "FROM k\nRUN echo a\\\\\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
-	} {
-		r, err := Apply([]byte(src), []string{"SG401"}, Options{Now: corpusNow})
+	})
+}
+
+// checkApplied: Apply of the one suggestion id to each source gives its
+// wanted Dockerfile.
+func checkApplied(t *testing.T, id string, cases map[string]string) {
+	t.Helper()
+	for src, want := range cases {
+		r, err := Apply([]byte(src), []string{id}, Options{Now: corpusNow})
 		if err != nil || r.Dockerfile != want {
-			t.Errorf("%q: got %q, %v\nwant %q", src, r.Dockerfile, err, want)
+			t.Errorf("%s on %q: got %q, %v\nwant %q", id, src, r.Dockerfile, err, want)
 		}
 	}
 }
@@ -255,21 +262,14 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 // word), and a backslash with blanks after it is a continuation for
 // BuildKit, so for the shell's parse too (bash would read an escaped space).
 func TestEditsBesideAContinuation(t *testing.T) {
-	for src, want := range map[string]string{
+	checkApplied(t, "SG104", map[string]string{
 		"FROM k\nRUN apt-get update \\ \n    && apt-get install -y --no-install-recommends curl\n": "FROM k\nRUN apt-get update && apt-get upgrade -y \\ \n    && apt-get install -y --no-install-recommends curl\n",
-		"FROM 0\nRUN apt-get update \\ \n0":      "FROM 0\nRUN apt-get update \\ \n0 && apt-get upgrade -y",
+		"FROM 0\nRUN apt-get update \\ \n0": "FROM 0\nRUN apt-get update \\ \n0 && apt-get upgrade -y",
+	})
+	checkApplied(t, "SG201", map[string]string{
 		"FROM k\nRUN pip install\\\n    flask\n": "FROM k\nRUN pip install --no-cache-dir\\\n    flask\n",
 		"FROM k\nRUN pip install\\\n \n0":        "FROM k\nRUN pip install --no-cache-dir\\\n \n0",
-	} {
-		id := "SG201"
-		if strings.Contains(src, "apt-get") {
-			id = "SG104"
-		}
-		r, err := Apply([]byte(src), []string{id}, Options{Now: corpusNow})
-		if err != nil || r.Dockerfile != want {
-			t.Errorf("%q: got %q, %v\nwant %q", src, r.Dockerfile, err, want)
-		}
-	}
+	})
 }
 
 // The builder stage's name goes after the FROM's image, wherever that is:
