@@ -217,11 +217,10 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		return nil, err
 	}
 	a.FS = fs
-	data := make([]*LayerData, len(a.Layers))
 	for i := range a.Layers {
 		a.Layers[i].Change = changes[i]
-		data[i] = a.Layers[i].Data
 	}
+	data := a.layerData()
 	pruneContents(fs, data)
 	if opts.dropEntries {
 		for _, ld := range data {
@@ -314,6 +313,15 @@ func isPackageDB(p string) bool {
 // layer again after the connection failed mid-blob; one read more than
 // there are waits is tried.
 var layerRetryBackoff = []time.Duration{time.Second, 3 * time.Second}
+
+// layerData is each layer's walked data, in layer order.
+func (a *Analysis) layerData() []*LayerData {
+	data := make([]*LayerData, len(a.Layers))
+	for i := range a.Layers {
+		data[i] = a.Layers[i].Data
+	}
+	return data
+}
 
 // readLayerRetrying reads a layer, and reads a registry layer again from
 // its start when the connection drops mid-blob: go-containerregistry

@@ -405,10 +405,7 @@ func bigTarBytes(tb testing.TB, dir string) int64 {
 func BenchmarkBigMerge(b *testing.B) {
 	dir := bigImage(b)
 	a := analyzeOnce(b, dir, Options{})
-	data := make([]*LayerData, len(a.Layers))
-	for i := range a.Layers {
-		data[i] = a.Layers[i].Data
-	}
+	data := a.layerData()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -466,10 +463,7 @@ func median(v []float64) float64 {
 func BenchmarkBigInventoryReport(b *testing.B) {
 	dir := bigImage(b)
 	a := analyzeOnce(b, dir, Options{})
-	data := make([]*LayerData, len(a.Layers))
-	for i := range a.Layers {
-		data[i] = a.Layers[i].Data
-	}
+	data := a.layerData()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

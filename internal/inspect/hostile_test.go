@@ -52,11 +52,11 @@ func wantOneLineError(t *testing.T, err error, wants ...string) {
 // is valid.
 func checkAnalysis(t *testing.T, a *Analysis) Report {
 	t.Helper()
-	data := make([]*LayerData, len(a.Layers))
 	changes := make([]LayerChange, len(a.Layers))
 	for i, l := range a.Layers {
-		data[i], changes[i] = l.Data, l.Change
+		changes[i] = l.Change
 	}
+	data := a.layerData()
 	checkInvariants(t, data, a.FS, changes)
 	r := a.Report()
 	b, err := json.Marshal(r)

@@ -3,7 +3,6 @@ package inspect
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,18 +43,7 @@ func inspectReportJSON(t *testing.T, ref string, opts Options, rules *Config) (R
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, reportJSON(t, r)
-}
-
-func reportJSON(t *testing.T, r Report) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return r, indentedJSON(t, r)
 }
 
 // uncached is the report with every layer's cached flag cleared: the one
@@ -66,7 +54,7 @@ func uncached(t *testing.T, r Report) []byte {
 	for i := range r.Layers {
 		r.Layers[i].Cached = false
 	}
-	return reportJSON(t, r)
+	return indentedJSON(t, r)
 }
 
 func imageCacheFiles(t *testing.T, cacheDir string) []string {
@@ -93,9 +81,9 @@ func TestImageCacheReportsMatchCold(t *testing.T) {
 			t.Run(name+map[bool]string{false: "", true: "/rules"}[withRules], func(t *testing.T) {
 				// The reference: Analyze and Report, as before the image cache.
 				a := analyzeFixture(t, ref)
-				want := reportJSON(t, a.Report())
+				want := indentedJSON(t, a.Report())
 				if withRules {
-					want = reportJSON(t, a.ReportWithFindings(rules))
+					want = indentedJSON(t, a.ReportWithFindings(rules))
 				}
 
 				_, cold := inspectReportJSON(t, ref, Options{}, cfg)
@@ -152,7 +140,7 @@ func TestImageCacheDamagedEntryIsAMiss(t *testing.T) {
 	rules := DefaultConfig()
 	rules.Now = testNow
 	a := analyzeFixture(t, ref)
-	want := reportJSON(t, a.ReportWithFindings(rules))
+	want := indentedJSON(t, a.ReportWithFindings(rules))
 
 	cache := t.TempDir()
 	inspectReportJSON(t, ref, Options{CacheDir: cache}, &rules)
@@ -227,7 +215,7 @@ func TestImageCacheDecodeDamagedBody(t *testing.T) {
 	if err := decodeValue(body, &back); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(reportJSON(t, back.Report), reportJSON(t, r)) {
+	if !bytes.Equal(indentedJSON(t, back.Report), indentedJSON(t, r)) {
 		t.Fatal("round trip changed the report")
 	}
 	for i := 0; i < len(body); i += 1 + i/64 {
