@@ -171,7 +171,7 @@ func (r *run) apkRepo(ctx context.Context, img Image, repo apkRepo, arch string,
 	}
 	ix.Verified, ix.NotVerified = verified, why
 	r.addIndex(ix)
-	return ix.Source, got
+	return Source{URL: ix.URL, Fetched: ix.Fetched, Verified: verified, NotVerified: why}, got
 }
 
 // readAPKINDEX checks and reads an APKINDEX.tar.gz: a gzip stream holding

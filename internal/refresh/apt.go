@@ -236,8 +236,8 @@ func (r *run) aptSource(ctx context.Context, src aptSource, keys *keyrings, inst
 	read := false
 	for _, comp := range components {
 		for _, arch := range want {
-			pix := Index{Kind: "apt", Suite: src.suite, Date: rel.date, ValidUntil: rel.validUntil}
-			pix.Source = inRel
+			pix := Index{Kind: "apt", Suite: src.suite, Date: rel.date, ValidUntil: rel.validUntil,
+				Verified: verified, NotVerified: why}
 			dir := ""
 			if !flat {
 				dir = comp + "/binary-" + arch + "/"
@@ -271,7 +271,7 @@ func (r *run) aptSource(ctx context.Context, src aptSource, keys *keyrings, inst
 			for _, l := range got {
 				suite.versions[l.key] = append(suite.versions[l.key], aptVersion{l.version, index.Source})
 			}
-			pix.Source, pix.Cached = index.Source, index.cached
+			pix.Fetched, pix.Cached = index.Fetched, index.cached
 			r.addIndex(pix)
 			read = true
 		}

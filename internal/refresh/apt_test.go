@@ -104,15 +104,18 @@ func TestAptRefresh(t *testing.T) {
 		if ix.Error != "" || !ix.Verified || ix.Date.IsZero() || ix.ValidUntil.IsZero() {
 			t.Errorf("index %+v", ix)
 		}
-		urls = append(urls, strings.TrimPrefix(ix.URL, s.URL)+" "+strings.TrimPrefix(ix.Source.URL, s.URL))
+		urls = append(urls, strings.TrimPrefix(ix.URL, s.URL))
 	}
 	want2 := []string{
-		"/debian-security/dists/bookworm-security/main/binary-amd64/Packages.xz /debian-security/dists/bookworm-security/main/binary-amd64/by-hash/SHA256/",
-		"/debian/dists/bookworm-updates/main/binary-amd64/Packages.gz /debian/dists/bookworm-updates/main/binary-amd64/Packages.gz",
-		"/debian/dists/bookworm/main/binary-amd64/Packages.gz /debian/dists/bookworm/main/binary-amd64/Packages.gz",
+		"/debian-security/dists/bookworm-security/main/binary-amd64/Packages.xz",
+		"/debian/dists/bookworm-updates/main/binary-amd64/Packages.gz",
+		"/debian/dists/bookworm/main/binary-amd64/Packages.gz",
 	}
-	if len(urls) != 3 || !strings.HasPrefix(urls[0], want2[0]) || urls[1] != want2[1] || urls[2] != want2[2] {
+	if !reflect.DeepEqual(urls, want2) {
 		t.Errorf("indices read:\n%s", strings.Join(urls, "\n"))
+	}
+	if u := find(t, res, "apt").Sources[1].URL; !strings.HasPrefix(u, s.URL+"/debian-security/dists/bookworm-security/main/binary-amd64/by-hash/SHA256/") {
+		t.Errorf("apt's Packages file came from %s, not by hash", u)
 	}
 }
 

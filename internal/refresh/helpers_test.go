@@ -95,14 +95,25 @@ func (s *server) hitsOf(path string) int {
 	return s.hits[path]
 }
 
-// newKey makes an archive signing key.
+var (
+	keysMu   sync.Mutex
+	testKeys = map[string]*openpgp.Entity{}
+)
+
+// newKey makes an archive signing key, once per name and test binary.
 func newKey(t *testing.T, name string) *openpgp.Entity {
 	t.Helper()
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if e := testKeys[name]; e != nil {
+		return e
+	}
 	cfg := &packet.Config{Time: func() time.Time { return testNow.AddDate(-1, 0, 0) }}
 	e, err := openpgp.NewEntity(name, "", strings.ReplaceAll(name, " ", "-")+"@example.org", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	testKeys[name] = e
 	return e
 }
 

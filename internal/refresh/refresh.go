@@ -184,12 +184,16 @@ type Source struct {
 // Alpine repository, or the Python index.
 type Index struct {
 	Kind string `json:"kind"` // apt, apk or python
-	// URL is the apt suite's InRelease, the APKINDEX.tar.gz, or the
-	// Python index's JSON API base.
-	URL   string `json:"url"`
-	Suite string `json:"suite,omitempty"`
-	Source
-	Cached bool `json:"cached"`
+	// URL is the apt suite's Packages file (or its InRelease when that
+	// could not be read), the APKINDEX.tar.gz, or the Python index's JSON
+	// API base.
+	URL     string    `json:"url"`
+	Suite   string    `json:"suite,omitempty"`
+	Fetched time.Time `json:"fetched,omitzero"`
+	Cached  bool      `json:"cached"`
+	// Verified and NotVerified as in Source.
+	Verified    bool   `json:"verified"`
+	NotVerified string `json:"notVerified,omitempty"`
 	// Date and ValidUntil are the archive's own (InRelease).
 	Date       time.Time `json:"date,omitzero"`
 	ValidUntil time.Time `json:"validUntil,omitzero"`
