@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -164,13 +165,14 @@ func (r *run) aptSource(ctx context.Context, src aptSource, keys *keyrings, inst
 		r.addIndex(ix)
 		return nil
 	}
-	base := strings.TrimSuffix(u.String(), "/")
+	base := strings.TrimSuffix(u.String(), "/") + "/"
+	// A suite ending in "/" is a flat repository: its InRelease and
+	// Packages are in that directory, and it has no components.
 	flat := strings.HasSuffix(src.suite, "/")
-	if flat {
-		base += "/" + strings.TrimPrefix(strings.TrimSuffix(src.suite, "/"), "./")
-		base = strings.TrimSuffix(base, "/") + "/"
-	} else {
-		base += "/dists/" + src.suite + "/"
+	if dir := path.Clean(src.suite); flat && dir != "." {
+		base += strings.TrimPrefix(dir, "/") + "/"
+	} else if !flat {
+		base += "dists/" + src.suite + "/"
 	}
 	ix.URL = base + "InRelease"
 

@@ -340,3 +340,27 @@ func TestParsePackagesLongLines(t *testing.T) {
 		t.Errorf("no error past the decompressed limit")
 	}
 }
+
+// TestAptFlatRepository: a third-party flat repository ("deb URI ./"),
+// its InRelease and Packages next to each other, signed by a key the
+// source's Signed-By names.
+func TestAptFlatRepository(t *testing.T) {
+	key := newKey(t, "vendor")
+	s := newServer(t)
+	packages := []byte("Package: vendor-agent\nVersion: 2.1.0\nArchitecture: amd64\nFilename: ./vendor-agent_2.1.0_amd64.deb\n\n")
+	text := releaseText(suite{name: "stable", label: "Vendor", files: map[string][]byte{"Packages.gz": gz(t, packages)}})
+	s.put("/repo/InRelease", clearsigned(t, key, text))
+	s.put("/repo/Packages.gz", gz(t, packages))
+	img := Image{
+		Files: map[string][]byte{
+			"/etc/apt/sources.list.d/vendor.list": []byte("deb [signed-by=/etc/apt/keyrings/vendor.asc] http://vendor.example/repo ./\n"),
+			"/etc/apt/keyrings/vendor.asc":        publicKey(t, key, true),
+		},
+		Dpkg: []InstalledPackage{{"vendor-agent", "2.0.3", "amd64"}},
+	}
+	res := Check(context.Background(), img, Options{AptMirror: s.URL, Now: clock})
+	p := find(t, res, "vendor-agent")
+	if p.Candidate != "2.1.0" || p.Suite != "./" || p.Security || !p.Sources[0].Verified || p.Sources[1].URL != s.URL+"/repo/Packages.gz" {
+		t.Errorf("%+v", p)
+	}
+}

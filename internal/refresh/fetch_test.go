@@ -122,6 +122,11 @@ func TestNetworkFailure(t *testing.T) {
 	if len(res.OS) != 4 || len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], host+": ") || !strings.Contains(res.Warnings[0], "(4 requests)") {
 		t.Errorf("%v, warnings %q", summary(res), res.Warnings)
 	}
+	for _, ix := range res.Indices {
+		if ix.Kind == "python" && !strings.Contains(ix.Error, "connection refused") {
+			t.Errorf("python index %+v", ix)
+		}
+	}
 
 	// The archive goes down after a first run; two days later its cached
 	// copies are used.

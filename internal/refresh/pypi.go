@@ -116,6 +116,7 @@ func (r *run) python(ctx context.Context, img Image) {
 	var missing []string
 	var latest time.Time
 	var cachedAll = true
+	var firstErr error
 	sem := make(chan struct{}, r.opt.Parallel)
 	var wg sync.WaitGroup
 	for _, d := range img.Python {
@@ -123,9 +124,12 @@ func (r *run) python(ctx context.Context, img Image) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			pkg, found, srcs := r.pythonDist(ctx, base, d, ix.NotVerified)
+			pkg, found, srcs, err := r.pythonDist(ctx, base, d, ix.NotVerified)
 			mu.Lock()
 			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
 			for _, s := range srcs {
 				if s.Fetched.After(latest) {
 					latest = s.Fetched
@@ -145,6 +149,9 @@ func (r *run) python(ctx context.Context, img Image) {
 	wg.Wait()
 	sort.Strings(missing)
 	ix.Missing, ix.Fetched, ix.Cached = missing, latest, cachedAll && !latest.IsZero()
+	if latest.IsZero() && firstErr != nil {
+		ix.Error = firstErr.Error()
+	}
 	r.addIndex(ix)
 }
 
@@ -157,19 +164,20 @@ type fetchedDoc struct {
 // pythonDist asks the index for d's newest release (/pypi/NAME/json) and
 // the known vulnerabilities of its installed version
 // (/pypi/NAME/VERSION/json, without a +local part). found is false when
-// the index does not have the project.
-func (r *run) pythonDist(ctx context.Context, base string, d Distribution, notVerified string) (pkg *Package, found bool, srcs []fetchedDoc) {
+// the index does not have the project; err says why it could not be
+// asked.
+func (r *run) pythonDist(ctx context.Context, base string, d Distribution, notVerified string) (pkg *Package, found bool, srcs []fetchedDoc, err error) {
 	name := normalizeName(d.Name)
 	project, err := r.pypiGet(ctx, base+url.PathEscape(name)+"/json", notVerified)
 	if errors.Is(err, errNotFound) {
-		return nil, false, nil
+		return nil, false, nil, nil
 	}
 	if err != nil {
-		return nil, true, nil
+		return nil, true, nil, err
 	}
 	srcs = append(srcs, project.fetchedDoc)
 	p := Package{Name: d.Name, Manager: "python", Installed: d.Version, Sources: []Source{project.Source}}
-	if c := project.doc.Info.Version; newerPEP440(c, d.Version) {
+	if c := project.doc.Info.Version; validPythonVersion(c) && newerPEP440(c, d.Version) {
 		p.Candidate = c
 	}
 	public, _, _ := strings.Cut(d.Version, "+")
@@ -179,9 +187,9 @@ func (r *run) pythonDist(ctx context.Context, base string, d Distribution, notVe
 		p.Vulnerabilities = vulnerabilities(release.doc)
 	}
 	if p.Candidate == "" && len(p.Vulnerabilities) == 0 {
-		return nil, true, srcs
+		return nil, true, srcs, nil
 	}
-	return &p, true, srcs
+	return &p, true, srcs, nil
 }
 
 type pypiAnswer struct {
@@ -214,6 +222,21 @@ func newerPEP440(candidate, installed string) bool {
 	c, err1 := pep440.Parse(candidate)
 	i, err2 := pep440.Parse(installed)
 	return err1 == nil && err2 == nil && c.GreaterThan(i)
+}
+
+// validPythonVersion: the characters of a PEP 440 version, so that a
+// server cannot slip anything else into a result.
+func validPythonVersion(v string) bool {
+	if v == "" || len(v) > 100 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte(".!+_-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // vulnerabilities keeps the ones not withdrawn, bounded in number and

@@ -3,7 +3,6 @@ package refresh
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"time"
 )
@@ -68,13 +67,4 @@ func (r *run) warnings() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// hostOf is the host of a URL, for grouping.
-func hostOf(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return u
-	}
-	return p.Host
 }
