@@ -126,7 +126,7 @@ func (r *run) apk(ctx context.Context, img Image) {
 // apkRepo reads one repository's APKINDEX.tar.gz: the newest version of
 // each installed name.
 func (r *run) apkRepo(ctx context.Context, img Image, repo apkRepo, arch string, installed map[string]bool) (Source, map[string]string) {
-	ix := Index{Kind: "apk", URL: repo.url, Suite: repo.name}
+	ix := Index{Kind: "apk", URL: redact(repo.url), Suite: repo.name}
 	u, hadUser, err := cleanURL(repo.url)
 	if err == nil {
 		u, err = withMirror(u, r.opt.ApkMirror)

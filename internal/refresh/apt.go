@@ -154,14 +154,13 @@ func isSecuritySuite(name string) bool {
 // aptSource reads one source's suite: its InRelease, then the Packages
 // index of each component and architecture. nil when nothing was read.
 func (r *run) aptSource(ctx context.Context, src aptSource, keys *keyrings, installed map[string]bool, arches []string, sem chan struct{}) *aptSuite {
-	ix := Index{Kind: "apt", Suite: src.suite}
-	ix.URL = src.uri
+	ix := Index{Kind: "apt", Suite: src.suite, URL: redact(src.uri)}
 	u, hadUser, err := cleanURL(src.uri)
 	if err == nil {
 		u, err = withMirror(u, r.opt.AptMirror)
 	}
 	if err != nil {
-		ix.Error = fmt.Sprintf("%s in %s: %v", src.uri, src.file, err)
+		ix.Error = fmt.Sprintf("%s in %s: %v", ix.URL, src.file, err)
 		r.addIndex(ix)
 		return nil
 	}

@@ -189,6 +189,16 @@ func cleanURL(raw string) (*url.URL, bool, error) {
 	return u, had, nil
 }
 
+// redact is a URL of the image as it may be shown: without its user info.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
 // withMirror puts the mirror's scheme and host in place of u's, and the
 // mirror's path, if any, in front of u's path.
 func withMirror(u *url.URL, mirror string) (*url.URL, error) {

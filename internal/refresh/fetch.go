@@ -139,7 +139,9 @@ func (f *fetcher) fromCache(r request) *body {
 	magic, err1 := br.ReadString('\n')
 	line, err2 := br.ReadSlice('\n')
 	var m cacheMeta
-	if err1 != nil || err2 != nil || strings.TrimSuffix(magic, "\n") != cacheMagic || json.Unmarshal(line, &m) != nil || m.URL != r.url {
+	// A content-addressed entry serves whichever URL has that content
+	// (by-hash/ or the plain name); another entry only its own URL.
+	if err1 != nil || err2 != nil || strings.TrimSuffix(magic, "\n") != cacheMagic || json.Unmarshal(line, &m) != nil || (r.sha256 == "" && m.URL != r.url) {
 		file.Close()
 		return nil
 	}
@@ -157,7 +159,7 @@ func (f *fetcher) fromCache(r request) *body {
 	}
 	now := time.Now()
 	os.Chtimes(p, now, now) // the least recently used go first when the cache is pruned
-	return &body{File: file, url: r.url, fetched: m.Fetched, cached: true}
+	return &body{File: file, url: m.URL, fetched: m.Fetched, cached: true}
 }
 
 func hashMatches(rd io.Reader, r request) bool {

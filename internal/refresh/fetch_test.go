@@ -288,4 +288,13 @@ func TestWithMirror(t *testing.T) {
 	if _, _, err := cleanURL("file:/srv/repo"); err == nil {
 		t.Errorf("a file: URI is not fetched")
 	}
+	// A source that is not read is listed without its credentials.
+	img := Image{
+		Files: map[string][]byte{"/etc/apt/sources.list": []byte("deb ftp://user:secret@ftp.example/debian bookworm main\n")},
+		Dpkg:  []InstalledPackage{{"apt", "2.6.1", "amd64"}},
+	}
+	res := Check(context.Background(), img, Options{Offline: true})
+	if len(res.Indices) != 1 || strings.Contains(res.Indices[0].URL+res.Indices[0].Error, "secret") || !strings.Contains(res.Indices[0].Error, "not an http(s) URL") {
+		t.Errorf("%+v", res.Indices)
+	}
 }

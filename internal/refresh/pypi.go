@@ -95,7 +95,7 @@ func (r *run) python(ctx context.Context, img Image) {
 		return
 	}
 	raw := pythonIndex(img, r.opt.PythonIndex)
-	ix := Index{Kind: "python", URL: raw}
+	ix := Index{Kind: "python", URL: redact(raw)}
 	u, hadUser, err := cleanURL(raw)
 	if err != nil {
 		ix.Error = "index " + err.Error()
