@@ -310,7 +310,7 @@ func parseAPKINDEX(rd io.Reader, add func(name, version string)) error {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var name, version string
 	flush := func() {
-		if name != "" && validApkVersion(version) {
+		if name != "" && validVersion(version, "._-~+") {
 			add(name, version)
 		}
 		name, version = "", ""
@@ -328,18 +328,4 @@ func parseAPKINDEX(rd io.Reader, add func(name, version string)) error {
 	}
 	flush()
 	return sc.Err()
-}
-
-// validApkVersion: the characters an apk version is made of.
-func validApkVersion(v string) bool {
-	if v == "" || len(v) > 256 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("._-~+", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -374,7 +374,7 @@ func parsePackages(rd io.Reader, max int64, want map[string]bool, add func(name,
 	var n int64
 	var name, version, arch string
 	flush := func() {
-		if want[name] && version != "" && validDebVersion(version) {
+		if want[name] && version != "" && validVersion(version, ".+~:-") {
 			add(name, version, arch)
 		}
 		name, version, arch = "", "", ""
@@ -427,15 +427,16 @@ func parsePackages(rd io.Reader, max int64, want map[string]bool, add func(name,
 	}
 }
 
-// validDebVersion: the characters Debian Policy allows in a version, so
-// that a server cannot slip anything else into a result.
-func validDebVersion(v string) bool {
+// validVersion: v is short and made only of letters, digits and the
+// punctuation its format allows (Debian ".+~:-", apk "._-~+", PEP 440
+// ".!+_-"), so that a server cannot slip anything else into a result.
+func validVersion(v, punct string) bool {
 	if v == "" || len(v) > 256 {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte(".+~:-", c) >= 0) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte(punct, c) >= 0) {
 			return false
 		}
 	}

@@ -177,7 +177,7 @@ func (r *run) pythonDist(ctx context.Context, base string, d Distribution, notVe
 	}
 	srcs = append(srcs, project.fetchedDoc)
 	p := Package{Name: d.Name, Manager: "python", Installed: d.Version, Sources: []Source{project.Source}}
-	if c := project.doc.Info.Version; validPythonVersion(c) && newerPEP440(c, d.Version) {
+	if c := project.doc.Info.Version; validVersion(c, ".!+_-") && newerPEP440(c, d.Version) {
 		p.Candidate = c
 	}
 	public, _, _ := strings.Cut(d.Version, "+")
@@ -222,21 +222,6 @@ func newerPEP440(candidate, installed string) bool {
 	c, err1 := pep440.Parse(candidate)
 	i, err2 := pep440.Parse(installed)
 	return err1 == nil && err2 == nil && c.GreaterThan(i)
-}
-
-// validPythonVersion: the characters of a PEP 440 version, so that a
-// server cannot slip anything else into a result.
-func validPythonVersion(v string) bool {
-	if v == "" || len(v) > 100 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte(".!+_-", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // vulnerabilities keeps the ones not withdrawn, bounded in number and

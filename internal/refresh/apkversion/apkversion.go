@@ -5,7 +5,10 @@
 // package revision.
 package apkversion
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // kind is what a version string holds next, in the order apk ranks them
 // when one version ends before the other.
@@ -40,7 +43,7 @@ type value struct {
 func (v value) compare(w value) int {
 	if v.isNum && w.isNum {
 		if len(v.digits) != len(w.digits) {
-			return sign(len(v.digits) - len(w.digits))
+			return cmp.Compare(len(v.digits), len(w.digits))
 		}
 		return strings.Compare(v.digits, w.digits)
 	}
@@ -55,17 +58,7 @@ func (v value) compare(w value) int {
 		}
 		return 0
 	}
-	return sign(v.n - w.n)
-}
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
+	return cmp.Compare(v.n, w.n)
 }
 
 // scanner walks a version string token by token.
@@ -194,7 +187,7 @@ func Compare(a, b string) int {
 	if sb.kind == kindSuffix && sb.peekSuffix() < 0 {
 		return 1
 	}
-	return sign(int(sb.kind) - int(sa.kind))
+	return cmp.Compare(sb.kind, sa.kind)
 }
 
 func (sc scanner) peekSuffix() int { return sc.token().n }
