@@ -189,7 +189,7 @@ func TestAptSignatures(t *testing.T) {
 			if p := find(t, res, ""); p.Name != "" {
 				t.Errorf("found %+v", p)
 			}
-			if ix := indexOf(res, "bookworm-security"); !strings.Contains(ix.Error, "the signed index says") {
+			if ix := indexOf(res, "bookworm-security"); !strings.Contains(ix.Error, "the signed index") {
 				t.Errorf("index %+v", ix)
 			}
 		}},

@@ -236,14 +236,21 @@ func (f *fetcher) fetch(ctx context.Context, r request) (*body, error) {
 		}
 		off = int64(n)
 	}
+	// A file the signed index names is read no further than its size.
+	limit := r.max
+	if r.sha256 != "" && r.size < limit {
+		limit = r.size
+	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, r.max+1))
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, limit+1))
 	switch {
 	case err != nil && ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
 		return nil, ctx.Err()
 	case err != nil:
 		return nil, f.hostDown(host, err)
-	case n > r.max:
+	case n > limit && limit < r.max:
+		return nil, fmt.Errorf("more than the %d bytes the signed index gives it", limit)
+	case n > limit:
 		return nil, fmt.Errorf("response is over the limit of %d bytes", r.max)
 	case r.sha256 != "" && (n != r.size || hex.EncodeToString(h.Sum(nil)) != r.sha256):
 		return nil, fmt.Errorf("%d bytes with SHA256 %s; the signed index says %d bytes, %s", n, hex.EncodeToString(h.Sum(nil)), r.size, r.sha256)
