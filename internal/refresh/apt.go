@@ -62,7 +62,7 @@ func (r *run) apt(ctx context.Context, img Image) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			suites[i] = r.aptSource(ctx, src, keys, installed, arches, sem)
+			suites[i] = r.readSuite(ctx, src, keys, installed, arches, sem)
 		}()
 	}
 	wg.Wait()
@@ -151,9 +151,9 @@ func isSecuritySuite(name string) bool {
 	return strings.HasSuffix(name, "-security") || strings.HasSuffix(name, "/updates")
 }
 
-// aptSource reads one source's suite: its InRelease, then the Packages
+// readSuite reads one source's suite: its InRelease, then the Packages
 // index of each component and architecture. nil when nothing was read.
-func (r *run) aptSource(ctx context.Context, src aptSource, keys *keyrings, installed map[string]bool, arches []string, sem chan struct{}) *aptSuite {
+func (r *run) readSuite(ctx context.Context, src aptSource, keys *keyrings, installed map[string]bool, arches []string, sem chan struct{}) *aptSuite {
 	ix := Index{Kind: "apt", Suite: src.suite, URL: redact(src.uri)}
 	u, hadUser, err := cleanURL(src.uri)
 	if err == nil {
