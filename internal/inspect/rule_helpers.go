@@ -522,6 +522,8 @@ func compareNumbers(x, y string) int {
 	return strings.Compare(x, y)
 }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 // splitRelease reads "[v][N!]N(.N)*" from the start of a version (a local
 // "+..." ignored): the epoch and the release's numbers as digits without
 // leading zeros, and whether a pre/dev-release suffix follows.

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/slimpy/slimpy/internal/debversion"
 )
 
 // daysBetween is whole days from a to b.
@@ -123,11 +125,11 @@ var aptUpgradableRule = &Rule{
 				if c.arch != pkg.Arch && c.arch != "all" && pkg.Arch != "all" {
 					continue
 				}
-				if best == "" || CompareDebVersions(c.version, best) > 0 {
+				if best == "" || debversion.Compare(c.version, best) > 0 {
 					best = c.version
 				}
 			}
-			if best != "" && CompareDebVersions(best, pkg.Version) > 0 {
+			if best != "" && debversion.Compare(best, pkg.Version) > 0 {
 				by[pkg.Layer] = append(by[pkg.Layer], FindingPackage{Name: pkg.Name, Version: pkg.Version, Manager: "dpkg", Available: best})
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/slimpy/slimpy/internal/debversion"
 )
 
 // The version comparators and the end-of-life lookups are fuzzed for the
@@ -47,7 +49,7 @@ func checkOrder(t *testing.T, cmp func(a, b string) int, a, b, c string) {
 	}
 }
 
-// FuzzDebVersion: CompareDebVersions is an order, and a parsed version
+// FuzzDebVersion: debversion.Compare is an order, and a parsed version
 // (without embedded spaces, which dpkg refuses) printed with String parses
 // back to itself and compares equal to what it was read from.
 func FuzzDebVersion(f *testing.F) {
@@ -57,17 +59,17 @@ func FuzzDebVersion(f *testing.F) {
 	f.Add("~~", "~~a", "")
 	f.Add("1.01", "1.1", "1.0001")
 	f.Fuzz(func(t *testing.T, a, b, c string) {
-		checkOrder(t, CompareDebVersions, a, b, c)
+		checkOrder(t, debversion.Compare, a, b, c)
 		for _, s := range []string{a, b, c} {
 			if strings.IndexFunc(strings.TrimSpace(s), unicode.IsSpace) >= 0 {
 				continue // dpkg refuses embedded spaces; no round trip to keep
 			}
-			v := ParseDebVersion(s)
-			back := ParseDebVersion(v.String())
+			v := debversion.Parse(s)
+			back := debversion.Parse(v.String())
 			if back != v {
 				t.Fatalf("%q parses as %+v, printed %q, which parses as %+v", s, v, v.String(), back)
 			}
-			if CompareDebVersions(s, v.String()) != 0 {
+			if debversion.Compare(s, v.String()) != 0 {
 				t.Fatalf("%q and its String %q differ", s, v.String())
 			}
 		}
@@ -274,8 +276,8 @@ func TestDebVersionsAgreeWithDpkg(t *testing.T) {
 			want = 0
 		}
 		checked++
-		if got := CompareDebVersions(p[0], p[1]); got != want {
-			t.Errorf("CompareDebVersions(%q, %q) = %d; dpkg says %d", p[0], p[1], got, want)
+		if got := debversion.Compare(p[0], p[1]); got != want {
+			t.Errorf("debversion.Compare(%q, %q) = %d; dpkg says %d", p[0], p[1], got, want)
 		}
 	}
 	if checked == 0 {
@@ -358,15 +360,15 @@ func isPrintableASCII(s string) bool {
 	return true
 }
 
-// String printed versions ParseDebVersion read differently: an upstream
+// String printed versions debversion.Parse read differently: an upstream
 // version with a ':' lost its epoch 0 ("0:1:2" printed "1:2", epoch 1),
 // one with a '-' lost its empty revision ("-3-" printed "-3", revision 3),
 // and a ':' in a revision was read as an epoch's. FuzzDebVersion's seeds
 // 10825267f35656dc and 08fac3ee387aaf06 found the last two.
 func TestDebVersionStringRoundTrip(t *testing.T) {
 	for s, want := range map[string]string{"0:1:2": "0:1:2", "-3-": "-3-", "1.0-2-": "1.0-2-", "0:1.0": "1.0", "1:2.3-4": "1:2.3-4", "1.0-": "1.0", "x:2-3:4": "0:2-3:4", "x:1:2-3": "0:1:2-3"} {
-		v := ParseDebVersion(s)
-		if got := v.String(); got != want || ParseDebVersion(got) != v || CompareDebVersions(s, got) != 0 {
+		v := debversion.Parse(s)
+		if got := v.String(); got != want || debversion.Parse(got) != v || debversion.Compare(s, got) != 0 {
 			t.Errorf("%q: String %q, want %q", s, got, want)
 		}
 	}

@@ -1,24 +1,25 @@
-package inspect
+// Package debversion parses and orders Debian package versions as dpkg does.
+package debversion
 
 import (
 	"strconv"
 	"strings"
 )
 
-// DebVersion is a Debian package version, [epoch:]upstream[-revision], as
+// Version is a Debian package version, [epoch:]upstream[-revision], as
 // Debian Policy §5.6.12 defines it.
-type DebVersion struct {
+type Version struct {
 	Epoch    int
 	Upstream string
 	Revision string
 }
 
-// ParseDebVersion splits a version string. It is lenient, as dpkg is when it
+// Parse splits a version string. It is lenient, as dpkg is when it
 // reads a database: a missing or non-numeric epoch is 0, and the revision is
 // what follows the last hyphen.
-func ParseDebVersion(s string) DebVersion {
+func Parse(s string) Version {
 	s = strings.TrimSpace(s)
-	var v DebVersion
+	var v Version
 	if i := strings.IndexByte(s, ':'); i >= 0 {
 		if e, err := strconv.Atoi(s[:i]); err == nil && e >= 0 {
 			v.Epoch = e
@@ -34,10 +35,10 @@ func ParseDebVersion(s string) DebVersion {
 }
 
 // String formats the version the way dpkg prints it, so that
-// ParseDebVersion reads it back: the epoch is left out when it is 0 and
+// Parse reads it back: the epoch is left out when it is 0 and
 // the revision when it is empty, unless a ':' or '-' in the rest would
 // then be read as theirs ("0:1:2", "1.0-2-").
-func (v DebVersion) String() string {
+func (v Version) String() string {
 	s := v.Upstream
 	if v.Revision != "" || strings.IndexByte(s, '-') >= 0 {
 		s += "-" + v.Revision
@@ -48,16 +49,16 @@ func (v DebVersion) String() string {
 	return s
 }
 
-// CompareDebVersions compares two version strings as dpkg does (dpkg
+// Compare compares two version strings as dpkg does (dpkg
 // --compare-versions): negative when a < b, zero when equal, positive when
 // a > b.
-func CompareDebVersions(a, b string) int {
-	return ParseDebVersion(a).Compare(ParseDebVersion(b))
+func Compare(a, b string) int {
+	return Parse(a).Compare(Parse(b))
 }
 
 // Compare orders versions by epoch, then upstream version, then revision,
 // the last two with the Policy's algorithm (see verrevcmp).
-func (v DebVersion) Compare(w DebVersion) int {
+func (v Version) Compare(w Version) int {
 	if v.Epoch != w.Epoch {
 		if v.Epoch < w.Epoch {
 			return -1

@@ -1,8 +1,8 @@
-package inspect
+package debversion
 
 import "testing"
 
-func TestCompareDebVersions(t *testing.T) {
+func TestCompare(t *testing.T) {
 	// Each pair is a < b. The first ones are Debian Policy §5.6.12's own
 	// examples; the rest are cases dpkg --compare-versions agrees with.
 	less := [][2]string{
@@ -32,10 +32,10 @@ func TestCompareDebVersions(t *testing.T) {
 		{"252.22-1~deb12u1", "252.26-1~deb12u2"},
 	}
 	for _, c := range less {
-		if got := CompareDebVersions(c[0], c[1]); got != -1 {
+		if got := Compare(c[0], c[1]); got != -1 {
 			t.Errorf("compare(%q, %q) = %d, want -1", c[0], c[1], got)
 		}
-		if got := CompareDebVersions(c[1], c[0]); got != 1 {
+		if got := Compare(c[1], c[0]); got != 1 {
 			t.Errorf("compare(%q, %q) = %d, want 1", c[1], c[0], got)
 		}
 	}
@@ -47,25 +47,25 @@ func TestCompareDebVersions(t *testing.T) {
 		{"1:2.3-4", "1:2.3-4"},
 	}
 	for _, c := range equal {
-		if got := CompareDebVersions(c[0], c[1]); got != 0 {
+		if got := Compare(c[0], c[1]); got != 0 {
 			t.Errorf("compare(%q, %q) = %d, want 0", c[0], c[1], got)
 		}
 	}
 }
 
-func TestParseDebVersion(t *testing.T) {
-	for in, want := range map[string]DebVersion{
+func TestParse(t *testing.T) {
+	for in, want := range map[string]Version{
 		"1:2.3-4":           {1, "2.3", "4"},
 		"2.3":               {0, "2.3", ""},
 		"1.2-3-4":           {0, "1.2-3", "4"},
 		"2:6.2.1+dfsg1-1.1": {2, "6.2.1+dfsg1", "1.1"},
 		"a:1.0":             {0, "1.0", ""},
 	} {
-		if got := ParseDebVersion(in); got != want {
-			t.Errorf("ParseDebVersion(%q) = %+v, want %+v", in, got, want)
+		if got := Parse(in); got != want {
+			t.Errorf("Parse(%q) = %+v, want %+v", in, got, want)
 		}
 	}
-	if s := ParseDebVersion("1:2.3-4").String(); s != "1:2.3-4" {
+	if s := Parse("1:2.3-4").String(); s != "1:2.3-4" {
 		t.Errorf("String() = %q", s)
 	}
 }
