@@ -98,7 +98,7 @@ func TestProgram(t *testing.T) {
 		tm.Send(keyp("j"))
 	}
 	tm.Send(keyp("enter"))
-	waitScreen(t, log, "[Files]", "layer 5 only", "_multiarray_umath")
+	waitScreen(t, log, "[Files]", "layer 5 of 7 only", "_multiarray_umath")
 	tm.Send(keyp("esc"))
 	tm.Send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
 	waitScreen(t, log, "sort: size", "› ")
@@ -118,7 +118,7 @@ func TestProgram(t *testing.T) {
 	waitScreen(t, log, "+COPY --chown=app:app . /app")
 	tm.Send(keyp("esc"))
 	tm.Send(keyp("w"))
-	waitScreen(t, log, "Write 2 accepted suggestion(s) (S01, S03) to Dockerfile?")
+	waitScreen(t, log, "Write 2 accepted suggestions (S01, S03)?", "replace Dockerfile (backup kept)")
 	tm.Send(keyp("y"))
 	waitScreen(t, log, "Wrote Dockerfile with S01, S03")
 	tm.Send(keyp("q"))
@@ -268,7 +268,7 @@ func TestPendingFixes(t *testing.T) {
 	waitScreen(t, log, "0 of 5 accepted", "S01")
 	tm.Send(keyp("1"))
 	tm.Send(keyp("G"))
-	waitScreen(t, log, "5 changes to", "saving up to")
+	waitScreen(t, log, "5 changes to", "the largest saves")
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
