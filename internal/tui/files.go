@@ -980,9 +980,9 @@ func (v filesView) row(r fileRow, width int, attrs bool) string {
 		}
 		if len(n.Children) == 0 {
 			marker = "  "
-		}
-		if !n.Visible {
-			marker = "✗" + marker[len("▸"):]
+			if !n.Visible {
+				marker = "✗ "
+			}
 		}
 		name += "/"
 		if n.Change == inspect.ChangeNone {
@@ -1016,7 +1016,7 @@ func (v filesView) row(r fileRow, width int, attrs bool) string {
 	if len(suffix) > 0 {
 		tail = " " + strings.Join(suffix, " ")
 	}
-	indent := indentFor(r.depth, room-ansi.StringWidth(tail)-min(ansi.StringWidth(name), 16))
+	indent := indentFor(r.depth, room-ansi.StringWidth(tail)-min(ansi.StringWidth(name), room*2/3))
 	name = cutMiddle(name, room-len(indent)-ansi.StringWidth(tail))
 	return lead + indent + marker + nameStyle.Render(name) + tail
 }

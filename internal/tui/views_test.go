@@ -70,7 +70,7 @@ func TestViews(t *testing.T) {
 		{"filter-replaced", []string{"a", "p", "p", "enter"}, []string{"substring: app"}},
 		{"regex", []string{"/", "tab", "\\", ".", "j", "s", "o", "n", "$", "enter"}, []string{"regex: \\.json$", "sample.json"}},
 		{"glob", []string{"/", "tab", "*", "*", "/", "d", "o", "c", "s", "enter"}, []string{"glob: **/docs", "logo.png"}},
-		{"layer-deletions", []string{"esc", "x", "["}, []string{"layer 7 of 7 only", "#7 RUN rm -rf /app/tests", "hides 9.8 kB", "-   ✗ tests/", "-       ✗ sample.json"}},
+		{"layer-deletions", []string{"esc", "x", "["}, []string{"layer 7 of 7 only", "#7 RUN rm -rf /app/tests", "hides 9.8 kB", "-   ▾ tests/", "-       ✗ sample.json"}},
 		{"layer-metadata", []string{"["}, []string{"layer 6 of 7 only", "* ▾ app/", "owner 0:0 → 1000:1000"}},
 		{"as-of", []string{"a", "j"}, []string{"as of layer 6 of 7", "*", "L0"}},
 		{"types", []string{"=", "*"}, []string{"only +added ~modified -removed", "nothing matches the filters"}},
@@ -122,7 +122,7 @@ func TestSplitView(t *testing.T) {
 		keys []string
 		want []string
 	}{
-		{"layers", []string{"2", "G"}, []string{"Layers · j/k steps, the tree follows", "layer 7 of 7 only", "✗ tests/"}},
+		{"layers", []string{"2", "G"}, []string{"Layers · j/k steps, the tree follows", "layer 7 of 7 only", "-   ▾ tests/", "✗ sample.json"}},
 		{"follows", []string{"k"}, []string{"layer 6 of 7 only", "*", "drwxr-xr-x 1000:1000"}},
 		{"files", []string{"enter", "]"}, []string{"Layers · [ ] steps", "layer 7 of 7 only", "final file system"}},
 	} {
