@@ -26,8 +26,9 @@ const fileDetailLines = 4
 // attrsMinWidth is the width from which rows show mode, owner and group.
 const attrsMinWidth = 100
 
-// treeCacheSize is how many layer trees are kept for going back and forth.
-const treeCacheSize = 4
+// treeCacheSize is how many layer trees are kept for going back and forth
+// (a tree as of a late layer is the size of the final tree).
+const treeCacheSize = 2
 
 // scope is which tree the files view shows.
 type scope uint8

@@ -16,13 +16,17 @@ import (
 // the rest unchanged. It is built from the index in one pass over the
 // entries it shows, never by stacking the layers.
 func LayerTree(idx *inspect.LayerIndex, layer int, asOf bool) *TreeNode {
-	b := treeBuilder{root: &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true},
-		nodes: map[string]*TreeNode{}}
-	b.nodes["/"] = b.root
 	from := layer
 	if asOf {
 		from = 0
 	}
+	size := len(idx.Removed(layer)) + 1
+	for l := from; l <= layer; l++ {
+		size += len(idx.Entries(l))
+	}
+	b := treeBuilder{root: &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true},
+		nodes: make(map[string]*TreeNode, size)}
+	b.nodes["/"] = b.root
 	for l := from; l <= layer; l++ {
 		for i := range idx.Entries(l) {
 			ref := inspect.EntryRef{Layer: int32(l), Index: int32(i)}
