@@ -142,15 +142,7 @@ func TestLayerIndexChanges(t *testing.T) {
 		{"demo", 6, "/app/app.py", ChangeMetadata},
 	} {
 		t.Run(fmt.Sprintf("%s/%d%s", c.fixture, c.layer, c.path), func(t *testing.T) {
-			lds := walkImage(t, openFixture(t, c.fixture, ""))
-			fsys, _, err := Merge(lds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, err := IndexLayers(lds, fsys.Hidden)
-			if err != nil {
-				t.Fatal(err)
-			}
+			x, _ := indexFixture(t, c.fixture)
 			got, ok := changeAt(x, c.layer, c.path)
 			if !ok {
 				var paths []string
@@ -172,16 +164,8 @@ func TestLayerIndexChanges(t *testing.T) {
 // The bytes a layer hides are the merge's: the copies by the layer that
 // hid them add up to its WastedBytes.
 func TestLayerIndexHiddenBytes(t *testing.T) {
-	lds := walkImage(t, openFixture(t, "demo", ""))
-	fsys, changes, err := Merge(lds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := IndexLayers(lds, fsys.Hidden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := range lds {
+	x, changes := indexFixture(t, "demo")
+	for n := range changes {
 		var sum int64
 		for _, c := range x.HiddenBy(n) {
 			sum += c.Size
@@ -190,6 +174,21 @@ func TestLayerIndexHiddenBytes(t *testing.T) {
 			t.Errorf("layer %d: copies hidden add up to %d, the merge says %d", n, sum, changes[n].WastedBytes)
 		}
 	}
+}
+
+// indexFixture merges and indexes a committed fixture's layers.
+func indexFixture(t *testing.T, name string) (*LayerIndex, []LayerChange) {
+	t.Helper()
+	lds := walkImage(t, openFixture(t, name, ""))
+	fsys, changes, err := Merge(lds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := IndexLayers(lds, fsys.Hidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, changes
 }
 
 func TestLayerIndexWithoutEntries(t *testing.T) {

@@ -34,6 +34,35 @@ func press(m tea.Model, keys ...string) tea.Model {
 	return m
 }
 
+// step is one state of a view: the keys that lead to it and what the
+// screen then shows.
+type step struct {
+	name string
+	keys []string
+	want []string // on screen
+}
+
+// checkSteps presses each step's keys in turn and checks the screen: its
+// size, what it shows, and its golden file.
+func checkSteps(t *testing.T, m tea.Model, width, height int, steps []step) tea.Model {
+	t.Helper()
+	for _, s := range steps {
+		m = press(m, s.keys...)
+		t.Run(s.name, func(t *testing.T) {
+			screen := m.(Model).screen()
+			checkScreen(t, screen, width, height)
+			text := ansi.Strip(screen)
+			for _, w := range s.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("screen lacks %q:\n%s", w, text)
+				}
+			}
+			requireGolden(t, text)
+		})
+	}
+	return m
+}
+
 // checkScreen: exactly height lines, none wider than width.
 func checkScreen(t *testing.T, s string, width, height int) {
 	t.Helper()
@@ -53,11 +82,7 @@ func checkScreen(t *testing.T, s string, width, height int) {
 // rewrites them).
 func TestViews(t *testing.T) {
 	m := demoModel(t, 80, 24)
-	steps := []struct {
-		name string
-		keys []string
-		want []string // on screen
-	}{
+	m = checkSteps(t, m, 80, 24, []step{
 		{"summary", nil, []string{"[Summary]", "Recoverable 251 kB of 488 kB", "Biggest wins", "›"}},
 		{"layers", []string{"tab", "j", "j"}, []string{"[Layers]", "› ", "RUN apt-get update"}},
 		{"findings", []string{"tab", "j", "enter", "j", "enter"}, []string{"▾ SP503", "/app/docs/logo.png"}},
@@ -85,21 +110,7 @@ func TestViews(t *testing.T) {
 		{"written", []string{"y"}, []string{"Wrote Dockerfile with S01, S02", "backup Dockerfile.bak"}},
 		// A summary row opens its finding.
 		{"summary-open", []string{"1", "j", "enter"}, []string{"[Findings]", "›     ▾"}},
-	}
-	for _, s := range steps {
-		m = press(m, s.keys...)
-		t.Run(s.name, func(t *testing.T) {
-			screen := m.(Model).screen()
-			checkScreen(t, screen, 80, 24)
-			text := ansi.Strip(screen)
-			for _, w := range s.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("screen lacks %q:\n%s", w, text)
-				}
-			}
-			requireGolden(t, text)
-		})
-	}
+	})
 	got, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
@@ -116,57 +127,21 @@ func TestViews(t *testing.T) {
 // The split view at 120 columns: the layer list beside the tree, the tree
 // following the layers view's cursor.
 func TestSplitView(t *testing.T) {
-	m := demoModel(t, 120, 30)
-	for _, s := range []struct {
-		name string
-		keys []string
-		want []string
-	}{
+	checkSteps(t, demoModel(t, 120, 30), 120, 30, []step{
 		{"layers", []string{"2", "G"}, []string{"Layers · j/k steps, the tree follows", "layer 7 of 7 only", "-   ▾ tests/", "✗ sample.json"}},
 		{"follows", []string{"k"}, []string{"layer 6 of 7 only", "*", "drwxr-xr-x 1000:1000"}},
 		{"files", []string{"enter", "]"}, []string{"Layers · [ ] steps", "layer 7 of 7 only", "final file system"}},
-	} {
-		m = press(m, s.keys...)
-		t.Run(s.name, func(t *testing.T) {
-			screen := m.(Model).screen()
-			checkScreen(t, screen, 120, 30)
-			text := ansi.Strip(screen)
-			for _, w := range s.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("screen lacks %q:\n%s", w, text)
-				}
-			}
-			requireGolden(t, text)
-		})
-	}
+	})
 }
 
 // At 60 columns every list keeps its bytes column, and paths are cut in
 // the middle: the file name stays.
 func TestNarrow(t *testing.T) {
-	m := demoModel(t, 60, 20)
-	for _, s := range []struct {
-		name string
-		keys []string
-		want []string
-	}{
+	checkSteps(t, demoModel(t, 60, 20), 60, 20, []step{
 		{"findings", []string{"3", "enter", "j", "enter"}, []string{"50 kB", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "gcc-…"}},
 		{"files", []string{"4", "/", "c", "o", "n", "f", "t", "e", "s", "t", "enter", "x"}, []string{"conftest.py", "800 B"}},
 		{"layer", []string{"esc", "esc", "[", "["}, []string{"layer 6 of 7", "47 kB", "* ▾ app/"}},
-	} {
-		m = press(m, s.keys...)
-		t.Run(s.name, func(t *testing.T) {
-			screen := m.(Model).screen()
-			checkScreen(t, screen, 60, 20)
-			text := ansi.Strip(screen)
-			for _, w := range s.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("screen lacks %q:\n%s", w, text)
-				}
-			}
-			requireGolden(t, text)
-		})
-	}
+	})
 	if got := cutMiddle("/usr/lib/python3/dist-packages/scipy/stats/tests/test_stats.py", 30); got != "/usr/lib/python…/test_stats.py" {
 		t.Errorf("cutMiddle kept %q", got)
 	}
