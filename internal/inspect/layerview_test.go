@@ -198,8 +198,9 @@ func TestLayerIndexWithoutEntries(t *testing.T) {
 	}
 }
 
-// FuzzLayerIndex checks the index against Merge on the layers FuzzMerge
-// builds (its corpus seeds this one too).
+// FuzzLayerIndex checks the index against Merge on layers built as
+// FuzzMerge builds them (buildFuzzLayers), seeded with FuzzMerge's cases
+// and two more.
 func FuzzLayerIndex(f *testing.F) {
 	for _, s := range []string{
 		"\x00\x01\x10\x05\xff\x02\x01\x10",
