@@ -143,7 +143,7 @@ func TestHostileStrings(t *testing.T) {
 			}
 		}
 	}
-	if screen := ansi.Strip(m.(Model).screen()); !strings.Contains(screen, `evil\x1b[2J`) {
+	if screen := ansi.Strip(press(m, "4", "esc", "esc").(Model).screen()); !strings.Contains(screen, `evil\x1b[2J`) {
 		t.Errorf("the name is not shown escaped:\n%s", screen)
 	}
 	if got := m.(Model).View().WindowTitle; strings.Contains(got, "\x1b") {
