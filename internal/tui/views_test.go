@@ -44,7 +44,7 @@ type step struct {
 
 // checkSteps presses each step's keys in turn and checks the screen: its
 // size, what it shows, and its golden file.
-func checkSteps(t *testing.T, m tea.Model, width, height int, steps []step) tea.Model {
+func checkSteps(t *testing.T, m tea.Model, width, height int, steps []step) {
 	t.Helper()
 	for _, s := range steps {
 		m = press(m, s.keys...)
@@ -60,7 +60,6 @@ func checkSteps(t *testing.T, m tea.Model, width, height int, steps []step) tea.
 			requireGolden(t, text)
 		})
 	}
-	return m
 }
 
 // checkScreen: exactly height lines, none wider than width.
@@ -81,8 +80,7 @@ func checkScreen(t *testing.T, s string, width, height int) {
 // 80x24, and compares each screen with its golden file (go test -update
 // rewrites them).
 func TestViews(t *testing.T) {
-	m := demoModel(t, 80, 24)
-	m = checkSteps(t, m, 80, 24, []step{
+	checkSteps(t, demoModel(t, 80, 24), 80, 24, []step{
 		{"summary", nil, []string{"[Summary]", "Recoverable 251 kB of 488 kB", "Biggest wins", "›"}},
 		{"layers", []string{"tab", "j", "j"}, []string{"[Layers]", "› ", "RUN apt-get update"}},
 		{"findings", []string{"tab", "j", "enter", "j", "enter"}, []string{"▾ SP503", "/app/docs/logo.png"}},
