@@ -144,7 +144,9 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 			defer src.Close()
 			return f.fixes(ctx, src.Image, a, r.Findings, ref, cfg.Now)
 		}
-		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending}, nil
+		// What each layer changed is worked out after the first screen too.
+		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
+		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}, nil
 	}
 	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(cmd.OutOrStdout()))
 }

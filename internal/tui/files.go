@@ -9,16 +9,44 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
-// autoOpenLimit: a filter that leaves at most this many paths opens every
-// directory on the way to them; a wider one opens only the top level.
+// autoOpenLimit: a tree (a layer's, or the final one under a filter) that
+// shows at most this many paths opens every directory on the way to them;
+// a larger one opens only the top level.
 const autoOpenLimit = 2000
 
 // fileDetailLines is the height of the panel below the tree.
 const fileDetailLines = 4
+
+// attrsMinWidth is the width from which rows show mode, owner and group.
+const attrsMinWidth = 100
+
+// treeCacheSize is how many layer trees are kept for going back and forth
+// (a tree as of a late layer is the size of the final tree).
+const treeCacheSize = 2
+
+// scope is which tree the files view shows.
+type scope uint8
+
+const (
+	scopeFinal scope = iota // the merged file system of every layer
+	scopeLayer              // what one layer changed
+	scopeAsOf               // the file system as of one layer
+)
+
+// editKind is the field being edited.
+type editKind uint8
+
+const (
+	editNone editKind = iota
+	editPath
+	editSize
+)
 
 // fileRow is one line of the tree: a node, or one hidden copy of it.
 type fileRow struct {
@@ -34,28 +62,57 @@ type nodeStat struct {
 	files        int
 }
 
-// filesView is the merged file tree with sizes: sortable, filterable by
-// path and by layer, with the findings' rules beside the paths they flag
-// and the hidden (wasted) copies on demand.
+type treeKey struct {
+	layer int
+	asOf  bool
+}
+
+// treeCache keeps the last few layer trees; it is shared by the copies of
+// the view (bubbletea's models are values) and only ever added to.
+type treeCache struct {
+	trees map[treeKey]*TreeNode
+	order []treeKey
+}
+
+// filesView is the file explorer: the final merged tree, one layer's own
+// changes or the tree as of a layer, with sizes, change marks, owners and
+// modes; filterable by path (substring, regex, glob), change type and
+// size, with the findings' rules beside the paths they flag and the
+// hidden (wasted) copies on demand.
 type filesView struct {
+	final      *TreeNode
 	root       *TreeNode
 	layers     []inspect.LayerReport
-	open       map[*TreeNode]bool // without a filter
-	fopen      map[*TreeNode]bool // under the current filter
+	idx        *inspect.LayerIndex
+	idxErr     error
+	indexing   bool // Input.Index is working
+	cache      *treeCache
+	scope      scope
+	layer      int             // of scopeLayer and scopeAsOf; -1 in scopeFinal
+	explicit   map[string]bool // directories the user opened or closed
+	auto       map[string]bool // directories the filters or the layer open
 	bySize     bool
-	layer      int // -1: every layer
 	showHidden bool
+	filter     pathFilter
+	mode       filterMode // for the next filter typed
+	types      changeSet
+	minSize    int64
 	input      textinput.Model
-	query      string
+	editing    editKind
+	selectAll  bool   // the field's old text is selected: typing replaces it
+	fieldErr   string // why the text typed is not applied
+	status     string // a one-off message in place of the column header
 	// stats holds the included nodes under a filter; nil without one.
 	stats  map[*TreeNode]nodeStat
 	rows   []fileRow
 	c      cursor
+	width  int
 	height int
 }
 
 var fileKeys = struct {
-	Toggle, Open, Close, Sort, Filter, Hidden, Clear, ExpandAll, CollapseAll, Apply, Cancel key.Binding
+	Toggle, Open, Close, Sort, Filter, Hidden, Clear, ExpandAll, CollapseAll,
+	PrevLayer, NextLayer, AsOf, Types, MinSize, Apply, Cancel, Mode key.Binding
 }{
 	Toggle:      key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("enter", "open")),
 	Open:        key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "open")),
@@ -63,65 +120,119 @@ var fileKeys = struct {
 	Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 	Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 	Hidden:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "hidden")),
-	Clear:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+	Clear:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear/final")),
 	ExpandAll:   key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "open all")),
 	CollapseAll: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "close all")),
+	PrevLayer:   key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev layer")),
+	NextLayer:   key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next layer")),
+	AsOf:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "layer/as of")),
+	Types:       key.NewBinding(key.WithKeys("+", "~", "*", "-", "="), key.WithHelp("+~*-=", "types")),
+	MinSize:     key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "min size")),
 	Apply:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 	Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+	Mode:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "substring/regex/glob")),
 }
+
+var layerStepHelp = key.NewBinding(key.WithKeys("[", "]"), key.WithHelp("[ ]", "layer"))
 
 var filesHelp = keyMap{
-	short: []key.Binding{fileKeys.Toggle, fileKeys.Sort, fileKeys.Filter, fileKeys.Hidden},
+	short: []key.Binding{fileKeys.Toggle, layerStepHelp, fileKeys.AsOf, fileKeys.Filter, fileKeys.Types, fileKeys.Hidden},
 	full: [][]key.Binding{nav.bindings(),
 		{fileKeys.Toggle, fileKeys.Open, fileKeys.Close, fileKeys.ExpandAll, fileKeys.CollapseAll},
-		{fileKeys.Sort, fileKeys.Filter, fileKeys.Hidden, fileKeys.Clear}},
+		{fileKeys.PrevLayer, fileKeys.NextLayer, fileKeys.AsOf, fileKeys.Clear, fileKeys.Sort},
+		{fileKeys.Filter, fileKeys.Types, fileKeys.MinSize, fileKeys.Hidden}},
 }
 
-var filterHelp = keyMap{short: []key.Binding{fileKeys.Apply, fileKeys.Cancel}, full: [][]key.Binding{{fileKeys.Apply, fileKeys.Cancel}}}
+var filterHelp = keyMap{short: []key.Binding{fileKeys.Apply, fileKeys.Mode, fileKeys.Cancel},
+	full: [][]key.Binding{{fileKeys.Apply, fileKeys.Mode, fileKeys.Cancel}}}
+
+var sizeHelp = keyMap{short: []key.Binding{fileKeys.Apply, fileKeys.Cancel},
+	full: [][]key.Binding{{fileKeys.Apply, fileKeys.Cancel}}}
+
+func emptyRoot() *TreeNode {
+	return &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true}
+}
 
 func newFilesView(in *Input) filesView {
 	ti := textinput.New()
-	ti.Prompt = "/"
-	ti.Placeholder = "path contains… (lower case matches any case)"
-	v := filesView{root: in.Tree, layers: in.Report.Layers, open: map[*TreeNode]bool{}, bySize: true, layer: -1, input: ti}
-	if v.root == nil {
-		v.root = &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true}
+	v := filesView{final: in.Tree, layers: in.Report.Layers, explicit: map[string]bool{}, bySize: true,
+		layer: -1, input: ti, types: allChanges, cache: &treeCache{trees: map[treeKey]*TreeNode{}},
+		indexing: in.Index != nil}
+	if v.final == nil {
+		v.final = emptyRoot()
 	}
+	v.root = v.final
 	v.rows = v.flatten()
 	return v
 }
 
-// capturing reports whether the filter field has the keyboard.
-func (v filesView) capturing() bool { return v.input.Focused() }
+// capturing reports whether a field has the keyboard.
+func (v filesView) capturing() bool { return v.editing != editNone }
 
 func (v filesView) help() keyMap {
-	if v.capturing() {
+	switch v.editing {
+	case editPath:
 		return filterHelp
+	case editSize:
+		return sizeHelp
 	}
 	return filesHelp
 }
 
-func (v filesView) listHeight() int { return max(1, v.height-2-fileDetailLines) }
+// headerLines: the summary, the layer's instruction (in a layer's views)
+// and the column header.
+func (v filesView) headerLines() int {
+	if v.scope == scopeFinal {
+		return 2
+	}
+	return 3
+}
+
+func (v filesView) listHeight() int { return max(1, v.height-v.headerLines()-fileDetailLines) }
 
 func (v filesView) resize(width, height int) filesView {
-	v.height = height
-	v.input.SetWidth(max(10, width-2))
+	v.width, v.height = width, height
+	v.input.SetWidth(max(10, width-20))
 	v.c.clamp(len(v.rows), v.listHeight())
 	return v
 }
 
+// indexMsg carries the layer index Input.Index worked out.
+type indexMsg struct {
+	idx *inspect.LayerIndex
+	err error
+}
+
+// layerShownMsg tells the root which layer the files view shows (-1: the
+// final tree), so that the layer list follows.
+type layerShownMsg struct{ layer int }
+
 func (v filesView) Update(msg tea.Msg) (filesView, tea.Cmd) {
 	switch msg := msg.(type) {
-	case filterLayerMsg:
-		v.layer = msg.layer
-		v = v.refilter()
+	case indexMsg:
+		v.idx, v.idxErr, v.indexing = msg.idx, msg.err, false
+		if v.scope != scopeFinal {
+			return v.show(v.scope, v.layer), nil
+		}
 		return v, nil
+	case filterLayerMsg:
+		if msg.layer < 0 {
+			return v.show(scopeFinal, -1), nil
+		}
+		sc := v.scope
+		if sc == scopeFinal {
+			sc = scopeLayer
+		}
+		return v.show(sc, msg.layer), nil
 	case revealMsg:
 		return v.reveal(msg.path), nil
+	case clickMsg:
+		return v.click(msg)
 	case tea.KeyPressMsg:
 		if v.capturing() {
-			return v.updateFilter(msg)
+			return v.updateField(msg)
 		}
+		v.status = ""
 		return v.updateKey(msg)
 	}
 	if v.capturing() {
@@ -133,25 +244,184 @@ func (v filesView) Update(msg tea.Msg) (filesView, tea.Cmd) {
 	return v, nil
 }
 
-// updateFilter edits the path filter; the tree follows as one types.
-func (v filesView) updateFilter(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
+// click selects the row clicked; a click on the selected row opens or
+// closes it, as enter does.
+func (v filesView) click(msg clickMsg) (filesView, tea.Cmd) {
+	i := v.c.offset + msg.y - v.headerLines()
+	if msg.y < v.headerLines() || i < 0 || i >= len(v.rows) || i >= v.c.offset+v.listHeight() {
+		return v, nil
+	}
+	if i == v.c.pos {
+		return v.updateKey(enterKey)
+	}
+	v.c.pos = i
+	return v, nil
+}
+
+// show switches to a tree: the final one, or a layer's.
+func (v filesView) show(sc scope, layer int) filesView {
+	var keep string
+	if len(v.rows) > 0 {
+		keep = v.rows[v.c.pos].node.Path
+	}
+	v.scope, v.layer = sc, layer
+	switch {
+	case sc == scopeFinal:
+		v.root, v.layer = v.final, -1
+	case v.idx != nil:
+		v.root = v.tree(layer, sc == scopeAsOf)
+	default:
+		v.root = emptyRoot()
+	}
+	return v.refilter(keep)
+}
+
+// tree returns a layer's tree, from the cache when it was built lately.
+func (v filesView) tree(layer int, asOf bool) *TreeNode {
+	k := treeKey{layer, asOf}
+	c := v.cache
+	if t := c.trees[k]; t != nil {
+		return t
+	}
+	t := LayerTree(v.idx, layer, asOf)
+	c.trees[k] = t
+	c.order = append(c.order, k)
+	if len(c.order) > treeCacheSize {
+		delete(c.trees, c.order[0])
+		c.order = c.order[1:]
+	}
+	return t
+}
+
+// step moves to the previous or next layer; from the final tree, to the
+// last or first one.
+func (v filesView) step(delta int) (filesView, tea.Cmd) {
+	n := len(v.layers)
+	if n == 0 {
+		return v, nil
+	}
+	layer, sc := v.layer+delta, v.scope
+	if sc == scopeFinal {
+		sc, layer = scopeLayer, 0
+		if delta < 0 {
+			layer = n - 1
+		}
+	}
+	layer = max(0, min(n-1, layer))
+	v = v.show(sc, layer)
+	return v, layerShown(layer)
+}
+
+func layerShown(layer int) tea.Cmd {
+	return func() tea.Msg { return layerShownMsg{layer: layer} }
+}
+
+// openField starts editing the path filter or the minimum size: with the
+// old text selected, so that typing replaces it and an arrow key keeps it.
+func (v filesView) openField(k editKind) (filesView, tea.Cmd) {
+	v.editing, v.fieldErr = k, ""
+	old := v.filter.text
+	v.input.Placeholder = "path contains… (lower case matches any case)"
+	if k == editSize {
+		old = ""
+		if v.minSize > 0 {
+			old = humanize.Bytes(uint64(v.minSize))
+		}
+		v.input.Placeholder = "e.g. 1MB, 500kB (empty: any size)"
+	} else if v.filter.active() {
+		v.mode = v.filter.mode
+	}
+	v.setPrompt()
+	v.input.SetValue(old)
+	v.input.CursorEnd()
+	v.selectAll = old != ""
+	return v, v.input.Focus()
+}
+
+func (v *filesView) setPrompt() {
+	if v.editing == editSize {
+		v.input.Prompt = "size at least: "
+		return
+	}
+	v.input.Prompt = v.mode.String() + " /"
+}
+
+// updateField edits the path filter (the tree follows as one types) or
+// the minimum size (applied with enter).
+func (v filesView) updateField(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
 	switch {
 	case key.Matches(msg, fileKeys.Apply):
+		if v.editing == editSize {
+			return v.applySize()
+		}
 		v.input.Blur()
+		v.editing, v.selectAll = editNone, false
 		return v, nil
 	case key.Matches(msg, fileKeys.Cancel):
 		v.input.Blur()
-		v.input.SetValue("")
-		v.query = ""
-		return v.refilter(), nil
+		if v.editing == editPath {
+			v.filter = pathFilter{mode: v.mode}
+			v = v.refilter("")
+		}
+		v.editing, v.selectAll, v.fieldErr = editNone, false, ""
+		return v, nil
+	case v.editing == editPath && key.Matches(msg, fileKeys.Mode):
+		v.mode = (v.mode + 1) % numFilterModes
+		v.setPrompt()
+		return v.applyPath(), nil
+	}
+	if v.selectAll {
+		v.selectAll = false
+		switch s := msg.String(); {
+		case s == "backspace" || s == "delete" || s == "ctrl+h":
+			v.input.SetValue("")
+			return v.afterEdit(), nil
+		case msg.Text != "":
+			v.input.SetValue("") // typing replaces the selected text
+		}
 	}
 	var cmd tea.Cmd
 	v.input, cmd = v.input.Update(msg)
-	if q := v.input.Value(); q != v.query {
-		v.query = q
-		v = v.refilter()
+	return v.afterEdit(), cmd
+}
+
+func (v filesView) afterEdit() filesView {
+	if v.editing == editPath {
+		return v.applyPath()
 	}
-	return v, cmd
+	return v
+}
+
+// applyPath compiles the text typed; an invalid regex or glob keeps the
+// filter before it and says why.
+func (v filesView) applyPath() filesView {
+	f, err := newPathFilter(v.mode, v.input.Value())
+	if err != nil {
+		v.fieldErr = err.Error()
+		return v
+	}
+	v.fieldErr = ""
+	if f.text == v.filter.text && f.mode == v.filter.mode {
+		return v
+	}
+	v.filter = f
+	return v.refilter("")
+}
+
+func (v filesView) applySize() (filesView, tea.Cmd) {
+	text := strings.TrimSpace(v.input.Value())
+	var n uint64
+	if text != "" {
+		var err error
+		if n, err = humanize.ParseBytes(text); err != nil {
+			v.fieldErr = fmt.Sprintf("not a size: %q (e.g. 1MB)", text)
+			return v, nil
+		}
+	}
+	v.minSize = int64(min(n, 1<<62))
+	v.input.Blur()
+	v.editing, v.selectAll, v.fieldErr = editNone, false, ""
+	return v.refilter(""), nil
 }
 
 func (v filesView) updateKey(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
@@ -161,32 +431,59 @@ func (v filesView) updateKey(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, fileKeys.Filter):
-		v.input.SetValue(v.query)
-		v.input.CursorEnd()
-		return v, v.input.Focus()
-	case key.Matches(msg, fileKeys.Clear):
-		if v.query == "" && v.layer < 0 {
+		return v.openField(editPath)
+	case key.Matches(msg, fileKeys.MinSize):
+		return v.openField(editSize)
+	case key.Matches(msg, fileKeys.PrevLayer):
+		return v.step(-1)
+	case key.Matches(msg, fileKeys.NextLayer):
+		return v.step(1)
+	case key.Matches(msg, fileKeys.AsOf):
+		if v.scope == scopeFinal {
+			if len(v.layers) == 0 {
+				return v, nil
+			}
+			v = v.show(scopeAsOf, len(v.layers)-1)
+			return v, layerShown(v.layer)
+		}
+		sc := scopeAsOf
+		if v.scope == scopeAsOf {
+			sc = scopeLayer
+		}
+		return v.show(sc, v.layer), nil
+	case key.Matches(msg, fileKeys.Types):
+		if v.scope == scopeFinal {
+			v.status = "change types are a layer's: [ or ] picks one"
 			return v, nil
 		}
-		v.query, v.layer = "", -1
-		v.input.SetValue("")
-		v = v.refilter()
-		return v, func() tea.Msg { return layerFilterClearedMsg{} }
+		for _, k := range changeOrder {
+			if msg.String() == changeStyles[k].key {
+				v.types = v.types.toggle(k)
+			}
+		}
+		return v.refilter(pathOf(row)), nil
+	case key.Matches(msg, fileKeys.Clear):
+		if v.filtered() {
+			v.filter, v.types, v.minSize = pathFilter{mode: v.filter.mode}, allChanges, 0
+			return v.refilter(pathOf(row)), nil
+		}
+		if v.scope != scopeFinal {
+			v = v.show(scopeFinal, -1)
+			return v, layerShown(-1)
+		}
+		return v, nil
 	case key.Matches(msg, fileKeys.Sort):
 		v.bySize = !v.bySize
-		return v.rebuild(row.node), nil
+		return v.rebuild(pathOf(row)), nil
 	case key.Matches(msg, fileKeys.Hidden):
 		v.showHidden = !v.showHidden
-		if v.filtered() {
-			v.stats = v.computeStats()
-		}
-		return v.rebuild(row.node), nil
+		return v.refilter(pathOf(row)), nil
 	case key.Matches(msg, fileKeys.ExpandAll):
 		v.setOpenAll(true)
-		return v.rebuild(row.node), nil
+		return v.rebuild(pathOf(row)), nil
 	case key.Matches(msg, fileKeys.CollapseAll):
 		v.setOpenAll(false)
-		return v.rebuild(nil), nil
+		return v.rebuild(""), nil
 	}
 	if row.node == nil {
 		v.c.navigate(msg, len(v.rows), v.listHeight())
@@ -196,15 +493,15 @@ func (v filesView) updateKey(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
 	hasKids := len(n.Children) > 0 && row.copy < 0
 	switch {
 	case key.Matches(msg, fileKeys.Toggle) && hasKids:
-		v.setOpen(n, !v.openMap()[n])
-		return v.rebuild(n), nil
+		v.setOpen(n, !v.isOpen(n))
+		return v.rebuild(n.Path), nil
 	case key.Matches(msg, fileKeys.Open) && hasKids:
 		v.setOpen(n, true)
-		return v.rebuild(n), nil
+		return v.rebuild(n.Path), nil
 	case key.Matches(msg, fileKeys.Close):
-		if hasKids && v.openMap()[n] {
+		if hasKids && v.isOpen(n) {
 			v.setOpen(n, false)
-			return v.rebuild(n), nil
+			return v.rebuild(n.Path), nil
 		}
 		target := n
 		if row.copy < 0 {
@@ -212,7 +509,7 @@ func (v filesView) updateKey(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
 		}
 		if target != nil && target != v.root {
 			v.setOpen(target, false)
-			return v.rebuild(target), nil
+			return v.rebuild(target.Path), nil
 		}
 		return v, nil
 	}
@@ -220,76 +517,125 @@ func (v filesView) updateKey(msg tea.KeyPressMsg) (filesView, tea.Cmd) {
 	return v, nil
 }
 
-// layerFilterClearedMsg tells the layers view that the files view shows
-// every layer again.
-type layerFilterClearedMsg struct{}
-
-func (v filesView) filtered() bool { return v.layer >= 0 || v.query != "" }
-
-func (v filesView) openMap() map[*TreeNode]bool {
-	if v.filtered() {
-		return v.fopen
+func pathOf(r fileRow) string {
+	if r.node == nil {
+		return ""
 	}
-	return v.open
+	return r.node.Path
+}
+
+// filtered: a filter narrows the tree (the path, the change types of a
+// layer's view, the size).
+func (v filesView) filtered() bool {
+	return v.filter.active() || (v.scope != scopeFinal && v.types != allChanges) || v.minSize > 0
+}
+
+func (v filesView) isOpen(n *TreeNode) bool {
+	if open, ok := v.explicit[n.Path]; ok {
+		return open
+	}
+	return v.auto[n.Path]
 }
 
 func (v *filesView) setOpen(n *TreeNode, open bool) {
-	m := mapsClone(v.openMap())
-	m[n] = open
-	if v.filtered() {
-		v.fopen = m
-	} else {
-		v.open = m
-	}
+	v.explicit = mapsClone(v.explicit)
+	v.explicit[n.Path] = open
 }
 
 func (v *filesView) setOpenAll(open bool) {
-	m := map[*TreeNode]bool{}
-	if open {
+	m := map[string]bool{}
+	var walk func(n *TreeNode)
+	walk = func(n *TreeNode) {
+		for _, c := range n.Children {
+			if len(c.Children) > 0 && v.included(c) {
+				m[c.Path] = open
+				walk(c)
+			}
+		}
+	}
+	walk(v.root)
+	v.explicit = m
+}
+
+// refilter recomputes what the filters include and which directories
+// open by themselves, and keeps the cursor on the path keep (else the
+// first row).
+func (v filesView) refilter(keep string) filesView {
+	v.stats = nil
+	v.auto = map[string]bool{}
+	if v.filtered() {
+		v.stats = v.computeStats()
+	}
+	if v.filtered() || v.scope != scopeFinal {
+		v.autoOpen()
+	}
+	v.c = cursor{}
+	return v.rebuild(keep)
+}
+
+// autoOpen opens the directories of a filtered tree or a layer's: all of
+// them when the tree is small, else level by level, the largest first,
+// as long as the rows fit on a screen or two.
+func (v *filesView) autoOpen() {
+	n := len(v.stats)
+	if v.stats == nil {
+		n = countNodes(v.root, autoOpenLimit+1)
+	}
+	if n <= autoOpenLimit {
 		var walk func(n *TreeNode)
 		walk = func(n *TreeNode) {
 			for _, c := range n.Children {
 				if len(c.Children) > 0 && v.included(c) {
-					m[c] = true
+					v.auto[c.Path] = true
 					walk(c)
 				}
 			}
 		}
 		walk(v.root)
+		return
 	}
-	if v.filtered() {
-		v.fopen = m
-	} else {
-		v.open = m
-	}
-}
-
-// refilter recomputes what the filters include, opens the directories on
-// the way to the matches and puts the cursor on the first row.
-func (v filesView) refilter() filesView {
-	v.stats = nil
-	v.fopen = nil
-	if v.filtered() {
-		v.stats = v.computeStats()
-		v.fopen = map[*TreeNode]bool{}
-		deep := len(v.stats) <= autoOpenLimit
-		for n := range v.stats {
-			if len(n.Children) > 0 && (deep || n.Parent == v.root) {
-				v.fopen[n] = true
+	budget := max(40, 2*v.listHeight())
+	rows := len(v.children(v.root))
+	level := []*TreeNode{v.root}
+	for len(level) > 0 && rows < budget {
+		var next []*TreeNode
+		for _, d := range level {
+			for _, c := range v.children(d) {
+				if len(c.Children) == 0 {
+					continue
+				}
+				kids := len(v.children(c))
+				if rows+kids > budget && len(next) > 0 {
+					return
+				}
+				v.auto[c.Path] = true
+				rows += kids
+				next = append(next, c)
 			}
 		}
+		level = next
 	}
-	v.rows = v.flatten()
-	v.c = cursor{}
-	return v
 }
 
-// rebuild lists the rows again and keeps the cursor on keep.
-func (v filesView) rebuild(keep *TreeNode) filesView {
+// countNodes counts the nodes below n, stopping at limit.
+func countNodes(n *TreeNode, limit int) int {
+	count := 0
+	stack := []*TreeNode{n}
+	for len(stack) > 0 && count < limit {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		count += len(n.Children)
+		stack = append(stack, n.Children...)
+	}
+	return count
+}
+
+// rebuild lists the rows again and keeps the cursor on the path keep.
+func (v filesView) rebuild(keep string) filesView {
 	v.rows = v.flatten()
-	if keep != nil {
+	if keep != "" {
 		for i, r := range v.rows {
-			if r.node == keep && r.copy < 0 {
+			if r.node.Path == keep && r.copy < 0 {
 				v.c.pos = i
 				break
 			}
@@ -299,46 +645,46 @@ func (v filesView) rebuild(keep *TreeNode) filesView {
 	return v
 }
 
-// matches reports whether the node itself passes the filters.
-func (v filesView) matches(n *TreeNode) bool {
-	if !n.Visible && !v.showHidden {
+// matches reports whether the node itself passes the filters; under: a
+// directory above it matched the path filter (its contents match too).
+func (v filesView) matches(n *TreeNode, under bool) bool {
+	if v.scope == scopeFinal && !n.Visible && !v.showHidden {
 		return false
 	}
-	if v.query != "" {
-		p := n.Path
-		if strings.ToLower(v.query) == v.query {
-			p = strings.ToLower(p)
-		}
-		if !strings.Contains(p, v.query) {
-			return false
-		}
-	}
-	if v.layer >= 0 {
-		if n.Visible && !n.IsDir() && n.Layer == v.layer {
-			return true
-		}
-		if v.showHidden {
-			for _, c := range n.Hidden {
-				if c.Layer == v.layer {
-					return true
-				}
-			}
-		}
+	if v.scope != scopeFinal && !v.types.has(n.Change) {
 		return false
 	}
-	return true
+	if v.minSize > 0 && (n.IsDir() || nodeBytes(n) < v.minSize) {
+		return false
+	}
+	return under || !v.filter.active() || v.filter.match(n.Path)
 }
 
-// computeStats walks the whole tree once and keeps the nodes that match
-// or lead to a match, with their sizes under the filters.
+// nodeBytes is a file's size, or for a path that is gone the bytes its
+// hidden copies hold.
+func nodeBytes(n *TreeNode) int64 {
+	if n.Visible {
+		return n.Size
+	}
+	var b int64
+	for _, c := range n.Hidden {
+		b += c.Size
+	}
+	return b
+}
+
+// computeStats walks the tree once and keeps the nodes that match or lead
+// to a match, with their sizes under the filters.
 func (v filesView) computeStats() map[*TreeNode]nodeStat {
 	stats := map[*TreeNode]nodeStat{}
-	var walk func(n *TreeNode) bool
-	walk = func(n *TreeNode) bool {
+	var walk func(n *TreeNode, under bool) bool
+	walk = func(n *TreeNode, under bool) bool {
+		self := n != v.root && v.matches(n, under)
+		kidsUnder := under || (n != v.root && n.IsDir() && v.filter.active() && v.filter.match(n.Path))
 		var st nodeStat
 		any := false
 		for _, c := range n.Children {
-			if walk(c) {
+			if walk(c, kidsUnder) {
 				any = true
 				cs := stats[c]
 				st.size += cs.size
@@ -346,16 +692,11 @@ func (v filesView) computeStats() map[*TreeNode]nodeStat {
 				st.files += cs.files
 			}
 		}
-		self := n != v.root && v.matches(n)
 		if self && !n.IsDir() {
-			if v.layer < 0 || n.Layer == v.layer {
-				st.size += n.counted()
-				st.files += n.Files
-			}
+			st.size += n.counted()
+			st.files += n.Files
 			for _, c := range n.Hidden {
-				if v.layer < 0 || c.Layer == v.layer {
-					st.hidden += c.Size
-				}
+				st.hidden += c.Size
 			}
 		}
 		if !self && !any {
@@ -364,7 +705,7 @@ func (v filesView) computeStats() map[*TreeNode]nodeStat {
 		stats[n] = st
 		return true
 	}
-	walk(v.root)
+	walk(v.root, false)
 	return stats
 }
 
@@ -373,7 +714,7 @@ func (v filesView) included(n *TreeNode) bool {
 		_, ok := v.stats[n]
 		return ok
 	}
-	return n.Visible || v.showHidden
+	return n.Visible || v.showHidden || v.scope != scopeFinal
 }
 
 // stat is what the node shows: its own figures, or those under the filters.
@@ -407,19 +748,16 @@ func (v filesView) children(n *TreeNode) []*TreeNode {
 // flatten lists the rows of the open directories.
 func (v filesView) flatten() []fileRow {
 	var rows []fileRow
-	open := v.openMap()
 	var walk func(n *TreeNode, depth int, inherited []string)
 	walk = func(n *TreeNode, depth int, inherited []string) {
 		for _, c := range v.children(n) {
 			rows = append(rows, fileRow{node: c, depth: depth, copy: -1, inherited: inherited})
 			if v.showHidden {
-				for i, h := range c.Hidden {
-					if v.layer < 0 || h.Layer == v.layer {
-						rows = append(rows, fileRow{node: c, depth: depth + 1, copy: i})
-					}
+				for i := range c.Hidden {
+					rows = append(rows, fileRow{node: c, depth: depth + 1, copy: i})
 				}
 			}
-			if open[c] && len(c.Children) > 0 {
+			if v.isOpen(c) && len(c.Children) > 0 {
 				inh := inherited
 				if len(c.Rules) > 0 {
 					inh = append(slices.Clip(inherited), c.Rules...)
@@ -432,9 +770,12 @@ func (v filesView) flatten() []fileRow {
 	return rows
 }
 
-// reveal shows the path p: the filters that hide it go, the directories
-// above it open, and the cursor lands on it.
+// reveal shows the path p of the final tree: the filters that hide it go,
+// the directories above it open, and the cursor lands on it.
 func (v filesView) reveal(p string) filesView {
+	if v.scope != scopeFinal {
+		v = v.show(scopeFinal, -1)
+	}
 	n := v.root.Find(p)
 	if n == nil {
 		return v
@@ -444,21 +785,15 @@ func (v filesView) reveal(p string) filesView {
 	}
 	if v.filtered() {
 		if _, ok := v.computeStats()[n]; !ok {
-			v.query, v.layer = "", -1
-			v.input.SetValue("")
+			v.filter, v.minSize = pathFilter{mode: v.filter.mode}, 0
 		}
-		v = v.refilter()
 	}
-	m := mapsClone(v.openMap())
+	v = v.refilter("")
+	v.explicit = mapsClone(v.explicit)
 	for a := n.Parent; a != nil; a = a.Parent {
-		m[a] = true
+		v.explicit[a.Path] = true
 	}
-	if v.filtered() {
-		v.fopen = m
-	} else {
-		v.open = m
-	}
-	v = v.rebuild(n)
+	v = v.rebuild(n.Path)
 	// Show the path in the middle of the list.
 	h := v.listHeight()
 	v.c.offset = max(0, v.c.pos-h/2)
@@ -469,20 +804,45 @@ func (v filesView) reveal(p string) filesView {
 func (v filesView) View(width, height int) string {
 	var b strings.Builder
 	b.WriteString(v.header(width) + "\n")
-	if v.capturing() {
-		b.WriteString(v.input.View() + "\n")
-	} else {
-		b.WriteString(styleDim.Render(fmt.Sprintf("  %8s %3s  %s", "SIZE", "L", "PATH")) + "\n")
+	if v.scope != scopeFinal {
+		b.WriteString(styleDim.Render(truncate(v.instruction("", v.layer), width)) + "\n")
+	}
+	attrs := width >= attrsMinWidth
+	switch {
+	case v.capturing():
+		b.WriteString(v.fieldView(width) + "\n")
+	case v.status != "":
+		b.WriteString(styleStatus.Render(truncate(v.status, width)) + "\n")
+	default:
+		head := fmt.Sprintf("  %8s %3s  ", "SIZE", "L")
+		if attrs {
+			head += fmt.Sprintf("%-10s %-11s ", "MODE", "UID:GID")
+		}
+		if v.scope != scopeFinal {
+			head += "  "
+		}
+		b.WriteString(styleDim.Render(head+"PATH") + "\n")
 	}
 	listH := v.listHeight()
 	start, end := v.c.window(len(v.rows), listH)
 	for i := start; i < end; i++ {
-		row := v.row(v.rows[i])
-		row = listRow(row, i == v.c.pos, width)
-		b.WriteString(row + "\n")
+		row := v.row(v.rows[i], width-2, attrs)
+		b.WriteString(listRow(row, i == v.c.pos, width) + "\n")
 	}
 	if len(v.rows) == 0 {
-		b.WriteString(styleDim.Render("  nothing matches the filters (esc clears them)") + "\n")
+		msg := "nothing matches the filters (esc clears them)"
+		switch {
+		case v.scope != scopeFinal && v.idx == nil && v.indexing:
+			msg = "working out what each layer changed…"
+		case v.scope != scopeFinal && v.idx == nil:
+			msg = "what each layer changed is not known here"
+			if v.idxErr != nil {
+				msg += ": " + v.idxErr.Error()
+			}
+		case v.scope == scopeLayer && !v.filtered():
+			msg = "this layer changes nothing in the file system"
+		}
+		b.WriteString(styleDim.Render("  "+msg) + "\n")
 		end++
 	}
 	for i := end - start; i < listH; i++ {
@@ -492,88 +852,227 @@ func (v filesView) View(width, height int) string {
 	return fit(b.String(), width, height)
 }
 
+// fieldView is the field being edited: its selected text in reverse, and
+// why the text is not applied.
+func (v filesView) fieldView(width int) string {
+	s := v.input.View()
+	if v.selectAll {
+		s = v.input.Prompt + styleSelected.Render(v.input.Value())
+	}
+	if v.fieldErr != "" {
+		s += "  " + styleError.Render(v.fieldErr)
+	}
+	return truncate(s, width)
+}
+
 // header sums up what the tree shows and how.
 func (v filesView) header(width int) string {
 	st := v.stat(v.root)
 	if v.stats == nil {
 		st = nodeStat{size: v.root.Size, hidden: v.root.HiddenBytes, files: v.root.Files}
 	}
-	parts := []string{fmt.Sprintf("%s in %s", styleBytes.Render(humanize.Bytes(uint64(st.size))), files(st.files))}
-	if st.hidden > 0 {
+	var parts []string
+	switch v.scope {
+	case scopeFinal:
+		parts = append(parts, "final")
+	case scopeLayer:
+		parts = append(parts, styleStatus.Render(fmt.Sprintf("layer %d of %d only", v.layer, len(v.layers)-1)))
+	case scopeAsOf:
+		parts = append(parts, styleStatus.Render(fmt.Sprintf("as of layer %d of %d", v.layer, len(v.layers)-1)))
+	}
+	figures := fmt.Sprintf("%s in %s", styleBytes.Render(humanize.Bytes(uint64(st.size))), files(st.files))
+	if v.scope == scopeLayer {
+		figures = "writes " + figures
+	}
+	if v.filtered() {
+		figures += " that match"
+	}
+	parts = append(parts, figures)
+	switch {
+	case st.hidden > 0 && v.scope == scopeFinal:
 		parts = append(parts, styleHidden.Render(humanize.Bytes(uint64(st.hidden))+" hidden"))
+	case st.hidden > 0:
+		parts = append(parts, styleHidden.Render("hides "+humanize.Bytes(uint64(st.hidden))))
+	}
+	if v.filter.active() {
+		parts = append(parts, styleStatus.Render(fmt.Sprintf("%s: %s", v.filter.mode, safeLine(v.filter.text))))
+	}
+	if v.scope != scopeFinal {
+		if d := v.types.describe(); d != "" {
+			parts = append(parts, styleStatus.Render(d))
+		}
+	}
+	if v.minSize > 0 {
+		parts = append(parts, styleStatus.Render("≥ "+humanize.Bytes(uint64(v.minSize))))
+	}
+	if v.showHidden {
+		parts = append(parts, "hidden shown")
 	}
 	sort := "size"
 	if !v.bySize {
 		sort = "name"
 	}
 	parts = append(parts, "sort: "+sort)
-	if v.layer >= 0 {
-		parts = append(parts, styleStatus.Render(fmt.Sprintf("layer %d only", v.layer)))
-	}
-	if v.query != "" {
-		parts = append(parts, styleStatus.Render("filter: "+v.query))
-	}
-	if v.showHidden {
-		parts = append(parts, "hidden shown")
-	}
 	return truncate(strings.Join(parts, " · "), width)
 }
 
-func (v filesView) row(r fileRow) string {
+// changeMark is a node's change marker, in its colour.
+func changeMark(k inspect.ChangeKind) string {
+	return changeColour(k).Render(changeStyles[k].marker)
+}
+
+// row renders a node or a hidden copy in width cells; attrs adds mode,
+// owner and group. What gives way to a narrow screen: the rule tags, the
+// hidden bytes, the indentation, then the middle of the name; never the
+// size.
+func (v filesView) row(r fileRow, width int, attrs bool) string {
 	n := r.node
-	indent := strings.Repeat("  ", r.depth)
+	var b strings.Builder
 	if r.copy >= 0 {
 		c := n.Hidden[r.copy]
-		return styleHidden.Render(fmt.Sprintf("%8s %3s  %s✗ hidden copy: stored by layer %d, %s by layer %d",
-			humanize.Bytes(uint64(c.Size)), fmt.Sprintf("L%d", c.Layer), indent, c.Layer, c.Reason, c.HiddenBy))
+		fmt.Fprintf(&b, "%8s %3s  ", humanize.Bytes(uint64(c.Size)), fmt.Sprintf("L%d", c.Layer))
+		if attrs {
+			b.WriteString(strings.Repeat(" ", 23))
+		}
+		if v.scope != scopeFinal {
+			b.WriteString("  ")
+		}
+		lead := b.String()
+		text := fmt.Sprintf("✗ hidden copy: stored by layer %d, %s by layer %d", c.Layer, c.Reason, c.HiddenBy)
+		indent := indentFor(r.depth, width-ansi.StringWidth(lead)-ansi.StringWidth(text))
+		return styleHidden.Render(truncate(lead+indent+text, width))
 	}
 	st := v.stat(n)
 	size := humanize.Bytes(uint64(st.size))
-	if !n.Visible || (!n.IsDir() && n.Kind != inspect.KindFile) {
+	sizeStyle := styleNone
+	switch {
+	case !n.Visible:
+		size, sizeStyle = humanize.Bytes(uint64(st.hidden)), styleHidden
+	case !n.IsDir() && n.Kind != inspect.KindFile:
 		size = ""
 	}
 	layer := ""
-	if n.Visible && n.Layer >= 0 {
+	if n.Layer >= 0 && (n.Visible || v.scope != scopeFinal) {
 		// A directory's layer only wrote its entry: dim, as a hint.
 		layer = fmt.Sprintf("L%d", n.Layer)
-		if n.IsDir() {
+		if n.IsDir() || !n.Visible {
 			layer = styleDim.Render(padLeft(layer, 3))
 		}
 	}
+	b.WriteString(sizeStyle.Render(padLeft(size, 8)) + " " + padLeft(layer, 3) + "  ")
+	if attrs {
+		b.WriteString(styleDim.Render(attrColumn(n)) + " ")
+	}
+	if v.scope != scopeFinal {
+		b.WriteString(changeMark(n.Change) + " ")
+	}
 	marker := "  "
-	name := n.Name
+	name := textsafe.Term(n.Name)
+	nameStyle := changeColour(n.Change)
 	switch {
-	case !n.Visible:
+	case !n.Visible && v.scope == scopeFinal:
 		marker = "✗ "
-		name = styleHidden.Render(name + " (gone)")
+		name += " (gone)"
+		nameStyle = styleHidden
 	case n.IsDir():
 		marker = "▸ "
-		if v.openMap()[n] {
+		if v.isOpen(n) {
 			marker = "▾ "
 		}
 		if len(n.Children) == 0 {
 			marker = "  "
+			if !n.Visible {
+				marker = "✗ "
+			}
 		}
-		name = styleDir.Render(name + "/")
+		name += "/"
+		if n.Change == inspect.ChangeNone {
+			nameStyle = styleDir
+		}
+	case !n.Visible:
+		marker = "✗ "
+	}
+	var suffix []string
+	switch {
 	case n.Kind == inspect.KindSymlink:
-		name += styleLink.Render(" → " + n.Link)
+		suffix = append(suffix, styleLink.Render("→ "+textsafe.Term(n.Link)))
 	case n.Hardlink:
-		name += styleDim.Render(" (hardlink)")
+		suffix = append(suffix, styleDim.Render("(hardlink)"))
 	}
-	line := fmt.Sprintf("%8s %3s  %s%s%s", size, layer, indent, marker, name)
 	if len(n.Rules) > 0 {
-		line += " " + styleRule.Render("["+strings.Join(n.Rules, " ")+"]")
+		suffix = append(suffix, styleRule.Render("["+strings.Join(n.Rules, " ")+"]"))
 	} else if len(r.inherited) > 0 {
-		line += " " + styleDim.Render("["+strings.Join(r.inherited, " ")+"]")
+		suffix = append(suffix, styleDim.Render("["+strings.Join(r.inherited, " ")+"]"))
 	}
-	if st.hidden > 0 && !(v.showHidden && !n.IsDir()) {
-		line += " " + styleHidden.Render("+"+humanize.Bytes(uint64(st.hidden))+" hidden")
+	if st.hidden > 0 && n.Visible && !(v.showHidden && !n.IsDir()) {
+		suffix = append(suffix, styleHidden.Render("+"+humanize.Bytes(uint64(st.hidden))+" hidden"))
 	}
-	return line
+	lead := b.String()
+	room := width - ansi.StringWidth(lead) - ansi.StringWidth(marker)
+	// Drop the suffixes that do not fit, last first.
+	for len(suffix) > 0 && ansi.StringWidth(name)+1+ansi.StringWidth(strings.Join(suffix, " "))+2*r.depth > room {
+		suffix = suffix[:len(suffix)-1]
+	}
+	tail := ""
+	if len(suffix) > 0 {
+		tail = " " + strings.Join(suffix, " ")
+	}
+	indent := indentFor(r.depth, room-ansi.StringWidth(tail)-min(ansi.StringWidth(name), room*2/3))
+	name = cutMiddle(name, room-len(indent)-ansi.StringWidth(tail))
+	return lead + indent + marker + nameStyle.Render(name) + tail
 }
 
-// detail is the panel below the tree: the selected path, its layer's
-// instruction and what flags it.
+// indentFor is the indentation of a row at depth, in at most room cells.
+func indentFor(depth, room int) string {
+	return strings.Repeat(" ", max(0, min(2*depth, room)))
+}
+
+// attrColumn is a node's mode and owner as ls -n shows them.
+func attrColumn(n *TreeNode) string {
+	if !n.Attrs {
+		return strings.Repeat(" ", 22)
+	}
+	return fmt.Sprintf("%-10s %-11s", modeString(n.Kind, n.Mode), fmt.Sprintf("%d:%d", n.UID, n.GID))
+}
+
+// modeString is ls's: the type, then rwx with s, S, t and T.
+func modeString(k inspect.Kind, mode uint32) string {
+	b := []byte("----------")
+	switch k {
+	case inspect.KindDir:
+		b[0] = 'd'
+	case inspect.KindSymlink:
+		b[0] = 'l'
+	case inspect.KindChar:
+		b[0] = 'c'
+	case inspect.KindBlock:
+		b[0] = 'b'
+	case inspect.KindFifo:
+		b[0] = 'p'
+	}
+	const rwx = "rwxrwxrwx"
+	for i := 0; i < 9; i++ {
+		if mode&(1<<(8-i)) != 0 {
+			b[1+i] = rwx[i]
+		}
+	}
+	special := func(bit uint32, at int, set, unset byte) {
+		if mode&bit != 0 {
+			if b[at] == 'x' {
+				b[at] = set
+			} else {
+				b[at] = unset
+			}
+		}
+	}
+	special(0o4000, 3, 's', 'S')
+	special(0o2000, 6, 's', 'S')
+	special(0o1000, 9, 't', 'T')
+	return string(b)
+}
+
+// detail is the panel below the tree: the selected path, what the layer
+// did there (or which layer wrote it), and what flags it.
 func (v filesView) detail(width int) string {
 	var b strings.Builder
 	b.WriteString(rule("", width) + "\n")
@@ -582,13 +1081,15 @@ func (v filesView) detail(width int) string {
 	}
 	r := v.rows[v.c.pos]
 	n := r.node
+	p := textsafe.Term(n.Path)
 	var lines []string
 	if r.copy >= 0 {
 		c := n.Hidden[r.copy]
-		lines = append(lines, styleTitle.Render(n.Path)+styleHidden.Render(fmt.Sprintf(" · hidden copy of %s", humanize.Bytes(uint64(c.Size)))),
-			v.instruction("stored by", c.Layer), v.instruction(c.Reason.String()+" by", c.HiddenBy))
+		what := fmt.Sprintf(" · hidden copy of %s", humanize.Bytes(uint64(c.Size)))
+		lines = append(lines, styleTitle.Render(cutMiddle(p, pathRoom(p, what, width)))+styleHidden.Render(what),
+			v.instructionLine("stored by", c.Layer), v.instructionLine(c.Reason.String()+" by", c.HiddenBy))
 	} else {
-		head := styleTitle.Render(n.Path) + " · " + n.Kind.String()
+		head := " · " + n.Kind.String()
 		if n.IsDir() {
 			st := v.stat(n)
 			head += fmt.Sprintf(" · %s in %s", humanize.Bytes(uint64(st.size)), files(st.files))
@@ -598,12 +1099,11 @@ func (v filesView) detail(width int) string {
 		} else if n.Visible {
 			head += " · " + humanize.Bytes(uint64(n.Size))
 		}
-		lines = append(lines, head)
-		if n.Visible && n.Layer >= 0 {
-			lines = append(lines, v.instruction("written by", n.Layer))
-		} else if !n.Visible {
-			lines = append(lines, styleHidden.Render(fmt.Sprintf("gone from the final file system; %s of hidden copies (x shows them)", humanize.Bytes(uint64(n.HiddenBytes)))))
+		if n.Attrs {
+			head += fmt.Sprintf(" · %s %d:%d", modeString(n.Kind, n.Mode), n.UID, n.GID)
 		}
+		lines = append(lines, styleTitle.Render(cutMiddle(p, pathRoom(p, head, width)))+head)
+		lines = append(lines, v.changeLines(n)...)
 		rules := n.Rules
 		if len(rules) == 0 {
 			rules = r.inherited
@@ -620,16 +1120,108 @@ func (v filesView) detail(width int) string {
 			lines = append(lines, styleRule.Render("flagged: "+strings.Join(names, ", ")))
 		}
 	}
-	for _, l := range lines {
+	for _, l := range lines[:min(len(lines), fileDetailLines-1)] {
 		b.WriteString(truncate(l, width) + "\n")
 	}
 	return b.String()
 }
 
-func (v filesView) instruction(what string, layer int) string {
-	s := fmt.Sprintf("%s layer %d", what, layer)
-	if layer >= 0 && layer < len(v.layers) {
-		s += ": " + oneLine(v.layers[layer].CreatedBy)
+// pathRoom is the room for a path before its description on a line: what
+// the description leaves, but at least half the line (the line is cut
+// after, with an ellipsis).
+func pathRoom(p, rest string, width int) int {
+	return max(width-ansi.StringWidth(rest), min(ansi.StringWidth(p), width/2))
+}
+
+// changeLines say what the layer did at the node, or which layer wrote it.
+func (v filesView) changeLines(n *TreeNode) []string {
+	hidden := func() string {
+		if n.HiddenBytes > 0 && !n.IsDir() {
+			return fmt.Sprintf(" · hides %s stored below", humanize.Bytes(uint64(n.HiddenBytes)))
+		}
+		return ""
 	}
-	return styleDim.Render(s)
+	switch {
+	case v.scope == scopeFinal && n.Visible && n.Layer >= 0:
+		return []string{v.instructionLine("written by", n.Layer)}
+	case v.scope == scopeFinal && !n.Visible:
+		return []string{styleHidden.Render(fmt.Sprintf("gone from the final file system; %s of hidden copies (x shows them)", humanize.Bytes(uint64(n.HiddenBytes))))}
+	case v.scope == scopeFinal:
+		return nil
+	}
+	k := n.Change
+	st := changeColour(k)
+	switch k {
+	case inspect.ChangeRemoved:
+		line := st.Render(fmt.Sprintf("removed by layer %d", v.layer))
+		if n.HiddenBytes > 0 {
+			line += st.Render(fmt.Sprintf(", which hides the %s stored below", humanize.Bytes(uint64(n.HiddenBytes))))
+		}
+		out := []string{line}
+		if n.Layer >= 0 {
+			out = append(out, v.instructionLine("stored by", n.Layer))
+		}
+		return out
+	case inspect.ChangeAdded:
+		return []string{st.Render(fmt.Sprintf("added by layer %d", v.layer))}
+	case inspect.ChangeContent:
+		line := st.Render(fmt.Sprintf("content changed by layer %d", v.layer)) + hidden()
+		if bf := n.Before; bf != nil {
+			was := bf.Entry.Kind.String()
+			if bf.Entry.Kind == inspect.KindFile {
+				was = humanize.Bytes(uint64(bf.Entry.Size))
+			}
+			return []string{line, styleDim.Render(fmt.Sprintf("was %s, %s", was, v.instruction("from layer", bf.Layer)))}
+		}
+		return []string{line}
+	case inspect.ChangeMetadata:
+		line := st.Render(fmt.Sprintf("metadata only, by layer %d", v.layer)) + hidden()
+		if bf := n.Before; bf != nil {
+			return []string{line, styleDim.Render(metadataChange(bf, n))}
+		}
+		return []string{line}
+	}
+	if n.Layer >= 0 && n.Layer != v.layer {
+		return []string{v.instructionLine("unchanged, written by", n.Layer)}
+	}
+	if n.Layer == v.layer {
+		return []string{styleDim.Render(fmt.Sprintf("listed again by layer %d, unchanged", v.layer))}
+	}
+	return nil
+}
+
+// metadataChange says what a metadata-only rewrite changed.
+func metadataChange(bf *Before, n *TreeNode) string {
+	var what []string
+	if bf.Entry.UID != n.UID || bf.Entry.GID != n.GID {
+		what = append(what, fmt.Sprintf("owner %d:%d → %d:%d", bf.Entry.UID, bf.Entry.GID, n.UID, n.GID))
+	}
+	if bf.Entry.Mode != n.Mode {
+		what = append(what, fmt.Sprintf("mode %s → %s", modeString(n.Kind, bf.Entry.Mode), modeString(n.Kind, n.Mode)))
+	}
+	if len(what) == 0 {
+		what = append(what, "same owner and mode: only the time changed")
+	}
+	s := strings.Join(what, " · ")
+	if n.Kind == inspect.KindFile && !n.Hardlink && n.Size > 0 {
+		s += fmt.Sprintf(" · the same %s stored again (layer %d has it)", humanize.Bytes(uint64(n.Size)), bf.Layer)
+	}
+	return s
+}
+
+func (v filesView) instructionLine(what string, layer int) string {
+	return styleDim.Render(v.instruction(what+" layer", layer))
+}
+
+// instruction is "what N: the layer's instruction"; with what empty, the
+// layer's instruction alone.
+func (v filesView) instruction(what string, layer int) string {
+	if what == "" && layer >= 0 && layer < len(v.layers) {
+		return fmt.Sprintf("#%d %s", layer, textsafe.OneLine(v.layers[layer].CreatedBy))
+	}
+	s := fmt.Sprintf("%s %d", what, layer)
+	if layer >= 0 && layer < len(v.layers) {
+		s += ": " + textsafe.OneLine(v.layers[layer].CreatedBy)
+	}
+	return s
 }

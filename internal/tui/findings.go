@@ -10,11 +10,16 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // revealMsg asks the files view to show one path and the root to switch
 // to it.
 type revealMsg struct{ path string }
+
+// openFindingMsg asks the findings view to open one finding (its index
+// in the report's findings) and the root to switch to it.
+type openFindingMsg struct{ index int }
 
 // findingGroup is every finding of one rule.
 type findingGroup struct {
@@ -22,6 +27,7 @@ type findingGroup struct {
 	severity             inspect.Severity // the worst of its findings
 	bytes                int64
 	findings             []inspect.Finding
+	orig                 []int // each finding's index in the report
 }
 
 type rowKind uint8
@@ -69,7 +75,7 @@ const findingDetailLines = 4
 func newFindingsView(r inspect.Report) findingsView {
 	v := findingsView{open: map[string]bool{}, ran: r.Summary != nil}
 	idx := map[string]int{}
-	for _, f := range r.Findings {
+	for fi, f := range r.Findings {
 		i, ok := idx[f.Rule]
 		if !ok {
 			i = len(v.groups)
@@ -78,13 +84,24 @@ func newFindingsView(r inspect.Report) findingsView {
 		}
 		g := &v.groups[i]
 		g.findings = append(g.findings, f)
+		g.orig = append(g.orig, fi)
 		g.bytes += f.Bytes
 		if f.Severity.Rank() > g.severity.Rank() {
 			g.severity = f.Severity
 		}
 	}
 	for i := range v.groups {
-		slices.SortStableFunc(v.groups[i].findings, func(a, b inspect.Finding) int { return cmp.Compare(b.Bytes, a.Bytes) })
+		g := &v.groups[i]
+		order := make([]int, len(g.findings))
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(g.findings[b].Bytes, g.findings[a].Bytes) })
+		fs, orig := make([]inspect.Finding, len(order)), make([]int, len(order))
+		for k, o := range order {
+			fs[k], orig[k] = g.findings[o], g.orig[o]
+		}
+		g.findings, g.orig = fs, orig
 	}
 	slices.SortStableFunc(v.groups, func(a, b findingGroup) int {
 		if c := cmp.Compare(b.bytes, a.bytes); c != 0 {
@@ -101,6 +118,44 @@ func newFindingsView(r inspect.Report) findingsView {
 
 func findingKey(g findingGroup, f int) string { return fmt.Sprintf("%s/%d", g.rule, f) }
 
+// openFinding opens the finding with index orig in the report, and its
+// group, and puts the cursor on it.
+func (v findingsView) openFinding(orig int) findingsView {
+	for gi, g := range v.groups {
+		for fi, o := range g.orig {
+			if o != orig {
+				continue
+			}
+			v.open = mapsClone(v.open)
+			v.open[g.rule] = true
+			v.setOpen(findingKey(g, fi), true, findingRow{kind: rowFinding, g: gi, f: fi})
+			v.c.offset = max(0, v.c.pos-v.listHeight()/3)
+			v.c.clamp(len(v.rows), v.listHeight())
+			return v
+		}
+	}
+	return v
+}
+
+// findingTitle is a finding's title, safe for the terminal; when another
+// finding of the list looks the same, with its layer.
+func findingTitle(f inspect.Finding, all []inspect.Finding) string {
+	t := textsafe.Term(f.Title)
+	if f.Layer < 0 {
+		return t
+	}
+	n := 0
+	for _, o := range all {
+		if o.Rule == f.Rule && o.Title == f.Title {
+			n++
+		}
+	}
+	if n > 1 {
+		t += fmt.Sprintf(" (layer %d)", f.Layer)
+	}
+	return t
+}
+
 // flatten lists the rows the open groups and findings show.
 func (v findingsView) flatten() []findingRow {
 	var rows []findingRow
@@ -115,15 +170,15 @@ func (v findingsView) flatten() []findingRow {
 				continue
 			}
 			if f.Layer >= 0 {
-				rows = append(rows, findingRow{kind: rowInfo, g: gi, f: fi, text: fmt.Sprintf("layer %d: %s", f.Layer, oneLine(f.CreatedBy))})
+				rows = append(rows, findingRow{kind: rowInfo, g: gi, f: fi, text: fmt.Sprintf("layer %d: %s", f.Layer, textsafe.OneLine(f.CreatedBy))})
 			}
 			for _, p := range f.Packages {
-				t := "package " + p.Name + " " + p.Version
+				t := "package " + textsafe.Term(p.Name) + " " + textsafe.Term(p.Version)
 				if p.Available != "" {
-					t += " → " + p.Available
+					t += " → " + textsafe.Term(p.Available)
 				}
 				if p.Note != "" {
-					t += " (" + p.Note + ")"
+					t += " (" + textsafe.OneLine(p.Note) + ")"
 				}
 				rows = append(rows, findingRow{kind: rowInfo, g: gi, f: fi, text: t})
 			}
@@ -144,6 +199,17 @@ func (v findingsView) resize(_, height int) findingsView {
 }
 
 func (v findingsView) Update(msg tea.Msg) (findingsView, tea.Cmd) {
+	if c, ok := msg.(clickMsg); ok {
+		i := v.c.offset + c.y
+		if i >= len(v.rows) || i >= v.c.offset+v.listHeight() {
+			return v, nil
+		}
+		if i != v.c.pos {
+			v.c.pos = i
+			return v, nil
+		}
+		msg = enterKey
+	}
 	if msg, ok := msg.(tea.KeyPressMsg); ok && len(v.rows) > 0 {
 		r := v.rows[v.c.pos]
 		g := v.groups[r.g]
@@ -213,7 +279,7 @@ func (v findingsView) View(width, height int) string {
 	var b strings.Builder
 	start, end := v.c.window(len(v.rows), listH)
 	for i := start; i < end; i++ {
-		row := v.row(v.rows[i], width)
+		row := v.row(v.rows[i], width-2)
 		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
@@ -240,8 +306,20 @@ func (v findingsView) row(r findingRow, width int) string {
 		if g.bytes > 0 {
 			bytes = humanize.Bytes(uint64(g.bytes))
 		}
-		left := fmt.Sprintf("%s %s %s %s", arrow, styleRule.Render(g.rule), padRight(g.name, 22), padRight(severity(string(g.severity)), 6))
-		return fmt.Sprintf("%s %s %s %s", left, padRight(styleDim.Render(g.category), 15), padLeft(n, 11), padLeft(styleBytes.Render(bytes), 9))
+		// The bytes stay at the end: narrower screens drop the count,
+		// then the category, then cut the name.
+		nameW := 22
+		cols := []string{padRight(styleDim.Render(g.category), 15), padLeft(n, 11)}
+		switch {
+		case width < 62:
+			cols, nameW = nil, max(8, width-36)
+		case width < 74:
+			cols = cols[:1]
+		case width < 86:
+			cols = cols[1:]
+		}
+		left := fmt.Sprintf("%s %s %s %s", arrow, styleRule.Render(g.rule), padRight(g.name, nameW), padRight(severity(string(g.severity)), 6))
+		return strings.Join(append(append([]string{left}, cols...), padLeft(styleBytes.Render(bytes), 9)), " ")
 	case rowFinding:
 		f := g.findings[r.f]
 		arrow := "▸"
@@ -252,7 +330,7 @@ func (v findingsView) row(r findingRow, width int) string {
 		if f.Bytes > 0 {
 			bytes = humanize.Bytes(uint64(f.Bytes))
 		}
-		return fmt.Sprintf("    %s %s  %s", arrow, padLeft(bytes, 8), f.Title)
+		return fmt.Sprintf("    %s %s  %s", arrow, padLeft(bytes, 8), findingTitle(f, g.findings))
 	case rowInfo:
 		return styleDim.Render("        " + r.text)
 	}
@@ -261,7 +339,7 @@ func (v findingsView) row(r findingRow, width int) string {
 	if r.p < len(f.PathBytes) && f.PathBytes[r.p] > 0 {
 		bytes = humanize.Bytes(uint64(f.PathBytes[r.p]))
 	}
-	return fmt.Sprintf("        %s  %s", padLeft(bytes, 8), f.Paths[r.p])
+	return fmt.Sprintf("        %s  %s", padLeft(bytes, 8), cutMiddle(textsafe.Term(f.Paths[r.p]), width-20))
 }
 
 // detail is the panel below the list: the rule's doc or the finding's fix.
@@ -281,8 +359,8 @@ func (v findingsView) detail(width int) string {
 		}
 	} else {
 		f := g.findings[r.f]
-		head = fmt.Sprintf("%s · %s", f.Rule, f.Title)
-		text = "Fix: " + f.Fix
+		head = fmt.Sprintf("%s · %s", f.Rule, findingTitle(f, g.findings))
+		text = "Fix: " + textsafe.OneLine(f.Fix)
 	}
 	b.WriteString(styleTitle.Render(truncate(head, width)) + "\n")
 	lines := wrap(text, width)

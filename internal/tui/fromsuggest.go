@@ -45,7 +45,23 @@ func FixesFrom(path string, src []byte, ss []suggest.Suggestion, opts suggest.Op
 		if err != nil {
 			return Written{}, err
 		}
-		return save(path, src, r)
+		w, err := save(path, src, r)
+		w.Applied, w.Skipped = r.Applied, r.Skipped
+		return w, err
+	}
+	fx.Plan = func(accepted []string) (Plan, error) {
+		r, err := suggest.Apply(src, accepted, opts)
+		if err != nil {
+			return Plan{}, err
+		}
+		p := Plan{Applied: r.Applied, Skipped: r.Skipped}
+		if r.Dockerfile != string(src) {
+			p.Files = append(p.Files, PlannedFile{Path: path})
+		}
+		for _, n := range slices.Sorted(maps.Keys(r.Files)) {
+			p.Files = append(p.Files, PlannedFile{Path: filepath.Join(filepath.Dir(path), filepath.FromSlash(n)), New: true})
+		}
+		return p, nil
 	}
 	return fx
 }

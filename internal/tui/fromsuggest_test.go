@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/slimpy/slimpy/internal/suggest"
 )
@@ -66,14 +67,33 @@ func TestFixesFromSuggest(t *testing.T) {
 			accepted++
 		}
 	}
-	m = driveWaiting(press(m, "w"), keyp("y"))
-	screen := ansi.Strip(m.(Model).screen())
-	if !strings.Contains(screen, "Wrote "+path+" with "+fixable[0]+", "+fixable[1]) {
-		t.Fatalf("not written:\n%s", screen)
-	}
 	want, err := suggest.Apply([]byte(demoDockerfile), fixable[:2], opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The dialog names the suggestions that change something and every
+	// file it writes.
+	m = press(m, "w")
+	dialog := ansi.Strip(m.(Model).screen())
+	for _, w := range []string{"Write ", strings.Join(want.Applied, ", "), "replace " + path} {
+		if !strings.Contains(dialog, w) {
+			t.Errorf("the dialog lacks %q:\n%s", w, dialog)
+		}
+	}
+	for name := range want.Files {
+		if !strings.Contains(dialog, "create  "+filepath.Join(dir, name)) {
+			t.Errorf("the dialog does not say it creates %s:\n%s", name, dialog)
+		}
+	}
+	m = driveWaiting(m, keyp("y"))
+	screen := ansi.Strip(m.(Model).screen())
+	// Only the suggestions that changed something, as slimpy fix says.
+	status := "Wrote " + path + " with " + strings.Join(want.Applied, ", ")
+	if !strings.Contains(strings.ReplaceAll(screen, "\n", ""), status[:min(len(status), 60)]) {
+		t.Fatalf("not written, or not with %v:\n%s", want.Applied, screen)
+	}
+	if len(want.Skipped) > 0 && len(want.Applied) == 2 {
+		t.Errorf("Apply both applied and skipped: %+v", want)
 	}
 	got, _ := os.ReadFile(path)
 	if string(got) != want.Dockerfile {
@@ -136,5 +156,37 @@ func TestFixesFromReconstructed(t *testing.T) {
 	screen := ansi.Strip(m.(Model).screen())
 	if len(ss) > 0 && !strings.Contains(screen, "give --dockerfile PATH") {
 		t.Errorf("no word on why nothing is written:\n%s", screen)
+	}
+}
+
+// The write dialog names the new files too: accepting the .dockerignore
+// suggestion says it creates one beside the Dockerfile.
+func TestWriteDialogNamesNewFiles(t *testing.T) {
+	in := *demoInput(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	fx, ss, _ := realFixes(t, &in, path)
+	in.Fixes = fx
+	m := press(New(Config{Image: "demo", Input: &in}), "5")
+	found := false
+	for i, s := range ss {
+		if i > 0 {
+			m = press(m, "j")
+		}
+		if s.Fixable() && len(s.Files) > 0 && !found {
+			m = press(m, "space")
+			found = true
+		}
+	}
+	if !found {
+		t.Skip("no suggestion for the demo creates a file")
+	}
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	dialog := ansi.Strip(press(m, "w").(Model).screen())
+	if !strings.Contains(dialog, "create  "+filepath.Join(dir, ".dockerignore")+" (new)") {
+		t.Errorf("the dialog does not say it creates .dockerignore:\n%s", dialog)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".dockerignore")); err == nil {
+		t.Error("the dialog wrote a file")
 	}
 }

@@ -54,7 +54,8 @@ func inputOf(a *inspect.Analysis) *Input {
 	cfg := inspect.DefaultConfig()
 	cfg.Now = testNow
 	r := a.ReportWithFindings(cfg)
-	return &Input{Report: r, Tree: BuildTree(a.FS, r.Findings)}
+	idx, err := inspect.NewLayerIndex(a)
+	return &Input{Report: r, Tree: BuildTree(a.FS, r.Findings), Index: func() (*inspect.LayerIndex, error) { return idx, err }}
 }
 
 // plain is the screen as text.
@@ -154,7 +155,7 @@ func demoFixes(t *testing.T, r inspect.Report, dir string) Fixes {
 			return Written{}, err
 		}
 		return Written{Files: []WrittenFile{{Path: path, Backup: backup, Content: out,
-			Diff: udiff.Unified("a/Dockerfile", "b/Dockerfile", string(orig), out)}}}, nil
+			Diff: udiff.Unified("a/Dockerfile", "b/Dockerfile", string(orig), out)}}, Applied: ids}, nil
 	}
 	return fx
 }

@@ -9,6 +9,10 @@ type Input struct {
 	// view empty.
 	Tree  *TreeNode
 	Fixes Fixes
+	// Index, when set, works out what each layer changed
+	// (inspect.NewLayerIndex) after the first screen shows; until it
+	// returns, a layer's view of the files says it is working.
+	Index func() (*inspect.LayerIndex, error)
 	// Pending, when set, works out Fixes after the first screen shows
 	// (deriving suggestions may read layers again); until it returns, the
 	// suggestions view says it is working.
@@ -44,11 +48,32 @@ type Fixes struct {
 	// writes the result atomically and keeps a backup of the original.
 	// Nil makes the view read-only.
 	Write func(accepted []string) (Written, error)
+	// Plan, when set, tells what writing the accepted suggestions would
+	// do, without writing: the write dialog shows it.
+	Plan func(accepted []string) (Plan, error)
+}
+
+// Plan is what writing some accepted suggestions would do.
+type Plan struct {
+	Files []PlannedFile
+	// Applied are the suggestions that would change something; Skipped
+	// those with nothing left to do once the others are in.
+	Applied, Skipped []string
+}
+
+// PlannedFile is a file a write would replace or create.
+type PlannedFile struct {
+	Path string
+	New  bool // created, never replacing a file
 }
 
 // Written is what Fixes.Write wrote.
 type Written struct {
 	Files []WrittenFile
+	// Applied are the suggestions that changed something, Skipped those
+	// that had nothing left to do once the others were applied (as
+	// slimpy fix reports them).
+	Applied, Skipped []string
 }
 
 // WrittenFile is one file Fixes.Write replaced or created.

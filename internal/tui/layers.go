@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // filterLayerMsg asks the files view to show only what one layer wrote
@@ -48,6 +49,16 @@ func (v layersView) Update(msg tea.Msg) (layersView, tea.Cmd) {
 	case filterLayerMsg:
 		v.filtered = msg.layer
 		return v, nil
+	case clickMsg:
+		i := v.c.offset + msg.y - 1
+		if msg.y < 1 || i >= len(v.layers) || i >= v.c.offset+v.listHeight() {
+			return v, nil
+		}
+		if i == v.c.pos {
+			return v.Update(enterKey)
+		}
+		v.c.pos = i
+		return v, nil
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, layerKeys.Select) && len(v.layers) > 0:
@@ -65,6 +76,63 @@ func (v layersView) resize(_, height int) layersView {
 	v.height = height
 	v.c.clamp(len(v.layers), v.listHeight())
 	return v
+}
+
+// compactRowAt is the layer of the compact list's line y (-1: the final
+// tree); ok is false for a line that is no row.
+func (v layersView) compactRowAt(y, height, shown int) (layer int, ok bool) {
+	start, end := v.compactWindow(height, shown)
+	i := start + y - 1
+	if y < 1 || i >= end {
+		return 0, false
+	}
+	return i - 1, true
+}
+
+// compactDetailLines is the height of the layer's panel below the
+// compact list.
+func compactDetailLines(height int) int { return min(9, height/3) }
+
+// compactWindow is the range of rows the compact list shows: row 0 is the
+// final tree, row i+1 layer i; the shown one stays on screen.
+func (v layersView) compactWindow(height, shown int) (start, end int) {
+	n := len(v.layers) + 1
+	rows := max(1, height-1-compactDetailLines(height))
+	c := cursor{pos: shown + 1, offset: max(0, shown+1-rows/2)}
+	return c.window(n, rows)
+}
+
+// compact is the layer list beside the tree in the split view: the final
+// tree, then every layer with its size and instruction; the one the tree
+// shows is highlighted, and its panel follows.
+func (v layersView) compact(width, height int, focused bool, shown int) string {
+	var b strings.Builder
+	title := "Layers"
+	if focused {
+		title = "Layers · j/k steps, the tree follows"
+		b.WriteString(styleTitle.Render(truncate(title, width)) + "\n")
+	} else {
+		b.WriteString(styleDim.Render(truncate(title+" · [ ] steps", width)) + "\n")
+	}
+	start, end := v.compactWindow(height, shown)
+	for i := start; i < end; i++ {
+		var row string
+		if i == 0 {
+			row = styleDir.Render("final file system")
+		} else {
+			l := v.layers[i-1]
+			row = fmt.Sprintf("%2d %7s  %s", l.Index, humanize.Bytes(uint64(l.Size)), textsafe.OneLine(l.CreatedBy))
+		}
+		b.WriteString(listRow(truncate(row, width-2), i == shown+1, width) + "\n")
+	}
+	rows := max(1, height-1-compactDetailLines(height))
+	for i := end - start; i < rows; i++ {
+		b.WriteString("\n")
+	}
+	if shown >= 0 && shown < len(v.layers) {
+		b.WriteString(v.panel(v.layers[shown], width, compactDetailLines(height)))
+	}
+	return fit(b.String(), width, height)
 }
 
 func (v layersView) View(width, height int) string {
@@ -86,7 +154,7 @@ func (v layersView) View(width, height int) string {
 			wasted = styleDim.Render(padLeft(wasted, 9))
 		}
 		row := fmt.Sprintf("%s %3d %9s %s %7s  %s", mark, l.Index, humanize.Bytes(uint64(l.Size)), wasted,
-			humanize.Comma(int64(l.Files)), truncate(oneLine(l.CreatedBy), instrW))
+			humanize.Comma(int64(l.Files)), truncate(textsafe.OneLine(l.CreatedBy), instrW))
 		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
@@ -103,7 +171,11 @@ func (v layersView) detail(width int) string {
 	if len(v.layers) == 0 {
 		return styleDim.Render("no layers")
 	}
-	l := v.layers[v.c.pos]
+	return v.panel(v.layers[v.c.pos], width, layerDetailLines)
+}
+
+// panel is a layer's figures and its instruction, wrapped, in lines lines.
+func (v layersView) panel(l inspect.LayerReport, width, lines int) string {
 	var b strings.Builder
 	b.WriteString(rule("", width) + "\n")
 	parts := []string{fmt.Sprintf("layer %d", l.Index)}
@@ -123,13 +195,19 @@ func (v layersView) detail(width int) string {
 	if l.Cached {
 		head += " · cached"
 	}
-	b.WriteString(styleTitle.Render(truncate(head, width)) + "\n")
-	lines := wrap(oneLine(l.CreatedBy), width)
-	if len(lines) > layerDetailLines-2 {
-		lines = lines[:layerDetailLines-2]
-		lines[len(lines)-1] = truncate(lines[len(lines)-1]+" …", width)
+	heads := wrap(head, width)
+	if len(heads) > 2 {
+		heads = heads[:2]
 	}
-	for _, s := range lines {
+	for _, h := range heads {
+		b.WriteString(styleTitle.Render(h) + "\n")
+	}
+	text := wrap(textsafe.OneLine(l.CreatedBy), width)
+	if room := max(1, lines-1-len(heads)); len(text) > room {
+		text = text[:room]
+		text[len(text)-1] = truncate(text[len(text)-1]+" …", width)
+	}
+	for _, s := range text {
 		b.WriteString(styleDim.Render(s) + "\n")
 	}
 	return b.String()

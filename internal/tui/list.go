@@ -8,6 +8,13 @@ import (
 // scrollMsg is a mouse wheel turn, in rows, for the active view.
 type scrollMsg struct{ delta int }
 
+// clickMsg is a left click in the active view, at cell x of line y of the
+// view (0: the line below the tabs).
+type clickMsg struct{ x, y int }
+
+// enterKey is the key press a click on a selected row stands for.
+var enterKey = tea.KeyPressMsg{Code: tea.KeyEnter}
+
 // cursor is the selected row of a list and the first row on screen.
 type cursor struct {
 	pos, offset int

@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // tab is one of the views after the analysis.
@@ -29,6 +30,10 @@ var tabNames = [numTabs]string{"Summary", "Layers", "Findings", "Files", "Sugges
 
 // wheelRows is how many rows one turn of the mouse wheel scrolls.
 const wheelRows = 3
+
+// splitMinWidth is the width from which the layers and files views show
+// the layer list beside the tree, as dive does.
+const splitMinWidth = 120
 
 // Config starts a Model.
 type Config struct {
@@ -88,7 +93,7 @@ func (m Model) Err() error {
 
 func (m Model) Init() tea.Cmd {
 	if !m.loading {
-		return waitFixes(m.cfg.Input)
+		return tea.Batch(waitFixes(m.cfg.Input), waitIndex(m.cfg.Input))
 	}
 	return tea.Batch(waitEvent(m.cfg.Events), waitLoaded(m.cfg.Done), m.progress.Init())
 }
@@ -103,6 +108,18 @@ func waitFixes(in *Input) tea.Cmd {
 	}
 	pending := in.Pending
 	return func() tea.Msg { return fixesMsg(pending()) }
+}
+
+// waitIndex runs Input.Index.
+func waitIndex(in *Input) tea.Cmd {
+	if in == nil || in.Index == nil {
+		return nil
+	}
+	index := in.Index
+	return func() tea.Msg {
+		idx, err := index()
+		return indexMsg{idx: idx, err: err}
+	}
 }
 
 // pendingNote is what the suggestions say while Pending works.
@@ -140,10 +157,21 @@ func (m Model) resize() Model {
 	m.summary = m.summary.resize(w, h)
 	m.layers = m.layers.resize(w, h)
 	m.findings = m.findings.resize(w, h)
-	m.files = m.files.resize(w, h)
+	if m.split() {
+		m.files = m.files.resize(w-m.leftWidth()-1, h)
+	} else {
+		m.files = m.files.resize(w, h)
+	}
 	m.suggest = m.suggest.resize(w, h)
 	return m
 }
+
+// split reports whether the layers and files views show the layer list
+// beside the tree.
+func (m Model) split() bool { return m.width >= splitMinWidth && len(m.layers.layers) > 0 }
+
+// leftWidth is the width of the layer list in the split view.
+func (m Model) leftWidth() int { return max(30, min(48, m.width*3/10)) }
 
 // capturing reports whether the active view wants every key (a text field,
 // a dialog), global keys included.
@@ -181,7 +209,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = context.Canceled
 			return m, tea.Quit
 		}
-		return m.load(msg.Input), waitFixes(msg.Input)
+		return m.load(msg.Input), tea.Batch(waitFixes(msg.Input), waitIndex(msg.Input))
 	case fixesMsg:
 		if m.in == nil {
 			return m, nil
@@ -212,22 +240,29 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m.route(scrollMsg{delta: delta})
+	case tea.MouseClickMsg:
+		return m.click(msg.Mouse())
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case indexMsg:
+		m.files, _ = m.files.Update(msg)
+		return m, nil
 	case filterLayerMsg:
 		m.files, _ = m.files.Update(msg)
-		m.layers, _ = m.layers.Update(msg)
+		m = m.syncLayers()
 		if msg.layer >= 0 {
 			m.active = tabFiles
 		}
 		return m, nil
-	case layerFilterClearedMsg:
-		m.layers, _ = m.layers.Update(filterLayerMsg{layer: -1})
-		return m, nil
+	case layerShownMsg:
+		return m.syncLayers(), nil
 	case revealMsg:
 		m.files, _ = m.files.Update(msg)
-		m.layers, _ = m.layers.Update(filterLayerMsg{layer: m.files.layer})
 		m.active = tabFiles
+		return m.syncLayers(), nil
+	case openFindingMsg:
+		m.findings = m.findings.openFinding(msg.index)
+		m.active = tabFindings
 		return m, nil
 	case writtenMsg:
 		m.suggest, _ = m.suggest.Update(msg)
@@ -263,14 +298,11 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, gkeys.Quit):
 		return m.quit()
 	case key.Matches(msg, gkeys.Next):
-		m.active = (m.active + 1) % numTabs
-		return m, nil
+		return m.switchTo((m.active + 1) % numTabs), nil
 	case key.Matches(msg, gkeys.Prev):
-		m.active = (m.active + numTabs - 1) % numTabs
-		return m, nil
+		return m.switchTo((m.active + numTabs - 1) % numTabs), nil
 	case key.Matches(msg, gkeys.Jump):
-		m.active = tab(msg.String()[0] - '1')
-		return m, nil
+		return m.switchTo(tab(msg.String()[0] - '1')), nil
 	case key.Matches(msg, gkeys.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		return m.resize(), nil
@@ -289,7 +321,12 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tabSummary:
 		m.summary, cmd = m.summary.Update(msg)
 	case tabLayers:
+		before := m.layers.c.pos
 		m.layers, cmd = m.layers.Update(msg)
+		if m.split() && m.layers.c.pos != before {
+			// The tree follows the cursor, as in dive.
+			m = m.followLayers()
+		}
 	case tabFindings:
 		m.findings, cmd = m.findings.Update(msg)
 	case tabFiles:
@@ -298,6 +335,85 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.suggest, cmd = m.suggest.Update(msg)
 	}
 	return m, cmd
+}
+
+// switchTo shows a tab. The split layers view shows the tree of the layer
+// under its cursor.
+func (m Model) switchTo(t tab) Model {
+	m.active = t
+	if t == tabLayers && m.split() && m.files.scope == scopeFinal {
+		m = m.followLayers()
+	}
+	return m
+}
+
+// followLayers shows the layer under the layers view's cursor in the
+// files view (a layer's own changes, or the tree as of it).
+func (m Model) followLayers() Model {
+	if len(m.layers.layers) == 0 {
+		return m
+	}
+	sc := m.files.scope
+	if sc == scopeFinal {
+		sc = scopeLayer
+	}
+	m.files = m.files.show(sc, m.layers.layers[m.layers.c.pos].Index)
+	return m.syncLayers()
+}
+
+// syncLayers marks the layer the files view shows in the layers view and,
+// in the split view, puts the cursor there.
+func (m Model) syncLayers() Model {
+	m.layers.filtered = m.files.layer
+	if m.split() && m.files.layer >= 0 {
+		m.layers.c.pos = m.files.layer
+		m.layers.c.clamp(len(m.layers.layers), m.layers.listHeight())
+	}
+	return m
+}
+
+// click selects a tab (on the top line) or passes the click to the view;
+// in the split view, a click in the layer list shows that layer.
+func (m Model) click(mouse tea.Mouse) (tea.Model, tea.Cmd) {
+	if mouse.Button != tea.MouseLeft || m.loading || m.capturing() {
+		return m, nil
+	}
+	if mouse.Y == 0 {
+		x := ansi.StringWidth("slimpy ")
+		for i, name := range tabNames {
+			w := len(name) + 2
+			if mouse.X >= x && mouse.X < x+w {
+				return m.switchTo(tab(i)), nil
+			}
+			x += w
+		}
+		return m, nil
+	}
+	msg := clickMsg{x: mouse.X, y: mouse.Y - 1}
+	if msg.y >= m.bodyHeight() {
+		return m, nil
+	}
+	if m.split() && (m.active == tabLayers || m.active == tabFiles) {
+		lw := m.leftWidth()
+		if msg.x < lw {
+			layer, ok := m.layers.compactRowAt(msg.y, m.bodyHeight(), m.files.layer)
+			if !ok {
+				return m, nil
+			}
+			if layer < 0 {
+				m.files = m.files.show(scopeFinal, -1)
+			} else {
+				m.layers.c.pos = layer
+				m = m.followLayers()
+			}
+			return m.syncLayers(), nil
+		}
+		if m.active == tabLayers {
+			m.active = tabFiles
+		}
+		msg.x -= lw + 1
+	}
+	return m.route(msg)
 }
 
 // keys is the help of the active view.
@@ -331,7 +447,7 @@ func (m Model) View() tea.View {
 	v := tea.NewView(m.screen())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "slimpy · " + m.cfg.Image
+	v.WindowTitle = "slimpy · " + textsafe.OneLine(m.cfg.Image)
 	return v
 }
 
@@ -345,12 +461,19 @@ func (m Model) screen() string {
 		switch m.active {
 		case tabSummary:
 			body = m.summary.View(w, h)
-		case tabLayers:
-			body = m.layers.View(w, h)
+		case tabLayers, tabFiles:
+			switch {
+			case m.split():
+				lw := m.leftWidth()
+				left := m.layers.compact(lw, h, m.active == tabLayers, m.files.layer)
+				body = besides(left, m.files.View(w-lw-1, h), lw, h)
+			case m.active == tabLayers:
+				body = m.layers.View(w, h)
+			default:
+				body = m.files.View(w, h)
+			}
 		case tabFindings:
 			body = m.findings.View(w, h)
-		case tabFiles:
-			body = m.files.View(w, h)
 		case tabSuggestions:
 			body = m.suggest.View(w, h)
 		}
@@ -363,7 +486,7 @@ func (m Model) tabs() string {
 	var b strings.Builder
 	b.WriteString(styleBrand.Render("slimpy") + " ")
 	if m.loading {
-		return b.String() + styleDim.Render("inspecting "+m.cfg.Image)
+		return b.String() + styleDim.Render("inspecting "+textsafe.Term(m.cfg.Image))
 	}
 	for i, name := range tabNames {
 		switch {
@@ -374,7 +497,7 @@ func (m Model) tabs() string {
 		}
 	}
 	left := b.String()
-	img := m.in.Report.Image.Reference
+	img := textsafe.Term(m.in.Report.Image.Reference)
 	if room := m.width - ansi.StringWidth(left) - 2; room > 8 {
 		return left + "  " + padLeft(styleDim.Render(truncateLeft(img, room)), room)
 	}

@@ -98,7 +98,7 @@ func TestProgram(t *testing.T) {
 		tm.Send(keyp("j"))
 	}
 	tm.Send(keyp("enter"))
-	waitScreen(t, log, "[Files]", "layer 5 only", "_multiarray_umath")
+	waitScreen(t, log, "[Files]", "layer 5 of 7 only", "_multiarray_umath")
 	tm.Send(keyp("esc"))
 	tm.Send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
 	waitScreen(t, log, "sort: size", "› ")
@@ -118,7 +118,7 @@ func TestProgram(t *testing.T) {
 	waitScreen(t, log, "+COPY --chown=app:app . /app")
 	tm.Send(keyp("esc"))
 	tm.Send(keyp("w"))
-	waitScreen(t, log, "Write 2 accepted suggestion(s) (S01, S03) to Dockerfile?")
+	waitScreen(t, log, "Write 2 accepted suggestions (S01, S03)?", "replace Dockerfile (backup kept)")
 	tm.Send(keyp("y"))
 	waitScreen(t, log, "Wrote Dockerfile with S01, S03")
 	tm.Send(keyp("q"))
@@ -268,7 +268,36 @@ func TestPendingFixes(t *testing.T) {
 	waitScreen(t, log, "0 of 5 accepted", "S01")
 	tm.Send(keyp("1"))
 	tm.Send(keyp("G"))
-	waitScreen(t, log, "5 changes to", "saving up to")
+	waitScreen(t, log, "5 changes to", "the largest saves")
+	tm.Send(keyp("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// The mouse: a click on a tab opens it, a click on a row selects it, a
+// second click on the selected row opens it (as enter), and in the split
+// view a click on the layer list shows that layer.
+func TestMouse(t *testing.T) {
+	in := demoInput(t)
+	log := &screenLog{}
+	tm := teatest.NewTestModel(t, probe{Model: New(Config{Image: "demo", Input: in}), screen: log}, teatest.WithInitialTermSize(80, 24))
+	click := func(x, y int) { tm.Send(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft}) }
+	waitScreen(t, log, "[Summary]")
+	click(36, 0) // "Files" on the top line
+	waitScreen(t, log, "[Files]", "final ·")
+	click(10, 4) // the second row of the tree (the tree starts on line 3)
+	waitScreen(t, log, "›    37 kB  L7  ▸ app/")
+	click(10, 4)
+	waitScreen(t, log, "›    37 kB  L7  ▾ app/")
+	click(18, 0) // "Layers"
+	waitScreen(t, log, "[Layers]")
+	click(10, 3) // layer 1's row
+	click(10, 3) // again: its own changes in Files
+	waitScreen(t, log, "[Files]", "layer 1 of 7 only")
+	// The split view: a click on a layer of the list shows it.
+	tm.Send(tea.WindowSizeMsg{Width: 120, Height: 30})
+	waitScreen(t, log, "Layers · [ ] steps")
+	click(5, 9) // layer 6 (row 0: the final tree, on line 2)
+	waitScreen(t, log, "layer 6 of 7 only", "* ▾ app/")
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

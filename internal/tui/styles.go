@@ -7,6 +7,8 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // The styles, defined once. Colours are the terminal's 16 ANSI colours so
@@ -42,6 +44,18 @@ var (
 	styleStatus    = lipgloss.NewStyle().Foreground(colYellow).Bold(true)
 	styleError     = lipgloss.NewStyle().Foreground(colRed).Bold(true)
 	styleDialog    = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(colYellow).Padding(0, 1)
+	styleNone      = lipgloss.NewStyle()
+
+	// The changes of a layer: dive's colours (added green, modified
+	// yellow, removed red), metadata-only rewrites cyan; each also has
+	// its marker (+ ~ * -), which needs no colour.
+	changeColours = [...]lipgloss.Style{
+		inspect.ChangeNone:     styleNone,
+		inspect.ChangeAdded:    lipgloss.NewStyle().Foreground(colGreen),
+		inspect.ChangeContent:  lipgloss.NewStyle().Foreground(colYellow),
+		inspect.ChangeMetadata: lipgloss.NewStyle().Foreground(colCyan),
+		inspect.ChangeRemoved:  lipgloss.NewStyle().Foreground(colRed),
+	}
 
 	styleDiffAdd  = lipgloss.NewStyle().Foreground(colGreen)
 	styleDiffDel  = lipgloss.NewStyle().Foreground(colRed)
@@ -102,7 +116,7 @@ func listRow(line string, selected bool, width int) string {
 	if w := ansi.StringWidth(plain); w < width {
 		plain += strings.Repeat(" ", width-w)
 	}
-	return styleSelected.Render(ansi.Truncate(plain, width, ""))
+	return styleSelected.Render(ansi.Truncate(plain, width, "…"))
 }
 
 // fit cuts or pads s to exactly h lines of at most w cells, so that a view
@@ -124,6 +138,24 @@ func fit(s string, w, h int) string {
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// besides lays two blocks of h lines side by side: left padded to lw
+// cells, a faint line between them.
+func besides(left, right string, lw, h int) string {
+	l, r := strings.Split(fit(left, lw, h), "\n"), strings.Split(right, "\n")
+	var b strings.Builder
+	sep := styleDim.Render("│")
+	for i := range h {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(padRight(l[i], lw) + sep)
+		if i < len(r) {
+			b.WriteString(r[i])
+		}
+	}
+	return b.String()
 }
 
 // truncate shortens plain or styled text to w cells with an ellipsis.
@@ -164,8 +196,65 @@ func wrap(s string, w int) []string {
 	return strings.Split(lipgloss.Wrap(s, w, " /,"), "\n")
 }
 
-// oneLine folds an instruction (continuation lines, heredocs) into one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// changeColour is the style of a change kind.
+func changeColour(k inspect.ChangeKind) lipgloss.Style {
+	if int(k) < len(changeColours) {
+		return changeColours[k]
+	}
+	return styleNone
+}
+
+// cutMiddle shortens plain text to w cells by taking out its middle, so
+// that both ends stay: a path keeps its file name (and its first
+// directory when there is room), a name keeps its extension.
+func cutMiddle(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	if w <= 1 {
+		return truncate(s, w)
+	}
+	if i := strings.LastIndexByte(s, '/'); i > 0 && i < len(s)-1 {
+		if last := s[i:]; ansi.StringWidth(last)+2 <= w {
+			return ansi.Truncate(s[:i], w-ansi.StringWidth(last), "…") + last
+		}
+		s = s[i+1:]
+		if ansi.StringWidth(s) <= w {
+			return s
+		}
+	}
+	r := []rune(s)
+	tail := (w - 1) / 2
+	head := w - 1 - tail
+	for ansi.StringWidth(string(r[:head]))+1+ansi.StringWidth(string(r[len(r)-tail:])) > w && head > 0 {
+		if tail > head {
+			tail--
+		} else {
+			head--
+		}
+	}
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// safeLines makes text from an image or a Dockerfile safe for the terminal
+// line by line: tabs become spaces, and a line with any other control goes
+// through textsafe.Term. Lines without one are kept as they are, their
+// backslashes too (Term doubles them; a Dockerfile is full of them).
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safeLine(strings.ReplaceAll(l, "\t", "    "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// safeLine is one line of safeLines, or text the user typed (a regex).
+func safeLine(l string) string {
+	if plain := strings.ReplaceAll(l, `\`, ""); textsafe.Term(plain) != plain {
+		return textsafe.Term(l)
+	}
+	return l
+}
 
 // rule is a faint horizontal line across the width, with an optional label.
 func rule(label string, width int) string {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -9,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // writtenMsg is the result of Fixes.Write.
@@ -37,7 +39,8 @@ type suggestionsView struct {
 	mode     suggestMode
 	vp       viewport.Model
 	written  *Written
-	content  bool // the written screen shows the files, not the diff
+	plan     *Plan // what the write dialog would do; nil: read from the diffs
+	content  bool  // the written screen shows the files, not the diff
 	status   string
 	failed   bool
 	width    int
@@ -121,7 +124,7 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 		for _, f := range msg.w.Files {
 			paths = append(paths, f.Path)
 		}
-		v.status = fmt.Sprintf("Wrote %s with %s", strings.Join(paths, ", "), strings.Join(v.acceptedIDs(), ", "))
+		v.status = writtenStatus(paths, msg.w)
 		v.vp.SetContent(v.writtenContent())
 		v.vp.GotoTop()
 		return v, nil
@@ -174,6 +177,22 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 	return v, nil
 }
 
+// writtenStatus says what was written and with which suggestions: only
+// those that changed something, as slimpy fix says it.
+func writtenStatus(paths []string, w Written) string {
+	if len(paths) == 0 {
+		return "Nothing written: the accepted suggestions change nothing once applied together"
+	}
+	s := fmt.Sprintf("Wrote %s", strings.Join(paths, ", "))
+	if len(w.Applied) > 0 {
+		s += " with " + strings.Join(w.Applied, ", ")
+	}
+	if len(w.Skipped) > 0 {
+		s += fmt.Sprintf(" (nothing left to do for %s once the others were applied)", strings.Join(w.Skipped, ", "))
+	}
+	return s
+}
+
 // toggle accepts or drops one suggestion; advice without a change cannot
 // be accepted.
 func (v suggestionsView) toggle(s Suggestion) suggestionsView {
@@ -211,9 +230,44 @@ func (v suggestionsView) confirm() suggestionsView {
 	case len(v.acceptedIDs()) == 0:
 		v.status = "accept a suggestion first (space, or a for all)"
 	default:
-		v.mode, v.status, v.failed = modeConfirm, "", false
+		v.mode, v.status, v.failed, v.plan = modeConfirm, "", false, nil
+		if v.fx.Plan != nil {
+			p, err := v.fx.Plan(v.acceptedIDs())
+			if err != nil {
+				v.mode, v.status, v.failed = modeList, "cannot apply them together: "+textsafe.OneLine(err.Error()), true
+				return v
+			}
+			v.plan = &p
+		}
 	}
 	return v
+}
+
+// plannedFiles are the files a write would replace or create: the plan's,
+// or else those the accepted suggestions' diffs name.
+func (v suggestionsView) plannedFiles() []PlannedFile {
+	if v.plan != nil {
+		return v.plan.Files
+	}
+	files := []PlannedFile{{Path: v.fx.Dockerfile}}
+	seen := map[string]bool{}
+	for _, s := range v.fx.Suggestions {
+		if !v.accepted[s.ID] {
+			continue
+		}
+		lines := strings.Split(s.Diff, "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "--- /dev/null") || i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "+++ ") {
+				continue
+			}
+			name := strings.TrimPrefix(strings.TrimPrefix(lines[i+1], "+++ "), "b/")
+			if !seen[name] {
+				seen[name] = true
+				files = append(files, PlannedFile{Path: filepath.Join(filepath.Dir(v.fx.Dockerfile), name), New: true})
+			}
+		}
+	}
+	return files
 }
 
 // updatePager scrolls the full-screen diff or the written files.
@@ -264,15 +318,15 @@ func (v suggestionsView) diffContent(s Suggestion) string {
 		}
 	}
 	for _, e := range s.Evidence {
-		bullet(e)
+		bullet(textsafe.OneLine(e))
 	}
 	if s.Note != "" {
-		bullet("savings: " + s.Note)
+		bullet("savings: " + textsafe.OneLine(s.Note))
 	}
 	if s.Diff == "" {
 		b.WriteString(styleStatus.Render("advice only: no automatic change") + "\n")
 	}
-	for _, l := range strings.Split(strings.TrimRight(s.Diff, "\n"), "\n") {
+	for _, l := range strings.Split(safeLines(strings.TrimRight(s.Diff, "\n")), "\n") {
 		b.WriteString(colourDiffLine(l) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -284,9 +338,9 @@ func (v suggestionsView) writtenContent() string {
 	}
 	var b strings.Builder
 	for _, f := range v.written.Files {
-		b.WriteString(styleGood.Render("wrote  "+f.Path) + "\n")
+		b.WriteString(styleGood.Render("wrote  "+textsafe.Term(f.Path)) + "\n")
 		if f.Backup != "" {
-			b.WriteString(styleDim.Render("backup "+f.Backup) + "\n")
+			b.WriteString(styleDim.Render("backup "+textsafe.Term(f.Backup)) + "\n")
 		} else {
 			b.WriteString(styleDim.Render("(a new file)") + "\n")
 		}
@@ -296,9 +350,9 @@ func (v suggestionsView) writtenContent() string {
 		}
 		b.WriteString(rule(what, v.width) + "\n")
 		if v.content || f.Diff == "" {
-			b.WriteString(f.Content)
+			b.WriteString(safeLines(f.Content))
 		} else {
-			for _, l := range strings.Split(strings.TrimRight(f.Diff, "\n"), "\n") {
+			for _, l := range strings.Split(safeLines(strings.TrimRight(f.Diff, "\n")), "\n") {
 				b.WriteString(colourDiffLine(l) + "\n")
 			}
 		}
@@ -329,25 +383,20 @@ func (v suggestionsView) View(width, height int) string {
 	switch v.mode {
 	case modeDiff:
 		s := sugs[v.c.pos]
-		head := fmt.Sprintf("%s %s %s · saves %s", v.mark(s), styleRule.Render(s.ID), s.Title, v.savings(s))
+		head := fmt.Sprintf("%s %s %s · saves %s", v.mark(s), styleRule.Render(s.ID), textsafe.OneLine(s.Title), v.savings(s))
 		return fit(styleTitle.Render(truncate(head, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
 	case modeWritten:
 		return fit(styleTitle.Render(truncate(v.status, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
 	}
 
 	var b strings.Builder
-	var saves int64
-	measured := false
-	for _, s := range sugs {
-		if v.accepted[s.ID] && s.Measured {
-			saves += s.Savings
-			measured = true
-		}
-	}
 	ids := v.acceptedIDs()
-	head := fmt.Sprintf("%s · %d of %d accepted", v.fx.Dockerfile, len(ids), len(sugs))
-	if measured {
-		head += " · saves up to " + humanize.Bytes(uint64(saves))
+	head := fmt.Sprintf("%s · %d of %d accepted", textsafe.Term(v.fx.Dockerfile), len(ids), len(sugs))
+	if best, ok := largestSaving(sugs, v.accepted); ok && len(ids) > 0 {
+		head += " · saves at least " + humanize.Bytes(uint64(best))
+		if len(ids) > 1 {
+			head += " (savings overlap: not added up)"
+		}
 	}
 	b.WriteString(styleTitle.Render(truncate(head, width)) + "\n")
 	listH := v.listHeight()
@@ -356,7 +405,7 @@ func (v suggestionsView) View(width, height int) string {
 		s := sugs[i]
 		save := padLeft(v.savings(s), 12)
 		left := fmt.Sprintf("%s %s ", v.mark(s), styleRule.Render(padRight(s.ID, 6)))
-		row := left + padRight(s.Title, width-ansi.StringWidth(left)-15) + " " + styleBytes.Render(save)
+		row := left + padRight(textsafe.OneLine(s.Title), width-ansi.StringWidth(left)-17) + " " + styleBytes.Render(save)
 		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
@@ -383,12 +432,35 @@ func (v suggestionsView) View(width, height int) string {
 	return fit(b.String(), width, height)
 }
 
-// dialog asks before writing.
+// dialog asks before writing: which suggestions, which files (the
+// Dockerfile replaced with a backup, new files such as .dockerignore).
 func (v suggestionsView) dialog(width int) string {
 	ids := v.acceptedIDs()
-	text := fmt.Sprintf("Write %d accepted suggestion(s) (%s) to %s?\nThe file is replaced atomically; the original is kept as a backup.\n%s write   %s cancel",
-		len(ids), strings.Join(ids, ", "), v.fx.Dockerfile, styleTitle.Render("y"), styleTitle.Render("n"))
-	return styleDialog.Width(min(width, 76)).Render(text) + "\n"
+	if v.plan != nil {
+		ids = v.plan.Applied
+	}
+	var lines []string
+	lines = append(lines, fmt.Sprintf("Write %s (%s)?", plural(len(ids), "accepted suggestion"), strings.Join(ids, ", ")))
+	if v.plan != nil && len(v.plan.Skipped) > 0 {
+		lines = append(lines, fmt.Sprintf("Nothing left to do for %s once the others are in.", strings.Join(v.plan.Skipped, ", ")))
+	}
+	for _, f := range v.plannedFiles() {
+		if f.New {
+			lines = append(lines, "  create  "+textsafe.Term(f.Path)+" (new)")
+		} else {
+			lines = append(lines, "  replace "+textsafe.Term(f.Path)+" (backup kept)")
+		}
+	}
+	lines = append(lines, fmt.Sprintf("%s write   %s cancel", styleTitle.Render("y"), styleTitle.Render("n")))
+	return styleDialog.Width(min(width, 100)).Render(strings.Join(lines, "\n")) + "\n"
+}
+
+// plural is "1 thing" or "N things".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func check(on bool) string {

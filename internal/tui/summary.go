@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // biggestWins is how many findings the summary lists.
@@ -22,21 +23,73 @@ type summaryView struct {
 	in    *Input
 	vp    viewport.Model
 	width int
+	// wins are the biggest wins (indexes into the report's findings), in
+	// the order listed; sel is the one selected (enter opens it), and
+	// winLines the content line of each.
+	wins     []int
+	sel      int
+	winLines []int
 }
 
+var summaryOpen = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open the win"))
+
 var summaryKeys = keyMap{
-	short: []key.Binding{navHelp, nav.PageDown},
-	full:  [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}},
+	short: []key.Binding{navHelp, summaryOpen, nav.PageDown},
+	full:  [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}, {summaryOpen}},
 }
 
 func newSummaryView(in *Input) summaryView {
 	vp := viewport.New()
 	vp.MouseWheelEnabled = false // the root turns the wheel into scrollMsg
-	return summaryView{in: in, vp: vp}
+	v := summaryView{in: in, vp: vp}
+	for i, f := range in.Report.Findings {
+		if f.Bytes > 0 {
+			v.wins = append(v.wins, i)
+		}
+	}
+	fs := in.Report.Findings
+	slices.SortStableFunc(v.wins, func(a, b int) int { return cmp.Compare(fs[b].Bytes, fs[a].Bytes) })
+	v.wins = v.wins[:min(len(v.wins), biggestWins)]
+	return v
+}
+
+// selectWin moves the selection among the wins and keeps it on screen.
+func (v summaryView) selectWin(i int) summaryView {
+	v.sel = max(0, min(len(v.wins)-1, i))
+	v.vp.SetContent(v.content(v.width))
+	if v.sel < len(v.winLines) {
+		line := v.winLines[v.sel]
+		if line < v.vp.YOffset() {
+			v.vp.SetYOffset(line)
+		} else if line+1 >= v.vp.YOffset()+v.vp.Height() {
+			v.vp.SetYOffset(line + 2 - v.vp.Height())
+		}
+	}
+	return v
+}
+
+// open asks to show the selected win in the findings view.
+func (v summaryView) open() tea.Cmd {
+	if v.sel >= len(v.wins) {
+		return nil
+	}
+	i := v.wins[v.sel]
+	return func() tea.Msg { return openFindingMsg{index: i} }
 }
 
 func (v summaryView) Update(msg tea.Msg) (summaryView, tea.Cmd) {
 	switch msg := msg.(type) {
+	case clickMsg:
+		line := v.vp.YOffset() + msg.y
+		for i, l := range v.winLines {
+			if line == l || line == l+1 {
+				if i == v.sel {
+					return v, v.open()
+				}
+				return v.selectWin(i), nil
+			}
+		}
+		return v, nil
 	case scrollMsg:
 		if msg.delta > 0 {
 			v.vp.ScrollDown(msg.delta)
@@ -46,6 +99,12 @@ func (v summaryView) Update(msg tea.Msg) (summaryView, tea.Cmd) {
 		return v, nil
 	case tea.KeyPressMsg:
 		switch {
+		case key.Matches(msg, summaryOpen):
+			return v, v.open()
+		case len(v.wins) > 0 && key.Matches(msg, nav.Down) && v.sel < len(v.wins)-1:
+			return v.selectWin(v.sel + 1), nil
+		case len(v.wins) > 0 && key.Matches(msg, nav.Up) && v.sel > 0:
+			return v.selectWin(v.sel - 1), nil
 		case key.Matches(msg, nav.Top):
 			v.vp.GotoTop()
 			return v, nil
@@ -57,6 +116,21 @@ func (v summaryView) Update(msg tea.Msg) (summaryView, tea.Cmd) {
 	var cmd tea.Cmd
 	v.vp, cmd = v.vp.Update(msg)
 	return v, cmd
+}
+
+// largestSaving is the largest measured saving among the suggestions
+// (the accepted ones, when accepted is not nil). Savings are not added
+// up: suggestions overlap (the multistage rewrite drops the caches that
+// another suggestion cleans), so a sum would count bytes twice.
+func largestSaving(ss []Suggestion, accepted map[string]bool) (int64, bool) {
+	var best int64
+	ok := false
+	for _, s := range ss {
+		if s.Measured && (accepted == nil || accepted[s.ID]) {
+			best, ok = max(best, s.Savings), true
+		}
+	}
+	return best, ok
 }
 
 // resize sets the viewport and lays the text out for the width.
@@ -74,24 +148,24 @@ func (v summaryView) View(width, height int) string {
 	return fit(v.vp.View(), width, height)
 }
 
-func (v summaryView) content(width int) string {
+func (v *summaryView) content(width int) string {
 	r := v.in.Report
 	var b strings.Builder
 	field := func(label, value string) {
 		fmt.Fprintf(&b, "%s %s\n", styleLabel.Render(padRight(label, 11)), value)
 	}
 	img := r.Image
-	field("Image", fmt.Sprintf("%s (%s)", img.Reference, img.Transport))
-	platform := img.Platform
+	field("Image", fmt.Sprintf("%s (%s)", textsafe.Term(img.Reference), img.Transport))
+	platform := textsafe.Term(img.Platform)
 	if img.OS != "" {
-		platform += " · " + img.OS
+		platform += " · " + textsafe.OneLine(img.OS)
 	}
 	field("Platform", platform)
 	var created []string
 	if !img.Created.IsZero() {
 		created = append(created, "created "+img.Created.Format("2006-01-02"))
 	}
-	user := img.User
+	user := textsafe.Term(img.User)
 	if user == "" {
 		user = "root (no USER)"
 	}
@@ -135,15 +209,19 @@ func (v summaryView) content(width int) string {
 		}
 	}
 
-	wins := slices.Clone(r.Findings)
-	wins = slices.DeleteFunc(wins, func(f inspect.Finding) bool { return f.Bytes <= 0 })
-	slices.SortStableFunc(wins, func(a, b inspect.Finding) int { return cmp.Compare(b.Bytes, a.Bytes) })
-	if len(wins) > 0 {
-		b.WriteString("\n" + styleHeading.Render("Biggest wins") + "\n")
-		for _, f := range wins[:min(len(wins), biggestWins)] {
-			fmt.Fprintf(&b, "  %s  %s %s\n", padLeft(humanize.Bytes(uint64(f.Bytes)), 7), styleRule.Render(f.Rule), f.Title)
+	if len(v.wins) > 0 {
+		b.WriteString("\n" + styleHeading.Render("Biggest wins") + styleDim.Render("  (enter opens one)") + "\n")
+		shown := make([]inspect.Finding, len(v.wins))
+		for i, w := range v.wins {
+			shown[i] = r.Findings[w]
+		}
+		v.winLines = v.winLines[:0]
+		for i, f := range shown {
+			v.winLines = append(v.winLines, strings.Count(b.String(), "\n"))
+			row := fmt.Sprintf("%s  %s %s", padLeft(humanize.Bytes(uint64(f.Bytes)), 7), styleRule.Render(f.Rule), findingTitle(f, shown))
+			b.WriteString(listRow(truncate(row, width-2), i == v.sel, width) + "\n")
 			if f.Fix != "" {
-				fmt.Fprintf(&b, "           %s\n", styleDim.Render("fix: "+f.Fix))
+				fmt.Fprintf(&b, "           %s\n", styleDim.Render(truncate("fix: "+textsafe.OneLine(f.Fix), width-11)))
 			}
 		}
 	}
@@ -152,17 +230,9 @@ func (v summaryView) content(width int) string {
 	b.WriteString("\n" + styleHeading.Render("Suggestions") + "\n")
 	switch {
 	case len(fx.Suggestions) > 0:
-		var saves int64
-		measured := false
-		for _, sg := range fx.Suggestions {
-			if sg.Measured {
-				saves += sg.Savings
-				measured = true
-			}
-		}
-		line := fmt.Sprintf("  %d changes to %s", len(fx.Suggestions), fx.Dockerfile)
-		if measured {
-			line += fmt.Sprintf(", saving up to %s", humanize.Bytes(uint64(saves)))
+		line := fmt.Sprintf("  %d changes to %s", len(fx.Suggestions), textsafe.Term(fx.Dockerfile))
+		if best, ok := largestSaving(fx.Suggestions, nil); ok {
+			line += fmt.Sprintf("; the largest saves %s", humanize.Bytes(uint64(best)))
 		}
 		b.WriteString(line + styleDim.Render(" · review and accept them in the Suggestions view (5)") + "\n")
 	case fx.Note != "":

@@ -35,9 +35,24 @@ type TreeNode struct {
 	Hidden      []inspect.Copy
 	HiddenBytes int64
 	// Rules are the IDs of the findings that name this path.
-	Rules    []string
+	Rules []string
+	// Mode, UID and GID are the entry's (Attrs is false for a directory
+	// no entry listed and for a ghost of the final tree).
+	Mode     uint32
+	UID, GID int
+	Attrs    bool
+	// Change is what the layer of a layer's view did at the path (always
+	// ChangeNone in the final tree); Before is the entry it replaced.
+	Change   inspect.ChangeKind
+	Before   *Before
 	Parent   *TreeNode
 	Children []*TreeNode // sorted by name
+}
+
+// Before is the entry a layer replaced at a path, and its layer.
+type Before struct {
+	Entry inspect.Entry
+	Layer int
 }
 
 // IsDir reports whether the node is a directory.
@@ -65,6 +80,7 @@ func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
 		t := &TreeNode{
 			Name: n.Name(), Path: n.Path, Kind: n.Kind, Link: n.Link, Size: n.Size,
 			Layer: n.Layer, Visible: true, Parent: parent,
+			Mode: n.Mode, UID: n.UID, GID: n.GID, Attrs: n.Layer >= 0,
 		}
 		if l, p := n.InodeKey(); n.Kind == inspect.KindFile && p != "" {
 			k := inodeKey{l, p}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/slimpy/slimpy/internal/inspect"
 )
@@ -106,5 +110,58 @@ func TestBuildTreeNil(t *testing.T) {
 	root := BuildTree(nil, nil)
 	if root == nil || root.Path != "/" || len(root.Children) != 0 {
 		t.Fatalf("BuildTree(nil) = %+v", root)
+	}
+}
+
+// Strings from the image never reach the terminal raw: file names, link
+// targets, instructions, the image's own fields and finding titles are
+// escaped in every view.
+func TestHostileStrings(t *testing.T) {
+	in := *demoInput(t)
+	const csi, osc = "\x1b[2J", "\x1b]52;c;aGk=\x07"
+	in.Report.Image.Reference = "img" + csi
+	in.Report.Image.OS = "Debian" + osc
+	in.Report.Layers = append([]inspect.LayerReport(nil), in.Report.Layers...)
+	in.Report.Layers[1].CreatedBy = "RUN echo" + osc + "\nforged line"
+	in.Report.Findings = append([]inspect.Finding(nil), in.Report.Findings...)
+	in.Report.Findings[0].Title += csi
+	root := &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true}
+	root.Children = []*TreeNode{
+		{Name: "evil" + csi, Path: "/evil" + csi, Kind: inspect.KindFile, Size: 10, Layer: 1, Visible: true, Parent: root},
+		{Name: "link", Path: "/link", Kind: inspect.KindSymlink, Link: "target" + osc, Layer: 1, Visible: true, Parent: root},
+	}
+	root.total()
+	in.Tree = root
+	var m tea.Model = New(Config{Image: in.Report.Image.Reference, Input: &in})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	for _, keys := range [][]string{nil, {"2", "j"}, {"3", "enter", "j", "enter"}, {"4"}, {"4", "j"}} {
+		m = press(m, keys...)
+		screen := m.(Model).screen()
+		for _, raw := range []string{csi, "\x1b]52", "\nforged"} {
+			if strings.Contains(screen, raw) {
+				t.Errorf("after %v the screen holds %q raw:\n%s", keys, raw, ansi.Strip(screen))
+			}
+		}
+	}
+	if screen := ansi.Strip(press(m, "4", "esc", "esc").(Model).screen()); !strings.Contains(screen, `evil\x1b[2J`) {
+		t.Errorf("the name is not shown escaped:\n%s", screen)
+	}
+	if got := m.(Model).View().WindowTitle; strings.Contains(got, "\x1b") {
+		t.Errorf("window title %q", got)
+	}
+}
+
+// Findings that would look the same name their layer.
+func TestFindingTitleNamesLayer(t *testing.T) {
+	a := inspect.Finding{Rule: "SP304", Title: "OS package cache: 8 files in /var/cache/apt", Layer: 1}
+	b := a
+	b.Layer = 3
+	c := inspect.Finding{Rule: "SP304", Title: "OS package cache: 88 files in /var/cache/apt", Layer: 2}
+	all := []inspect.Finding{a, b, c}
+	if got := findingTitle(a, all); got != a.Title+" (layer 1)" {
+		t.Errorf("findingTitle = %q", got)
+	}
+	if got := findingTitle(c, all); got != c.Title {
+		t.Errorf("a unique title changed: %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -19,6 +20,10 @@ func demoModel(t *testing.T, width, height int) tea.Model {
 	in.Fixes = demoFixes(t, in.Report, ".")
 	var m tea.Model = New(Config{Image: in.Report.Image.Reference, Input: &in})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: width, Height: height})
+	// What Init starts (the layer index) arrives, as in the program.
+	for _, msg := range runCmd(m.Init(), 30*time.Second) {
+		m, _ = m.Update(msg)
+	}
 	return m
 }
 
@@ -27,6 +32,34 @@ func press(m tea.Model, keys ...string) tea.Model {
 		m = drive(m, keyp(k))
 	}
 	return m
+}
+
+// step is one state of a view: the keys that lead to it and what the
+// screen then shows.
+type step struct {
+	name string
+	keys []string
+	want []string // on screen
+}
+
+// checkSteps presses each step's keys in turn and checks the screen: its
+// size, what it shows, and its golden file.
+func checkSteps(t *testing.T, m tea.Model, width, height int, steps []step) {
+	t.Helper()
+	for _, s := range steps {
+		m = press(m, s.keys...)
+		t.Run(s.name, func(t *testing.T) {
+			screen := m.(Model).screen()
+			checkScreen(t, screen, width, height)
+			text := ansi.Strip(screen)
+			for _, w := range s.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("screen lacks %q:\n%s", w, text)
+				}
+			}
+			requireGolden(t, text)
+		})
+	}
 }
 
 // checkScreen: exactly height lines, none wider than width.
@@ -47,42 +80,35 @@ func checkScreen(t *testing.T, s string, width, height int) {
 // 80x24, and compares each screen with its golden file (go test -update
 // rewrites them).
 func TestViews(t *testing.T) {
-	m := demoModel(t, 80, 24)
-	steps := []struct {
-		name string
-		keys []string
-		want []string // on screen
-	}{
-		{"summary", nil, []string{"[Summary]", "Recoverable 251 kB of 488 kB", "Biggest wins"}},
+	checkSteps(t, demoModel(t, 80, 24), 80, 24, []step{
+		{"summary", nil, []string{"[Summary]", "Recoverable 251 kB of 488 kB", "Biggest wins", "›"}},
 		{"layers", []string{"tab", "j", "j"}, []string{"[Layers]", "› ", "RUN apt-get update"}},
 		{"findings", []string{"tab", "j", "enter", "j", "enter"}, []string{"▾ SP503", "/app/docs/logo.png"}},
 		{"findings-reveal", []string{"j", "j", "j", "enter"}, []string{"[Files]", "› ", "logo.png [SP503]"}},
-		{"layer-filter", []string{"shift+tab", "shift+tab", "j", "j", "j", "enter"}, []string{"[Files]", "layer 5 only", "_multiarray_umath"}},
-		{"path-filter", []string{"esc", "/", "p", "y", "c", "enter", "x"}, []string{"filter: pyc", "opt-1.pyc [SP111]"}},
+		{"layer-filter", []string{"shift+tab", "shift+tab", "j", "j", "j", "enter"}, []string{"[Files]", "layer 5 of 7 only", "_multiarray_umath"}},
+		{"path-filter", []string{"esc", "/", "p", "y", "c", "enter", "x"}, []string{"substring: pyc", "opt-1.pyc [SP111]"}},
 		{"hidden", []string{"esc", "/", "t", "e", "s", "t", "s", "enter"}, []string{"tests (gone)", "✗ hidden copy: stored by layer 6, deleted by layer 7"}},
-		{"help", []string{"?"}, []string{"open all", "sort", "shift+tab"}},
-		{"suggestions", []string{"?", "5", "space", "j", "space"}, []string{"2 of 5 accepted", "[x] S01", "[x] S02", "── diff S02"}},
+		// "/" opens with the old text selected: typing replaces it.
+		{"filter-reopened", []string{"/"}, []string{"substring /tests"}},
+		{"filter-replaced", []string{"a", "p", "p", "enter"}, []string{"substring: app"}},
+		{"regex", []string{"/", "tab", "\\", ".", "j", "s", "o", "n", "$", "enter"}, []string{"regex: \\.json$", "sample.json"}},
+		{"glob", []string{"/", "tab", "*", "*", "/", "d", "o", "c", "s", "enter"}, []string{"glob: **/docs", "logo.png"}},
+		{"layer-deletions", []string{"esc", "x", "["}, []string{"layer 7 of 7 only", "#7 RUN rm -rf /app/tests", "hides 9.8 kB", "-   ▾ tests/", "-       ✗ sample.json"}},
+		{"layer-metadata", []string{"["}, []string{"layer 6 of 7 only", "* ▾ app/", "owner 0:0 → 1000:1000"}},
+		{"as-of", []string{"a", "j"}, []string{"as of layer 6 of 7", "*", "L0"}},
+		{"types", []string{"=", "*"}, []string{"only +added ~modified -removed", "nothing matches the filters"}},
+		{"min-size", []string{"esc", "]", ">", "5", "k", "B", "enter"}, []string{"as of layer 7 of 7", "≥ 5.0 kB", "_multiarray_umath"}},
+		{"help", []string{"esc", "esc", "?"}, []string{"open all", "sort", "prev layer", "min size", "types"}},
+		{"suggestions", []string{"?", "5", "space", "j", "space"}, []string{"2 of 5 accepted", "[x] S01", "[x] S02", "── diff S02", "saves at least"}},
 		{"advice", []string{"G", "space"}, []string{"S05 is advice only", " -  S05", "advice only: no automatic change"}},
 		{"all", []string{"a"}, []string{"4 of 5 accepted"}},
 		{"none", []string{"a", "g", "space", "j", "space"}, []string{"2 of 5 accepted"}},
 		{"diff", []string{"enter"}, []string{"+RUN pip install --no-cache-dir -r requirements.txt"}},
-		{"confirm", []string{"esc", "w"}, []string{"Write 2 accepted suggestion(s) (S01, S02) to Dockerfile?"}},
+		{"confirm", []string{"esc", "w"}, []string{"Write 2 accepted suggestions (S01, S02)?", "replace Dockerfile (backup kept)"}},
 		{"written", []string{"y"}, []string{"Wrote Dockerfile with S01, S02", "backup Dockerfile.bak"}},
-	}
-	for _, s := range steps {
-		m = press(m, s.keys...)
-		t.Run(s.name, func(t *testing.T) {
-			screen := m.(Model).screen()
-			checkScreen(t, screen, 80, 24)
-			text := ansi.Strip(screen)
-			for _, w := range s.want {
-				if !strings.Contains(text, w) {
-					t.Errorf("screen lacks %q:\n%s", w, text)
-				}
-			}
-			requireGolden(t, text)
-		})
-	}
+		// A summary row opens its finding.
+		{"summary-open", []string{"1", "j", "enter"}, []string{"[Findings]", "›     ▾"}},
+	})
 	got, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +119,32 @@ func TestViews(t *testing.T) {
 	}
 	if b, _ := os.ReadFile("Dockerfile.bak"); string(b) != demoDockerfile {
 		t.Errorf("backup:\n%s", b)
+	}
+}
+
+// The split view at 120 columns: the layer list beside the tree, the tree
+// following the layers view's cursor.
+func TestSplitView(t *testing.T) {
+	checkSteps(t, demoModel(t, 120, 30), 120, 30, []step{
+		{"layers", []string{"2", "G"}, []string{"Layers · j/k steps, the tree follows", "layer 7 of 7 only", "-   ▾ tests/", "✗ sample.json"}},
+		{"follows", []string{"k"}, []string{"layer 6 of 7 only", "*", "drwxr-xr-x 1000:1000"}},
+		{"files", []string{"enter", "]"}, []string{"Layers · [ ] steps", "layer 7 of 7 only", "final file system"}},
+	})
+}
+
+// At 60 columns every list keeps its bytes column, and paths are cut in
+// the middle: the file name stays.
+func TestNarrow(t *testing.T) {
+	checkSteps(t, demoModel(t, 60, 20), 60, 20, []step{
+		{"findings", []string{"3", "enter", "j", "enter"}, []string{"50 kB", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "gcc-…"}},
+		{"files", []string{"4", "/", "c", "o", "n", "f", "t", "e", "s", "t", "enter", "x"}, []string{"conftest.py", "800 B"}},
+		{"layer", []string{"esc", "esc", "[", "["}, []string{"layer 6 of 7", "47 kB", "* ▾ app/"}},
+	})
+	if got := cutMiddle("/usr/lib/python3/dist-packages/scipy/stats/tests/test_stats.py", 30); got != "/usr/lib/python…/test_stats.py" {
+		t.Errorf("cutMiddle kept %q", got)
+	}
+	if got := cutMiddle("python3.11-minimal_3.11.2-6+deb12u8_amd64.deb", 20); !strings.HasSuffix(got, "amd64.deb") || !strings.Contains(got, "…") {
+		t.Errorf("cutMiddle of a name kept %q", got)
 	}
 }
 
