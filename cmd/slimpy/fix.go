@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,12 +39,16 @@ func newFixCmd() *cobra.Command {
 before, and writes the result atomically (a temporary file renamed over the
 target).
 
-Without -o the Dockerfile itself is replaced and the original kept beside it
-as PATH.bak (PATH.bak.1, .2 ... when that exists); with -o FILE the result
-goes to FILE and the Dockerfile stays as it is. Fix refuses to write when
-the Dockerfile changed on disk since it was read. New files a suggestion
-creates (.dockerignore) are written to the build context and never replace
-an existing file.
+Without -o (or with -o naming the Dockerfile itself) the Dockerfile is
+replaced and the original kept beside it as PATH.bak (PATH.bak.1, .2 ...
+when that exists); with -o FILE the result goes to FILE and the Dockerfile
+stays as it is. A symbolic link is followed: its target is written, the
+link stays. Owner, mode and hard links are kept. Fix refuses to write when
+the Dockerfile changed on disk since it was read, also when it changes
+during the write. New files a suggestion creates (.dockerignore) are
+written to the build context (--context, default the Dockerfile's
+directory) and never replace an existing file. Every file is written, or
+none; nothing once fix is interrupted.
 
 Without a Dockerfile, IMAGE's history is reconstructed into one and -o is
 required.
@@ -176,7 +183,7 @@ func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) 
 	if err != nil || !ok {
 		return err
 	}
-	return f.write(fo, w, res)
+	return f.write(cmd.Context(), fo, w, res)
 }
 
 // apply works out the accepted suggestions' result; ok is false when no
@@ -208,25 +215,27 @@ func (f *fixFlags) apply(w *workspace, fo *fixOutput) (suggest.Result, bool, err
 	return res, true, nil
 }
 
-// write saves the result with suggest.WriteFile.
-func (f *fixFlags) write(fo *fixOutput, w *workspace, res suggest.Result) error {
+// write saves the result with suggest.WriteFile: every file or none,
+// nothing once the run is cancelled.
+func (f *fixFlags) write(ctx context.Context, fo *fixOutput, w *workspace, res suggest.Result) error {
 	if res.Dockerfile == string(w.src) && len(res.Files) == 0 && f.output == "" {
 		return nil
 	}
-	opts := suggest.WriteOptions{Output: f.output, Dir: f.context}
-	path := w.path
-	if path == "" { // reconstructed: -o is required, the source is not on disk
-		path = f.output
+	if w.reconstructed && f.context == "" && len(res.Files) > 0 {
+		// The build context of a reconstruction is unknown: never guess
+		// it (beside -o is not it).
+		return fmt.Errorf("the fix creates %s in the build context: give --context DIR, or leave that suggestion out; nothing written", strings.Join(slices.Sorted(maps.Keys(res.Files)), ", "))
 	}
-	written, err := suggest.WriteFile(path, w.src, res, opts)
+	written, err := suggest.WriteFileContext(ctx, w.path, w.src, res, suggest.WriteOptions{Output: f.output, Dir: f.context})
+	if err != nil {
+		return err
+	}
 	if written.Dockerfile != "" {
 		fo.Written = append(fo.Written, written.Dockerfile)
 	}
 	fo.Written = append(fo.Written, written.Files...)
-	if err == nil {
-		fo.Backup = written.Backup
-	}
-	return err
+	fo.Backup = written.Backup
+	return nil
 }
 
 // runFixVerify is fix --verify: the original is built (and, without IMAGE,
@@ -323,5 +332,5 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		}
 		return &checkError{msg: "verification failed"}
 	}
-	return f.write(fo, w, res)
+	return f.write(ctx, fo, w, res)
 }

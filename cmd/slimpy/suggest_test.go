@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -132,7 +133,7 @@ func TestFixRefusesAChangedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fixFlags{}
-	if err := f.write(&fixOutput{}, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+	if err := f.write(context.Background(), &fixOutput{}, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
 		t.Fatalf("err = %v", err)
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "edited meanwhile") {
