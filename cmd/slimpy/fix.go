@@ -98,6 +98,9 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if !f.verify && (f.smoke != "" || cmd.Flags().Changed("smoke-timeout")) {
 		return errors.New("--smoke and --smoke-timeout go with --verify")
 	}
+	if f.smokeTimeout <= 0 {
+		return fmt.Errorf("--smoke-timeout %s: give a duration above zero, e.g. 30s", f.smokeTimeout)
+	}
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}

@@ -69,6 +69,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
+	if f.top < 1 {
+		return fmt.Errorf("--top %d: give a number of rows, 1 or more", f.top)
+	}
 	now, err := parseNow(f.now)
 	if err != nil {
 		return err

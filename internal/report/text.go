@@ -23,7 +23,7 @@ func JSON(w io.Writer, r inspect.Report) error {
 // TextOptions tune the text report.
 type TextOptions struct {
 	Now   time.Time // for "N days ago"; zero means time.Now()
-	Top   int       // rows of the waste and duplicate lists; 0 means 10
+	Top   int       // rows of the waste and duplicate lists; 0 (or less) means 10
 	Width int       // instruction column budget; 0 means 60
 }
 
@@ -32,10 +32,10 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	if o.Top == 0 {
+	if o.Top <= 0 {
 		o.Top = 10
 	}
-	if o.Width == 0 {
+	if o.Width <= 0 {
 		o.Width = 60
 	}
 	p := &printer{w: w}
