@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -81,14 +80,18 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	if err := checkReportTargets(targets, f.ciInputs(ref)); err != nil {
 		return err
 	}
-	th, err := f.thresholds()
+	cfg, err := readConfig(f.config)
+	if err != nil {
+		return err
+	}
+	th, err := f.thresholds(cfg)
 	if err != nil {
 		return err
 	}
 	if err := th.Validate(); err != nil {
 		return err
 	}
-	rules, err := loadRulesConfig(f.config)
+	rules, err := cfg.rules()
 	if err != nil {
 		return err
 	}
@@ -130,12 +133,9 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	return nil
 }
 
-func (f *ciFlags) thresholds() (ci.Thresholds, error) {
-	path, optional := f.config, false
-	if path == "" {
-		path, optional = ".slimpy.yaml", true
-	}
-	th, err := ci.LoadThresholds(path, optional)
+// thresholds are the config's ci: section with the flags over it.
+func (f *ciFlags) thresholds(cfg configFile) (ci.Thresholds, error) {
+	th, err := ci.ParseThresholds(cfg.raw, cfg.name)
 	if err != nil {
 		return th, fmt.Errorf("config: %w", err)
 	}
@@ -154,7 +154,7 @@ func (f *ciFlags) thresholds() (ci.Thresholds, error) {
 		fl.MaxGrowth = &g
 	}
 	if f.minEfficiency != "" {
-		v, err := parseRatio(f.minEfficiency)
+		v, err := ci.ParseRatio(f.minEfficiency)
 		if err != nil {
 			return th, fmt.Errorf("--min-efficiency: %w", err)
 		}
@@ -189,19 +189,6 @@ func optSizeFlag(name, s string) (*int64, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &v, nil
-}
-
-// parseRatio reads 0.9 or 90%.
-func parseRatio(s string) (float64, error) {
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, err := strconv.ParseFloat(p, 64)
-		return v / 100, err
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err == nil && (v < 0 || v > 1) {
-		return 0, fmt.Errorf("%q: use a ratio from 0 to 1 or a percentage", s)
-	}
-	return v, err
 }
 
 func parseReports(specs []string) ([]reportTarget, error) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -248,17 +247,13 @@ func (f *fixFlags) write(ctx context.Context, fo *fixOutput, w *workspace, res s
 func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
-	if f.dockerfile == "" {
-		if _, err := os.Stat("Dockerfile"); err == nil {
-			f.dockerfile = "Dockerfile"
-		}
-	}
+	f.dockerfile = dockerfilePath(f.dockerfile)
 	if f.dockerfile == "" {
 		return errors.New("--verify builds the Dockerfile: give --dockerfile PATH")
 	}
-	src, err := os.ReadFile(f.dockerfile)
+	src, err := readDockerfile(f.dockerfile)
 	if err != nil {
-		return fmt.Errorf("reading the Dockerfile: %w", err)
+		return err
 	}
 	if _, err := suggest.Parse(src); err != nil {
 		return fmt.Errorf("%s: %w", f.dockerfile, err)

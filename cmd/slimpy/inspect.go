@@ -156,25 +156,16 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 // or one reconstructed from the history), measured on the image. A problem
 // here only leaves the suggestions view with a note: the rest still shows.
 func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analysis, findings []inspect.Finding, ref string, now time.Time) tui.Fixes {
-	path := f.dockerfile
-	if path == "" {
-		if _, err := os.Stat("Dockerfile"); err == nil {
-			path = "Dockerfile"
-		}
-	}
+	path := dockerfilePath(f.dockerfile)
 	opts := suggest.Options{Now: now, Name: "Dockerfile"}
 	var src []byte
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readDockerfile(path)
 		if err != nil {
 			return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
 		}
 		src, opts.Name = b, filepath.Base(path)
-		dir := filepath.Dir(path)
-		opts.ContextFile = func(name string) (string, bool) {
-			b, err := os.ReadFile(filepath.Join(dir, name))
-			return string(b), err == nil
-		}
+		opts.ContextFile = contextFiles(filepath.Dir(path))
 	} else {
 		src = []byte(suggest.Reconstruct(a, findings, ref))
 	}
@@ -210,18 +201,4 @@ func parseNow(s string) (time.Time, error) {
 		return t, fmt.Errorf("--now %q: use YYYY-MM-DD", s)
 	}
 	return t, nil
-}
-
-// loadRulesConfig reads --config, or .slimpy.yaml in the working directory
-// when it exists.
-func loadRulesConfig(path string) (inspect.Config, error) {
-	optional := path == ""
-	if optional {
-		path = inspect.ConfigFileName
-	}
-	cfg, err := inspect.LoadConfig(path, optional)
-	if err != nil {
-		return cfg, fmt.Errorf("config: %w", err)
-	}
-	return cfg, nil
 }

@@ -55,18 +55,14 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 	if len(args) > 0 {
 		w.image = args[0]
 	}
-	if f.dockerfile == "" {
-		if _, err := os.Stat("Dockerfile"); err == nil {
-			f.dockerfile = "Dockerfile"
-		}
-	}
+	f.dockerfile = dockerfilePath(f.dockerfile)
 	if f.dockerfile == "" && w.image == "" {
 		return nil, errors.New("no Dockerfile here: give --dockerfile PATH, or an IMAGE to reconstruct one from its history")
 	}
 	if f.dockerfile != "" {
-		src, err := os.ReadFile(f.dockerfile)
+		src, err := readDockerfile(f.dockerfile)
 		if err != nil {
-			return nil, fmt.Errorf("reading the Dockerfile: %w", err)
+			return nil, err
 		}
 		if _, err := suggest.Parse(src); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.dockerfile, err)
@@ -79,10 +75,7 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 		ctxDir = filepath.Dir(w.path)
 	}
 	if ctxDir != "" {
-		w.opts.ContextFile = func(name string) (string, bool) {
-			b, err := os.ReadFile(filepath.Join(ctxDir, name))
-			return string(b), err == nil
-		}
+		w.opts.ContextFile = contextFiles(ctxDir)
 	}
 	if w.image == "" {
 		return w, nil

@@ -1,13 +1,14 @@
 package ci
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
 // maxFigure bounds every size and count a baseline may hold: far above any
@@ -15,15 +16,20 @@ import (
 // overflow.
 const maxFigure = 1 << 62
 
+// MaxBaselineBytes bounds a baseline file: far above the report of any
+// real image, and low enough that decoding one stays within a few hundred
+// MB (docs/performance.md).
+const MaxBaselineBytes = 64 << 20
+
 // ReadBaseline reads a baseline report: the JSON of
-// 'slimpy inspect --format json'.
+// 'slimpy inspect --format json', a regular file of at most
+// MaxBaselineBytes (/dev/zero grew by 600 MB/s; a pipe blocked forever).
 func ReadBaseline(path string) (inspect.Report, error) {
-	f, err := os.Open(path)
+	b, err := safefile.ReadRegular(path, MaxBaselineBytes)
 	if err != nil {
 		return inspect.Report{}, fmt.Errorf("baseline: %w", err)
 	}
-	defer f.Close()
-	r, err := DecodeBaseline(f)
+	r, err := DecodeBaseline(bytes.NewReader(b))
 	if err != nil {
 		return r, fmt.Errorf("baseline %s: %w", path, err)
 	}
