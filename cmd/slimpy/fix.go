@@ -110,7 +110,7 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	} else {
 		err = runFixPlain(cmd, f, args, fo)
 	}
-	if fo.started {
+	if fo.started && cmd.Context().Err() == nil { // interrupted: nothing to report
 		if werr := fo.print(cmd.OutOrStdout(), f.format); werr != nil && err == nil {
 			err = werr
 		}

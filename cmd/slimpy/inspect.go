@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -117,7 +116,7 @@ func useTUI(cmd *cobra.Command) bool {
 	if cmd.Flags().Changed("format") {
 		return false
 	}
-	out, ok := cmd.OutOrStdout().(*os.File)
+	out, ok := outputFile(cmd.OutOrStdout())
 	return ok && term.IsTerminal(out.Fd())
 }
 
@@ -149,7 +148,8 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		}
 		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending}, nil
 	}
-	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(cmd.OutOrStdout()))
+	out, _ := outputFile(cmd.OutOrStdout()) // useTUI: a terminal
+	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(out))
 }
 
 // fixes are the suggestions for the Dockerfile (--dockerfile, ./Dockerfile,

@@ -196,7 +196,7 @@ func useColor(mode string, w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
-	f, ok := w.(*os.File)
+	f, ok := outputFile(w)
 	if !ok {
 		return false
 	}
