@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -116,7 +117,7 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 		}
 	}
 	if fo.Verification != nil && !fo.Verification.OK() {
-		fmt.Fprintln(cmd.ErrOrStderr(), "slimpy: verification failed: "+oneLine(fo.Verification.Failure()))
+		fmt.Fprintln(cmd.ErrOrStderr(), "slimpy: verification failed: "+textsafe.OneLine(fo.Verification.Failure()))
 	}
 	return err
 }
@@ -161,13 +162,13 @@ func (fo *fixOutput) print(out io.Writer, format string) error {
 		}
 	}
 	if fo.Hint != "" {
-		fmt.Fprintln(out, fo.Hint)
+		fmt.Fprintln(out, textsafe.OneLine(fo.Hint))
 	}
 	for _, p := range fo.Written {
-		fmt.Fprintf(out, "Wrote %s\n", p)
+		fmt.Fprintf(out, "Wrote %s\n", textsafe.Term(p))
 	}
 	if fo.Backup != "" {
-		fmt.Fprintf(out, "The original is kept as %s\n", fo.Backup)
+		fmt.Fprintf(out, "The original is kept as %s\n", textsafe.Term(fo.Backup))
 	}
 	return nil
 }
@@ -279,14 +280,14 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 	}
 	defer func() {
 		if err := v.Close(); err != nil {
-			fmt.Fprintf(stderr, "slimpy: warning: cleaning up after --verify: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(stderr, "slimpy: warning: cleaning up after --verify: %s\n", textsafe.OneLine(err.Error()))
 		}
 	}()
 
 	before := v.Run(ctx, verify.Candidate{Name: "original", Dockerfile: src})
 	if !before.Build.OK {
 		for _, l := range before.Build.Tail {
-			fmt.Fprintln(stderr, "  | "+l)
+			fmt.Fprintln(stderr, "  | "+textsafe.Code(l))
 		}
 		return fmt.Errorf("the original %s does not build (%s): fix it first; nothing written", f.dockerfile, before.Build.Error)
 	}

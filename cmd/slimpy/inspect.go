@@ -13,6 +13,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/report"
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/tui"
 	"github.com/spf13/cobra"
 )
@@ -162,7 +163,7 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	if path != "" {
 		b, err := readDockerfile(path)
 		if err != nil {
-			return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
+			return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 		}
 		src, opts.Name = b, filepath.Base(path)
 		opts.ContextFile = contextFiles(filepath.Dir(path))
@@ -171,7 +172,7 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	}
 	d, err := suggest.Parse(src)
 	if err != nil {
-		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), oneLine(err.Error()))}
+		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), textsafe.OneLine(err.Error()))}
 	}
 	facts := suggest.NewFacts(a, findings)
 	if err := facts.ReadRuntimeLibs(ctx, img); err != nil {
@@ -183,7 +184,7 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	}
 	ss, err := suggest.Suggest(src, opts)
 	if err != nil {
-		return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
+		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 	}
 	return tui.FixesFrom(path, src, ss, opts, nil)
 }

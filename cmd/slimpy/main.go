@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/slimpy/slimpy/internal/textsafe"
 
 	"github.com/spf13/cobra"
 )
@@ -58,7 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		return exitCheck
 	}
-	fmt.Fprintln(stderr, "slimpy: "+oneLine(err.Error()))
+	// One line, whatever it carries: a registry's error body, a file
+	// name, a platform list.
+	fmt.Fprintln(stderr, "slimpy: "+textsafe.OneLine(err.Error()))
 	return exitUsage
 }
 
@@ -90,9 +93,4 @@ instruction put it there.`,
 	root.AddCommand(newCICmd())
 	root.AddCommand(newSuggestCmd(), newFixCmd())
 	return root
-}
-
-// oneLine folds a multi-line error into the one line the user reads.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }
