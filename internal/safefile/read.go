@@ -38,34 +38,64 @@ var ErrTooLarge = errors.New("larger than allowed")
 func ReadRegular(path string, limit int64) ([]byte, error) {
 	b, tooLarge, err := readRegular(path, limit)
 	if err == nil && tooLarge {
-		err = fmt.Errorf("%s is %w: the limit is %s", path, ErrTooLarge, humanize.IBytes(uint64(limit)))
+		err = tooLargeError(path, limit)
 	}
 	return b, err
+}
+
+// OpenRegular opens the regular file at path as ReadRegular does, for a
+// reader that streams it: a read past limit bytes fails with ErrTooLarge.
+func OpenRegular(path string, limit int64) (io.ReadCloser, error) {
+	f, st, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > limit {
+		f.Close()
+		return nil, tooLargeError(path, limit)
+	}
+	return &limitedFile{f: f, left: limit, err: tooLargeError(path, limit)}, nil
+}
+
+type limitedFile struct {
+	f    *os.File
+	left int64
+	err  error
+}
+
+func (l *limitedFile) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// At the limit: one byte more is an error, the end is not.
+		var one [1]byte
+		if n, _ := l.f.Read(one[:]); n > 0 {
+			return 0, l.err
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.f.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func (l *limitedFile) Close() error { return l.f.Close() }
+
+func tooLargeError(path string, limit int64) error {
+	return fmt.Errorf("%s is %w: the limit is %s", path, ErrTooLarge, humanize.IBytes(uint64(limit)))
 }
 
 // readRegular is ReadRegular that says "more than limit" instead of
 // failing, for comparisons (a longer file is simply another one).
 func readRegular(path string, limit int64) (b []byte, tooLarge bool, err error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := regular(path, st); err != nil {
-		return nil, false, err
-	}
-	if st.Size() > limit {
-		return nil, true, nil
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, false, err
 	}
 	defer f.Close()
-	if st, err = f.Stat(); err != nil {
-		return nil, false, err
-	}
-	if err := regular(path, st); err != nil {
-		return nil, false, err
+	if st.Size() > limit {
+		return nil, true, nil
 	}
 	b, err = io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -75,6 +105,30 @@ func readRegular(path string, limit int64) (b []byte, tooLarge bool, err error) 
 		return nil, true, nil
 	}
 	return b, false, nil
+}
+
+// openRegular opens path for reading when it is a regular file, checked
+// before (a pipe must not be opened: that blocks) and after the open.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := regular(path, st); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err = f.Stat(); err == nil {
+		err = regular(path, st)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }
 
 // regular refuses what is not a regular file, saying what it is.

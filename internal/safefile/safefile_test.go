@@ -5,6 +5,7 @@ package safefile
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -319,5 +320,29 @@ func TestUndoReplacement(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(dir, "*.old")); len(left) > 0 {
 			t.Errorf("left %v", left)
 		}
+	}
+}
+
+// TestOpenRegularGrowing: a file that grows past the limit while it is
+// read fails the read; one at the limit is read whole.
+func TestOpenRegularGrowing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "base.json")
+	write(t, p, "0123456789", 0o644)
+	f, err := OpenRegular(p, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(f); err != nil || string(b) != "0123456789" {
+		t.Errorf("%q %v", b, err)
+	}
+	f.Close()
+	f, _ = OpenRegular(p, 10)
+	defer f.Close()
+	write(t, p, "0123456789+", 0o644)
+	if _, err := io.ReadAll(f); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("grown: %v", err)
+	}
+	if _, err := OpenRegular("/dev/zero", 10); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("/dev/zero: %v", err)
 	}
 }
