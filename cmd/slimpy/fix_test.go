@@ -75,12 +75,7 @@ func TestFixVerifyFailureWritesNothing(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if got, _ := os.ReadFile(path); string(got) != cliDockerfile {
-		t.Error("the Dockerfile was written")
-	}
-	if _, err := os.Stat(path + ".bak"); err == nil {
-		t.Error("a backup was made")
-	}
+	nothingWritten(t, path)
 }
 
 func TestFixVerifyUsage(t *testing.T) {
@@ -202,12 +197,7 @@ func TestFixNeverLosesTheDockerfile(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "does not exist: nothing written") {
 		t.Errorf("missing context: exit %d %s", code, errOut)
 	}
-	if b, _ := os.ReadFile(path); string(b) != cliDockerfile {
-		t.Error("the Dockerfile was written")
-	}
-	if _, err := os.Stat(path + ".bak"); err == nil {
-		t.Error("a backup was written")
-	}
+	nothingWritten(t, path)
 }
 
 // TestFixReconstructionNeedsAContext: a reconstruction's new files have no

@@ -69,7 +69,7 @@ func TestSignalsStopARun(t *testing.T) {
 					}
 				})
 			})
-			dir, path := writeDockerfile(t, cliDockerfile)
+			_, path := writeDockerfile(t, cliDockerfile)
 			cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "fix", "docker://"+host+"/app:1", "--insecure", "--no-cache",
 				"--dockerfile", path, "--all")
 			cmd.Env = append(os.Environ(), "SLIMPY_TEST_MAIN=1")
@@ -85,12 +85,7 @@ func TestSignalsStopARun(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != c.code || stderr.String() != c.say || stdout.String() != "" {
 				t.Errorf("%v: stdout %q, stderr %q; want exit %d and %q", err, stdout.String(), stderr.String(), c.code, c.say)
 			}
-			if b, _ := os.ReadFile(path); string(b) != cliDockerfile {
-				t.Error("the Dockerfile was written")
-			}
-			if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 1 {
-				t.Errorf("files written: %v", left)
-			}
+			nothingWritten(t, path)
 		})
 	}
 }
@@ -99,7 +94,7 @@ func TestSignalsStopARun(t *testing.T) {
 // signal writes no file and prints nothing but the one line, whatever
 // point the command had reached.
 func TestCancelledRunWritesNothing(t *testing.T) {
-	dir, path := writeDockerfile(t, cliDockerfile)
+	_, path := writeDockerfile(t, cliDockerfile)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(interrupted{syscall.SIGTERM})
 	var out, errOut strings.Builder
@@ -107,15 +102,7 @@ func TestCancelledRunWritesNothing(t *testing.T) {
 	if code != 143 || out.String() != "" || errOut.String() != "slimpy: terminated\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
-	if b, _ := os.ReadFile(path); string(b) != cliDockerfile {
-		t.Error("the Dockerfile was written")
-	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 1 {
-		t.Errorf("files written: %v", left)
-	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-		t.Errorf("files written: %v", left)
-	}
+	nothingWritten(t, path)
 }
 
 // TestInputsMustBeRegularAndBounded: a named pipe, a device or a file

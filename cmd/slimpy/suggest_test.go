@@ -29,6 +29,21 @@ func writeDockerfile(t *testing.T, content string) (dir, path string) {
 	return dir, path
 }
 
+// nothingWritten fails when the Dockerfile at path (cliDockerfile) was
+// changed or anything was written beside it (a backup, a .dockerignore).
+func nothingWritten(t *testing.T, path string) {
+	t.Helper()
+	if b, _ := os.ReadFile(path); string(b) != cliDockerfile {
+		t.Error("the Dockerfile was written")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if e.Name() != filepath.Base(path) {
+			t.Errorf("%s written", e.Name())
+		}
+	}
+}
+
 func TestSuggestFromDockerfileAlone(t *testing.T) {
 	_, path := writeDockerfile(t, cliDockerfile)
 	code, out, errOut := slimpy(t, "suggest", "--dockerfile", path, "--now", "2026-09-01")

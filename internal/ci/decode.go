@@ -34,20 +34,15 @@ func decodeReport(rd io.Reader) (inspect.Report, error) {
 			return d.dec.Decode(&r.SchemaVersion)
 		case "image":
 			r.Image = inspect.ImageInfo{}
-			return d.object(func(k string) error {
-				if k == "reference" {
-					return d.dec.Decode(&r.Image.Reference)
-				}
-				return d.skip()
-			})
+			return d.fields(map[string]any{"reference": &r.Image.Reference})
 		case "totals":
 			return d.dec.Decode(&r.Totals)
 		case "waste":
-			return d.field("bytes", &r.Waste.Bytes)
+			return d.fields(map[string]any{"bytes": &r.Waste.Bytes})
 		case "duplicates":
-			return d.field("wastedBytes", &r.Duplicates.WastedBytes)
+			return d.fields(map[string]any{"wastedBytes": &r.Duplicates.WastedBytes})
 		case "metadataOnlyCopies":
-			return d.field("bytes", &r.MetadataOnlyCopies.Bytes)
+			return d.fields(map[string]any{"bytes": &r.MetadataOnlyCopies.Bytes})
 		case "categories":
 			r.Categories = nil
 			return d.object(func(cat string) error {
@@ -165,36 +160,28 @@ func (d *decoder) array(elem func() error) (null bool, err error) {
 	return false, eof(err)
 }
 
-// field decodes the one key of the object that comes next that ci reads.
-func (d *decoder) field(name string, v any) error {
-	return d.object(func(k string) error {
-		if k == name {
-			return d.dec.Decode(v)
-		}
-		return d.skip()
-	})
+// fields decodes the keys of the object that comes next that keep names,
+// each into its pointer, and skips the others.
+func (d *decoder) fields(keep map[string]any) error {
+	return d.object(func(k string) error { return d.keep(keep, k) })
+}
+
+// keep decodes the value of key k into keep[k], or skips it.
+func (d *decoder) keep(keep map[string]any, k string) error {
+	if v, ok := keep[k]; ok {
+		return d.dec.Decode(v)
+	}
+	return d.skip()
 }
 
 // finding decodes a finding's fields that ci reads; of its paths only the
 // least is kept.
 func (d *decoder) finding() (inspect.Finding, error) {
 	var f inspect.Finding
+	keep := map[string]any{"rule": &f.Rule, "severity": &f.Severity, "category": &f.Category, "title": &f.Title,
+		"createdBy": &f.CreatedBy, "bytes": &f.Bytes, "layer": &f.Layer}
 	err := d.object(func(k string) error {
 		switch k {
-		case "rule":
-			return d.dec.Decode(&f.Rule)
-		case "severity":
-			return d.dec.Decode(&f.Severity)
-		case "category":
-			return d.dec.Decode(&f.Category)
-		case "title":
-			return d.dec.Decode(&f.Title)
-		case "createdBy":
-			return d.dec.Decode(&f.CreatedBy)
-		case "bytes":
-			return d.dec.Decode(&f.Bytes)
-		case "layer":
-			return d.dec.Decode(&f.Layer)
 		case "packages":
 			f.Packages = nil
 			_, err := d.array(func() error {
@@ -202,15 +189,7 @@ func (d *decoder) finding() (inspect.Finding, error) {
 					return err
 				}
 				var p inspect.FindingPackage
-				err := d.object(func(k string) error {
-					switch k {
-					case "manager":
-						return d.dec.Decode(&p.Manager)
-					case "name":
-						return d.dec.Decode(&p.Name)
-					}
-					return d.skip()
-				})
+				err := d.fields(map[string]any{"manager": &p.Manager, "name": &p.Name})
 				f.Packages = append(f.Packages, p)
 				return err
 			})
@@ -233,7 +212,7 @@ func (d *decoder) finding() (inspect.Finding, error) {
 			}
 			return err
 		}
-		return d.skip()
+		return d.keep(keep, k)
 	})
 	return f, err
 }

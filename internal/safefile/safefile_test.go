@@ -84,13 +84,31 @@ func TestReadRegular(t *testing.T) {
 // changed between staging and commit) undoes the new file and the backup
 // committed before it.
 func TestCommitAllOrNothing(t *testing.T) {
-	dir := t.TempDir()
-	df := filepath.Join(dir, "Dockerfile")
+	tx, dir, df, bak := stageFix(t)
+	write(t, df, "FROM edited\n", 0o644) // an editor saves in place
+	if err := tx.Commit(context.Background()); !errors.Is(err, ErrChanged) {
+		t.Fatalf("commit: %v", err)
+	}
+	if got := content(t, df); got != "FROM edited\n" {
+		t.Errorf("the edit was lost: %q", got)
+	}
+	absent(t, filepath.Join(dir, ".dockerignore"), df+".bak")
+	if bak.Path() != "" {
+		t.Errorf("backup path %q after an undone commit", bak.Path())
+	}
+	noTemps(t, dir)
+}
+
+// stageFix stages what a fix writes: a new .dockerignore, the backup and
+// the new Dockerfile ("FROM a" becomes "FROM b").
+func stageFix(t *testing.T) (tx *Txn, dir, df string, bak *Staged) {
+	t.Helper()
+	dir = t.TempDir()
+	df = filepath.Join(dir, "Dockerfile")
 	write(t, df, "FROM a\n", 0o644)
-	var tx Txn
-	defer tx.Abort()
-	newf, err := tx.Create(filepath.Join(dir, ".dockerignore"), []byte(".git\n"), 0o644)
-	if err != nil {
+	tx = &Txn{}
+	t.Cleanup(tx.Abort)
+	if _, err := tx.Create(filepath.Join(dir, ".dockerignore"), []byte(".git\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bak, err := tx.Backup(df, []byte("FROM a\n"))
@@ -100,18 +118,7 @@ func TestCommitAllOrNothing(t *testing.T) {
 	if _, err := tx.Replace(df, []byte("FROM b\n"), ReplaceOptions{Expect: []byte("FROM a\n")}); err != nil {
 		t.Fatal(err)
 	}
-	write(t, df, "FROM edited\n", 0o644) // an editor saves in place
-	if err := tx.Commit(context.Background()); !errors.Is(err, ErrChanged) {
-		t.Fatalf("commit: %v", err)
-	}
-	if got := content(t, df); got != "FROM edited\n" {
-		t.Errorf("the edit was lost: %q", got)
-	}
-	absent(t, newf.Path(), df+".bak")
-	if bak.Path() != "" {
-		t.Errorf("backup path %q after an undone commit", bak.Path())
-	}
-	noTemps(t, dir)
+	return tx, dir, df, bak
 }
 
 // TestEditBetweenCheckAndSwap: an editor's save (a rename over the file,
@@ -167,14 +174,7 @@ func TestEditBetweenCheckAndSwap(t *testing.T) {
 }
 
 func TestCommitCancelledWritesNothing(t *testing.T) {
-	dir := t.TempDir()
-	df := filepath.Join(dir, "Dockerfile")
-	write(t, df, "FROM a\n", 0o644)
-	var tx Txn
-	defer tx.Abort()
-	tx.Create(filepath.Join(dir, ".dockerignore"), []byte(".git\n"), 0o644)
-	tx.Backup(df, []byte("FROM a\n"))
-	tx.Replace(df, []byte("FROM b\n"), ReplaceOptions{Expect: []byte("FROM a\n")})
+	tx, dir, df, _ := stageFix(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := tx.Commit(ctx); !errors.Is(err, context.Canceled) {

@@ -221,11 +221,10 @@ func TestWriteFileAllOrNothing(t *testing.T) {
 			if b, _ := os.ReadFile(path); string(b) != string(orig) {
 				t.Error("the Dockerfile was written")
 			}
-			left, _ := filepath.Glob(filepath.Join(dir, "*"))
-			hidden, _ := filepath.Glob(filepath.Join(dir, ".*"))
-			for _, p := range append(left, hidden...) {
-				if b := filepath.Base(p); b != "Dockerfile" && b != "fifo" {
-					t.Errorf("left %s", p)
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() != "Dockerfile" && e.Name() != "fifo" {
+					t.Errorf("left %s", e.Name())
 				}
 			}
 		})
