@@ -248,7 +248,7 @@ func TestReplaceKeepsLinksOwnerAndMode(t *testing.T) {
 	if _, err := tx.Backup(real, []byte("FROM a\n")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := tx.Replace(link, []byte("FROM b\r\n"), ReplaceOptions{Expect: []byte("FROM a\n"), KeepLinks: true})
+	s, err := tx.Replace(link, []byte("FROM b\r\n"), ReplaceOptions{Expect: []byte("FROM a\n"), FollowLinks: true, KeepLinks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,5 +344,27 @@ func TestOpenRegularGrowing(t *testing.T) {
 	}
 	if _, err := OpenRegular("/dev/zero", 10); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("/dev/zero: %v", err)
+	}
+}
+
+// TestReplaceLinkNotFollowed: without FollowLinks (ci's reports) a link is
+// replaced by a new file of mode 0644; what it named is left alone.
+func TestReplaceLinkNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "bashrc")
+	write(t, victim, "keep me", 0o600)
+	link := filepath.Join(dir, "report.md")
+	os.Symlink(victim, link)
+	var tx Txn
+	defer tx.Abort()
+	if _, err := tx.Replace(link, []byte("# report"), ReplaceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Lstat(link)
+	if !st.Mode().IsRegular() || st.Mode().Perm() != 0o644 || content(t, link) != "# report" || content(t, victim) != "keep me" {
+		t.Errorf("link %v %q, target %q", st.Mode(), content(t, link), content(t, victim))
 	}
 }

@@ -83,6 +83,9 @@ func (s *Staged) Path() string {
 
 // ReplaceOptions tune Replace.
 type ReplaceOptions struct {
+	// FollowLinks writes the file a symbolic link at the path names; the
+	// link stays. Without it a link is replaced by the new file.
+	FollowLinks bool
 	// Expect, when not nil, is what the file must hold: checked when it is
 	// staged and again as it is swapped, so that a change made in between
 	// is never lost.
@@ -125,13 +128,16 @@ func (t *Txn) Backup(path string, data []byte) (*Staged, error) {
 	return t.add(o), nil
 }
 
-// Replace stages data for path. A symbolic link is followed to its target,
-// which is written; the link stays. A path that does not exist is created
-// as by Create; one that is not a regular file is refused.
+// Replace stages data for path (with FollowLinks, for the file its link
+// names). A path that does not exist is created as by Create; one that is
+// not a regular file (or a link, without FollowLinks) is refused.
 func (t *Txn) Replace(path string, data []byte, opts ReplaceOptions) (*Staged, error) {
-	target, err := Resolve(path)
-	if err != nil {
-		return nil, err
+	target := path
+	if opts.FollowLinks {
+		var err error
+		if target, err = Resolve(path); err != nil {
+			return nil, err
+		}
 	}
 	st, err := os.Lstat(target)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -143,10 +149,18 @@ func (t *Txn) Replace(path string, data []byte, opts ReplaceOptions) (*Staged, e
 	if err != nil {
 		return nil, err
 	}
+	o := &op{kind: opReplace, path: target, data: data, expect: opts.Expect, like: st}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		// Not followed: the link itself is replaced by a new file, as a
+		// rename does, with a new file's mode.
+		if err := o.stage(0o644, nil); err != nil {
+			return nil, err
+		}
+		return t.add(o), nil
+	}
 	if err := regular(target, st); err != nil {
 		return nil, err
 	}
-	o := &op{kind: opReplace, path: target, data: data, expect: opts.Expect, like: st}
 	if err := o.check(target); err != nil {
 		return nil, err
 	}

@@ -105,9 +105,9 @@ func WriteFileContext(ctx context.Context, path string, orig []byte, r Result, o
 	var err error
 	switch {
 	case !inPlace:
-		df, err = t.Replace(o.Output, []byte(r.Dockerfile), safefile.ReplaceOptions{})
+		df, err = t.Replace(o.Output, []byte(r.Dockerfile), safefile.ReplaceOptions{FollowLinks: true})
 	case r.Dockerfile != string(orig):
-		df, err = t.Replace(path, []byte(r.Dockerfile), safefile.ReplaceOptions{Expect: orig, KeepLinks: true})
+		df, err = t.Replace(path, []byte(r.Dockerfile), safefile.ReplaceOptions{Expect: orig, FollowLinks: true, KeepLinks: true})
 		if err == nil {
 			bak, err = t.Backup(df.Path(), orig)
 		}
