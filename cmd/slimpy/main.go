@@ -36,21 +36,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out, errOut := &gate{w: stdout}, &gate{w: stderr}
 	done := make(chan error, 1)
 	go func() { done <- execute(ctx, args, out, errOut) }()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		select {
-		case err = <-done:
-		case <-time.After(interruptGrace):
-			err = ctx.Err()
-		}
-	}
-	if err != nil && ctx.Err() != nil {
+	interrupted := func() int {
 		out.close()
 		errOut.close()
 		fmt.Fprintln(stderr, interruptMessage(ctx))
 		return exitCode(ctx)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// Stopped while running, whatever the command then returns (the
+		// interactive view returns no error when it is told to quit).
+		select {
+		case <-done:
+		case <-time.After(interruptGrace):
+		}
+		return interrupted()
+	}
+	if err != nil && ctx.Err() != nil {
+		return interrupted() // it saw the signal first
 	}
 	if err == nil {
 		return exitOK
