@@ -57,15 +57,14 @@ type op struct {
 	tmp     string      // the staged temporary file
 	tmpInfo fs.FileInfo // its inode, to recognise it later
 	data    []byte
-	expect  []byte      // replace: what path must still hold; nil: anything
-	like    fs.FileInfo // replace: the file replaced (owner and mode)
-	inPlace bool        // replace a file with several links in place
-	final   string      // backup: the name it got
-	swapped bool        // replace: tmp holds the file swapped out
-	old     []byte      // replace in place: the content to restore
-	renamed bool        // replace: renamed over the path (no swap)
-	oldLink string      // and the old file's second name, to undo that
-	keep    bool        // leave tmp: it holds a file someone else wrote
+	expect  []byte // replace: what path must still hold; nil: anything
+	inPlace bool   // replace a file with several links in place
+	final   string // backup: the name it got
+	swapped bool   // replace: tmp holds the file swapped out
+	old     []byte // replace in place: the content to restore
+	renamed bool   // replace: renamed over the path (no swap)
+	oldLink string // and the old file's second name, to undo that
+	keep    bool   // leave tmp: it holds a file someone else wrote
 }
 
 // Staged is a file of a Txn; Path is the file written (for a backup:
@@ -129,8 +128,9 @@ func (t *Txn) Backup(path string, data []byte) (*Staged, error) {
 }
 
 // Replace stages data for path (with FollowLinks, for the file its link
-// names). A path that does not exist is created as by Create; one that is
-// not a regular file (or a link, without FollowLinks) is refused.
+// names; without, a link is replaced by the new file). A path that does
+// not exist is created as by Create; one that is not a regular file is
+// refused.
 func (t *Txn) Replace(path string, data []byte, opts ReplaceOptions) (*Staged, error) {
 	target := path
 	if opts.FollowLinks {
@@ -149,7 +149,7 @@ func (t *Txn) Replace(path string, data []byte, opts ReplaceOptions) (*Staged, e
 	if err != nil {
 		return nil, err
 	}
-	o := &op{kind: opReplace, path: target, data: data, expect: opts.Expect, like: st}
+	o := &op{kind: opReplace, path: target, data: data, expect: opts.Expect}
 	if st.Mode()&fs.ModeSymlink != 0 {
 		// Not followed: the link itself is replaced by a new file, as a
 		// rename does, with a new file's mode.
