@@ -12,7 +12,7 @@ import (
 )
 
 // The files slimpy reads whole are regular files of at most these sizes
-// (README, "Limits"): a named pipe or /dev/zero is refused, not waited on
+// (the README, below the exit codes): a named pipe or /dev/zero is refused, not waited on
 // or read forever. The baseline's limit is ci.MaxBaselineBytes.
 const (
 	maxDockerfileBytes  = 1 << 20 // a real Dockerfile is a few KB

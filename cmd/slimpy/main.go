@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/textsafe"
-
 	"github.com/spf13/cobra"
 )
 
@@ -36,7 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out, errOut := &gate{w: stdout}, &gate{w: stderr}
 	done := make(chan error, 1)
 	go func() { done <- execute(ctx, args, out, errOut) }()
-	interrupted := func() int {
+	stopped := func() int {
 		out.close()
 		errOut.close()
 		fmt.Fprintln(stderr, interruptMessage(ctx))
@@ -52,10 +51,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case <-done:
 		case <-time.After(interruptGrace):
 		}
-		return interrupted()
+		return stopped()
 	}
 	if err != nil && ctx.Err() != nil {
-		return interrupted() // it saw the signal first
+		return stopped() // it saw the signal first
 	}
 	if err == nil {
 		return exitOK
