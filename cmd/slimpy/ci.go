@@ -224,7 +224,7 @@ func checkReportTargets(targets []reportTarget, inputs []ciInput) error {
 			return fmt.Errorf("%s: is a directory", name)
 		}
 		for _, in := range inputs {
-			if samePath(t.path, in.path) {
+			if safefile.SameFile(t.path, in.path) {
 				return fmt.Errorf("%s is %s: it would be overwritten", name, in.name)
 			}
 			if st, err := os.Stat(in.path); err == nil && st.IsDir() && inside(t.path, in.path) {
@@ -263,26 +263,26 @@ func (f *ciFlags) ciInputs(ref string) []ciInput {
 }
 
 // imagePaths are what an image reference may name on disk
-// (docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG], a bare
-// PATH): the whole rest, and the part before a tag.
+// (docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG]: the
+// whole rest and the part before a tag; a bare PATH).
 func imagePaths(ref string) []string {
 	if ref == "" || strings.HasPrefix(ref, "docker://") || strings.HasPrefix(ref, "docker-daemon:") {
 		return nil
 	}
 	for _, p := range []string{"docker-archive:", "oci-archive:", "oci:"} {
 		if rest, ok := strings.CutPrefix(ref, p); ok {
-			ref = rest
-			break
+			paths := []string{rest}
+			if p, _, ok := strings.Cut(rest, ":"); ok && p != "" {
+				paths = append(paths, p)
+			}
+			return paths // compared with os.SameFile: only what exists counts
 		}
 	}
-	paths := []string{ref}
-	if p, _, ok := strings.Cut(ref, ":"); ok && p != "" {
-		paths = append(paths, p)
-	}
-	return paths
+	return []string{ref} // a bare path, when it exists
 }
 
-// samePath: a and b name the same file (links followed), or would.
+// samePath: a and b name the same file (links followed), or would once
+// written.
 func samePath(a, b string) bool {
 	if safefile.SameFile(a, b) {
 		return true
