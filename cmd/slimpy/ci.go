@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/slimpy/slimpy/internal/ci"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/safefile"
 	"github.com/spf13/cobra"
 )
 
@@ -74,14 +77,21 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	if err != nil {
 		return err
 	}
-	th, err := f.thresholds()
+	if err := checkReportTargets(targets, f.ciInputs(ref)); err != nil {
+		return err
+	}
+	cfg, err := readConfig(f.config)
+	if err != nil {
+		return err
+	}
+	th, err := f.thresholds(cfg)
 	if err != nil {
 		return err
 	}
 	if err := th.Validate(); err != nil {
 		return err
 	}
-	rules, err := loadRulesConfig(f.config)
+	rules, err := cfg.rules()
 	if err != nil {
 		return err
 	}
@@ -110,12 +120,11 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 		return err
 	}
 	res := ci.Evaluate(a.ReportWithFindings(rules), base, th)
-	for _, t := range targets {
-		if err := writeReport(t, res); err != nil {
-			return err
-		}
-	}
+	// The verdict first: a report that cannot be written must not hide it.
 	if err := ci.Text(cmd.OutOrStdout(), res); err != nil {
+		return err
+	}
+	if err := writeReports(ctx, targets, res); err != nil {
 		return err
 	}
 	if !res.Passed {
@@ -124,12 +133,9 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	return nil
 }
 
-func (f *ciFlags) thresholds() (ci.Thresholds, error) {
-	path, optional := f.config, false
-	if path == "" {
-		path, optional = ".slimpy.yaml", true
-	}
-	th, err := ci.LoadThresholds(path, optional)
+// thresholds are the config's ci: section with the flags over it.
+func (f *ciFlags) thresholds(cfg configFile) (ci.Thresholds, error) {
+	th, err := ci.ParseThresholds(cfg.raw, cfg.name)
 	if err != nil {
 		return th, fmt.Errorf("config: %w", err)
 	}
@@ -148,7 +154,7 @@ func (f *ciFlags) thresholds() (ci.Thresholds, error) {
 		fl.MaxGrowth = &g
 	}
 	if f.minEfficiency != "" {
-		v, err := parseRatio(f.minEfficiency)
+		v, err := ci.ParseRatio(f.minEfficiency)
 		if err != nil {
 			return th, fmt.Errorf("--min-efficiency: %w", err)
 		}
@@ -185,19 +191,6 @@ func optSizeFlag(name, s string) (*int64, error) {
 	return &v, nil
 }
 
-// parseRatio reads 0.9 or 90%.
-func parseRatio(s string) (float64, error) {
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, err := strconv.ParseFloat(p, 64)
-		return v / 100, err
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err == nil && (v < 0 || v > 1) {
-		return 0, fmt.Errorf("%q: use a ratio from 0 to 1 or a percentage", s)
-	}
-	return v, err
-}
-
 func parseReports(specs []string) ([]reportTarget, error) {
 	var out []reportTarget
 	for _, s := range specs {
@@ -213,32 +206,149 @@ func parseReports(specs []string) ([]reportTarget, error) {
 	return out, nil
 }
 
-// writeReport writes atomically, except to special files such as
-// $GITHUB_STEP_SUMMARY's or /dev/stdout, which are appended to.
-func writeReport(t reportTarget, res ci.Result) error {
-	render := map[string]func(io.Writer, ci.Result) error{"markdown": ci.Markdown, "json": ci.JSON, "junit": ci.JUnit}[t.format]
-	if st, err := os.Stat(t.path); err == nil && !st.Mode().IsRegular() || t.path == os.Getenv("GITHUB_STEP_SUMMARY") && t.path != "" {
-		f, err := os.OpenFile(t.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return fmt.Errorf("--report %s: %w", t.format, err)
+// checkReportTargets refuses, before any analysis, a report that could not
+// be written or would overwrite an input: its directory must exist, it
+// must not be a directory, an input file (the baseline, the config, an
+// image archive) or inside an input directory (an OCI layout), nor
+// another report's path.
+func checkReportTargets(targets []reportTarget, inputs []ciInput) error {
+	for i, t := range targets {
+		name := "--report " + t.format + "=" + t.path
+		dir := filepath.Dir(t.path)
+		if st, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("%s: the directory %s does not exist", name, dir)
+		} else if !st.IsDir() {
+			return fmt.Errorf("%s: %s is not a directory", name, dir)
 		}
-		defer f.Close()
-		return render(f, res)
+		if st, err := os.Stat(t.path); err == nil && st.IsDir() {
+			return fmt.Errorf("%s: is a directory", name)
+		}
+		for _, in := range inputs {
+			if safefile.SameFile(t.path, in.path) {
+				return fmt.Errorf("%s is %s: it would be overwritten", name, in.name)
+			}
+			if st, err := os.Stat(in.path); err == nil && st.IsDir() && inside(t.path, in.path) {
+				return fmt.Errorf("%s is inside %s: it would change it", name, in.name)
+			}
+		}
+		for _, u := range targets[:i] {
+			if samePath(t.path, u.path) {
+				return fmt.Errorf("%s and --report %s=%s are the same file", name, u.format, u.path)
+			}
+		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(t.path), ".slimpy-report-*")
+	return nil
+}
+
+// ciInput is a file or directory ci reads, and what names it.
+type ciInput struct{ name, path string }
+
+// ciInputs are the files ci reads.
+func (f *ciFlags) ciInputs(ref string) []ciInput {
+	var in []ciInput
+	if f.baseline != "" {
+		in = append(in, ciInput{"--baseline " + f.baseline, f.baseline})
+	}
+	if f.config != "" {
+		in = append(in, ciInput{"--config " + f.config, f.config})
+	} else {
+		in = append(in, ciInput{"the config " + inspect.ConfigFileName, inspect.ConfigFileName})
+	}
+	for _, r := range []string{ref, f.baselineImage} {
+		for _, p := range imagePaths(r) {
+			in = append(in, ciInput{"the image " + r, p})
+		}
+	}
+	return in
+}
+
+// imagePaths are what an image reference may name on disk
+// (docker-archive:PATH[:TAG], oci:DIR[:TAG], oci-archive:PATH[:TAG]: the
+// whole rest and the part before a tag; a bare PATH).
+func imagePaths(ref string) []string {
+	if ref == "" || strings.HasPrefix(ref, "docker://") || strings.HasPrefix(ref, "docker-daemon:") {
+		return nil
+	}
+	for _, p := range []string{"docker-archive:", "oci-archive:", "oci:"} {
+		if rest, ok := strings.CutPrefix(ref, p); ok {
+			paths := []string{rest}
+			if p, _, ok := strings.Cut(rest, ":"); ok && p != "" {
+				paths = append(paths, p)
+			}
+			return paths // compared with os.SameFile: only what exists counts
+		}
+	}
+	return []string{ref} // a bare path, when it exists
+}
+
+// samePath: a and b name the same file (links followed), or would once
+// written.
+func samePath(a, b string) bool {
+	if safefile.SameFile(a, b) {
+		return true
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
+}
+
+// inside: p is in the directory dir (links followed).
+func inside(p, dir string) bool {
+	d, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return fmt.Errorf("--report %s: %w", t.format, err)
+		return false
 	}
-	defer os.Remove(tmp.Name())
-	if err := render(tmp, res); err != nil {
-		tmp.Close()
-		return err
+	pd, err := filepath.EvalSymlinks(filepath.Dir(p))
+	if err != nil {
+		return false
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	d, _ = filepath.Abs(d)
+	pd, _ = filepath.Abs(pd)
+	return pd == d || strings.HasPrefix(pd, d+string(filepath.Separator))
+}
+
+// writeReports writes every report file, or none (a safefile.Txn: each
+// atomically, by a temporary file swapped in), except special files such
+// as $GITHUB_STEP_SUMMARY's or /dev/stdout, which are appended to.
+func writeReports(ctx context.Context, targets []reportTarget, res ci.Result) error {
+	var t safefile.Txn
+	defer t.Abort()
+	var appends []reportTarget
+	rendered := map[reportTarget][]byte{}
+	for _, tg := range targets {
+		render := map[string]func(io.Writer, ci.Result) error{"markdown": ci.Markdown, "json": ci.JSON, "junit": ci.JUnit}[tg.format]
+		var b bytes.Buffer
+		if err := render(&b, res); err != nil {
+			return err
+		}
+		rendered[tg] = b.Bytes()
+		if st, err := os.Stat(tg.path); err == nil && !st.Mode().IsRegular() || tg.path == os.Getenv("GITHUB_STEP_SUMMARY") && tg.path != "" {
+			appends = append(appends, tg)
+			continue
+		}
+		if _, err := t.Replace(tg.path, b.Bytes(), safefile.ReplaceOptions{}); err != nil {
+			return fmt.Errorf("--report %s: %w", tg.format, err)
+		}
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
+	if err := t.Commit(ctx); err != nil {
+		return fmt.Errorf("--report: %w; no report written", err)
 	}
-	return os.Rename(tmp.Name(), t.path)
+	for _, tg := range appends {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Without blocking: a pipe nobody reads is an error, not a hang.
+		f, err := os.OpenFile(tg.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
+		if err != nil {
+			return fmt.Errorf("--report %s: %w", tg.format, err)
+		}
+		_, err = f.Write(rendered[tg])
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("--report %s: %w", tg.format, err)
+		}
+	}
+	return nil
 }

@@ -218,3 +218,40 @@ func checkJUnit(t *testing.T, path string, tests, failures int) {
 }
 
 var _ = inspect.SchemaVersion
+
+// TestCIReportPathsCheckedFirst: a report that would overwrite an input or
+// cannot be written is refused before the analysis (the image here does
+// not even exist), and the baseline is left as it was.
+func TestCIReportPathsCheckedFirst(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	base := filepath.Join(dir, "main.json")
+	os.WriteFile(base, []byte(`{"schemaVersion": 1}`), 0o644)
+	os.Symlink("main.json", "base-link.json")
+	archive := filepath.Join(dir, "app.tar")
+	os.WriteFile(archive, []byte("not read"), 0o644)
+	os.Mkdir("layout", 0o755)
+	missing := "docker-archive:" + filepath.Join(dir, "missing.tar")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{missing, "--baseline", base, "--report", "json=" + base}, "--report json=" + base + " is --baseline " + base + ": it would be overwritten"},
+		{[]string{missing, "--baseline", "main.json", "--report", "json=./main.json"}, "is --baseline main.json"},
+		{[]string{missing, "--baseline", "base-link.json", "--report", "markdown=main.json"}, "is --baseline base-link.json"},
+		{[]string{"docker-archive:" + archive, "--report", "junit=" + archive}, "is the image docker-archive:" + archive},
+		{[]string{"oci:layout:v1", "--report", "json=layout/index.json"}, "is inside the image oci:layout:v1"},
+		{[]string{missing, "--config", base, "--report", "json=" + base}, "is --config " + base},
+		{[]string{missing, "--report", "json=" + filepath.Join(dir, "nope", "r.json")}, "the directory " + filepath.Join(dir, "nope") + " does not exist"},
+		{[]string{missing, "--report", "json=layout"}, "--report json=layout: is a directory"},
+		{[]string{missing, "--report", "json=r.json", "--report", "junit=./r.json"}, "--report junit=./r.json and --report json=r.json are the same file"},
+	} {
+		code, out, errOut := slimpy(t, append([]string{"ci"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, c.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		}
+	}
+	if b, _ := os.ReadFile(base); string(b) != `{"schemaVersion": 1}` {
+		t.Error("the baseline was overwritten")
+	}
+}

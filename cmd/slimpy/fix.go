@@ -2,16 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -36,12 +39,16 @@ func newFixCmd() *cobra.Command {
 before, and writes the result atomically (a temporary file renamed over the
 target).
 
-Without -o the Dockerfile itself is replaced and the original kept beside it
-as PATH.bak (PATH.bak.1, .2 ... when that exists); with -o FILE the result
-goes to FILE and the Dockerfile stays as it is. Fix refuses to write when
-the Dockerfile changed on disk since it was read. New files a suggestion
-creates (.dockerignore) are written to the build context and never replace
-an existing file.
+Without -o (or with -o naming the Dockerfile itself) the Dockerfile is
+replaced and the original kept beside it as PATH.bak (PATH.bak.1, .2 ...
+when that exists); with -o FILE the result goes to FILE and the Dockerfile
+stays as it is. A symbolic link is followed: its target is written, the
+link stays. Owner, mode and hard links are kept. Fix refuses to write when
+the Dockerfile changed on disk since it was read, also when it changes
+during the write. New files a suggestion creates (.dockerignore) are
+written to the build context (--context, default the Dockerfile's
+directory) and never replace an existing file. Every file is written, or
+none; nothing once fix is interrupted.
 
 Without a Dockerfile, IMAGE's history is reconstructed into one and -o is
 required.
@@ -91,6 +98,9 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if !f.verify && (f.smoke != "" || cmd.Flags().Changed("smoke-timeout")) {
 		return errors.New("--smoke and --smoke-timeout go with --verify")
 	}
+	if f.smokeTimeout <= 0 {
+		return fmt.Errorf("--smoke-timeout %s: give a duration above zero, e.g. 30s", f.smokeTimeout)
+	}
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
@@ -101,13 +111,13 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	} else {
 		err = runFixPlain(cmd, f, args, fo)
 	}
-	if fo.started {
+	if fo.started && cmd.Context().Err() == nil { // interrupted: nothing to report
 		if werr := fo.print(cmd.OutOrStdout(), f.format); werr != nil && err == nil {
 			err = werr
 		}
 	}
 	if fo.Verification != nil && !fo.Verification.OK() {
-		fmt.Fprintln(cmd.ErrOrStderr(), "slimpy: verification failed: "+oneLine(fo.Verification.Failure()))
+		fmt.Fprintln(cmd.ErrOrStderr(), "slimpy: verification failed: "+textsafe.OneLine(fo.Verification.Failure()))
 	}
 	return err
 }
@@ -152,13 +162,13 @@ func (fo *fixOutput) print(out io.Writer, format string) error {
 		}
 	}
 	if fo.Hint != "" {
-		fmt.Fprintln(out, fo.Hint)
+		fmt.Fprintln(out, textsafe.OneLine(fo.Hint))
 	}
 	for _, p := range fo.Written {
-		fmt.Fprintf(out, "Wrote %s\n", p)
+		fmt.Fprintf(out, "Wrote %s\n", textsafe.Term(p))
 	}
 	if fo.Backup != "" {
-		fmt.Fprintf(out, "The original is kept as %s\n", fo.Backup)
+		fmt.Fprintf(out, "The original is kept as %s\n", textsafe.Term(fo.Backup))
 	}
 	return nil
 }
@@ -176,7 +186,7 @@ func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) 
 	if err != nil || !ok {
 		return err
 	}
-	return f.write(fo, w, res)
+	return f.write(cmd.Context(), fo, w, res)
 }
 
 // apply works out the accepted suggestions' result; ok is false when no
@@ -208,25 +218,27 @@ func (f *fixFlags) apply(w *workspace, fo *fixOutput) (suggest.Result, bool, err
 	return res, true, nil
 }
 
-// write saves the result with suggest.WriteFile.
-func (f *fixFlags) write(fo *fixOutput, w *workspace, res suggest.Result) error {
+// write saves the result with suggest.WriteFile: every file or none,
+// nothing once the run is cancelled.
+func (f *fixFlags) write(ctx context.Context, fo *fixOutput, w *workspace, res suggest.Result) error {
 	if res.Dockerfile == string(w.src) && len(res.Files) == 0 && f.output == "" {
 		return nil
 	}
-	opts := suggest.WriteOptions{Output: f.output, Dir: f.context}
-	path := w.path
-	if path == "" { // reconstructed: -o is required, the source is not on disk
-		path = f.output
+	if w.reconstructed && f.context == "" && len(res.Files) > 0 {
+		// The build context of a reconstruction is unknown: never guess
+		// it (beside -o is not it).
+		return fmt.Errorf("the fix creates %s in the build context: give --context DIR, or leave that suggestion out; nothing written", strings.Join(slices.Sorted(maps.Keys(res.Files)), ", "))
 	}
-	written, err := suggest.WriteFile(path, w.src, res, opts)
+	written, err := suggest.WriteFileContext(ctx, w.path, w.src, res, suggest.WriteOptions{Output: f.output, Dir: f.context})
+	if err != nil {
+		return err
+	}
 	if written.Dockerfile != "" {
 		fo.Written = append(fo.Written, written.Dockerfile)
 	}
 	fo.Written = append(fo.Written, written.Files...)
-	if err == nil {
-		fo.Backup = written.Backup
-	}
-	return err
+	fo.Backup = written.Backup
+	return nil
 }
 
 // runFixVerify is fix --verify: the original is built (and, without IMAGE,
@@ -236,17 +248,13 @@ func (f *fixFlags) write(fo *fixOutput, w *workspace, res suggest.Result) error 
 func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
-	if f.dockerfile == "" {
-		if _, err := os.Stat("Dockerfile"); err == nil {
-			f.dockerfile = "Dockerfile"
-		}
-	}
+	f.dockerfile = dockerfilePath(f.dockerfile)
 	if f.dockerfile == "" {
 		return errors.New("--verify builds the Dockerfile: give --dockerfile PATH")
 	}
-	src, err := os.ReadFile(f.dockerfile)
+	src, err := readDockerfile(f.dockerfile)
 	if err != nil {
-		return fmt.Errorf("reading the Dockerfile: %w", err)
+		return err
 	}
 	if _, err := suggest.Parse(src); err != nil {
 		return fmt.Errorf("%s: %w", f.dockerfile, err)
@@ -272,14 +280,14 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 	}
 	defer func() {
 		if err := v.Close(); err != nil {
-			fmt.Fprintf(stderr, "slimpy: warning: cleaning up after --verify: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(stderr, "slimpy: warning: cleaning up after --verify: %s\n", textsafe.OneLine(err.Error()))
 		}
 	}()
 
 	before := v.Run(ctx, verify.Candidate{Name: "original", Dockerfile: src})
 	if !before.Build.OK {
 		for _, l := range before.Build.Tail {
-			fmt.Fprintln(stderr, "  | "+l)
+			fmt.Fprintln(stderr, "  | "+textsafe.Code(l))
 		}
 		return fmt.Errorf("the original %s does not build (%s): fix it first; nothing written", f.dockerfile, before.Build.Error)
 	}
@@ -323,5 +331,5 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		}
 		return &checkError{msg: "verification failed"}
 	}
-	return f.write(fo, w, res)
+	return f.write(ctx, fo, w, res)
 }

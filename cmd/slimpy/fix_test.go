@@ -75,12 +75,7 @@ func TestFixVerifyFailureWritesNothing(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if got, _ := os.ReadFile(path); string(got) != cliDockerfile {
-		t.Error("the Dockerfile was written")
-	}
-	if _, err := os.Stat(path + ".bak"); err == nil {
-		t.Error("a backup was made")
-	}
+	nothingWritten(t, path)
 }
 
 func TestFixVerifyUsage(t *testing.T) {
@@ -149,5 +144,85 @@ func TestFixVerifyJSON(t *testing.T) {
 		v.OK || v.Measured || !v.After.Build.OK || v.After.Smoke.ExitCode != 3 || len(v.Each) != 2 ||
 		!strings.Contains(v.Failure, "failing alone: SG001") || !strings.Contains(doc.Hint, "--accept SG402") {
 		t.Errorf("%+v\n%s", doc, out)
+	}
+}
+
+// TestFixNeverLosesTheDockerfile: -o naming the Dockerfile (by any
+// spelling, or a link to it) keeps a backup and checks for changes; a
+// linked Dockerfile has its target written; a missing build context
+// writes nothing at all.
+func TestFixNeverLosesTheDockerfile(t *testing.T) {
+	dir, path := writeDockerfile(t, cliDockerfile)
+	t.Chdir(dir)
+	os.Symlink("Dockerfile", "link")
+	for _, out := range []string{"Dockerfile", "./Dockerfile", path, "link"} {
+		os.WriteFile(path, []byte(cliDockerfile), 0o644)
+		os.Remove("Dockerfile.bak")
+		code, stdout, errOut := slimpy(t, "fix", "--dockerfile", "Dockerfile", "--accept", "SG201", "-o", out)
+		if code != 0 {
+			t.Fatalf("-o %s: exit %d %s", out, code, errOut)
+		}
+		if b, _ := os.ReadFile("Dockerfile.bak"); string(b) != cliDockerfile || !strings.Contains(stdout, "The original is kept as Dockerfile.bak") {
+			t.Errorf("-o %s: no backup:\n%s", out, stdout)
+		}
+	}
+	if st, _ := os.Lstat("link"); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("-o link: the link became a file")
+	}
+
+	// A Dockerfile that is a link: the target is edited, the link stays.
+	shared := t.TempDir()
+	target := filepath.Join(shared, "Dockerfile.python")
+	os.WriteFile(target, []byte(cliDockerfile), 0o640)
+	os.Remove("Dockerfile")
+	os.Symlink(target, "Dockerfile")
+	code, _, errOut := slimpy(t, "fix", "--accept", "SG201")
+	if code != 0 {
+		t.Fatalf("linked Dockerfile: exit %d %s", code, errOut)
+	}
+	if st, _ := os.Lstat("Dockerfile"); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("the link was replaced by a file")
+	}
+	if b, _ := os.ReadFile(target); !strings.Contains(string(b), "--no-cache-dir") {
+		t.Errorf("the target was not edited:\n%s", b)
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v", st.Mode())
+	}
+
+	// A missing build context: exit 2 and not one file written (the
+	// Dockerfile was written before).
+	_, path = writeDockerfile(t, cliDockerfile)
+	code, _, errOut = slimpy(t, "fix", "--dockerfile", path, "--accept", "SG201,dockerignore", "--context", filepath.Join(dir, "nope"))
+	if code != exitUsage || !strings.Contains(errOut, "does not exist: nothing written") {
+		t.Errorf("missing context: exit %d %s", code, errOut)
+	}
+	nothingWritten(t, path)
+}
+
+// TestFixReconstructionNeedsAContext: a reconstruction's new files have no
+// build context to go to; beside -o is not it.
+func TestFixReconstructionNeedsAContext(t *testing.T) {
+	demo := fixturePath(t, "demo.tar")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	out := filepath.Join(dir, "Dockerfile.rec")
+	code, _, errOut := slimpy(t, "fix", "docker-archive:"+demo, "--no-cache", "--all", "-o", out)
+	if code != exitUsage || !strings.Contains(errOut, "creates .dockerignore in the build context: give --context DIR") {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("-o written")
+	}
+	ctxDir := t.TempDir()
+	code, _, errOut = slimpy(t, "fix", "docker-archive:"+demo, "--no-cache", "--all", "-o", out, "--context", ctxDir)
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(ctxDir, ".dockerignore")); err != nil {
+		t.Error(".dockerignore not in the context")
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".dockerignore")); err == nil {
+		t.Error(".dockerignore beside -o")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/report"
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/tui"
 	"github.com/spf13/cobra"
 )
@@ -69,6 +69,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
+	if f.top < 1 {
+		return fmt.Errorf("--top %d: give a number of rows, 1 or more", f.top)
+	}
 	now, err := parseNow(f.now)
 	if err != nil {
 		return err
@@ -114,7 +117,7 @@ func useTUI(cmd *cobra.Command) bool {
 	if cmd.Flags().Changed("format") {
 		return false
 	}
-	out, ok := cmd.OutOrStdout().(*os.File)
+	out, ok := outputFile(cmd.OutOrStdout())
 	return ok && term.IsTerminal(out.Fd())
 }
 
@@ -148,38 +151,30 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
 		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}, nil
 	}
-	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(cmd.OutOrStdout()))
+	out, _ := outputFile(cmd.OutOrStdout()) // useTUI: a terminal
+	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(out))
 }
 
 // fixes are the suggestions for the Dockerfile (--dockerfile, ./Dockerfile,
 // or one reconstructed from the history), measured on the image. A problem
 // here only leaves the suggestions view with a note: the rest still shows.
 func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analysis, findings []inspect.Finding, ref string, now time.Time) tui.Fixes {
-	path := f.dockerfile
-	if path == "" {
-		if _, err := os.Stat("Dockerfile"); err == nil {
-			path = "Dockerfile"
-		}
-	}
+	path := dockerfilePath(f.dockerfile)
 	opts := suggest.Options{Now: now, Name: "Dockerfile"}
 	var src []byte
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readDockerfile(path)
 		if err != nil {
-			return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
+			return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 		}
 		src, opts.Name = b, filepath.Base(path)
-		dir := filepath.Dir(path)
-		opts.ContextFile = func(name string) (string, bool) {
-			b, err := os.ReadFile(filepath.Join(dir, name))
-			return string(b), err == nil
-		}
+		opts.ContextFile = contextFiles(filepath.Dir(path))
 	} else {
 		src = []byte(suggest.Reconstruct(a, findings, ref))
 	}
 	d, err := suggest.Parse(src)
 	if err != nil {
-		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), oneLine(err.Error()))}
+		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), textsafe.OneLine(err.Error()))}
 	}
 	facts := suggest.NewFacts(a, findings)
 	if err := facts.ReadRuntimeLibs(ctx, img); err != nil {
@@ -191,7 +186,7 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	}
 	ss, err := suggest.Suggest(src, opts)
 	if err != nil {
-		return tui.Fixes{Note: "No suggestions: " + oneLine(err.Error())}
+		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 	}
 	return tui.FixesFrom(path, src, ss, opts, nil)
 }
@@ -209,18 +204,4 @@ func parseNow(s string) (time.Time, error) {
 		return t, fmt.Errorf("--now %q: use YYYY-MM-DD", s)
 	}
 	return t, nil
-}
-
-// loadRulesConfig reads --config, or .slimpy.yaml in the working directory
-// when it exists.
-func loadRulesConfig(path string) (inspect.Config, error) {
-	optional := path == ""
-	if optional {
-		path = inspect.ConfigFileName
-	}
-	cfg, err := inspect.LoadConfig(path, optional)
-	if err != nil {
-		return cfg, fmt.Errorf("config: %w", err)
-	}
-	return cfg, nil
 }

@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
+	"time"
 
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -20,21 +19,43 @@ const (
 	exitOK    = 0
 	exitCheck = 1 // a CI threshold or regression failed, or fix --verify did
 	exitUsage = 2 // bad usage or input: bad reference, missing image, auth refused, corrupt layer
+	// 130 (SIGINT) and 143 (SIGTERM): interrupted, nothing written (exitCode)
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes one command line and returns its exit code.
+// run executes one command line and returns its exit code. When ctx is
+// cancelled (ctrl+c, SIGTERM) it returns 130 or 143 as soon as the command
+// does, or after interruptGrace without it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	out, errOut := &gate{w: stdout}, &gate{w: stderr}
+	done := make(chan error, 1)
+	go func() { done <- execute(ctx, args, out, errOut) }()
+	stopped := func() int {
+		out.close()
+		errOut.close()
+		fmt.Fprintln(stderr, interruptMessage(ctx))
+		return exitCode(ctx)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// Stopped while running, whatever the command then returns (the
+		// interactive view returns no error when it is told to quit).
+		select {
+		case <-done:
+		case <-time.After(interruptGrace):
+		}
+		return stopped()
+	}
+	if err != nil && ctx.Err() != nil {
+		return stopped() // it saw the signal first
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -42,12 +63,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		return exitCheck
 	}
-	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(stderr, "slimpy: interrupted")
-		return exitUsage
-	}
-	fmt.Fprintln(stderr, "slimpy: "+oneLine(err.Error()))
+	// One line, whatever it carries: a registry's error body, a file
+	// name, a platform list.
+	fmt.Fprintln(stderr, "slimpy: "+textsafe.OneLine(err.Error()))
 	return exitUsage
+}
+
+// execute runs the command line with cobra.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
 }
 
 // checkError marks a failed check (exit 1) as opposed to a failure to run.
@@ -69,9 +97,4 @@ instruction put it there.`,
 	root.AddCommand(newCICmd())
 	root.AddCommand(newSuggestCmd(), newFixCmd())
 	return root
-}
-
-// oneLine folds a multi-line error into the one line the user reads.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -55,18 +56,14 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 	if len(args) > 0 {
 		w.image = args[0]
 	}
-	if f.dockerfile == "" {
-		if _, err := os.Stat("Dockerfile"); err == nil {
-			f.dockerfile = "Dockerfile"
-		}
-	}
+	f.dockerfile = dockerfilePath(f.dockerfile)
 	if f.dockerfile == "" && w.image == "" {
 		return nil, errors.New("no Dockerfile here: give --dockerfile PATH, or an IMAGE to reconstruct one from its history")
 	}
 	if f.dockerfile != "" {
-		src, err := os.ReadFile(f.dockerfile)
+		src, err := readDockerfile(f.dockerfile)
 		if err != nil {
-			return nil, fmt.Errorf("reading the Dockerfile: %w", err)
+			return nil, err
 		}
 		if _, err := suggest.Parse(src); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.dockerfile, err)
@@ -79,10 +76,7 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 		ctxDir = filepath.Dir(w.path)
 	}
 	if ctxDir != "" {
-		w.opts.ContextFile = func(name string) (string, bool) {
-			b, err := os.ReadFile(filepath.Join(ctxDir, name))
-			return string(b), err == nil
-		}
+		w.opts.ContextFile = contextFiles(ctxDir)
 	}
 	if w.image == "" {
 		return w, nil
@@ -108,7 +102,7 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 	findings := inspect.RunRules(a, cfg)
 	facts := suggest.NewFacts(a, findings)
 	if err := facts.ReadRuntimeLibs(ctx, src.Image); err != nil {
-		fmt.Fprintf(stderr, "slimpy: warning: the extension modules' libraries were not read: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(stderr, "slimpy: warning: the extension modules' libraries were not read: %s\n", textsafe.OneLine(err.Error()))
 		facts.Runtime = nil
 	}
 	if w.src == nil {
@@ -164,11 +158,9 @@ The suggestions and their IDs: docs/suggestions.md. Apply them with
 			}
 			color := useColor(f.color, out)
 			if w.reconstructed {
-				fmt.Fprintf(out, "No Dockerfile given: reconstructed from the history of %s:\n\n", w.image)
-				for _, l := range strings.SplitAfter(string(w.src), "\n") {
-					if l != "" {
-						fmt.Fprint(out, "  "+l)
-					}
+				fmt.Fprintf(out, "No Dockerfile given: reconstructed from the history of %s:\n\n", textsafe.Term(w.image))
+				for _, l := range strings.Split(strings.TrimSuffix(string(w.src), "\n"), "\n") {
+					fmt.Fprintln(out, "  "+textsafe.Code(l))
 				}
 				fmt.Fprintln(out)
 			}
@@ -203,7 +195,7 @@ func useColor(mode string, w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
-	f, ok := w.(*os.File)
+	f, ok := outputFile(w)
 	if !ok {
 		return false
 	}
@@ -230,7 +222,7 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		name = "the reconstructed Dockerfile"
 	}
 	if len(ss) == 0 {
-		fmt.Fprintf(out, "%s: no suggestions.\n", name)
+		fmt.Fprintf(out, "%s: no suggestions.\n", textsafe.Term(name))
 		return
 	}
 	var measured int64
@@ -239,16 +231,16 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 			measured += s.Savings.Bytes
 		}
 	}
-	fmt.Fprintf(out, "%s: %s", name, plural(len(ss), "suggestion", "suggestions"))
+	fmt.Fprintf(out, "%s: %s", textsafe.Term(name), plural(len(ss), "suggestion", "suggestions"))
 	if w.opts.Image != nil {
-		fmt.Fprintf(out, " (image %s)", w.image)
+		fmt.Fprintf(out, " (image %s)", textsafe.Term(w.image))
 	} else {
 		fmt.Fprint(out, " (no image: savings not measured)")
 	}
 	fmt.Fprintln(out)
 	for _, s := range ss {
 		fmt.Fprintln(out)
-		fmt.Fprintf(out, "%s  %s\n", paint(ansiBold, s.ID), paint(ansiBold, s.Title))
+		fmt.Fprintf(out, "%s  %s\n", paint(ansiBold, s.ID), paint(ansiBold, textsafe.Code(s.Title)))
 		meta := "name: " + s.Name
 		if s.Hadolint != "" {
 			meta += " · hadolint " + s.Hadolint
@@ -262,28 +254,26 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		}
 		fmt.Fprintln(out, "  "+paint(ansiDim, meta))
 		for _, e := range s.Evidence {
-			fmt.Fprintln(out, "  - "+e)
+			fmt.Fprintln(out, "  - "+textsafe.Code(e))
 		}
-		fmt.Fprintln(out, "  savings: "+savingsText(s.Savings))
+		fmt.Fprintln(out, "  savings: "+textsafe.Code(savingsText(s.Savings)))
 		if !s.Fixable() {
 			fmt.Fprintln(out, "  (advice only: no automatic fix)")
 			continue
 		}
-		for _, l := range strings.SplitAfter(s.Diff, "\n") {
-			if l == "" {
-				continue
-			}
+		for _, l := range strings.Split(strings.TrimSuffix(s.Diff, "\n"), "\n") {
+			l = textsafe.Code(l) // as it is, unless it would drive the terminal
 			switch {
 			case strings.HasPrefix(l, "+++") || strings.HasPrefix(l, "---") || strings.HasPrefix(l, "diff ") || strings.HasPrefix(l, "new file"):
-				l = paint(ansiBold, strings.TrimSuffix(l, "\n")) + "\n"
+				l = paint(ansiBold, l)
 			case strings.HasPrefix(l, "@@"):
-				l = paint(ansiCyan, strings.TrimSuffix(l, "\n")) + "\n"
+				l = paint(ansiCyan, l)
 			case strings.HasPrefix(l, "+"):
-				l = paint(ansiGreen, strings.TrimSuffix(l, "\n")) + "\n"
+				l = paint(ansiGreen, l)
 			case strings.HasPrefix(l, "-"):
-				l = paint(ansiRed, strings.TrimSuffix(l, "\n")) + "\n"
+				l = paint(ansiRed, l)
 			}
-			fmt.Fprint(out, l)
+			fmt.Fprintln(out, l)
 		}
 	}
 	fmt.Fprintln(out)

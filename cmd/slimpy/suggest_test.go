@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -26,6 +27,21 @@ func writeDockerfile(t *testing.T, content string) (dir, path string) {
 		t.Fatal(err)
 	}
 	return dir, path
+}
+
+// nothingWritten fails when the Dockerfile at path (cliDockerfile) was
+// changed or anything was written beside it (a backup, a .dockerignore).
+func nothingWritten(t *testing.T, path string) {
+	t.Helper()
+	if b, _ := os.ReadFile(path); string(b) != cliDockerfile {
+		t.Error("the Dockerfile was written")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if e.Name() != filepath.Base(path) {
+			t.Errorf("%s written", e.Name())
+		}
+	}
 }
 
 func TestSuggestFromDockerfileAlone(t *testing.T) {
@@ -132,7 +148,7 @@ func TestFixRefusesAChangedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fixFlags{}
-	if err := f.write(&fixOutput{}, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
+	if err := f.write(context.Background(), &fixOutput{}, w, suggest.Result{Dockerfile: "FROM scratch\n"}); err == nil || !strings.Contains(err.Error(), "changed since it was read") {
 		t.Fatalf("err = %v", err)
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "edited meanwhile") {

@@ -1,13 +1,13 @@
 package ci
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
 // maxFigure bounds every size and count a baseline may hold: far above any
@@ -15,32 +15,40 @@ import (
 // overflow.
 const maxFigure = 1 << 62
 
+// MaxBaselineBytes bounds a baseline file: far above the report of any
+// real image (a 1.4 GB image's is 4 MB). Its memory is bounded apart, by
+// what decodeReport keeps.
+const MaxBaselineBytes = 64 << 20
+
 // ReadBaseline reads a baseline report: the JSON of
-// 'slimpy inspect --format json'.
+// 'slimpy inspect --format json', a regular file of at most
+// MaxBaselineBytes (/dev/zero grew by 600 MB/s; a pipe blocked forever),
+// streamed.
 func ReadBaseline(path string) (inspect.Report, error) {
-	f, err := os.Open(path)
+	f, err := safefile.OpenRegular(path, MaxBaselineBytes)
 	if err != nil {
 		return inspect.Report{}, fmt.Errorf("baseline: %w", err)
 	}
 	defer f.Close()
 	r, err := DecodeBaseline(f)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return r, fmt.Errorf("baseline: %w", errors.Unwrap(err))
+	}
 	if err != nil {
 		return r, fmt.Errorf("baseline %s: %w", path, err)
 	}
 	return r, nil
 }
 
-// DecodeBaseline decodes a baseline report. An unknown schema version is
+// DecodeBaseline decodes a baseline report, keeping what ci compares
+// (decodeReport: memory is bounded whatever the input holds). An unknown
+// schema version is
 // refused rather than compared wrongly, and so are figures no inspection
 // produces (a negative size, an efficiency outside 0..1): a CI verdict
 // computed from them would be nonsense.
 func DecodeBaseline(rd io.Reader) (inspect.Report, error) {
-	var r inspect.Report
-	b, err := io.ReadAll(rd)
+	r, err := decodeReport(rd)
 	if err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
 		return inspect.Report{}, fmt.Errorf("not a slimpy JSON report: %w", err)
 	}
 	switch r.SchemaVersion {

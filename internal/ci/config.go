@@ -2,9 +2,7 @@ package ci
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"os"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -15,25 +13,18 @@ type fileConfig struct {
 	MaxSize        string            `yaml:"max-size"`
 	MaxGrowth      string            `yaml:"max-growth"`
 	MaxWasted      string            `yaml:"max-wasted"`
-	MinEfficiency  *float64          `yaml:"min-efficiency"`
+	MinEfficiency  string            `yaml:"min-efficiency"`
 	FailOnRules    []string          `yaml:"fail-on-rules"`
 	FailOnSeverity string            `yaml:"fail-on-severity"`
 	OnlyNew        bool              `yaml:"only-new"`
 	CategoryGrowth map[string]string `yaml:"category-growth"`
 }
 
-// LoadThresholds reads the `ci:` section of a slimpy config file. Other
-// sections belong to other commands and are not checked here; unknown keys
-// inside `ci:` are an error, so that a typo does not silently disable a limit.
-// A missing file is no error when optional is true.
-func LoadThresholds(path string, optional bool) (Thresholds, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		if optional && errors.Is(err, os.ErrNotExist) {
-			return Thresholds{}, nil
-		}
-		return Thresholds{}, err
-	}
+// ParseThresholds reads the `ci:` section of a slimpy config file (raw,
+// named path in errors). Other sections belong to other commands and are
+// not checked here; unknown keys inside `ci:` are an error, so that a typo
+// does not silently disable a limit.
+func ParseThresholds(raw []byte, path string) (Thresholds, error) {
 	var doc struct {
 		CI yaml.Node `yaml:"ci"`
 	}
@@ -77,7 +68,13 @@ func (fc fileConfig) thresholds() (Thresholds, error) {
 		}
 		th.MaxGrowth = &g
 	}
-	th.MinEfficiency = fc.MinEfficiency
+	if fc.MinEfficiency != "" {
+		v, err := ParseRatio(fc.MinEfficiency)
+		if err != nil {
+			return th, fmt.Errorf("min-efficiency: %w", err)
+		}
+		th.MinEfficiency = &v
+	}
 	th.FailOnRules = fc.FailOnRules
 	th.FailOnSeverity = fc.FailOnSeverity
 	th.OnlyNew = fc.OnlyNew

@@ -1,8 +1,6 @@
 package ci
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,14 +27,8 @@ func TestParseSizeAndGrowth(t *testing.T) {
 	}
 }
 
-func TestLoadThresholds(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) string {
-		p := filepath.Join(dir, "slimpy.yaml")
-		os.WriteFile(p, []byte(s), 0o644)
-		return p
-	}
-	th, err := LoadThresholds(write(`
+func TestParseThresholds(t *testing.T) {
+	th, err := ParseThresholds([]byte(`
 rules:
   disable: [SP101]
 ci:
@@ -47,7 +39,7 @@ ci:
   category-growth:
     compilers: 0
     caches: 10MB
-`), false)
+`), "slimpy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +47,11 @@ ci:
 		th.CategoryGrowth["caches"].Bytes != 10_000_000 {
 		t.Errorf("%+v", th)
 	}
-	if _, err := LoadThresholds(write("ci:\n  max-sise: 3MB\n"), false); err == nil || !strings.Contains(err.Error(), "max-sise") {
+	if _, err := ParseThresholds([]byte("ci:\n  max-sise: 3MB\n"), "slimpy.yaml"); err == nil || !strings.Contains(err.Error(), "max-sise") {
 		t.Errorf("a typo in ci: must be an error, got %v", err)
 	}
-	if th, err := LoadThresholds(filepath.Join(dir, "absent.yaml"), true); err != nil || th.MaxSize != nil {
-		t.Errorf("optional missing file: %v", err)
-	}
-	if _, err := LoadThresholds(filepath.Join(dir, "absent.yaml"), false); err == nil {
-		t.Errorf("a named missing file must be an error")
+	if th, err := ParseThresholds(nil, "slimpy.yaml"); err != nil || th.MaxSize != nil {
+		t.Errorf("empty file: %v", err)
 	}
 	// Flags override the file.
 	five := int64(5)

@@ -27,7 +27,28 @@ type FindingRef struct {
 
 // Validate rejects thresholds that name no rule, severity or category, so a
 // typo in a pipeline fails loudly instead of silently checking nothing.
+//
+// It also refuses limits no parser makes (a negative size, an efficiency
+// outside 0..1, NaN), for Thresholds built in code or read from JSON.
 func (t Thresholds) Validate() error {
+	for name, v := range map[string]*int64{"max-size": t.MaxSize, "max-wasted": t.MaxWasted} {
+		if v != nil && (*v < 0 || *v > maxFigure) {
+			return fmt.Errorf("%s %d: not a size limit", name, *v)
+		}
+	}
+	if v := t.MinEfficiency; v != nil && !(*v >= 0 && *v <= 1) {
+		return fmt.Errorf("min-efficiency %v: use a ratio from 0 to 1", *v)
+	}
+	if t.MaxGrowth != nil {
+		if err := t.MaxGrowth.validate(); err != nil {
+			return fmt.Errorf("max-growth: %w", err)
+		}
+	}
+	for c, g := range t.CategoryGrowth {
+		if err := g.validate(); err != nil {
+			return fmt.Errorf("category-growth %s: %w", c, err)
+		}
+	}
 	rules := map[string]bool{}
 	cats := map[string]bool{WastedCategory: true}
 	for _, r := range inspect.Rules {

@@ -6,25 +6,29 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
-// Text writes the verdict for a terminal.
+// Text writes the verdict for a terminal. What comes from an image or a
+// baseline file (references, instructions, titles, category names) goes
+// through textsafe: it can neither drive the terminal nor forge a line.
 func Text(w io.Writer, r Result) error {
 	var b strings.Builder
 	verdict := "PASS"
 	if !r.Passed {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(&b, "slimpy ci: %s  %s\n", verdict, r.Image)
+	fmt.Fprintf(&b, "slimpy ci: %s  %s\n", verdict, textsafe.Term(r.Image))
 	if r.Baseline != "" {
-		fmt.Fprintf(&b, "baseline:  %s (%s)\n", r.Baseline, r.layerCounts())
+		fmt.Fprintf(&b, "baseline:  %s (%s)\n", textsafe.Term(r.Baseline), r.layerCounts())
 	}
 	for _, c := range r.Checks {
 		mark := "ok  "
 		if !c.Passed {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s %-18s %s\n", mark, c.Name, c.Message)
+		fmt.Fprintf(&b, "  %s %-18s %s\n", mark, textsafe.Term(c.Name), textsafe.OneLine(c.Message))
 	}
 	if len(r.Checks) == 0 {
 		b.WriteString("  no checks configured (see slimpy ci --help)\n")
@@ -36,19 +40,19 @@ func Text(w io.Writer, r Result) error {
 	}
 	for _, d := range r.Categories {
 		if d.Change != 0 {
-			fmt.Fprintf(&b, "  category %-16s %s → %s (%s)\n", clip(d.Name, 40), size(d.Baseline), size(d.Current), signed(d.Change))
+			fmt.Fprintf(&b, "  category %-16s %s → %s (%s)\n", textsafe.Clip(d.Name, 40), size(d.Baseline), size(d.Current), signed(d.Change))
 		}
 	}
 	for _, l := range r.NewLayers {
-		fmt.Fprintf(&b, "  new layer %d  %s  %s\n", l.Index, size(l.Size), clip(l.CreatedBy, 70))
+		fmt.Fprintf(&b, "  new layer %d  %s  %s\n", l.Index, size(l.Size), textsafe.Clip(l.CreatedBy, 70))
 	}
 	for _, f := range r.Findings {
 		if !f.New {
 			break // new ones come first
 		}
-		fmt.Fprintf(&b, "  new finding %s %-6s %8s  %s\n", f.Rule, f.Severity, size(f.Bytes), clip(f.Title, 60))
+		fmt.Fprintf(&b, "  new finding %s %-6s %8s  %s\n", textsafe.Term(f.Rule), textsafe.Term(f.Severity), size(f.Bytes), textsafe.Clip(f.Title, 60))
 		if f.CreatedBy != "" {
-			fmt.Fprintf(&b, "      from: %s\n", clip(f.CreatedBy, 70))
+			fmt.Fprintf(&b, "      from: %s\n", textsafe.Clip(f.CreatedBy, 70))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -63,9 +67,9 @@ func Markdown(w io.Writer, r Result) error {
 	if !r.Passed {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "## %s slimpy: `%s`\n\n", icon, mdCode(r.Image))
+	fmt.Fprintf(&b, "## %s slimpy: `%s`\n\n", icon, mdCode(r.Image, 200))
 	if r.Baseline != "" {
-		fmt.Fprintf(&b, "Compared with `%s`: %s.\n\n", mdCode(r.Baseline), r.layerCounts())
+		fmt.Fprintf(&b, "Compared with `%s`: %s.\n\n", mdCode(r.Baseline, 200), r.layerCounts())
 	}
 	if len(r.Checks) > 0 {
 		b.WriteString("| check | result | measured | limit | detail |\n|---|---|---|---|---|\n")
@@ -98,14 +102,14 @@ func Markdown(w io.Writer, r Result) error {
 			if !f.New {
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", mdCell(f.Rule), mdCell(f.Severity), mdCell(f.Category), size(f.Bytes), mdCell(f.Title), mdCode(clip(f.CreatedBy, 120)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", mdCell(f.Rule), mdCell(f.Severity), mdCell(f.Category), size(f.Bytes), mdCell(f.Title), mdCode(f.CreatedBy, 120))
 		}
 		b.WriteString("\n")
 	}
 	if len(r.NewLayers) > 0 {
 		b.WriteString("New layers, largest first:\n\n| layer | size | wasted | instruction |\n|---:|---:|---:|---|\n")
 		for _, l := range r.NewLayers {
-			fmt.Fprintf(&b, "| %d | %s | %s | `%s` |\n", l.Index, size(l.Size), size(l.Wasted), mdCode(clip(l.CreatedBy, 120)))
+			fmt.Fprintf(&b, "| %d | %s | %s | `%s` |\n", l.Index, size(l.Size), size(l.Wasted), mdCode(l.CreatedBy, 120))
 		}
 		b.WriteString("\n")
 	}
@@ -216,16 +220,19 @@ func fmtChange(name string, v int64) string {
 	return signed(v)
 }
 
-// mdCell keeps a value (a baseline's category names and findings too) inside
-// its table cell.
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+// mdCell makes a value (a baseline's category names and findings too)
+// safe in its table cell: textsafe.Markdown escapes markup and the pipe.
+func mdCell(s string) string { return textsafe.Markdown(s) }
+
+// mdCode makes s, cut to n runes, safe in a code span of a table cell: in
+// a code span a backslash is literal, so a backtick, which would end it,
+// becomes a quote; the pipe is escaped as GFM tables require even there.
+func mdCode(s string, n int) string {
+	return strings.NewReplacer("`", "'", "|", `\|`).Replace(textsafe.Clip(s, n))
 }
 
-func mdCode(s string) string {
-	return strings.NewReplacer("`", "'", "|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-}
-
+// clip folds s onto one line of at most n runes, for the messages of the
+// checks (JSON keeps them so; the renderers make them safe to show).
 func clip(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {

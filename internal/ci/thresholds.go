@@ -5,6 +5,7 @@ package ci
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -34,15 +35,17 @@ type Growth struct {
 	IsPct   bool    `json:"-"`
 }
 
-// ParseGrowth reads "50MB", "1.5GiB", "1048576" or "10%".
+// ParseGrowth reads "50MB", "1.5GiB", "1048576" or "10%". A percentage is
+// finite and not negative ("inf%" and "NaN%" are refused: an infinite
+// allowance overflowed into a negative one and failed on zero growth).
 func ParseGrowth(s string) (Growth, error) {
 	s = strings.TrimSpace(s)
 	if pct, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
-		if err != nil || v < 0 {
-			return Growth{}, fmt.Errorf("%q is not a percentage", s)
+		if err != nil || !(v >= 0) || math.IsInf(v, 0) {
+			return Growth{}, fmt.Errorf("%q is not a percentage (use e.g. 5%%)", s)
 		}
-		return Growth{Percent: v, IsPct: true}, nil
+		return Growth{Percent: v + 0, IsPct: true}, nil // + 0: no "-0%"
 	}
 	b, err := ParseSize(s)
 	if err != nil {
@@ -51,12 +54,42 @@ func ParseGrowth(s string) (Growth, error) {
 	return Growth{Bytes: b}, nil
 }
 
-// Allowed returns the growth in bytes allowed over a baseline of base bytes.
-func (g Growth) Allowed(base int64) int64 {
-	if g.IsPct {
-		return int64(float64(base) * g.Percent / 100)
+// ParseRatio reads an efficiency, "0.9" or "90%": from 0 to 1 (0% to
+// 100%); NaN, infinities and anything outside are refused.
+func ParseRatio(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	num, pct := strings.CutSuffix(t, "%")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if pct {
+		v /= 100
 	}
-	return g.Bytes
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 0, fmt.Errorf("%q is not a ratio from 0 to 1 or a percentage from 0%% to 100%%", s)
+	}
+	return v + 0, nil
+}
+
+// Allowed returns the growth in bytes allowed over a baseline of base
+// bytes, at most maxFigure (a percentage of 1e300 allows everything, it
+// does not overflow).
+func (g Growth) Allowed(base int64) int64 {
+	if !g.IsPct {
+		return g.Bytes
+	}
+	a := float64(max(base, 0)) * g.Percent / 100
+	if !(a < maxFigure) {
+		return maxFigure
+	}
+	return int64(a)
+}
+
+// validate checks a Growth made other than by ParseGrowth (a struct
+// literal, JSON).
+func (g Growth) validate() error {
+	if g.IsPct && (!(g.Percent >= 0) || math.IsInf(g.Percent, 0)) || g.Bytes < 0 || g.Bytes > maxFigure {
+		return fmt.Errorf("%s is not a growth limit", g)
+	}
+	return nil
 }
 
 func (g Growth) String() string {
@@ -83,7 +116,7 @@ func ParseSize(s string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a size (use e.g. 300MB, 1.5GiB or bytes)", s)
 	}
-	if v > 1<<62 {
+	if v > maxFigure {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return int64(v), nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // findingPaths is how many of a finding's paths the text report shows.
@@ -63,24 +64,24 @@ func (p *printer) findings(r inspect.Report, o TextOptions) {
 	for _, c := range cats {
 		fs := byCat[c]
 		if b := r.Categories[c]; b > 0 {
-			p.f("\n%s · %s\n", c, size(b))
+			p.f("\n%s · %s\n", textsafe.Term(c), size(b))
 		} else {
-			p.f("\n%s\n", c)
+			p.f("\n%s\n", textsafe.Term(c))
 		}
 		for _, f := range fs {
-			head := fmt.Sprintf("  %s %-6s", f.Rule, f.Severity)
+			head := fmt.Sprintf("  %s %-6s", textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)))
 			if f.Bytes > 0 {
 				head += fmt.Sprintf(" %8s", size(f.Bytes))
 			}
-			p.f("%s  %s\n", head, f.Title)
+			p.f("%s  %s\n", head, textsafe.Term(f.Title))
 			if f.Layer >= 0 {
-				p.f("      layer %d: %s\n", f.Layer, clip(f.CreatedBy, o.Width))
+				p.f("      layer %d: %s\n", f.Layer, textsafe.Clip(f.CreatedBy, o.Width))
 			}
 			for i, path := range first(f.Paths, findingPaths) {
 				if i < len(f.PathBytes) && f.PathBytes[i] > 0 {
-					p.f("      %8s  %s\n", size(f.PathBytes[i]), path)
+					p.f("      %8s  %s\n", size(f.PathBytes[i]), textsafe.Term(path))
 				} else {
-					p.f("      %8s  %s\n", "", path)
+					p.f("      %8s  %s\n", "", textsafe.Term(path))
 				}
 			}
 			if n := len(f.Paths) - findingPaths; n > 0 {
@@ -89,7 +90,7 @@ func (p *printer) findings(r inspect.Report, o TextOptions) {
 			if len(f.Packages) > 0 && f.Rule != "" && packagesWorthListing(f) {
 				p.f("      %s\n", packageLine(f.Packages, 6))
 			}
-			p.f("      fix: %s\n", f.Fix)
+			p.f("      fix: %s\n", textsafe.OneLine(f.Fix))
 		}
 	}
 }
@@ -110,6 +111,7 @@ func packageLine(pkgs []inspect.FindingPackage, n int) string {
 	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Bytes > pkgs[j].Bytes })
 	var parts []string
 	for _, pk := range first(pkgs, n) {
+		pk.Name, pk.Version, pk.Note, pk.Available = textsafe.Term(pk.Name), textsafe.Term(pk.Version), textsafe.OneLine(pk.Note), textsafe.Term(pk.Available)
 		switch {
 		case pk.Available != "" && pk.Note != "":
 			parts = append(parts, fmt.Sprintf("%s %s (%s; fixed in %s)", pk.Name, pk.Version, pk.Note, pk.Available))

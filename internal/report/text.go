@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // JSON writes the report as indented JSON.
@@ -23,33 +24,36 @@ func JSON(w io.Writer, r inspect.Report) error {
 // TextOptions tune the text report.
 type TextOptions struct {
 	Now   time.Time // for "N days ago"; zero means time.Now()
-	Top   int       // rows of the waste and duplicate lists; 0 means 10
+	Top   int       // rows of the waste and duplicate lists; 0 (or less) means 10
 	Width int       // instruction column budget; 0 means 60
 }
 
-// Text writes the report a person reads in a terminal.
+// Text writes the report a person reads in a terminal. Every string that
+// comes from the image (file names, history, package names, os-release)
+// goes through textsafe: an escape sequence or a newline in a file name
+// can neither drive the terminal nor forge a line of the report.
 func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	if o.Top == 0 {
+	if o.Top <= 0 {
 		o.Top = 10
 	}
-	if o.Width == 0 {
+	if o.Width <= 0 {
 		o.Width = 60
 	}
 	p := &printer{w: w}
 	t := r.Totals
 	img := r.Image
-	p.f("Image      %s (%s)\n", img.Reference, img.Transport)
-	line := "Platform   " + img.Platform
+	p.f("Image      %s (%s)\n", textsafe.Term(img.Reference), img.Transport)
+	line := "Platform   " + textsafe.Term(img.Platform)
 	if !img.Created.IsZero() {
 		line += fmt.Sprintf("   created %s (%s)", img.Created.Format("2006-01-02"), age(img.Created, o.Now))
 	}
 	line += "   user " + userLabel(img.User)
 	p.f("%s\n", line)
 	if img.OS != "" {
-		p.f("OS         %s\n", img.OS)
+		p.f("OS         %s\n", textsafe.Term(img.OS))
 	}
 	p.f("Size       %s visible · %s stored in layers · %s of layer blobs · %s files\n",
 		size(t.Size), size(t.StoredSize), size(t.CompressedSize), humanize.Comma(int64(t.Files)))
@@ -61,7 +65,7 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 	fmt.Fprintf(tw, "#\tSIZE\tFILES\tADDED\tMODIFIED\tREMOVED\tHIDES\t \tINSTRUCTION\n")
 	for _, l := range r.Layers {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t \t%s\n", l.Index, size(l.Size), humanize.Comma(int64(l.Files)),
-			size(l.AddedBytes), size(l.ModifiedBytes), size(l.RemovedBytes), size(l.WastedBytes), clip(l.CreatedBy, o.Width))
+			size(l.AddedBytes), size(l.ModifiedBytes), size(l.RemovedBytes), size(l.WastedBytes), textsafe.Clip(l.CreatedBy, o.Width))
 	}
 	tw.Flush()
 	p.f("(HIDES: bytes stored by this or a lower layer that this layer made invisible)\n")
@@ -70,14 +74,14 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 		p.f("\nWaste: %s in %s hidden copies", size(r.Waste.Bytes), humanize.Comma(int64(r.Waste.Files)))
 		var reasons []string
 		for _, k := range sortedKeys(r.Waste.ByReason) {
-			reasons = append(reasons, fmt.Sprintf("%s %s", k, size(r.Waste.ByReason[k])))
+			reasons = append(reasons, fmt.Sprintf("%s %s", textsafe.Term(k), size(r.Waste.ByReason[k])))
 		}
 		p.f(" (%s)\n", strings.Join(reasons, ", "))
 		p.wasteByLayer(r, o)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "  SIZE\tSTORED IN\tHIDDEN BY\tHOW\tPATH\n")
 		for _, c := range first(r.Waste.Copies, o.Top) {
-			fmt.Fprintf(tw, "  %s\tlayer %d\tlayer %d\t%s\t%s\n", size(c.Size), c.Layer, c.HiddenBy, c.Reason, c.Path)
+			fmt.Fprintf(tw, "  %s\tlayer %d\tlayer %d\t%s\t%s\n", size(c.Size), c.Layer, c.HiddenBy, c.Reason, textsafe.Term(c.Path))
 		}
 		tw.Flush()
 		more(p, len(r.Waste.Copies), o.Top)
@@ -99,7 +103,7 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 		}
 		sort.Ints(layers)
 		for _, l := range layers {
-			p.f("  layer %d: %s  %s\n", l, size(m.ByLayer[l]), clip(createdBy(r, l), o.Width))
+			p.f("  layer %d: %s  %s\n", l, size(m.ByLayer[l]), textsafe.Clip(createdBy(r, l), o.Width))
 		}
 	}
 
@@ -112,7 +116,7 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 func (p *printer) wasteByLayer(r inspect.Report, o TextOptions) {
 	for _, l := range r.Layers {
 		if l.WastedBytes > 0 {
-			p.f("  layer %d hides %s  %s\n", l.Index, size(l.WastedBytes), clip(l.CreatedBy, o.Width))
+			p.f("  layer %d hides %s  %s\n", l.Index, size(l.WastedBytes), textsafe.Clip(l.CreatedBy, o.Width))
 		}
 	}
 }
@@ -134,12 +138,12 @@ func (p *printer) inventory(r inspect.Report) {
 		sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Bytes > pkgs[j].Bytes })
 		var big []string
 		for _, pkg := range first(pkgs, 5) {
-			big = append(big, fmt.Sprintf("%s %s", pkg.Name, size(pkg.Bytes)))
+			big = append(big, fmt.Sprintf("%s %s", textsafe.Term(pkg.Name), size(pkg.Bytes)))
 		}
-		p.f("  %s: %d packages, %s; largest: %s\n", m, len(pkgs), size(total), strings.Join(big, ", "))
+		p.f("  %s: %d packages, %s; largest: %s\n", textsafe.Term(m), len(pkgs), size(total), strings.Join(big, ", "))
 	}
 	for _, it := range r.Packages.Interpreters {
-		p.f("  Python %s (%s) at %s\n", it.Version, it.Kind, it.Path)
+		p.f("  Python %s (%s) at %s\n", textsafe.Term(it.Version), textsafe.Term(it.Kind), textsafe.Term(it.Path))
 	}
 	if n := len(r.Packages.Python); n > 0 {
 		var total int64
@@ -193,7 +197,7 @@ func userLabel(u string) string {
 	if u == "" {
 		return "root (none set)"
 	}
-	return u
+	return textsafe.Term(u)
 }
 
 func age(t, now time.Time) string {
@@ -209,16 +213,6 @@ func age(t, now time.Time) string {
 	return fmt.Sprintf("%d days ago", days)
 }
 
-// clip shortens an instruction to one line of at most n runes.
-func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
 func first[T any](s []T, n int) []T {
 	if len(s) > n {
 		return s[:n]
@@ -226,11 +220,17 @@ func first[T any](s []T, n int) []T {
 	return s
 }
 
+// firstStrings are the first n of s, made safe to show (file names), and
+// how many more.
 func firstStrings(s []string, n int) []string {
-	if len(s) > n {
-		return append(append([]string(nil), s[:n]...), fmt.Sprintf("(+%d more)", len(s)-n))
+	var out []string
+	for _, x := range first(s, n) {
+		out = append(out, textsafe.Term(x))
 	}
-	return s
+	if len(s) > n {
+		out = append(out, fmt.Sprintf("(+%d more)", len(s)-n))
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // Reconstruct writes a Dockerfile from an image's history, for an image
@@ -53,12 +54,12 @@ func Reconstruct(a *inspect.Analysis, findings []inspect.Finding, ref string) st
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Reconstructed by slimpy from the history of %s: not the original Dockerfile.\n", ref)
+	fmt.Fprintf(&b, "# Reconstructed by slimpy from the history of %s: not the original Dockerfile.\n", textsafe.OneLine(ref))
 	b.WriteString("# An image does not record its base image's name: this FROM is a guess from its OS\n")
 	b.WriteString("# and Python. COPY sources are guesses too (the history keeps only destinations).\n")
 	b.WriteString("FROM " + guessBase(a, findings, firstLayer) + "\n")
 	for i := start; i < len(instrs); i++ {
-		line := reconstructLine(instrs[i])
+		line := dockerfileLine(reconstructLine(instrs[i]))
 		if line == "" {
 			if layerOf[i] >= 0 {
 				fmt.Fprintf(&b, "# (layer %d: no instruction recorded)\n", layerOf[i])
@@ -80,6 +81,38 @@ func Reconstruct(a *inspect.Analysis, findings []inspect.Finding, ref string) st
 		out = strings.Join(lines, "")
 	}
 	return out
+}
+
+// dockerfileLine keeps a reconstructed instruction when it is one
+// instruction of printable text, and otherwise writes it as one comment
+// line, escaped. The history is the image's to say: a newline in a
+// created_by would forge instructions (ENV a=b, then USER root on a line
+// of its own; lines after a heredoc's end), and escape sequences in it
+// would reach every terminal the Dockerfile is shown on.
+func dockerfileLine(line string) string {
+	if line == "" {
+		return ""
+	}
+	why := ""
+	for _, l := range strings.Split(line, "\n") {
+		if textsafe.Code(l) != l {
+			why = "control characters"
+			break
+		}
+	}
+	if why == "" && strings.Contains(line, "\n") && !oneInstruction(line) {
+		why = "more than one instruction"
+	}
+	if why == "" {
+		return line
+	}
+	return "# (not reconstructed: " + why + ") " + textsafe.Term(line)
+}
+
+// oneInstruction: text is exactly one instruction for BuildKit's parser.
+func oneInstruction(text string) bool {
+	d, err := Parse([]byte("FROM scratch\n" + text + "\n"))
+	return err == nil && len(d.Instructions) == 2
 }
 
 var copyHistRe = regexp.MustCompile(`^(COPY|ADD) (?:--\S+ )*(file|dir|multi):[0-9a-f]+ in (\S+)`)
@@ -134,14 +167,33 @@ func reconstructLine(s string) string {
 	return "# " + s
 }
 
+// tagWord is what an os-release value or a Python version may be to go
+// into a FROM line's tag; anything else (the image says it) is dropped.
+var tagWord = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func tagPart(s string) string {
+	if tagWord.MatchString(s) {
+		return s
+	}
+	return ""
+}
+
+// dashed is "-"+s, or "" for "".
+func dashed(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "-" + s
+}
+
 // guessBase names a base image like the one the image was built from.
 func guessBase(a *inspect.Analysis, findings []inspect.Finding, firstLayer int) string {
 	osr := a.Inventory.OSRelease
-	id, ver, codename := osr["ID"], osr["VERSION_ID"], osr["VERSION_CODENAME"]
+	id, ver, codename := osr["ID"], tagPart(osr["VERSION_ID"]), tagPart(osr["VERSION_CODENAME"])
 	py := ""
 	for _, it := range a.Inventory.Interpreters {
 		if it.Kind == "local" && it.Version != "" && (firstLayer < 0 || it.Layer < firstLayer) {
-			py = minorOf(it.Version)
+			py = tagPart(minorOf(it.Version))
 		}
 	}
 	if py != "" {
@@ -156,9 +208,9 @@ func guessBase(a *inspect.Analysis, findings []inspect.Finding, firstLayer int) 
 				}
 			}
 			if full {
-				return "python:" + py + "-" + codename
+				return "python:" + py + dashed(codename)
 			}
-			return "python:" + py + "-slim-" + codename
+			return "python:" + py + "-slim" + dashed(codename)
 		}
 		return "python:" + py
 	}
@@ -168,9 +220,13 @@ func guessBase(a *inspect.Analysis, findings []inspect.Finding, firstLayer int) 
 			return "debian:" + codename
 		}
 	case "ubuntu":
-		return "ubuntu:" + ver
+		if ver != "" {
+			return "ubuntu:" + ver
+		}
 	case "alpine":
-		return "alpine:" + minorOf(ver)
+		if ver != "" {
+			return "alpine:" + minorOf(ver)
+		}
 	}
 	return "scratch"
 }

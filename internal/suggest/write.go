@@ -2,175 +2,143 @@ package suggest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"os"
+	"maps"
 	"path/filepath"
 	"slices"
+
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
 // WriteOptions say where WriteFile puts what Apply made.
 type WriteOptions struct {
-	// Output, when set, receives the Dockerfile instead of path: path
-	// stays as it is, no backup is kept, and an existing Output is
-	// replaced (atomically).
+	// Output, when set and not the Dockerfile itself, receives the
+	// Dockerfile instead of path: path stays as it is, no backup is kept,
+	// and an existing Output is replaced atomically. An Output that is the
+	// same file as path (./Dockerfile, its absolute path, a link to it) is
+	// the Dockerfile: it is written as without Output.
 	Output string
-	// Dir is where new files (.dockerignore) go; default: the directory
-	// of the Dockerfile written.
+	// Dir is the build context, where new files (.dockerignore) go;
+	// default: the directory of path (never Output's).
 	Dir string
 }
 
 // Written says what WriteFile wrote.
 type Written struct {
-	Dockerfile string   // the Dockerfile path written; "" when nothing changed
+	Dockerfile string   // the file written, links followed; "" when nothing changed
 	Backup     string   // where the original was kept; "" with Output
 	Files      []string // the new files, in name order
 }
 
+// ErrChanged: the Dockerfile changed on disk since it was read.
+var ErrChanged = safefile.ErrChanged
+
 // WriteFile writes r (Apply's result for the Dockerfile at path, whose
 // bytes were orig when the suggestions were derived) as slimpy fix and the
-// interactive view do:
-//
-//   - it refuses, writing nothing, when path no longer holds orig (it
-//     changed since it was read; checked first and again right before the
-//     rename) or when a new file already exists;
-//   - replacing path keeps the original as PATH.bak, or PATH.bak.N for the
-//     first free N (a backup is never overwritten);
-//   - every file goes through a synced temporary file in its directory,
-//     renamed over the target (a reader sees the old or the new file, never
-//     a part); the Dockerfile keeps its mode;
-//   - new files are linked into place, so one that appeared meanwhile is
-//     never replaced.
+// interactive view do: WriteFileContext without a context to cancel it.
 func WriteFile(path string, orig []byte, r Result, o WriteOptions) (Written, error) {
-	var w Written
-	target := path
-	if o.Output != "" {
-		target = o.Output
+	return WriteFileContext(context.Background(), path, orig, r, o)
+}
+
+// WriteFileContext writes every file of r, or none (a safefile.Txn):
+//
+//   - it refuses, writing nothing, when path no longer holds orig (checked
+//     first, and again atomically as the new file is swapped in: an edit
+//     made meanwhile is kept, never replaced), when a new file exists, or
+//     when a directory is missing or not writable;
+//   - a symbolic link at path is followed and its target written; the
+//     link stays a link;
+//   - replacing the Dockerfile keeps the original as TARGET.bak, or
+//     TARGET.bak.N for the first free N (a backup is never overwritten),
+//     with the original's owner and mode;
+//   - the new Dockerfile keeps the original's owner (when the process may
+//     give it) and full mode, set-id and sticky bits included;
+//   - a Dockerfile with several hard links is rewritten in place once its
+//     backup is on disk, so that every link sees the change (a rename
+//     would leave the others with the old text); that write is not
+//     atomic, which the backup makes up for;
+//   - bytes are written as they are: line endings (CRLF) are the result's;
+//   - ctx is checked before every step; a cancelled write undoes what it
+//     did. path "" means no Dockerfile on disk (a reconstruction): Output
+//     is then required, and Dir for new files.
+func WriteFileContext(ctx context.Context, path string, orig []byte, r Result, o WriteOptions) (Written, error) {
+	inPlace := path != "" && (o.Output == "" || safefile.SameFile(path, o.Output))
+	if path == "" && o.Output == "" {
+		return Written{}, errors.New("nothing to write to: no Dockerfile and no output file")
 	}
-	changed := func() error {
-		cur, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("reading %s again: %w", path, err)
+	fail := func(err error) (Written, error) {
+		if errors.Is(err, ErrChanged) {
+			return Written{}, fmt.Errorf("%w: nothing written; run slimpy fix again", err)
 		}
-		if !bytes.Equal(cur, orig) {
-			return fmt.Errorf("%s changed since it was read: nothing written; run slimpy fix again", path)
-		}
-		return nil
+		return Written{}, fmt.Errorf("%w: nothing written", err)
 	}
-	if o.Output == "" {
-		if err := changed(); err != nil {
-			return w, err
+	if inPlace {
+		if err := unchanged(path, orig); err != nil {
+			return fail(err)
 		}
 	}
 	dir := o.Dir
-	if dir == "" {
-		dir = filepath.Dir(target)
-	}
-	names := make([]string, 0, len(r.Files))
-	for n := range r.Files {
-		p := filepath.Join(dir, filepath.FromSlash(n))
-		if _, err := os.Lstat(p); err == nil {
-			return w, fmt.Errorf("%s exists: not replaced, nothing written", p)
+	if dir == "" && len(r.Files) > 0 {
+		if path == "" {
+			return fail(errors.New("no build context for the new files: give the build context directory"))
 		}
-		names = append(names, n)
+		dir = filepath.Dir(path)
 	}
-	slices.Sort(names)
 
-	if r.Dockerfile != string(orig) || o.Output != "" {
-		mode := os.FileMode(0o644)
-		if st, err := os.Stat(target); err == nil {
-			mode = st.Mode().Perm()
+	var t safefile.Txn
+	defer t.Abort()
+	var files []*safefile.Staged
+	for _, n := range slices.Sorted(maps.Keys(r.Files)) {
+		rel := filepath.FromSlash(n)
+		if !filepath.IsLocal(rel) {
+			return fail(fmt.Errorf("new file %q is not inside the build context", n))
 		}
-		var check func() error
-		if o.Output == "" {
-			w.Backup = freeBackupName(path)
-			if err := replaceFile(w.Backup, orig, mode, nil); err != nil {
-				return Written{}, fmt.Errorf("keeping the original: %w", err)
-			}
-			check = changed
+		s, err := t.Create(filepath.Join(dir, rel), []byte(r.Files[n]), 0o644)
+		if err != nil {
+			return fail(err)
 		}
-		if err := replaceFile(target, []byte(r.Dockerfile), mode, check); err != nil {
-			return w, err
-		}
-		w.Dockerfile = target
+		files = append(files, s)
 	}
-	for _, n := range names {
-		p := filepath.Join(dir, filepath.FromSlash(n))
-		if err := createFile(p, []byte(r.Files[n])); err != nil {
-			return w, err
+	var df, bak *safefile.Staged
+	var err error
+	switch {
+	case !inPlace:
+		df, err = t.Replace(o.Output, []byte(r.Dockerfile), safefile.ReplaceOptions{FollowLinks: true})
+	case r.Dockerfile != string(orig):
+		df, err = t.Replace(path, []byte(r.Dockerfile), safefile.ReplaceOptions{Expect: orig, FollowLinks: true, KeepLinks: true})
+		if err == nil {
+			bak, err = t.Backup(df.Path(), orig)
 		}
-		w.Files = append(w.Files, p)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := t.Commit(ctx); err != nil {
+		return fail(err)
+	}
+	var w Written
+	if df != nil {
+		w.Dockerfile = df.Path()
+	}
+	if bak != nil {
+		w.Backup = bak.Path()
+	}
+	for _, s := range files {
+		w.Files = append(w.Files, s.Path())
 	}
 	return w, nil
 }
 
-// freeBackupName is PATH.bak, or PATH.bak.N for the first N free.
-func freeBackupName(p string) string {
-	b := p + ".bak"
-	for n := 1; ; n++ {
-		if _, err := os.Lstat(b); errors.Is(err, os.ErrNotExist) {
-			return b
-		}
-		b = fmt.Sprintf("%s.bak.%d", p, n)
+// unchanged refuses a Dockerfile that no longer holds orig.
+func unchanged(path string, orig []byte) error {
+	cur, err := safefile.ReadRegular(path, int64(len(orig)))
+	if errors.Is(err, safefile.ErrTooLarge) || err == nil && !bytes.Equal(cur, orig) {
+		return fmt.Errorf("%s %w", path, ErrChanged)
 	}
-}
-
-// tempFile writes data with mode to a synced temporary file beside p.
-func tempFile(p string, data []byte, mode os.FileMode) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".slimpy-*")
 	if err != nil {
-		return "", err
-	}
-	fail := func(err error) (string, error) {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	return tmp.Name(), nil
-}
-
-// replaceFile replaces p with data through a temporary file renamed over
-// it once check (if any) still passes.
-func replaceFile(p string, data []byte, mode os.FileMode, check func() error) error {
-	tmp, err := tempFile(p, data, mode)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp) // after the rename there is nothing left to remove
-	if check != nil {
-		if err := check(); err != nil { // as close to the rename as it gets
-			return err
-		}
-	}
-	return os.Rename(tmp, p)
-}
-
-// createFile creates p with data, atomically, and never replaces an
-// existing file: the link fails when p appeared meanwhile.
-func createFile(p string, data []byte) error {
-	tmp, err := tempFile(p, data, 0o644)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, p); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s exists: not replaced", p)
-		}
-		return fmt.Errorf("writing %s: %w", p, err)
+		return fmt.Errorf("reading %s again: %w", path, err)
 	}
 	return nil
 }

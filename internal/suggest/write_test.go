@@ -1,9 +1,14 @@
+//go:build unix
+
 package suggest
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -115,5 +120,170 @@ func TestWriteFileOutput(t *testing.T) {
 	}
 	if st, err := os.Stat(out2); err != nil || st.Mode().Perm() != 0o644 {
 		t.Errorf("new output: %v", err)
+	}
+}
+
+// TestWriteFileOutputIsTheDockerfile: -o naming the Dockerfile itself, by
+// any spelling, is an in-place write, with the backup and the check (it
+// replaced the original with no backup).
+func TestWriteFileOutputIsTheDockerfile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.Symlink("Dockerfile", "link")
+	orig := []byte("FROM python:3.11\n")
+	for _, out := range []string{"Dockerfile", "./Dockerfile", filepath.Join(dir, "Dockerfile"), "link"} {
+		os.WriteFile("Dockerfile", orig, 0o644)
+		os.Remove("Dockerfile.bak")
+		w, err := WriteFile("Dockerfile", orig, Result{Dockerfile: "FROM python:3.11-slim\n"}, WriteOptions{Output: out})
+		if err != nil || w.Backup != "Dockerfile.bak" || w.Dockerfile != "Dockerfile" {
+			t.Fatalf("-o %s: %+v %v", out, w, err)
+		}
+		if b, _ := os.ReadFile("Dockerfile.bak"); string(b) != string(orig) {
+			t.Errorf("-o %s: backup %q", out, b)
+		}
+		// Changed since read: refused, as without -o.
+		if _, err := WriteFile("Dockerfile", orig, Result{Dockerfile: "FROM scratch\n"}, WriteOptions{Output: out}); !errors.Is(err, ErrChanged) {
+			t.Errorf("-o %s on a changed file: %v", out, err)
+		}
+	}
+	if st, _ := os.Lstat("link"); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("the link became a file")
+	}
+}
+
+// TestWriteFileSymlinkedDockerfile: the link's target is written, the
+// link stays; the backup is beside the target; new files go into the
+// build context, the link's directory.
+func TestWriteFileSymlinkedDockerfile(t *testing.T) {
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "shared")
+	os.Mkdir(shared, 0o755)
+	target := filepath.Join(shared, "Dockerfile.python")
+	orig := []byte("FROM python:3.11\nCOPY . /app\n")
+	os.WriteFile(target, orig, 0o644)
+	proj := filepath.Join(dir, "proj")
+	os.Mkdir(proj, 0o755)
+	link := filepath.Join(proj, "Dockerfile")
+	os.Symlink("../shared/Dockerfile.python", link)
+	w, err := WriteFile(link, orig, Result{Dockerfile: "FROM python:3.11-slim\nCOPY . /app\n", Files: map[string]string{".dockerignore": ".git\n"}}, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("the link was replaced by a file")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "FROM python:3.11-slim\nCOPY . /app\n" {
+		t.Errorf("target %q", b)
+	}
+	if w.Dockerfile != target || w.Backup != target+".bak" || len(w.Files) != 1 || w.Files[0] != filepath.Join(proj, ".dockerignore") {
+		t.Errorf("written %+v", w)
+	}
+}
+
+// TestWriteFileAllOrNothing: whatever fails, nothing is written: no
+// Dockerfile change, no backup, no new file.
+func TestWriteFileAllOrNothing(t *testing.T) {
+	orig := []byte("FROM python:3.11\nCOPY . /app\n")
+	res := Result{Dockerfile: "FROM python:3.11-slim\nCOPY . /app\n", Files: map[string]string{".dockerignore": ".git\n"}}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name string
+		opts func(dir string) WriteOptions
+		ctx  context.Context
+		want string
+	}{
+		{"missing context", func(dir string) WriteOptions { return WriteOptions{Dir: filepath.Join(dir, "nope")} }, nil, "does not exist: nothing written"},
+		{"context is a file", func(dir string) WriteOptions { return WriteOptions{Dir: filepath.Join(dir, "Dockerfile")} }, nil, "is not a directory: nothing written"},
+		{"output directory missing", func(dir string) WriteOptions { return WriteOptions{Output: filepath.Join(dir, "out", "Dockerfile")} }, nil, "does not exist: nothing written"},
+		{"output is a FIFO", func(dir string) WriteOptions {
+			p := filepath.Join(dir, "fifo")
+			syscall.Mkfifo(p, 0o644)
+			return WriteOptions{Output: p}
+		}, nil, "is a named pipe, not a regular file: nothing written"},
+		{"cancelled", func(string) WriteOptions { return WriteOptions{} }, cancelled, "context canceled: nothing written"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "Dockerfile")
+			os.WriteFile(path, orig, 0o644)
+			ctx := c.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			w, err := WriteFileContext(ctx, path, orig, res, c.opts(dir))
+			if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+				t.Errorf("error %v, want …%s", err, c.want)
+			}
+			if w.Dockerfile != "" || w.Backup != "" || len(w.Files) > 0 {
+				t.Errorf("written %+v", w)
+			}
+			if b, _ := os.ReadFile(path); string(b) != string(orig) {
+				t.Error("the Dockerfile was written")
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() != "Dockerfile" && e.Name() != "fifo" {
+					t.Errorf("left %s", e.Name())
+				}
+			}
+		})
+	}
+}
+
+// TestWriteFileDockerignoreGoesToTheContext: with -o elsewhere, new files
+// go into the build context (the Dockerfile's directory), not beside -o.
+func TestWriteFileDockerignoreGoesToTheContext(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	orig := []byte("FROM python:3.11\nCOPY . /app\n")
+	os.WriteFile(path, orig, 0o644)
+	outDir := t.TempDir()
+	w, err := WriteFile(path, orig, Result{Dockerfile: "FROM python:3.11-slim\n", Files: map[string]string{".dockerignore": ".git\n"}}, WriteOptions{Output: filepath.Join(outDir, "Dockerfile.new")})
+	if err != nil || len(w.Files) != 1 || w.Files[0] != filepath.Join(dir, ".dockerignore") {
+		t.Fatalf("%+v %v", w, err)
+	}
+	if _, err := os.Stat(filepath.Join(outDir, ".dockerignore")); err == nil {
+		t.Error(".dockerignore beside -o")
+	}
+}
+
+// TestWriteFileCRLF: the writer never changes line endings: a CRLF file
+// and its result go through byte for byte, backup included.
+func TestWriteFileCRLF(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	orig := []byte("FROM python:3.11\r\nRUN pip install flask\r\n")
+	os.WriteFile(path, orig, 0o644)
+	res := Result{Dockerfile: "FROM python:3.11-slim\r\nRUN pip install --no-cache-dir flask\r\n", Files: map[string]string{".dockerignore": ".git\r\n"}}
+	w, err := WriteFile(path, orig, res, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{path: res.Dockerfile, w.Backup: string(orig), w.Files[0]: ".git\r\n"} {
+		if b, _ := os.ReadFile(p); string(b) != want {
+			t.Errorf("%s: %q, want %q", p, b, want)
+		}
+	}
+}
+
+// TestWriteFileHardlinks: a Dockerfile with a second hard link is written
+// in place after its backup, so both names see the change.
+func TestWriteFileHardlinks(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Dockerfile")
+	orig := []byte("FROM python:3.11\n")
+	os.WriteFile(path, orig, 0o644)
+	os.Link(path, filepath.Join(dir, "Dockerfile.prod"))
+	if _, err := WriteFile(path, orig, Result{Dockerfile: "FROM python:3.11-slim\n"}, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, filepath.Join(dir, "Dockerfile.prod")} {
+		if b, _ := os.ReadFile(p); string(b) != "FROM python:3.11-slim\n" {
+			t.Errorf("%s: %q", p, b)
+		}
+	}
+	if b, _ := os.ReadFile(path + ".bak"); string(b) != string(orig) {
+		t.Errorf("backup %q", b)
 	}
 }

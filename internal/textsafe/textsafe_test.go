@@ -69,3 +69,25 @@ func FuzzTerm(f *testing.F) {
 		}
 	})
 }
+
+func TestClipAndCode(t *testing.T) {
+	if got := Clip("RUN  apt-get\ninstall \x1b[2J", 12); got != `RUN apt-get…` {
+		t.Errorf("Clip = %q", got)
+	}
+	if got := Clip("short", 12); got != "short" {
+		t.Errorf("Clip = %q", got)
+	}
+	for in, want := range map[string]string{
+		"RUN apt-get update \\":     "RUN apt-get update \\",
+		"\tpip install flask":       "\tpip install flask",
+		"+COPY --from=builder a b":  "+COPY --from=builder a b",
+		"RUN echo \x1b]52;c;aGk=\a": `RUN echo \x1b]52;c;aGk=\a`,
+		"a\rb \\":                   `a\rb \\`,
+		"bidi\u202e":                `bidi\u202e`,
+		"bad\xff":                   `bad\xff`,
+	} {
+		if got := Code(in); got != want {
+			t.Errorf("Code(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNumericFlags: every numeric flag of every command refuses a
+// negative, a zero where it means nothing, an overflow, NaN and infinity
+// with exit 2 and one line, before anything is read (the image here does
+// not exist). inspect --top -1 panicked.
+func TestNumericFlags(t *testing.T) {
+	_, df := writeDockerfile(t, cliDockerfile)
+	missing := "docker-archive:" + t.TempDir() + "/missing.tar"
+	n := 0
+	cfg := func(yaml string) string {
+		n++
+		p := filepath.Join(t.TempDir(), fmt.Sprintf("slimpy%d.yaml", n))
+		os.WriteFile(p, []byte(yaml), 0o644)
+		return p
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"inspect", missing, "--format", "text", "--top", "-1"}, "--top -1: give a number of rows, 1 or more"},
+		{[]string{"inspect", missing, "--format", "text", "--top", "0"}, "--top 0: give a number of rows, 1 or more"},
+		{[]string{"inspect", missing, "--top", "99999999999999999999"}, `invalid argument "99999999999999999999" for "--top" flag`},
+		{[]string{"inspect", missing, "--top", "NaN"}, `invalid argument "NaN" for "--top" flag`},
+		{[]string{"inspect", missing, "--top", "Inf"}, `invalid argument "Inf" for "--top" flag`},
+		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "-1s"}, "--smoke-timeout -1s: give a duration above zero"},
+		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "0"}, "--smoke-timeout 0s: give a duration above zero"},
+		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "9999999999h"}, `invalid argument "9999999999h" for "--smoke-timeout" flag`},
+		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "NaNs"}, `invalid argument "NaNs" for "--smoke-timeout" flag`},
+		{[]string{"ci", missing, "--max-growth", "inf%"}, `--max-growth: "inf%" is not a percentage`},
+		{[]string{"ci", missing, "--max-growth", "NaN%"}, `--max-growth: "NaN%" is not a percentage`},
+		{[]string{"ci", missing, "--max-growth", "-5%"}, `--max-growth: "-5%" is not a percentage`},
+		{[]string{"ci", missing, "--max-growth", "NaN"}, `--max-growth: "NaN" is not a size`},
+		{[]string{"ci", missing, "--max-growth", "-5MB"}, `--max-growth: "-5MB" is not a size`},
+		{[]string{"ci", missing, "--max-size", "-1"}, `--max-size: "-1" is not a size`},
+		{[]string{"ci", missing, "--max-size", "Inf"}, `--max-size: "Inf" is not a size`},
+		{[]string{"ci", missing, "--max-size", "99999999999999999999"}, `--max-size: "99999999999999999999" is not a size`},
+		{[]string{"ci", missing, "--max-wasted", "1e30"}, `--max-wasted: "1e30" is not a size`},
+		{[]string{"ci", missing, "--min-efficiency", "150%"}, `--min-efficiency: "150%" is not a ratio from 0 to 1`},
+		{[]string{"ci", missing, "--min-efficiency", "-10%"}, `--min-efficiency: "-10%" is not a ratio`},
+		{[]string{"ci", missing, "--min-efficiency", "NaN"}, `--min-efficiency: "NaN" is not a ratio`},
+		{[]string{"ci", missing, "--min-efficiency", "Inf"}, `--min-efficiency: "Inf" is not a ratio`},
+		{[]string{"ci", missing, "--min-efficiency", "1.5"}, `--min-efficiency: "1.5" is not a ratio`},
+		{[]string{"ci", missing, "--category-growth", "caches=inf%"}, `--category-growth caches: "inf%" is not a percentage`},
+		{[]string{"ci", missing, "--config", cfg("ci:\n  min-efficiency: .nan\n")}, `min-efficiency: ".nan" is not a ratio`},
+		{[]string{"ci", missing, "--config", cfg("ci:\n  max-growth: inf%\n")}, `max-growth: "inf%" is not a percentage`},
+	} {
+		code, out, errOut := slimpy(t, c.args...)
+		if code != exitUsage || !strings.HasPrefix(errOut, "slimpy: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, c.want) || out != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %q", c.args, code, out, errOut, c.want)
+		}
+	}
+}

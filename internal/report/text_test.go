@@ -1,0 +1,21 @@
+package report
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+)
+
+// TestTextNegativeTop: a negative row count (inspect --top -1 reached here
+// and panicked slicing s[:-1]) is the default.
+func TestTextNegativeTop(t *testing.T) {
+	r := inspect.Report{
+		Layers: []inspect.LayerReport{{Index: 0}},
+		Waste:  inspect.WasteReport{Copies: []inspect.Copy{{Path: "/a"}, {Path: "/b"}}},
+	}
+	var buf bytes.Buffer
+	if err := Text(&buf, r, TextOptions{Top: -1, Width: -1}); err != nil {
+		t.Fatal(err)
+	}
+}
