@@ -17,7 +17,9 @@ import (
 // Term returns s with every byte or rune that is not printable text
 // written as a Go escape, as strconv.Quote writes it but without the
 // surrounding quotes: C0 and C1 controls, DEL, invalid UTF-8 and
-// invisible formatting runes (bidirectional overrides). Plain spaces stay.
+// invisible formatting runes (bidirectional overrides). Plain spaces and
+// backslashes stay: a Dockerfile's continuation backslash must read as one,
+// and only a control character can move the cursor or forge a line.
 func Term(s string) string {
 	if printable(s) {
 		return s
@@ -29,10 +31,8 @@ func Term(s string) string {
 		case r == utf8.RuneError && size == 1:
 			b.WriteString(`\x`)
 			b.WriteString(strconv.FormatUint(uint64(s[i])|0x100, 16)[1:])
-		case r == ' ' || (strconv.IsPrint(r) && r != '\\'):
+		case r == ' ' || strconv.IsPrint(r):
 			b.WriteRune(r)
-		case r == '\\':
-			b.WriteString(`\\`) // so that an escape shown is never ambiguous
 		default:
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
@@ -48,7 +48,7 @@ func printable(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if r == '\\' || (r != ' ' && !strconv.IsPrint(r)) {
+		if r != ' ' && !strconv.IsPrint(r) {
 			return false
 		}
 	}

@@ -18,7 +18,7 @@ func TestTerm(t *testing.T) {
 		{"c1\u0085\u009b", `c1\u0085\u009b`},
 		{"bad\xff\xfeutf8", `bad\xff\xfeutf8`},
 		{"bidi\u202eevil", `bidi\u202eevil`},
-		{`C:\path`, `C:\\path`},
+		{`C:\path`, `C:\path`},
 	} {
 		if got := Term(c.in); got != c.want {
 			t.Errorf("Term(%q) = %q, want %q", c.in, got, c.want)
@@ -28,7 +28,7 @@ func TestTerm(t *testing.T) {
 
 func TestOneLine(t *testing.T) {
 	got := OneLine("  /bin/sh -c apt-get update \\\n\t&& rm -rf /var/lib/apt/lists/*\n")
-	if want := `/bin/sh -c apt-get update \\ && rm -rf /var/lib/apt/lists/*`; got != want {
+	if want := `/bin/sh -c apt-get update \ && rm -rf /var/lib/apt/lists/*`; got != want {
 		t.Errorf("OneLine = %q, want %q", got, want)
 	}
 	if got := OneLine("a\x1b[31mred"); got != `a\x1b[31mred` {
@@ -64,7 +64,7 @@ func FuzzTerm(f *testing.F) {
 		if strings.ContainsAny(OneLine(s), "\n\r") {
 			t.Fatalf("OneLine kept a line break")
 		}
-		if safe := Term(s); Term(safe) != strings.ReplaceAll(safe, `\`, `\\`) {
+		if safe := Term(s); Term(safe) != safe {
 			t.Fatalf("Term is not stable on its own output")
 		}
 	})
@@ -82,7 +82,7 @@ func TestClipAndCode(t *testing.T) {
 		"\tpip install flask":       "\tpip install flask",
 		"+COPY --from=builder a b":  "+COPY --from=builder a b",
 		"RUN echo \x1b]52;c;aGk=\a": `RUN echo \x1b]52;c;aGk=\a`,
-		"a\rb \\":                   `a\rb \\`,
+		"a\rb \\":                   `a\rb \`,
 		"bidi\u202e":                `bidi\u202e`,
 		"bad\xff":                   `bad\xff`,
 	} {
