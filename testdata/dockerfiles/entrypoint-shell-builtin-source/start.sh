@@ -1,0 +1,2 @@
+. /rag/.venv/bin/activate
+exec python -m rag.server
