@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,65 +18,13 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+		v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
 )
-
-// testRegistry is go-containerregistry's registry on 127.0.0.1, with every
-// request counted and an optional hook that may answer instead.
-type testRegistry struct {
-	host string
-	mu   sync.Mutex
-	reqs []string // "METHOD PATH"
-	hook func(w http.ResponseWriter, r *http.Request) bool
-}
-
-func newTestRegistry(t *testing.T) *testRegistry {
-	t.Helper()
-	tr := &testRegistry{}
-	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tr.mu.Lock()
-		tr.reqs = append(tr.reqs, r.Method+" "+r.URL.Path)
-		hook := tr.hook
-		tr.mu.Unlock()
-		if hook != nil && hook(w, r) {
-			return
-		}
-		inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	tr.host = strings.TrimPrefix(srv.URL, "http://")
-	return tr
-}
-
-func (tr *testRegistry) setHook(h func(w http.ResponseWriter, r *http.Request) bool) {
-	tr.mu.Lock()
-	tr.hook = h
-	tr.mu.Unlock()
-}
-
-// requests returns the requests so far whose "METHOD PATH" contains every
-// one of parts, and forgets them all.
-func (tr *testRegistry) take(parts ...string) []string {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	var out []string
-	for _, r := range tr.reqs {
-		ok := true
-		for _, p := range parts {
-			ok = ok && strings.Contains(r, p)
-		}
-		if ok {
-			out = append(out, r)
-		}
-	}
-	tr.reqs = nil
-	return out
-}
 
 func newCache(t *testing.T, repo string, opts Options) *Cache {
 	t.Helper()
@@ -120,8 +67,8 @@ func kindOf(t *testing.T, err error) *Error {
 }
 
 func TestRoundTripStoresExactlyTheBytesAsAnOCIArtifact(t *testing.T) {
-	reg := newTestRegistry(t)
-	c := newCache(t, reg.host+"/ci/slimpy-cache", Options{})
+	reg := registrytest.New(t)
+	c := newCache(t, reg.Host+"/ci/slimpy-cache", Options{})
 	ctx := context.Background()
 	diffID, data := diffIDOf("layer one"), layerData(1)
 	if err := c.Put(ctx, diffID, "2.3", data); err != nil {
@@ -140,7 +87,7 @@ func TestRoundTripStoresExactlyTheBytesAsAnOCIArtifact(t *testing.T) {
 	if want := "sha256-" + strings.TrimPrefix(diffID, "sha256:") + ".slimpy-2.3"; tag != want {
 		t.Fatalf("tag %q, want %q", tag, want)
 	}
-	ref, _ := name.ParseReference(reg.host+"/ci/slimpy-cache:"+tag, name.Insecure)
+	ref, _ := name.ParseReference(reg.Host+"/ci/slimpy-cache:"+tag, name.Insecure)
 	desc, err := remote.Get(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -184,8 +131,8 @@ func TestRoundTripStoresExactlyTheBytesAsAnOCIArtifact(t *testing.T) {
 }
 
 func TestSecondMachineReadsEveryBlobOnceAndNothingElse(t *testing.T) {
-	reg := newTestRegistry(t)
-	repo := reg.host + "/ci/slimpy-cache"
+	reg := registrytest.New(t)
+	repo := reg.Host + "/ci/slimpy-cache"
 	ctx := context.Background()
 	first := newCache(t, repo, Options{})
 	const n = 24
@@ -194,7 +141,7 @@ func TestSecondMachineReadsEveryBlobOnceAndNothingElse(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reg.take()
+	reg.Take()
 
 	second := newCache(t, repo, Options{}) // another machine: nothing shared but the registry
 	var wg sync.WaitGroup
@@ -212,7 +159,7 @@ func TestSecondMachineReadsEveryBlobOnceAndNothingElse(t *testing.T) {
 	}
 	wg.Wait()
 	blobGets := map[string]int{}
-	for _, r := range reg.take("/blobs/") {
+	for _, r := range reg.Take("/blobs/") {
 		blobGets[r]++
 	}
 	if len(blobGets) != n {
@@ -229,18 +176,18 @@ func TestSecondMachineReadsEveryBlobOnceAndNothingElse(t *testing.T) {
 }
 
 func TestPutOfWhatIsThereUploadsNothing(t *testing.T) {
-	reg := newTestRegistry(t)
-	repo := reg.host + "/ci/slimpy-cache"
+	reg := registrytest.New(t)
+	repo := reg.Host + "/ci/slimpy-cache"
 	ctx := context.Background()
 	diffID, data := diffIDOf("x"), layerData(7)
 	if err := newCache(t, repo, Options{}).Put(ctx, diffID, "2.3", data); err != nil {
 		t.Fatal(err)
 	}
-	reg.take()
+	reg.Take()
 	if err := newCache(t, repo, Options{}).Put(ctx, diffID, "2.3", data); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range reg.take() {
+	for _, r := range reg.Take() {
 		if !strings.HasPrefix(r, "GET ") && !strings.HasPrefix(r, "HEAD ") {
 			t.Errorf("a second Put of the same bytes wrote: %s", r)
 		}
@@ -256,10 +203,10 @@ func TestPutOfWhatIsThereUploadsNothing(t *testing.T) {
 }
 
 func TestMissIsNotFound(t *testing.T) {
-	reg := newTestRegistry(t)
+	reg := registrytest.New(t)
 	ctx := context.Background()
 	// The repository does not exist (NAME_UNKNOWN), then the tag (MANIFEST_UNKNOWN).
-	c := newCache(t, reg.host+"/ci/slimpy-cache", Options{})
+	c := newCache(t, reg.Host+"/ci/slimpy-cache", Options{})
 	_, err := c.Get(ctx, diffIDOf("a"), "2.3")
 	if e := kindOf(t, err); e.Kind != NotFound || e.Op != "get" || e.DiffID != diffIDOf("a") {
 		t.Fatalf("%v", err)
@@ -309,14 +256,14 @@ func TestDamagedOrTruncatedDataIsCorrupt(t *testing.T) {
 	}
 	for what, serve := range cases {
 		t.Run(what, func(t *testing.T) {
-			reg := newTestRegistry(t)
-			c := newCache(t, reg.host+"/ci/slimpy-cache", Options{})
+			reg := registrytest.New(t)
+			c := newCache(t, reg.Host+"/ci/slimpy-cache", Options{})
 			ctx := context.Background()
 			diffID := diffIDOf("damaged")
 			if err := c.Put(ctx, diffID, "2.3", data); err != nil {
 				t.Fatal(err)
 			}
-			reg.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+			reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, blobPath) {
 					serve(w)
 					return true
@@ -347,8 +294,8 @@ func TestUndecodableIsCorrupt(t *testing.T) {
 }
 
 func TestSomethingElseUnderTheTagIsInvalid(t *testing.T) {
-	reg := newTestRegistry(t)
-	repo := reg.host + "/ci/slimpy-cache"
+	reg := registrytest.New(t)
+	repo := reg.Host + "/ci/slimpy-cache"
 	c := newCache(t, repo, Options{})
 	ctx := context.Background()
 	a, b := diffIDOf("a"), diffIDOf("b")
@@ -396,26 +343,26 @@ func TestSomethingElseUnderTheTagIsInvalid(t *testing.T) {
 }
 
 func TestSizeIsBoundedBothWays(t *testing.T) {
-	reg := newTestRegistry(t)
-	repo := reg.host + "/ci/slimpy-cache"
+	reg := registrytest.New(t)
+	repo := reg.Host + "/ci/slimpy-cache"
 	ctx := context.Background()
 	big := bytes.Repeat([]byte{1}, 5000)
 	small := newCache(t, repo, Options{MaxSize: 4096})
-	reg.take()
+	reg.Take()
 	if err := small.Put(ctx, diffIDOf("big"), "2.3", big); kindOf(t, err).Kind != Oversized {
 		t.Fatalf("%v", err)
 	}
-	if r := reg.take(); len(r) != 0 {
+	if r := reg.Take(); len(r) != 0 {
 		t.Errorf("an oversized Put made requests: %v", r)
 	}
 	if err := newCache(t, repo, Options{}).Put(ctx, diffIDOf("big"), "2.3", big); err != nil {
 		t.Fatal(err)
 	}
-	reg.take()
+	reg.Take()
 	if _, err := small.Get(ctx, diffIDOf("big"), "2.3"); kindOf(t, err).Kind != Oversized {
 		t.Fatalf("%v", err)
 	}
-	if r := reg.take("/blobs/"); len(r) != 0 {
+	if r := reg.Take("/blobs/"); len(r) != 0 {
 		t.Errorf("an oversized blob was fetched: %v", r)
 	}
 }
@@ -443,8 +390,8 @@ func TestUnreachableRegistrySwitchesTheCacheOff(t *testing.T) {
 }
 
 func TestRefusedCredentials(t *testing.T) {
-	reg := newTestRegistry(t)
-	repo := reg.host + "/ci/slimpy-cache"
+	reg := registrytest.New(t)
+	repo := reg.Host + "/ci/slimpy-cache"
 	ctx := context.Background()
 	diffID := diffIDOf("a")
 	if err := newCache(t, repo, Options{}).Put(ctx, diffID, "2.3", layerData(1)); err != nil {
@@ -452,7 +399,7 @@ func TestRefusedCredentials(t *testing.T) {
 	}
 
 	// Writes refused (read-only credentials): reads go on, writes stop.
-	reg.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			return false
 		}
@@ -468,16 +415,16 @@ func TestRefusedCredentials(t *testing.T) {
 	if got, err := c.Get(ctx, diffID, "2.3"); err != nil || !bytes.Equal(got, layerData(1)) {
 		t.Fatalf("a refused write stopped reads: %v", err)
 	}
-	reg.take()
+	reg.Take()
 	if e := kindOf(t, c.Put(ctx, diffIDOf("new2"), "2.3", layerData(3))); e.Kind != Refused || !e.Repeat {
 		t.Fatalf("second Put: %v", e)
 	}
-	if r := reg.take(); len(r) != 0 {
+	if r := reg.Take(); len(r) != 0 {
 		t.Errorf("a switched-off Put made requests: %v", r)
 	}
 
 	// Everything refused.
-	reg.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 		w.WriteHeader(http.StatusUnauthorized)
 		return true
@@ -512,14 +459,14 @@ func TestHangingRegistryTimesOut(t *testing.T) {
 }
 
 func TestCallerCancellationIsNotAWarning(t *testing.T) {
-	reg := newTestRegistry(t)
+	reg := registrytest.New(t)
 	started := make(chan struct{})
-	reg.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+	reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		close(started)
 		<-r.Context().Done()
 		return true
 	})
-	c := newCache(t, reg.host+"/ci/slimpy-cache", Options{})
+	c := newCache(t, reg.Host+"/ci/slimpy-cache", Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-started; cancel() }()
 	_, err := c.Get(ctx, diffIDOf("a"), "2.3")
