@@ -5,10 +5,14 @@
 package registrytest
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +28,7 @@ type Registry struct {
 	reqs      []string // "METHOD PATH"
 	blobBytes int64
 	hook      func(w http.ResponseWriter, r *http.Request) bool
+	linkTags  bool
 }
 
 // New starts a registry that stops when the test ends.
@@ -42,6 +47,10 @@ func New(t testing.TB) *Registry {
 		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
 			w = &countingWriter{ResponseWriter: w, reg: reg}
 		}
+		if reg.paginates() && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") {
+			linkNextPage(w, r, inner)
+			return
+		}
 		inner.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -55,6 +64,41 @@ func (reg *Registry) SetHook(hook func(w http.ResponseWriter, r *http.Request) b
 	reg.mu.Lock()
 	reg.hook = hook
 	reg.mu.Unlock()
+}
+
+// LinkTags makes the tag list answer as a distribution registry does:
+// with a Link header to the next page when a page is full.
+// (go-containerregistry's registry cuts a page at n but links none.)
+func (reg *Registry) LinkTags() {
+	reg.mu.Lock()
+	reg.linkTags = true
+	reg.mu.Unlock()
+}
+
+func (reg *Registry) paginates() bool {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	return reg.linkTags
+}
+
+// linkNextPage serves a tag list page with the Link header of the
+// distribution spec: </v2/NAME/tags/list?n=N&last=LAST>; rel="next".
+func linkNextPage(w http.ResponseWriter, r *http.Request, inner http.Handler) {
+	rec := httptest.NewRecorder()
+	inner.ServeHTTP(rec, r)
+	var page struct {
+		Tags []string `json:"tags"`
+	}
+	n, err := strconv.Atoi(r.URL.Query().Get("n"))
+	if rec.Code == http.StatusOK && err == nil && json.Unmarshal(rec.Body.Bytes(), &page) == nil && len(page.Tags) == n && n > 0 {
+		next := url.Values{"n": {strconv.Itoa(n)}, "last": {page.Tags[n-1]}}
+		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
 }
 
 // Take returns the requests since the last Take whose "METHOD PATH"
