@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/remotecache"
@@ -114,12 +112,7 @@ func benchFleet(b *testing.B, reg *registrytest.Registry) []string {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ref := fmt.Sprintf("%s/team/app-%02d:v1", reg.Host, i)
-		r, _ := name.ParseReference(ref, name.Insecure)
-		if err := remote.Write(r, img, remote.WithAuth(authn.Anonymous)); err != nil {
-			b.Fatal(err)
-		}
-		refs = append(refs, ref)
+		refs = append(refs, push(b, fmt.Sprintf("%s/team/app-%02d:v1", reg.Host, i), img))
 		ls, _ := img.Layers()
 		for _, l := range ls {
 			d, _ := l.Digest()

@@ -119,15 +119,7 @@ func newTestFleet(t testing.TB) *testFleet {
 				tags = append(tags, extraTags...)
 			}
 			for _, tag := range tags {
-				ref := fmt.Sprintf("%s/%s-%02d:%s", f.reg.Host, repo, i, tag)
-				r, err := name.ParseReference(ref, name.Insecure)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := remote.Write(r, img, remote.WithAuth(authn.Anonymous)); err != nil {
-					t.Fatal(err)
-				}
-				f.refs = append(f.refs, ref)
+				f.refs = append(f.refs, push(t, fmt.Sprintf("%s/%s-%02d:%s", f.reg.Host, repo, i, tag), img))
 			}
 			ls, _ := img.Layers()
 			for _, l := range ls {
@@ -143,6 +135,19 @@ func newTestFleet(t testing.TB) *testFleet {
 	f.reg.Take()
 	f.reg.BlobBytes()
 	return f
+}
+
+// push writes img to the test registry as ref and returns ref.
+func push(t testing.TB, ref string, img v1.Image) string {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img, remote.WithAuth(authn.Anonymous)); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
 
 func imageConfig() v1.Config {

@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
@@ -39,12 +35,7 @@ func TestRenderersEscapeWhatImagesControl(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := fmt.Sprintf("%s/team/app-%d:v1", reg.Host, i)
-		r, _ := name.ParseReference(ref, name.Insecure)
-		if err := remote.Write(r, img, remote.WithAuth(authn.Anonymous)); err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, ref)
+		refs = append(refs, push(t, fmt.Sprintf("%s/team/app-%d:v1", reg.Host, i), img))
 	}
 	failing := reg.Host + "/team/broken:v1"
 	analyze := analyzer(t.TempDir())

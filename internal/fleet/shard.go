@@ -1,7 +1,6 @@
 package fleet
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -98,8 +97,7 @@ func Decode(b []byte) (Report, error) {
 		return Report{}, fmt.Errorf("fleet report schema version %s; this slimpy reads %d", v, SchemaVersion)
 	}
 	var r Report
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&r); err != nil {
+	if err := json.Unmarshal(b, &r); err != nil {
 		return Report{}, fmt.Errorf("not a fleet report: %v", err)
 	}
 	return r, nil

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slimpy/slimpy/internal/remotecache"
@@ -42,13 +41,9 @@ var digestTag = regexp.MustCompile(`^(sha256|sha512|x)-[0-9a-f]{64}`)
 // followed by go-containerregistry's remote.Lister). Tags that name an
 // artifact about a digest (digestTag) are left out: they are not images.
 func ListTags(ctx context.Context, repo string, opts TagOptions) ([]string, error) {
-	var nameOpts []name.Option
-	if opts.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-	}
-	r, err := name.NewRepository(repo, nameOpts...)
+	r, err := remotecache.ParseRepository(repo, opts.Insecure)
 	if err != nil {
-		return nil, fmt.Errorf("--all-tags %q: not a repository (REGISTRY/REPOSITORY, no tag): %w", repo, err)
+		return nil, fmt.Errorf("--all-tags: %w", err)
 	}
 	max := opts.MaxTags
 	if max <= 0 {

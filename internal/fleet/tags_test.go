@@ -8,9 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
 )
@@ -33,13 +31,7 @@ func TestListTagsReadsEveryPage(t *testing.T) {
 		want = append(want, repo+":"+tag)
 	}
 	for _, tag := range tags {
-		ref, err := name.ParseReference(repo+":"+tag, name.Insecure)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img, remote.WithAuth(authn.Anonymous)); err != nil {
-			t.Fatal(err)
-		}
+		push(t, repo+":"+tag, img)
 	}
 	reg.Take()
 	opts := TagOptions{Insecure: true, Keychain: authn.NewMultiKeychain(), PageSize: 100}

@@ -107,13 +107,9 @@ type Cache struct {
 // New returns the cache in repository repo ("registry.example/team/slimpy-cache").
 // A tag or digest in repo is an error: the cache chooses its own tags.
 func New(repo string, opts Options) (*Cache, error) {
-	var nameOpts []name.Option
-	if opts.Insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-	}
-	r, err := name.NewRepository(repo, nameOpts...)
+	r, err := ParseRepository(repo, opts.Insecure)
 	if err != nil {
-		return nil, fmt.Errorf("remote cache: %q is not a repository (REGISTRY/REPOSITORY, no tag): %w", repo, err)
+		return nil, fmt.Errorf("remote cache: %w", err)
 	}
 	c := &Cache{repo: r, display: repo, timeout: opts.Timeout, maxSize: opts.MaxSize}
 	if c.timeout <= 0 {
@@ -130,6 +126,20 @@ func New(repo string, opts Options) (*Cache, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// ParseRepository reads REGISTRY/REPOSITORY, as the user wrote it; a tag or
+// a digest in it is an error. insecure allows plain HTTP to the registry.
+func ParseRepository(repo string, insecure bool) (name.Repository, error) {
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	r, err := name.NewRepository(repo, opts...)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("%q is not a repository (REGISTRY/REPOSITORY, no tag): %w", repo, err)
+	}
+	return r, nil
 }
 
 // RemoteOptions are the go-containerregistry options slimpy talks to a
