@@ -85,9 +85,12 @@ type Analysis struct {
 // the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
 	img := src.Image
+	if _, err := img.Manifest(); err != nil {
+		return nil, fmt.Errorf("reading the image manifest: %w", err)
+	}
 	raw, err := img.RawConfigFile()
 	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
+		return nil, fmt.Errorf("reading the image config: %w", err)
 	}
 	// Parse the raw config: the daemon source rebuilds ConfigFile().History
 	// from another API, in another order.

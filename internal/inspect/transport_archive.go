@@ -241,13 +241,7 @@ func archiveTags(m tarball.Manifest) string {
 		}
 		tags = append(tags, d.RepoTags...)
 	}
-	if untagged > 0 {
-		tags = append(tags, fmt.Sprintf("%d untagged", untagged))
-	}
-	if len(tags) == 0 {
-		return "no tags"
-	}
-	return strings.Join(tags, ", ")
+	return listNames(tags, untagged, "no tags")
 }
 
 // openOCILayout opens an OCI image layout directory; tag matches the
@@ -327,9 +321,9 @@ func openLayout(ref, dir, tag string, opts OpenOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := img.ConfigFile()
+	cfg, err := configOf(img)
 	if err != nil {
-		return nil, refErrf(ref, "reading the image config: %w", err)
+		return nil, refErr(ref, err)
 	}
 	src.Image, src.Platform = img, formatPlatform(configPlatform(cfg))
 	return src, nil
@@ -397,13 +391,7 @@ func layoutNames(descs []v1.Descriptor) string {
 			untagged++
 		}
 	}
-	if untagged > 0 {
-		names = append(names, fmt.Sprintf("%d untagged", untagged))
-	}
-	if len(names) == 0 {
-		return "no images"
-	}
-	return strings.Join(names, ", ")
+	return listNames(names, untagged, "no images")
 }
 
 // openOCIArchive extracts a tar of an OCI layout to a temporary directory

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,9 +85,9 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 			return nil, err
 		}
 		src.Image = img
-		cfg, err := img.ConfigFile()
+		cfg, err := configOf(img)
 		if err != nil {
-			return nil, registryError(ref, r, fmt.Errorf("reading the image config: %w", err))
+			return nil, registryError(ref, r, err)
 		}
 		src.Platform = formatPlatform(configPlatform(cfg))
 	case desc.MediaType.IsImage():
