@@ -49,14 +49,19 @@ func (c layerCache) path(diffID string) string {
 	return filepath.Join(c.dir, algo, hex+".layer")
 }
 
+// maxCacheEntry bounds the size of a cache file read back (an entry of a
+// layer of a million files is ~25 MB).
+const maxCacheEntry = 1 << 30
+
 // get returns the cached data of a layer, or nil on a miss. A damaged entry
-// is a miss: the layer is read again and the entry rewritten.
+// (or anything but a regular file: a FIFO must not block the read) is a
+// miss: the layer is read again and the entry rewritten.
 func (c layerCache) get(diffID string) *LayerData {
 	p := c.path(diffID)
 	if p == "" {
 		return nil
 	}
-	b, err := os.ReadFile(p)
+	b, err := readRegularFile(p, maxCacheEntry)
 	if err != nil {
 		return nil
 	}

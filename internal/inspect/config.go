@@ -83,11 +83,15 @@ func (s *sizeValue) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// maxConfigFile bounds a `.slimpy.yaml` (a FIFO or /dev/zero named by
+// --config is refused, never read until memory runs out).
+const maxConfigFile = 1 << 20
+
 // LoadConfig reads a config file over the defaults. A missing file is no
 // error when optional is true (the default `.slimpy.yaml`); it is when the
 // user named it.
 func LoadConfig(file string, optional bool) (Config, error) {
-	raw, err := os.ReadFile(file)
+	raw, err := readRegularFile(file, maxConfigFile)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return DefaultConfig(), nil

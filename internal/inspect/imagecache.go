@@ -117,7 +117,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if p == "" {
 		return nil
 	}
-	b, err := os.ReadFile(p)
+	b, err := readRegularFile(p, maxCacheEntry)
 	if err != nil {
 		return nil
 	}

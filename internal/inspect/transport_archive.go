@@ -46,6 +46,9 @@ func statFile(ref, p string, wantDir bool) error {
 			return refErr(ref, errors.New("is a directory (an OCI layout: use oci:)"))
 		}
 		return refErr(ref, errors.New("is a directory, not a tar archive"))
+	case !wantDir && !fi.Mode().IsRegular():
+		// A FIFO would block the read; a device would never end.
+		return refErrf(ref, "a %s, not a regular file", fileKind(fi.Mode()))
 	}
 	return nil
 }
