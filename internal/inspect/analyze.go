@@ -108,6 +108,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	created := layerHistory(cfg.History, len(v1layers))
 	a := &Analysis{Source: src, Config: cfg, Layers: make([]Layer, len(v1layers))}
 	cache := newLayerCache(opts.CacheDir)
+	budget := &imageBudget{}
 
 	limit := opts.Concurrency
 	if limit <= 0 {
@@ -183,6 +184,10 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		g.Go(func() error {
 			defer func() { <-sem }()
 			if ld := cache.get(layer.DiffID); ld != nil {
+				if err := budget.addLayer(ld); err != nil {
+					mcancel()
+					return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
+				}
 				layer.Data, layer.Cached = ld, true
 				if !src.RawCompressed {
 					layer.CompressedSize = src.storedSize(i, ld.TarBytes)
@@ -191,7 +196,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 				close(ready[i])
 				return nil
 			}
-			ld, err := readLayerRetrying(gctx, src, l, layer, opts.Progress)
+			ld, err := readLayerRetrying(gctx, src, l, layer, budget, opts.Progress)
 			if err != nil {
 				mcancel()
 				return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
@@ -329,9 +334,9 @@ func (a *Analysis) layerData() []*LayerData {
 // readLayerRetrying reads a layer, and reads a registry layer again from
 // its start when the connection drops mid-blob: go-containerregistry
 // retries requests that fail, not bodies that stop halfway.
-func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (*LayerData, error) {
+func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budget *imageBudget, progress func(Progress)) (*LayerData, error) {
 	for attempt := 0; ; attempt++ {
-		ld, err := readLayer(ctx, src, l, layer, progress)
+		ld, err := readLayer(ctx, src, l, layer, budget, progress)
 		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry {
 			return ld, err
 		}
@@ -369,10 +374,15 @@ func (e *sourceError) transient() bool {
 }
 
 // readLayer streams one layer from the source through the walker.
-func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (*LayerData, error) {
+func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budget *imageBudget, progress func(Progress)) (_ *LayerData, err error) {
+	lb := &layerBudget{image: budget}
+	defer func() {
+		if err != nil {
+			lb.release() // a registry layer may be read again
+		}
+	}()
 	var (
 		rc    io.ReadCloser
-		err   error
 		total int64 = -1
 	)
 	if src.RawCompressed {
@@ -419,7 +429,7 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 		defer dc.Close()
 		stream = dc
 	}
-	ld, err := walkLayer(stream, layer.DiffID)
+	ld, err := walkLayerCtx(ctx, stream, layer.DiffID, lb)
 	if err != nil {
 		if src.RawCompressed && layer.CompressedSize > 0 && pr.n > layer.CompressedSize {
 			// Bytes after the end the manifest gives: that is the cause.

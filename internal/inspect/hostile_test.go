@@ -170,6 +170,16 @@ func TestHostileHardlinkToNonRegularFile(t *testing.T) {
 // uncompressed stream's diffID.
 func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 	t.Helper()
+	blob, head, tail := gzipBombStream(size)
+	// The diffID: the same uncompressed stream through sha256.
+	h := newHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
+	io.Copy(io.Discard, h)
+	return blob, "sha256:" + hexString(h.sum())
+}
+
+// gzipBombStream is gzipBomb's stream, with the uncompressed tar's head
+// (the header) and tail (padding and end of archive) around the zeros.
+func gzipBombStream(size int64) (blob io.Reader, head, tail []byte) {
 	member := func(b []byte) []byte {
 		var buf bytes.Buffer
 		zw, _ := kgzip.NewWriterLevel(&buf, kgzip.BestCompression)
@@ -180,11 +190,11 @@ func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 	var hdr bytes.Buffer
 	tw := tar.NewWriter(&hdr)
 	tw.WriteHeader(&tar.Header{Name: "var/log/lastlog", Typeflag: tar.TypeReg, Mode: 0o644, Size: size})
-	head := bytes.Clone(hdr.Bytes())
+	head = bytes.Clone(hdr.Bytes())
 	const chunk = 1 << 20
 	zeros := make([]byte, chunk)
 	pad := (512 - size%512) % 512
-	tail := make([]byte, pad+1024) // padding and the end-of-archive blocks
+	tail = make([]byte, pad+1024) // padding and the end-of-archive blocks
 	parts := []io.Reader{bytes.NewReader(member(head))}
 	zm := member(zeros)
 	for n := size; n > 0; n -= chunk {
@@ -195,11 +205,7 @@ func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 		parts = append(parts, bytes.NewReader(zm))
 	}
 	parts = append(parts, bytes.NewReader(member(tail)))
-
-	// The diffID: the same uncompressed stream through sha256.
-	h := newHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
-	io.Copy(io.Discard, h)
-	return io.MultiReader(parts...), "sha256:" + hexString(h.sum())
+	return io.MultiReader(parts...), head, tail
 }
 
 type zeroReader struct{}
