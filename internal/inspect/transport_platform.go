@@ -176,11 +176,11 @@ func collectCandidates(idx v1.ImageIndex, descs []v1.Descriptor, out *[]indexCan
 				return err
 			}
 		case d.MediaType.IsImage():
-			c := indexCandidate{image: func() (v1.Image, error) { return idx.Image(d.Digest) }}
+			c := indexCandidate{image: func() (v1.Image, error) { return guardedImage(idx, d.Digest) }}
 			if d.Platform != nil && d.Platform.OS != "" {
 				c.platform = *d.Platform
 			} else {
-				img, err := idx.Image(d.Digest)
+				img, err := guardedImage(idx, d.Digest)
 				if err != nil {
 					return fmt.Errorf("reading image %s: %w", d.Digest, err)
 				}

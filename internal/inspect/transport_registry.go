@@ -91,10 +91,11 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 		}
 		src.Platform = formatPlatform(configPlatform(cfg))
 	case desc.MediaType.IsImage():
-		img, err := desc.Image()
+		rimg, err := desc.Image()
 		if err != nil {
 			return nil, registryError(ref, r, err)
 		}
+		img := guardImage(rimg)
 		src.Image = img
 		if src.Platform, err = checkSinglePlatform(ref, img, want, explicit); err != nil {
 			var re *refError
