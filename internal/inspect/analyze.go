@@ -365,7 +365,8 @@ func (e *sourceError) Unwrap() error { return e.err }
 // transient reports whether reading again may succeed: a connection that
 // dropped or reset, not a digest that does not match.
 func (e *sourceError) transient() bool {
-	if strings.Contains(e.err.Error(), "verifying") {
+	var rae *retryAfterError
+	if strings.Contains(e.err.Error(), "verifying") || errors.As(e.err, &rae) {
 		return false
 	}
 	var ne net.Error
@@ -475,6 +476,10 @@ func readError(ctx context.Context, pr *progressReader, err error) error {
 func blobError(layer *Layer, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("the layer blob %s is missing: %w", layer.Digest, err)
+	}
+	var rae *retryAfterError
+	if errors.As(err, &rae) {
+		return &sourceError{err: fmt.Errorf("fetching the layer blob: rate limited by the registry: %w", rae)}
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
