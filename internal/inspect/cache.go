@@ -69,6 +69,7 @@ func (c layerCache) get(diffID string) *LayerData {
 	if err != nil || ld.DiffID != diffID {
 		return nil
 	}
+	touchEntry(p)
 	return ld
 }
 

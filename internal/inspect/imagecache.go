@@ -125,6 +125,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if err != nil || e.Key != key {
 		return nil
 	}
+	touchEntry(p)
 	return e
 }
 
@@ -199,7 +200,9 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 	var slot, key string
 	if cache.dir != "" {
 		slot, key = reportKey(src, rules)
-		if e := cache.get(slot, key); e != nil {
+		// With VerifyBlobs the layers are read (Analyze checks the cached
+		// ones' blobs); the entry is still written.
+		if e := cache.get(slot, key); e != nil && !opts.VerifyBlobs {
 			if r, ok := cachedReport(src, e, opts.Progress); ok {
 				return r, nil
 			}
@@ -228,6 +231,7 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 		}
 		// A cache that cannot be written costs speed next time, never correctness.
 		_ = cache.put(slot, e)
+		trimCache(opts.CacheDir, opts.cacheMaxBytes())
 	}
 	return r, nil
 }

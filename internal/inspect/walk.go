@@ -243,7 +243,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		sum := pipe.sum()
 		got := "sha256:" + hex.EncodeToString(sum)
 		if got != wantDiffID {
-			return nil, fmt.Errorf("content does not match its diffID: the config says %s, the layer is %s", wantDiffID, got)
+			return nil, diffIDError(wantDiffID, got)
 		}
 	}
 	ld.TarBytes = counter.n
