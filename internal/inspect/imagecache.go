@@ -86,6 +86,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 		}
 		settings := *rules
 		settings.Now = time.Time{}
+		settings.Sources = SourceSettings{} // how the image is read, not what is reported
 		var b bytes.Buffer
 		if err := encodeValue(&b, &settings); err != nil {
 			return "", ""
