@@ -334,10 +334,17 @@ func decodeLayerBody(b []byte) (*LayerData, error) {
 	}
 	n := r.count(2)
 	ld.Contents = make(map[string][]byte, n)
+	// The contents are copies, so that the file's buffer is not kept for a
+	// few files; when they are most of it, they stay in it (a copy would
+	// double what a layer with large package databases costs).
+	keep := len(r.b) > 2*len(b)/3
 	for i := 0; i < n && r.err == nil; i++ {
 		p := r.str()
-		// A copy, so that the file's buffer is not kept for a few files.
-		ld.Contents[p] = bytes.Clone(r.bytes(r.uvarint()))
+		c := r.bytes(r.uvarint())
+		if !keep {
+			c = bytes.Clone(c)
+		}
+		ld.Contents[p] = c
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()

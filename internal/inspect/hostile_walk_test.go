@@ -177,7 +177,7 @@ func TestHostileSparseMemberHash(t *testing.T) {
 
 // 48 bomb PKG-INFO files (a legacy *.egg-info file is itself a PKG-INFO):
 // sparse ones are never captured; gzip bombs of 32 MiB each are refused
-// at the layer's 64 MiB, not kept (1.5 GiB).
+// at the layer's 48 MiB, not kept (1.5 GiB).
 func TestHostileEggInfoBombs(t *testing.T) {
 	const dp = "usr/lib/python3/dist-packages/"
 	var raw []byte
@@ -199,20 +199,20 @@ func TestHostileEggInfoBombs(t *testing.T) {
 	}
 	var read atomic.Int64
 	_, err = walkLayer(&countingReaderTo{r: genTarStream(files), n: &read}, "")
-	wantOneLineError(t, err, "exceed the 64 MiB limit of one layer", dp+"p2.egg-info")
-	if n := read.Load(); n > 100<<20 {
+	wantOneLineError(t, err, "exceed the 48 MiB limit of one layer", dp+"p1.egg-info")
+	if n := read.Load(); n > 70<<20 {
 		t.Errorf("read %d MiB before refusing", n>>20)
 	}
 }
 
-// Layers that each stay within their 64 MiB but together keep more than
-// 128 MiB are refused as an image, whether walked or from the cache.
+// Layers that each stay within their 48 MiB but together keep more than
+// 96 MiB are refused as an image, whether walked or from the cache.
 func TestHostileCapturedBytesPerImage(t *testing.T) {
 	var layers []v1.Layer
 	for i := 0; i < 3; i++ {
 		layers = append(layers, newGenLayer(t, []genFile{
-			{fmt.Sprintf("var/lib/dpkg/status.d/a%d", i), 30 << 20},
-			{fmt.Sprintf("var/lib/dpkg/status.d/b%d", i), 20 << 20},
+			{fmt.Sprintf("var/lib/dpkg/status.d/a%d", i), 22 << 20},
+			{fmt.Sprintf("var/lib/dpkg/status.d/b%d", i), 22 << 20},
 		}))
 	}
 	cache := t.TempDir()
@@ -225,11 +225,11 @@ func TestHostileCapturedBytesPerImage(t *testing.T) {
 		return err
 	}
 	if err := analyze(layers[0], layers[1]); err != nil {
-		t.Fatal(err) // 100 MiB: within the limit, and now cached
+		t.Fatal(err) // 88 MiB: within the limit, and now cached
 	}
-	wantOneLineError(t, analyze(layers...), "layer 2", "exceed the 128 MiB limit of one image")
+	wantOneLineError(t, analyze(layers...), "layer 2", "exceed the 96 MiB limit of one image")
 	// The third layer first: the two cached ones go past the limit.
-	wantOneLineError(t, analyze(layers[2], layers[0], layers[1]), "exceed the 128 MiB limit of one image")
+	wantOneLineError(t, analyze(layers[2], layers[0], layers[1]), "exceed the 96 MiB limit of one image")
 }
 
 // 8,000 names of 60 KB (480 MB of names) are refused once the bytes beyond

@@ -15,10 +15,11 @@ const (
 	// maxLayerCaptured bounds the bytes of the files the walker keeps for
 	// the inventories (package databases, Python metadata, os-release, apt
 	// lists as kept) in one layer, and maxImageCaptured in the whole image.
-	// A Debian image with build-essential keeps ~6 MB; 48 bomb PKG-INFO
-	// files of 32 MiB each would keep 1.5 GiB.
-	maxLayerCaptured = 64 << 20
-	maxImageCaptured = 128 << 20
+	// A Debian image with build-essential and Python packages keeps ~7 MB;
+	// 48 bomb PKG-INFO files of 32 MiB each would keep 1.5 GiB. An image
+	// just within both limits peaks at ~200 MB (docs/performance.md).
+	maxLayerCaptured = 48 << 20
+	maxImageCaptured = 96 << 20
 	// Paths and link targets longer than longNameFree bytes pay their
 	// excess against maxImageLongNames: names cost memory in proportion to
 	// the entries, as everything else per entry does, and 8,000 names of

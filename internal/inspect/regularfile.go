@@ -42,12 +42,14 @@ func readRegularFile(p string, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d-byte limit", p, fi.Size(), max)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
+	// One allocation of the size the file has (io.ReadAll would double
+	// its way up to it); a file that grew meanwhile is refused.
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: more than the %d-byte limit", p, max)
+	if n, _ := f.Read(make([]byte, 1)); n != 0 {
+		return nil, fmt.Errorf("%s: changed while it was read", p)
 	}
 	return b, nil
 }
