@@ -227,4 +227,3 @@ func TestServeHostileRegistry(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
