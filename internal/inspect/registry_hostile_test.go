@@ -82,7 +82,7 @@ func (h *hostileRegistry) stall(r *http.Request) {
 	select {
 	case <-h.release:
 	case <-r.Context().Done():
-	case <-time.After(time.Minute):
+	case <-time.After(10 * time.Minute):
 	}
 }
 
