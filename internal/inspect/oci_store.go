@@ -68,7 +68,7 @@ type tarStore struct {
 // layoutMemberName is the layout file a tar member holds, "" for members
 // that are no file of a layout (or are not read: links, sparse members).
 func layoutMemberName(h *tar.Header) string {
-	if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA || isSparse(h) || len(h.Name) > 512 {
+	if h.Typeflag != tar.TypeReg || isSparse(h) || len(h.Name) > 512 {
 		return ""
 	}
 	name := path.Clean(strings.TrimPrefix(h.Name, "./"))

@@ -165,8 +165,3 @@ func oneLine(s string) string {
 	}
 	return strings.Join(out, "; ")
 }
-
-// closerFunc adapts a function to io.Closer.
-type closerFunc func() error
-
-func (f closerFunc) Close() error { return f() }

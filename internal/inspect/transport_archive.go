@@ -118,7 +118,7 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 	if err != nil {
 		if strings.Contains(err.Error(), "not found in tar") {
 			if _, hasIndex, _ := tarHas(p, "manifest.json", "index.json"); hasIndex {
-				return nil, refErr(ref, errors.New("no manifest.json: this is an OCI archive, open it with oci-archive:"))
+				return nil, refErr(ref, errors.New("no manifest.json: this is an OCI archive, open it with oci-archive:PATH"))
 			}
 			return nil, refErr(ref, errors.New("not a docker save archive (no manifest.json)"))
 		}
@@ -378,7 +378,7 @@ func openOCIArchive(_ context.Context, ref, p, tag string, opts OpenOptions) (*S
 	if err != nil {
 		store.Close()
 		if hasManifest, _, _ := tarHas(p, "manifest.json", "index.json"); hasManifest {
-			return nil, refErr(ref, errors.New("not an OCI archive (no index.json); it looks like a docker save archive: use docker-archive:"))
+			return nil, refErr(ref, errors.New("not an OCI archive (no index.json); it looks like a docker save archive: use docker-archive:PATH"))
 		}
 		return nil, refErr(ref, errors.New("not an OCI archive (no index.json)"))
 	}

@@ -153,7 +153,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		}
 		e := Entry{Path: p, Mode: uint32(hdr.Mode) & 0o7777, UID: hdr.Uid, GID: hdr.Gid}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		case tar.TypeReg, tar.TypeGNUSparse: // archive/tar reads TypeRegA as TypeReg
 			e.Kind = KindFile
 			e.Size = hdr.Size
 			switch {
