@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/slimpy/slimpy/internal/fixtures"
 )
 
 // After a warm run, a layer blob replaced by other bytes of the same size
@@ -19,11 +19,7 @@ func TestCIChecksCachedBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	p, err := layout.Write(dir, emptyIndex())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
+	if err := fixtures.WriteOCILayout(img, "app:1", dir); err != nil {
 		t.Fatal(err)
 	}
 	cache := filepath.Join(t.TempDir(), "cache")

@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -38,10 +37,7 @@ func TestCacheTrustAndVerifyBlobs(t *testing.T) {
 	}
 	t.Run("oci layout", func(t *testing.T) {
 		dir := t.TempDir()
-		lp, _ := layout.Write(dir, empty.Index)
-		if err := lp.AppendImage(img); err != nil {
-			t.Fatal(err)
-		}
+		writeLayout(t, dir, img)
 		cache := t.TempDir()
 		if err := analyze(t, "oci:"+dir, cache, true); err != nil {
 			t.Fatal(err)

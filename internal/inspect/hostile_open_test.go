@@ -12,8 +12,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -63,27 +61,21 @@ func TestHostileManyPlatformsListsAFew(t *testing.T) {
 // A manifest that cannot be read is said to be the manifest, not the config.
 func TestHostileBrokenManifestIsNamed(t *testing.T) {
 	dir := t.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := trTestImage(t, "linux/amd64")
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	writeLayout(t, dir, img)
 	d, _ := img.Digest()
 	blob := filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
 	raw, _ := os.ReadFile(blob)
 	for _, bad := range [][]byte{[]byte("{not json"), bytes.Repeat([]byte(" "), len(raw))} {
 		os.WriteFile(blob, bad, 0o644)
-		err = trOpenErr(t, "oci:"+dir, OpenOptions{}, "the manifest")
+		err := trOpenErr(t, "oci:"+dir, OpenOptions{}, "the manifest")
 		if strings.Contains(err.Error(), "config") {
 			t.Errorf("the error blames the config: %v", err)
 		}
 	}
 	// A manifest that is intact but not JSON cannot come from a layout
 	// (its digest would not match); a registry's can: see
-	// TestHostileRegistryBrokenManifest.
+	// TestHostileRegistryMetadata.
 }
 
 // A path that exists and is no image is said to be so, never looked up in
@@ -228,15 +220,9 @@ func TestHostileOCIArchiveIsNotExtracted(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	dir := t.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := testImage(t, nil, makeTar(t, file("a", "content")))
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	writeLayout(t, dir, img)
 	ls, _ := img.Layers()
 	ld, _ := ls[0].Digest()
 	build := func(t *testing.T, sparseName string, skip string) string {

@@ -108,15 +108,22 @@ func (i *ociIndex) find(h v1.Hash) (v1.Descriptor, error) {
 	return v1.Descriptor{}, fmt.Errorf("could not find descriptor in index: %s", h)
 }
 
-func (i *ociIndex) Image(h v1.Hash) (v1.Image, error) {
+// child reads the manifest or index h of the index, if its media type is
+// one ok accepts; what names it in errors.
+func (i *ociIndex) child(h v1.Hash, ok func(types.MediaType) bool, what string) (v1.Descriptor, []byte, error) {
 	d, err := i.find(h)
 	if err != nil {
-		return nil, err
+		return d, nil, err
 	}
-	if !d.MediaType.IsImage() {
-		return nil, fmt.Errorf("unexpected media type for %v: %s", h, d.MediaType)
+	if !ok(d.MediaType) {
+		return d, nil, fmt.Errorf("unexpected media type for %v: %s", h, d.MediaType)
 	}
-	raw, err := readBlob(i.store, d, maxManifestBytes, "the manifest")
+	raw, err := readBlob(i.store, d, maxManifestBytes, what)
+	return d, raw, err
+}
+
+func (i *ociIndex) Image(h v1.Hash) (v1.Image, error) {
+	d, raw, err := i.child(h, types.MediaType.IsImage, "the manifest")
 	if err != nil {
 		return nil, err
 	}
@@ -124,14 +131,7 @@ func (i *ociIndex) Image(h v1.Hash) (v1.Image, error) {
 }
 
 func (i *ociIndex) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
-	d, err := i.find(h)
-	if err != nil {
-		return nil, err
-	}
-	if !d.MediaType.IsIndex() {
-		return nil, fmt.Errorf("unexpected media type for %v: %s", h, d.MediaType)
-	}
-	raw, err := readBlob(i.store, d, maxManifestBytes, "the index")
+	d, raw, err := i.child(h, types.MediaType.IsIndex, "the index")
 	if err != nil {
 		return nil, err
 	}
