@@ -14,6 +14,24 @@ type sourceFlags struct {
 	insecure bool
 	noCache  bool
 	cacheDir string
+	// settings are the config file's registry: and cache: sections;
+	// verifyBlobs checks the blobs of cached layers (ci).
+	settings    inspect.SourceSettings
+	verifyBlobs bool
+}
+
+// openOptions are what Open gets from the flags and the config file.
+func (s *sourceFlags) openOptions() inspect.OpenOptions {
+	return inspect.OpenOptions{Platform: s.platform, Insecure: s.insecure, Registry: s.settings.Registry}
+}
+
+// options are what Analyze gets from the flags and the config file.
+func (s *sourceFlags) options(progress func(inspect.Progress)) inspect.Options {
+	opts := inspect.Options{CacheDir: s.cacheDir, CacheMaxBytes: s.settings.CacheMaxBytes, Progress: progress, VerifyBlobs: s.verifyBlobs}
+	if s.noCache {
+		opts.CacheDir = ""
+	}
+	return opts
 }
 
 func (s *sourceFlags) register(fl *pflag.FlagSet) {
@@ -36,16 +54,12 @@ func (s *sourceFlags) analyze(ctx context.Context, ref string, progress func(ins
 // withSource opens ref with the shared flags and runs fn on it with the
 // matching options; fn's error names the reference.
 func (s *sourceFlags) withSource(ctx context.Context, ref string, progress func(inspect.Progress), fn func(*inspect.Source, inspect.Options) error) error {
-	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: s.platform, Insecure: s.insecure})
+	src, err := inspect.Open(ctx, ref, s.openOptions())
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	opts := inspect.Options{CacheDir: s.cacheDir, Progress: progress}
-	if s.noCache {
-		opts.CacheDir = ""
-	}
-	if err := fn(src, opts); err != nil {
+	if err := fn(src, s.options(progress)); err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
 	return nil

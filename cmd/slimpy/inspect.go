@@ -81,6 +81,7 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 		return err
 	}
 	cfg.Now = now
+	f.settings = cfg.Sources
 	if useTUI(cmd) {
 		return runInspectTUI(cmd, ref, f, cfg)
 	}
@@ -124,15 +125,11 @@ func useTUI(cmd *cobra.Command) bool {
 // runInspectTUI shows the layers' progress, then the interactive view.
 func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config) error {
 	analyze := func(ctx context.Context, progress func(inspect.Progress)) (*tui.Input, error) {
-		src, err := inspect.Open(ctx, ref, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
+		src, err := inspect.Open(ctx, ref, f.openOptions())
 		if err != nil {
 			return nil, err
 		}
-		opts := inspect.Options{CacheDir: f.cacheDir, Progress: progress}
-		if f.noCache {
-			opts.CacheDir = ""
-		}
-		a, err := inspect.Analyze(ctx, src, opts)
+		a, err := inspect.Analyze(ctx, src, f.options(progress))
 		if err != nil {
 			src.Close()
 			return nil, fmt.Errorf("%s: %w", ref, err)

@@ -86,16 +86,13 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 		return nil, err
 	}
 	cfg.Now = now
-	src, err := inspect.Open(ctx, w.image, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
+	f.settings = cfg.Sources
+	src, err := inspect.Open(ctx, w.image, f.openOptions())
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	opts := inspect.Options{CacheDir: f.cacheDir}
-	if f.noCache {
-		opts.CacheDir = ""
-	}
-	a, err := inspect.Analyze(ctx, src, opts)
+	a, err := inspect.Analyze(ctx, src, f.options(nil))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", w.image, err)
 	}

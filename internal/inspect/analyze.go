@@ -29,9 +29,18 @@ type Options struct {
 	CacheDir string
 	// Concurrency bounds the layers read at once; 0 means GOMAXPROCS.
 	Concurrency int
+	// CacheMaxBytes bounds the cache directory: least recently used
+	// entries go first. 0 means DefaultCacheMaxBytes, < 0 no bound.
+	CacheMaxBytes int64
 	// Progress, when set, receives events while layers stream. It is called
 	// from several goroutines at once.
 	Progress func(Progress)
+	// VerifyBlobs reads the blob of every layer whose result comes from the
+	// cache and checks it against its digest (the compressed digest where
+	// the source gives the blob as stored, else the diffID), so that a
+	// blob replaced since it was cached is an error, not a pass: what
+	// `slimpy ci` needs. It costs a read of every blob, not a walk.
+	VerifyBlobs bool
 
 	// dropEntries frees LayerData.Entries once the layers are merged and
 	// cached (~80 bytes per tar entry), for callers that never read them
@@ -85,9 +94,12 @@ type Analysis struct {
 // the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
 	img := src.Image
+	if _, err := img.Manifest(); err != nil {
+		return nil, fmt.Errorf("reading the image manifest: %w", err)
+	}
 	raw, err := img.RawConfigFile()
 	if err != nil {
-		return nil, fmt.Errorf("reading image config: %w", err)
+		return nil, fmt.Errorf("reading the image config: %w", err)
 	}
 	// Parse the raw config: the daemon source rebuilds ConfigFile().History
 	// from another API, in another order.
@@ -105,6 +117,8 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	created := layerHistory(cfg.History, len(v1layers))
 	a := &Analysis{Source: src, Config: cfg, Layers: make([]Layer, len(v1layers))}
 	cache := newLayerCache(opts.CacheDir)
+	defer trimCache(opts.CacheDir, opts.cacheMaxBytes())
+	budget := &imageBudget{}
 
 	limit := opts.Concurrency
 	if limit <= 0 {
@@ -180,6 +194,16 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		g.Go(func() error {
 			defer func() { <-sem }()
 			if ld := cache.get(layer.DiffID); ld != nil {
+				if opts.VerifyBlobs {
+					if err := verifyBlob(gctx, src, l, layer, opts.Progress); err != nil {
+						mcancel()
+						return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
+					}
+				}
+				if err := budget.addLayer(ld); err != nil {
+					mcancel()
+					return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
+				}
 				layer.Data, layer.Cached = ld, true
 				if !src.RawCompressed {
 					layer.CompressedSize = src.storedSize(i, ld.TarBytes)
@@ -188,7 +212,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 				close(ready[i])
 				return nil
 			}
-			ld, err := readLayerRetrying(gctx, src, l, layer, opts.Progress)
+			ld, err := readLayerRetrying(gctx, src, l, layer, budget, opts.Progress)
 			if err != nil {
 				mcancel()
 				return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
@@ -326,9 +350,9 @@ func (a *Analysis) layerData() []*LayerData {
 // readLayerRetrying reads a layer, and reads a registry layer again from
 // its start when the connection drops mid-blob: go-containerregistry
 // retries requests that fail, not bodies that stop halfway.
-func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (*LayerData, error) {
+func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budget *imageBudget, progress func(Progress)) (*LayerData, error) {
 	for attempt := 0; ; attempt++ {
-		ld, err := readLayer(ctx, src, l, layer, progress)
+		ld, err := readLayer(ctx, src, l, layer, budget, progress)
 		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry {
 			return ld, err
 		}
@@ -357,7 +381,8 @@ func (e *sourceError) Unwrap() error { return e.err }
 // transient reports whether reading again may succeed: a connection that
 // dropped or reset, not a digest that does not match.
 func (e *sourceError) transient() bool {
-	if strings.Contains(e.err.Error(), "verifying") {
+	var rae *retryAfterError
+	if strings.Contains(e.err.Error(), "verifying") || errors.As(e.err, &rae) {
 		return false
 	}
 	var ne net.Error
@@ -365,13 +390,12 @@ func (e *sourceError) transient() bool {
 		errors.Is(e.err, syscall.EPIPE) || errors.As(e.err, &ne)
 }
 
-// readLayer streams one layer from the source through the walker.
-func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (*LayerData, error) {
-	var (
-		rc    io.ReadCloser
-		err   error
-		total int64 = -1
-	)
+// openBlob opens what readLayer reads of a layer: the blob as stored when
+// the source has it, else the uncompressed tar; total is the blob's size
+// (-1 when unknown). close must be called.
+func openBlob(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (pr *progressReader, total int64, close func(), err error) {
+	var rc io.ReadCloser
+	total = -1
 	if src.RawCompressed {
 		rc, err = l.Compressed()
 		total = layer.CompressedSize
@@ -379,7 +403,7 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 		rc, err = l.Uncompressed()
 	}
 	if err != nil {
-		return nil, blobError(layer, err)
+		return nil, 0, nil, blobError(layer, err)
 	}
 	// Closing a registry blob's body unblocks a read that waits on a
 	// stalled connection: ctrl+c must not wait for the network. (Local
@@ -388,15 +412,29 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 	// from another goroutine.)
 	var closeOnce sync.Once
 	closeSrc := func() { closeOnce.Do(func() { rc.Close() }) }
-	defer closeSrc()
+	stopClose := func() bool { return false }
 	if src.Transport == transportRegistry {
-		stopClose := context.AfterFunc(ctx, closeSrc)
-		defer stopClose()
+		stopClose = context.AfterFunc(ctx, closeSrc)
 	}
-
-	pr := &progressReader{ctx: ctx, r: rc, report: func(done int64) {
+	pr = &progressReader{ctx: ctx, r: rc, report: func(done int64) {
 		emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: done, Total: total})
 	}}
+	return pr, total, func() { stopClose(); closeSrc() }, nil
+}
+
+// readLayer streams one layer from the source through the walker.
+func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budget *imageBudget, progress func(Progress)) (_ *LayerData, err error) {
+	lb := &layerBudget{image: budget}
+	defer func() {
+		if err != nil {
+			lb.release() // a registry layer may be read again
+		}
+	}()
+	pr, total, closeSrc, err := openBlob(ctx, src, l, layer, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSrc()
 	var blob io.Reader = pr
 	var digestPipe *hashPipe
 	if src.RawCompressed && src.Transport != transportRegistry && layer.Digest != "" {
@@ -416,7 +454,7 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 		defer dc.Close()
 		stream = dc
 	}
-	ld, err := walkLayer(stream, layer.DiffID)
+	ld, err := walkLayerCtx(ctx, stream, layer.DiffID, lb)
 	if err != nil {
 		if src.RawCompressed && layer.CompressedSize > 0 && pr.n > layer.CompressedSize {
 			// Bytes after the end the manifest gives: that is the cause.
@@ -430,13 +468,12 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progr
 		if _, err := io.Copy(io.Discard, blob); err != nil {
 			return nil, readError(ctx, pr, err)
 		}
-		if layer.CompressedSize > 0 && pr.n != layer.CompressedSize {
-			return nil, fmt.Errorf("the layer blob is %d bytes, the manifest says %d", pr.n, layer.CompressedSize)
-		}
 		if digestPipe != nil {
-			if got := "sha256:" + hex.EncodeToString(digestPipe.sum()); strings.HasPrefix(layer.Digest, "sha256:") && got != layer.Digest {
-				return nil, fmt.Errorf("the layer blob does not match its digest: the manifest says %s, the blob is %s", layer.Digest, got)
+			if err := checkBlob(layer, pr.n, "sha256:"+hex.EncodeToString(digestPipe.sum())); err != nil {
+				return nil, err
 			}
+		} else if err := checkBlob(layer, pr.n, ""); err != nil {
+			return nil, err
 		}
 	}
 	if !src.RawCompressed {
@@ -462,6 +499,10 @@ func readError(ctx context.Context, pr *progressReader, err error) error {
 func blobError(layer *Layer, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("the layer blob %s is missing: %w", layer.Digest, err)
+	}
+	var rae *retryAfterError
+	if errors.As(err, &rae) {
+		return &sourceError{err: fmt.Errorf("fetching the layer blob: rate limited by the registry: %w", rae)}
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {

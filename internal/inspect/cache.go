@@ -49,14 +49,19 @@ func (c layerCache) path(diffID string) string {
 	return filepath.Join(c.dir, algo, hex+".layer")
 }
 
+// maxCacheEntry bounds the size of a cache file read back (an entry of a
+// layer of a million files is ~25 MB).
+const maxCacheEntry = 1 << 30
+
 // get returns the cached data of a layer, or nil on a miss. A damaged entry
-// is a miss: the layer is read again and the entry rewritten.
+// (or anything but a regular file: a FIFO must not block the read) is a
+// miss: the layer is read again and the entry rewritten.
 func (c layerCache) get(diffID string) *LayerData {
 	p := c.path(diffID)
 	if p == "" {
 		return nil
 	}
-	b, err := os.ReadFile(p)
+	b, err := readRegularFile(p, maxCacheEntry)
 	if err != nil {
 		return nil
 	}
@@ -64,6 +69,7 @@ func (c layerCache) get(diffID string) *LayerData {
 	if err != nil || ld.DiffID != diffID {
 		return nil
 	}
+	touchEntry(p)
 	return ld
 }
 
@@ -328,10 +334,17 @@ func decodeLayerBody(b []byte) (*LayerData, error) {
 	}
 	n := r.count(2)
 	ld.Contents = make(map[string][]byte, n)
+	// The contents are copies, so that the file's buffer is not kept for a
+	// few files; when they are most of it, they stay in it (a copy would
+	// double what a layer with large package databases costs).
+	keep := len(r.b) > 2*len(b)/3
 	for i := 0; i < n && r.err == nil; i++ {
 		p := r.str()
-		// A copy, so that the file's buffer is not kept for a few files.
-		ld.Contents[p] = bytes.Clone(r.bytes(r.uvarint()))
+		c := r.bytes(r.uvarint())
+		if !keep {
+			c = bytes.Clone(c)
+		}
+		ld.Contents[p] = c
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()

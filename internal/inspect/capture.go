@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"context"
 	"errors"
 	"io"
 	"path"
@@ -24,8 +25,9 @@ const maxCapturedFile = 32 << 20
 
 // captureVersion changes whenever what the walker captures changes, so that
 // cached layer data made under the old rule is not reused (3: apt lists
-// streamed whatever their size).
-const captureVersion = 3
+// streamed whatever their size; 4: sparse members neither read nor
+// captured).
+const captureVersion = 4
 
 // wantContent reports whether the walker keeps the content of the regular
 // file at p: the inputs of the package inventories and of the rules. Keep it
@@ -126,7 +128,7 @@ const (
 //
 // Memory: the kept text, a 64 KiB line buffer and the decompressor's
 // window, whatever the list's size.
-func captureAptList(r io.Reader, p string, size int64) (kept []byte, hash uint64, err error) {
+func captureAptList(ctx context.Context, r io.Reader, p string, size int64) (kept []byte, hash uint64, err error) {
 	raw := &hashingReader{r: io.LimitReader(r, size), h: xxh3.New()}
 	var src io.Reader
 	var closeSrc func()
@@ -147,7 +149,9 @@ func captureAptList(r io.Reader, p string, size int64) (kept []byte, hash uint64
 		src = raw
 	}
 	if src != nil {
-		kept = filterPackagesIndex(io.LimitReader(src, maxAptListRead), maxAptListKept)
+		// A small compressed list can expand to maxAptListRead: a cancel
+		// is checked for every chunk of it.
+		kept = filterPackagesIndex(ctxReader{ctx, io.LimitReader(src, maxAptListRead)}, maxAptListKept)
 	}
 	if closeSrc != nil {
 		closeSrc()
@@ -164,6 +168,19 @@ func captureAptList(r io.Reader, p string, size int64) (kept []byte, hash uint64
 		return nil, 0, io.ErrUnexpectedEOF
 	}
 	return kept, raw.h.Sum64(), nil
+}
+
+// ctxReader stops a read with the context's error once it is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // hashingReader hashes and counts what is read through it and remembers

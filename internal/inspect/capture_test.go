@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -84,7 +85,7 @@ func TestCaptureAptListForms(t *testing.T) {
 			if !aptListStreamed(p) {
 				t.Fatalf("%s is not streamed", p)
 			}
-			kept, hash, err := captureAptList(bytes.NewReader(stored), p, int64(len(stored)))
+			kept, hash, err := captureAptList(context.Background(), bytes.NewReader(stored), p, int64(len(stored)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +135,7 @@ func TestCaptureAptListDamaged(t *testing.T) {
 	zw.Write(plain)
 	zw.Close()
 	cut := gz.Bytes()[:gz.Len()/2]
-	kept, hash, err := captureAptList(bytes.NewReader(cut), mainList+".gz", int64(len(cut)))
+	kept, hash, err := captureAptList(context.Background(), bytes.NewReader(cut), mainList+".gz", int64(len(cut)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,11 +146,11 @@ func TestCaptureAptListDamaged(t *testing.T) {
 		t.Errorf("kept %d bytes ending %q", len(kept), kept[max(0, len(kept)-40):])
 	}
 	// Not a gzip stream at all: nothing kept, no error.
-	if kept, _, err := captureAptList(strings.NewReader("junk"), mainList+".gz", 4); err != nil || len(kept) != 0 {
+	if kept, _, err := captureAptList(context.Background(), strings.NewReader("junk"), mainList+".gz", 4); err != nil || len(kept) != 0 {
 		t.Errorf("junk .gz: %q, %v", kept, err)
 	}
 	// The layer ends 10 bytes into a 100-byte entry.
-	_, _, err = captureAptList(io.MultiReader(strings.NewReader("Package: x"), errReader{io.ErrUnexpectedEOF}), mainList, 100)
+	_, _, err = captureAptList(context.Background(), io.MultiReader(strings.NewReader("Package: x"), errReader{io.ErrUnexpectedEOF}), mainList, 100)
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated layer: %v", err)
 	}

@@ -37,6 +37,19 @@ type Config struct {
 	// Now is the date ages and end-of-life dates are compared with; zero
 	// means the current time.
 	Now time.Time
+	// Sources are the file's settings for reading images (registry:,
+	// cache:): no rule reads them; the CLI hands them to OpenOptions and
+	// Options.
+	Sources SourceSettings
+}
+
+// SourceSettings are how images are read: the bounds on registries and
+// on the cache directory.
+type SourceSettings struct {
+	Registry RegistryOptions // zero fields: the defaults
+	// CacheMaxBytes bounds the cache directory: 0 is DefaultCacheMaxBytes,
+	// < 0 no bound (`cache.max-size: 0` in the file).
+	CacheMaxBytes int64
 }
 
 // DefaultConfig is what runs without a `.slimpy.yaml`.
@@ -63,9 +76,36 @@ type fileRules struct {
 // fileConfig is the whole file. Sections other commands own (ci:) are
 // accepted and left to them.
 type fileConfig struct {
-	Rules  fileRules `yaml:"rules"`
-	Ignore []string  `yaml:"ignore"`
-	CI     yaml.Node `yaml:"ci"`
+	Rules    fileRules    `yaml:"rules"`
+	Ignore   []string     `yaml:"ignore"`
+	CI       yaml.Node    `yaml:"ci"`
+	Registry fileRegistry `yaml:"registry"`
+	Cache    fileCache    `yaml:"cache"`
+}
+
+// fileRegistry is the `registry:` section (RegistryOptions).
+type fileRegistry struct {
+	ConnectTimeout        *durationValue `yaml:"connect-timeout"`
+	ResponseHeaderTimeout *durationValue `yaml:"response-header-timeout"`
+	IdleTimeout           *durationValue `yaml:"idle-timeout"`
+	MaxRetryAfter         *durationValue `yaml:"max-retry-after"`
+}
+
+// fileCache is the `cache:` section.
+type fileCache struct {
+	MaxSize *sizeValue `yaml:"max-size"`
+}
+
+// durationValue reads a positive Go duration: 30s, 2m, 1h30m.
+type durationValue time.Duration
+
+func (d *durationValue) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || v <= 0 {
+		return fmt.Errorf("line %d: %q: a duration is a positive number with a unit, like 30s or 2m", n.Line, n.Value)
+	}
+	*d = durationValue(v)
+	return nil
 }
 
 // sizeValue reads 4096, "4KiB", "1.5 MB" (MB = 10^6, MiB = 2^20).
@@ -83,11 +123,15 @@ func (s *sizeValue) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// maxConfigFile bounds a `.slimpy.yaml` (a FIFO or /dev/zero named by
+// --config is refused, never read until memory runs out).
+const maxConfigFile = 1 << 20
+
 // LoadConfig reads a config file over the defaults. A missing file is no
 // error when optional is true (the default `.slimpy.yaml`); it is when the
 // user named it.
 func LoadConfig(file string, optional bool) (Config, error) {
-	raw, err := os.ReadFile(file)
+	raw, err := readRegularFile(file, maxConfigFile)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return DefaultConfig(), nil
@@ -149,7 +193,33 @@ func ParseConfig(raw []byte) (Config, error) {
 		}
 	}
 	cfg.Ignore = fc.Ignore
+	cfg.Sources = fc.sources()
 	return cfg, nil
+}
+
+// sources are the registry: and cache: sections.
+func (fc fileConfig) sources() SourceSettings {
+	var s SourceSettings
+	for _, f := range []struct {
+		from *durationValue
+		to   *time.Duration
+	}{
+		{fc.Registry.ConnectTimeout, &s.Registry.ConnectTimeout},
+		{fc.Registry.ResponseHeaderTimeout, &s.Registry.ResponseHeaderTimeout},
+		{fc.Registry.IdleTimeout, &s.Registry.IdleTimeout},
+		{fc.Registry.MaxRetryAfter, &s.Registry.MaxRetryAfter},
+	} {
+		if f.from != nil {
+			*f.to = time.Duration(*f.from)
+		}
+	}
+	if fc.Cache.MaxSize != nil {
+		s.CacheMaxBytes = int64(*fc.Cache.MaxSize)
+		if s.CacheMaxBytes == 0 {
+			s.CacheMaxBytes = -1 // 0 in the file: no bound
+		}
+	}
+	return s
 }
 
 // enabled reports whether the config lets a rule run.

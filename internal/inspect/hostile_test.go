@@ -118,9 +118,51 @@ func TestHostileSymlinks(t *testing.T) {
 func TestHostileHardlinkToMissingTarget(t *testing.T) {
 	_, err := hostileAnalyze(t, makeTar(t, file("a", "1")),
 		makeTar(t, tarEntry{name: "b", typ: tar.TypeLink, link: "nope\nnope"}))
-	wantOneLineError(t, err, "layer 1", `hardlink "/b" points to "/nope\nnope"`)
+	wantOneLineError(t, err, "layer 1", `hardlink "/b" points to "/nope\nnope", which is not in this or a lower layer`)
 	_, err = hostileAnalyze(t, makeTar(t, dir("d"), tarEntry{name: "b", typ: tar.TypeLink, link: "d"}))
-	wantOneLineError(t, err, "layer 0", "not a regular file")
+	wantOneLineError(t, err, "layer 0", `hardlink "/b" points to "/d", a directory`)
+}
+
+// moby and containerd write a hardlink entry for every non-directory with
+// more than one name (nlink > 1): a second name of a symlink, a device or
+// a FIFO is a valid layer. Such a name is what its target is, and stores
+// and counts no bytes.
+func TestHostileHardlinkToNonRegularFile(t *testing.T) {
+	a, err := hostileAnalyze(t,
+		makeTar(t,
+			file("etc/alternatives/x", "12345"),
+			tarEntry{name: "usr/bin/py", typ: tar.TypeSymlink, link: "/etc/alternatives/x"},
+			tarEntry{name: "usr/bin/py3", typ: tar.TypeLink, link: "usr/bin/py"},
+			tarEntry{name: "dev/null", typ: tar.TypeChar},
+			tarEntry{name: "dev/null2", typ: tar.TypeLink, link: "dev/null"},
+			tarEntry{name: "run/fifo", typ: tar.TypeFifo},
+		),
+		makeTar(t,
+			tarEntry{name: "run/fifo2", typ: tar.TypeLink, link: "run/fifo"},
+			tarEntry{name: "usr/bin/python", typ: tar.TypeLink, link: "/usr/bin/py3"},
+		),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := checkAnalysis(t, a)
+	for p, want := range map[string]Kind{
+		"/usr/bin/py3": KindSymlink, "/usr/bin/python": KindSymlink, "/dev/null2": KindChar, "/run/fifo2": KindFifo,
+	} {
+		n := a.FS.Lookup(p)
+		if n == nil || n.Kind != want || n.Size != 0 || n.ino != nil {
+			t.Errorf("%s = %+v, want a %s of no bytes", p, n, want)
+		}
+	}
+	if n := a.FS.Lookup("/usr/bin/python"); n == nil || n.Link != "/etc/alternatives/x" {
+		t.Errorf("/usr/bin/python links to %+v", n)
+	}
+	if r.Totals.Size != 5 || r.Totals.StoredSize != 5 || r.Totals.Files != 1 || r.Totals.WastedBytes != 0 {
+		t.Errorf("totals %+v", r.Totals)
+	}
+	if c := a.Layers[1].Change; c != (LayerChange{}) {
+		t.Errorf("layer 1 %+v: links to non-regular files add no files or bytes", c)
+	}
 }
 
 // gzipBomb is a gzip stream of one tar entry of size zero bytes, made of
@@ -128,6 +170,16 @@ func TestHostileHardlinkToMissingTarget(t *testing.T) {
 // uncompressed stream's diffID.
 func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 	t.Helper()
+	blob, head, tail := gzipBombStream(size)
+	// The diffID: the same uncompressed stream through sha256.
+	h := newHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
+	io.Copy(io.Discard, h)
+	return blob, "sha256:" + hexString(h.sum())
+}
+
+// gzipBombStream is gzipBomb's stream, with the uncompressed tar's head
+// (the header) and tail (padding and end of archive) around the zeros.
+func gzipBombStream(size int64) (blob io.Reader, head, tail []byte) {
 	member := func(b []byte) []byte {
 		var buf bytes.Buffer
 		zw, _ := kgzip.NewWriterLevel(&buf, kgzip.BestCompression)
@@ -138,11 +190,11 @@ func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 	var hdr bytes.Buffer
 	tw := tar.NewWriter(&hdr)
 	tw.WriteHeader(&tar.Header{Name: "var/log/lastlog", Typeflag: tar.TypeReg, Mode: 0o644, Size: size})
-	head := bytes.Clone(hdr.Bytes())
+	head = bytes.Clone(hdr.Bytes())
 	const chunk = 1 << 20
 	zeros := make([]byte, chunk)
 	pad := (512 - size%512) % 512
-	tail := make([]byte, pad+1024) // padding and the end-of-archive blocks
+	tail = make([]byte, pad+1024) // padding and the end-of-archive blocks
 	parts := []io.Reader{bytes.NewReader(member(head))}
 	zm := member(zeros)
 	for n := size; n > 0; n -= chunk {
@@ -153,11 +205,7 @@ func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 		parts = append(parts, bytes.NewReader(zm))
 	}
 	parts = append(parts, bytes.NewReader(member(tail)))
-
-	// The diffID: the same uncompressed stream through sha256.
-	h := newHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
-	io.Copy(io.Discard, h)
-	return io.MultiReader(parts...), "sha256:" + hexString(h.sum())
+	return io.MultiReader(parts...), head, tail
 }
 
 type zeroReader struct{}

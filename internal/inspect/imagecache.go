@@ -86,6 +86,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 		}
 		settings := *rules
 		settings.Now = time.Time{}
+		settings.Sources = SourceSettings{} // how the image is read, not what is reported
 		var b bytes.Buffer
 		if err := encodeValue(&b, &settings); err != nil {
 			return "", ""
@@ -117,7 +118,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if p == "" {
 		return nil
 	}
-	b, err := os.ReadFile(p)
+	b, err := readRegularFile(p, maxCacheEntry)
 	if err != nil {
 		return nil
 	}
@@ -125,6 +126,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if err != nil || e.Key != key {
 		return nil
 	}
+	touchEntry(p)
 	return e
 }
 
@@ -199,7 +201,9 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 	var slot, key string
 	if cache.dir != "" {
 		slot, key = reportKey(src, rules)
-		if e := cache.get(slot, key); e != nil {
+		// With VerifyBlobs the layers are read (Analyze checks the cached
+		// ones' blobs); the entry is still written.
+		if e := cache.get(slot, key); e != nil && !opts.VerifyBlobs {
 			if r, ok := cachedReport(src, e, opts.Progress); ok {
 				return r, nil
 			}
@@ -228,6 +232,7 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 		}
 		// A cache that cannot be written costs speed next time, never correctness.
 		_ = cache.put(slot, e)
+		trimCache(opts.CacheDir, opts.cacheMaxBytes())
 	}
 	return r, nil
 }

@@ -266,11 +266,22 @@ func (m *merger) write(e Entry) error {
 	switch e.Kind {
 	case KindHardlink:
 		target := m.fs.Lookup(e.Link)
-		if target == nil || target.Kind != KindFile {
-			return fmt.Errorf("hardlink %q points to %q, which is not a regular file in this or a lower layer", e.Path, e.Link)
+		if target == nil {
+			return fmt.Errorf("hardlink %q points to %q, which is not in this or a lower layer", e.Path, e.Link)
+		}
+		if target.Kind == KindDir {
+			return fmt.Errorf("hardlink %q points to %q, a directory", e.Path, e.Link)
 		}
 		if target == old {
 			return nil // a link to itself changes nothing
+		}
+		if target.Kind != KindFile {
+			// moby and containerd write a hardlink entry for any
+			// non-directory with more than one name: a symlink or a
+			// device with two names. It stores no bytes and has none.
+			e.Kind, e.Link, e.Size = target.Kind, target.Link, 0
+			link = false
+			break
 		}
 		ino = target.ino
 		e.Kind, e.Size, e.Hash = KindFile, target.Size, target.Hash

@@ -134,7 +134,6 @@ type acc struct {
 	roots map[string]int64
 	units map[unit]int64
 	pkgs  []FindingPackage
-	n     int // free counter for titles (dirs, groups, ...)
 }
 
 func (p *Pass) collector() *collector {

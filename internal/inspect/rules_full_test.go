@@ -444,6 +444,29 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// The registry: and cache: sections set how images are read.
+func TestParseConfigSources(t *testing.T) {
+	cfg, err := ParseConfig([]byte("registry:\n  connect-timeout: 5s\n  response-header-timeout: 2m\n  idle-timeout: 90s\n  max-retry-after: 10m\ncache:\n  max-size: 500MiB\n"))
+	want := SourceSettings{
+		Registry:      RegistryOptions{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 2 * time.Minute, IdleTimeout: 90 * time.Second, MaxRetryAfter: 10 * time.Minute},
+		CacheMaxBytes: 500 << 20,
+	}
+	if err != nil || cfg.Sources != want {
+		t.Errorf("sources %+v %v", cfg.Sources, err)
+	}
+	if cfg, _ := ParseConfig([]byte("cache: {max-size: 0}\n")); cfg.Sources.CacheMaxBytes >= 0 {
+		t.Errorf("max-size 0 is %d, want no bound", cfg.Sources.CacheMaxBytes)
+	}
+	if cfg, _ := ParseConfig(nil); cfg.Sources != (SourceSettings{}) {
+		t.Errorf("defaults %+v", cfg.Sources)
+	}
+	for _, bad := range []string{"registry: {idle-timeout: 0s}\n", "registry: {connect-timeout: soon}\n", "registry: {timeout: 1s}\n", "cache: {max-size: huge}\n", "cache: {size: 1GiB}\n"} {
+		if _, err := ParseConfig([]byte(bad)); err == nil {
+			t.Errorf("%q parsed without error", bad)
+		}
+	}
+}
+
 func TestIgnoreGlobs(t *testing.T) {
 	m := newIgnoreMatcher([]string{"/app/tests", "*.pem", "/srv/**/cache", "/opt/x?/*.log"})
 	for p, want := range map[string]bool{

@@ -17,6 +17,8 @@ type OpenOptions struct {
 	Insecure bool
 	// Keychain resolves registry credentials; nil means authn.DefaultKeychain.
 	Keychain authn.Keychain
+	// Registry bounds the waits on a registry; zero fields take the defaults.
+	Registry RegistryOptions
 }
 
 // Source is an opened image. Nothing after Open asks where it came from.

@@ -81,6 +81,8 @@ func open(ctx context.Context, ref string, opts OpenOptions) (src *Source, err e
 			return openBareArchive(ctx, ref, opts)
 		case fi.IsDir() && isOCILayout(ref):
 			return openOCILayout(ctx, ref, ref, "", opts)
+		case looksLikePath(ref):
+			return openOtherPath(ctx, ref, fi, opts)
 		}
 	}
 	if hasColon && transportRE.MatchString(prefix) {
@@ -163,8 +165,3 @@ func oneLine(s string) string {
 	}
 	return strings.Join(out, "; ")
 }
-
-// closerFunc adapts a function to io.Closer.
-type closerFunc func() error
-
-func (f closerFunc) Close() error { return f() }

@@ -2,11 +2,8 @@ package inspect
 
 import (
 	"archive/tar"
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,9 +12,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -46,6 +43,9 @@ func statFile(ref, p string, wantDir bool) error {
 			return refErr(ref, errors.New("is a directory (an OCI layout: use oci:)"))
 		}
 		return refErr(ref, errors.New("is a directory, not a tar archive"))
+	case !wantDir && !fi.Mode().IsRegular():
+		// A FIFO would block the read; a device would never end.
+		return refErrf(ref, "a %s, not a regular file", fileKind(fi.Mode()))
 	}
 	return nil
 }
@@ -106,12 +106,19 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 	if err := statFile(ref, p, false); err != nil {
 		return nil, err
 	}
+	members, err := scanArchive(p)
+	if err != nil {
+		return nil, refErrf(ref, "not a docker save archive (not a readable tar archive: %w)", err)
+	}
+	if mf, ok := members.get("manifest.json"); ok && mf.size > maxManifestBytes {
+		return nil, refErrf(ref, "manifest.json is %s, more than the %s limit", humanize.IBytes(uint64(mf.size)), humanize.IBytes(maxManifestBytes))
+	}
 	opener := func() (io.ReadCloser, error) { return os.Open(p) }
 	m, err := tarball.LoadManifest(opener)
 	if err != nil {
 		if strings.Contains(err.Error(), "not found in tar") {
 			if _, hasIndex, _ := tarHas(p, "manifest.json", "index.json"); hasIndex {
-				return nil, refErr(ref, errors.New("no manifest.json: this is an OCI archive, open it with oci-archive:"))
+				return nil, refErr(ref, errors.New("no manifest.json: this is an OCI archive, open it with oci-archive:PATH"))
 			}
 			return nil, refErr(ref, errors.New("not a docker save archive (no manifest.json)"))
 		}
@@ -154,17 +161,18 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 		display = p
 	}
 
-	img, err := tarball.ImageFromPath(p, tagp)
+	chosen := chosenDescriptor(m, tagp)
+	if err := members.checkImage(chosen); err != nil {
+		return nil, refErr(ref, err)
+	}
+	timg, err := tarball.ImageFromPath(p, tagp)
 	if err != nil {
 		return nil, refErrf(ref, "reading the archive: %w", err)
 	}
+	img := guardImage(timg)
 	plat, err := checkSinglePlatform(ref, img, want, explicit)
 	if err != nil {
 		return nil, err
-	}
-	sizes, err := archiveLayerSizes(p, chosenDescriptor(m, tagp))
-	if err != nil {
-		return nil, refErrf(ref, "reading the archive: %w", err)
 	}
 	return &Source{
 		Reference:     ref,
@@ -173,7 +181,7 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 		Image:         img,
 		Platform:      plat,
 		RawCompressed: false, // tarball's Compressed() would re-gzip
-		BlobSizes:     sizes,
+		BlobSizes:     members.layerSizes(chosen),
 	}, nil
 }
 
@@ -192,46 +200,6 @@ func chosenDescriptor(m tarball.Manifest, tag *name.Tag) tarball.Descriptor {
 	return m[0]
 }
 
-// archiveLayerSizes reads the sizes of the archive members that hold d's
-// layers, as stored (a newer docker save gzips them): the compressed size
-// the report shows, as `tar -tvf` lists it. Only the headers are read.
-func archiveLayerSizes(p string, d tarball.Descriptor) ([]int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, link := map[string]int64{}, map[string]string{}
-	tr := tar.NewReader(f) // a seekable file: Next skips the contents
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		member := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		switch h.Typeflag {
-		case tar.TypeSymlink: // older docker save links a shared layer.tar
-			link[member] = path.Join(path.Dir(member), h.Linkname)
-		case tar.TypeLink:
-			link[member] = path.Clean(h.Linkname)
-		default:
-			size[member] = h.Size
-		}
-	}
-	out := make([]int64, len(d.Layers))
-	for i, l := range d.Layers {
-		m := path.Clean(strings.TrimPrefix(l, "./"))
-		for hops := 0; hops < 40 && link[m] != ""; hops++ {
-			m = link[m]
-		}
-		out[i] = size[m] // 0 when absent: the tar's length is shown instead
-	}
-	return out, nil
-}
-
 func archiveTags(m tarball.Manifest) string {
 	var tags []string
 	untagged := 0
@@ -241,13 +209,7 @@ func archiveTags(m tarball.Manifest) string {
 		}
 		tags = append(tags, d.RepoTags...)
 	}
-	if untagged > 0 {
-		tags = append(tags, fmt.Sprintf("%d untagged", untagged))
-	}
-	if len(tags) == 0 {
-		return "no tags"
-	}
-	return strings.Join(tags, ", ")
+	return listNames(tags, untagged, "no tags")
 }
 
 // openOCILayout opens an OCI image layout directory; tag matches the
@@ -262,21 +224,23 @@ func openOCILayout(_ context.Context, ref, dir, tag string, opts OpenOptions) (*
 }
 
 func openLayout(ref, dir, tag string, opts OpenOptions) (*Source, error) {
+	if err := statFile(ref, dir, true); err != nil {
+		return nil, err
+	}
+	return openLayoutStore(ref, dirStore{dir: dir}, dir, tag, opts)
+}
+
+// openLayoutStore opens the layout in store; where is its path, for
+// messages and the source's name.
+func openLayoutStore(ref string, store ociStore, where, tag string, opts OpenOptions) (*Source, error) {
 	want, explicit, err := parsePlatform(opts.Platform)
 	if err != nil {
 		return nil, refErr(ref, err)
 	}
-	if err := statFile(ref, dir, true); err != nil {
-		return nil, err
+	idx, err := readLayoutIndex(store)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, refErr(ref, errors.New("not an OCI image layout (no index.json)"))
 	}
-	lp, err := layout.FromPath(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, refErr(ref, errors.New("not an OCI image layout (no index.json)"))
-		}
-		return nil, refErr(ref, err)
-	}
-	idx, err := lp.ImageIndex()
 	if err != nil {
 		return nil, refErrf(ref, "reading index.json: %w", err)
 	}
@@ -303,16 +267,16 @@ func openLayout(ref, dir, tag string, opts OpenOptions) (*Source, error) {
 	} else {
 		chosen = descs
 		if len(descs) > 1 && len(distinctRefNames(descs)) > 1 {
-			return nil, refErrf(ref, "the layout holds %d images; pick one with %s:TAG (it has %s)", len(descs), strings.SplitN(ref, ":", 2)[0]+":"+dir, layoutNames(descs))
+			return nil, refErrf(ref, "the layout holds %d images; pick one with %s:TAG (it has %s)", len(descs), strings.SplitN(ref, ":", 2)[0]+":"+where, layoutNames(descs))
 		}
 	}
 
-	src := &Source{Reference: ref, Name: dir, RawCompressed: true}
+	src := &Source{Reference: ref, Name: where, RawCompressed: true}
 	if tag != "" {
-		src.Name = dir + ":" + tag
+		src.Name = where + ":" + tag
 	}
 	if len(chosen) == 1 && chosen[0].MediaType.IsImage() {
-		img, err := idx.Image(chosen[0].Digest)
+		img, err := guardedImage(idx, chosen[0].Digest)
 		if err != nil {
 			return nil, refErrf(ref, "reading image %s: %w", chosen[0].Digest, err)
 		}
@@ -327,9 +291,9 @@ func openLayout(ref, dir, tag string, opts OpenOptions) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := img.ConfigFile()
+	cfg, err := configOf(img)
 	if err != nil {
-		return nil, refErrf(ref, "reading the image config: %w", err)
+		return nil, refErr(ref, err)
 	}
 	src.Image, src.Platform = img, formatPlatform(configPlatform(cfg))
 	return src, nil
@@ -397,107 +361,34 @@ func layoutNames(descs []v1.Descriptor) string {
 			untagged++
 		}
 	}
-	if untagged > 0 {
-		names = append(names, fmt.Sprintf("%d untagged", untagged))
-	}
-	if len(names) == 0 {
-		return "no images"
-	}
-	return strings.Join(names, ", ")
+	return listNames(names, untagged, "no images")
 }
 
-// openOCIArchive extracts a tar of an OCI layout to a temporary directory
-// (removed by Source.Close) and opens it.
+// openOCIArchive opens a tar of an OCI layout in place (openTarStore):
+// nothing is extracted, and only what index.json reaches is read.
 func openOCIArchive(_ context.Context, ref, p, tag string, opts OpenOptions) (*Source, error) {
 	if err := statFile(ref, p, false); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "slimpy-oci-*")
+	store, err := openTarStore(p)
 	if err != nil {
-		return nil, refErrf(ref, "creating a temporary directory: %w", err)
+		return nil, refErr(ref, err)
 	}
-	if err := extractTar(p, dir); err != nil {
-		os.RemoveAll(dir)
-		return nil, refErrf(ref, "extracting the archive: %w", err)
-	}
-	if !isOCILayout(dir) {
-		os.RemoveAll(dir)
+	rc, _, err := store.open("index.json")
+	if err != nil {
+		store.Close()
 		if hasManifest, _, _ := tarHas(p, "manifest.json", "index.json"); hasManifest {
-			return nil, refErr(ref, errors.New("not an OCI archive (no index.json); it looks like a docker save archive: use docker-archive:"))
+			return nil, refErr(ref, errors.New("not an OCI archive (no index.json); it looks like a docker save archive: use docker-archive:PATH"))
 		}
 		return nil, refErr(ref, errors.New("not an OCI archive (no index.json)"))
 	}
-	src, err := openLayout(ref, dir, tag, opts)
+	rc.Close()
+	src, err := openLayoutStore(ref, store, p, tag, opts)
 	if err != nil {
-		os.RemoveAll(dir)
+		store.Close()
 		return nil, err
 	}
 	src.Transport = transportOCIArchive
-	src.Name = p
-	if tag != "" {
-		src.Name = p + ":" + tag
-	}
-	src.closers = append(src.closers, closerFunc(func() error { return os.RemoveAll(dir) }))
+	src.closers = append(src.closers, store)
 	return src, nil
-}
-
-// extractTar unpacks the directories and regular files of a (possibly
-// gzipped) tar into dir, refusing entries that would land outside it.
-func extractTar(p, dir string) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	var r io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return err
-		}
-		defer zr.Close()
-		r = zr
-	}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rel := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		if rel == "." {
-			continue
-		}
-		if !filepath.IsLocal(filepath.FromSlash(rel)) {
-			return fmt.Errorf("unsafe path %q in archive", h.Name)
-		}
-		target := filepath.Join(dir, filepath.FromSlash(rel))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(out, tr); err != nil {
-				out.Close()
-				return err
-			}
-			if err := out.Close(); err != nil {
-				return err
-			}
-		default:
-			// Links and devices have no place in an OCI layout.
-		}
-	}
 }

@@ -105,7 +105,7 @@ func noPlatformError(ref string, want v1.Platform, have []string) error {
 	if len(have) == 0 {
 		return fmt.Errorf("image %s has no %s image; it has no images with a known platform", oneLine(ref), formatPlatform(want))
 	}
-	return fmt.Errorf("image %s has no %s image; it has %s", oneLine(ref), formatPlatform(want), strings.Join(have, ", "))
+	return fmt.Errorf("image %s has no %s image; it has %s", oneLine(ref), formatPlatform(want), listSome(have))
 }
 
 // indexCandidate is one image of a (possibly nested) index.
@@ -176,17 +176,17 @@ func collectCandidates(idx v1.ImageIndex, descs []v1.Descriptor, out *[]indexCan
 				return err
 			}
 		case d.MediaType.IsImage():
-			c := indexCandidate{image: func() (v1.Image, error) { return idx.Image(d.Digest) }}
+			c := indexCandidate{image: func() (v1.Image, error) { return guardedImage(idx, d.Digest) }}
 			if d.Platform != nil && d.Platform.OS != "" {
 				c.platform = *d.Platform
 			} else {
-				img, err := idx.Image(d.Digest)
+				img, err := guardedImage(idx, d.Digest)
 				if err != nil {
 					return fmt.Errorf("reading image %s: %w", d.Digest, err)
 				}
-				cfg, err := img.ConfigFile()
+				cfg, err := configOf(img)
 				if err != nil {
-					return fmt.Errorf("reading the config of image %s: %w", d.Digest, err)
+					return fmt.Errorf("image %s: %w", d.Digest, err)
 				}
 				c.platform = configPlatform(cfg)
 				c.image = func() (v1.Image, error) { return img, nil }
@@ -200,9 +200,9 @@ func collectCandidates(idx v1.ImageIndex, descs []v1.Descriptor, out *[]indexCan
 // checkSinglePlatform accepts a single-platform image unless the user
 // asked for another platform explicitly. It returns the image's platform.
 func checkSinglePlatform(ref string, img v1.Image, want v1.Platform, explicit bool) (string, error) {
-	cfg, err := img.ConfigFile()
+	cfg, err := configOf(img)
 	if err != nil {
-		return "", refErrf(ref, "reading the image config: %w", err)
+		return "", refErr(ref, err)
 	}
 	have := configPlatform(cfg)
 	if explicit && !platformMatches(want, have) {
@@ -215,4 +215,17 @@ func checkSinglePlatform(ref string, img v1.Image, want v1.Platform, explicit bo
 		return "", noPlatformError(ref, want, []string{s})
 	}
 	return formatPlatform(have), nil
+}
+
+// configOf reads img's manifest, then its config, so that an error says
+// which of the two could not be read.
+func configOf(img v1.Image) (*v1.ConfigFile, error) {
+	if _, err := img.Manifest(); err != nil {
+		return nil, fmt.Errorf("reading the image manifest: %w", err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading the image config: %w", err)
+	}
+	return cfg, nil
 }

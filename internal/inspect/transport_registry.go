@@ -2,9 +2,7 @@ package inspect
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,18 +16,11 @@ import (
 )
 
 // registryBackoff spaces the retries of a registry request that failed in
-// a way worth retrying (a network error, a status below): three tries,
-// 1 s then 3 s apart (go-containerregistry's default, stated here so that
-// tests can shorten it).
+// a way worth retrying (a network error, an answer of
+// registryRetryStatusCodes without a Retry-After): three tries, 1 s then
+// 3 s apart (go-containerregistry's default, stated here so that tests can
+// shorten it).
 var registryBackoff = remote.Backoff{Duration: time.Second, Factor: 3, Jitter: 0.1, Steps: 3}
-
-// registryRetryStatusCodes are the answers that say "try again later":
-// timeouts, rate limiting (429) and server errors. 401, 403 and 404 are
-// answers: retrying them only delays a clear error.
-var registryRetryStatusCodes = []int{
-	http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
-	http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
-}
 
 // openRegistry opens REF from its registry. ref is what the user wrote.
 func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Source, error) {
@@ -53,17 +44,11 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithUserAgent("slimpy"),
+		// Network errors are retried by go-containerregistry, answers
+		// that say "later" by newRegistryTransport (with Retry-After).
 		remote.WithRetryBackoff(registryBackoff),
-		remote.WithRetryStatusCodes(registryRetryStatusCodes...),
-	}
-	if opts.Insecure {
-		// Like crane --insecure and skopeo --tls-verify=false: plain HTTP
-		// and unverified certificates are both allowed.
-		if t, ok := remote.DefaultTransport.(*http.Transport); ok {
-			t = t.Clone()
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
-			ropts = append(ropts, remote.WithTransport(t))
-		}
+		remote.WithRetryStatusCodes(),
+		remote.WithTransport(newRegistryTransport(opts.Registry, opts.Insecure)),
 	}
 
 	desc, err := remote.Get(r, ropts...)
@@ -86,16 +71,17 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 			return nil, err
 		}
 		src.Image = img
-		cfg, err := img.ConfigFile()
-		if err != nil {
-			return nil, registryError(ref, r, fmt.Errorf("reading the image config: %w", err))
-		}
-		src.Platform = formatPlatform(configPlatform(cfg))
-	case desc.MediaType.IsImage():
-		img, err := desc.Image()
+		cfg, err := configOf(img)
 		if err != nil {
 			return nil, registryError(ref, r, err)
 		}
+		src.Platform = formatPlatform(configPlatform(cfg))
+	case desc.MediaType.IsImage():
+		rimg, err := desc.Image()
+		if err != nil {
+			return nil, registryError(ref, r, err)
+		}
+		img := guardImage(rimg)
 		src.Image = img
 		if src.Platform, err = checkSinglePlatform(ref, img, want, explicit); err != nil {
 			var re *refError
@@ -113,6 +99,9 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 // registryError turns a go-containerregistry error into one line that
 // says what went wrong: authentication, permission, absence, or the network.
 func registryError(ref string, r name.Reference, err error) error {
+	if strings.Contains(err.Error(), "timeout awaiting response headers") {
+		return refErrf(ref, "the registry %s took the request and did not answer in time (registry.response-header-timeout): %w", r.Context().RegistryStr(), err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return refErr(ref, err)
 	}
@@ -135,6 +124,16 @@ func registryError(ref string, r name.Reference, err error) error {
 		default:
 			return refErrf(ref, "registry error (%d): %s", te.StatusCode, detail)
 		}
+	}
+	var (
+		rae *retryAfterError
+		mle *manifestLimitError
+	)
+	switch {
+	case errors.As(err, &rae):
+		return refErrf(ref, "rate limited by the registry: %w", rae)
+	case errors.As(err, &mle):
+		return refErr(ref, mle)
 	}
 	host := r.Context().RegistryStr()
 	msg := err.Error()

@@ -3,6 +3,7 @@ package inspect
 import (
 	"archive/tar"
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -68,16 +69,24 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // walkBufs are the walker's content buffers, reused between layers.
 var walkBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-// walkLayer reads one uncompressed layer tarball to its end and returns what
-// it holds. When wantDiffID is not empty the stream's sha256 must equal it:
-// a layer whose content does not match the image config is an error, not a
-// silently wrong number.
+// walkLayer is walkLayerCtx without a context, with a budget of its own.
+func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
+	return walkLayerCtx(context.Background(), uncompressed, wantDiffID, &layerBudget{image: &imageBudget{}})
+}
+
+// walkLayerCtx reads one uncompressed layer tarball to its end and returns
+// what it holds. When wantDiffID is not empty the stream's sha256 must
+// equal it: a layer whose content does not match the image config is an
+// error, not a silently wrong number. What it keeps beyond the entries
+// (captured files, long names) is taken from lb, the layer's share of the
+// image's budget (the caller releases it if the read fails). It stops with
+// ctx.Err() within one chunk or one entry of a cancel.
 //
 // The reading (and so the decompression behind it) and the sha256 run in
 // goroutines of their own, beside the tar parsing and the xxh3 of every
 // file: one layer keeps up to three cores busy. Memory stays bounded by
 // the pipe's chunks and one content buffer, whatever the layer holds.
-func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
+func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string, lb *layerBudget) (*LayerData, error) {
 	counter := &countingReader{r: uncompressed}
 	var r io.Reader = counter
 	var pipe *hashPipe
@@ -87,19 +96,32 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 		r = pipe
 	}
 	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
-	tr := tar.NewReader(r)
 	bp := walkBufs.Get().(*[]byte)
 	defer walkBufs.Put(bp)
 	buf := *bp
+	// Every chunk the tar reader pulls goes through sk, which checks the
+	// context and skips sparse members' holes (walk_sparse.go).
+	sk := &skipReader{ctx: ctx, r: r, buf: buf}
+	tr := tar.NewReader(sk)
 	var hasher *xxh3.Hasher
 	var names arena
+	// The entry skipped as sparse (and its header), whose hash the next
+	// Next gives.
+	sparse, sparseHdr := -1, (*tar.Header)(nil)
 	for {
 		hdr, err := tr.Next()
+		if sparse >= 0 {
+			ld.Entries[sparse].Hash = sk.sparseHash(sparseHdr)
+			sparse, sparseHdr = -1, nil
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading tar: %w", truncated(err))
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		p, err := cleanEntryPath(hdr.Name, &names)
 		if err != nil {
@@ -107,6 +129,9 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 		}
 		if p == "/" {
 			continue // the root directory itself
+		}
+		if err := lb.name(p, p); err != nil {
+			return nil, err
 		}
 		dir, base := splitAbs(p)
 		if strings.HasPrefix(base, whiteoutPrefix) {
@@ -128,21 +153,32 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 		}
 		e := Entry{Path: p, Mode: uint32(hdr.Mode) & 0o7777, UID: hdr.Uid, GID: hdr.Gid}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		case tar.TypeReg, tar.TypeGNUSparse: // archive/tar reads TypeRegA as TypeReg
 			e.Kind = KindFile
 			e.Size = hdr.Size
 			switch {
 			case hdr.Size == 0:
+			case isSparse(hdr):
+				// Never read, never captured: its holes would cost time
+				// in its apparent size (walk_sparse.go).
+				sk.armSparse()
+				sparse, sparseHdr = len(ld.Entries), hdr
 			case aptListStreamed(p):
 				// apt's Packages lists are tens of MB: keep only the
 				// lines the stale rule reads, whatever their size.
-				content, h, err := captureAptList(tr, p, hdr.Size)
+				content, h, err := captureAptList(ctx, tr, p, hdr.Size)
 				if err != nil {
 					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
+				}
+				if err := lb.capture(int64(len(content)), p); err != nil {
+					return nil, err
 				}
 				ld.Contents[p] = content
 				e.Hash = h
 			case wantContent(p, hdr.Size):
+				if err := lb.capture(hdr.Size, p); err != nil {
+					return nil, err
+				}
 				content := make([]byte, hdr.Size)
 				if _, err := io.ReadFull(tr, content); err != nil {
 					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
@@ -171,6 +207,9 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 			e.Kind = KindDir
 		case tar.TypeSymlink:
 			e.Kind = KindSymlink
+			if len(hdr.Linkname) > maxPathLen {
+				return nil, fmt.Errorf("symlink %q: a target of %d bytes is longer than the %d-byte limit", p, len(hdr.Linkname), maxPathLen)
+			}
 			e.Link = hdr.Linkname
 		case tar.TypeLink:
 			e.Kind = KindHardlink
@@ -190,18 +229,21 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 			// else (e.g. a Solaris ACL entry) adds nothing to the file system.
 			continue
 		}
+		if err := lb.name(e.Link, p); err != nil {
+			return nil, err
+		}
 		ld.Entries = append(ld.Entries, e)
 	}
 	// The digest covers the whole stream, including the end-of-archive
 	// padding that tar.Reader does not consume.
-	if _, err := io.CopyBuffer(io.Discard, r, buf); err != nil {
+	if _, err := io.CopyBuffer(io.Discard, sk, buf); err != nil {
 		return nil, fmt.Errorf("reading tar: %w", truncated(err))
 	}
 	if pipe != nil {
 		sum := pipe.sum()
 		got := "sha256:" + hex.EncodeToString(sum)
 		if got != wantDiffID {
-			return nil, fmt.Errorf("content does not match its diffID: the config says %s, the layer is %s", wantDiffID, got)
+			return nil, diffIDError(wantDiffID, got)
 		}
 	}
 	ld.TarBytes = counter.n
