@@ -99,6 +99,8 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 		return err
 	}
 	ctx := cmd.Context()
+	p := newProgress(cmd)
+	defer p.done()
 	var base *inspect.Report
 	switch {
 	case f.baseline != "":
@@ -108,18 +110,22 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 		}
 		base = &b
 	case f.baselineImage != "":
-		a, err := f.analyze(ctx, f.baselineImage, nil)
+		a, err := f.analyze(ctx, f.baselineImage, p)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
+		p.phase("Running the rules on the baseline…")
 		b := a.ReportWithFindings(rules)
 		base = &b
 	}
-	a, err := f.analyze(ctx, ref, nil)
+	a, err := f.analyze(ctx, ref, p)
 	if err != nil {
 		return err
 	}
-	res := ci.Evaluate(a.ReportWithFindings(rules), base, th)
+	p.phase("Running the rules…")
+	cur := a.ReportWithFindings(rules)
+	p.done()
+	res := ci.Evaluate(cur, base, th)
 	// The verdict first: a report that cannot be written must not hide it.
 	if err := ci.Text(cmd.OutOrStdout(), res); err != nil {
 		return err

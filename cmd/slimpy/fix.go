@@ -174,7 +174,7 @@ func (fo *fixOutput) print(out io.Writer, format string) error {
 }
 
 func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
-	w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), args)
+	w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), newProgress(cmd), args)
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		args = []string{"docker-daemon:" + before.Build.Tag}
 		fmt.Fprintf(stderr, "verify: no IMAGE given: the suggestions are measured on the original's build\n")
 	}
-	w, err := f.load(ctx, stderr, args)
+	w, err := f.load(ctx, stderr, newProgress(cmd), args)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if !f.noRules {
 		rules = &cfg
 	}
-	r, err := f.report(cmd.Context(), ref, rules)
+	p := newProgress(cmd)
+	r, err := f.report(cmd.Context(), ref, rules, p)
+	p.done()
 	if err != nil {
 		return err
 	}
@@ -101,10 +103,10 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 
 // report opens ref and reports it (with the findings when rules is not
 // nil): from the image cache when this image was reported before with the
-// same settings, unless --no-cache.
-func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config) (inspect.Report, error) {
+// same settings, unless --no-cache. The read's progress is shown on p.
+func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config, p *progressLine) (inspect.Report, error) {
 	var r inspect.Report
-	err := f.withSource(ctx, ref, nil, func(src *inspect.Source, opts inspect.Options) (err error) {
+	err := f.withSource(ctx, ref, p, func(src *inspect.Source, opts inspect.Options) (err error) {
 		r, err = inspect.InspectReport(ctx, src, opts, rules)
 		return err
 	})

@@ -47,7 +47,9 @@ type workspace struct {
 	image         string
 }
 
-func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string) (*workspace, error) {
+// load reads the Dockerfile and, with an image, analyses it (its progress
+// shown on p).
+func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, p *progressLine, args []string) (*workspace, error) {
 	now, err := parseNow(f.now)
 	if err != nil {
 		return nil, err
@@ -86,24 +88,28 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 		return nil, err
 	}
 	cfg.Now = now
-	src, err := inspect.Open(ctx, w.image, inspect.OpenOptions{Platform: f.platform, Insecure: f.insecure})
+	defer p.done()
+	var (
+		a        *inspect.Analysis
+		findings []inspect.Finding
+		facts    *suggest.Facts
+	)
+	err = f.withSource(ctx, w.image, p, func(src *inspect.Source, opts inspect.Options) (err error) {
+		if a, err = inspect.Analyze(ctx, src, opts); err != nil {
+			return err
+		}
+		p.phase("Running the rules…")
+		findings = inspect.RunRules(a, cfg)
+		facts = suggest.NewFacts(a, findings)
+		p.phase("Reading the libraries the extension modules link…")
+		if err := facts.ReadRuntimeLibs(ctx, src.Image); err != nil {
+			fmt.Fprintf(stderr, "slimpy: warning: the extension modules' libraries were not read: %s\n", textsafe.OneLine(err.Error()))
+			facts.Runtime = nil
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer src.Close()
-	opts := inspect.Options{CacheDir: f.cacheDir}
-	if f.noCache {
-		opts.CacheDir = ""
-	}
-	a, err := inspect.Analyze(ctx, src, opts)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w.image, err)
-	}
-	findings := inspect.RunRules(a, cfg)
-	facts := suggest.NewFacts(a, findings)
-	if err := facts.ReadRuntimeLibs(ctx, src.Image); err != nil {
-		fmt.Fprintf(stderr, "slimpy: warning: the extension modules' libraries were not read: %s\n", textsafe.OneLine(err.Error()))
-		facts.Runtime = nil
 	}
 	if w.src == nil {
 		w.src = []byte(suggest.Reconstruct(a, findings, w.image))
@@ -144,7 +150,7 @@ The suggestions and their IDs: docs/suggestions.md. Apply them with
 			if f.format != "text" && f.format != "json" {
 				return fmt.Errorf("--format %q: use text or json", f.format)
 			}
-			w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), args)
+			w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), newProgress(cmd), args)
 			if err != nil {
 				return err
 			}
