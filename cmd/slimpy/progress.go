@@ -43,7 +43,7 @@ type progressLine struct {
 	width int
 
 	mu       sync.Mutex
-	what     string                // "Reading IMAGE"
+	what     string                   // "Reading IMAGE"
 	layers   map[int]inspect.Progress // the last event of each layer
 	count    int
 	total    int64
