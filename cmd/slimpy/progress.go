@@ -106,10 +106,11 @@ func (p *progressLine) event(ev inspect.Progress) {
 	p.layers[ev.Layer] = ev
 	p.count, p.total = ev.Layers, ev.ImageTotal
 	read, finished := p.sums()
-	line := fmt.Sprintf("%s: %d of %d layers read · %s", p.what, finished, max(p.count, len(p.layers)), humanize.Bytes(uint64(read)))
+	bytes := humanize.Bytes(uint64(read))
 	if p.total > 0 {
-		line += " of " + humanize.Bytes(uint64(p.total))
+		bytes += " of " + humanize.Bytes(uint64(p.total))
 	}
+	line := fmt.Sprintf("%s: %d of %d layers · %s read", p.what, finished, max(p.count, len(p.layers)), bytes)
 	all := p.count > 0 && finished >= p.count
 	if all {
 		line = p.what + ": merging the layers, building the inventories, running the rules…"

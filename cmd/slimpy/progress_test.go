@@ -56,7 +56,7 @@ func statusLines(stderr string) (lines []string, after string) {
 	return lines, parts[len(parts)-1]
 }
 
-var layersRead = regexp.MustCompile(`(\d+) of (\d+) layers read · ([^·]+)$`)
+var layersRead = regexp.MustCompile(`(\d+) of (\d+) layers · ([^·]+) read$`)
 
 // TestProgressOnATerminal: the progress of a long run is drawn on stderr
 // when it is a terminal: per layer, of the image's layer count from the
