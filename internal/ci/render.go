@@ -23,15 +23,25 @@ func Text(w io.Writer, r Result) error {
 	if r.Baseline != "" {
 		fmt.Fprintf(&b, "baseline:  %s (%s)\n", textsafe.Term(r.Baseline), r.layerCounts())
 	}
+	if r.Policy != "" {
+		fmt.Fprintf(&b, "policy:    %s\n", r.Policy)
+	}
 	for _, c := range r.Checks {
 		mark := "ok  "
 		if !c.Passed {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s %-18s %s\n", mark, textsafe.Term(c.Name), textsafe.OneLine(c.Message))
+		policy := ""
+		if c.Default {
+			policy = "default policy: "
+		}
+		fmt.Fprintf(&b, "  %s %-18s %s%s\n", mark, textsafe.Term(c.Name), policy, textsafe.OneLine(c.Message))
 	}
 	if len(r.Checks) == 0 {
 		b.WriteString("  no checks configured (see slimpy ci --help)\n")
+	}
+	if failed := r.failed(); failed != "" {
+		fmt.Fprintf(&b, "failed: %s\n", failed)
 	}
 	for _, d := range r.Totals {
 		if d.Change != 0 {
@@ -182,6 +192,26 @@ func JUnit(w io.Writer, r Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// defaultMark tags a check of the default policy.
+func defaultMark(c Check) string {
+	if c.Default {
+		return " (default policy)"
+	}
+	return ""
+}
+
+// failed names the failed checks, those of the default policy said so:
+// "min-efficiency (default policy), max-size".
+func (r Result) failed() string {
+	var names []string
+	for _, c := range r.Checks {
+		if !c.Passed {
+			names = append(names, textsafe.Term(c.Name)+defaultMark(c))
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // layerCounts: "2 shared layers, 1 new, 0 gone".
