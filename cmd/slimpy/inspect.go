@@ -178,6 +178,18 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	if err != nil {
 		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), textsafe.OneLine(err.Error()))}
 	}
+	var leftOut string
+	if m := suggest.MatchImage(a, d); path != "" && !m.OK() {
+		// Not this image's Dockerfile: its lines would be paired with
+		// another build's layers. The history's own stands in for it.
+		leftOut = fmt.Sprintf("%s left out: it did not build this image (%s). The suggestions rewrite the Dockerfile reconstructed from the history.",
+			textsafe.Term(path), m.Reason())
+		path, opts.Name, opts.ContextFile = "", "Dockerfile", nil
+		src = []byte(suggest.Reconstruct(a, findings, ref))
+		if d, err = suggest.Parse(src); err != nil {
+			return tui.Fixes{Note: "No suggestions: the reconstructed Dockerfile: " + textsafe.OneLine(err.Error()), LeftOut: leftOut}
+		}
+	}
 	facts := suggest.NewFacts(a, findings)
 	if err := facts.ReadRuntimeLibs(ctx, img); err != nil {
 		facts.Runtime = nil // the suggestions fall back to their table of -dev packages
@@ -188,9 +200,11 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	}
 	ss, err := suggest.Suggest(src, opts)
 	if err != nil {
-		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
+		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error()), LeftOut: leftOut}
 	}
-	return tui.FixesFrom(path, src, ss, opts, nil)
+	fx := tui.FixesFrom(path, src, ss, opts, nil)
+	fx.LeftOut = leftOut
+	return fx
 }
 
 // parseNow reads --now, YYYY-MM-DD; empty is today, in UTC. The rules

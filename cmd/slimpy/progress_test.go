@@ -66,7 +66,7 @@ var layersRead = regexp.MustCompile(`(\d+) of (\d+) layers · ([^·]+) read$`)
 func TestProgressOnATerminal(t *testing.T) {
 	oci := "oci:" + fixturePath(t, "zstd-oci")
 	demo := "docker-archive:" + fixturePath(t, "demo.tar")
-	_, dockerfile := writeDockerfile(t, cliDockerfile)
+	_, dockerfile := writeDockerfile(t, demoImageDockerfile)
 	for _, c := range []struct {
 		name     string
 		args     []string

@@ -45,6 +45,9 @@ type workspace struct {
 	reconstructed bool
 	opts          suggest.Options
 	image         string
+	// mismatch says why the Dockerfile does not match the image (then
+	// nothing is measured on it); "" when it does, or without an image.
+	mismatch string
 }
 
 // load reads the Dockerfile and, with an image, analyses it (its progress
@@ -120,11 +123,21 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, p *progressLi
 	if err != nil {
 		return nil, fmt.Errorf("the reconstructed Dockerfile does not parse: %w", err)
 	}
+	w.opts.Facts = facts
+	if !w.reconstructed {
+		if m := suggest.MatchImage(a, d); !m.OK() {
+			// Its lines would be paired with another build's layers.
+			w.mismatch = m.Reason()
+			fmt.Fprintf(stderr, "slimpy: warning: %s does not match %s: %s; its savings are not measured\n",
+				textsafe.Term(w.path), textsafe.Term(w.image), w.mismatch)
+			return w, nil
+		}
+	}
 	img := suggest.NewImage(a, findings, d)
 	if img.FirstLayer > 0 {
 		facts.BaseLayers = img.FirstLayer
 	}
-	w.opts.Facts, w.opts.Image = facts, img
+	w.opts.Image = img
 	return w, nil
 }
 
@@ -238,10 +251,13 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		}
 	}
 	fmt.Fprintf(out, "%s: %s", textsafe.Term(name), plural(len(ss), "suggestion", "suggestions"))
-	if w.opts.Image != nil {
+	switch {
+	case w.mismatch != "":
+		fmt.Fprintf(out, " (image %s, which the Dockerfile did not build: the savings are not measured)", textsafe.Term(w.image))
+	case w.opts.Image != nil:
 		fmt.Fprintf(out, " (image %s)", textsafe.Term(w.image))
-	} else {
-		fmt.Fprint(out, " (no image: savings not measured)")
+	default:
+		fmt.Fprint(out, " (no image: the savings are not measured)")
 	}
 	fmt.Fprintln(out)
 	for _, s := range ss {
@@ -304,9 +320,10 @@ func writeSuggestionsJSON(out io.Writer, w *workspace, ss []suggest.Suggestion) 
 		Dockerfile    string               `json:"dockerfile"`
 		Image         string               `json:"image,omitempty"`
 		Reconstructed bool                 `json:"reconstructed"`
+		ImageMismatch string               `json:"imageMismatch,omitempty"`
 		Source        string               `json:"source,omitempty"`
 		Suggestions   []suggest.Suggestion `json:"suggestions"`
-	}{Dockerfile: w.path, Image: w.image, Reconstructed: w.reconstructed, Suggestions: ss}
+	}{Dockerfile: w.path, Image: w.image, Reconstructed: w.reconstructed, ImageMismatch: w.mismatch, Suggestions: ss}
 	if w.reconstructed {
 		doc.Source = string(w.src)
 	}
