@@ -98,7 +98,8 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if f.format == "json" {
 		return report.JSON(out, r)
 	}
-	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top})
+	cols, _ := terminalWidth(out) // 0, the report's own limit, when not a terminal
+	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top, Columns: cols})
 }
 
 // report opens ref and reports it (with the findings when rules is not
