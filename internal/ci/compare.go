@@ -22,7 +22,9 @@ type Check struct {
 
 // Delta is a figure in the baseline and now.
 type Delta struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// Label is the name the reports show (deltaLabels), for totals.
+	Label    string `json:"label,omitempty"`
 	Baseline int64  `json:"baseline"`
 	Current  int64  `json:"current"`
 	Change   int64  `json:"change"`
@@ -97,13 +99,13 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 	bt := base.Totals
 	r.BaselineTotal = &bt
 	r.Totals = []Delta{
-		delta("size", bt.Size, t.Size),
-		delta("compressedSize", bt.CompressedSize, t.CompressedSize),
-		delta("storedSize", bt.StoredSize, t.StoredSize),
-		delta("wastedBytes", bt.WastedBytes, t.WastedBytes),
-		delta("duplicates", base.Duplicates.WastedBytes, cur.Duplicates.WastedBytes),
-		delta("metadataOnlyCopies", base.MetadataOnlyCopies.Bytes, cur.MetadataOnlyCopies.Bytes),
-		delta("files", int64(bt.Files), int64(t.Files)),
+		totalDelta("size", bt.Size, t.Size),
+		totalDelta("compressedSize", bt.CompressedSize, t.CompressedSize),
+		totalDelta("storedSize", bt.StoredSize, t.StoredSize),
+		totalDelta("wastedBytes", bt.WastedBytes, t.WastedBytes),
+		totalDelta("duplicates", base.Duplicates.WastedBytes, cur.Duplicates.WastedBytes),
+		totalDelta("metadataOnlyCopies", base.MetadataOnlyCopies.Bytes, cur.MetadataOnlyCopies.Bytes),
+		totalDelta("files", int64(bt.Files), int64(t.Files)),
 	}
 	r.compareLayers(cur, *base)
 	if th.MaxGrowth != nil {
@@ -193,6 +195,25 @@ func (r *Result) blameGrowth(growth int64) string {
 
 func delta(name string, base, cur int64) Delta {
 	return Delta{Name: name, Baseline: base, Current: cur, Change: cur - base}
+}
+
+// totalDelta is a delta of the totals, labelled.
+func totalDelta(name string, base, cur int64) Delta {
+	d := delta(name, base, cur)
+	d.Label = deltaLabels[name]
+	return d
+}
+
+// deltaLabels name the compared totals as the text report does: the JSON
+// keeps the names, the reports a person reads say what each one is.
+var deltaLabels = map[string]string{
+	"size":               "visible size",
+	"compressedSize":     "compressed size",
+	"storedSize":         "stored size",
+	"wastedBytes":        "hidden copies (waste)",
+	"duplicates":         "identical files at different paths",
+	"metadataOnlyCopies": "metadata-only rewrites",
+	"files":              "files",
 }
 
 func size(b int64) string {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
 )
 
@@ -197,13 +198,13 @@ func (r *Result) findingCheck(name, limit, scope string, match func(FindingRef) 
 			hits = append(hits, f)
 		}
 	}
-	c := Check{Name: name, Passed: len(hits) == 0, Actual: fmt.Sprintf("%d findings", len(hits)), Limit: limit}
+	c := Check{Name: name, Passed: len(hits) == 0, Actual: humanize.Comma(int64(len(hits))) + " findings", Limit: limit}
 	if len(hits) == 0 {
 		c.Message = fmt.Sprintf("no findings matching %s %s", limit, scope)
 		return c
 	}
 	f := hits[0]
-	c.Message = fmt.Sprintf("%d findings matching %s %s, e.g. %s %s (%s)", len(hits), limit, scope, f.Rule, f.Title, f.Severity)
+	c.Message = fmt.Sprintf("%s findings matching %s %s, e.g. %s %s (%s)", humanize.Comma(int64(len(hits))), limit, scope, f.Rule, f.Title, f.Severity)
 	if f.CreatedBy != "" {
 		c.Message += " from: " + clip(f.CreatedBy, 80)
 	}
