@@ -64,6 +64,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		return exitCheck
 	}
+	if ue, ok := asUsageError(err); ok {
+		ue.write(stderr)
+		return exitUsage
+	}
 	// One line, whatever it carries: a registry's error body, a file
 	// name, a platform list.
 	fmt.Fprintln(stderr, "slimpy: "+textsafe.OneLine(err.Error()))
@@ -98,5 +102,6 @@ instruction put it there.`,
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newCICmd())
 	root.AddCommand(newSuggestCmd(), newFixCmd())
+	explainUsage(root)
 	return root
 }
