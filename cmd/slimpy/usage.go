@@ -55,11 +55,14 @@ func asUsageError(err error) (*usageError, bool) {
 	return nil, false
 }
 
-// explainUsage makes every command's argument and flag errors usage
-// errors: a missing argument is named ("missing IMAGE") and shown with
+// explainUsage makes every command's argument errors and unknown flags
+// usage errors: a missing argument is named ("missing IMAGE") and shown with
 // the command's usage line.
 func explainUsage(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if !strings.HasPrefix(err.Error(), "unknown ") {
+			return err // a bad value: its one line says which and why
+		}
 		return &usageError{msg: err.Error(), usage: "Usage: " + c.UseLine(), help: c.CommandPath()}
 	})
 	for _, c := range root.Commands() {
