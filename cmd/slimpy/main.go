@@ -103,5 +103,6 @@ instruction put it there.`,
 	root.AddCommand(newCICmd())
 	root.AddCommand(newSuggestCmd(), newFixCmd())
 	explainUsage(root)
+	addCompletion(root)
 	return root
 }
