@@ -33,7 +33,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"fix", "--accept", "SG101,SG20"}, []string{"SG101,SG201\tpip-no-cache-dir", "SG101,SG202\tpip-pin", "SG101,SG203\ttool-cache-cleanup", "SG101,SG204\twheels-bind-mount", "SG101,SG205\tpython-build-cleanup"}, ":6"},
 		{[]string{"ci", "x", "--fail-on-rule", "SP20"}, []string{"SP201\tbuild-toolchain", "SP202\tunpackaged-toolchain"}, ":6"},
 		{[]string{"ci", "x", "--platform", ""}, platforms, ":4"},
-		{[]string{"inspect", ""}, nil, ":0"},       // no engine: files only
+		{[]string{"inspect", ""}, nil, ":0"},      // no engine: files only
 		{[]string{"inspect", "x", ""}, nil, ":4"}, // one image only
 	} {
 		got, dir := complete(t, c.args...)
