@@ -222,11 +222,22 @@ func useColor(mode string, w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func savingsText(s suggest.Savings) string {
+// savingsLine is a suggestion's savings on one line: "savings: 12 MB
+// measured (...)", or, when they were not measured, a sentence that says
+// why ("The savings are not measured: no image.").
+func savingsLine(s suggest.Savings) string {
 	if s.Measured {
-		return fmt.Sprintf("%s measured (%s)", humanize.Bytes(uint64(s.Bytes)), s.Note)
+		return fmt.Sprintf("savings: %s measured (%s)", humanize.Bytes(uint64(s.Bytes)), s.Note)
 	}
-	return s.Note
+	why, ok := strings.CutPrefix(s.Note, "not measured")
+	if !ok {
+		return "savings: " + s.Note // "no size change: security updates"
+	}
+	why = strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(why, ":")), ".")
+	if why == "" {
+		return "The savings are not measured."
+	}
+	return "The savings are not measured: " + why + "."
 }
 
 func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, color bool) {
@@ -278,7 +289,7 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		for _, e := range s.Evidence {
 			fmt.Fprintln(out, "  - "+textsafe.Code(e))
 		}
-		fmt.Fprintln(out, "  savings: "+textsafe.Code(savingsText(s.Savings)))
+		fmt.Fprintln(out, "  "+textsafe.Code(savingsLine(s.Savings)))
 		if !s.Fixable() {
 			fmt.Fprintln(out, "  (advice only: no automatic fix)")
 			continue
