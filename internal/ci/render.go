@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -25,7 +26,7 @@ func Text(w io.Writer, r Result) error {
 		fmt.Fprintf(&b, "baseline:  %s (%s)\n", textsafe.Term(r.Baseline), r.layerCounts())
 	}
 	if r.Policy != "" {
-		fmt.Fprintf(&b, "policy:    %s\n", r.Policy)
+		wrapTo(&b, "policy:    ", r.Policy)
 	}
 	for _, c := range r.Checks {
 		mark := "ok  "
@@ -36,7 +37,7 @@ func Text(w io.Writer, r Result) error {
 		if c.Default {
 			policy = "default policy: "
 		}
-		fmt.Fprintf(&b, "  %s %-18s %s%s\n", mark, textsafe.Term(c.Name), policy, textsafe.OneLine(c.Message))
+		wrapTo(&b, fmt.Sprintf("  %s %-18s ", mark, textsafe.Term(c.Name)), policy+textsafe.OneLine(c.Message))
 	}
 	if len(r.Checks) == 0 {
 		b.WriteString("  no checks configured (see slimpy ci --help)\n")
@@ -231,6 +232,22 @@ func JUnit(w io.Writer, r Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// TextColumns is the widest line of the text verdict.
+const TextColumns = 120
+
+// wrapTo writes prefix and text wrapped to TextColumns, the lines after
+// the first indented as deep as the prefix.
+func wrapTo(b *strings.Builder, prefix, text string) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	for i, l := range textsafe.Wrap(text, TextColumns-len(indent)) {
+		if i == 0 {
+			b.WriteString(prefix + l + "\n")
+		} else {
+			b.WriteString(indent + l + "\n")
+		}
+	}
 }
 
 // defaultMark tags a check of the default policy.

@@ -100,3 +100,25 @@ func TestMarkdownGolden(t *testing.T) {
 	}
 	requireGolden(t, "markdown", md)
 }
+
+// TestTextVerdict: the verdict names the policy and the failed checks, and
+// no line is wider than TextColumns.
+func TestTextVerdict(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, markdownResult()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, l := range strings.Split(out, "\n") {
+		if n := len([]rune(l)); n > TextColumns {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
+	for _, want := range []string{"slimpy ci: FAIL  docker-daemon:app:pr-42\n", "policy:    the default policy with a baseline",
+		"  FAIL fail-on-severity   default policy: 1 findings matching high or worse new since the baseline",
+		"failed: fail-on-severity (default policy), max-growth\n", "  identical files at different paths 0 B → 2.0 MB (+2.0 MB)\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verdict lacks %q:\n%s", want, out)
+		}
+	}
+}
