@@ -50,10 +50,10 @@ func (s *syncBuffer) String() string {
 // follows the last erase.
 func statusLines(stderr string) (lines []string, after string) {
 	parts := strings.Split(stderr, eraseLine)
-	for _, p := range parts[1 : len(parts)-1] {
-		lines = append(lines, p)
+	if len(parts) < 2 {
+		return nil, stderr
 	}
-	return lines, parts[len(parts)-1]
+	return parts[1 : len(parts)-1], parts[len(parts)-1]
 }
 
 var layersRead = regexp.MustCompile(`(\d+) of (\d+) layers · ([^·]+) read$`)
