@@ -4,38 +4,18 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/aymanbagabas/go-udiff"
+	"github.com/slimpy/slimpy/internal/golden"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// requireGolden compares text with testdata/NAME.golden; go test -update
-// rewrites it.
-func requireGolden(t *testing.T, name, text string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := udiff.Unified(path, "got", string(want), text); d != "" {
-		t.Errorf("%s differs (go test -update rewrites it):\n%s", path, d)
-	}
-}
+var _ = flag.Bool("update", false, "rewrite the golden files")
 
 // markdownResult is a run with a baseline that gained many layers and
 // findings (some with hostile names, one without an instruction) and
@@ -98,7 +78,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if strings.Contains(html.String(), "<b>12</b>") || strings.Contains(html.String(), "<strong>bold") {
 		t.Errorf("a name became markup:\n%s", html.String())
 	}
-	requireGolden(t, "markdown", md)
+	golden.Require(t, filepath.Join("testdata", "markdown"+".golden"), md)
 }
 
 // TestTextVerdict: the verdict names the policy and the failed checks, and

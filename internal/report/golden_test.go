@@ -3,40 +3,17 @@ package report
 import (
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/slimpy/slimpy/internal/golden"
 	"github.com/slimpy/slimpy/internal/inspect"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// requireGolden compares text with testdata/NAME.golden; go test -update
-// rewrites it.
-func requireGolden(t *testing.T, name, text string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := udiff.Unified(path, "got", string(want), text); d != "" {
-		t.Errorf("%s differs (go test -update rewrites it):\n%s", path, d)
-	}
-}
+var _ = flag.Bool("update", false, "rewrite the golden files")
 
 // demoReport is the report of the committed demo image, with its findings
 // as of a fixed date.
@@ -73,7 +50,7 @@ func TestTextGolden(t *testing.T) {
 		name := map[int]string{80: "demo-80", 120: "demo-120"}[cols]
 		t.Run(name, func(t *testing.T) {
 			checkText(t, out, cols)
-			requireGolden(t, name, out)
+			golden.Require(t, filepath.Join("testdata", name+".golden"), out)
 		})
 	}
 }
