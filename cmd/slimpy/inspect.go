@@ -57,7 +57,7 @@ IMAGE is a reference in the containers-transports style:
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	f.sourceFlags.register(fl)
-	fl.IntVar(&f.top, "top", 10, "rows in the text report's waste and duplicate lists")
+	fl.IntVar(&f.top, "top", 10, "rows in the text report's lists of hidden copies and of identical files")
 	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
 	fl.StringVar(&f.config, "config", "", "rules config file (default: "+inspect.ConfigFileName+" in the working directory, if present; docs/configuration.md)")
 	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
