@@ -41,10 +41,11 @@ func (s *sourceFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&s.cacheDir, "cache-dir", inspect.DefaultCacheDir(), "where per-layer results are cached")
 }
 
-// analyze opens ref and analyses it; errors name the reference.
-func (s *sourceFlags) analyze(ctx context.Context, ref string, progress func(inspect.Progress)) (*inspect.Analysis, error) {
+// analyze opens ref and analyses it, its progress shown on p; errors name
+// the reference.
+func (s *sourceFlags) analyze(ctx context.Context, ref string, p *progressLine) (*inspect.Analysis, error) {
 	var a *inspect.Analysis
-	err := s.withSource(ctx, ref, progress, func(src *inspect.Source, opts inspect.Options) (err error) {
+	err := s.withSource(ctx, ref, p, func(src *inspect.Source, opts inspect.Options) (err error) {
 		a, err = inspect.Analyze(ctx, src, opts)
 		return err
 	})
@@ -52,14 +53,17 @@ func (s *sourceFlags) analyze(ctx context.Context, ref string, progress func(ins
 }
 
 // withSource opens ref with the shared flags and runs fn on it with the
-// matching options; fn's error names the reference.
-func (s *sourceFlags) withSource(ctx context.Context, ref string, progress func(inspect.Progress), fn func(*inspect.Source, inspect.Options) error) error {
+// matching options, the read's progress shown on p; fn's error names the
+// reference.
+func (s *sourceFlags) withSource(ctx context.Context, ref string, p *progressLine, fn func(*inspect.Source, inspect.Options) error) error {
+	p.start("Reading " + ref)
 	src, err := inspect.Open(ctx, ref, s.openOptions())
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if err := fn(src, s.options(progress)); err != nil {
+	p.opened(src.Transport)
+	if err := fn(src, s.options(p.events())); err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
 	return nil

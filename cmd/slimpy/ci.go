@@ -31,6 +31,7 @@ type ciFlags struct {
 	categoryGrowth []string
 	onlyNew        bool
 	now            string
+	defaultPolicy  *bool // --default-policy, when given
 }
 
 func newCICmd() *cobra.Command {
@@ -42,6 +43,13 @@ func newCICmd() *cobra.Command {
 exits 1 when a check fails. Thresholds come from flags and from the ci:
 section of .slimpy.yaml (flags win). Sizes accept 300MB, 1.5GiB or bytes;
 growth accepts a size or a percentage of the baseline (10%).
+
+The default policy checks what nothing else sets: without a baseline, a
+layer efficiency (visible / stored) of at least 90% and no high-severity
+finding; with one, no new high-severity finding and at most 10% growth.
+A flag or config value replaces its limit, "off" removes it
+(--min-efficiency off), and "default-policy: false" in the ci: section
+(or --default-policy=false) removes them all.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 usage or analysis error.`,
 		Example: `  slimpy ci docker-daemon:app:pr-42 --baseline main.json --max-growth 5% \
@@ -56,14 +64,23 @@ Exit codes: 0 every check passed, 1 a check failed, 2 usage or analysis error.`,
 	fl.StringVar(&f.config, "config", "", "config file (default: .slimpy.yaml in the working directory, if present)")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report, FORMAT=PATH with FORMAT markdown, json or junit (repeatable)")
 	fl.StringVar(&f.maxSize, "max-size", "", "fail when the image is larger (e.g. 300MB)")
-	fl.StringVar(&f.maxGrowth, "max-growth", "", "fail when the image grew more since the baseline (e.g. 20MB or 5%)")
+	fl.StringVar(&f.maxGrowth, "max-growth", "", "fail when the image grew more since the baseline (e.g. 20MB or 5%; default policy 10%; off)")
 	fl.StringVar(&f.maxWasted, "max-wasted", "", "fail when more bytes are stored but not visible")
-	fl.StringVar(&f.minEfficiency, "min-efficiency", "", "fail below this efficiency, visible/stored (e.g. 0.9 or 90%)")
+	fl.StringVar(&f.minEfficiency, "min-efficiency", "", "fail below this layer efficiency, visible/stored (e.g. 0.9 or 90%; default policy without a baseline 0.9; off)")
 	fl.StringSliceVar(&f.failOnRules, "fail-on-rule", nil, "fail when a finding of these rule IDs is present (repeatable, comma-separated)")
-	fl.StringVar(&f.failOnSeverity, "fail-on-severity", "", "fail on findings of this severity or worse")
+	fl.StringVar(&f.failOnSeverity, "fail-on-severity", "", "fail on findings of this severity or worse: info, low, medium, high (default policy: new high ones with a baseline, any without; off)")
 	fl.StringArrayVar(&f.categoryGrowth, "category-growth", nil, "allowed growth of a category since the baseline, CATEGORY=SIZE|PCT (repeatable; categories of docs/rules.md, and wasted)")
 	fl.BoolVar(&f.onlyNew, "only-new", false, "--fail-on-rule and --fail-on-severity count only findings the baseline did not have")
 	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
+	fl.Bool("default-policy", true, "check the default policy's limits that no flag or config sets (docs/ci.md); false: only the limits set")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Flags().Changed("default-policy") {
+			v, err := cmd.Flags().GetBool("default-policy")
+			f.defaultPolicy = &v
+			return err
+		}
+		return nil
+	}
 	return cmd
 }
 
@@ -102,6 +119,8 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 		return err
 	}
 	ctx := cmd.Context()
+	p := newProgress(cmd)
+	defer p.done()
 	var base *inspect.Report
 	switch {
 	case f.baseline != "":
@@ -111,18 +130,22 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 		}
 		base = &b
 	case f.baselineImage != "":
-		a, err := f.analyze(ctx, f.baselineImage, nil)
+		a, err := f.analyze(ctx, f.baselineImage, p)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
+		p.phase("Running the rules on the baseline…")
 		b := a.ReportWithFindings(rules)
 		base = &b
 	}
-	a, err := f.analyze(ctx, ref, nil)
+	a, err := f.analyze(ctx, ref, p)
 	if err != nil {
 		return err
 	}
-	res := ci.Evaluate(a.ReportWithFindings(rules), base, th)
+	p.phase("Running the rules…")
+	cur := a.ReportWithFindings(rules)
+	p.done()
+	res := ci.Evaluate(cur, base, th)
 	// The verdict first: a report that cannot be written must not hide it.
 	if err := ci.Text(cmd.OutOrStdout(), res); err != nil {
 		return err
@@ -143,6 +166,12 @@ func (f *ciFlags) thresholds(cfg configFile) (ci.Thresholds, error) {
 		return th, fmt.Errorf("config: %w", err)
 	}
 	var fl ci.Thresholds
+	for name, v := range map[string]*string{"min-efficiency": &f.minEfficiency, "fail-on-severity": &f.failOnSeverity, "max-growth": &f.maxGrowth} {
+		if *v == ci.OffValue {
+			*v = ""
+			fl.SetOff(name)
+		}
+	}
 	if fl.MaxSize, err = optSizeFlag("--max-size", f.maxSize); err != nil {
 		return th, err
 	}
@@ -165,6 +194,9 @@ func (f *ciFlags) thresholds(cfg configFile) (ci.Thresholds, error) {
 	}
 	fl.FailOnRules = f.failOnRules
 	fl.FailOnSeverity = f.failOnSeverity
+	if f.defaultPolicy != nil {
+		fl.DefaultPolicy = f.defaultPolicy
+	}
 	fl.OnlyNew = f.onlyNew
 	for _, kv := range f.categoryGrowth {
 		cat, val, ok := strings.Cut(kv, "=")

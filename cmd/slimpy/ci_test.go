@@ -62,28 +62,36 @@ func TestCIThresholdsAndReports(t *testing.T) {
 		wantCode int
 		wantOut  []string
 	}{
-		{"no limits pass", []string{"--baseline", baseFile}, 0, []string{"PASS", "2 new"}},
-		{"max-size pass", []string{"--max-size", "10MB"}, 0, []string{"ok   max-size"}},
+		{"no limits pass", []string{"--default-policy=false", "--baseline", baseFile}, 0, []string{"PASS", "2 new"}},
+		{"max-size pass", []string{"--default-policy=false", "--max-size", "10MB"}, 0, []string{"ok   max-size"}},
 		{"max-size fail", []string{"--max-size", "500kB"}, 1, []string{"FAIL max-size"}},
 		{"growth pct fail", []string{"--baseline", baseFile, "--max-growth", "10%"}, 1, []string{"FAIL max-growth", "pip install -r requirements.txt"}},
-		{"growth bytes pass", []string{"--baseline-image", baseline, "--max-growth", "1GiB"}, 0, []string{"ok   max-growth"}},
+		{"growth bytes pass", []string{"--default-policy=false", "--baseline-image", baseline, "--max-growth", "1GiB"}, 0, []string{"ok   max-growth"}},
 		{"wasted fail", []string{"--max-wasted", "100kB"}, 1, []string{"FAIL max-wasted"}},
 		{"efficiency fail", []string{"--min-efficiency", "95%"}, 1, []string{"FAIL min-efficiency"}},
 		{"growth without baseline", []string{"--max-growth", "5%"}, 1, []string{"no baseline"}},
 		{"fail-on-rule hit", []string{"--fail-on-rule", "SP301,SP101"}, 1, []string{"FAIL fail-on-rule", "SP301 pip cache", "from: RUN pip install -r requirements.txt"}},
-		{"fail-on-rule absent", []string{"--fail-on-rule", "SP101"}, 0, []string{"ok   fail-on-rule"}},
+		{"fail-on-rule absent", []string{"--default-policy=false", "--fail-on-rule", "SP101"}, 0, []string{"ok   fail-on-rule"}},
 		{"fail-on-severity", []string{"--fail-on-severity", "medium"}, 1, []string{"FAIL fail-on-severity", "3 findings"}},
-		{"fail-on-severity high", []string{"--fail-on-severity", "high"}, 0, []string{"ok   fail-on-severity"}},
-		{"fail-on-rule only new", []string{"--baseline", baseFile, "--fail-on-rule", "SP601", "--only-new"}, 0, []string{"ok   fail-on-rule", "new since the baseline"}},
+		{"fail-on-severity high", []string{"--default-policy=false", "--fail-on-severity", "high"}, 0, []string{"ok   fail-on-severity"}},
+		{"fail-on-rule only new", []string{"--default-policy=false", "--baseline", baseFile, "--fail-on-rule", "SP601", "--only-new"}, 0, []string{"ok   fail-on-rule", "new since the baseline"}},
 		{"fail-on-rule old finding", []string{"--baseline", baseFile, "--fail-on-rule", "SP601"}, 1, []string{"FAIL fail-on-rule", "runs as root"}},
 		{"only new still fails on new", []string{"--baseline", baseFile, "--fail-on-severity", "medium", "--only-new"}, 1, []string{"FAIL fail-on-severity", "2 findings"}},
 		{"only new without baseline", []string{"--fail-on-rule", "SP301", "--only-new"}, 1, []string{"no baseline"}},
 		{"category growth fail", []string{"--baseline", baseFile, "--category-growth", "caches=1MB"}, 1, []string{"FAIL category-growth:caches", "+2.0 MB", "from: RUN pip install"}},
-		{"category growth pass", []string{"--baseline", baseFile, "--category-growth", "caches=5MB", "--category-growth", "python-tests=0"}, 0, []string{"ok   category-growth:caches", "ok   category-growth:python-tests"}},
+		{"category growth pass", []string{"--default-policy=false", "--baseline", baseFile, "--category-growth", "caches=5MB", "--category-growth", "python-tests=0"}, 0, []string{"ok   category-growth:caches", "ok   category-growth:python-tests"}},
 		{"wasted category", []string{"--baseline-image", baseline, "--category-growth", "wasted=100kB"}, 1, []string{"FAIL category-growth:wasted", "chown -R app"}},
-		{"new findings listed", []string{"--baseline", baseFile}, 0, []string{"new finding SP301", "new finding SP503"}},
+		{"new findings listed", []string{"--default-policy=false", "--baseline", baseFile}, 0, []string{"new finding SP301", "new finding SP503"}},
 		{"config ci section", []string{"--config", ciConfig(t, dir)}, 1, []string{"FAIL fail-on-rule", "FAIL max-size", "FAIL fail-on-severity", "SP601"}},
 		{"flags override config", []string{"--config", ciConfig(t, dir), "--max-size", "1GB", "--fail-on-rule", "SP101"}, 1, []string{"ok   max-size", "ok   fail-on-rule", "FAIL fail-on-severity"}},
+		// The default policy: something fails with no limit set, and says so.
+		{"default policy, no baseline", nil, 1, []string{"policy:    the default policy without a baseline (layer efficiency at least 90.0%, no high-severity finding)",
+			"FAIL min-efficiency     default policy: layer efficiency (visible / stored) 8", "ok   fail-on-severity", "failed: min-efficiency (default policy)"}},
+		{"default policy, baseline", []string{"--baseline", baseFile}, 1, []string{"the default policy with a baseline", "FAIL max-growth         default policy: size grew by", "allowed 10%",
+			"ok   fail-on-severity   default policy: no findings matching high or worse new since the baseline", "failed: max-growth (default policy)"}},
+		{"default policy, a limit off", []string{"--min-efficiency", "off"}, 0, []string{"ok   fail-on-severity"}},
+		{"default policy off in the config", []string{"--config", writeConfig(t, dir, "ci:\n  default-policy: false\n")}, 0, []string{"no checks configured", "default-policy: false"}},
+		{"a flag over the config's off", []string{"--config", writeConfig(t, dir, "ci:\n  min-efficiency: off\n"), "--min-efficiency", "0.99"}, 1, []string{"FAIL min-efficiency", "at least 99.0% required\n"}},
 		{"unknown rule", []string{"--fail-on-rule", "SP999"}, 2, nil},
 		{"unknown severity", []string{"--fail-on-severity", "critical"}, 2, nil},
 		{"unknown category", []string{"--category-growth", "bloat=1MB"}, 2, nil},
@@ -114,7 +122,7 @@ func TestCIThresholdsAndReports(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	checkMarkdownTables(t, md)
-	checkJUnit(t, junit, 2, 1)
+	checkJUnit(t, junit, 3, 1) // max-size, max-growth and the default policy's fail-on-severity
 	var res struct {
 		Passed    bool
 		NewLayers []struct{ CreatedBy string }
@@ -126,6 +134,20 @@ func TestCIThresholdsAndReports(t *testing.T) {
 	if res.NewLayers[0].CreatedBy != "RUN pip install -r requirements.txt" {
 		t.Errorf("biggest regression first: %+v", res.NewLayers)
 	}
+}
+
+// writeConfig writes a config file of its own for each content.
+func writeConfig(t *testing.T, dir, content string) string {
+	t.Helper()
+	f, err := os.CreateTemp(dir, "slimpy-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }
 
 // ciConfig writes a .slimpy.yaml with a ci: section (and a rules: section,

@@ -125,16 +125,19 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 // fixOutput is what fix says it did: printed as text or JSON at the end
 // (also after a failed write or verification, for what happened before).
 type fixOutput struct {
-	started      bool
-	Dockerfile   string         `json:"dockerfile"`
-	Image        string         `json:"image,omitempty"`
-	Nothing      string         `json:"nothing,omitempty"` // why nothing was applied
-	Applied      []string       `json:"applied"`
-	Skipped      []string       `json:"skipped"` // nothing left to do once the others were applied
-	Verification *verify.Report `json:"verification,omitempty"`
-	Written      []string       `json:"written"`
-	Backup       string         `json:"backup,omitempty"`
-	Hint         string         `json:"hint,omitempty"`
+	started    bool
+	Dockerfile string `json:"dockerfile"`
+	Image      string `json:"image,omitempty"`
+	// ImageMismatch says why IMAGE was not used to measure (the
+	// Dockerfile did not build it).
+	ImageMismatch string         `json:"imageMismatch,omitempty"`
+	Nothing       string         `json:"nothing,omitempty"` // why nothing was applied
+	Applied       []string       `json:"applied"`
+	Skipped       []string       `json:"skipped"` // nothing left to do once the others were applied
+	Verification  *verify.Report `json:"verification,omitempty"`
+	Written       []string       `json:"written"`
+	Backup        string         `json:"backup,omitempty"`
+	Hint          string         `json:"hint,omitempty"`
 }
 
 func (fo *fixOutput) print(out io.Writer, format string) error {
@@ -174,14 +177,14 @@ func (fo *fixOutput) print(out io.Writer, format string) error {
 }
 
 func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
-	w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), args)
+	w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), newProgress(cmd), args)
 	if err != nil {
 		return err
 	}
 	if w.reconstructed && f.output == "" {
 		return errors.New("no Dockerfile: give -o FILE for the rewritten reconstruction")
 	}
-	fo.started, fo.Dockerfile, fo.Image = true, w.path, w.image
+	fo.started, fo.Dockerfile, fo.Image, fo.ImageMismatch = true, w.path, w.image, w.mismatch
 	res, ok, err := f.apply(w, fo)
 	if err != nil || !ok {
 		return err
@@ -295,14 +298,14 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		args = []string{"docker-daemon:" + before.Build.Tag}
 		fmt.Fprintf(stderr, "verify: no IMAGE given: the suggestions are measured on the original's build\n")
 	}
-	w, err := f.load(ctx, stderr, args)
+	w, err := f.load(ctx, stderr, newProgress(cmd), args)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(w.src, src) {
 		return fmt.Errorf("%s changed while the original was built: nothing written; run slimpy fix again", f.dockerfile)
 	}
-	fo.started, fo.Dockerfile, fo.Image = true, w.path, w.image
+	fo.started, fo.Dockerfile, fo.Image, fo.ImageMismatch = true, w.path, w.image, w.mismatch
 	res, ok, err := f.apply(w, fo)
 	if err != nil || !ok {
 		return err

@@ -57,7 +57,7 @@ IMAGE is a reference in the containers-transports style:
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	f.sourceFlags.register(fl)
-	fl.IntVar(&f.top, "top", 10, "rows in the text report's waste and duplicate lists")
+	fl.IntVar(&f.top, "top", 10, "rows in the text report's lists of hidden copies and of identical files")
 	fl.StringVar(&f.now, "now", "", "the date ages are computed against, YYYY-MM-DD (default: today)")
 	fl.StringVar(&f.config, "config", "", "rules config file (default: "+inspect.ConfigFileName+" in the working directory, if present; docs/configuration.md)")
 	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
@@ -89,7 +89,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if !f.noRules {
 		rules = &cfg
 	}
-	r, err := f.report(cmd.Context(), ref, rules)
+	p := newProgress(cmd)
+	r, err := f.report(cmd.Context(), ref, rules, p)
+	p.done()
 	if err != nil {
 		return err
 	}
@@ -97,15 +99,16 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if f.format == "json" {
 		return report.JSON(out, r)
 	}
-	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top})
+	cols, _ := terminalWidth(out) // 0, the report's own limit, when not a terminal
+	return report.Text(out, r, report.TextOptions{Now: now, Top: f.top, Columns: cols})
 }
 
 // report opens ref and reports it (with the findings when rules is not
 // nil): from the image cache when this image was reported before with the
-// same settings, unless --no-cache.
-func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config) (inspect.Report, error) {
+// same settings, unless --no-cache. The read's progress is shown on p.
+func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config, p *progressLine) (inspect.Report, error) {
 	var r inspect.Report
-	err := f.withSource(ctx, ref, nil, func(src *inspect.Source, opts inspect.Options) (err error) {
+	err := f.withSource(ctx, ref, p, func(src *inspect.Source, opts inspect.Options) (err error) {
 		r, err = inspect.InspectReport(ctx, src, opts, rules)
 		return err
 	})
@@ -173,6 +176,18 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	if err != nil {
 		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), textsafe.OneLine(err.Error()))}
 	}
+	var leftOut string
+	if m := suggest.MatchImage(a, d); path != "" && !m.OK() {
+		// Not this image's Dockerfile: its lines would be paired with
+		// another build's layers. The history's own stands in for it.
+		leftOut = fmt.Sprintf("%s left out: it did not build this image (%s). The suggestions rewrite the Dockerfile reconstructed from the history.",
+			textsafe.Term(path), m.Reason())
+		path, opts.Name, opts.ContextFile = "", "Dockerfile", nil
+		src = []byte(suggest.Reconstruct(a, findings, ref))
+		if d, err = suggest.Parse(src); err != nil {
+			return tui.Fixes{Note: "No suggestions: the reconstructed Dockerfile: " + textsafe.OneLine(err.Error()), LeftOut: leftOut}
+		}
+	}
 	facts := suggest.NewFacts(a, findings)
 	if err := facts.ReadRuntimeLibs(ctx, img); err != nil {
 		facts.Runtime = nil // the suggestions fall back to their table of -dev packages
@@ -183,9 +198,11 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	}
 	ss, err := suggest.Suggest(src, opts)
 	if err != nil {
-		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
+		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error()), LeftOut: leftOut}
 	}
-	return tui.FixesFrom(path, src, ss, opts, nil)
+	fx := tui.FixesFrom(path, src, ss, opts, nil)
+	fx.LeftOut = leftOut
+	return fx
 }
 
 // parseNow reads --now, YYYY-MM-DD; empty is today, in UTC. The rules

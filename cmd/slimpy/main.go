@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	select {
 	case err = <-done:
+		errOut.setStatus("") // a command that failed may leave its progress drawn
 	case <-ctx.Done():
 		// Stopped while running, whatever the command then returns (the
 		// interactive view returns no error when it is told to quit).
@@ -62,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ce *checkError
 	if errors.As(err, &ce) {
 		return exitCheck
+	}
+	if ue, ok := asUsageError(err); ok {
+		ue.write(stderr)
+		return exitUsage
 	}
 	// One line, whatever it carries: a registry's error body, a file
 	// name, a platform list.
@@ -93,8 +98,11 @@ instruction put it there.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().BoolP("quiet", "q", false, "show no progress on stderr (it is shown only when stderr is a terminal)")
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newCICmd())
 	root.AddCommand(newSuggestCmd(), newFixCmd())
+	explainUsage(root)
+	addCompletion(root)
 	return root
 }

@@ -127,7 +127,7 @@ func TestInspectErrors(t *testing.T) {
 		{"auth refused", []string{"inspect", "docker://" + authed + "/app:1", "--insecure"}, "authentication required"},
 		{"missing image", []string{"inspect", "docker://" + plain + "/nothing:here", "--insecure"}, "not found"},
 		{"bad format", []string{"inspect", "x.tar", "--format", "yaml"}, "--format"},
-		{"no argument", []string{"inspect"}, "arg"},
+		// (no argument: a usage error, several lines: TestUsageErrors)
 		{"corrupt layer", []string{"inspect", "oci:" + corrupt, "--no-cache"}, "layer 0"},
 	}
 	for _, c := range cases {

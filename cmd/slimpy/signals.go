@@ -65,11 +65,19 @@ const interruptGrace = 500 * time.Millisecond
 
 // gate passes writes on until it is shut, then drops them: a command
 // still running after its run returned says nothing more.
+//
+// On stderr it also holds the status line (progressLine): a line redrawn
+// in place, erased before anything else is written and when the gate is
+// shut, so that no message ever starts after a partial line.
 type gate struct {
-	mu   sync.Mutex
-	w    io.Writer
-	shut bool
+	mu     sync.Mutex
+	w      io.Writer
+	shut   bool
+	status bool // a status line is drawn and not yet erased
 }
+
+// eraseLine returns to the start of the line and erases it (CR, EL).
+const eraseLine = "\r\x1b[K"
 
 func (g *gate) Write(p []byte) (int, error) {
 	g.mu.Lock()
@@ -77,11 +85,35 @@ func (g *gate) Write(p []byte) (int, error) {
 	if g.shut {
 		return len(p), nil
 	}
+	g.eraseStatus()
 	return g.w.Write(p)
+}
+
+// setStatus draws s as the status line, over the previous one; "" erases it.
+func (g *gate) setStatus(s string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.shut {
+		return
+	}
+	if s == "" {
+		g.eraseStatus()
+		return
+	}
+	io.WriteString(g.w, eraseLine+s)
+	g.status = true
+}
+
+func (g *gate) eraseStatus() {
+	if g.status {
+		io.WriteString(g.w, eraseLine)
+		g.status = false
+	}
 }
 
 func (g *gate) close() {
 	g.mu.Lock()
+	g.eraseStatus()
 	g.shut = true
 	g.mu.Unlock()
 }

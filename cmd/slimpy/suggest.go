@@ -45,9 +45,14 @@ type workspace struct {
 	reconstructed bool
 	opts          suggest.Options
 	image         string
+	// mismatch says why the Dockerfile does not match the image (then
+	// nothing is measured on it); "" when it does, or without an image.
+	mismatch string
 }
 
-func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string) (*workspace, error) {
+// load reads the Dockerfile and, with an image, analyses it (its progress
+// shown on p).
+func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, p *progressLine, args []string) (*workspace, error) {
 	now, err := parseNow(f.now)
 	if err != nil {
 		return nil, err
@@ -87,20 +92,28 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 	}
 	cfg.Now = now
 	f.settings = cfg.Sources
-	src, err := inspect.Open(ctx, w.image, f.openOptions())
+	defer p.done()
+	var (
+		a        *inspect.Analysis
+		findings []inspect.Finding
+		facts    *suggest.Facts
+	)
+	err = f.withSource(ctx, w.image, p, func(src *inspect.Source, opts inspect.Options) (err error) {
+		if a, err = inspect.Analyze(ctx, src, opts); err != nil {
+			return err
+		}
+		p.phase("Running the rules…")
+		findings = inspect.RunRules(a, cfg)
+		facts = suggest.NewFacts(a, findings)
+		p.phase("Reading the libraries the extension modules link…")
+		if err := facts.ReadRuntimeLibs(ctx, src.Image); err != nil {
+			fmt.Fprintf(stderr, "slimpy: warning: the extension modules' libraries were not read: %s\n", textsafe.OneLine(err.Error()))
+			facts.Runtime = nil
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer src.Close()
-	a, err := inspect.Analyze(ctx, src, f.options(nil))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w.image, err)
-	}
-	findings := inspect.RunRules(a, cfg)
-	facts := suggest.NewFacts(a, findings)
-	if err := facts.ReadRuntimeLibs(ctx, src.Image); err != nil {
-		fmt.Fprintf(stderr, "slimpy: warning: the extension modules' libraries were not read: %s\n", textsafe.OneLine(err.Error()))
-		facts.Runtime = nil
 	}
 	if w.src == nil {
 		w.src = []byte(suggest.Reconstruct(a, findings, w.image))
@@ -111,11 +124,21 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, args []string
 	if err != nil {
 		return nil, fmt.Errorf("the reconstructed Dockerfile does not parse: %w", err)
 	}
+	w.opts.Facts = facts
+	if !w.reconstructed {
+		if m := suggest.MatchImage(a, d); !m.OK() {
+			// Its lines would be paired with another build's layers.
+			w.mismatch = m.Reason()
+			fmt.Fprintf(stderr, "slimpy: warning: %s does not match %s: %s; its savings are not measured\n",
+				textsafe.Term(w.path), textsafe.Term(w.image), w.mismatch)
+			return w, nil
+		}
+	}
 	img := suggest.NewImage(a, findings, d)
 	if img.FirstLayer > 0 {
 		facts.BaseLayers = img.FirstLayer
 	}
-	w.opts.Facts, w.opts.Image = facts, img
+	w.opts.Image = img
 	return w, nil
 }
 
@@ -141,7 +164,7 @@ The suggestions and their IDs: docs/suggestions.md. Apply them with
 			if f.format != "text" && f.format != "json" {
 				return fmt.Errorf("--format %q: use text or json", f.format)
 			}
-			w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), args)
+			w, err := f.load(cmd.Context(), cmd.ErrOrStderr(), newProgress(cmd), args)
 			if err != nil {
 				return err
 			}
@@ -200,11 +223,22 @@ func useColor(mode string, w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func savingsText(s suggest.Savings) string {
+// savingsLine is a suggestion's savings on one line: "savings: 12 MB
+// measured (...)", or, when they were not measured, a sentence that says
+// why ("The savings are not measured: no image.").
+func savingsLine(s suggest.Savings) string {
 	if s.Measured {
-		return fmt.Sprintf("%s measured (%s)", humanize.Bytes(uint64(s.Bytes)), s.Note)
+		return fmt.Sprintf("savings: %s measured (%s)", humanize.Bytes(uint64(s.Bytes)), s.Note)
 	}
-	return s.Note
+	why, ok := strings.CutPrefix(s.Note, "not measured")
+	if !ok {
+		return "savings: " + s.Note // "no size change: security updates"
+	}
+	why = strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(why, ":")), ".")
+	if why == "" {
+		return "The savings are not measured."
+	}
+	return "The savings are not measured: " + why + "."
 }
 
 func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, color bool) {
@@ -229,10 +263,13 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		}
 	}
 	fmt.Fprintf(out, "%s: %s", textsafe.Term(name), plural(len(ss), "suggestion", "suggestions"))
-	if w.opts.Image != nil {
+	switch {
+	case w.mismatch != "":
+		fmt.Fprintf(out, " (image %s, which the Dockerfile did not build: the savings are not measured)", textsafe.Term(w.image))
+	case w.opts.Image != nil:
 		fmt.Fprintf(out, " (image %s)", textsafe.Term(w.image))
-	} else {
-		fmt.Fprint(out, " (no image: savings not measured)")
+	default:
+		fmt.Fprint(out, " (no image: the savings are not measured)")
 	}
 	fmt.Fprintln(out)
 	for _, s := range ss {
@@ -253,7 +290,7 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		for _, e := range s.Evidence {
 			fmt.Fprintln(out, "  - "+textsafe.Code(e))
 		}
-		fmt.Fprintln(out, "  savings: "+textsafe.Code(savingsText(s.Savings)))
+		fmt.Fprintln(out, "  "+textsafe.Code(savingsLine(s.Savings)))
 		if !s.Fixable() {
 			fmt.Fprintln(out, "  (advice only: no automatic fix)")
 			continue
@@ -295,9 +332,10 @@ func writeSuggestionsJSON(out io.Writer, w *workspace, ss []suggest.Suggestion) 
 		Dockerfile    string               `json:"dockerfile"`
 		Image         string               `json:"image,omitempty"`
 		Reconstructed bool                 `json:"reconstructed"`
+		ImageMismatch string               `json:"imageMismatch,omitempty"`
 		Source        string               `json:"source,omitempty"`
 		Suggestions   []suggest.Suggestion `json:"suggestions"`
-	}{Dockerfile: w.path, Image: w.image, Reconstructed: w.reconstructed, Suggestions: ss}
+	}{Dockerfile: w.path, Image: w.image, Reconstructed: w.reconstructed, ImageMismatch: w.mismatch, Suggestions: ss}
 	if w.reconstructed {
 		doc.Source = string(w.src)
 	}

@@ -93,7 +93,7 @@ func TestHostileStringsStayInTheirPlace(t *testing.T) {
 		t.Fatalf("inspect: exit %d %s", code, errOut)
 	}
 	safeOnTerminal(t, "inspect", out, forged...)
-	if n := strings.Count(out, "\nWasted "); n != 1 {
+	if n := strings.Count(out, "\nWasted "); n != 0 { // the forged one
 		t.Errorf("%d lines start with Wasted:\n%s", n, out)
 	}
 	for _, want := range []string{`/app/evil\nWasted     0 B stored but not visible (forged)\x1b]52;c;aGk=\a`, `user app\x1b[31m`, `Debian\x1b]52;c;aGk=\a GNU/Linux\rforged`} {

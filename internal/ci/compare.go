@@ -3,6 +3,7 @@ package ci
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
@@ -15,11 +16,15 @@ type Check struct {
 	Actual  string `json:"actual"`  // what was measured
 	Limit   string `json:"limit"`   // what was allowed
 	Message string `json:"message"` // one line a reviewer reads
+	// Default: the default policy set this limit (no flag or config did).
+	Default bool `json:"default,omitempty"`
 }
 
 // Delta is a figure in the baseline and now.
 type Delta struct {
-	Name     string `json:"name"`
+	Name string `json:"name"`
+	// Label is the name the reports show (deltaLabels), for totals.
+	Label    string `json:"label,omitempty"`
 	Baseline int64  `json:"baseline"`
 	Current  int64  `json:"current"`
 	Change   int64  `json:"change"`
@@ -40,6 +45,7 @@ type Result struct {
 	Image        string       `json:"image"`
 	Baseline     string       `json:"baseline,omitempty"`
 	Passed       bool         `json:"passed"`
+	Policy       string       `json:"policy"` // which limits were checked, in a sentence
 	Checks       []Check      `json:"checks"`
 	Totals       []Delta      `json:"totals,omitempty"`
 	Categories   []Delta      `json:"categories,omitempty"` // biggest growth first
@@ -56,8 +62,17 @@ type Result struct {
 
 // Evaluate checks the current report against the thresholds and, when base
 // is not nil, against the baseline.
+//
+// The default policy (withDefaults) sets the limits nobody set, unless
+// th.DefaultPolicy is false; its checks say so (Check.Default).
 func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
-	r := Result{Image: cur.Image.Reference, Current: cur.Totals, Passed: true}
+	th, defaulted := th.withDefaults(base != nil)
+	r := Result{Image: cur.Image.Reference, Current: cur.Totals, Passed: true, Policy: policy(th, defaulted, base != nil)}
+	defer func() {
+		for i := range r.Checks {
+			r.Checks[i].Default = defaulted[r.Checks[i].Name]
+		}
+	}()
 	t := cur.Totals
 	if th.MaxSize != nil {
 		r.add(Check{Name: "max-size", Passed: t.Size <= *th.MaxSize, Actual: size(t.Size), Limit: size(*th.MaxSize),
@@ -70,10 +85,10 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 	if th.MinEfficiency != nil {
 		r.add(Check{Name: "min-efficiency", Passed: t.Efficiency >= *th.MinEfficiency,
 			Actual: pct(t.Efficiency), Limit: pct(*th.MinEfficiency),
-			Message: fmt.Sprintf("efficiency %s, at least %s required", pct(t.Efficiency), pct(*th.MinEfficiency))})
+			Message: fmt.Sprintf("layer efficiency (visible / stored) %s, at least %s required", pct(t.Efficiency), pct(*th.MinEfficiency))})
 	}
 	r.compareFindings(cur, base)
-	r.checkFindings(cur, th, base != nil && base.Findings != nil)
+	r.checkFindings(cur, th, base != nil && base.Findings != nil, defaulted["fail-on-severity"])
 	if base == nil {
 		if th.MaxGrowth != nil || len(th.CategoryGrowth) > 0 {
 			r.add(Check{Name: "baseline", Passed: false, Message: "growth limits are set but no baseline was given (--baseline or --baseline-image)"})
@@ -84,13 +99,13 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 	bt := base.Totals
 	r.BaselineTotal = &bt
 	r.Totals = []Delta{
-		delta("size", bt.Size, t.Size),
-		delta("compressedSize", bt.CompressedSize, t.CompressedSize),
-		delta("storedSize", bt.StoredSize, t.StoredSize),
-		delta("wastedBytes", bt.WastedBytes, t.WastedBytes),
-		delta("duplicates", base.Duplicates.WastedBytes, cur.Duplicates.WastedBytes),
-		delta("metadataOnlyCopies", base.MetadataOnlyCopies.Bytes, cur.MetadataOnlyCopies.Bytes),
-		delta("files", int64(bt.Files), int64(t.Files)),
+		totalDelta("size", bt.Size, t.Size),
+		totalDelta("compressedSize", bt.CompressedSize, t.CompressedSize),
+		totalDelta("storedSize", bt.StoredSize, t.StoredSize),
+		totalDelta("wastedBytes", bt.WastedBytes, t.WastedBytes),
+		totalDelta("duplicates", base.Duplicates.WastedBytes, cur.Duplicates.WastedBytes),
+		totalDelta("metadataOnlyCopies", base.MetadataOnlyCopies.Bytes, cur.MetadataOnlyCopies.Bytes),
+		totalDelta("files", int64(bt.Files), int64(t.Files)),
 	}
 	r.compareLayers(cur, *base)
 	if th.MaxGrowth != nil {
@@ -106,6 +121,35 @@ func Evaluate(cur inspect.Report, base *inspect.Report, th Thresholds) Result {
 		}
 	}
 	return r
+}
+
+// policy says in a sentence which limits a run checks.
+func policy(th Thresholds, defaulted map[string]bool, baseline bool) string {
+	if th.DefaultPolicy != nil && !*th.DefaultPolicy {
+		return "the limits set by flags and the config only (default-policy: false)"
+	}
+	if len(defaulted) == 0 {
+		return "the limits set by flags and the config (they replace the default policy's)"
+	}
+	var parts []string
+	if defaulted["min-efficiency"] {
+		parts = append(parts, fmt.Sprintf("layer efficiency at least %s", pct(*th.MinEfficiency)))
+	}
+	if defaulted["max-growth"] {
+		parts = append(parts, "growth at most "+th.MaxGrowth.String())
+	}
+	if defaulted["fail-on-severity"] {
+		if baseline {
+			parts = append(parts, "no new "+th.FailOnSeverity+"-severity finding")
+		} else {
+			parts = append(parts, "no "+th.FailOnSeverity+"-severity finding")
+		}
+	}
+	when := "without a baseline"
+	if baseline {
+		when = "with a baseline"
+	}
+	return fmt.Sprintf("the default policy %s (%s), with any limits set by flags and the config", when, strings.Join(parts, ", "))
 }
 
 func (r *Result) add(c Check) {
@@ -151,6 +195,25 @@ func (r *Result) blameGrowth(growth int64) string {
 
 func delta(name string, base, cur int64) Delta {
 	return Delta{Name: name, Baseline: base, Current: cur, Change: cur - base}
+}
+
+// totalDelta is a delta of the totals, labelled.
+func totalDelta(name string, base, cur int64) Delta {
+	d := delta(name, base, cur)
+	d.Label = deltaLabels[name]
+	return d
+}
+
+// deltaLabels name the compared totals as the text report does: the JSON
+// keeps the names, the reports a person reads say what each one is.
+var deltaLabels = map[string]string{
+	"size":               "visible size",
+	"compressedSize":     "compressed size",
+	"storedSize":         "stored size",
+	"wastedBytes":        "hidden copies (waste)",
+	"duplicates":         "identical files at different paths",
+	"metadataOnlyCopies": "metadata-only rewrites",
+	"files":              "files",
 }
 
 func size(b int64) string {

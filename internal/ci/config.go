@@ -3,6 +3,7 @@ package ci
 import (
 	"bytes"
 	"fmt"
+	"maps"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -18,6 +19,7 @@ type fileConfig struct {
 	FailOnSeverity string            `yaml:"fail-on-severity"`
 	OnlyNew        bool              `yaml:"only-new"`
 	CategoryGrowth map[string]string `yaml:"category-growth"`
+	DefaultPolicy  *bool             `yaml:"default-policy"`
 }
 
 // ParseThresholds reads the `ci:` section of a slimpy config file (raw,
@@ -55,6 +57,13 @@ func ParseThresholds(raw []byte, path string) (Thresholds, error) {
 func (fc fileConfig) thresholds() (Thresholds, error) {
 	var th Thresholds
 	var err error
+	th.DefaultPolicy = fc.DefaultPolicy
+	for name, v := range map[string]*string{"min-efficiency": &fc.MinEfficiency, "fail-on-severity": &fc.FailOnSeverity, "max-growth": &fc.MaxGrowth} {
+		if *v == OffValue {
+			*v = ""
+			th.SetOff(name)
+		}
+	}
 	if th.MaxSize, err = optSize("max-size", fc.MaxSize); err != nil {
 		return th, err
 	}
@@ -102,26 +111,36 @@ func optSize(name, s string) (*int64, error) {
 	return &v, nil
 }
 
-// Merge returns t with every limit that o sets replaced: flags override the
-// config file.
+// Merge returns t with every limit that o sets (or switches off) replaced:
+// flags override the config file.
 func (t Thresholds) Merge(o Thresholds) Thresholds {
+	t.Off = maps.Clone(t.Off)
 	if o.MaxSize != nil {
 		t.MaxSize = o.MaxSize
 	}
 	if o.MaxGrowth != nil {
 		t.MaxGrowth = o.MaxGrowth
+		delete(t.Off, "max-growth")
 	}
 	if o.MaxWasted != nil {
 		t.MaxWasted = o.MaxWasted
 	}
 	if o.MinEfficiency != nil {
 		t.MinEfficiency = o.MinEfficiency
+		delete(t.Off, "min-efficiency")
 	}
 	if len(o.FailOnRules) > 0 {
 		t.FailOnRules = o.FailOnRules
 	}
 	if o.FailOnSeverity != "" {
 		t.FailOnSeverity = o.FailOnSeverity
+		delete(t.Off, "fail-on-severity")
+	}
+	for name := range o.Off {
+		t.SetOff(name)
+	}
+	if o.DefaultPolicy != nil {
+		t.DefaultPolicy = o.DefaultPolicy
 	}
 	if o.OnlyNew {
 		t.OnlyNew = true

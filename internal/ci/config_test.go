@@ -59,3 +59,24 @@ ci:
 		t.Errorf("merge: %+v", m)
 	}
 }
+
+// The default policy is switched off in the file, or one of its limits
+// with "off"; a flag that sets the limit again wins over the file's off.
+func TestParseDefaultPolicyAndOff(t *testing.T) {
+	th, err := ParseThresholds([]byte("ci:\n  default-policy: false\n  min-efficiency: off\n  fail-on-severity: off\n  max-growth: off\n"), "slimpy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.DefaultPolicy == nil || *th.DefaultPolicy || !th.Off["min-efficiency"] || !th.Off["fail-on-severity"] || !th.Off["max-growth"] || th.MinEfficiency != nil {
+		t.Errorf("%+v", th)
+	}
+	v := 0.8
+	m := th.Merge(Thresholds{MinEfficiency: &v})
+	if m.Off["min-efficiency"] || *m.MinEfficiency != 0.8 || !th.Off["min-efficiency"] {
+		t.Errorf("a flag over the file's off: %+v (file's now %+v)", m, th)
+	}
+	var flags Thresholds
+	if err := flags.SetOff("max-size"); err == nil {
+		t.Error("max-size off accepted: the default policy does not set it")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
 )
 
@@ -148,12 +149,17 @@ func (r *Result) compareFindings(cur inspect.Report, base *inspect.Report) {
 }
 
 // checkFindings adds the fail-on-rule and fail-on-severity checks. With
-// OnlyNew, findings the baseline already had do not fail the build.
-func (r *Result) checkFindings(cur inspect.Report, th Thresholds, haveBaseline bool) {
+// OnlyNew, findings the baseline already had do not fail the build; the
+// default policy's severity check counts only new findings when the
+// baseline has findings to compare with (defaultSeverity).
+func (r *Result) checkFindings(cur inspect.Report, th Thresholds, haveBaseline, defaultSeverity bool) {
 	if len(th.FailOnRules) == 0 && th.FailOnSeverity == "" {
 		return
 	}
 	if cur.Findings == nil {
+		if defaultSeverity && len(th.FailOnRules) == 0 {
+			return // the default policy asks nothing of a report without rules
+		}
 		r.add(Check{Name: "findings", Passed: false, Message: "rule checks are set but the rules did not run"})
 		return
 	}
@@ -176,8 +182,12 @@ func (r *Result) checkFindings(cur inspect.Report, th Thresholds, haveBaseline b
 	}
 	if th.FailOnSeverity != "" {
 		min := inspect.Severity(th.FailOnSeverity).Rank()
-		r.add(r.findingCheck("fail-on-severity", th.FailOnSeverity+" or worse", scope,
-			func(f FindingRef) bool { return counted(f) && inspect.Severity(f.Severity).Rank() >= min }))
+		sevScope, sevCounted := scope, counted
+		if defaultSeverity && haveBaseline {
+			sevScope, sevCounted = "new since the baseline", func(f FindingRef) bool { return f.New }
+		}
+		r.add(r.findingCheck("fail-on-severity", th.FailOnSeverity+" or worse", sevScope,
+			func(f FindingRef) bool { return sevCounted(f) && inspect.Severity(f.Severity).Rank() >= min }))
 	}
 }
 
@@ -188,13 +198,13 @@ func (r *Result) findingCheck(name, limit, scope string, match func(FindingRef) 
 			hits = append(hits, f)
 		}
 	}
-	c := Check{Name: name, Passed: len(hits) == 0, Actual: fmt.Sprintf("%d findings", len(hits)), Limit: limit}
+	c := Check{Name: name, Passed: len(hits) == 0, Actual: humanize.Comma(int64(len(hits))) + " findings", Limit: limit}
 	if len(hits) == 0 {
 		c.Message = fmt.Sprintf("no findings matching %s %s", limit, scope)
 		return c
 	}
 	f := hits[0]
-	c.Message = fmt.Sprintf("%d findings matching %s %s, e.g. %s %s (%s)", len(hits), limit, scope, f.Rule, f.Title, f.Severity)
+	c.Message = fmt.Sprintf("%s findings matching %s %s, e.g. %s %s (%s)", humanize.Comma(int64(len(hits))), limit, scope, f.Rule, f.Title, f.Severity)
 	if f.CreatedBy != "" {
 		c.Message += " from: " + clip(f.CreatedBy, 80)
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -23,19 +25,29 @@ func Text(w io.Writer, r Result) error {
 	if r.Baseline != "" {
 		fmt.Fprintf(&b, "baseline:  %s (%s)\n", textsafe.Term(r.Baseline), r.layerCounts())
 	}
+	if r.Policy != "" {
+		wrapTo(&b, "policy:    ", r.Policy)
+	}
 	for _, c := range r.Checks {
 		mark := "ok  "
 		if !c.Passed {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s %-18s %s\n", mark, textsafe.Term(c.Name), textsafe.OneLine(c.Message))
+		policy := ""
+		if c.Default {
+			policy = "default policy: "
+		}
+		wrapTo(&b, fmt.Sprintf("  %s %-18s ", mark, textsafe.Term(c.Name)), policy+textsafe.OneLine(c.Message))
 	}
 	if len(r.Checks) == 0 {
 		b.WriteString("  no checks configured (see slimpy ci --help)\n")
 	}
+	if failed := r.failed(); failed != "" {
+		fmt.Fprintf(&b, "failed: %s\n", failed)
+	}
 	for _, d := range r.Totals {
 		if d.Change != 0 {
-			fmt.Fprintf(&b, "  %-20s %s → %s (%s)\n", d.Name, fmtValue(d.Name, d.Baseline), fmtValue(d.Name, d.Current), fmtChange(d.Name, d.Change))
+			fmt.Fprintf(&b, "  %-34s %s → %s (%s)\n", d.Label, fmtValue(d.Name, d.Baseline), fmtValue(d.Name, d.Current), fmtChange(d.Name, d.Change))
 		}
 	}
 	for _, d := range r.Categories {
@@ -60,61 +72,99 @@ func Text(w io.Writer, r Result) error {
 }
 
 // Markdown writes a report for $GITHUB_STEP_SUMMARY or a pull-request
-// comment: the checks, then the deltas as tables, biggest regressions first.
+// comment: the verdict and the policy, the checks, then the deltas as
+// tables, biggest regressions first. Every name from an image or a
+// baseline is escaped (textsafe.Markdown, or a code span that cannot be
+// closed early); a table longer than mdFold rows is folded in <details>;
+// counts have thousands separators; an empty value is a dash, never an
+// empty code span.
 func Markdown(w io.Writer, r Result) error {
 	var b strings.Builder
 	icon := "✅"
 	if !r.Passed {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "## %s slimpy: `%s`\n\n", icon, mdCode(r.Image, 200))
+	fmt.Fprintf(&b, "## %s slimpy: %s\n\n", icon, mdCodeOrDash(r.Image, 200))
 	if r.Baseline != "" {
-		fmt.Fprintf(&b, "Compared with `%s`: %s.\n\n", mdCode(r.Baseline, 200), r.layerCounts())
+		fmt.Fprintf(&b, "Compared with %s: %s.\n\n", mdCodeOrDash(r.Baseline, 200), r.layerCounts())
+	}
+	if r.Policy != "" {
+		fmt.Fprintf(&b, "Policy: %s.\n\n", mdCell(r.Policy))
+	}
+	if failed := r.failed(); failed != "" {
+		fmt.Fprintf(&b, "**Failed:** %s.\n\n", mdCell(failed))
 	}
 	if len(r.Checks) > 0 {
-		b.WriteString("| check | result | measured | limit | detail |\n|---|---|---|---|---|\n")
+		var rows []string
 		for _, c := range r.Checks {
 			res := "✅ pass"
 			if !c.Passed {
 				res = "❌ fail"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(c.Name), res, mdCell(c.Actual), mdCell(c.Limit), mdCell(c.Message))
+			name := mdCell(c.Name)
+			if c.Default {
+				name += " (default policy)"
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |", name, res, mdCellOrDash(c.Actual), mdCellOrDash(c.Limit), mdCell(c.Message)))
 		}
-		b.WriteString("\n")
+		mdTable(&b, "checks", "| check | result | measured | limit | detail |\n|---|---|---|---|---|", rows)
 	}
 	if len(r.Totals) > 0 {
-		b.WriteString("| figure | baseline | current | change |\n|---|---:|---:|---:|\n")
+		var rows []string
 		for _, d := range sortedByGrowth(r.Totals) {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", d.Name, fmtValue(d.Name, d.Baseline), fmtValue(d.Name, d.Current), fmtChange(d.Name, d.Change))
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", mdCell(d.Label), fmtValue(d.Name, d.Baseline), fmtValue(d.Name, d.Current), fmtChange(d.Name, d.Change)))
 		}
-		b.WriteString("\n")
+		mdTable(&b, "figures", "| figure | baseline | current | change |\n|---|---:|---:|---:|", rows)
 	}
 	if len(r.Categories) > 0 {
-		b.WriteString("| category | baseline | current | change |\n|---|---:|---:|---:|\n")
+		var rows []string
 		for _, d := range r.Categories {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(d.Name), size(d.Baseline), size(d.Current), signed(d.Change))
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", mdCell(d.Name), size(d.Baseline), size(d.Current), signed(d.Change)))
 		}
-		b.WriteString("\n")
+		mdTable(&b, "categories", "| category | baseline | current | change |\n|---|---:|---:|---:|", rows)
 	}
 	if r.NewFindings > 0 {
-		b.WriteString("New findings since the baseline, largest first:\n\n| rule | severity | category | bytes | finding | instruction |\n|---|---|---|---:|---|---|\n")
+		var rows []string
 		for _, f := range r.Findings {
 			if !f.New {
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", mdCell(f.Rule), mdCell(f.Severity), mdCell(f.Category), size(f.Bytes), mdCell(f.Title), mdCode(f.CreatedBy, 120))
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", mdCell(f.Rule), mdCell(f.Severity), mdCell(f.Category), size(f.Bytes), mdCell(f.Title), mdCodeOrDash(f.CreatedBy, 120)))
 		}
-		b.WriteString("\n")
+		b.WriteString("New findings since the baseline, largest first:\n\n")
+		mdTable(&b, "new findings", "| rule | severity | category | bytes | finding | instruction |\n|---|---|---|---:|---|---|", rows)
 	}
 	if len(r.NewLayers) > 0 {
-		b.WriteString("New layers, largest first:\n\n| layer | size | wasted | instruction |\n|---:|---:|---:|---|\n")
+		var rows []string
 		for _, l := range r.NewLayers {
-			fmt.Fprintf(&b, "| %d | %s | %s | `%s` |\n", l.Index, size(l.Size), size(l.Wasted), mdCode(l.CreatedBy, 120))
+			rows = append(rows, fmt.Sprintf("| %d | %s | %s | %s |", l.Index, size(l.Size), size(l.Wasted), mdCodeOrDash(l.CreatedBy, 120)))
 		}
-		b.WriteString("\n")
+		b.WriteString("New layers, largest first:\n\n")
+		mdTable(&b, "new layers", "| layer | size | hidden by later layers | instruction |\n|---:|---:|---:|---|", rows)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdFold is the longest table shown open; a longer one is folded in
+// <details>, its summary saying how many rows it holds.
+const mdFold = 10
+
+// mdTable writes a table (head is its header and delimiter rows), folded
+// when it is long.
+func mdTable(b *strings.Builder, what, head string, rows []string) {
+	fold := len(rows) > mdFold
+	if fold {
+		fmt.Fprintf(b, "<details><summary>%s %s</summary>\n\n", humanize.Comma(int64(len(rows))), what)
+	}
+	b.WriteString(head + "\n")
+	for _, r := range rows {
+		b.WriteString(r + "\n")
+	}
+	b.WriteString("\n")
+	if fold {
+		b.WriteString("</details>\n\n")
+	}
 }
 
 // JSON writes the result for tools.
@@ -184,6 +234,42 @@ func JUnit(w io.Writer, r Result) error {
 	return err
 }
 
+// TextColumns is the widest line of the text verdict.
+const TextColumns = 120
+
+// wrapTo writes prefix and text wrapped to TextColumns, the lines after
+// the first indented as deep as the prefix.
+func wrapTo(b *strings.Builder, prefix, text string) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+	for i, l := range textsafe.Wrap(text, TextColumns-len(indent)) {
+		if i == 0 {
+			b.WriteString(prefix + l + "\n")
+		} else {
+			b.WriteString(indent + l + "\n")
+		}
+	}
+}
+
+// defaultMark tags a check of the default policy.
+func defaultMark(c Check) string {
+	if c.Default {
+		return " (default policy)"
+	}
+	return ""
+}
+
+// failed names the failed checks, those of the default policy said so:
+// "min-efficiency (default policy), max-size".
+func (r Result) failed() string {
+	var names []string
+	for _, c := range r.Checks {
+		if !c.Passed {
+			names = append(names, textsafe.Term(c.Name)+defaultMark(c))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 // layerCounts: "2 shared layers, 1 new, 0 gone".
 func (r Result) layerCounts() string {
 	shared := "shared layers"
@@ -205,7 +291,7 @@ func sortedByGrowth(ds []Delta) []Delta {
 
 func fmtValue(name string, v int64) string {
 	if name == "files" {
-		return fmt.Sprint(v)
+		return humanize.Comma(v)
 	}
 	return size(v)
 }
@@ -213,9 +299,9 @@ func fmtValue(name string, v int64) string {
 func fmtChange(name string, v int64) string {
 	if name == "files" {
 		if v > 0 {
-			return fmt.Sprintf("+%d", v)
+			return "+" + humanize.Comma(v)
 		}
-		return fmt.Sprint(v)
+		return humanize.Comma(v)
 	}
 	return signed(v)
 }
@@ -224,11 +310,24 @@ func fmtChange(name string, v int64) string {
 // safe in its table cell: textsafe.Markdown escapes markup and the pipe.
 func mdCell(s string) string { return textsafe.Markdown(s) }
 
-// mdCode makes s, cut to n runes, safe in a code span of a table cell: in
-// a code span a backslash is literal, so a backtick, which would end it,
-// becomes a quote; the pipe is escaped as GFM tables require even there.
-func mdCode(s string, n int) string {
-	return strings.NewReplacer("`", "'", "|", `\|`).Replace(textsafe.Clip(s, n))
+// mdCellOrDash is mdCell, or a dash for an empty value.
+func mdCellOrDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return mdCell(s)
+}
+
+// mdCodeOrDash is s, cut to n runes, as a code span safe in a table cell
+// (in a code span a backslash is literal, so a backtick, which would end
+// it, becomes a quote; the pipe is escaped as GFM tables require even
+// there), or a dash when s is empty: never an empty code span.
+func mdCodeOrDash(s string, n int) string {
+	c := strings.NewReplacer("`", "'", "|", `\|`).Replace(textsafe.Clip(s, n))
+	if strings.TrimSpace(c) == "" {
+		return "—"
+	}
+	return "`" + c + "`"
 }
 
 // clip folds s onto one line of at most n runes, for the messages of the

@@ -26,6 +26,73 @@ type Thresholds struct {
 	OnlyNew bool `yaml:"only-new" json:"onlyNew,omitempty"`
 	// CategoryGrowth is the growth allowed per category since the baseline.
 	CategoryGrowth map[string]Growth `yaml:"category-growth" json:"categoryGrowth,omitempty"`
+	// DefaultPolicy false switches the default policy off (DefaultPolicy
+	// func); nil or true: it sets the limits nobody set.
+	DefaultPolicy *bool `yaml:"default-policy" json:"defaultPolicy,omitempty"`
+	// Off are the limits switched off by the value "off" (max-growth,
+	// min-efficiency, fail-on-severity): the default policy leaves them
+	// unset too.
+	Off map[string]bool `yaml:"-" json:"off,omitempty"`
+}
+
+// The default policy: what ci checks when nothing says otherwise, so that
+// a pipeline that only runs `slimpy ci IMAGE` fails on something, as
+// dive's CI mode does (its lowestEfficiency is 0.9). Without a baseline:
+// the layer efficiency (visible / stored) is at least 90% and no finding
+// is high-severity. With one: no high-severity finding is new, and the
+// image grew by at most 10%.
+const (
+	DefaultMinEfficiency  = 0.9
+	DefaultFailOnSeverity = "high"
+	DefaultMaxGrowthPct   = 10
+)
+
+// OffValue switches a limit off, default included ("--min-efficiency off").
+const OffValue = "off"
+
+// Offable are the limits the default policy sets, which "off" switches off.
+var Offable = []string{"min-efficiency", "fail-on-severity", "max-growth"}
+
+// withDefaults fills in the limits the default policy sets and nobody
+// set or switched off; defaulted names them.
+func (t Thresholds) withDefaults(baseline bool) (th Thresholds, defaulted map[string]bool) {
+	defaulted = map[string]bool{}
+	if t.DefaultPolicy != nil && !*t.DefaultPolicy {
+		return t, defaulted
+	}
+	if t.FailOnSeverity == "" && !t.Off["fail-on-severity"] {
+		t.FailOnSeverity = DefaultFailOnSeverity
+		defaulted["fail-on-severity"] = true
+	}
+	if baseline && t.MaxGrowth == nil && !t.Off["max-growth"] {
+		t.MaxGrowth = &Growth{Percent: DefaultMaxGrowthPct, IsPct: true}
+		defaulted["max-growth"] = true
+	}
+	if !baseline && t.MinEfficiency == nil && !t.Off["min-efficiency"] {
+		v := DefaultMinEfficiency
+		t.MinEfficiency = &v
+		defaulted["min-efficiency"] = true
+	}
+	return t, defaulted
+}
+
+// SetOff switches the limit name off (one of Offable), clearing its value.
+func (t *Thresholds) SetOff(name string) error {
+	switch name {
+	case "min-efficiency":
+		t.MinEfficiency = nil
+	case "fail-on-severity":
+		t.FailOnSeverity = ""
+	case "max-growth":
+		t.MaxGrowth = nil
+	default:
+		return fmt.Errorf("%s cannot be %s (only %s can)", name, OffValue, strings.Join(Offable, ", "))
+	}
+	if t.Off == nil {
+		t.Off = map[string]bool{}
+	}
+	t.Off[name] = true
+	return nil
 }
 
 // Growth is an allowed increase: bytes, or a percentage of the baseline.

@@ -56,6 +56,24 @@ type Progress struct {
 	Total     int64 // bytes the source holds for this layer; -1 when unknown
 	Cached    bool  // the result came from the cache without reading
 	Finished  bool
+	// What is known of the whole image before the first byte, the same in
+	// every event: how many layers it has, and the sum of their Totals
+	// (-1 when a layer's is unknown). A consumer says "2 of 6 layers" from
+	// the first event on, never "2 of 4" and then "4 of 6".
+	Layers     int
+	ImageTotal int64
+}
+
+// imageProgress stamps every event fn receives with the image's layer
+// count and byte total.
+func imageProgress(fn func(Progress), layers int, total int64) func(Progress) {
+	if fn == nil {
+		return nil
+	}
+	return func(p Progress) {
+		p.Layers, p.ImageTotal = layers, total
+		fn(p)
+	}
 }
 
 // Layer is one layer of the analysed image.
@@ -136,6 +154,20 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 			}
 		}
 	}
+	// Blob sizes are the bytes a read counts only where the blob is read
+	// as stored; the other sources stream uncompressed tars of unknown length.
+	total := int64(-1)
+	if src.RawCompressed {
+		total = 0
+		for _, l := range a.Layers {
+			if l.CompressedSize <= 0 {
+				total = -1
+				break
+			}
+			total += l.CompressedSize
+		}
+	}
+	opts.Progress = imageProgress(opts.Progress, len(a.Layers), total)
 	// Largest first: a big layer started last would leave the other cores
 	// idle at the end. Sizes are known only where they cost nothing.
 	order := make([]int, len(v1layers))

@@ -293,6 +293,7 @@ func cachedReport(src *Source, e *imageEntry, progress func(Progress)) (Report, 
 		}
 		r.Totals.CompressedSize += lr.CompressedSize
 	}
+	progress = imageProgress(progress, len(r.Layers), r.Totals.CompressedSize)
 	for i := range r.Layers {
 		lr := r.Layers[i]
 		emit(progress, Progress{Layer: i, CreatedBy: lr.CreatedBy, Done: lr.CompressedSize, Total: lr.CompressedSize, Cached: true, Finished: true})

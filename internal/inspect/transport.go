@@ -120,10 +120,21 @@ func openBare(ctx context.Context, ref string, opts OpenOptions) (*Source, error
 		return src, nil
 	}
 	if daemonErr != nil {
-		// Say why the engine was passed over, then why the registry failed.
-		return nil, fmt.Errorf("%s (%s)", err.Error(), oneLine(daemonErr.Error()))
+		// Why the engine was passed over first (usually: it has no such
+		// image), then why the registry failed (often a DNS error that
+		// alone would hide the first).
+		return nil, refErrf(ref, "%s; the registry: %s", reason(ref, daemonErr), reason(ref, err))
 	}
 	return nil, err
+}
+
+// reason is err's message without the reference it starts with.
+func reason(ref string, err error) string {
+	var re *refError
+	if errors.As(err, &re) && re.ref == ref {
+		return oneLine(re.err.Error())
+	}
+	return oneLine(err.Error())
 }
 
 // refError is a one-line error that starts with the reference.

@@ -13,31 +13,24 @@ import (
 // findingPaths is how many of a finding's paths the text report shows.
 const findingPaths = 3
 
-// findings writes the rules' section: a summary line, then the findings
-// grouped by category (categories with the most recoverable bytes first,
-// then those without bytes by their worst severity), each finding with its
-// largest paths, the layer that put them there and a fix. Nothing when the
-// rules did not run.
-func (p *printer) findings(r inspect.Report, o TextOptions) {
+// findings writes the rules' section: the findings grouped by category
+// (categories with the most recoverable bytes first, then those without
+// bytes by their worst severity), each finding with its largest paths, the
+// layer that put them there and a fix. Nothing when the rules did not run.
+func (p *printer) findings(r inspect.Report) {
 	s := r.Summary
 	if s == nil {
 		return
 	}
-	p.f("\nFindings (rules: docs/rules.md)\n")
-	p.f("  %s recoverable of %s stored (%s) · %s after cleanup · efficiency %.1f%% · score %d/100\n",
-		size(s.RecoverableBytes), size(s.StoredSize), percent(s.RecoverableBytes, s.StoredSize),
-		size(s.SlimmedSize), s.Efficiency*100, s.Score)
+	p.line("")
+	p.line("Findings (rules: docs/rules.md)")
+	p.wrap("  ", fmt.Sprintf("%s recoverable of %s stored (%s) · %s after cleanup · score %d/100 (the bytes left after cleanup, in percent of the stored bytes)",
+		size(s.RecoverableBytes), size(s.StoredSize), percent(s.RecoverableBytes, s.StoredSize), size(s.SlimmedSize), s.Score))
 	if len(r.Findings) == 0 {
-		p.f("  no findings\n")
+		p.line("  no findings")
 		return
 	}
-	var sev []string
-	for _, k := range []string{"high", "medium", "low", "info"} {
-		if n := s.BySeverity[k]; n > 0 {
-			sev = append(sev, fmt.Sprintf("%d %s", n, k))
-		}
-	}
-	p.f("  %d findings: %s (each file counted once in the total; categories may overlap)\n", len(r.Findings), strings.Join(sev, ", "))
+	p.wrap("  ", fmt.Sprintf("%d findings: %s (each file counted once in the total; categories may overlap)", len(r.Findings), severityCounts(r)))
 
 	byCat := map[string][]inspect.Finding{}
 	worst := map[string]int{}
@@ -62,37 +55,79 @@ func (p *printer) findings(r inspect.Report, o TextOptions) {
 		return a < b
 	})
 	for _, c := range cats {
-		fs := byCat[c]
+		head := categoryTitle(c)
 		if b := r.Categories[c]; b > 0 {
-			p.f("\n%s · %s\n", textsafe.Term(c), size(b))
-		} else {
-			p.f("\n%s\n", textsafe.Term(c))
+			head += " · " + size(b)
 		}
-		for _, f := range fs {
-			head := fmt.Sprintf("  %s %-6s", textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)))
-			if f.Bytes > 0 {
-				head += fmt.Sprintf(" %8s", size(f.Bytes))
-			}
-			p.f("%s  %s\n", head, textsafe.Term(f.Title))
-			if f.Layer >= 0 {
-				p.f("      layer %d: %s\n", f.Layer, textsafe.Clip(f.CreatedBy, o.Width))
-			}
-			for i, path := range first(f.Paths, findingPaths) {
-				if i < len(f.PathBytes) && f.PathBytes[i] > 0 {
-					p.f("      %8s  %s\n", size(f.PathBytes[i]), textsafe.Term(path))
-				} else {
-					p.f("      %8s  %s\n", "", textsafe.Term(path))
-				}
-			}
-			if n := len(f.Paths) - findingPaths; n > 0 {
-				p.f("      … %s more paths (all in --format json)\n", humanize.Comma(int64(n)))
-			}
-			if len(f.Packages) > 0 && f.Rule != "" && packagesWorthListing(f) {
-				p.f("      %s\n", packageLine(f.Packages, 6))
-			}
-			p.f("      fix: %s\n", textsafe.OneLine(f.Fix))
+		p.line("")
+		p.wrap("", head)
+		for _, f := range byCat[c] {
+			p.finding(f)
 		}
 	}
+}
+
+// finding writes one finding: its head, the layer, the largest paths, the
+// packages and the fix.
+func (p *printer) finding(f inspect.Finding) {
+	head := fmt.Sprintf("  %s %-6s", textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)))
+	if f.Bytes > 0 {
+		head += fmt.Sprintf(" %8s", size(f.Bytes))
+	}
+	p.wrap(head+"  ", textsafe.OneLine(f.Title))
+	const indent = "      "
+	if f.Layer >= 0 {
+		p.clip(fmt.Sprintf("%slayer %d: %s", indent, f.Layer, textsafe.OneLine(f.CreatedBy)))
+	}
+	for i, path := range first(f.Paths, findingPaths) {
+		bytes := ""
+		if i < len(f.PathBytes) && f.PathBytes[i] > 0 {
+			bytes = size(f.PathBytes[i])
+		}
+		lead := fmt.Sprintf("%s%8s  ", indent, bytes)
+		p.line(lead + clipMiddle(textsafe.Term(path), p.cols-len(lead)))
+	}
+	if n := len(f.Paths) - findingPaths; n > 0 {
+		p.line(fmt.Sprintf("%s… %s more paths (all in --format json)", indent, humanize.Comma(int64(n))))
+	}
+	if len(f.Packages) > 0 && f.Rule != "" && packagesWorthListing(f) {
+		p.wrap(indent+"packages: ", strings.TrimPrefix(packageLine(f.Packages, 6), "packages: "))
+	}
+	p.wrap(indent+"fix: ", textsafe.OneLine(f.Fix))
+}
+
+// severityCounts: "1 high, 3 medium".
+func severityCounts(r inspect.Report) string {
+	var sev []string
+	for _, k := range []string{"high", "medium", "low", "info"} {
+		if n := r.Summary.BySeverity[k]; n > 0 {
+			sev = append(sev, fmt.Sprintf("%s %s", humanize.Comma(int64(n)), k))
+		}
+	}
+	return strings.Join(sev, ", ")
+}
+
+// categoryTitles name the categories for a reader; the ID in brackets is
+// what --category-growth and the JSON call them. "duplicates" covers
+// every copy stored more than once, so its title says which.
+var categoryTitles = map[string]string{
+	"python-tests":    "Test suites",
+	"bytecode":        "Bytecode",
+	"compilers":       "Compilers and build tools",
+	"headers":         "Headers, static and development libraries",
+	"caches":          "Caches",
+	"packaging-tools": "Packaging tools",
+	"stale-packages":  "Stale packages",
+	"duplicates":      "Stored more than once: hidden copies, metadata-only rewrites, identical files",
+	"security":        "Security",
+	"docs":            "Documentation",
+}
+
+func categoryTitle(c string) string {
+	if t, ok := categoryTitles[c]; ok {
+		return t + " [" + c + "]"
+	}
+	return textsafe.Term(c)
 }
 
 // packagesWorthListing: findings whose title does not already name them.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -21,17 +20,36 @@ func JSON(w io.Writer, r inspect.Report) error {
 	return r.WriteJSON(w)
 }
 
+// MaxColumns is the widest line of the text report.
+const MaxColumns = 120
+
 // TextOptions tune the text report.
 type TextOptions struct {
-	Now   time.Time // for "N days ago"; zero means time.Now()
-	Top   int       // rows of the waste and duplicate lists; 0 (or less) means 10
-	Width int       // instruction column budget; 0 means 60
+	Now time.Time // for "N days ago"; zero means time.Now()
+	Top int       // rows of the waste and identical-file lists; 0 (or less) means 10
+	// Columns is the widest line (a terminal's width); 0, or more than
+	// MaxColumns, means MaxColumns. Long lines are wrapped (prose) or cut
+	// (table rows: an instruction at its end, a path in its middle).
+	Columns int
 }
 
-// Text writes the report a person reads in a terminal. Every string that
-// comes from the image (file names, history, package names, os-release)
-// goes through textsafe: an escape sequence or a newline in a file name
-// can neither drive the terminal nor forge a line of the report.
+// The report names each figure once, and always the same way:
+//
+//   - layer efficiency: visible bytes / stored bytes (totals.efficiency),
+//     the figure dive calls efficiency;
+//   - score: the bytes left after the findings' cleanup, in percent of
+//     the stored bytes (summary.score; summary.efficiency is it as a
+//     ratio), never called efficiency;
+//   - hidden copies (waste): bytes a layer stored and a later layer hid;
+//   - identical files at different paths (duplicates in the JSON);
+//   - metadata-only rewrites: the same content stored again by a chown.
+
+// Text writes the report a person reads in a terminal: the headline first
+// (what can be recovered, the score, the top findings), then the details.
+// Every string that comes from the image (file names, history, package
+// names, os-release) goes through textsafe: an escape sequence or a
+// newline in a file name can neither drive the terminal nor forge a line
+// of the report.
 func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -39,85 +57,157 @@ func Text(w io.Writer, r inspect.Report, o TextOptions) error {
 	if o.Top <= 0 {
 		o.Top = 10
 	}
-	if o.Width <= 0 {
-		o.Width = 60
+	if o.Columns <= 0 || o.Columns > MaxColumns {
+		o.Columns = MaxColumns
 	}
-	p := &printer{w: w}
-	t := r.Totals
-	img := r.Image
-	p.f("Image      %s (%s)\n", textsafe.Term(img.Reference), img.Transport)
-	line := "Platform   " + textsafe.Term(img.Platform)
-	if !img.Created.IsZero() {
-		line += fmt.Sprintf("   created %s (%s)", img.Created.Format("2006-01-02"), age(img.Created, o.Now))
-	}
-	line += "   user " + userLabel(img.User)
-	p.f("%s\n", line)
-	if img.OS != "" {
-		p.f("OS         %s\n", textsafe.Term(img.OS))
-	}
-	p.f("Size       %s visible · %s stored in layers · %s of layer blobs · %s files\n",
-		size(t.Size), size(t.StoredSize), size(t.CompressedSize), humanize.Comma(int64(t.Files)))
-	p.f("Wasted     %s stored but not visible (%s of stored) · efficiency %.1f%%\n",
-		size(t.WastedBytes), percent(t.WastedBytes, t.StoredSize), t.Efficiency*100)
-
-	p.f("\nLayers\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "#\tSIZE\tFILES\tADDED\tMODIFIED\tREMOVED\tHIDES\t \tINSTRUCTION\n")
-	for _, l := range r.Layers {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t \t%s\n", l.Index, size(l.Size), humanize.Comma(int64(l.Files)),
-			size(l.AddedBytes), size(l.ModifiedBytes), size(l.RemovedBytes), size(l.WastedBytes), textsafe.Clip(l.CreatedBy, o.Width))
-	}
-	tw.Flush()
-	p.f("(HIDES: bytes stored by this or a lower layer that this layer made invisible)\n")
-
-	if len(r.Waste.Copies) > 0 {
-		p.f("\nWaste: %s in %s hidden copies", size(r.Waste.Bytes), humanize.Comma(int64(r.Waste.Files)))
-		var reasons []string
-		for _, k := range sortedKeys(r.Waste.ByReason) {
-			reasons = append(reasons, fmt.Sprintf("%s %s", textsafe.Term(k), size(r.Waste.ByReason[k])))
-		}
-		p.f(" (%s)\n", strings.Join(reasons, ", "))
-		p.wasteByLayer(r, o)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  SIZE\tSTORED IN\tHIDDEN BY\tHOW\tPATH\n")
-		for _, c := range first(r.Waste.Copies, o.Top) {
-			fmt.Fprintf(tw, "  %s\tlayer %d\tlayer %d\t%s\t%s\n", size(c.Size), c.Layer, c.HiddenBy, c.Reason, textsafe.Term(c.Path))
-		}
-		tw.Flush()
-		more(p, len(r.Waste.Copies), o.Top)
-	}
-
-	if len(r.Duplicates.Groups) > 0 {
-		p.f("\nDuplicates: %s in %d groups of identical files at different paths\n", size(r.Duplicates.WastedBytes), len(r.Duplicates.Groups))
-		for _, g := range first(r.Duplicates.Groups, o.Top) {
-			p.f("  %s × %d  %s\n", size(g.Size), len(g.Paths), strings.Join(firstStrings(g.Paths, 3), "  "))
-		}
-		more(p, len(r.Duplicates.Groups), o.Top)
-	}
-
-	if m := r.MetadataOnlyCopies; m.Files > 0 {
-		p.f("\nMetadata-only rewrites: %s in %s files stored again with the same content\n", size(m.Bytes), humanize.Comma(int64(m.Files)))
-		layers := make([]int, 0, len(m.ByLayer))
-		for l := range m.ByLayer {
-			layers = append(layers, l)
-		}
-		sort.Ints(layers)
-		for _, l := range layers {
-			p.f("  layer %d: %s  %s\n", l, size(m.ByLayer[l]), textsafe.Clip(createdBy(r, l), o.Width))
-		}
-	}
-
-	p.f("\nPackages\n")
+	p := &printer{w: w, cols: o.Columns}
+	p.headline(r)
+	p.image(r, o)
+	p.layers(r)
+	p.waste(r, o)
+	p.identical(r, o)
+	p.metadataRewrites(r)
+	p.line("")
+	p.line("Packages")
 	p.inventory(r)
-	p.findings(r, o)
+	p.findings(r)
 	return p.err
 }
 
-func (p *printer) wasteByLayer(r inspect.Report, o TextOptions) {
+// headline is what a reader needs first: how big the image is, how much
+// of it the findings could recover, the score and the top findings.
+func (p *printer) headline(r inspect.Report) {
+	t := r.Totals
+	p.wrap("", fmt.Sprintf("%s: %s visible, %s stored in %d layers (%s of layer blobs), %s files",
+		textsafe.Term(r.Image.Reference), size(t.Size), size(t.StoredSize), len(r.Layers), size(t.CompressedSize), humanize.Comma(int64(t.Files))))
+	if s := r.Summary; s != nil {
+		p.wrap("", fmt.Sprintf("Recoverable %s of %s stored (%s): %s after cleanup · score %d/100",
+			size(s.RecoverableBytes), size(s.StoredSize), percent(s.RecoverableBytes, s.StoredSize), size(s.SlimmedSize), s.Score))
+	}
+	p.wrap("", fmt.Sprintf("Layer efficiency %.1f%%: %s stored in layers but hidden by later ones (%s of stored)",
+		t.Efficiency*100, size(t.WastedBytes), percent(t.WastedBytes, t.StoredSize)))
+	if r.Summary == nil {
+		return
+	}
+	if len(r.Findings) == 0 {
+		p.line("No findings.")
+		return
+	}
+	p.line("Top findings (" + severityCounts(r) + "; all of them below)")
+	top := topFindings(r.Findings, topFindingRows)
+	for _, f := range top {
+		bytes := ""
+		if f.Bytes > 0 {
+			bytes = size(f.Bytes)
+		}
+		p.clip(fmt.Sprintf("  %8s  %-5s %-6s %s", bytes, textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)), textsafe.OneLine(f.Title)))
+	}
+}
+
+// topFindingRows is how many findings the headline lists.
+const topFindingRows = 5
+
+// topFindings are the high-severity findings, then the others by bytes.
+func topFindings(fs []inspect.Finding, n int) []inspect.Finding {
+	out := append([]inspect.Finding(nil), fs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		hi, hj := out[i].Severity == inspect.SeverityHigh, out[j].Severity == inspect.SeverityHigh
+		if hi != hj {
+			return hi
+		}
+		return out[i].Bytes > out[j].Bytes
+	})
+	return first(out, n)
+}
+
+func (p *printer) image(r inspect.Report, o TextOptions) {
+	img := r.Image
+	p.line("")
+	p.wrap("Image      ", fmt.Sprintf("%s (%s)", textsafe.Term(img.Reference), img.Transport))
+	line := textsafe.Term(img.Platform)
+	if !img.Created.IsZero() {
+		line += fmt.Sprintf(" · created %s (%s)", img.Created.Format("2006-01-02"), age(img.Created, o.Now))
+	}
+	p.wrap("Platform   ", line+" · user "+userLabel(img.User))
+	if img.OS != "" {
+		p.wrap("OS         ", textsafe.Term(img.OS))
+	}
+}
+
+func (p *printer) layers(r inspect.Report) {
+	p.line("")
+	p.line("Layers")
+	rows := [][]string{{"#", "SIZE", "FILES", "ADDED", "MODIFIED", "REMOVED", "HIDES", "INSTRUCTION"}}
+	for _, l := range r.Layers {
+		rows = append(rows, []string{fmt.Sprint(l.Index), size(l.Size), humanize.Comma(int64(l.Files)),
+			size(l.AddedBytes), size(l.ModifiedBytes), size(l.RemovedBytes), size(l.WastedBytes), textsafe.OneLine(l.CreatedBy)})
+	}
+	p.table(rows, 7, false)
+	p.line("(HIDES: bytes stored by this or a lower layer that this layer made invisible)")
+}
+
+// waste lists the hidden copies: by layer, then the largest.
+func (p *printer) waste(r inspect.Report, o TextOptions) {
+	if len(r.Waste.Copies) == 0 {
+		return
+	}
+	var reasons []string
+	for _, k := range sortedKeys(r.Waste.ByReason) {
+		reasons = append(reasons, fmt.Sprintf("%s %s", textsafe.Term(k), size(r.Waste.ByReason[k])))
+	}
+	p.line("")
+	p.wrap("", fmt.Sprintf("Hidden copies (waste): %s in %s copies stored by a layer and hidden by a later one (%s)",
+		size(r.Waste.Bytes), humanize.Comma(int64(r.Waste.Files)), strings.Join(reasons, ", ")))
 	for _, l := range r.Layers {
 		if l.WastedBytes > 0 {
-			p.f("  layer %d hides %s  %s\n", l.Index, size(l.WastedBytes), textsafe.Clip(l.CreatedBy, o.Width))
+			p.clip(fmt.Sprintf("  layer %d hides %s  %s", l.Index, size(l.WastedBytes), textsafe.OneLine(l.CreatedBy)))
 		}
+	}
+	rows := [][]string{{"SIZE", "STORED IN", "HIDDEN BY", "HOW", "PATH"}}
+	for _, c := range first(r.Waste.Copies, o.Top) {
+		rows = append(rows, []string{size(c.Size), fmt.Sprintf("layer %d", c.Layer), fmt.Sprintf("layer %d", c.HiddenBy), fmt.Sprint(c.Reason), textsafe.Term(c.Path)})
+	}
+	p.table(rows, 0, true)
+	more(p, len(r.Waste.Copies), o.Top)
+}
+
+// identical lists the groups of identical files at different paths.
+func (p *printer) identical(r inspect.Report, o TextOptions) {
+	if len(r.Duplicates.Groups) == 0 {
+		return
+	}
+	p.line("")
+	p.wrap("", fmt.Sprintf("Identical files at different paths: %s in %s groups (the bytes of every copy but one)",
+		size(r.Duplicates.WastedBytes), humanize.Comma(int64(len(r.Duplicates.Groups)))))
+	for _, g := range first(r.Duplicates.Groups, o.Top) {
+		head := fmt.Sprintf("  %8s × %d  ", size(g.Size), len(g.Paths))
+		for i, path := range first(g.Paths, 3) {
+			if i > 0 {
+				head = strings.Repeat(" ", len([]rune(head)))
+			}
+			p.line(head + clipMiddle(textsafe.Term(path), p.cols-len([]rune(head))))
+		}
+		if n := len(g.Paths) - 3; n > 0 {
+			p.line(strings.Repeat(" ", len([]rune(head))) + fmt.Sprintf("(+%d more)", n))
+		}
+	}
+	more(p, len(r.Duplicates.Groups), o.Top)
+}
+
+func (p *printer) metadataRewrites(r inspect.Report) {
+	m := r.MetadataOnlyCopies
+	if m.Files == 0 {
+		return
+	}
+	p.line("")
+	p.wrap("", fmt.Sprintf("Metadata-only rewrites: %s in %s files stored again with the same content", size(m.Bytes), humanize.Comma(int64(m.Files))))
+	layers := make([]int, 0, len(m.ByLayer))
+	for l := range m.ByLayer {
+		layers = append(layers, l)
+	}
+	sort.Ints(layers)
+	for _, l := range layers {
+		p.clip(fmt.Sprintf("  layer %d: %s  %s", l, size(m.ByLayer[l]), textsafe.OneLine(createdBy(r, l))))
 	}
 }
 
@@ -127,7 +217,7 @@ func (p *printer) inventory(r inspect.Report) {
 		byManager[pkg.Manager] = append(byManager[pkg.Manager], pkg)
 	}
 	if len(byManager) == 0 {
-		p.f("  no dpkg or apk database\n")
+		p.line("  no dpkg or apk database")
 	}
 	for _, m := range sortedKeys(byManager) {
 		pkgs := byManager[m]
@@ -140,34 +230,23 @@ func (p *printer) inventory(r inspect.Report) {
 		for _, pkg := range first(pkgs, 5) {
 			big = append(big, fmt.Sprintf("%s %s", textsafe.Term(pkg.Name), size(pkg.Bytes)))
 		}
-		p.f("  %s: %d packages, %s; largest: %s\n", textsafe.Term(m), len(pkgs), size(total), strings.Join(big, ", "))
+		p.wrap("  ", fmt.Sprintf("%s: %s packages, %s; largest: %s", textsafe.Term(m), humanize.Comma(int64(len(pkgs))), size(total), strings.Join(big, ", ")))
 	}
 	for _, it := range r.Packages.Interpreters {
-		p.f("  Python %s (%s) at %s\n", textsafe.Term(it.Version), textsafe.Term(it.Kind), textsafe.Term(it.Path))
+		p.wrap("  ", fmt.Sprintf("Python %s (%s) at %s", textsafe.Term(it.Version), textsafe.Term(it.Kind), textsafe.Term(it.Path)))
 	}
 	if n := len(r.Packages.Python); n > 0 {
 		var total int64
 		for _, d := range r.Packages.Python {
 			total += d.Bytes
 		}
-		p.f("  %d Python distributions, %s\n", n, size(total))
-	}
-}
-
-type printer struct {
-	w   io.Writer
-	err error
-}
-
-func (p *printer) f(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
+		p.line(fmt.Sprintf("  %s Python distributions, %s", humanize.Comma(int64(n)), size(total)))
 	}
 }
 
 func more(p *printer, n, shown int) {
 	if n > shown {
-		p.f("  … %d more (all of them in --format json)\n", n-shown)
+		p.line(fmt.Sprintf("  … %s more (all of them in --format json)", humanize.Comma(int64(n-shown))))
 	}
 }
 
@@ -178,7 +257,7 @@ func createdBy(r inspect.Report, layer int) string {
 	return ""
 }
 
-// size shows bytes the way docker and dive do (SI units).
+// size shows bytes the way docker and dive do (SI units, go-humanize).
 func size(b int64) string {
 	if b < 0 {
 		return "-" + humanize.Bytes(uint64(-b))
@@ -210,7 +289,7 @@ func age(t, now time.Time) string {
 	case days == 1:
 		return "1 day ago"
 	}
-	return fmt.Sprintf("%d days ago", days)
+	return fmt.Sprintf("%s days ago", humanize.Comma(int64(days)))
 }
 
 func first[T any](s []T, n int) []T {
@@ -218,19 +297,6 @@ func first[T any](s []T, n int) []T {
 		return s[:n]
 	}
 	return s
-}
-
-// firstStrings are the first n of s, made safe to show (file names), and
-// how many more.
-func firstStrings(s []string, n int) []string {
-	var out []string
-	for _, x := range first(s, n) {
-		out = append(out, textsafe.Term(x))
-	}
-	if len(s) > n {
-		out = append(out, fmt.Sprintf("(+%d more)", len(s)-n))
-	}
-	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

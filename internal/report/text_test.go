@@ -15,7 +15,7 @@ func TestTextNegativeTop(t *testing.T) {
 		Waste:  inspect.WasteReport{Copies: []inspect.Copy{{Path: "/a"}, {Path: "/b"}}},
 	}
 	var buf bytes.Buffer
-	if err := Text(&buf, r, TextOptions{Top: -1, Width: -1}); err != nil {
+	if err := Text(&buf, r, TextOptions{Top: -1, Columns: -1}); err != nil {
 		t.Fatal(err)
 	}
 }

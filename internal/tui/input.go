@@ -44,6 +44,9 @@ type Fixes struct {
 	Suggestions []Suggestion
 	// Note says why there are no suggestions (e.g. no Dockerfile given).
 	Note string
+	// LeftOut says which Dockerfile was not used, and why (it did not
+	// build the image); the Summary shows it.
+	LeftOut string
 	// Write applies the accepted suggestions (their IDs, in list order),
 	// writes the result atomically and keeps a backup of the original.
 	// Nil makes the view read-only.

@@ -163,8 +163,9 @@ func TestProgramCancel(t *testing.T) {
 	cfg := Config{Image: "big:latest", Events: events, Done: done, Cancel: func() { close(cancelled) }}
 	log := &screenLog{}
 	tm := teatest.NewTestModel(t, probe{Model: New(cfg), screen: log}, teatest.WithInitialTermSize(80, 24))
-	events <- inspect.Progress{Layer: 3, CreatedBy: "RUN apt-get install -y gcc", Done: 12 << 20, Total: 29 << 20}
-	waitScreen(t, log, "Reading big:latest", "#3", "13 MB / 30 MB", "RUN apt-get install")
+	events <- inspect.Progress{Layer: 3, CreatedBy: "RUN apt-get install -y gcc", Done: 12 << 20, Total: 29 << 20, Layers: 6, ImageTotal: 200 << 20}
+	// The image's layer count and bytes from the first event on.
+	waitScreen(t, log, "Reading big:latest", "0 of 6 layers read · 13 MB of 210 MB", "#3", "13 MB / 30 MB", "RUN apt-get install")
 	tm.Send(keyp("q"))
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe).Model
 	select {

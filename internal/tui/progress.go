@@ -87,6 +87,8 @@ type progressView struct {
 	first   time.Time // the first event: the rate counts from there
 	now     time.Time
 	layers  map[int]*layerProgress
+	count   int   // the image's layers, from the first event on
+	total   int64 // their bytes; -1 when the source does not say
 	bar     progress.Model
 	spin    spinner.Model
 	c       cursor
@@ -125,6 +127,7 @@ func (v progressView) Update(msg tea.Msg) (progressView, tea.Cmd) {
 		}
 		l.createdBy, l.done, l.total, l.cached, l.last = p.CreatedBy, p.Done, p.Total, p.Cached, msg.at
 		l.finished = l.finished || p.Finished
+		v.count, v.total = p.Layers, p.ImageTotal
 		v.now = msg.at
 		return v, nil
 	case tickMsg:
@@ -174,7 +177,10 @@ func (v progressView) View(width, height int) string {
 	}
 	elapsed := v.now.Sub(v.started).Round(100 * time.Millisecond)
 	fmt.Fprintf(&b, "%s %s %s\n", v.spin.View(), styleTitle.Render("Reading"), v.image)
-	line := fmt.Sprintf("%d of %d layers read · %s", finished, len(v.layers), humanize.Bytes(uint64(done)))
+	if v.count > 0 { // the image's own figures, not the sum of the layers seen so far
+		known, total = v.total >= 0, v.total
+	}
+	line := fmt.Sprintf("%d of %d layers read · %s", finished, max(v.count, len(v.layers)), humanize.Bytes(uint64(done)))
 	if known && total > 0 {
 		line += " of " + humanize.Bytes(uint64(total))
 	}
@@ -185,7 +191,7 @@ func (v progressView) View(width, height int) string {
 	b.WriteString(styleDim.Render(line) + "\n")
 	if len(v.layers) == 0 {
 		b.WriteString(styleDim.Render("opening the image (one in the Docker engine is exported first: docker save)…") + "\n")
-	} else if finished == len(v.layers) {
+	} else if finished == max(v.count, len(v.layers)) {
 		b.WriteString(styleStatus.Render("merging the layers, building the inventories, running the rules…") + "\n")
 	} else {
 		b.WriteString("\n")

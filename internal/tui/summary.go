@@ -228,6 +228,9 @@ func (v *summaryView) content(width int) string {
 
 	fx := v.in.Fixes
 	b.WriteString("\n" + styleHeading.Render("Suggestions") + "\n")
+	for _, l := range wrap(fx.LeftOut, width-2) {
+		b.WriteString("  " + styleStatus.Render(l) + "\n")
+	}
 	switch {
 	case len(fx.Suggestions) > 0:
 		line := fmt.Sprintf("  %d changes to %s", len(fx.Suggestions), textsafe.Term(fx.Dockerfile))
