@@ -49,36 +49,6 @@ func (r imageRef) name() string {
 	return r.repo[strings.LastIndex(r.repo, "/")+1:]
 }
 
-// pythonTag splits a python image tag: "3.11.7-slim-bookworm" →
-// version "3.11.7", variant "slim-bookworm".
-var pythonTagRe = regexp.MustCompile(`^(\d+(?:\.\d+){0,2})?(?:-?(.*))$`)
-
-func splitPythonTag(tag string) (version, variant string) {
-	m := pythonTagRe.FindStringSubmatch(tag)
-	if m == nil {
-		return "", tag
-	}
-	return m[1], m[2]
-}
-
-func joinPythonTag(version, variant string) string {
-	switch {
-	case version == "":
-		return variant
-	case variant == "":
-		return version
-	}
-	return version + "-" + variant
-}
-
-func minorOf(v string) string {
-	p := strings.SplitN(v, ".", 3)
-	if len(p) < 2 {
-		return v
-	}
-	return p[0] + "." + p[1]
-}
-
 // fromRefEdit replaces the image reference in a FROM line: its first
 // match after the flags (--platform=linux/amd64 holds "a"). A reference
 // split by a continuation is not written anywhere in one piece: no edit.
