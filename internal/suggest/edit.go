@@ -34,6 +34,27 @@ func applyEdits(src []byte, edits []edit) (string, error) {
 	return b.String(), nil
 }
 
+// lineEndings writes the edits' new lines with the file's line ending:
+// in a file whose lines end in CRLF, a lone LF becomes CRLF.
+func (d *Dockerfile) lineEndings(edits []edit) []edit {
+	if !d.crlf {
+		return edits
+	}
+	out := make([]edit, len(edits))
+	for i, e := range edits {
+		var b strings.Builder
+		for k := 0; k < len(e.text); k++ {
+			if e.text[k] == '\n' && (k == 0 && (e.start == 0 || d.Src[e.start-1] != '\r') || k > 0 && e.text[k-1] != '\r') {
+				b.WriteByte('\r')
+			}
+			b.WriteByte(e.text[k])
+		}
+		e.text = b.String()
+		out[i] = e
+	}
+	return out
+}
+
 // replaceInstr replaces the whole instruction (all of its lines).
 func replaceInstr(in *Instruction, text string) edit {
 	return edit{start: in.Start, end: in.End, text: text}
