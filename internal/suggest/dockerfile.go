@@ -50,7 +50,10 @@ type Instruction struct {
 	OnBuild string
 
 	idx  int    // index in Stage.Instrs
-	wd   string // the working directory before it runs
+	// commentStart is where the comment lines right above it start (its
+	// Start when none): they describe it, and go where it goes.
+	commentStart int
+	wd           string // the working directory before it runs
 	user string // the USER in effect before it runs ("" for none)
 }
 
@@ -195,7 +198,28 @@ func Parse(src []byte) (*Dockerfile, error) {
 		return nil, &ParseError{Msg: "no FROM instruction"}
 	}
 	d.index()
+	d.commentStarts()
 	return d, nil
+}
+
+// commentStarts finds the comment block right above each instruction: the
+// comment lines between it and the instruction before, up to a blank line
+// (the first instruction's are the file's header and directives).
+func (d *Dockerfile) commentStarts() {
+	prevEnd := -1
+	for _, in := range d.Instructions {
+		in.commentStart = in.Start
+		if prevEnd >= 0 {
+			for l := in.StartLine - 1; l >= 1 && d.lineStart[l-1] >= prevEnd; l-- {
+				t := strings.TrimSpace(string(d.Src[d.lineStart[l-1]:d.lineStart[l]]))
+				if !strings.HasPrefix(t, "#") {
+					break
+				}
+				in.commentStart = d.lineStart[l-1]
+			}
+		}
+		prevEnd = in.End
+	}
 }
 
 // index works out, once, what each instruction sees (the working

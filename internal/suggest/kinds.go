@@ -172,7 +172,7 @@ var aptUpdateInstallKind = &kind{
 				ch.line(in)
 				ch.say("line %d installs with package lists it did not fetch itself", in.StartLine)
 				for _, u := range pendingUpdates {
-					ch.edits = append(ch.edits, deleteInstr(u))
+					ch.edits = append(ch.edits, c.d.deleteInstr(u))
 					ch.line(u)
 					ch.say("line %d: an apt-get update in a layer of its own", u.StartLine)
 				}
@@ -502,7 +502,7 @@ var wheelsMountKind = &kind{
 				for k, s := range in.Shell.Segments {
 					if len(s.Calls) == 1 && !s.Calls[0].Nested && rmOnlyUnder(s.Calls[0], abs) {
 						if len(in.Shell.Segments) == 1 {
-							rmEdits = append(rmEdits, deleteInstr(in))
+							rmEdits = append(rmEdits, c.d.deleteInstr(in))
 						} else {
 							rmEdits = append(rmEdits, removeSegment(in.Shell, k))
 						}
@@ -519,7 +519,7 @@ var wheelsMountKind = &kind{
 			if !ok || len(users) == 0 {
 				continue
 			}
-			ch.edits = append(ch.edits, deleteInstr(cp))
+			ch.edits = append(ch.edits, c.d.deleteInstr(cp))
 			ch.edits = append(ch.edits, rmEdits...)
 			for _, u := range users {
 				kw := keywordEnd(c.d, u)

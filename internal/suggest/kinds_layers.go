@@ -40,7 +40,7 @@ var copyChownKind = &kind{
 					}
 					ch.edits = append(ch.edits, eds...)
 					if len(in.Shell.Segments) == 1 {
-						ch.edits = append(ch.edits, deleteInstr(in))
+						ch.edits = append(ch.edits, c.d.deleteInstr(in))
 					} else {
 						ch.edits = append(ch.edits, removeSegment(in.Shell, k))
 					}
@@ -117,7 +117,7 @@ func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) (
 			if mover == nil {
 				return nil, nil, false
 			}
-			eds = append(eds, deleteInstr(mover), insertBefore(firstCopy, d.Text(mover)))
+			eds = append(eds, d.deleteInstr(mover), insertBefore(firstCopy, d.withComments(mover)))
 			lines = append(lines, mover.StartLine)
 		}
 	}
@@ -188,19 +188,27 @@ var sameRunCleanupKind = &kind{
 			var target *Instruction
 			var pending []*Instruction
 			flush := func() {
-				if target != nil && len(pending) > 0 {
-					var text []string
+				if target != nil && len(pending) > 0 && target.editable() {
+					have := map[string]bool{}
+					for _, sg := range target.Shell.Segments {
+						have[foldSpace(string(c.d.Src[sg.Start:sg.End]))] = true
+					}
+					var text string
 					for _, p := range pending {
-						text = append(text, c.d.segmentsText(p.Shell, 0, len(p.Shell.Segments)-1))
-						ch.edits = append(ch.edits, deleteInstr(p))
+						ch.edits = append(ch.edits, c.d.moveOut(p))
 						ch.line(p)
 						moves = append(moves, move{p, target})
 						ch.say("line %d only deletes or chowns: fold it into the RUN at line %d", p.StartLine, target.StartLine)
+						part := c.d.segmentsText(p.Shell, 0, len(p.Shell.Segments)-1)
+						if have[foldSpace(part)] {
+							continue // the RUN does it already
+						}
+						have[foldSpace(part)] = true
+						text += joinerWith(c.d.joiner(target), c.d.comments(p)) + part
 					}
-					if e, ok := c.d.appendCommand(target, strings.Join(text, c.d.joiner(target))); ok {
-						ch.edits = append(ch.edits, e)
-						ch.line(target)
-					}
+					last := target.Shell.Segments[len(target.Shell.Segments)-1]
+					ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: text})
+					ch.line(target)
 				}
 				pending = nil
 			}
@@ -515,13 +523,13 @@ var mergeRunsKind = &kind{
 			if first.StartLine == first.EndLine {
 				join = " \\\n && "
 			}
-			var parts []string
+			var text string
 			for _, in := range g[1:] {
-				parts = append(parts, c.d.segmentsText(in.Shell, 0, len(in.Shell.Segments)-1))
-				ch.edits = append(ch.edits, deleteInstr(in))
+				text += joinerWith(join, c.d.comments(in)) + c.d.segmentsText(in.Shell, 0, len(in.Shell.Segments)-1)
+				ch.edits = append(ch.edits, c.d.moveOut(in))
 			}
 			last := first.Shell.Segments[len(first.Shell.Segments)-1]
-			ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: join + strings.Join(parts, join)})
+			ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: text})
 			ch.line(g...)
 			ch.say("lines %s are %d RUNs in a row", joinInts(startLines(g)), len(g))
 		}
@@ -548,14 +556,15 @@ func startLines(ins []*Instruction) []int {
 	return out
 }
 
-// mergeable: a shell-form RUN that is one && chain (no ";" lists, whose
-// failure semantics would change) without heredocs.
+// mergeable: a shell-form RUN that is one && chain without heredocs: no
+// ";" list and no top-level || list, whose exit status a merged && chain
+// would change (a || b && c || true passes when a and b fail).
 func mergeable(in *Instruction) bool {
 	if !in.editable() || len(in.Shell.Segments) == 0 || in.Heredoc {
 		return false
 	}
 	for _, s := range in.Shell.Segments {
-		if s.Sep == ";" {
+		if s.Sep == ";" || s.Or {
 			return false
 		}
 	}

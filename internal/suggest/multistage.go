@@ -204,7 +204,7 @@ func deriveMultistage(c *ctx) *change {
 			runtimeInstrs = append(runtimeInstrs, in)
 		case "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "VOLUME", "STOPSIGNAL", "ONBUILD", "MAINTAINER", "USER":
 			runtimeInstrs = append(runtimeInstrs, in)
-			builderEdits = append(builderEdits, deleteInstr(in))
+			builderEdits = append(builderEdits, c.d.deleteInstr(in))
 		case "COPY", "ADD":
 			srcs, dest := in.copySources()
 			_, hasFrom := in.flag("from")
@@ -251,7 +251,7 @@ func deriveMultistage(c *ctx) *change {
 					builderEdits = append(builderEdits, replaceInstr(in, strings.Join(copies, "\n")+"\n"))
 					ch.say("line %d copies the whole context before installing: the builder copies %s first, for the layer cache", in.StartLine, strings.Join(copied, " "))
 				} else {
-					builderEdits = append(builderEdits, deleteInstr(in))
+					builderEdits = append(builderEdits, c.d.deleteInstr(in))
 				}
 			case usedByInstall && whole:
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -259,7 +259,7 @@ func deriveMultistage(c *ctx) *change {
 				// what pip installs from: the builder's
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, deleteInstr(in))
+				builderEdits = append(builderEdits, c.d.deleteInstr(in))
 			}
 		case "RUN":
 			isInstall := false
@@ -283,11 +283,11 @@ func deriveMultistage(c *ctx) *change {
 				}
 			case userOnly:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, deleteInstr(in))
+				builderEdits = append(builderEdits, c.d.deleteInstr(in))
 			case cleanupOnly(in):
 				if touchesApp(st, in) {
 					runtimeInstrs = append(runtimeInstrs, in)
-					builderEdits = append(builderEdits, deleteInstr(in))
+					builderEdits = append(builderEdits, c.d.deleteInstr(in))
 				}
 			case beforeLast:
 				if !fetchesTools(in) {
@@ -295,7 +295,7 @@ func deriveMultistage(c *ctx) *change {
 				}
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, deleteInstr(in))
+				builderEdits = append(builderEdits, c.d.deleteInstr(in))
 			}
 		}
 	}

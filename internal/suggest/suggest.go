@@ -212,6 +212,7 @@ func safeChange(d *Dockerfile, ch *change, opts Options) (*change, string, []Pro
 		if len(c.edits) == 0 {
 			return c, res, nil, nil
 		}
+		res = tidyBlankLines(d, res)
 		rd, err := Parse([]byte(res))
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("the result does not parse: %w", err)
