@@ -49,12 +49,12 @@ type Instruction struct {
 	// it runs in the images built FROM this one, never in this build.
 	OnBuild string
 
-	idx  int    // index in Stage.Instrs
+	idx int // index in Stage.Instrs
 	// commentStart is where the comment lines right above it start (its
 	// Start when none): they describe it, and go where it goes.
 	commentStart int
 	wd           string // the working directory before it runs
-	user string // the USER in effect before it runs ("" for none)
+	user         string // the USER in effect before it runs ("" for none)
 }
 
 // Stage is one FROM and the instructions after it.

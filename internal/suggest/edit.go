@@ -106,7 +106,9 @@ func (d *Dockerfile) comments(in *Instruction) string { return string(d.Src[in.c
 
 // withComments is the instruction's text with the comment lines right
 // above it, to move it elsewhere.
-func (d *Dockerfile) withComments(in *Instruction) string { return string(d.Src[in.commentStart:in.End]) }
+func (d *Dockerfile) withComments(in *Instruction) string {
+	return string(d.Src[in.commentStart:in.End])
+}
 
 // tidyBlankLines removes the blank lines between instructions that edits
 // left over: runs of blank lines longer than the original's longest, and
