@@ -401,8 +401,27 @@ var jsonCmdKind = &kind{
 	derive: func(c *ctx) *change {
 		ch := &change{note: "no size change: signals reach the app"}
 		st := c.d.Final()
+		model := c.d.Model().Final()
 		for _, in := range st.Instrs {
 			if in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT" || in.JSON || in.Shell == nil || !in.Shell.Editable {
+				continue
+			}
+			if len(model.Shell) > 0 {
+				continue // the shell form runs under the file's SHELL, which the exec form would bypass
+			}
+			if in.Keyword == "CMD" && execEntrypointBefore(st, in) {
+				continue // the exec-form ENTRYPOINT gets /bin/sh -c CMD as its arguments: an exec-form CMD would change them
+			}
+			if meant, ok := singleQuotedArray(strings.TrimSpace(in.Args[0])); ok {
+				// ['python', 'app.py'] is no JSON: Docker runs it as a
+				// shell command, "[python,", which is not found
+				sh := in.Shell
+				text := string(c.d.Src[sh.Start:sh.End])
+				start := sh.Start + strings.Index(text, "[")
+				end := sh.Start + strings.LastIndex(text, "]") + 1
+				ch.edits = append(ch.edits, edit{start: start, end: end, text: jsonArray(meant)})
+				ch.line(in)
+				ch.say("line %d: %s %s is not JSON (single quotes): Docker runs it as a shell command, which fails with \"%s: not found\"", in.StartLine, in.Keyword, strings.TrimSpace(in.Args[0]), firstWord(sh))
 				continue
 			}
 			if in.Keyword == "ENTRYPOINT" {
@@ -460,6 +479,39 @@ var jsonCmdKind = &kind{
 }
 
 func callHasAssigns(sh *Shell) bool { return sh.Calls[0].Assigns > 0 }
+
+// firstWord is the first word the shell runs ("" for none).
+func firstWord(sh *Shell) string {
+	if len(sh.Calls) == 0 || len(sh.Calls[0].Words) == 0 {
+		return ""
+	}
+	return sh.Calls[0].Words[0].Value
+}
+
+// execEntrypointBefore: an exec-form ENTRYPOINT is in effect for in (set
+// before it in its stage or inherited).
+func execEntrypointBefore(st *Stage, in *Instruction) bool {
+	for _, s := range st.chain() {
+		for i := len(s.Instrs) - 1; i >= 0; i-- {
+			x := s.Instrs[i]
+			if s == st && x.idx >= in.idx && x.Keyword != "ENTRYPOINT" {
+				continue
+			}
+			if x.Keyword == "ENTRYPOINT" {
+				return x.JSON && len(x.Args) > 0
+			}
+		}
+	}
+	return false
+}
+
+func (c *Call) wordStrings() []string {
+	var s []string
+	for _, w := range c.Words {
+		s = append(s, w.Value)
+	}
+	return s
+}
 
 func (c *Call) wordsText() string {
 	var s []string

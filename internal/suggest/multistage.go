@@ -34,7 +34,7 @@ var buildOnlyPkgs = map[string]bool{
 	"py3-pip": true, "py3-setuptools": true, "py3-wheel": true, "py3-virtualenv": true, "python3-distutils": true,
 }
 
-var versionedToolRe = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran|llvm)-\d+$|^python3\.\d+-(dev|venv|distutils)$|^lib.*-dev$`)
+var versionedToolRe = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran|llvm)-\d+$|^(python|py)[23]?(\.\d+)?-(dev|venv|distutils|pip|setuptools|wheel|virtualenv|poetry|pipenv)$|^lib.*-dev$|^pipenv$|^poetry$`)
 
 func isBuildPkg(name string) bool {
 	return buildOnlyPkgs[name] || strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") || versionedToolRe.MatchString(name)
@@ -188,10 +188,19 @@ func deriveMultistage(c *ctx) *change {
 		needProject = needProject || pj
 	}
 	builderEdits := []edit{}
+	moved := map[*Instruction]bool{} // out of the builder
+	moveOut := func(in *Instruction) {
+		builderEdits = append(builderEdits, d.moveOut(in))
+		moved[in] = true
+	}
 	var runtimeInstrs []*Instruction
 	var runtimeEarly []*Instruction // ARG, ENV: before the system packages
 	var sysRuns []*Instruction
+	var userCmds []string                                         // users created in RUNs that do more
+	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
+	model := d.Model().Final()
+	toolCopies, toolLines := p.commandTools(model)
 	beforeLast := true
 	for _, in := range st.Instrs {
 		if in == lastInstall {
@@ -204,7 +213,7 @@ func deriveMultistage(c *ctx) *change {
 			runtimeInstrs = append(runtimeInstrs, in)
 		case "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "VOLUME", "STOPSIGNAL", "ONBUILD", "MAINTAINER", "USER":
 			runtimeInstrs = append(runtimeInstrs, in)
-			builderEdits = append(builderEdits, c.d.deleteInstr(in))
+			moveOut(in)
 		case "COPY", "ADD":
 			srcs, dest := in.copySources()
 			_, hasFrom := in.flag("from")
@@ -226,6 +235,9 @@ func deriveMultistage(c *ctx) *change {
 				}
 			}
 			switch {
+			case hasFrom && slices.Contains(toolCopies, in):
+				// a tool from another image the command runs (uv): both's
+				runtimeInstrs = append(runtimeInstrs, in)
 			case hasFrom:
 				// a tool from another image (uv, ...): the builder's
 			case allDeps && in.StartLine < lastInstall.StartLine:
@@ -251,7 +263,7 @@ func deriveMultistage(c *ctx) *change {
 					builderEdits = append(builderEdits, replaceInstr(in, strings.Join(copies, "\n")+"\n"))
 					ch.say("line %d copies the whole context before installing: the builder copies %s first, for the layer cache", in.StartLine, strings.Join(copied, " "))
 				} else {
-					builderEdits = append(builderEdits, c.d.deleteInstr(in))
+					moveOut(in)
 				}
 			case usedByInstall && whole:
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -259,7 +271,7 @@ func deriveMultistage(c *ctx) *change {
 				// what pip installs from: the builder's
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, c.d.deleteInstr(in))
+				moveOut(in)
 			}
 		case "RUN":
 			isInstall := false
@@ -276,18 +288,24 @@ func deriveMultistage(c *ctx) *change {
 					userOnly = false
 				}
 			}
+			if !userOnly {
+				userCmds = append(userCmds, userSegments(d, in)...)
+			}
 			switch {
 			case isInstall || hasPkgs:
 				if hasPkgs {
 					sysRuns = append(sysRuns, in)
 				}
 			case userOnly:
+				// the builder keeps it when something there is the user's
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, c.d.deleteInstr(in))
+				userRuns = append(userRuns, in)
+			case aptHousekeeping(in):
+				// the runtime stage updates and cleans in its own RUN
 			case cleanupOnly(in):
 				if touchesApp(st, in) {
 					runtimeInstrs = append(runtimeInstrs, in)
-					builderEdits = append(builderEdits, c.d.deleteInstr(in))
+					moveOut(in)
 				}
 			case beforeLast:
 				if !fetchesTools(in) {
@@ -295,8 +313,14 @@ func deriveMultistage(c *ctx) *change {
 				}
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, c.d.deleteInstr(in))
+				moveOut(in)
 			}
+		}
+	}
+
+	for _, in := range userRuns {
+		if !builderUses(st, in, moved) {
+			moveOut(in)
 		}
 	}
 
@@ -329,16 +353,37 @@ func deriveMultistage(c *ctx) *change {
 		venvCmd += "--system-site-packages "
 	}
 	venvCmd += venvDir
-	if !p.apk && ref.name() != "python" && !hasPkg(allPkgs, p.pyexe+"-venv", "python3-venv") {
+	if !p.apk && ref.name() != "python" && !hasPkg(allPkgs, p.pyexe+"-venv") {
 		venvCmd = "apt-get update && apt-get install -y --no-install-recommends " + p.pyexe + "-venv && " + venvCmd
 	}
-	ch.edits = append(ch.edits, insertBefore(firstVenvUser, "RUN "+venvCmd+"\n"+builderEnv+"\n"))
+	venvLines := "RUN " + venvCmd + "\n" + builderEnv + "\n"
+	toolEnd := -1 // the tool installs moved before the venv end here
+	if n := leadingToolInstalls(firstVenvUser); n > 0 {
+		// pip install poetry && poetry install: the tool goes to the
+		// builder's system Python, before the venv
+		segs := firstVenvUser.Shell.Segments
+		venvLines = "RUN " + d.segmentsText(firstVenvUser.Shell, 0, n-1) + "\n" + venvLines
+		ch.edits = append(ch.edits, edit{start: segs[0].Start, end: segs[n].Start})
+		toolEnd = segs[n].Start
+		ch.say("line %d installs its packaging tool and the project in one RUN: the tool is installed before the venv, which it does not go into", firstVenvUser.StartLine)
+	}
+	ch.edits = append(ch.edits, insertBefore(firstVenvUser, venvLines))
 	for _, in := range installs {
-		if !in.editable() {
+		if !in.editable() || in.StartLine < firstVenvUser.StartLine {
 			continue
 		}
+		for _, call := range in.calls() {
+			if w, ok := toolCmd(call, "pipenv", "install", "sync"); ok && w.Start >= 0 {
+				for _, x := range call.Words {
+					if x.Value == "--system" {
+						// pipenv installs into the active venv (VIRTUAL_ENV)
+						ch.edits = append(ch.edits, edit{start: x.Start - 1, end: x.End})
+					}
+				}
+			}
+		}
 		for _, pc := range pipCommands(in) {
-			if pc.in.StartLine < firstVenvUser.StartLine {
+			if pc.in.StartLine < firstVenvUser.StartLine || pc.call.Start < toolEnd {
 				continue
 			}
 			opt := "--no-cache-dir"
@@ -363,16 +408,24 @@ func deriveMultistage(c *ctx) *change {
 	}
 
 	// --- runtime stage
-	var rt []string
-	rt = append(rt, "", "FROM "+p.runtime)
-	for _, in := range runtimeEarly {
-		rt = append(rt, strings.TrimRight(d.Text(in), "\n"))
-	}
 	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
 	libs, libNote := p.runtimeLibs(c, buildPkgs)
 	ch.evidence = append(ch.evidence, libNote...)
+	if py := p.distroPython(model, kept); py != "" {
+		libs = append([]string{py}, libs...)
+		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
+	}
 	for _, l := range libs {
 		kept = appendUnique(kept, l)
+	}
+	sysCmds = p.finishSystemCommands(sysCmds, libs)
+	sysCmds = append(sysCmds, userCmds...)
+	if len(kept) > 0 {
+		ch.say("runtime OS packages: %s", strings.Join(kept, " "))
+	}
+	rtEnv := venvEnv
+	if c := model.Cmd; usesUVSync && c != nil && (c.Runner == "uv" || path.Base(c.Program) == "uv") {
+		rtEnv += " UV_PROJECT_ENVIRONMENT=" + venvDir // uv run finds the venv
 	}
 	userName := ""
 	if u, _ := st.User(); !isRootUser(u) {
@@ -382,39 +435,51 @@ func deriveMultistage(c *ctx) *change {
 	} else {
 		userName = "app"
 	}
-	sysCmds = p.finishSystemCommands(sysCmds, libs)
-	needUserAdd := len(users) == 0 && userName != ""
-	if needUserAdd {
-		sysCmds = append(sysCmds, addUserCmd(p.apk, userName))
-	}
-	if len(sysCmds) > 0 {
-		rt = append(rt, "RUN "+strings.Join(sysCmds, " \\\n && "))
-	}
-	if len(kept) > 0 {
-		ch.say("runtime OS packages: %s", strings.Join(kept, " "))
-	}
-	rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, venvDir, venvDir), venvEnv)
-	lastLayer := -1
-	for i, in := range runtimeInstrs {
-		if in.makesLayer() || in.Keyword == "WORKDIR" || in.Keyword == "USER" {
-			lastLayer = i
+	runtime := func(user string) string {
+		cmds := sysCmds
+		if user != "" && len(users) == 0 {
+			cmds = append(cmds[:len(cmds):len(cmds)], addUserCmd(p.apk, user))
 		}
-	}
-	if lastLayer < 0 && userName != "" {
-		rt = append(rt, "USER "+userName)
-	}
-	for i, in := range runtimeInstrs {
-		rt = append(rt, strings.TrimRight(d.Text(in), "\n"))
-		if i == lastLayer && userName != "" {
-			rt = append(rt, "USER "+userName)
+		rt := []string{"", "FROM " + p.runtime}
+		for _, in := range runtimeEarly {
+			rt = append(rt, strings.TrimRight(d.withComments(in), "\n"))
 		}
+		if len(cmds) > 0 {
+			rt = append(rt, "RUN "+strings.Join(cmds, " \\\n && "))
+		}
+		rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, venvDir, venvDir), rtEnv)
+		rt = append(rt, toolLines...)
+		lastLayer := -1
+		for i, in := range runtimeInstrs {
+			if in.makesLayer() || in.Keyword == "WORKDIR" || in.Keyword == "USER" {
+				lastLayer = i
+			}
+		}
+		if lastLayer < 0 && user != "" {
+			rt = append(rt, "USER "+user)
+		}
+		for i, in := range runtimeInstrs {
+			rt = append(rt, strings.TrimRight(runtimeText(d, in), "\n"))
+			if i == lastLayer && user != "" {
+				rt = append(rt, "USER "+user)
+			}
+		}
+		end := len(d.Src)
+		text := strings.Join(rt, "\n") + "\n"
+		if end > 0 && d.Src[end-1] != '\n' {
+			text = "\n" + text
+		}
+		return text
 	}
 	end := len(d.Src)
-	text := strings.Join(rt, "\n") + "\n"
-	if end > 0 && d.Src[end-1] != '\n' {
-		text = "\n" + text
+	if userName != "" {
+		// without the user, when the app would write what it cannot
+		fb := *ch
+		fb.edits = append(ch.edits[:len(ch.edits):len(ch.edits)], edit{start: end, end: end, text: runtime("")})
+		fb.evidence = append(ch.evidence[:len(ch.evidence):len(ch.evidence)], fmt.Sprintf("the runtime stage gets %s from the builder (test directories removed) and the app, and runs as root, as the original did", venvDir))
+		ch.fallback = &fb
 	}
-	ch.edits = append(ch.edits, edit{start: end, end: end, text: text})
+	ch.edits = append(ch.edits, edit{start: end, end: end, text: runtime(userName)})
 	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", venvDir, nonEmptyName(userName, "of the Dockerfile"))
 
 	fullBase := p.fullBase
@@ -452,7 +517,220 @@ func deriveMultistage(c *ctx) *change {
 		}
 		return Savings{Bytes: img.unionBytesExcept(paths, keep), Measured: true, Note: note}
 	}
+	if ch.fallback != nil {
+		ch.fallback.measure = ch.measure
+	}
 	return ch
+}
+
+// commandTools are the COPY --from=IMAGE instructions that put on the PATH
+// a program the final command runs (uv for "uv run"): the runtime stage
+// needs them too.
+// uv, a standalone binary pip installed into the system, is copied from
+// the builder (toolLines).
+func (p *msPlan) commandTools(sm *StageModel) (copies []*Instruction, lines []string) {
+	c := sm.Cmd
+	if c == nil {
+		return nil, nil
+	}
+	for _, prog := range []string{path.Base(c.Program), c.Runner} {
+		in := sm.Programs[prog]
+		switch {
+		case in == nil:
+		case in.Keyword == "COPY":
+			if from, ok := in.flag("from"); ok && p.d.Model().Stage(from) == nil {
+				copies = appendUniqueInstr(copies, in)
+			}
+		case prog == "uv":
+			for _, inst := range sm.Installs {
+				if inst.In == in && inst.System && slices.Contains(inst.Names, "uv") {
+					bin := inst.Env + "/bin/uv"
+					lines = append(lines, fmt.Sprintf("COPY --from=%s %s %s", p.builder, bin, bin))
+				}
+			}
+		}
+	}
+	return copies, lines
+}
+
+func appendUniqueInstr(s []*Instruction, in *Instruction) []*Instruction {
+	if slices.Contains(s, in) {
+		return s
+	}
+	return append(s, in)
+}
+
+// userSegments are the commands of a RUN that create users or groups
+// (top-level commands of their own), for the runtime stage.
+func userSegments(d *Dockerfile, in *Instruction) []string {
+	if in.Shell == nil || in.Shell.File == nil || in.Heredoc {
+		return nil
+	}
+	var out []string
+	for _, seg := range in.Shell.Segments {
+		if len(seg.Calls) != 1 || seg.Calls[0].Nested || seg.Or {
+			continue
+		}
+		if u, ok := userCreation(seg.Calls[0]); ok && (u == "" || !isRootUser(u)) {
+			out = append(out, strings.TrimSpace(string(d.Src[seg.Start:seg.End])))
+		}
+	}
+	return out
+}
+
+// builderUses: what the builder keeps refers to a user the RUN creates
+// (chown, --chown): it keeps the RUN too.
+func builderUses(st *Stage, in *Instruction, moved map[*Instruction]bool) bool {
+	var names []string
+	for _, c := range in.calls() {
+		if u, _, _ := userCreated(c); u != "" {
+			names = append(names, u)
+		}
+	}
+	for _, x := range st.Instrs {
+		if x == in || moved[x] {
+			continue
+		}
+		var owners []string
+		if o, ok := x.flag("chown"); ok {
+			owners = append(owners, o)
+		}
+		for _, c := range x.calls() {
+			if o, _, _, ok := chownCmd(c); ok {
+				owners = append(owners, o)
+			}
+		}
+		for _, o := range owners {
+			u, g, _ := strings.Cut(o, ":")
+			if slices.Contains(names, u) || slices.Contains(names, g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// aptHousekeeping: a RUN that only updates or cleans apt (update, clean,
+// rm of the lists): the runtime stage has its own.
+func aptHousekeeping(in *Instruction) bool {
+	cs := in.calls()
+	if len(cs) == 0 || !in.editable() {
+		return false
+	}
+	for _, c := range cs {
+		if p := pkgCommand(in, c); p != nil && p.manager == "apt" && p.is("update", "clean", "autoclean", "autoremove") {
+			continue
+		}
+		if rmOnlyUnder(c, "/var/lib/apt/lists") || rmOnlyUnder(c, "/var/cache/apt") {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// leadingToolInstalls is how many of the first top-level commands of a RUN
+// only install packaging tools (pip install poetry), when others follow.
+func leadingToolInstalls(in *Instruction) int {
+	if !in.editable() {
+		return 0
+	}
+	segs := in.Shell.Segments
+	n := 0
+	for n < len(segs)-1 {
+		s := segs[n]
+		if s.Sep == ";" || s.Or || len(s.Calls) != 1 || s.Calls[0].Nested || !toolOnlyInstall(in, s.Calls[0]) {
+			break
+		}
+		n++
+	}
+	if n < len(segs) && segs[n].Sep == ";" {
+		return 0
+	}
+	return n
+}
+
+// toolOnlyInstall: a pip install of packaging tools only.
+func toolOnlyInstall(in *Instruction, call *Call) bool {
+	pc := pipCommand(in, call)
+	if pc == nil || len(pc.reqs) > 0 || len(pc.editab) > 0 || len(pc.specs) == 0 {
+		return false
+	}
+	for _, s := range pc.specs {
+		if !isPackagingTool(specName(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPackagingTool: a distribution that installs or builds packages.
+func isPackagingTool(name string) bool {
+	switch normalizeDist(name) {
+	case "pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "pdm", "virtualenv", "pip-tools", "poetry-plugin-export", "hatch", "flit", "build":
+		return true
+	}
+	return false
+}
+
+// specName is the distribution a pip argument names (quotes of a word
+// with expansions dropped: "poetry==$POETRY_VERSION").
+func specName(w Word) string {
+	v := w.Value
+	if w.Dynamic {
+		v = strings.Trim(strings.ReplaceAll(v, "'", ""), "\"")
+	}
+	n, _ := reqName(v)
+	return n
+}
+
+// distroPython is the OS package of the interpreter the venv links to,
+// when it is the distro's and the runtime stage does not install it yet.
+func (p *msPlan) distroPython(sm *StageModel, kept []string) string {
+	if sm.Python.Prefix != "/usr" || sm.Base.Family == "distroless" {
+		return ""
+	}
+	want := p.pyexe
+	if p.apk || want == "" {
+		want = "python3"
+	}
+	for _, k := range kept {
+		if k == want || k == "python3" && want == "python3" || strings.HasPrefix(k, want+"-minimal") {
+			return ""
+		}
+	}
+	return want
+}
+
+// runtimeText is an instruction as the runtime stage gets it: with its
+// comments, and a CMD or ENTRYPOINT without "poetry run"/"pipenv run",
+// which only select the environment the venv on the PATH already is (the
+// tool is not in the runtime stage).
+func runtimeText(d *Dockerfile, in *Instruction) string {
+	text := d.withComments(in)
+	if in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT" {
+		return text
+	}
+	var words []string
+	if in.JSON {
+		words = in.Args
+	} else if in.Shell != nil && len(in.Shell.Calls) == 1 && !in.Shell.Calls[0].Nested {
+		words = in.Shell.Calls[0].wordStrings()
+	}
+	i, runner := programIndex(words)
+	if runner != "poetry" && runner != "pipenv" {
+		return text
+	}
+	k := 0
+	for k < i && path.Base(words[k]) != runner {
+		k++
+	}
+	comments := d.comments(in)
+	if in.JSON {
+		return comments + in.Keyword + " " + jsonArray(append(append([]string(nil), words[:k]...), words[i:]...)) + "\n"
+	}
+	call := in.Shell.Calls[0]
+	return comments + string(d.Src[in.Start:call.Words[k].Start]) + string(d.Src[call.Words[i].Start:in.End])
 }
 
 func nonEmptyName(s, dflt string) string {
@@ -493,16 +771,8 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 				}
 				continue
 			}
-			if len(pc.reqs) > 0 || len(pc.editab) > 0 {
+			if !toolOnlyInstall(in, call) {
 				tool = false
-			}
-			for _, s := range pc.specs {
-				n, _ := reqName(s.Value)
-				switch normalizeDist(n) {
-				case "pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "pdm", "virtualenv", "pip-tools":
-				default:
-					tool = false
-				}
 			}
 		}
 		if !tool {
@@ -700,18 +970,35 @@ func (p *msPlan) installCmd(names []string) string {
 	return "apt-get install -y --no-install-recommends " + strings.Join(names, " ")
 }
 
-// finishSystemCommands adds the runtime libraries, makes sure apt's lists
-// are fetched before and removed after, and drops what installs nothing.
+// finishSystemCommands adds the runtime libraries to the last install
+// (those it lacks), makes sure apt's lists are fetched before and removed
+// after, drops an update that follows another, and drops what installs
+// nothing.
 func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	installs := 0
-	for _, c := range cmds {
+	last := -1
+	for i, c := range cmds {
 		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
 			installs++
+			last = i
 		}
 	}
 	if len(libs) > 0 {
-		cmds = append(cmds, p.installCmd(libs))
-		installs++
+		var missing []string
+		for _, l := range libs {
+			if !installedBy(cmds, l) {
+				missing = append(missing, l)
+			}
+		}
+		switch {
+		case len(missing) == 0:
+		case last >= 0:
+			cmds = append([]string(nil), cmds...)
+			cmds[last] += " " + strings.Join(missing, " ")
+		default:
+			cmds = append(cmds, p.installCmd(missing))
+			installs++
+		}
 	}
 	if installs == 0 {
 		// nothing to install: keep only what is not about packages
@@ -729,7 +1016,11 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	updated := false
 	var out []string
 	for _, c := range cmds {
-		if strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update") {
+		isUpdate := strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update")
+		if isUpdate && len(out) > 0 && (strings.HasPrefix(out[len(out)-1], "apt-get update") || strings.HasPrefix(out[len(out)-1], "apt update")) {
+			continue
+		}
+		if isUpdate {
 			updated = true
 		}
 		if strings.HasPrefix(c, "apt-get install") && !updated {
@@ -739,6 +1030,18 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 		out = append(out, c)
 	}
 	return append(out, "rm -rf /var/lib/apt/lists/*")
+}
+
+// installedBy: one of the install commands names the package.
+func installedBy(cmds []string, pkg string) bool {
+	for _, c := range cmds {
+		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+			if slices.Contains(strings.Fields(c), pkg) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runtimeLibs are the packages the runtime stage must add for the
