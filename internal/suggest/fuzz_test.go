@@ -231,7 +231,7 @@ func TestAlpineToDebianOnlyWhatItRewrites(t *testing.T) {
 // took the USER line as arguments. FuzzSuggest's seed 5554e32a5afbadc0
 // found it, and 5ea1172c213662ab that two backslashes are no continuation.
 func TestInsertAfterADanglingBackslash(t *testing.T) {
-	checkApplied(t, "SG401", map[string]string{
+	checkInsertedAfterLast(t, "RUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n", map[string]string{
 		"FROM k\\":                       "FROM k\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 		"FROM k\nRUN a \\\n    b \\  \n": "FROM k\nRUN a \\\n    b \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
 		// Blank and comment lines after the backslash do not end the
@@ -243,6 +243,25 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 		// Two backslashes are no continuation: both stay.
 		"FROM k\nRUN echo a\\\\": "FROM k\nRUN echo a\\\\\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 	})
+}
+
+// checkInsertedAfterLast: lines inserted after the last instruction of
+// each source (as SG401 does) give its wanted Dockerfile.
+func checkInsertedAfterLast(t *testing.T, lines string, cases map[string]string) {
+	t.Helper()
+	for src, want := range cases {
+		d, err := Parse([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := applyEdits(d.Src, []edit{d.insertAfter(d.Instructions[len(d.Instructions)-1], lines)})
+		if err != nil || got != want {
+			t.Errorf("on %q: got %q, %v\nwant %q", src, got, err, want)
+		}
+		if _, err := Parse([]byte(got)); err != nil {
+			t.Errorf("on %q: %v", src, err)
+		}
+	}
 }
 
 // checkApplied: Apply of the one suggestion id to each source gives its
@@ -313,12 +332,12 @@ func TestFlagsEnd(t *testing.T) {
 // root again, and SG401 (or the multistage runtime stage) would propose
 // itself forever.
 func TestNonRootUserIsNotNamedZero(t *testing.T) {
-	src := "FROM debian:12\nRUN useradd 0\n"
+	src := "FROM debian:12\nRUN useradd 0\nCMD [\"app\"]\n"
 	r, err := Apply([]byte(src), []string{"SG401"}, Options{Now: corpusNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "USER app\n"; !strings.HasSuffix(r.Dockerfile, want) {
+	if want := "USER app\nCMD [\"app\"]\n"; !strings.HasSuffix(r.Dockerfile, want) {
 		t.Fatalf("SG401 gives\n%s\nwant it to end with %q", r.Dockerfile, want)
 	}
 }

@@ -34,12 +34,15 @@ var copyChownKind = &kind{
 					if !ok || !rec {
 						continue
 					}
-					eds, lines, ok := chownToCopy(c.d, in, owner, paths)
+					// RUN useradd web && chown -R web /app: the users are
+					// created before the COPY instead
+					users := ownUserSegments(c.d, in, k)
+					eds, lines, ok := chownToCopy(c.d, in, owner, paths, users)
 					if !ok {
 						continue
 					}
 					ch.edits = append(ch.edits, eds...)
-					if len(in.Shell.Segments) == 1 {
+					if len(in.Shell.Segments) == 1 || users != "" {
 						ch.edits = append(ch.edits, c.d.deleteInstr(in))
 					} else {
 						ch.edits = append(ch.edits, removeSegment(in.Shell, k))
@@ -59,10 +62,30 @@ var copyChownKind = &kind{
 	},
 }
 
+// ownUserSegments is the text of the commands of in, all but its segment
+// k, when they all create users or groups ("" otherwise).
+func ownUserSegments(d *Dockerfile, in *Instruction, k int) string {
+	var out []string
+	for i, seg := range in.Shell.Segments {
+		if i == k {
+			continue
+		}
+		if len(seg.Calls) != 1 || seg.Calls[0].Nested || seg.Or || seg.Sep == ";" {
+			return ""
+		}
+		if _, ok := userCreation(seg.Calls[0]); !ok {
+			return ""
+		}
+		out = append(out, strings.TrimSpace(string(d.Src[seg.Start:seg.End])))
+	}
+	return strings.Join(out, " && ")
+}
+
 // chownToCopy finds the COPY/ADD before in whose destinations are the
 // chowned paths and returns the edits that add --chown to them (moving a
-// user-creating RUN before the first COPY when needed).
-func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) ([]edit, []int, bool) {
+// user-creating RUN, or the users in's own commands create, before the
+// first COPY when needed).
+func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string, ownUsers string) ([]edit, []int, bool) {
 	st := in.Stage
 	var eds []edit
 	var lines []int
@@ -112,12 +135,15 @@ func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) (
 				known = true
 			}
 		}
-		if !known {
-			mover := userRunAfter(st, firstCopy, user)
-			if mover == nil {
-				return nil, nil, false
-			}
-			eds = append(eds, d.deleteInstr(mover), insertBefore(firstCopy, d.withComments(mover)))
+		mover := userRunAfter(st, firstCopy, in, user)
+		switch {
+		case known:
+		case mover == in && ownUsers != "":
+			eds = append(eds, insertBefore(firstCopy, "RUN "+ownUsers+"\n"))
+		case mover == nil || mover == in:
+			return nil, nil, false
+		default:
+			eds = append(eds, d.moveOut(mover), insertBefore(firstCopy, d.withComments(mover)))
 			lines = append(lines, mover.StartLine)
 		}
 	}
@@ -138,9 +164,9 @@ func onlyInstalls(in *Instruction) bool {
 	return true
 }
 
-// userRunAfter is a RUN after the COPY that only creates users and groups
-// (among them user): it can move before the COPY.
-func userRunAfter(st *Stage, cp *Instruction, user string) *Instruction {
+// userRunAfter is a RUN after the COPY that only creates users and groups,
+// or in itself (the chown's RUN), that creates user: it can move before the COPY.
+func userRunAfter(st *Stage, cp, in *Instruction, user string) *Instruction {
 	for _, x := range st.Instrs {
 		if x.StartLine <= cp.StartLine || x.Keyword != "RUN" || !x.editable() {
 			continue
@@ -156,7 +182,7 @@ func userRunAfter(st *Stage, cp *Instruction, user string) *Instruction {
 			}
 		}
 		if creates {
-			if only && len(x.Flags) == 0 {
+			if only && len(x.Flags) == 0 || len(x.Flags) == 0 && x == in {
 				return x
 			}
 			return nil
@@ -298,14 +324,30 @@ var nonRootKind = &kind{
 	Doc:   "the final stage runs as root; a user of its own (the venv staying owned by root) limits what a compromised app can change",
 	derive: func(c *ctx) *change {
 		st := c.d.Final()
-		u, _ := st.User()
+		u, userIn := st.User()
 		if !isRootUser(u) {
 			return nil
 		}
+		model := c.d.Model().Final()
 		if f := c.opts.Facts; f != nil && u == "" && !isRootUser(f.ConfigUser) {
 			return nil // the base image already sets a non-root user
 		}
+		if u == "" && model.Base.User != "" {
+			return nil // so does this base (jupyter: jovyan, micromamba: mambauser)
+		}
 		ch := &change{note: "no size change: security"}
+		if userIn != nil {
+			ch.say("line %d: USER %s: the app runs as root", userIn.StartLine, u)
+			ch.line(userIn)
+		} else {
+			ch.say("the final stage has no USER: the app runs as root")
+		}
+		if model.Cmd == nil {
+			// A base image: its USER is the user of every RUN of the
+			// images built on it (apt-get install would fail).
+			ch.say("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
+			return ch
+		}
 		var last *Instruction
 		for _, in := range st.Instrs {
 			if in.makesLayer() || in.Keyword == "USER" {
@@ -324,18 +366,35 @@ var nonRootKind = &kind{
 				}
 			}
 		}
-		// A user named "0" or "root" is root again for USER.
-		users := slices.DeleteFunc(createdUsers(st, nil), isRootUser)
 		var lines string
-		name := "app"
-		if len(users) > 0 {
-			name = users[len(users)-1]
-			ch.say("the Dockerfile creates user %s but never switches to it", name)
-		} else {
-			lines = "RUN " + addUserCmd(isAlpine(st), name) + "\n"
-			ch.say("the final stage has no USER: the app runs as root")
+		switch {
+		case model.Base.Family == "distroless":
+			// no shell to run useradd; the image has the user
+			lines = "USER nonroot\n"
+			ch.say("%s has no shell for useradd; its nonroot user (65532) is there", model.Base.Ref.String())
+		case model.Base.Family == "scratch" || model.Base.NoShell:
+			lines = "USER 10001:10001\n"
+			ch.say("scratch has no shell for useradd nor a passwd file: a numeric user needs neither")
+		case model.Base.User != "":
+			lines = "USER " + model.Base.User + "\n"
+			ch.say("the base image's own user is %s", model.Base.User)
+		default:
+			// A user named "0" or "root" is root again for USER.
+			users := slices.DeleteFunc(createdUsers(st, nil), isRootUser)
+			name := "app"
+			if len(users) > 0 {
+				name = users[len(users)-1]
+				ch.say("the Dockerfile creates user %s but never switches to it", name)
+			} else {
+				cmd := addUserCmd(isAlpine(st), name)
+				if dirs := dataDirs(model); len(dirs) > 0 {
+					cmd += " && chown " + name + " " + strings.Join(dirs, " ")
+					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
+				}
+				lines = "RUN " + cmd + "\n"
+			}
+			lines += "USER " + name + "\n"
 		}
-		lines += "USER " + name + "\n"
 		ch.edits = append(ch.edits, c.d.insertAfter(last, lines))
 		ch.line(last)
 		if venv := venvPath(st); venv != "" {
@@ -353,6 +412,18 @@ var nonRootKind = &kind{
 		}
 		return ch
 	},
+}
+
+// dataDirs are the directories the final stage makes (mkdir) and leaves
+// empty, where the app writes: a new user must own them.
+func dataDirs(sm *StageModel) []string {
+	var out []string
+	for i, w := range sm.Writes {
+		if w.Kind == "mkdir" && w.In.Stage == sm.St && !isSystemPath(w.Path) && !sm.filledLater(i) && !isHome(sm, w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
+			out = appendUnique(out, w.Path)
+		}
+	}
+	return out
 }
 
 func addUserCmd(alpine bool, name string) string {

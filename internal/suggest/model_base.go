@@ -27,6 +27,8 @@ type Base struct {
 	NoShell bool
 	// Known: slimpy knows the image's users and its top directories.
 	Known bool
+	// User is the image's own non-root USER ("" root or unknown).
+	User  string
 	users []string
 }
 
@@ -171,7 +173,7 @@ func baseOf(ref string) Base {
 			b.Release = minorOf(r.tag)
 		}
 	case name == "micromamba":
-		b.Family, b.Distro, b.Libc = "micromamba", "debian", "glibc"
+		b.Family, b.Distro, b.Libc, b.User = "micromamba", "debian", "glibc", "mambauser"
 		b.Python = Python{Prefix: "/opt/conda"}
 		b.users = append(append([]string(nil), debianUsers...), "mambauser")
 		b.Known = true
@@ -179,7 +181,7 @@ func baseOf(ref string) Base {
 		b.Family, b.Distro, b.Libc, b.Known, b.users = "conda", "debian", "glibc", true, debianUsers
 		b.Python = Python{Prefix: "/opt/conda"}
 	case strings.HasPrefix(repo, "jupyter/") || strings.Contains(repo, "/jupyter/"):
-		b.Family, b.Distro, b.Libc = "jupyter", "ubuntu", "glibc"
+		b.Family, b.Distro, b.Libc, b.User = "jupyter", "ubuntu", "glibc", "jovyan"
 		b.Python = Python{Prefix: "/opt/conda"}
 		b.users = append(append([]string(nil), debianUsers...), "jovyan", "users")
 		b.Known = true
