@@ -28,7 +28,7 @@ func pkgCommand(in *Instruction, c *Call) *pkgCmd {
 	var manager string
 	var valueOpts map[string]bool
 	switch name {
-	case "apt-get", "apt":
+	case "apt-get", "apt", "aptitude":
 		manager, valueOpts = "apt", aptValueOpts
 	case "apk":
 		manager, valueOpts = "apk", apkValueOpts
@@ -127,10 +127,12 @@ var pipValueOpts = map[string]bool{"-r": true, "--requirement": true, "-c": true
 	"--platform": true, "--python-version": true, "--implementation": true, "--abi": true, "--src": true,
 	"--upgrade-strategy": true, "--progress-bar": true, "--cache-dir": true, "--log": true, "--timeout": true,
 	"--retries": true, "--proxy": true, "--cert": true, "--client-cert": true, "--only-binary": true,
-	"--no-binary": true, "--config-settings": true, "-C": true, "--global-option": true, "--report": true}
+	"--no-binary": true, "--config-settings": true, "-C": true, "--global-option": true, "--report": true,
+	"--root-user-action": true, "--exists-action": true, "--use-feature": true, "--use-deprecated": true, "--keyring-provider": true,
+	"--build": true, "-b": true, "--install-option": true, "--group": true, "--log-file": true, "--resume-retries": true}
 
-var pipName = regexp.MustCompile(`^pip(3(\.\d+)?)?$`)
-var pythonName = regexp.MustCompile(`^python(3(\.\d+)?)?$`)
+var pipName = regexp.MustCompile(`^pip([23](\.\d+)?)?$`)
+var pythonName = regexp.MustCompile(`^python([23](\.\d+)?)?$`)
 
 // pipCommand reads c as "pip install ...", "python -m pip install ..." or
 // "uv pip install ...", or returns nil.
@@ -223,9 +225,11 @@ func pipCommands(in *Instruction) []*pipCmd {
 }
 
 // isPathSpec reports whether a pip argument names a local path (a project
-// directory, a wheel, an sdist) rather than a requirement.
+// directory, a wheel, an sdist) rather than a requirement (a name has no
+// "/": foo/bar is a directory).
 func isPathSpec(v string) bool {
 	return v == "." || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "../") ||
+		strings.Contains(v, "/") && !isURLSpec(v) ||
 		strings.HasSuffix(v, ".whl") || strings.HasSuffix(v, ".tar.gz") || strings.HasSuffix(v, ".zip") ||
 		strings.Contains(v, "*")
 }
@@ -497,8 +501,8 @@ func changesShellState(in *Instruction) bool {
 func hasCacheMount(in *Instruction, targets ...string) bool {
 	for _, f := range in.Flags {
 		v, ok := strings.CutPrefix(f, "--mount=")
-		if !ok || !strings.Contains(v, "type=cache") {
-			continue
+		if !ok || !strings.Contains(v, "type=cache") && !strings.Contains(v, "type=tmpfs") {
+			continue // a tmpfs is not in the layer either
 		}
 		for _, kv := range strings.Split(v, ",") {
 			k, val, _ := strings.Cut(kv, "=")

@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -57,7 +58,7 @@ var aptNoRecommendsKind = &kind{
 				continue
 			}
 			for _, p := range pkgCommands(in) {
-				if p.manager != "apt" || !p.is("install") || p.hasOpt("--no-install-recommends") || optMentions(p.opts, "Install-Recommends") {
+				if p.manager != "apt" || p.call.Name() == "aptitude" || !p.is("install") || p.hasOpt("--no-install-recommends") || optMentions(p.opts, "Install-Recommends") {
 					continue
 				}
 				ch.edits = append(ch.edits, insertWord(p.sub, "--no-install-recommends"))
@@ -302,7 +303,7 @@ var pipNoCacheKind = &kind{
 				if p.hasOpt(opt, "--no-cache") || hasCacheMount(in, "/root/.cache", "/root/.cache/pip", "/root/.cache/uv") {
 					continue
 				}
-				if _, ok := in.Stage.Env(env, in); ok {
+				if _, ok := in.Stage.Env(env, in); ok || runSets(in, p.call, env) {
 					continue
 				}
 				ch.edits = append(ch.edits, insertWord(p.sub, opt))
@@ -327,9 +328,25 @@ var pipPinKind = &kind{
 		ch := &change{note: "no size change: reproducibility"}
 		var unknown []string
 		for _, in := range c.shippedInstrs("RUN") {
+			for _, call := range in.calls() {
+				// pipx installs one application per word, unpinned too
+				if specs := pipxSpecs(call); len(specs) > 0 {
+					for _, w := range specs {
+						if _, pinned := reqName(w.Value); !pinned && !w.Dynamic && !isPathSpec(w.Value) && !isURLSpec(w.Value) {
+							ch.line(in)
+							unknown = append(unknown, fmt.Sprintf("%s (line %d, pipx)", w.Value, in.StartLine))
+						}
+					}
+				}
+			}
 			for _, p := range pipCommands(in) {
 				for _, w := range p.specs {
 					v := w.Value
+					if isVCSUnpinned(v) {
+						ch.line(in)
+						unknown = append(unknown, fmt.Sprintf("%s (line %d: no @commit or @tag)", v, in.StartLine))
+						continue
+					}
 					if w.Dynamic || isPathSpec(v) || isURLSpec(v) {
 						continue
 					}
@@ -356,6 +373,46 @@ var pipPinKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// isVCSUnpinned: a VCS requirement (git+https://host/repo.git) without
+// an @commit or @tag after its path.
+func isVCSUnpinned(v string) bool {
+	i := strings.Index(v, "://")
+	if i < 0 || !vcsRe.MatchString(v[:i]) {
+		return false
+	}
+	rest := v[i+3:]
+	if h := strings.IndexByte(rest, '#'); h >= 0 {
+		rest = rest[:h]
+	}
+	slash := strings.IndexByte(rest, '/')
+	return slash < 0 || !strings.Contains(rest[slash:], "@")
+}
+
+var vcsRe = regexp.MustCompile(`(^|[^a-z])(git|hg|svn|bzr)\+[a-z]+$`)
+
+// pipxSpecs are the applications "pipx install" names (nil for other
+// commands).
+func pipxSpecs(c *Call) []Word {
+	i, name := c.program()
+	if name != "pipx" || i+1 >= len(c.Words) || c.Words[i+1].Value != "install" {
+		return nil
+	}
+	values := map[string]bool{"--python": true, "--index-url": true, "-i": true, "--pip-args": true, "--suffix": true, "--preinstall": true, "--spec": true}
+	var out []Word
+	ws := c.Words[i+2:]
+	for k := 0; k < len(ws); k++ {
+		v := ws[k].Value
+		if strings.HasPrefix(v, "-") {
+			if o, _, has := strings.Cut(v, "="); values[o] && !has {
+				k++
+			}
+			continue
+		}
+		out = append(out, ws[k])
+	}
+	return out
 }
 
 func quoteIfNeeded(s string) string {
@@ -433,6 +490,29 @@ func hasWord(c *Call, w string) bool {
 	for _, x := range c.Words {
 		if x.Value == w {
 			return true
+		}
+	}
+	return false
+}
+
+// runSets: the RUN sets the variable for the call: as its prefix
+// (VAR=1 pip install) or by an export before it.
+func runSets(in *Instruction, call *Call, name string) bool {
+	for _, kv := range call.Env {
+		if kv[0] == name {
+			return true
+		}
+	}
+	for _, c := range in.calls() {
+		if c.Start >= call.Start {
+			break
+		}
+		if c.Name() == "export" {
+			for _, w := range c.Args() {
+				if k, _, _ := strings.Cut(w.Value, "="); k == name {
+					return true
+				}
+			}
 		}
 	}
 	return false

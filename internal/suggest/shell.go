@@ -238,20 +238,46 @@ func collectCalls(sh *Shell, f *syntax.File, base int, heredoc bool) {
 			}
 			return true
 		}
-		ce, ok := n.(*syntax.CallExpr)
-		if !ok || len(ce.Args) == 0 {
+		var c *Call
+		switch x := n.(type) {
+		case *syntax.CallExpr:
+			if len(x.Args) == 0 {
+				return true
+			}
+			c = &Call{Start: base + int(x.Pos().Offset()), End: base + int(x.End().Offset()), Segment: -1, Assigns: len(x.Assigns)}
+			for _, w := range x.Args {
+				c.Words = append(c.Words, wordOf(w, base))
+			}
+		case *syntax.DeclClause:
+			// export A=1, local, declare...: a command named so, each
+			// assignment a word NAME=VALUE
+			c = &Call{Start: base + int(x.Pos().Offset()), End: base + int(x.End().Offset()), Segment: -1}
+			c.Words = append(c.Words, Word{Value: x.Variant.Value, Start: base + int(x.Variant.Pos().Offset()), End: base + int(x.Variant.End().Offset())})
+			for _, a := range x.Args {
+				w := Word{Start: base + int(a.Pos().Offset()), End: base + int(a.End().Offset())}
+				switch {
+				case a.Name == nil && a.Value != nil:
+					w = wordOf(a.Value, base)
+				case a.Name != nil && a.Value != nil:
+					v := wordOf(a.Value, base)
+					w.Value, w.Dynamic = a.Name.Value+"="+v.Value, v.Dynamic
+				case a.Name != nil:
+					w.Value = a.Name.Value
+				}
+				c.Words = append(c.Words, w)
+			}
+		default:
 			return true
 		}
-		c := &Call{Start: base + int(ce.Pos().Offset()), End: base + int(ce.End().Offset()), Segment: -1, Assigns: len(ce.Assigns)}
-		for _, w := range ce.Args {
-			c.Words = append(c.Words, wordOf(w, base))
-		}
-		for _, a := range ce.Assigns {
-			val := ""
-			if a.Value != nil {
-				val = wordOf(a.Value, base).Value
+		ce, _ := n.(*syntax.CallExpr)
+		if ce != nil {
+			for _, a := range ce.Assigns {
+				val := ""
+				if a.Value != nil {
+					val = wordOf(a.Value, base).Value
+				}
+				c.Env = append(c.Env, [2]string{a.Name.Value, val})
 			}
-			c.Env = append(c.Env, [2]string{a.Name.Value, val})
 		}
 		for _, r := range redirs[ce] {
 			if (r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrAll || r.Op == syntax.AppAll || r.Op == syntax.RdrClob) && r.Word != nil {
