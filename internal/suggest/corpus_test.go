@@ -248,6 +248,9 @@ func TestCorpusDiffsApplyComposeAndAreIdempotent(t *testing.T) {
 					t.Errorf("%s: the result does not parse: %v", what, err)
 					continue
 				}
+				if ps := safetyCheck(t, c.src, res.Dockerfile); len(ps) > 0 {
+					t.Errorf("%s: the result fails the safety check: %v\n%s", what, ps, res.Dockerfile)
+				}
 				diff := unifiedDiff("Dockerfile", string(c.src), res.Dockerfile)
 				for _, n := range sortedKeys(res.Files) {
 					diff += newFileDiff(n, res.Files[n])
@@ -268,6 +271,51 @@ func TestCorpusDiffsApplyComposeAndAreIdempotent(t *testing.T) {
 					if done[s.ID] && s.Fixable() {
 						t.Errorf("%s: proposed again after applying it:\n%s", what, render([]Suggestion{s}))
 					}
+				}
+			}
+		})
+	}
+}
+
+// safetyCheck runs the safety check on the rewrite of src into res.
+func safetyCheck(t *testing.T, src []byte, res string) []Problem {
+	t.Helper()
+	d, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := checkRewrite(d, []byte(res), corpusNow)
+	if err != nil {
+		t.Fatalf("the result does not parse: %v", err)
+	}
+	return ps
+}
+
+// TestCorpusFixAllIsAFixpoint: fix --all (Apply of every kind) ends in a
+// file on which Suggest proposes no fix, that passes the safety check
+// against the original, and that BuildKit parses (issue 19 items 10 and
+// "Done when").
+func TestCorpusFixAllIsAFixpoint(t *testing.T) {
+	for _, c := range corpus(t) {
+		t.Run(c.name, func(t *testing.T) {
+			opts := corpusOptions(c.dir, nil)
+			r, err := Apply(c.src, []string{AllKinds}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Passes >= maxPasses {
+				t.Errorf("no fixpoint after %d passes", r.Passes)
+			}
+			if ps := safetyCheck(t, c.src, r.Dockerfile); len(ps) > 0 {
+				t.Errorf("fix --all fails the safety check: %v\n%s", ps, r.Dockerfile)
+			}
+			again, err := Suggest([]byte(r.Dockerfile), corpusOptions(c.dir, r.Files))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range again {
+				if s.Fixable() {
+					t.Errorf("suggest on fix --all's result proposes:\n%s\nresult:\n%s", render([]Suggestion{s}), r.Dockerfile)
 				}
 			}
 		})

@@ -13,8 +13,8 @@ import (
 // parses and its diff, applied in-process as git apply would, gives that
 // result (and its new files); Apply of each fixable suggestion alone gives
 // the same result, and Apply of all of them together gives a Dockerfile
-// that parses; Suggest on what Apply made proposes none of what it applied
-// again. The seeds are the corpus of testdata/dockerfiles plus the
+// that parses and passes the safety check; Suggest on what Apply made
+// proposes none of what it applied again. The seeds are the corpus of testdata/dockerfiles plus the
 // inputs in testdata/fuzz/FuzzSuggest.
 //
 //	go test ./internal/suggest -run '^$' -fuzz '^FuzzSuggest$' -parallel 2
@@ -91,8 +91,12 @@ func FuzzSuggest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Apply %v: %v", ids, err)
 		}
-		if _, err := Parse([]byte(r.Dockerfile)); err != nil {
+		rd, err := Parse([]byte(r.Dockerfile))
+		if err != nil {
 			t.Fatalf("Apply %v: the result does not parse: %v\n%s", ids, err, r.Dockerfile)
+		}
+		if ps := newProblems(d, rd, corpusNow); len(ps) > 0 {
+			t.Fatalf("Apply %v: the result fails the safety check: %v\n%s", ids, ps, r.Dockerfile)
 		}
 		checkNotAgain(t, r, opts)
 		diff := unifiedDiff("Dockerfile", string(src), r.Dockerfile)

@@ -531,6 +531,9 @@ func venvProgram(name string) bool {
 // "uv venv DIR" creates ("" for other commands).
 func venvCreated(c *Call, wd string) string {
 	i, name := c.program()
+	if i >= len(c.Words) {
+		return ""
+	}
 	ws := c.Words[i+1:]
 	switch {
 	case name == "virtualenv":
@@ -710,6 +713,9 @@ func (sm *StageModel) install(in *Instruction, c *Call, prog int, venv string, e
 		return inst, true
 	}
 	_, name := c.program()
+	if prog >= len(c.Words) {
+		return Install{}, false // env, sudo, exec alone
+	}
 	sub := ""
 	for _, w := range c.Words[prog+1:] {
 		if !strings.HasPrefix(w.Value, "-") {
@@ -766,7 +772,7 @@ func (sm *StageModel) install(in *Instruction, c *Call, prog int, venv string, e
 		inst.Tool, inst.Env = "pdm", resolvePath(in.wd, ".venv")
 	case name == "pipx" && sub == "install":
 		inst.Tool = "pipx"
-		for _, w := range c.Words[prog+2:] {
+		for _, w := range c.Words[min(prog+2, len(c.Words)):] {
 			if !strings.HasPrefix(w.Value, "-") {
 				if n, _ := reqName(w.Value); n != "" {
 					inst.Names = append(inst.Names, normalizeDist(n))
