@@ -270,6 +270,16 @@ func (sm *StageModel) accessProblems(m *Model) []Problem {
 				Msg: fmt.Sprintf("line %d installs into %s, in root's home (mode 0700): user %s cannot import from it", inst.In.StartLine, inst.Env, u)})
 		}
 	}
+	for _, w := range sm.Writes {
+		if (w.Kind == "copy" || w.Kind == "workdir") && w.In.Stage == sm.St && underDir(w.Path, "/root") && w.Path != "/root" || w.Kind == "workdir" && w.Path == "/root" {
+			out = append(out, Problem{Check: checkWritable, Subject: "read " + w.Path, Line: w.In.StartLine,
+				Msg: fmt.Sprintf("line %d puts the app in %s, in root's home (mode 0700): user %s cannot read it", w.In.StartLine, w.Path, u)})
+		}
+	}
+	if wd := sm.St.wdEnd; underDir(wd, "/root") {
+		out = append(out, Problem{Check: checkWritable, Subject: "read " + wd, Line: userIn.StartLine,
+			Msg: fmt.Sprintf("the working directory %s is in root's home (mode 0700): user %s cannot enter it", wd, u)})
+	}
 	if sm.RootRC != nil && loginShell(sm.Shell) {
 		out = append(out, Problem{Check: checkWritable, Subject: "read /root/.bashrc", Line: sm.RootRC.StartLine,
 			Msg: fmt.Sprintf("line %d sets up the environment in root's shell startup file, which the login shell of user %s does not read", sm.RootRC.StartLine, u)})
@@ -396,6 +406,10 @@ func compareCommands(before, after *Model) []Problem {
 			Msg: fmt.Sprintf("the container would run %s instead of %s", got, jsonArray(b.Cmd.Argv))}}
 	}
 	var out []Problem
+	if !a.Cmd.ShellForm && b.Cmd.ShellForm && shellBuiltins[a.Cmd.Program] {
+		out = append(out, Problem{Check: checkArgv, Subject: "command builtin", Line: line,
+			Msg: fmt.Sprintf("%s is a shell builtin: in exec form there is no shell to run it (\"executable file not found\")", a.Cmd.Program)})
+	}
 	needs := []string{a.Cmd.Program}
 	if r := a.Cmd.Runner; r == "uv" || r == "conda" && b.Cmd.Runner == "conda" {
 		needs = append(needs, r)
@@ -505,6 +519,10 @@ func intersect(a, b []*Instruction) []*Instruction {
 	}
 	return out
 }
+
+// shellBuiltins are commands only a shell runs.
+var shellBuiltins = map[string]bool{"source": true, ".": true, "cd": true, "export": true, "set": true, "ulimit": true, "umask": true,
+	"alias": true, "trap": true, "eval": true, "unset": true, "shopt": true, "declare": true, "local": true, "readonly": true}
 
 func foldSpace(s string) string {
 	s = strings.NewReplacer("\\\r\n", " ", "\\\n", " ").Replace(s)

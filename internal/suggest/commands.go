@@ -301,8 +301,24 @@ func pythonInstall(in *Instruction) bool {
 		if _, ok := toolCmd(c, "pdm", "install", "sync"); ok {
 			return true
 		}
+		if setupPyInstall(c) != nil {
+			return true
+		}
 	}
 	return false
+}
+
+// setupPyInstall reads "python setup.py install|develop [--user]": the
+// word "install" or "develop", nil for other commands.
+func setupPyInstall(c *Call) *Word {
+	i, name := c.program()
+	if !pythonName.MatchString(name) || i+2 >= len(c.Words) || !strings.HasSuffix(c.Words[i+1].Value, "setup.py") {
+		return nil
+	}
+	if w := c.Words[i+2]; w.Value == "install" || w.Value == "develop" {
+		return &c.Words[i+2]
+	}
+	return nil
 }
 
 // rmPaths are the paths an "rm" command removes, or nil when c is not rm.
@@ -519,9 +535,9 @@ func hasCacheMount(in *Instruction, targets ...string) bool {
 }
 
 // isDependencyFile names the files a dependency install reads before the
-// source is copied.
+// source is copied (poetry.lock* included: an optional lock).
 func isDependencyFile(p string) bool {
-	base := path.Base(p)
+	base := strings.TrimSuffix(path.Base(p), "*")
 	switch base {
 	case "pyproject.toml", "poetry.lock", "Pipfile", "Pipfile.lock", "uv.lock", "pdm.lock", "setup.py", "setup.cfg",
 		"environment.yml", "environment.yaml", "conda-lock.yml", "constraints.txt", "poetry.toml", ".python-version":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -53,6 +54,7 @@ var aptNoRecommendsKind = &kind{
 	Doc:   "install only the packages asked for, not the ones they merely recommend",
 	derive: func(c *ctx) *change {
 		ch := &change{note: "not measured: the image does not record which packages came in only as recommendations"}
+		certsAdded := map[*Stage]bool{}
 		for _, in := range c.shippedInstrs("RUN") {
 			if !in.editable() || stageSetsNoRecommends(in.Stage) {
 				continue
@@ -64,10 +66,37 @@ var aptNoRecommendsKind = &kind{
 				ch.edits = append(ch.edits, insertWord(p.sub, "--no-install-recommends"))
 				ch.line(in)
 				ch.say("line %d: %s installs recommended packages too", in.StartLine, strings.Join(p.call.wordValues(), " "))
+				if len(p.pkgs) > 0 && !certsAdded[in.Stage] && needsCACerts(c.d, in.Stage) {
+					// wget and git bring ca-certificates only as a
+					// recommendation: the stage's https downloads need it
+					certsAdded[in.Stage] = true
+					ch.edits = append(ch.edits, insertWord(p.pkgs[len(p.pkgs)-1], "ca-certificates"))
+					ch.say("line %d: the stage downloads over https, and ca-certificates came in only as a recommendation: it is installed by name", in.StartLine)
+				}
 			}
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// needsCACerts: a Debian or Ubuntu stage (not the python image, which has
+// them) that downloads over https with curl, wget or git and does not
+// install ca-certificates by name.
+func needsCACerts(d *Dockerfile, st *Stage) bool {
+	sm := d.Model().Stages[st.Index]
+	if sm.Base.Family != "debian" && sm.Base.Family != "ubuntu" || slices.Contains(sm.OSPkgs, "ca-certificates") {
+		return false
+	}
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			for _, c := range in.calls() {
+				if n := c.Name(); (n == "curl" || n == "wget" || n == "git") && strings.Contains(c.wordsText(), "https://") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func optMentions(opts []Word, s string) bool {
@@ -214,6 +243,9 @@ var aptListsKind = &kind{
 
 func removesAptLists(in *Instruction) bool {
 	for _, c := range in.calls() {
+		if p := pkgCommand(in, c); p != nil && p.manager == "apt" && p.is("dist-clean") {
+			return true // apt >= 2.7 removes the lists itself
+		}
 		for _, p := range rmPaths(c) {
 			if strings.HasPrefix(p, "/var/lib/apt/lists") {
 				return true

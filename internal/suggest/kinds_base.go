@@ -240,17 +240,14 @@ var alpineSuffixRe = regexp.MustCompile(`alpine(3\.\d+)`)
 // eolVariant moves the Debian codename or Alpine release of a python
 // image's tag variant ("slim-buster", "alpine3.17") that is past its end
 // or that the python image is no longer built on to one it is built on.
-func eolVariant(variant string, now time.Time) (string, []string) {
+func eolVariant(minor, variant string, now time.Time) (string, []string) {
 	var why []string
 	parts := strings.Split(variant, "-")
 	for i, p := range parts {
 		if r, ok := debianRelease(p); ok {
 			built := pythonDebians(now)
 			if ended(r, now) || !slices.Contains(built, p) {
-				t := debianTarget(now)
-				if !slices.Contains(built, t) && len(built) > 0 {
-					t = built[len(built)-1]
-				}
+				t := pythonDebianFor(minor, now)
 				if t != "" && t != p {
 					why = append(why, variantWhy(r.Name, ended(r, now), lastDay(r), "Debian "+strings.Join(built, " and ")))
 					parts[i] = t
@@ -266,6 +263,28 @@ func eolVariant(variant string, now time.Time) (string, []string) {
 		}
 	}
 	return strings.Join(parts, "-"), why
+}
+
+// pythonDebianFor is the Debian release to move a python image of the
+// minor to: the oldest one in regular security support that the image is
+// built on at now; for a minor past its end, the oldest such one it was
+// ever built on, else the oldest still in LTS ("" for none).
+func pythonDebianFor(minor string, now time.Time) string {
+	py, eol := inspect.PythonRelease(minor)
+	built := pythonDebians(now)
+	for _, pass := range []func(inspect.Release, string) bool{
+		func(r inspect.Release, c string) bool { return now.Before(r.EOL) && slices.Contains(built, c) },
+		func(r inspect.Release, c string) bool { return now.Before(r.EOL) },
+		func(r inspect.Release, c string) bool { return !ended(r, now) },
+	} {
+		for _, c := range debianByVersion {
+			r, ok := debianRelease(c)
+			if ok && !(eol && debianReleased[c].After(py.EOL)) && pass(r, c) {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 func variantWhy(name string, ended bool, end, built string) string {
@@ -302,16 +321,31 @@ var baseEOLKind = &kind{
 				ver, variant := splitPythonTag(r.tag)
 				if ver != "" {
 					if rel, ok := inspect.PythonRelease(ver); ok && now.After(rel.EOL) {
-						if t := oldestSupportedPython(minorOf(ver), now); t != "" {
+						t := oldestSupportedPython(minorOf(ver), now)
+						pinned := pinnedPackages(c.d, st)
+						switch {
+						case t == "":
+						case pinned != "" || strings.HasPrefix(ver, "2"):
+							// without an image, a minor bump is as sure as
+							// the packages it reinstalls: say, do not do
+							ch.line(st.From)
+							ch.say("line %d: %s's security support ended %s: move to python:%s by hand and test it (%s)", st.From.StartLine, rel.Name, rel.EOL.Format("2006-01-02"), t, nonEmptyName(pinned, "Python 2 code"))
+						default:
 							why = append(why, fmt.Sprintf("%s's security support ended %s", rel.Name, rel.EOL.Format("2006-01-02")))
 							moved[st] = [2]string{minorOf(ver), t}
 							ver = t
 						}
 					}
 				}
-				variant, w := eolVariant(variant, now)
+				nv, w := eolVariant(minorOf(ver), variant, now)
 				why = append(why, w...)
-				tag = joinPythonTag(ver, variant)
+				if nv != variant && strings.Count(ver, ".") == 2 {
+					// 3.11.6 was never built on a Debian or Alpine that
+					// came after it: the minor's tag follows the new one
+					why = append(why, fmt.Sprintf("%s is a patch release, not built on %s: %s", ver, nv, minorOf(ver)))
+					ver = minorOf(ver)
+				}
+				tag = joinPythonTag(ver, nv)
 			case "debian":
 				base, rest, _ := strings.Cut(r.tag, "-")
 				if v, ok := numericDebian(base); ok {
@@ -363,6 +397,40 @@ var baseEOLKind = &kind{
 		ch.edits = append(ch.edits, pythonPathEdits(c.d, moved, ch)...)
 		return nonEmpty(ch)
 	},
+}
+
+// pinnedPackages says what ties the packages of the stages that share st's
+// to its Python minor: requirements files, pinned versions, lock files,
+// the project itself ("" when nothing does).
+func pinnedPackages(d *Dockerfile, st *Stage) string {
+	for _, group := range exchangeGroups(d) {
+		if !slices.Contains(group, st) {
+			continue
+		}
+		for _, s := range group {
+			for _, in := range s.Instrs {
+				for _, inst := range d.Model().Stages[s.Index].Installs {
+					if inst.In != in {
+						continue
+					}
+					if inst.Tool != "pip" && inst.Tool != "uv-pip" || inst.Project {
+						return fmt.Sprintf("line %d installs with %s from a lock or a project", in.StartLine, inst.Tool)
+					}
+				}
+				for _, pc := range pipCommands(in) {
+					if len(pc.reqs) > 0 || len(pc.cons) > 0 {
+						return fmt.Sprintf("line %d installs the versions %s pins", in.StartLine, strings.Join(append(pc.reqs, pc.cons...), ", "))
+					}
+					for _, w := range pc.specs {
+						if _, pin := reqName(w.Value); pin || isPathSpec(w.Value) {
+							return fmt.Sprintf("line %d pins %s", in.StartLine, w.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // pythonPathEdits rewrites /pythonX.Y paths (lib/python3.8/site-packages)
@@ -635,7 +703,7 @@ var alpineToDebianKind = &kind{
 			}
 			if len(unmapped) > 0 {
 				// unknown names are never written into a command
-				ch.say("no Debian name known for %s: map them (or install with pip) and move the stages by hand", strings.Join(unmapped, ", "))
+				ch.say("slimpy cannot write these for Debian: %s: move the stages by hand (a package without a Debian name: install it with pip, or find its name)", strings.Join(unmapped, ", "))
 				advice = true
 				continue
 			}
@@ -695,8 +763,19 @@ func exchangeGroups(d *Dockerfile) [][]*Stage {
 // apkEdits rewrites the apk, adduser and addgroup commands of a RUN for
 // Debian.
 func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]edit, []string) {
-	if !in.editable() {
+	if in.Keyword != "RUN" {
 		return nil, nil
+	}
+	if !in.editable() {
+		// a heredoc (or a RUN the shell parser could not read) is never
+		// rewritten: its apk and busybox commands would stay
+		var left []string
+		for _, c := range in.calls() {
+			if n := c.Name(); n == "apk" || n == "adduser" || n == "addgroup" {
+				left = appendUnique(left, n+" (line "+strconv.Itoa(in.StartLine)+", not rewritten)")
+			}
+		}
+		return nil, left
 	}
 	var eds []edit
 	var unmapped []string
@@ -728,17 +807,24 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 				}
 				text = "apt-get update && apt-get install -y --no-install-recommends " + strings.Join(debs, " ") + " && rm -rf /var/lib/apt/lists/*"
 			case p.is("del"):
+				// only build tools are purged: on Debian the others may
+				// be the base's own (dpkg, ca-certificates)
 				var debs []string
 				for _, n := range p.names() {
-					if v, ok := virtual[n]; ok {
-						debs = append(debs, v...)
-					} else if deb := apkToDeb[n]; deb != "" {
-						debs = append(debs, deb)
-					} else {
-						debs = append(debs, n)
+					cands := virtual[n]
+					if _, ok := virtual[n]; !ok {
+						cands = []string{apkToDeb[n]}
+					}
+					for _, deb := range cands {
+						if deb != "" && isBuildPkg(deb) {
+							debs = appendUnique(debs, deb)
+						}
 					}
 				}
 				text = "apt-get purge -y --auto-remove " + strings.Join(debs, " ")
+				if len(debs) == 0 {
+					text = "true"
+				}
 			case p.is("update"):
 				text = "apt-get update"
 			case p.is("upgrade"):
@@ -749,14 +835,35 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 		case "adduser", "addgroup":
 			text = debianUserCmd(call)
 			if text == "" {
+				unmapped = append(unmapped, call.wordsText()+" (busybox options)")
 				continue
 			}
+		case "wget", "unzip", "nc", "xxd", "bc":
+			// busybox has them on Alpine; Debian slim has not
+			if !stageInstalls(in.Stage, call.Name()) {
+				unmapped = appendUnique(unmapped, call.Name()+" (busybox's, not in Debian slim)")
+			}
+			continue
 		default:
 			continue
 		}
 		eds = append(eds, edit{start: call.Start, end: call.End, text: text})
 	}
 	return eds, unmapped
+}
+
+// stageInstalls: the stage (or its chain) installs the OS package.
+func stageInstalls(st *Stage, pkg string) bool {
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			for _, p := range pkgCommands(in) {
+				if p.is("install", "add") && slices.Contains(p.names(), pkg) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // debianUserCmd maps busybox adduser/addgroup to useradd/groupadd.

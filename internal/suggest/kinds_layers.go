@@ -3,6 +3,7 @@ package suggest
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -348,6 +349,14 @@ var nonRootKind = &kind{
 			ch.say("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
 			return ch
 		}
+		if line, why := startsAsRoot(c.d, model); why != "" {
+			ch.say("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
+			return ch
+		}
+		if line := commentedUser(c.d, st); line > 0 {
+			ch.say("line %d: the authors left USER commented out there: see why before adding one", line)
+			return ch
+		}
 		var last *Instruction
 		for _, in := range st.Instrs {
 			if in.makesLayer() || in.Keyword == "USER" {
@@ -378,6 +387,15 @@ var nonRootKind = &kind{
 		case model.Base.User != "":
 			lines = "USER " + model.Base.User + "\n"
 			ch.say("the base image's own user is %s", model.Base.User)
+		case fileOwner(model) != "":
+			// the file gives its files to a user of the base (977:977,
+			// unit): that is the app's user
+			owner := fileOwner(model)
+			lines = "USER " + owner + "\n"
+			ch.say("the file gives its files to %s: the app runs as that user", owner)
+		case !model.Base.Known && !distroKnown(st):
+			ch.say("slimpy cannot tell the base's distro (useradd or adduser?): create a user and switch to it by hand")
+			return ch
 		default:
 			// A user named "0" or "root" is root again for USER.
 			users := slices.DeleteFunc(createdUsers(st, nil), isRootUser)
@@ -400,8 +418,11 @@ var nonRootKind = &kind{
 		if venv := venvPath(st); venv != "" {
 			ch.say("%s stays owned by root: the app can import from it, not change it", venv)
 		}
-		for _, in := range st.Instrs {
-			if in.Keyword == "EXPOSE" {
+		for _, s := range st.chain() {
+			for _, in := range s.Instrs {
+				if in.Keyword != "EXPOSE" {
+					continue
+				}
 				for _, a := range in.Args {
 					port, _, _ := strings.Cut(a, "/")
 					if n, err := strconv.Atoi(port); err == nil && n < 1024 {
@@ -412,6 +433,94 @@ var nonRootKind = &kind{
 		}
 		return ch
 	},
+}
+
+// rootStarters are programs that start as root and drop privileges (or
+// need root) themselves.
+var rootStarters = map[string]bool{"gosu": true, "su-exec": true, "s6-setuidgid": true, "setpriv": true, "supervisord": true,
+	"/init": true, "jupyterhub": true, "nginx": true, "httpd": true, "apache2": true, "sshd": true, "cron": true, "crond": true,
+	"runsvdir": true, "s6-svscan": true, "chpst": true}
+
+// startsAsRoot: the image starts as root to drop privileges itself (gosu,
+// su-exec, s6-overlay's /init, supervisord...): the line that says so.
+func startsAsRoot(d *Dockerfile, sm *StageModel) (int, string) {
+	if c := sm.Cmd; c != nil && (rootStarters[c.Program] || rootStarters[path.Base(c.Program)]) {
+		return c.inst().StartLine, c.Program + " needs root to start"
+	}
+	for _, name := range []string{"gosu", "su-exec", "supervisor", "s6-overlay"} {
+		if in := sm.Programs[name]; in != nil {
+			return in.StartLine, "the image installs " + name
+		}
+	}
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			for _, w := range []string{"gosu", "su-exec", "s6-setuidgid", "s6-overlay"} {
+				if strings.Contains(in.Original, w) {
+					return in.StartLine, "it uses " + w
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
+// commentedUser is the line of a "# USER name" comment in the stage (the
+// authors chose root on purpose), 0 when none.
+func commentedUser(d *Dockerfile, st *Stage) int {
+	start, end := st.From.End, len(d.Src)
+	if st.Index+1 < len(d.Stages) {
+		end = d.Stages[st.Index+1].From.Start
+	}
+	for l := 1; l < len(d.lineStart); l++ {
+		off := d.lineStart[l-1]
+		if off < start || off >= end {
+			continue
+		}
+		t := strings.TrimSpace(string(d.Src[off:d.lineStart[l]]))
+		if rest, ok := strings.CutPrefix(t, "#"); ok {
+			if f := strings.Fields(rest); len(f) >= 2 && f[0] == "USER" && !isRootUser(f[1]) {
+				return l
+			}
+		}
+	}
+	return 0
+}
+
+// fileOwner is the one non-root owner the final stage gives its files to
+// (COPY --chown, chown), when it is not a user the file creates (that one
+// is reused as such): "" for none or several.
+func fileOwner(sm *StageModel) string {
+	owner := ""
+	for _, w := range sm.Writes {
+		if (w.Kind != "copy" && w.Kind != "chown") || w.Owner == "" || isRootUser(w.Owner) || isSystemPath(w.Path) {
+			continue
+		}
+		if owner != "" && userOf(owner) != userOf(w.Owner) {
+			return ""
+		}
+		owner = w.Owner
+	}
+	u, g, _ := strings.Cut(owner, ":")
+	if sm.Users[u].In != nil {
+		return ""
+	}
+	if g == "root" || g == "0" {
+		return u
+	}
+	return owner
+}
+
+// distroKnown: the stage's RUNs show its package manager (apt or apk), so
+// which user tool it has.
+func distroKnown(st *Stage) bool {
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			if len(pkgCommands(in)) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dataDirs are the directories the final stage makes (mkdir) and leaves
@@ -482,6 +591,9 @@ var jsonCmdKind = &kind{
 			}
 			if in.Keyword == "CMD" && execEntrypointBefore(st, in) {
 				continue // the exec-form ENTRYPOINT gets /bin/sh -c CMD as its arguments: an exec-form CMD would change them
+			}
+			if shellBuiltins[firstWord(in.Shell)] {
+				continue // source, cd...: only a shell runs them
 			}
 			if meant, ok := singleQuotedArray(strings.TrimSpace(in.Args[0])); ok {
 				// ['python', 'app.py'] is no JSON: Docker runs it as a

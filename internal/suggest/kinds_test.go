@@ -93,7 +93,50 @@ func TestBaseEOLTags(t *testing.T) {
 		"FROM python:3.12-slim-bullseye\n":                      "FROM python:3.12-slim-trixie\n",
 		"FROM alpine:3.14\nRUN apk add x\n":                     "FROM alpine:3.21\nRUN apk add x\n",
 		"FROM ubuntu:20.04\nRUN apt-get install -y python3.8\n": "FROM ubuntu:20.04\nRUN apt-get install -y python3.8\n",
-		"FROM ubuntu:20.04\nRUN add-apt-repository ppa:deadsnakes/ppa && apt-get install -y python3.11\n":                                                                                                                                     "FROM ubuntu:22.04\nRUN add-apt-repository ppa:deadsnakes/ppa && apt-get install -y python3.11\n",
-		"FROM python:3.6 AS builder\nRUN pip install -r requirements.txt\nFROM python:3.6-slim\nCOPY --from=builder /usr/local/lib/python3.6/site-packages /usr/local/lib/python3.6/site-packages\nENV PYTHONPATH=/usr/local/lib/python3.6\n": "FROM python:3.10 AS builder\nRUN pip install -r requirements.txt\nFROM python:3.10-slim\nCOPY --from=builder /usr/local/lib/python3.10/site-packages /usr/local/lib/python3.10/site-packages\nENV PYTHONPATH=/usr/local/lib/python3.10\n",
+		"FROM ubuntu:20.04\nRUN add-apt-repository ppa:deadsnakes/ppa && apt-get install -y python3.11\n":                                                                                                                       "FROM ubuntu:22.04\nRUN add-apt-repository ppa:deadsnakes/ppa && apt-get install -y python3.11\n",
+		"FROM python:3.6 AS builder\nRUN pip install flask\nFROM python:3.6-slim\nCOPY --from=builder /usr/local/lib/python3.6/site-packages /usr/local/lib/python3.6/site-packages\nENV PYTHONPATH=/usr/local/lib/python3.6\n": "FROM python:3.10 AS builder\nRUN pip install flask\nFROM python:3.10-slim\nCOPY --from=builder /usr/local/lib/python3.10/site-packages /usr/local/lib/python3.10/site-packages\nENV PYTHONPATH=/usr/local/lib/python3.10\n",
+		// pinned packages: the minor bump is advice (finding W)
+		"FROM python:3.8-slim\nRUN pip install -r requirements.txt\n": "FROM python:3.8-slim\nRUN pip install -r requirements.txt\n",
+		// a patch release is not built on a newer Debian (finding I2)
+		"FROM python:3.11.6-slim-bullseye\n": "FROM python:3.11-slim-trixie\n",
+	})
+}
+
+// SG401 says less where the file shows it knows better (findings C, D, L,
+// O of the public corpus): an image that starts as root to drop to its
+// user (gosu, s6's /init, supervisord), a USER the authors commented out,
+// files given to a user of the base (USER that one), a base whose distro
+// slimpy cannot tell.
+func TestNonRootUserSaysLess(t *testing.T) {
+	checkApplied(t, "SG401", map[string]string{
+		"FROM debian:12\nRUN apt-get install -y gosu && useradd web\nENTRYPOINT [\"/entrypoint.sh\"]\n": "FROM debian:12\nRUN apt-get install -y gosu && useradd web\nENTRYPOINT [\"/entrypoint.sh\"]\n",
+		"FROM debian:12\nENTRYPOINT [\"/init\"]\n":                                                      "FROM debian:12\nENTRYPOINT [\"/init\"]\n",
+		"FROM debian:12\n# USER glances (the docker plugin needs root)\nCMD [\"glances\"]\n":            "FROM debian:12\n# USER glances (the docker plugin needs root)\nCMD [\"glances\"]\n",
+		"FROM corp/base:1\nCOPY --chown=977:977 . /app\nCMD [\"python\", \"app.py\"]\n":                 "FROM corp/base:1\nCOPY --chown=977:977 . /app\nUSER 977:977\nCMD [\"python\", \"app.py\"]\n",
+		"FROM corp/base:1\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n":                                 "FROM corp/base:1\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n",
+	})
+}
+
+// SG010 says less where it cannot rewrite all (findings AD, AE): apk in a
+// heredoc, busybox adduser options, busybox's wget; and purges only build
+// tools (never dpkg or ca-certificates, which Debian's base has).
+func TestAlpineToDebianSaysLess(t *testing.T) {
+	checkApplied(t, "SG010", map[string]string{
+		"FROM python:3.11-alpine\nRUN <<EOF\napk add git\nEOF\nRUN pip install x\n":                                    "FROM python:3.11-alpine\nRUN <<EOF\napk add git\nEOF\nRUN pip install x\n",
+		"FROM python:3.11-alpine\nRUN adduser -S -u 9898 --home /data web && pip install x\n":                          "FROM python:3.11-alpine\nRUN adduser -S -u 9898 --home /data web && pip install x\n",
+		"FROM python:3.11-alpine\nRUN wget -q https://x/y.tgz && pip install x\n":                                      "FROM python:3.11-alpine\nRUN wget -q https://x/y.tgz && pip install x\n",
+		"FROM python:3.11-alpine\nRUN apk add --virtual .deps gcc ca-certificates && pip install x && apk del .deps\n": "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends gcc ca-certificates && rm -rf /var/lib/apt/lists/* && pip install x && apt-get purge -y --auto-remove gcc\n",
+	})
+}
+
+// SG101 keeps ca-certificates for a stage that downloads over https
+// (finding AF); SG402 leaves a shell builtin in shell form (finding G).
+func TestRecommendsAndBuiltins(t *testing.T) {
+	checkApplied(t, "SG101", map[string]string{
+		"FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y git wget\nRUN git clone https://example.invalid/x.git\n": "FROM ubuntu:22.04\nRUN apt-get update && apt-get install --no-install-recommends -y git wget ca-certificates\nRUN git clone https://example.invalid/x.git\n",
+		"FROM python:3.12\nRUN apt-get update && apt-get install -y git\nRUN git clone https://example.invalid/x.git\n":       "FROM python:3.12\nRUN apt-get update && apt-get install --no-install-recommends -y git\nRUN git clone https://example.invalid/x.git\n",
+	})
+	checkApplied(t, "SG402", map[string]string{
+		"FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n": "FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n",
 	})
 }

@@ -642,8 +642,9 @@ func (sm *StageModel) install(in *Instruction, c *Call, prog int, venv string, e
 		return sm.St.Env(name, in)
 	}
 	active := venv
-	if active == "" && prog < len(c.Words) && strings.HasPrefix(c.Words[prog].Value, "/") {
-		if dir := path.Dir(c.Words[prog].Value); strings.HasSuffix(dir, "/bin") && path.Dir(dir) != "/usr" && path.Dir(dir) != "/usr/local" && path.Dir(dir) != "/" {
+	if active == "" && prog < len(c.Words) && strings.Contains(c.Words[prog].Value, "/") && !c.Words[prog].Dynamic {
+		// /opt/venv/bin/pip, venv/bin/python -m pip
+		if dir := path.Dir(resolvePath(in.wd, c.Words[prog].Value)); strings.HasSuffix(dir, "/bin") && path.Dir(dir) != "/usr" && path.Dir(dir) != "/usr/local" && path.Dir(dir) != "/" {
 			active = path.Dir(dir)
 		}
 	}

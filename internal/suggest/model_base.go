@@ -328,11 +328,19 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 		case p == "alpine" && i == len(parts)-1:
 		case strings.HasPrefix(p, "alpine3."):
 			rel := strings.TrimPrefix(p, "alpine")
+			if py, ok := inspect.PythonRelease(minorOf(ver)); ok && ver != "" {
+				if end, known := alpineEnd(rel); known && end.AddDate(-2, 0, 0).After(py.EOL) {
+					return "python " + minorOf(ver) + " was never built on Alpine " + rel + " (its support ended before Alpine " + rel + " came out)", true
+				}
+			}
 			built := pythonAlpines(now)
 			if !slices.Contains(built, rel) {
 				return "python images are built on Alpine " + strings.Join(built, " and ") + " only, not " + rel, false
 			}
 		case debianCodenames[p] != "":
+			if rel, ok := inspect.PythonRelease(minorOf(ver)); ok && ver != "" && debianReleased[p].After(rel.EOL) {
+				return "python " + minorOf(ver) + " was never built on " + p + " (its support ended before " + p + " came out)", true
+			}
 			built := pythonDebians(now)
 			if !slices.Contains(built, p) {
 				return "python images are built on Debian " + strings.Join(built, " and ") + " only, not " + p, false

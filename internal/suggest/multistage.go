@@ -62,6 +62,8 @@ var devToRuntime = map[string]string{
 
 // msPlan is the split worked out for one Dockerfile.
 type msPlan struct {
+	venv     string // the venv: the file's own, or /opt/venv
+	ownVenv  bool
 	d        *Dockerfile
 	st       *Stage
 	builder  string // the builder stage's name
@@ -81,7 +83,7 @@ func deriveMultistage(c *ctx) *change {
 	if st.BaseStage != nil || st.Base == "scratch" {
 		return nil
 	}
-	p := &msPlan{d: d, st: st, builder: "builder", pyexe: "python3"}
+	p := &msPlan{d: d, st: st, builder: "builder", pyexe: "python3", venv: venvDir}
 	if st.Name != "" {
 		p.builder = st.Name
 	}
@@ -171,6 +173,17 @@ func deriveMultistage(c *ctx) *change {
 		ch.say("pip --no-build-isolation builds with the setuptools and wheel of its environment, here the system's: the venv is created with --system-site-packages")
 	}
 
+	// The file's own venv, when it installs into one: the split keeps it
+	// (a venv cannot move) and adds none.
+	model := d.Model().Final()
+	for _, inst := range model.Installs {
+		if slices.Contains(model.Venvs, inst.Env) {
+			p.venv, p.ownVenv = inst.Env, true
+			ch.say("the file installs into its own venv %s: the runtime stage gets it", inst.Env)
+			break
+		}
+	}
+
 	// --- classify
 	lastInstall := installs[len(installs)-1]
 	firstVenvUser := firstNonToolInstall(installs)
@@ -199,7 +212,6 @@ func deriveMultistage(c *ctx) *change {
 	var userCmds []string                                         // users created in RUNs that do more
 	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
-	model := d.Model().Final()
 	toolCopies, toolLines := p.commandTools(model)
 	beforeLast := true
 	for _, in := range st.Instrs {
@@ -269,6 +281,10 @@ func deriveMultistage(c *ctx) *change {
 				runtimeInstrs = append(runtimeInstrs, in)
 			case usedByInstall:
 				// what pip installs from: the builder's
+			case in.StartLine < lastInstall.StartLine:
+				// the builder's RUNs before the last install may read it
+				// (the project pip installs, an archive a RUN unpacks)
+				runtimeInstrs = append(runtimeInstrs, in)
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
 				moveOut(in)
@@ -296,6 +312,11 @@ func deriveMultistage(c *ctx) *change {
 				if hasPkgs {
 					sysRuns = append(sysRuns, in)
 				}
+			case venvOnly(in):
+				// the file's own venv: the builder makes it, the runtime gets it
+			case configuresRepos(in):
+				// a repository the runtime's packages may come from
+				sysRuns = append(sysRuns, in)
 			case userOnly:
 				// the builder keeps it when something there is the user's
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -329,7 +350,7 @@ func deriveMultistage(c *ctx) *change {
 		ch.edits = append(ch.edits, edit{start: fromArgsEnd(d, st.From), end: fromArgsEnd(d, st.From), text: " AS " + p.builder})
 	}
 	ch.edits = append(ch.edits, builderEdits...)
-	venvEnv := fmt.Sprintf(`ENV VIRTUAL_ENV=%s PATH="%s/bin:$PATH"`, venvDir, venvDir)
+	venvEnv := fmt.Sprintf(`ENV VIRTUAL_ENV=%s PATH="%s/bin:$PATH"`, p.venv, p.venv)
 	builderEnv := venvEnv
 	usesPoetry, usesUVSync := false, false
 	for _, in := range installs {
@@ -346,13 +367,13 @@ func deriveMultistage(c *ctx) *change {
 		builderEnv += " POETRY_VIRTUALENVS_CREATE=false"
 	}
 	if usesUVSync {
-		builderEnv += " UV_PROJECT_ENVIRONMENT=" + venvDir
+		builderEnv += " UV_PROJECT_ENVIRONMENT=" + p.venv
 	}
 	venvCmd := p.pyexe + " -m venv "
 	if p.sysSite {
 		venvCmd += "--system-site-packages "
 	}
-	venvCmd += venvDir
+	venvCmd += p.venv
 	if !p.apk && ref.name() != "python" && !hasPkg(allPkgs, p.pyexe+"-venv") {
 		venvCmd = "apt-get update && apt-get install -y --no-install-recommends " + p.pyexe + "-venv && " + venvCmd
 	}
@@ -367,12 +388,21 @@ func deriveMultistage(c *ctx) *change {
 		toolEnd = segs[n].Start
 		ch.say("line %d installs its packaging tool and the project in one RUN: the tool is installed before the venv, which it does not go into", firstVenvUser.StartLine)
 	}
-	ch.edits = append(ch.edits, insertBefore(firstVenvUser, venvLines))
+	if !p.ownVenv {
+		ch.edits = append(ch.edits, insertBefore(firstVenvUser, venvLines))
+	}
 	for _, in := range installs {
 		if !in.editable() || in.StartLine < firstVenvUser.StartLine {
 			continue
 		}
 		for _, call := range in.calls() {
+			if setupPyInstall(call) != nil {
+				for _, x := range call.Words {
+					if x.Value == "--user" {
+						ch.edits = append(ch.edits, edit{start: x.Start - 1, end: x.End})
+					}
+				}
+			}
 			if w, ok := toolCmd(call, "pipenv", "install", "sync"); ok && w.Start >= 0 {
 				for _, x := range call.Words {
 					if x.Value == "--system" {
@@ -400,7 +430,7 @@ func deriveMultistage(c *ctx) *change {
 			}
 		}
 	}
-	cleanup := fmt.Sprintf("find %s -depth -type d -name tests -exec rm -rf '{}' +", venvDir)
+	cleanup := fmt.Sprintf("find %s -depth -type d -name tests -exec rm -rf '{}' +", p.venv)
 	if e, ok := d.appendCommand(lastInstall, cleanup); ok {
 		ch.edits = append(ch.edits, e)
 	} else {
@@ -408,6 +438,15 @@ func deriveMultistage(c *ctx) *change {
 	}
 
 	// --- runtime stage
+	// Its system RUN comes first: a RUN that also works on files a COPY
+	// before it brought (unzip, make) cannot move there.
+	for _, in := range sysRuns {
+		if cp := copiedBefore(in, runtimeInstrs); cp != nil && appCommands(in) {
+			ch.edits = nil
+			ch.say("line %d installs packages and works on files line %d copies before it: the runtime stage, which installs its packages first, cannot keep their order; split it by hand", in.StartLine, cp.StartLine)
+			return ch
+		}
+	}
 	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
 	libs, libNote := p.runtimeLibs(c, buildPkgs)
 	ch.evidence = append(ch.evidence, libNote...)
@@ -425,11 +464,13 @@ func deriveMultistage(c *ctx) *change {
 	}
 	rtEnv := venvEnv
 	if c := model.Cmd; usesUVSync && c != nil && (c.Runner == "uv" || path.Base(c.Program) == "uv") {
-		rtEnv += " UV_PROJECT_ENVIRONMENT=" + venvDir // uv run finds the venv
+		rtEnv += " UV_PROJECT_ENVIRONMENT=" + p.venv // uv run finds the venv
 	}
 	userName := ""
-	if u, _ := st.User(); !isRootUser(u) {
-		userName = "" // the original USER comes along with the runtime instructions
+	if u, _ := st.User(); !isRootUser(u) || model.Cmd == nil {
+		// the original USER comes along with the runtime instructions; a
+		// base image (no CMD) gets none: its children install as root
+		userName = ""
 	} else if len(users) > 0 {
 		userName = users[len(users)-1]
 	} else {
@@ -447,7 +488,7 @@ func deriveMultistage(c *ctx) *change {
 		if len(cmds) > 0 {
 			rt = append(rt, "RUN "+strings.Join(cmds, " \\\n && "))
 		}
-		rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, venvDir, venvDir), rtEnv)
+		rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, p.venv, p.venv), rtEnv)
 		rt = append(rt, toolLines...)
 		lastLayer := -1
 		for i, in := range runtimeInstrs {
@@ -476,11 +517,11 @@ func deriveMultistage(c *ctx) *change {
 		// without the user, when the app would write what it cannot
 		fb := *ch
 		fb.edits = append(ch.edits[:len(ch.edits):len(ch.edits)], edit{start: end, end: end, text: runtime("")})
-		fb.evidence = append(ch.evidence[:len(ch.evidence):len(ch.evidence)], fmt.Sprintf("the runtime stage gets %s from the builder (test directories removed) and the app, and runs as root, as the original did", venvDir))
+		fb.evidence = append(ch.evidence[:len(ch.evidence):len(ch.evidence)], fmt.Sprintf("the runtime stage gets %s from the builder (test directories removed) and the app, and runs as root, as the original did", p.venv))
 		ch.fallback = &fb
 	}
 	ch.edits = append(ch.edits, edit{start: end, end: end, text: runtime(userName)})
-	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", venvDir, nonEmptyName(userName, "of the Dockerfile"))
+	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", p.venv, nonEmptyName(userName, "of the Dockerfile"))
 
 	fullBase := p.fullBase
 	keptPkgs := append([]string(nil), kept...)
@@ -609,6 +650,72 @@ func builderUses(st *Stage, in *Instruction, moved map[*Instruction]bool) bool {
 	}
 	return false
 }
+
+// copiedBefore is a COPY or ADD of the runtime stage that comes before in.
+func copiedBefore(in *Instruction, runtime []*Instruction) *Instruction {
+	for _, x := range runtime {
+		if (x.Keyword == "COPY" || x.Keyword == "ADD") && x.StartLine < in.StartLine {
+			return x
+		}
+	}
+	return nil
+}
+
+// appCommands: a RUN that runs commands other than installing packages,
+// creating users and adding repositories (unzip, make, a script).
+func appCommands(in *Instruction) bool {
+	for _, c := range in.calls() {
+		if pkgCommand(in, c) != nil || pipCommand(in, c) != nil || rmOnlyUnder(c, "/var/lib/apt/lists") {
+			continue
+		}
+		if _, ok := userCreation(c); ok {
+			continue
+		}
+		switch c.Name() {
+		case "add-apt-repository", "apt-key", "echo", "true", "set", "export", "curl", "wget", "gpg", "mkdir", "ln", "locale-gen", "update-ca-certificates":
+			continue
+		}
+		if c.Name() == "sh" || c.Name() == "bash" {
+			continue // a setup script piped in
+		}
+		return true
+	}
+	return false
+}
+
+// venvOnly: a RUN that only creates a venv.
+func venvOnly(in *Instruction) bool {
+	cs := in.calls()
+	for _, c := range cs {
+		if venvCreated(c, in.wd) == "" {
+			return false
+		}
+	}
+	return len(cs) > 0
+}
+
+// configuresRepos: a RUN that adds a package repository or its key
+// (add-apt-repository, a setup script piped into a shell, a sources.list
+// written): the packages installed after it may come from there.
+func configuresRepos(in *Instruction) bool {
+	if in.Shell == nil || in.Heredoc {
+		return false
+	}
+	for _, c := range in.calls() {
+		switch c.Name() {
+		case "add-apt-repository", "apt-key":
+			return true
+		}
+		for _, w := range c.Writes {
+			if strings.HasPrefix(w, "/etc/apt/") || strings.HasPrefix(w, "/usr/share/keyrings/") {
+				return true
+			}
+		}
+	}
+	return fetchPipeRe.MatchString(in.Original) && strings.Contains(in.Original, "setup")
+}
+
+var fetchPipeRe = regexp.MustCompile(`\|\s*(sudo\s+)?(-E\s+)?(sh|bash)\b`)
 
 // aptHousekeeping: a RUN that only updates or cleans apt (update, clean,
 // rm of the lists): the runtime stage has its own.
@@ -951,7 +1058,13 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 					}
 				}
 				if len(names) > 0 {
-					cmds = append(cmds, p.installCmd(names))
+					// DEBIAN_FRONTEND=noninteractive TZ=... stay with it
+					prefix := ""
+					if c := pkgc.call; c.Assigns > 0 {
+						i, _ := c.program()
+						prefix = string(p.d.Src[c.Start:c.Words[i].Start])
+					}
+					cmds = append(cmds, prefix+p.installCmd(names))
 				}
 			case pkgc != nil && pkgc.is("purge", "remove", "autoremove", "del", "clean", "autoclean"):
 				continue
