@@ -271,6 +271,9 @@ func (sm *StageModel) accessProblems(m *Model) []Problem {
 		}
 	}
 	for _, w := range sm.Writes {
+		if underDir(w.Path, "/root/.cache") || underDir(w.Path, "/root/.local") && sm.envHasPackages(sm.commandEnv()) {
+			continue // a cache, or packages the app also has elsewhere
+		}
 		if (w.Kind == "copy" || w.Kind == "workdir") && w.In.Stage == sm.St && underDir(w.Path, "/root") && w.Path != "/root" || w.Kind == "workdir" && w.Path == "/root" {
 			out = append(out, Problem{Check: checkWritable, Subject: "read " + w.Path, Line: w.In.StartLine,
 				Msg: fmt.Sprintf("line %d puts the app in %s, in root's home (mode 0700): user %s cannot read it", w.In.StartLine, w.Path, u)})

@@ -631,7 +631,8 @@ var wheelsMountKind = &kind{
 			if !ok || len(users) == 0 {
 				continue
 			}
-			ch.edits = append(ch.edits, c.d.deleteInstr(cp))
+			// its comment stays: it describes the RUN that now mounts it too
+			ch.edits = append(ch.edits, edit{start: cp.Start, end: cp.End})
 			ch.edits = append(ch.edits, rmEdits...)
 			for _, u := range users {
 				kw := keywordEnd(c.d, u)

@@ -176,6 +176,9 @@ func deriveMultistage(c *ctx) *change {
 	// The file's own venv, when it installs into one: the split keeps it
 	// (a venv cannot move) and adds none.
 	model := d.Model().Final()
+	if strings.HasPrefix(model.Python.Version, "2.") {
+		return nil // Python 2 has no venv module
+	}
 	for _, inst := range model.Installs {
 		if slices.Contains(model.Venvs, inst.Env) {
 			p.venv, p.ownVenv = inst.Env, true
