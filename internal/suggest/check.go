@@ -3,7 +3,6 @@ package suggest
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -147,21 +146,13 @@ func (sm *StageModel) userExists(m *Model, name string, in *Instruction, at int,
 	if _, err := strconv.Atoi(name); err == nil {
 		return true
 	}
-	for _, st := range sm.St.chain() {
-		for _, x := range st.Instrs {
-			if st == in.Stage && x.idx > in.idx {
-				break
-			}
-			for _, c := range x.calls() {
-				if x == in && c.Start >= at {
-					break
-				}
-				u, _, isGroup := userCreated(c)
-				// useradd makes a group of the same name too
-				if u == name && (isGroup == group || !isGroup && !hasWord(c, "--no-user-group") && !hasWord(c, "-N")) {
-					return true
-				}
-			}
+	defs := sm.Users
+	if group {
+		defs = sm.Groups
+	}
+	if def := defs[name]; def.In != nil {
+		if def.In.Stage != in.Stage || def.In.idx < in.idx || def.In == in && def.At < at {
+			return true
 		}
 	}
 	if sm.Base.Known {
@@ -334,21 +325,28 @@ func isSystemPath(p string) bool {
 func isHome(sm *StageModel, p string) bool { return underDir(p, "/home") && strings.Count(p, "/") <= 2 }
 
 // filledLater: something is put below the directory written by
-// sm.Writes[i] after it (a COPY, an install): a build-time directory, not
-// a data directory.
+// sm.Writes[i] after it (a COPY, an install, one of the next RUNs naming
+// it): a build-time directory, not a data directory.
 func (sm *StageModel) filledLater(i int) bool {
-	p := sm.Writes[i].Path
-	for _, w := range sm.Writes[i+1:] {
-		if w.Kind != "chown" && w.Kind != "chmod" && w.Kind != "volume" && underDir(w.Path, p) {
-			return true
-		}
+	w := sm.Writes[i]
+	if last, ok := sm.idx.lastIn[w.Path]; ok && last > i {
+		return true
 	}
-	for _, in := range sm.St.Instrs {
-		if in.Keyword == "RUN" && (sm.Writes[i].In.Stage != sm.St || in.idx > sm.Writes[i].In.idx) && strings.Contains(in.Original, p) {
-			for _, c := range in.calls() {
-				if n := c.Name(); n != "chown" && n != "chmod" && n != "mkdir" && strings.Contains(c.wordsText(), p) {
-					return true
-				}
+	// the next RUNs of its stage (a few: the RUN that fills a directory
+	// comes soon after the mkdir, and scanning all would be quadratic)
+	runs := 0
+	for k := w.In.idx + 1; k < len(w.In.Stage.Instrs) && runs < 16; k++ {
+		in := w.In.Stage.Instrs[k]
+		if in.Keyword != "RUN" {
+			continue
+		}
+		runs++
+		if !strings.Contains(in.Original, w.Path) {
+			continue
+		}
+		for _, c := range in.calls() {
+			if n := c.Name(); n != "chown" && n != "chmod" && n != "mkdir" && strings.Contains(c.wordsText(), w.Path) {
+				return true
 			}
 		}
 	}
@@ -361,7 +359,7 @@ func (sm *StageModel) filledLater(i int) bool {
 // exist on its release (deadsnakes counted when the file adds the PPA).
 func (m *Model) distroPythonProblems() []Problem {
 	var out []Problem
-	re := regexp.MustCompile(`^python(3\.\d+)(-.*)?$`)
+	re := distroPythonPkgRe
 	for _, sm := range m.Stages {
 		if sm.St.BaseStage != nil || sm.Base.Release == "" || (sm.Base.Distro != "ubuntu" && sm.Base.Distro != "debian") || sm.Base.Family == "python" {
 			continue
@@ -456,6 +454,13 @@ func mergedRunProblems(before, after *Dockerfile) []Problem {
 			}
 		}
 	}
+	// A command in many RUNs (apt-get update) tells nothing of where a
+	// merged one came from, and would make the matching quadratic.
+	for k, os := range byCall {
+		if len(os) > maxOrigins {
+			delete(byCall, k)
+		}
+	}
 	var out []Problem
 	for _, in := range after.Instructions {
 		if in.Keyword != "RUN" || in.Shell == nil || in.Shell.File == nil {
@@ -511,6 +516,8 @@ func mergedRunProblems(before, after *Dockerfile) []Problem {
 	}
 	return out
 }
+
+const maxOrigins = 8
 
 // intersect keeps the instructions of a that are in b.
 func intersect(a, b []*Instruction) []*Instruction {
@@ -598,7 +605,7 @@ func tagProblem(r imageRef, now time.Time) (why string, spelling bool) {
 // checkRewrite runs the safety check on a rewrite of before into the
 // source after: nil when it passes.
 func checkRewrite(before *Dockerfile, after []byte, now time.Time) ([]Problem, error) {
-	ad, err := Parse(after)
+	ad, err := parse(after)
 	if err != nil {
 		return nil, err
 	}

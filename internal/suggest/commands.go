@@ -255,9 +255,11 @@ func reqName(v string) (name string, pinned bool) {
 	return name, pinned
 }
 
+var distSepRe = regexp.MustCompile(`[-_.]+`)
+
 // normalizeDist is PEP 503 normalisation.
 func normalizeDist(name string) string {
-	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+	return strings.ToLower(distSepRe.ReplaceAllString(name, "-"))
 }
 
 // toolCmd reports whether c runs one of the named tools with one of the

@@ -25,7 +25,8 @@ type Dockerfile struct {
 	// lineStart[len] is len(Src).
 	lineStart []int
 	model     *Model
-	crlf      bool // most lines end in CRLF: new lines do too
+	crlf      bool    // most lines end in CRLF: new lines do too
+	blanks    *[3]int // blankRuns, once
 }
 
 // Instruction is one Dockerfile instruction.
@@ -70,9 +71,41 @@ type Stage struct {
 	Instrs    []*Instruction // after FROM
 
 	env     map[string][]envDef // ENV and ARG defaults, in order
+	paths   []pathDef           // the PATH each ENV PATH sets, expanded
+	pathEnd []string            // the PATH at the end of the stage
 	wdEnd   string              // the working directory after the stage
 	userEnd *Instruction        // the last USER of the stage's chain
 	shipped bool                // its file system ends up in the final image
+
+	idxCache *stageIndex
+}
+
+// pathDef is the PATH an ENV sets at the instruction idx, $PATH expanded
+// (its first maxPathDirs directories: a longer PATH is pathological, and
+// expanding it again and again would make the engine quadratic).
+type pathDef struct {
+	idx  int
+	dirs []string
+}
+
+const maxPathDirs = 32
+
+const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// expandPATH is the PATH an ENV value gives, $PATH and ${PATH} being cur.
+func expandPATH(val string, cur []string) []string {
+	var out []string
+	for _, el := range strings.Split(val, ":") {
+		if el == "$PATH" || el == "${PATH}" {
+			out = append(out, cur...)
+		} else {
+			out = append(out, el)
+		}
+		if len(out) >= maxPathDirs {
+			return out[:maxPathDirs]
+		}
+	}
+	return out
 }
 
 // envDef is one value an ENV or ARG gives a name, at the instruction idx.
@@ -108,9 +141,23 @@ const MaxDockerfileSize = 1 << 20
 // Parse parses a Dockerfile with BuildKit's parser and the shell text of
 // its RUN, CMD and ENTRYPOINT instructions with mvdan.cc/sh.
 func Parse(src []byte) (*Dockerfile, error) {
-	if len(src) > MaxDockerfileSize {
-		return nil, &ParseError{Msg: fmt.Sprintf("%d bytes, more than the %d (1 MiB) slimpy reads", len(src), MaxDockerfileSize)}
+	if err := tooLarge(src); err != nil {
+		return nil, err
 	}
+	return parse(src)
+}
+
+// tooLarge is the error for a file over MaxDockerfileSize.
+func tooLarge(src []byte) error {
+	if len(src) > MaxDockerfileSize {
+		return &ParseError{Msg: fmt.Sprintf("%d bytes, more than the %d (1 MiB) slimpy reads", len(src), MaxDockerfileSize)}
+	}
+	return nil
+}
+
+// parse is Parse without the size limit: for the rewrites of a file that
+// was within it (a split adds a stage).
+func parse(src []byte) (*Dockerfile, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, locate(src, err)
@@ -249,6 +296,15 @@ func (d *Dockerfile) index() {
 			}
 		}
 		st.wdEnd, st.userEnd = wd, user
+		cur := defaultPathDirs
+		if b := st.BaseStage; b != nil {
+			cur = b.pathEnd
+		}
+		for _, def := range st.env["PATH"] {
+			cur = expandPATH(def.val, cur)
+			st.paths = append(st.paths, pathDef{def.idx, cur})
+		}
+		st.pathEnd = cur
 	}
 	for f := d.Final(); f != nil; f = f.BaseStage {
 		f.shipped = true

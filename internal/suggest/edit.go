@@ -115,12 +115,15 @@ func (d *Dockerfile) withComments(in *Instruction) string {
 // blank lines at the start or end beyond the original's. Lines inside
 // instructions (continuations, heredoc bodies) are never touched.
 func tidyBlankLines(orig *Dockerfile, res string) string {
-	rd, err := Parse([]byte(res))
+	origMax, origLead, origTrail := orig.blankRuns()
+	maxRun := max(origMax, 1)
+	if longest, lead, trail := blankRunsOf(res); longest <= maxRun && lead <= origLead && trail <= origTrail {
+		return res // nothing to tidy: no need to parse it
+	}
+	rd, err := parse([]byte(res))
 	if err != nil {
 		return res
 	}
-	origMax, origLead, origTrail := orig.blankRuns()
-	maxRun := max(origMax, 1)
 	covered := rd.instrLines()
 	lines := strings.SplitAfter(res, "\n")
 	if lines[len(lines)-1] == "" {
@@ -169,11 +172,26 @@ func (d *Dockerfile) instrLines() []bool {
 // blankRuns are the longest run of blank lines of the file, and its blank
 // lines at the start and at the end.
 func (d *Dockerfile) blankRuns() (longest, lead, trail int) {
-	run := 0
-	n := len(d.lineStart) - 1
-	for l := 1; l <= n; l++ {
-		if strings.TrimSpace(string(d.Src[d.lineStart[l-1]:d.lineStart[l]])) != "" {
-			if run == l-1 {
+	if d.blanks == nil {
+		l, a, t := blankRunsOf(string(d.Src))
+		d.blanks = &[3]int{l, a, t}
+	}
+	return d.blanks[0], d.blanks[1], d.blanks[2]
+}
+
+// blankRunsOf is blankRuns of a text.
+func blankRunsOf(text string) (longest, lead, trail int) {
+	run, lines := 0, 0
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = ""
+		}
+		lines++
+		if strings.TrimSpace(line) != "" {
+			if run == lines-1 {
 				lead = run
 			}
 			run = 0

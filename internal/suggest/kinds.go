@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -84,7 +83,7 @@ var aptNoRecommendsKind = &kind{
 // install ca-certificates by name.
 func needsCACerts(d *Dockerfile, st *Stage) bool {
 	sm := d.Model().Stages[st.Index]
-	if sm.Base.Family != "debian" && sm.Base.Family != "ubuntu" || slices.Contains(sm.OSPkgs, "ca-certificates") {
+	if sm.Base.Family != "debian" && sm.Base.Family != "ubuntu" || sm.OSPkgs["ca-certificates"] != nil {
 		return false
 	}
 	for _, s := range st.chain() {
@@ -110,16 +109,7 @@ func optMentions(opts []Word, s string) bool {
 
 // stageSetsNoRecommends: an apt.conf written by the Dockerfile already
 // turns recommendations off.
-func stageSetsNoRecommends(s *Stage) bool {
-	for _, st := range s.chain() {
-		for _, in := range st.Instrs {
-			if in.Keyword == "RUN" && strings.Contains(in.Original, "Install-Recommends") && !strings.Contains(in.Original, "apt-get install -o") {
-				return true
-			}
-		}
-	}
-	return false
-}
+func stageSetsNoRecommends(s *Stage) bool { return s.index().noRecs }
 
 func (c *Call) wordValues() []string {
 	var out []string
@@ -589,15 +579,7 @@ var wheelsMountKind = &kind{
 			var users []*Instruction
 			var rmEdits []edit
 			ok := true
-			after := false
-			for _, in := range cp.Stage.Instrs {
-				if in == cp {
-					after = true
-					continue
-				}
-				if !after || !in.mentions(c.d, abs) && !in.mentions(c.d, dest) {
-					continue
-				}
+			for _, in := range cp.Stage.index().naming(cp.Stage, abs, cp) {
 				if in.Keyword != "RUN" || !in.editable() || len(in.Flags) > 0 {
 					ok = false
 					break

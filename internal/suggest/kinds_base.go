@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -477,13 +478,14 @@ func pythonPathEdits(d *Dockerfile, moved map[*Stage][2]string, ch *change) []ed
 // adds it); missing names one no candidate has.
 func ubuntuTargetWith(d *Dockerfile, st *Stage, v string, now time.Time) (string, string) {
 	sm := d.Model().Stages[st.Index]
-	re := regexp.MustCompile(`^python(3\.\d+)(-.*)?$`)
+	re := distroPythonPkgRe
 	var wants []string
-	for _, p := range sm.OSPkgs {
+	for p := range sm.OSPkgs {
 		if m := re.FindStringSubmatch(p); m != nil {
 			wants = appendUnique(wants, m[1])
 		}
 	}
+	sort.Strings(wants) // map order: the message names the same one each run
 	missing := ""
 	for _, t := range ubuntuLTS {
 		r, ok := ubuntuRelease(t)
@@ -840,7 +842,7 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 			}
 		case "wget", "unzip", "nc", "xxd", "bc":
 			// busybox has them on Alpine; Debian slim has not
-			if !stageInstalls(in.Stage, call.Name()) {
+			if !stageInstalls(d, in.Stage, call.Name()) {
 				unmapped = appendUnique(unmapped, call.Name()+" (busybox's, not in Debian slim)")
 			}
 			continue
@@ -853,17 +855,8 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 }
 
 // stageInstalls: the stage (or its chain) installs the OS package.
-func stageInstalls(st *Stage, pkg string) bool {
-	for _, s := range st.chain() {
-		for _, in := range s.Instrs {
-			for _, p := range pkgCommands(in) {
-				if p.is("install", "add") && slices.Contains(p.names(), pkg) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+func stageInstalls(d *Dockerfile, st *Stage, pkg string) bool {
+	return d.Model().Stages[st.Index].OSPkgs[pkg] != nil
 }
 
 // debianUserCmd maps busybox adduser/addgroup to useradd/groupadd.

@@ -88,37 +88,22 @@ func ownUserSegments(d *Dockerfile, in *Instruction, k int) string {
 // first COPY when needed).
 func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string, ownUsers string) ([]edit, []int, bool) {
 	st := in.Stage
+	x := st.index()
 	var eds []edit
 	var lines []int
 	var firstCopy *Instruction
 	for _, p := range paths {
 		abs := resolvePath(st.Workdir(in), p)
-		var cp *Instruction
-		for _, x := range st.Instrs {
-			if x.StartLine >= in.StartLine {
-				break
-			}
-			if (x.Keyword == "COPY" || x.Keyword == "ADD") && !x.JSON {
-				_, dest := x.copySources()
-				if resolvePath(st.Workdir(x), dest) == abs || strings.HasSuffix(dest, "/") && resolvePath(st.Workdir(x), dest) == abs {
-					cp = x
-				}
-			}
-		}
-		if cp == nil {
+		cp := x.lastCopyTo(abs, in)
+		if cp == nil || cp.JSON {
 			return nil, nil, false
 		}
 		if _, has := cp.flag("chown"); has {
 			return nil, nil, false
 		}
 		// nothing in between may write there (it would keep root owners)
-		for _, x := range st.Instrs {
-			if x.StartLine <= cp.StartLine || x.StartLine >= in.StartLine {
-				continue
-			}
-			if x.Keyword == "RUN" && (x.mentions(d, abs) || underDir(st.Workdir(x), abs) && !onlyInstalls(x)) || x.Keyword == "USER" {
-				return nil, nil, false
-			}
+		if between(x.named[abs], cp.idx, in.idx) || between(x.workdir[abs], cp.idx, in.idx) || between(x.users, cp.idx, in.idx) {
+			return nil, nil, false
 		}
 		kw := keywordEnd(d, cp)
 		eds = append(eds, edit{start: kw, end: kw, text: " --chown=" + owner})
@@ -130,13 +115,12 @@ func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string, o
 	// The owner must exist when the COPY runs.
 	user, _, _ := strings.Cut(owner, ":")
 	if _, err := strconv.Atoi(user); err != nil && user != "root" {
-		known := false
-		for _, u := range createdUsers(st, firstCopy) {
-			if u == user {
-				known = true
-			}
+		def := d.Model().Stages[st.Index].Users[user] // its first creation
+		known := def.In != nil && (def.In.Stage != st || def.In.idx < firstCopy.idx)
+		var mover *Instruction
+		if def.In != nil && def.In.Stage == st && def.In.idx > firstCopy.idx && def.In.idx <= in.idx {
+			mover = userRunAfter(def.In, in)
 		}
-		mover := userRunAfter(st, firstCopy, in, user)
 		switch {
 		case known:
 		case mover == in && ownUsers != "":
@@ -165,31 +149,22 @@ func onlyInstalls(in *Instruction) bool {
 	return true
 }
 
-// userRunAfter is a RUN after the COPY that only creates users and groups,
-// or in itself (the chown's RUN), that creates user: it can move before the COPY.
-func userRunAfter(st *Stage, cp, in *Instruction, user string) *Instruction {
-	for _, x := range st.Instrs {
-		if x.StartLine <= cp.StartLine || x.Keyword != "RUN" || !x.editable() {
-			continue
-		}
-		creates, only := false, true
-		for _, c := range x.calls() {
-			u, ok := userCreation(c)
-			if !ok {
-				only = false
-			}
-			if u == user {
-				creates = true
-			}
-		}
-		if creates {
-			if only && len(x.Flags) == 0 || len(x.Flags) == 0 && x == in {
-				return x
-			}
+// userRunAfter is x, the RUN that first creates the user after the COPY,
+// when it can move before the COPY: it only creates users and groups, or
+// it is in, the chown's own RUN.
+func userRunAfter(x, in *Instruction) *Instruction {
+	if x.Keyword != "RUN" || !x.editable() || len(x.Flags) > 0 {
+		return nil
+	}
+	if x == in {
+		return x
+	}
+	for _, c := range x.calls() {
+		if _, ok := userCreation(c); !ok {
 			return nil
 		}
 	}
-	return nil
+	return x
 }
 
 func joinInts(xs []int) string {
@@ -293,16 +268,8 @@ func (c *ctx) foldSavesNothing(cleanup, target *Instruction) bool {
 // made it: see SG301 and SG501).
 func underCopyDest(st *Stage, in *Instruction) bool {
 	for _, p := range cleanupPaths(in) {
-		for _, x := range st.Instrs {
-			if x.StartLine >= in.StartLine {
-				break
-			}
-			if x.Keyword == "COPY" || x.Keyword == "ADD" {
-				_, dest := x.copySources()
-				if dst := resolvePath(st.Workdir(x), dest); dst != "/" && underDir(p, dst) {
-					return true
-				}
-			}
+		if st.index().copiedUnder(p, in) {
+			return true
 		}
 	}
 	return false
@@ -529,10 +496,10 @@ func dataDirs(sm *StageModel) []string {
 	var out []string
 	for i, w := range sm.Writes {
 		if w.Kind == "mkdir" && w.In.Stage == sm.St && !isSystemPath(w.Path) && !sm.filledLater(i) && !isHome(sm, w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
-			out = appendUnique(out, w.Path)
+			out = append(out, w.Path)
 		}
 	}
-	return out
+	return uniq(out)
 }
 
 func addUserCmd(alpine bool, name string) string {

@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -39,7 +40,7 @@ type StageModel struct {
 	// Fetches: a RUN downloads and runs an installer (curl ... | sh):
 	// it may put any program anywhere.
 	Fetches bool
-	OSPkgs  []string
+	OSPkgs  map[string]*Instruction // the OS packages installed, and where
 	// Copies are the COPY --from of earlier stages.
 	Copies []CopyFrom
 	// Cmd is what a container of the stage runs; nil: what the base
@@ -52,11 +53,87 @@ type StageModel struct {
 	// RootRC: a RUN writes root's shell startup file (conda activate in
 	// ~/.bashrc, conda init).
 	RootRC *Instruction
+
+	idx pathIndex // the Writes and package places by path
 }
 
-// UserDef is a user or group the file creates.
+// pathIndex answers "is there something at, above or below this path" in
+// the time of the path's depth, not of the file's length.
+type pathIndex struct {
+	made     map[string]bool         // a write's own path
+	below    map[string]bool         // something was written below it
+	tree     map[string]bool         // a write that may hold anything below (COPY, install)
+	pkgs     map[string]*Instruction // Python packages are there
+	pkgBelow map[string]*Instruction // ... or below
+	lastIn   map[string]int          // the index of the last write at or below it (not chown/chmod/volume)
+	at       map[string][]int        // the indexes of the writes at the path
+}
+
+func (x *pathIndex) copy() pathIndex {
+	return pathIndex{copyMap(x.made), copyMap(x.below), copyMap(x.tree), copyMap(x.pkgs), copyMap(x.pkgBelow), copyMap(x.lastIn), copyMap(x.at)}
+}
+
+// ancestors calls fn with each proper ancestor of an absolute path,
+// nearest first.
+func ancestors(p string, fn func(string) bool) {
+	for p != "/" && p != "." && p != "" {
+		p = path.Dir(p)
+		if fn(p) {
+			return
+		}
+	}
+}
+
+// addWrite records a write and indexes it.
+func (sm *StageModel) addWrite(w Write) {
+	i := len(sm.Writes)
+	sm.Writes = append(sm.Writes, w)
+	x := &sm.idx
+	x.at[w.Path] = append(x.at[w.Path], i)
+	if w.Kind == "volume" {
+		return
+	}
+	x.made[w.Path] = true
+	ancestors(w.Path, func(a string) bool {
+		if x.below[a] {
+			return true // its ancestors are marked already
+		}
+		x.below[a] = true
+		return false
+	})
+	switch w.Kind {
+	case "mkdir", "workdir", "file", "sqlite", "chown", "chmod":
+	default:
+		x.tree[w.Path] = true
+	}
+	if w.Kind != "chown" && w.Kind != "chmod" {
+		x.lastIn[w.Path] = i
+		ancestors(w.Path, func(a string) bool { x.lastIn[a] = i; return false })
+	}
+	if w.Kind == "packages" || w.Kind == "install" {
+		sm.addPackages(w.Path, w.In)
+	}
+}
+
+// addPackages records a place that holds Python packages.
+func (sm *StageModel) addPackages(p string, in *Instruction) {
+	x := &sm.idx
+	if x.pkgs[p] == nil {
+		x.pkgs[p] = in
+	}
+	ancestors(p, func(a string) bool {
+		if x.pkgBelow[a] != nil {
+			return true
+		}
+		x.pkgBelow[a] = in
+		return false
+	})
+}
+
+// UserDef is a user or group the file creates (first).
 type UserDef struct {
 	In    *Instruction
+	At    int // the offset of the command that creates it
 	UID   string
 	Group bool
 }
@@ -125,7 +202,8 @@ func (d *Dockerfile) Model() *Model {
 func buildModel(d *Dockerfile) *Model {
 	m := &Model{d: d, byName: map[string]*StageModel{}}
 	for _, st := range d.Stages {
-		sm := &StageModel{St: st, Users: map[string]UserDef{}, Groups: map[string]UserDef{}, Programs: map[string]*Instruction{}}
+		sm := &StageModel{St: st, Users: map[string]UserDef{}, Groups: map[string]UserDef{}, Programs: map[string]*Instruction{}, OSPkgs: map[string]*Instruction{},
+			idx: pathIndex{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]*Instruction{}, map[string]*Instruction{}, map[string]int{}, map[string][]int{}}}
 		if p := st.BaseStage; p != nil {
 			pm := m.Stages[p.Index]
 			*sm = *pm
@@ -133,10 +211,11 @@ func buildModel(d *Dockerfile) *Model {
 			sm.Users = copyMap(pm.Users)
 			sm.Groups = copyMap(pm.Groups)
 			sm.Programs = copyMap(pm.Programs)
+			sm.idx = pm.idx.copy()
 			sm.Writes = pm.Writes[:len(pm.Writes):len(pm.Writes)]
 			sm.Installs = pm.Installs[:len(pm.Installs):len(pm.Installs)]
 			sm.Venvs = pm.Venvs[:len(pm.Venvs):len(pm.Venvs)]
-			sm.OSPkgs = pm.OSPkgs[:len(pm.OSPkgs):len(pm.OSPkgs)]
+			sm.OSPkgs = copyMap(pm.OSPkgs)
 			sm.Copies = pm.Copies[:len(pm.Copies):len(pm.Copies)]
 		} else {
 			sm.Base = baseOf(st.Base)
@@ -195,7 +274,7 @@ func (sm *StageModel) add(m *Model, in *Instruction) {
 		abs := resolvePath(in.wd, dest)
 		owner, _ := in.flag("chown")
 		// COPY does not change the owner of a directory that is there.
-		sm.Writes = append(sm.Writes, Write{Path: abs, Kind: "copy", Owner: owner, Owns: !sm.exists(abs), Tree: true, In: in})
+		sm.addWrite(Write{Path: abs, Kind: "copy", Owner: owner, Owns: !sm.exists(abs), Tree: true, In: in})
 		into := strings.HasSuffix(dest, "/") || len(srcs) > 1
 		from, _ := in.flag("from")
 		src := m.Stage(from)
@@ -208,7 +287,7 @@ func (sm *StageModel) add(m *Model, in *Instruction) {
 				sm.Programs[path.Base(target)] = in
 			}
 			if src != nil && src.hasPackages(resolvePath("/", s)) {
-				sm.Writes = append(sm.Writes, Write{Path: target, Kind: "packages", In: in})
+				sm.addWrite(Write{Path: target, Kind: "packages", In: in})
 				// the console scripts of what was installed there come along
 				for _, inst := range src.Installs {
 					if rel, ok := strings.CutPrefix(inst.Env, resolvePath("/", s)); ok && inst.Env != "" && onPATH(sm.St, nil, path.Join(target, rel, "bin")) {
@@ -227,11 +306,11 @@ func (sm *StageModel) add(m *Model, in *Instruction) {
 	case "WORKDIR":
 		abs := resolvePath(in.wd, in.Args[0])
 		if !sm.exists(abs) {
-			sm.Writes = append(sm.Writes, Write{Path: abs, Kind: "workdir", Owner: in.user, Owns: true, In: in})
+			sm.addWrite(Write{Path: abs, Kind: "workdir", Owner: in.user, Owns: true, In: in})
 		}
 	case "VOLUME":
 		for _, v := range volumePaths(in) {
-			sm.Writes = append(sm.Writes, Write{Path: resolvePath(in.wd, v), Kind: "volume", In: in})
+			sm.addWrite(Write{Path: resolvePath(in.wd, v), Kind: "volume", In: in})
 		}
 	case "SHELL":
 		sm.Shell = in.Args
@@ -255,25 +334,18 @@ func volumePaths(in *Instruction) []string {
 // file (below a COPY or an install it may be), or one of the base image's
 // own directories.
 func (sm *StageModel) exists(p string) bool {
-	for _, w := range sm.Writes {
-		if w.Kind == "volume" {
-			continue
-		}
-		if w.Path == p || underDir(w.Path, p) || underDir(p, w.Path) && w.Kind != "mkdir" && w.Kind != "workdir" && w.Kind != "file" && w.Kind != "sqlite" {
-			return true
-		}
+	x := &sm.idx
+	if x.made[p] || x.below[p] || x.tree[p] {
+		return true
 	}
-	return sm.baseHas(p)
+	found := false
+	ancestors(p, func(a string) bool { found = x.tree[a]; return found })
+	return found || sm.baseHas(p)
 }
 
 // made: an instruction made the path itself, or the base image has it.
 func (sm *StageModel) made(p string) bool {
-	for _, w := range sm.Writes {
-		if w.Path == p && w.Kind != "volume" {
-			return true
-		}
-	}
-	return sm.baseHas(p)
+	return sm.idx.made[p] || sm.baseHas(p)
 }
 
 // baseDirs are the directories every Linux base image has.
@@ -281,6 +353,14 @@ var baseDirs = []string{"/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", 
 
 // systemTrees are directory trees a base image fills itself.
 var systemTrees = []string{"/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", "/var/lib", "/var/cache", "/var/log", "/var/tmp", "/dev", "/proc", "/sys"}
+
+// distroPythonPkgRe is a versioned distro Python package (python3.11,
+// python3.11-venv); pythonPkgRe its interpreter's.
+var distroPythonPkgRe = regexp.MustCompile(`^python(3\.\d+)(-.*)?$`)
+var pythonPkgRe = regexp.MustCompile(`^python(3\.\d+)$`)
+
+// fetchPipeRe: a download piped into a shell or Python (an installer).
+var fetchPipeRe = regexp.MustCompile(`\|\s*(sudo\s+)?(-E\s+)?(sh|bash|python3?)\b`)
 
 var pythonLibDirRe = regexp.MustCompile(`/lib/python(\d+\.\d+)(/|$)`)
 
@@ -320,34 +400,23 @@ func onPATH(st *Stage, in *Instruction, dir string) bool {
 	return false
 }
 
-const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-// pathDirs is the PATH at the instruction (nil: the end of the stage),
-// with $PATH expanded to the value before.
+// pathDirs is the PATH at the instruction (before it; nil or another
+// stage's: at the end of the stage).
 func pathDirs(st *Stage, before *Instruction) []string {
-	var defs []string // values in order, innermost stage last
-	for _, s := range st.chain() {
-		ds := s.env["PATH"]
-		n := len(ds)
-		if before != nil && s == before.Stage {
-			n = 0
-			for n < len(ds) && ds[n].idx < before.idx {
-				n++
-			}
-		}
-		var vals []string
-		for _, d := range ds[:n] {
-			vals = append(vals, d.val)
-		}
-		defs = append(vals, defs...)
+	if before == nil || before.Stage != st {
+		return st.pathEnd
 	}
-	cur := defaultPATH
-	for _, v := range defs {
-		v = strings.ReplaceAll(strings.ReplaceAll(v, "${PATH}", cur), "$PATH", cur)
-		cur = v
+	n := sort.Search(len(st.paths), func(i int) bool { return st.paths[i].idx >= before.idx })
+	if n > 0 {
+		return st.paths[n-1].dirs
 	}
-	return strings.Split(cur, ":")
+	if b := st.BaseStage; b != nil {
+		return b.pathEnd
+	}
+	return defaultPathDirs
 }
+
+var defaultPathDirs = strings.Split(defaultPATH, ":")
 
 // addRun reads the commands of a RUN.
 func (sm *StageModel) addRun(m *Model, in *Instruction) {
@@ -375,42 +444,46 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 					// tell, and takes it for made here
 					p := resolvePath(in.wd, w.Value)
 					if !sm.made(p) {
-						sm.Writes = append(sm.Writes, Write{Path: p, Kind: "mkdir", Owner: user, Owns: true, In: in})
+						sm.addWrite(Write{Path: p, Kind: "mkdir", Owner: user, Owns: true, In: in})
 					}
 				}
 			}
 		case "touch":
 			for _, w := range args {
 				if !strings.HasPrefix(w.Value, "-") && !w.Dynamic {
-					sm.Writes = append(sm.Writes, Write{Path: resolvePath(in.wd, w.Value), Kind: "file", Owner: user, Owns: true, In: in})
+					sm.addWrite(Write{Path: resolvePath(in.wd, w.Value), Kind: "file", Owner: user, Owns: true, In: in})
 				}
 			}
 		case "chown":
 			if owner, rec, ps, ok := chownCmd(c); ok {
 				for _, p := range ps {
-					sm.Writes = append(sm.Writes, Write{Path: resolvePath(in.wd, p), Kind: "chown", Owner: owner, Owns: true, Tree: rec, In: in})
+					sm.addWrite(Write{Path: resolvePath(in.wd, p), Kind: "chown", Owner: owner, Owns: true, Tree: rec, In: in})
 				}
 			}
 		case "chmod":
 			if k := firstNonFlag(args); k < len(args) && worldWritable(args[k].Value) {
 				for _, w := range args[k+1:] {
 					if !strings.HasPrefix(w.Value, "-") {
-						sm.Writes = append(sm.Writes, Write{Path: resolvePath(in.wd, w.Value), Kind: "chmod", World: true, Tree: hasRecursive(args), In: in})
+						sm.addWrite(Write{Path: resolvePath(in.wd, w.Value), Kind: "chmod", World: true, Tree: hasRecursive(args), In: in})
 					}
 				}
 			}
 		case "useradd", "adduser", "groupadd", "addgroup":
 			u, uid, group := userCreated(c)
 			if group && u != "" {
-				sm.Groups[u] = UserDef{In: in, UID: uid, Group: true}
+				if sm.Groups[u].In == nil {
+					sm.Groups[u] = UserDef{In: in, At: c.Start, UID: uid, Group: true}
+				}
 			} else if u != "" {
-				sm.Users[u] = UserDef{In: in, UID: uid}
+				if sm.Users[u].In == nil {
+					sm.Users[u] = UserDef{In: in, At: c.Start, UID: uid}
+				}
 				if !hasWord(c, "--no-user-group") && !hasWord(c, "-N") && sm.Groups[u].In == nil {
-					sm.Groups[u] = UserDef{In: in, Group: true}
+					sm.Groups[u] = UserDef{In: in, At: c.Start, Group: true}
 				}
 				{
 					if home := userHome(c, u); home != "" {
-						sm.Writes = append(sm.Writes, Write{Path: home, Kind: "mkdir", Owner: u, Owns: true, In: in})
+						sm.addWrite(Write{Path: home, Kind: "mkdir", Owner: u, Owns: true, In: in})
 					}
 				}
 			}
@@ -434,28 +507,33 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 		}
 		if p := pkgCommand(in, c); p != nil && p.is("install", "add") {
 			for _, n := range p.names() {
-				sm.OSPkgs = appendUnique(sm.OSPkgs, n)
+				if sm.OSPkgs[n] == nil {
+					sm.OSPkgs[n] = in
+				}
 				sm.Programs[n] = in
 				sm.osPython(p.manager, n)
 			}
 		}
 		if name == "curl" || name == "wget" {
-			sm.Fetches = sm.Fetches || regexp.MustCompile(`\|\s*(sudo\s+)?(sh|bash|python3?)\b`).MatchString(in.Original)
+			sm.Fetches = sm.Fetches || fetchPipeRe.MatchString(in.Original)
 		}
 		if name == "python" || name == "python3" || pythonName.MatchString(name) || venvProgram(name) {
 			if d := venvCreated(c, in.wd); d != "" {
 				sm.Venvs = appendUnique(sm.Venvs, d)
-				sm.Writes = append(sm.Writes, Write{Path: d, Kind: "venv", Owner: user, Owns: true, Tree: true, In: in})
+				sm.addWrite(Write{Path: d, Kind: "venv", Owner: user, Owns: true, Tree: true, In: in})
 			}
 			if len(args) > 0 && strings.HasSuffix(args[0].Value, "manage.py") && len(args) > 1 && args[1].Value == "migrate" {
 				// Django's default database is BASE_DIR/db.sqlite3: the
 				// project directory, where manage.py is.
 				dir := path.Dir(resolvePath(in.wd, args[0].Value))
-				sm.Writes = append(sm.Writes, Write{Path: path.Join(dir, "db.sqlite3"), Kind: "sqlite", Owner: user, Owns: true, In: in})
+				sm.addWrite(Write{Path: path.Join(dir, "db.sqlite3"), Kind: "sqlite", Owner: user, Owns: true, In: in})
 			}
 		}
 		if inst, ok := sm.install(in, c, i, venv, exports); ok {
 			sm.Installs = append(sm.Installs, inst)
+			if inst.Site != "" {
+				sm.addPackages(inst.Site, in)
+			}
 			dirs := []string{inst.Env}
 			if inst.System && inst.Site != "" {
 				// not the whole prefix: its site-packages and bin
@@ -463,7 +541,7 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 			}
 			for _, dir := range dirs {
 				if dir != "" {
-					sm.Writes = append(sm.Writes, Write{Path: dir, Kind: "install", Owner: user, Owns: !sm.exists(dir), Tree: true, In: in})
+					sm.addWrite(Write{Path: dir, Kind: "install", Owner: user, Owns: !sm.exists(dir), Tree: true, In: in})
 				}
 			}
 			for _, n := range inst.Names {
@@ -493,7 +571,7 @@ func (sm *StageModel) osPython(manager, pkg string) {
 		if sm.Python.Version == "" {
 			sm.Python = Python{Version: distroPython[sm.Base.Distro+":"+sm.Base.Release], Prefix: "/usr"}
 		}
-	case manager == "apt" && regexp.MustCompile(`^python3\.\d+$`).MatchString(pkg):
+	case manager == "apt" && pythonPkgRe.MatchString(pkg):
 		if sm.Python.Version == "" || sm.Python.Prefix == "/usr" {
 			sm.Python = Python{Version: strings.TrimPrefix(pkg, "python"), Prefix: "/usr"}
 		}
@@ -861,49 +939,46 @@ func (sm *StageModel) hasPackages(p string) bool {
 	if sm.packagesAt(p) != nil {
 		return true
 	}
-	for _, inst := range sm.Installs {
-		if inst.Site != "" && (underDir(p, inst.Site) || underDir(inst.Site, p)) {
-			return true
-		}
-		if inst.Env != "" && underDir(inst.Env, p) {
-			return true
-		}
-	}
+	found := false
+	ancestors(p, func(a string) bool { found = sm.idx.pkgs[a] != nil; return found })
 	for _, v := range sm.Venvs {
-		if underDir(p, v) || underDir(v, p) {
-			return true
-		}
+		found = found || underDir(p, v) || underDir(v, p)
 	}
-	return false
+	return found
 }
 
-// packagesAt is what put Python packages into env: an install, or a COPY
-// --from of another stage's packages; nil: none.
+// packagesAt is what put Python packages into env (or below it): an
+// install, a venv, or a COPY --from of another stage's packages; nil: none.
 func (sm *StageModel) packagesAt(env string) *Instruction {
-	for _, inst := range sm.Installs {
-		if inst.Env != "" && (inst.Env == env || underDir(inst.Env, env)) {
-			return inst.In
-		}
+	if in := sm.idx.pkgs[env]; in != nil {
+		return in
 	}
-	for _, w := range sm.Writes {
-		if w.Kind == "packages" && (w.Path == env || underDir(env, w.Path) || underDir(w.Path, env)) {
-			return w.In
-		}
-	}
-	return nil
+	return sm.idx.pkgBelow[env]
 }
 
 // canWrite: the user owns the path when the stage ends, or it is writable
 // by everyone. A COPY sets the owner of what it brings, not of a path an
 // earlier instruction made (the build context may not hold it).
 func (sm *StageModel) canWrite(u, p string) bool {
+	// the writes at p, and those above it that reach below
+	idxs := append([]int(nil), sm.idx.at[p]...)
+	ancestors(p, func(a string) bool {
+		for _, i := range sm.idx.at[a] {
+			if sm.Writes[i].Tree {
+				idxs = append(idxs, i)
+			}
+		}
+		return false
+	})
+	sort.Ints(idxs)
 	owner, world, made := "", false, false
-	for _, w := range sm.Writes {
+	for _, i := range idxs {
+		w := sm.Writes[i]
 		switch {
-		case w.Kind == "chmod" && (w.Path == p || w.Tree && underDir(p, w.Path)):
+		case w.Kind == "chmod":
 			world = world || w.World
 		case w.Kind == "copy" && w.Owner == "" && made && p != w.Path:
-		case w.Path == p && w.Owns, w.Tree && p != w.Path && underDir(p, w.Path) && (w.Kind == "copy" || w.Kind == "chown" || w.Kind == "venv" || w.Kind == "install"):
+		case w.Path == p && w.Owns, w.Tree && p != w.Path && (w.Kind == "copy" || w.Kind == "chown" || w.Kind == "venv" || w.Kind == "install"):
 			owner = w.Owner
 			made = made || w.Kind != "chown"
 		case w.Path == p:

@@ -200,6 +200,8 @@ func (b Base) hasUser(name string) bool { return slices.Contains(b.users, name) 
 // pythonTagRe is how the python image spells its tags: a CPython version
 // (3, 3.12, 3.12.5, 3.15.0b3, 3.15.0rc1), the pre-release key 3.15-rc, and
 // a variant.
+var preReleaseRe = regexp.MustCompile(`(a|b|rc)\d+$`)
+
 var pythonTagRe = regexp.MustCompile(`^(\d+(?:\.\d+(?:\.\d+(?:(?:a|b|rc)\d+)?)?)?(?:-rc)?)?(?:-?(.*))$`)
 
 func splitPythonTag(tag string) (version, variant string) {
@@ -300,7 +302,7 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 	if variant == "latest" && ver == "" {
 		return "", false
 	}
-	pre := strings.HasSuffix(ver, "-rc") || regexp.MustCompile(`(a|b|rc)\d+$`).MatchString(ver)
+	pre := strings.HasSuffix(ver, "-rc") || preReleaseRe.MatchString(ver)
 	if ver != "" {
 		minor := minorOf(ver)
 		if minor != "3" {

@@ -267,7 +267,7 @@ func (sm *StageModel) baseProgram(prog string) int {
 		case sm.Python.Prefix == "":
 		case v == "" && sm.Python.Prefix == "/usr" && sm.Base.Family != "distroless":
 			// Debian's python3 has no "python" or "pip" command of its own
-			if prog == "python3" || prog == "pip3" && slices.Contains(sm.OSPkgs, "python3-pip") {
+			if prog == "python3" || prog == "pip3" && sm.OSPkgs["python3-pip"] != nil {
 				return provExact
 			}
 		case v == "" || v == "3" || v == sm.Python.Version || sm.Python.Version == "":

@@ -113,9 +113,9 @@ func deriveMultistage(c *ctx) *change {
 					p.apk = true
 				}
 				for _, n := range pc.names() {
-					allPkgs = appendUnique(allPkgs, n)
+					allPkgs = append(allPkgs, n)
 					if isBuildPkg(n) {
-						buildPkgs = appendUnique(buildPkgs, n)
+						buildPkgs = append(buildPkgs, n)
 					}
 				}
 			}
@@ -124,6 +124,7 @@ func deriveMultistage(c *ctx) *change {
 	if len(installs) == 0 {
 		return nil
 	}
+	allPkgs, buildPkgs = uniq(allPkgs), uniq(buildPkgs)
 	ref := parseRef(st.Base)
 	p.runtime = st.Base
 	if ref.name() == "python" && !strings.Contains(st.Base, "$") {
@@ -142,7 +143,7 @@ func deriveMultistage(c *ctx) *change {
 		return nil
 	}
 	for _, n := range allPkgs {
-		if m := regexp.MustCompile(`^python(3\.\d+)$`).FindStringSubmatch(n); m != nil && ref.name() != "python" {
+		if m := pythonPkgRe.FindStringSubmatch(n); m != nil && ref.name() != "python" {
 			p.pyexe = "python" + m[1]
 		}
 		if strings.HasPrefix(n, "python3-") && !isBuildPkg(n) && !strings.HasPrefix(n, "python3-minimal") {
@@ -188,6 +189,16 @@ func deriveMultistage(c *ctx) *change {
 	}
 
 	// --- classify
+	installSet := map[*Instruction]bool{}
+	projectInstall := map[*Instruction]bool{}
+	projectAt := map[string][]*Instruction{} // project installs by working directory
+	for _, in := range installs {
+		installSet[in] = true
+		if refersToCwdProject(in) {
+			projectInstall[in] = true
+			projectAt[in.wd] = append(projectAt[in.wd], in)
+		}
+	}
 	lastInstall := installs[len(installs)-1]
 	firstVenvUser := firstNonToolInstall(installs)
 	needProject := false
@@ -195,14 +206,11 @@ func deriveMultistage(c *ctx) *change {
 	for _, in := range installs {
 		wd := st.Workdir(in)
 		nf, nd, pj := installNeeds(in, wd)
-		for _, f := range nf {
-			depFiles = appendUnique(depFiles, f)
-		}
-		for _, dir := range nd {
-			depDirs = appendUnique(depDirs, dir)
-		}
+		depFiles = append(depFiles, nf...)
+		depDirs = append(depDirs, nd...)
 		needProject = needProject || pj
 	}
+	depFiles, depDirs = uniq(depFiles), uniq(depDirs)
 	builderEdits := []edit{}
 	moved := map[*Instruction]bool{} // out of the builder
 	moveOut := func(in *Instruction) {
@@ -234,10 +242,13 @@ func deriveMultistage(c *ctx) *change {
 			_, hasFrom := in.flag("from")
 			abs := resolvePath(st.Workdir(in), dest)
 			usedByInstall := false
-			for _, x := range installs {
-				if x.StartLine > in.StartLine && (x.mentions(d, abs) && abs != "/" && abs != st.Workdir(x) || refersToCwdProject(x) && abs == st.Workdir(x)) {
+			for _, x := range st.index().naming(st, abs, in) {
+				if installSet[x] && (abs != "/" && abs != x.wd || projectInstall[x] && abs == x.wd) {
 					usedByInstall = true
 				}
+			}
+			for _, x := range projectAt[abs] {
+				usedByInstall = usedByInstall || x.idx > in.idx
 			}
 			whole := false
 			allDeps := true
@@ -293,10 +304,7 @@ func deriveMultistage(c *ctx) *change {
 				moveOut(in)
 			}
 		case "RUN":
-			isInstall := false
-			for _, x := range installs {
-				isInstall = isInstall || x == in
-			}
+			isInstall := installSet[in]
 			hasPkgs := false
 			for _, pc := range pkgCommands(in) {
 				hasPkgs = hasPkgs || pc.is("install", "add")
@@ -457,9 +465,7 @@ func deriveMultistage(c *ctx) *change {
 		libs = append([]string{py}, libs...)
 		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
 	}
-	for _, l := range libs {
-		kept = appendUnique(kept, l)
-	}
+	kept = uniq(append(kept, libs...))
 	sysCmds = p.finishSystemCommands(sysCmds, libs)
 	sysCmds = append(sysCmds, userCmds...)
 	if len(kept) > 0 {
@@ -717,8 +723,6 @@ func configuresRepos(in *Instruction) bool {
 	}
 	return fetchPipeRe.MatchString(in.Original) && strings.Contains(in.Original, "setup")
 }
-
-var fetchPipeRe = regexp.MustCompile(`\|\s*(sudo\s+)?(-E\s+)?(sh|bash)\b`)
 
 // aptHousekeeping: a RUN that only updates or cleans apt (update, clean,
 // rm of the lists): the runtime stage has its own.
@@ -1057,7 +1061,7 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 				for _, n := range pkgc.names() {
 					if !isBuildPkg(n) {
 						names = append(names, n)
-						kept = appendUnique(kept, n)
+						kept = append(kept, n)
 					}
 				}
 				if len(names) > 0 {
@@ -1076,7 +1080,7 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 			}
 		}
 	}
-	return cmds, kept
+	return cmds, uniq(kept)
 }
 
 func (p *msPlan) installCmd(names []string) string {

@@ -213,7 +213,7 @@ func safeChange(d *Dockerfile, ch *change, opts Options) (*change, string, []Pro
 			return c, res, nil, nil
 		}
 		res = tidyBlankLines(d, res)
-		rd, err := Parse([]byte(res))
+		rd, err := parse([]byte(res))
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("the result does not parse: %w", err)
 		}
@@ -316,6 +316,9 @@ const maxPasses = 6
 // change that would fail the safety check is refused (Result.Refused).
 // The result parses again.
 func Apply(src []byte, accepted []string, opts Options) (Result, error) {
+	if err := tooLarge(src); err != nil {
+		return Result{}, err
+	}
 	want := map[string]bool{}
 	for _, a := range accepted {
 		if strings.EqualFold(strings.TrimSpace(a), AllKinds) {
@@ -345,7 +348,7 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 			if err := opts.cancelled(); err != nil {
 				return r, err
 			}
-			d, err := Parse(cur)
+			d, err := parse(cur)
 			if err != nil {
 				return r, fmt.Errorf("before %s: %w", k.ID, err)
 			}
