@@ -364,38 +364,20 @@ func chownCmd(c *Call) (owner string, recursive bool, paths []string, ok bool) {
 	return owner, recursive, paths, owner != "" && len(paths) > 0
 }
 
-// userCreation reads useradd/adduser/groupadd/addgroup and returns the
-// name created ("" for groups) and whether it is a user command at all.
+// userCreation reads useradd/adduser/groupadd/addgroup: the user created
+// ("" for groups, or adduser USER GROUP, which adds a user to a group) and
+// whether it is such a command at all.
 func userCreation(c *Call) (user string, ok bool) {
-	name := c.Name()
-	switch name {
-	case "useradd", "adduser":
-	case "groupadd", "addgroup":
-		return "", true
+	switch c.Name() {
+	case "useradd", "adduser", "groupadd", "addgroup":
 	default:
 		return "", false
 	}
-	args := c.Args()
-	valueOpts := map[string]bool{"-u": true, "--uid": true, "-g": true, "--gid": true, "-G": true, "--groups": true,
-		"-d": true, "--home": true, "--home-dir": true, "-s": true, "--shell": true, "-c": true, "--comment": true,
-		"-k": true, "--skel": true, "-e": true, "-f": true, "-K": true, "-p": true, "--ingroup": true, "-h": true,
-		"--gecos": true, "-b": true, "--base-dir": true}
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		v := args[i].Value
-		if strings.HasPrefix(v, "-") {
-			if o, _, has := strings.Cut(v, "="); valueOpts[o] && !has {
-				i++
-			}
-			continue
-		}
-		pos = append(pos, v)
-	}
-	if len(pos) == 0 {
+	u, _, group := userCreated(c)
+	if group {
 		return "", true
 	}
-	// adduser USER [GROUP] (Debian) adds a user to a group when given two.
-	return pos[0], true
+	return u, true
 }
 
 // createdUsers are the users the stage (and its bases) create before the

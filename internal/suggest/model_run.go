@@ -377,16 +377,3 @@ func (sm *StageModel) envHasPackages(env string) bool {
 	}
 	return sm.packagesAt(env) != nil
 }
-
-// installsAnything: the stage (with its chain) installs Python packages.
-func (sm *StageModel) installsAnything() bool {
-	if len(sm.Installs) > 0 {
-		return true
-	}
-	for _, w := range sm.Writes {
-		if w.Kind == "packages" {
-			return true
-		}
-	}
-	return false
-}

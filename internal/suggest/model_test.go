@@ -15,8 +15,18 @@ func modelOf(t *testing.T, src string) *Model {
 	return d.Model()
 }
 
+// eachCase checks got(in) against want for every case.
+func eachCase(t *testing.T, cases map[string]string, got func(string) string) {
+	t.Helper()
+	for in, want := range cases {
+		if g := got(in); g != want {
+			t.Errorf("%q: %q, want %q", in, g, want)
+		}
+	}
+}
+
 func TestModelBase(t *testing.T) {
-	for ref, want := range map[string]string{
+	eachCase(t, map[string]string{
 		"python:3.11-slim-bookworm":            "python debian bookworm glibc 3.11 /usr/local",
 		"python:3.15.0b4-alpine3.24":           "python alpine 3.24 musl 3.15 /usr/local",
 		"local/python:3.11":                    "python debian  glibc 3.11 /usr/local",
@@ -27,13 +37,10 @@ func TestModelBase(t *testing.T) {
 		"mambaorg/micromamba:1.5":              "micromamba debian  glibc  /opt/conda",
 		"scratch":                              "scratch     ",
 		"registry.example/team/app-base:1.0.3": "     ",
-	} {
+	}, func(ref string) string {
 		b := baseOf(ref)
-		got := strings.Join([]string{b.Family, b.Distro, b.Release, b.Libc, b.Python.Version, b.Python.Prefix}, " ")
-		if got != want {
-			t.Errorf("%s: %q, want %q", ref, got, want)
-		}
-	}
+		return strings.Join([]string{b.Family, b.Distro, b.Release, b.Libc, b.Python.Version, b.Python.Prefix}, " ")
+	})
 }
 
 func TestModelStages(t *testing.T) {
@@ -91,7 +98,7 @@ CMD ['gunicorn', 'app:app']
 }
 
 func TestModelCommands(t *testing.T) {
-	for src, want := range map[string]string{
+	eachCase(t, map[string]string{
 		"FROM a\nCMD python app.py\n":                                                            "python app.py|python|",
 		"FROM a\nCMD [\"/bin/sh\", \"-c\", \"exec python app.py\"]\n":                            "python app.py|python|",
 		"FROM a\nCMD gunicorn -b :$PORT app\n":                                                   "/bin/sh -c gunicorn -b :$PORT app|/bin/sh|",
@@ -99,14 +106,10 @@ func TestModelCommands(t *testing.T) {
 		"FROM a\nCMD [\"poetry\", \"run\", \"uvicorn\", \"m:app\"]\n":                            "uvicorn m:app|uvicorn|poetry",
 		"FROM a\nCMD x\nFROM a AS b\nENTRYPOINT [\"e\"]\n":                                       "e|e|",
 		"FROM a\nENTRYPOINT [\"e\"]\nCMD [\"c\"]\nFROM a\nENTRYPOINT []\n":                       "",
-	} {
-		m := modelOf(t, src)
-		got := ""
-		if c := m.Final().Cmd; c != nil {
-			got = strings.Join(c.Argv, " ") + "|" + c.Program + "|" + c.Runner
+	}, func(src string) string {
+		if c := modelOf(t, src).Final().Cmd; c != nil {
+			return strings.Join(c.Argv, " ") + "|" + c.Program + "|" + c.Runner
 		}
-		if got != want {
-			t.Errorf("%q: %q, want %q", src, got, want)
-		}
-	}
+		return ""
+	})
 }

@@ -482,13 +482,3 @@ func (in *Instruction) calls() []*Call {
 func (in *Instruction) editable() bool {
 	return in.Shell != nil && in.Shell.Editable
 }
-
-// mentions reports whether the instruction's text names p or a path
-// below or above it.
-func (in *Instruction) mentions(d *Dockerfile, p string) bool {
-	p = strings.TrimRight(strings.TrimSuffix(p, "*"), "/")
-	if p == "" {
-		return false
-	}
-	return strings.Contains(in.Original, p)
-}
