@@ -180,14 +180,16 @@ func pipCommand(in *Instruction, c *Call) *pipCmd {
 				val = ws[i].Value
 				p.opts = append(p.opts, ws[i])
 			}
-			switch opt {
-			case "-r", "--requirement":
+			switch {
+			case val == "":
+				// an option at the end of the command without its value
+			case opt == "-r" || opt == "--requirement":
 				p.reqs = append(p.reqs, val)
-			case "-c", "--constraint":
+			case opt == "-c" || opt == "--constraint":
 				p.cons = append(p.cons, val)
-			case "-e", "--editable":
+			case opt == "-e" || opt == "--editable":
 				p.editab = append(p.editab, val)
-			case "-f", "--find-links":
+			case opt == "-f" || opt == "--find-links":
 				p.links = append(p.links, val)
 			}
 			continue

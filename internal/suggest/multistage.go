@@ -966,10 +966,12 @@ func refersToCwdProject(in *Instruction) bool {
 func relFiles(files []string, dir string) []string {
 	var out []string
 	for _, f := range files {
-		if r, ok := strings.CutPrefix(f, strings.TrimRight(dir, "/")+"/"); ok {
+		r, ok := strings.CutPrefix(f, strings.TrimRight(dir, "/")+"/")
+		if !ok {
+			r = path.Base(f)
+		}
+		if r != "" && r != "/" && r != "." {
 			out = append(out, r)
-		} else {
-			out = append(out, path.Base(f))
 		}
 	}
 	sort.Strings(out)
