@@ -77,7 +77,13 @@ func (m *Model) problems() []Problem {
 	}
 	out = append(out, m.Final().accessProblems(m)...)
 	out = append(out, m.distroPythonProblems()...)
-	return out
+	seen := map[string]bool{}
+	return slices.DeleteFunc(out, func(p Problem) bool {
+		k := p.Check + "\x00" + p.Subject
+		dup := seen[k]
+		seen[k] = true
+		return dup
+	})
 }
 
 // stageLabel names a stage in a problem's subject: by role, which a
@@ -261,13 +267,18 @@ func (sm *StageModel) accessProblems(m *Model) []Problem {
 				Msg: fmt.Sprintf("line %d installs into %s, in root's home (mode 0700): user %s cannot import from it", inst.In.StartLine, inst.Env, u)})
 		}
 	}
+	env := sm.commandEnv()
 	for _, w := range sm.Writes {
-		if underDir(w.Path, "/root/.cache") || underDir(w.Path, "/root/.local") && sm.envHasPackages(sm.commandEnv()) {
+		if underDir(w.Path, "/root/.cache") || underDir(w.Path, "/root/.local") && env != "" && !underDir(env, "/root") && sm.envHasPackages(env) {
 			continue // a cache, or packages the app also has elsewhere
 		}
-		if (w.Kind == "copy" || w.Kind == "workdir") && w.In.Stage == sm.St && underDir(w.Path, "/root") && w.Path != "/root" || w.Kind == "workdir" && w.Path == "/root" {
+		if (w.Kind == "copy" || w.Kind == "workdir" || w.Kind == "packages") && w.In.Stage == sm.St && underDir(w.Path, "/root") && w.Path != "/root" || w.Kind == "workdir" && w.Path == "/root" {
+			what := "the app"
+			if w.Kind == "packages" || underDir(w.Path, "/root/.local") {
+				what = "Python packages"
+			}
 			out = append(out, Problem{Check: checkWritable, Subject: "read " + w.Path, Line: w.In.StartLine,
-				Msg: fmt.Sprintf("line %d puts the app in %s, in root's home (mode 0700): user %s cannot read it", w.In.StartLine, w.Path, u)})
+				Msg: fmt.Sprintf("line %d puts %s in %s, in root's home (mode 0700): user %s cannot read them", w.In.StartLine, what, w.Path, u)})
 		}
 	}
 	if wd := sm.St.wdEnd; underDir(wd, "/root") {
