@@ -28,7 +28,7 @@ func pkgCommand(in *Instruction, c *Call) *pkgCmd {
 	var manager string
 	var valueOpts map[string]bool
 	switch name {
-	case "apt-get", "apt":
+	case "apt-get", "apt", "aptitude":
 		manager, valueOpts = "apt", aptValueOpts
 	case "apk":
 		manager, valueOpts = "apk", apkValueOpts
@@ -127,10 +127,12 @@ var pipValueOpts = map[string]bool{"-r": true, "--requirement": true, "-c": true
 	"--platform": true, "--python-version": true, "--implementation": true, "--abi": true, "--src": true,
 	"--upgrade-strategy": true, "--progress-bar": true, "--cache-dir": true, "--log": true, "--timeout": true,
 	"--retries": true, "--proxy": true, "--cert": true, "--client-cert": true, "--only-binary": true,
-	"--no-binary": true, "--config-settings": true, "-C": true, "--global-option": true, "--report": true}
+	"--no-binary": true, "--config-settings": true, "-C": true, "--global-option": true, "--report": true,
+	"--root-user-action": true, "--exists-action": true, "--use-feature": true, "--use-deprecated": true, "--keyring-provider": true,
+	"--build": true, "-b": true, "--install-option": true, "--group": true, "--log-file": true, "--resume-retries": true}
 
-var pipName = regexp.MustCompile(`^pip(3(\.\d+)?)?$`)
-var pythonName = regexp.MustCompile(`^python(3(\.\d+)?)?$`)
+var pipName = regexp.MustCompile(`^pip([23](\.\d+)?)?$`)
+var pythonName = regexp.MustCompile(`^python([23](\.\d+)?)?$`)
 
 // pipCommand reads c as "pip install ...", "python -m pip install ..." or
 // "uv pip install ...", or returns nil.
@@ -178,14 +180,16 @@ func pipCommand(in *Instruction, c *Call) *pipCmd {
 				val = ws[i].Value
 				p.opts = append(p.opts, ws[i])
 			}
-			switch opt {
-			case "-r", "--requirement":
+			switch {
+			case val == "":
+				// an option at the end of the command without its value
+			case opt == "-r" || opt == "--requirement":
 				p.reqs = append(p.reqs, val)
-			case "-c", "--constraint":
+			case opt == "-c" || opt == "--constraint":
 				p.cons = append(p.cons, val)
-			case "-e", "--editable":
+			case opt == "-e" || opt == "--editable":
 				p.editab = append(p.editab, val)
-			case "-f", "--find-links":
+			case opt == "-f" || opt == "--find-links":
 				p.links = append(p.links, val)
 			}
 			continue
@@ -223,9 +227,11 @@ func pipCommands(in *Instruction) []*pipCmd {
 }
 
 // isPathSpec reports whether a pip argument names a local path (a project
-// directory, a wheel, an sdist) rather than a requirement.
+// directory, a wheel, an sdist) rather than a requirement (a name has no
+// "/": foo/bar is a directory).
 func isPathSpec(v string) bool {
 	return v == "." || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "../") ||
+		strings.Contains(v, "/") && !isURLSpec(v) ||
 		strings.HasSuffix(v, ".whl") || strings.HasSuffix(v, ".tar.gz") || strings.HasSuffix(v, ".zip") ||
 		strings.Contains(v, "*")
 }
@@ -251,9 +257,11 @@ func reqName(v string) (name string, pinned bool) {
 	return name, pinned
 }
 
+var distSepRe = regexp.MustCompile(`[-_.]+`)
+
 // normalizeDist is PEP 503 normalisation.
 func normalizeDist(name string) string {
-	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+	return strings.ToLower(distSepRe.ReplaceAllString(name, "-"))
 }
 
 // toolCmd reports whether c runs one of the named tools with one of the
@@ -297,8 +305,24 @@ func pythonInstall(in *Instruction) bool {
 		if _, ok := toolCmd(c, "pdm", "install", "sync"); ok {
 			return true
 		}
+		if setupPyInstall(c) != nil {
+			return true
+		}
 	}
 	return false
+}
+
+// setupPyInstall reads "python setup.py install|develop [--user]": the
+// word "install" or "develop", nil for other commands.
+func setupPyInstall(c *Call) *Word {
+	i, name := c.program()
+	if !pythonName.MatchString(name) || i+2 >= len(c.Words) || !strings.HasSuffix(c.Words[i+1].Value, "setup.py") {
+		return nil
+	}
+	if w := c.Words[i+2]; w.Value == "install" || w.Value == "develop" {
+		return &c.Words[i+2]
+	}
+	return nil
 }
 
 // rmPaths are the paths an "rm" command removes, or nil when c is not rm.
@@ -342,38 +366,20 @@ func chownCmd(c *Call) (owner string, recursive bool, paths []string, ok bool) {
 	return owner, recursive, paths, owner != "" && len(paths) > 0
 }
 
-// userCreation reads useradd/adduser/groupadd/addgroup and returns the
-// name created ("" for groups) and whether it is a user command at all.
+// userCreation reads useradd/adduser/groupadd/addgroup: the user created
+// ("" for groups, or adduser USER GROUP, which adds a user to a group) and
+// whether it is such a command at all.
 func userCreation(c *Call) (user string, ok bool) {
-	name := c.Name()
-	switch name {
-	case "useradd", "adduser":
-	case "groupadd", "addgroup":
-		return "", true
+	switch c.Name() {
+	case "useradd", "adduser", "groupadd", "addgroup":
 	default:
 		return "", false
 	}
-	args := c.Args()
-	valueOpts := map[string]bool{"-u": true, "--uid": true, "-g": true, "--gid": true, "-G": true, "--groups": true,
-		"-d": true, "--home": true, "--home-dir": true, "-s": true, "--shell": true, "-c": true, "--comment": true,
-		"-k": true, "--skel": true, "-e": true, "-f": true, "-K": true, "-p": true, "--ingroup": true, "-h": true,
-		"--gecos": true, "-b": true, "--base-dir": true}
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		v := args[i].Value
-		if strings.HasPrefix(v, "-") {
-			if o, _, has := strings.Cut(v, "="); valueOpts[o] && !has {
-				i++
-			}
-			continue
-		}
-		pos = append(pos, v)
-	}
-	if len(pos) == 0 {
+	u, _, group := userCreated(c)
+	if group {
 		return "", true
 	}
-	// adduser USER [GROUP] (Debian) adds a user to a group when given two.
-	return pos[0], true
+	return u, true
 }
 
 // createdUsers are the users the stage (and its bases) create before the
@@ -497,8 +503,8 @@ func changesShellState(in *Instruction) bool {
 func hasCacheMount(in *Instruction, targets ...string) bool {
 	for _, f := range in.Flags {
 		v, ok := strings.CutPrefix(f, "--mount=")
-		if !ok || !strings.Contains(v, "type=cache") {
-			continue
+		if !ok || !strings.Contains(v, "type=cache") && !strings.Contains(v, "type=tmpfs") {
+			continue // a tmpfs is not in the layer either
 		}
 		for _, kv := range strings.Split(v, ",") {
 			k, val, _ := strings.Cut(kv, "=")
@@ -515,9 +521,9 @@ func hasCacheMount(in *Instruction, targets ...string) bool {
 }
 
 // isDependencyFile names the files a dependency install reads before the
-// source is copied.
+// source is copied (poetry.lock* included: an optional lock).
 func isDependencyFile(p string) bool {
-	base := path.Base(p)
+	base := strings.TrimSuffix(path.Base(p), "*")
 	switch base {
 	case "pyproject.toml", "poetry.lock", "Pipfile", "Pipfile.lock", "uv.lock", "pdm.lock", "setup.py", "setup.cfg",
 		"environment.yml", "environment.yaml", "conda-lock.yml", "constraints.txt", "poetry.toml", ".python-version":

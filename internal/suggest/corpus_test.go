@@ -1,7 +1,6 @@
 package suggest
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand"
@@ -25,35 +24,28 @@ type corpusCase struct {
 	name string
 	dir  string
 	src  []byte
-	// parseError is what the file expect-parse-error beside the
-	// Dockerfile says: a valid Dockerfile that today's parser rejects
-	// (ONBUILD, ENTRYPOINT []) with an error containing this text. The
-	// tests accept that rejection, and run every check on the case as
-	// soon as the parser accepts it.
-	parseError string
 }
 
+// corpus is every directory below testdata/dockerfiles that holds a
+// Dockerfile (public/<slug>, hadolint/DL3002/001 ...), named by its path.
 func corpus(t *testing.T) []corpusCase {
 	t.Helper()
-	ents, err := os.ReadDir(corpusDir)
+	var out []corpusCase
+	err := filepath.WalkDir(corpusDir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() || e.Name() != "Dockerfile" {
+			return err
+		}
+		dir := filepath.Dir(p)
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		name, _ := filepath.Rel(corpusDir, dir)
+		out = append(out, corpusCase{filepath.ToSlash(name), dir, src})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []corpusCase
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(corpusDir, e.Name())
-		src, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := corpusCase{name: e.Name(), dir: dir, src: src}
-		if b, err := os.ReadFile(filepath.Join(dir, "expect-parse-error")); err == nil {
-			c.parseError = strings.TrimSpace(string(b))
-		}
-		out = append(out, c)
 	}
 	if len(out) < 20 {
 		t.Fatalf("the corpus has %d Dockerfiles, want at least 20", len(out))
@@ -61,16 +53,17 @@ func corpus(t *testing.T) []corpusCase {
 	return out
 }
 
-// suggest runs Suggest on the case. rejected is the parser's error when
-// it rejected the file as expect-parse-error says it does today (err is
-// then nil); err is any other error.
-func (c corpusCase) suggest(opts Options) (ss []Suggestion, rejected, err error) {
-	ss, err = Suggest(c.src, opts)
-	var pe *ParseError
-	if err != nil && c.parseError != "" && errors.As(err, &pe) && strings.Contains(err.Error(), c.parseError) {
-		return nil, err, nil
+// parsable are the corpus cases that parse (the others' golden is their
+// error).
+func parsable(t *testing.T) []corpusCase {
+	t.Helper()
+	var out []corpusCase
+	for _, c := range corpus(t) {
+		if _, err := Parse(c.src); err == nil {
+			out = append(out, c)
+		}
 	}
-	return ss, nil, err
+	return out
 }
 
 // dirContext reads build context files from dir, plus extra ones.
@@ -117,13 +110,12 @@ func render(ss []Suggestion) string {
 func TestCorpusGolden(t *testing.T) {
 	for _, c := range corpus(t) {
 		t.Run(c.name, func(t *testing.T) {
-			ss, rejected, err := c.suggest(corpusOptions(c.dir, nil))
-			if err != nil {
-				t.Fatal(err)
-			}
+			// a file Docker rejects too (hadolint's fragments without
+			// FROM) has its error as golden
+			ss, err := Suggest(c.src, corpusOptions(c.dir, nil))
 			got := render(ss)
-			if rejected != nil {
-				got = fmt.Sprintf("(rejected today, see expect-parse-error) %v\n", rejected)
+			if err != nil {
+				got = "error: " + err.Error() + "\n"
 			}
 			golden := filepath.Join(c.dir, "suggestions.golden")
 			if *update {
@@ -237,18 +229,17 @@ func subsets(n int) [][]int {
 
 // TestCorpusDiffsApplyComposeAndAreIdempotent: every suggestion's diff
 // applies with git apply and patch -p1; every subset tried applies
-// together, the result parses, its diff from the original applies, and
-// Suggest on the result proposes none of the accepted suggestions again.
+// together, the result parses and passes the safety check, its diff from
+// the original applies (with git apply and patch for the set of all, as
+// git apply would in-process for the others), and Suggest on the result
+// proposes none of the accepted suggestions again.
 func TestCorpusDiffsApplyComposeAndAreIdempotent(t *testing.T) {
-	for _, c := range corpus(t) {
+	for _, c := range parsable(t) {
 		t.Run(c.name, func(t *testing.T) {
 			opts := corpusOptions(c.dir, nil)
-			ss, rejected, err := c.suggest(opts)
+			ss, err := Suggest(c.src, opts)
 			if err != nil {
 				t.Fatal(err)
-			}
-			if rejected != nil {
-				t.Skipf("rejected today, as expect-parse-error says: %v", rejected)
 			}
 			repo := newGitRepo(t, c.src)
 			var fixable []Suggestion
@@ -277,12 +268,22 @@ func TestCorpusDiffsApplyComposeAndAreIdempotent(t *testing.T) {
 					t.Errorf("%s: the result does not parse: %v", what, err)
 					continue
 				}
+				if ps := safetyCheck(t, c.src, res.Dockerfile); len(ps) > 0 {
+					t.Errorf("%s: the result fails the safety check: %v\n%s", what, ps, res.Dockerfile)
+				}
 				diff := unifiedDiff("Dockerfile", string(c.src), res.Dockerfile)
 				for _, n := range sortedKeys(res.Files) {
 					diff += newFileDiff(n, res.Files[n])
 				}
-				if diff != "" {
-					repo.check(what, diff)
+				switch {
+				case diff == "":
+				case len(sub) == len(fixable):
+					repo.check(what, diff) // the real git apply and patch on all of them
+				default:
+					// as git apply would, in-process: the corpus is large
+					if got, err := applyPatch(diff, map[string]string{"Dockerfile": string(c.src)}); err != nil || got["Dockerfile"] != res.Dockerfile {
+						t.Errorf("%s: the composed diff does not give the result: %v\n%s", what, err, diff)
+					}
 				}
 				again, err := Suggest([]byte(res.Dockerfile), corpusOptions(c.dir, res.Files))
 				if err != nil {
@@ -303,16 +304,59 @@ func TestCorpusDiffsApplyComposeAndAreIdempotent(t *testing.T) {
 	}
 }
 
+// safetyCheck runs the safety check on the rewrite of src into res.
+func safetyCheck(t *testing.T, src []byte, res string) []Problem {
+	t.Helper()
+	d, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := checkRewrite(d, []byte(res), corpusNow)
+	if err != nil {
+		t.Fatalf("the result does not parse: %v", err)
+	}
+	return ps
+}
+
+// TestCorpusFixAllIsAFixpoint: fix --all (Apply of every kind) ends in a
+// file on which Suggest proposes no fix, that passes the safety check
+// against the original, and that BuildKit parses (issue 19 items 10 and
+// "Done when").
+func TestCorpusFixAllIsAFixpoint(t *testing.T) {
+	for _, c := range parsable(t) {
+		t.Run(c.name, func(t *testing.T) {
+			opts := corpusOptions(c.dir, nil)
+			r, err := Apply(c.src, []string{AllKinds}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Passes >= maxPasses {
+				t.Errorf("no fixpoint after %d passes", r.Passes)
+			}
+			if ps := safetyCheck(t, c.src, r.Dockerfile); len(ps) > 0 {
+				t.Errorf("fix --all fails the safety check: %v\n%s", ps, r.Dockerfile)
+			}
+			again, err := Suggest([]byte(r.Dockerfile), corpusOptions(c.dir, r.Files))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range again {
+				if s.Fixable() {
+					t.Errorf("suggest on fix --all's result proposes:\n%s\nresult:\n%s", render([]Suggestion{s}), r.Dockerfile)
+				}
+			}
+		})
+	}
+}
+
 // TestCorpusUntouchedLinesStay: lines a suggestion does not change are
-// byte for byte those of the original (the diff has no other hunks).
+// byte for byte those of the original (the diff has no other hunks), but
+// for blank lines, which edits tidy.
 func TestCorpusUntouchedLinesStay(t *testing.T) {
-	for _, c := range corpus(t) {
-		ss, rejected, err := c.suggest(corpusOptions(c.dir, nil))
+	for _, c := range parsable(t) {
+		ss, err := Suggest(c.src, corpusOptions(c.dir, nil))
 		if err != nil {
 			t.Fatal(err)
-		}
-		if rejected != nil {
-			continue // rejected today, as expect-parse-error says
 		}
 		orig := strings.SplitAfter(string(c.src), "\n")
 		for _, s := range ss {
@@ -329,7 +373,8 @@ func TestCorpusUntouchedLinesStay(t *testing.T) {
 			}
 			var missing []string
 			for i, l := range orig {
-				if kept[l] == 0 && !inInstrLines(c.src, i+1, s.Lines) {
+				// blank lines around a removed instruction are tidied
+				if kept[l] == 0 && strings.TrimSpace(l) != "" && !inInstrLines(c.src, i+1, s.Lines) {
 					missing = append(missing, fmt.Sprintf("%d: %q", i+1, l))
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -23,6 +24,9 @@ type Dockerfile struct {
 	// lineStart[i] is the byte offset where line i+1 starts;
 	// lineStart[len] is len(Src).
 	lineStart []int
+	model     *Model
+	crlf      bool    // most lines end in CRLF: new lines do too
+	blanks    *[3]int // blankRuns, once
 }
 
 // Instruction is one Dockerfile instruction.
@@ -42,6 +46,16 @@ type Instruction struct {
 	// Shell is the parsed shell form of RUN, CMD and ENTRYPOINT; nil for
 	// the exec form, heredocs and other instructions.
 	Shell *Shell
+	// OnBuild is the keyword of an ONBUILD's trigger (Args hold its text):
+	// it runs in the images built FROM this one, never in this build.
+	OnBuild string
+
+	idx int // index in Stage.Instrs
+	// commentStart is where the comment lines right above it start (its
+	// Start when none): they describe it, and go where it goes.
+	commentStart int
+	wd           string // the working directory before it runs
+	user         string // the USER in effect before it runs ("" for none)
 }
 
 // Stage is one FROM and the instructions after it.
@@ -55,6 +69,49 @@ type Stage struct {
 	BaseStage *Stage
 	Platform  string
 	Instrs    []*Instruction // after FROM
+
+	env     map[string][]envDef // ENV and ARG defaults, in order
+	paths   []pathDef           // the PATH each ENV PATH sets, expanded
+	pathEnd []string            // the PATH at the end of the stage
+	wdEnd   string              // the working directory after the stage
+	userEnd *Instruction        // the last USER of the stage's chain
+	shipped bool                // its file system ends up in the final image
+
+	idxCache *stageIndex
+}
+
+// pathDef is the PATH an ENV sets at the instruction idx, $PATH expanded
+// (its first maxPathDirs directories: a longer PATH is pathological, and
+// expanding it again and again would make the engine quadratic).
+type pathDef struct {
+	idx  int
+	dirs []string
+}
+
+const maxPathDirs = 32
+
+const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// expandPATH is the PATH an ENV value gives, $PATH and ${PATH} being cur.
+func expandPATH(val string, cur []string) []string {
+	var out []string
+	for _, el := range strings.Split(val, ":") {
+		if el == "$PATH" || el == "${PATH}" {
+			out = append(out, cur...)
+		} else {
+			out = append(out, el)
+		}
+		if len(out) >= maxPathDirs {
+			return out[:maxPathDirs]
+		}
+	}
+	return out
+}
+
+// envDef is one value an ENV or ARG gives a name, at the instruction idx.
+type envDef struct {
+	idx int
+	val string
 }
 
 var knownInstructions = map[string]int{ // minimum argument count
@@ -76,9 +133,31 @@ func (e *ParseError) Error() string {
 	return "Dockerfile: " + e.Msg
 }
 
+// MaxDockerfileSize is the largest Dockerfile Parse reads (1 MiB: the
+// largest real ones are tens of kilobytes). Time and memory are linear in
+// the size below it.
+const MaxDockerfileSize = 1 << 20
+
 // Parse parses a Dockerfile with BuildKit's parser and the shell text of
 // its RUN, CMD and ENTRYPOINT instructions with mvdan.cc/sh.
 func Parse(src []byte) (*Dockerfile, error) {
+	if err := tooLarge(src); err != nil {
+		return nil, err
+	}
+	return parse(src)
+}
+
+// tooLarge is the error for a file over MaxDockerfileSize.
+func tooLarge(src []byte) error {
+	if len(src) > MaxDockerfileSize {
+		return &ParseError{Msg: fmt.Sprintf("%d bytes, more than the %d (1 MiB) slimpy reads", len(src), MaxDockerfileSize)}
+	}
+	return nil
+}
+
+// parse is Parse without the size limit: for the rewrites of a file that
+// was within it (a split adds a stage).
+func parse(src []byte) (*Dockerfile, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, locate(src, err)
@@ -88,11 +167,16 @@ func Parse(src []byte) (*Dockerfile, error) {
 	}
 	d := &Dockerfile{Src: src}
 	d.lineStart = append(d.lineStart, 0)
+	crlf := 0
 	for i, b := range src {
 		if b == '\n' {
 			d.lineStart = append(d.lineStart, i+1)
+			if i > 0 && src[i-1] == '\r' {
+				crlf++
+			}
 		}
 	}
+	d.crlf = crlf > 0 && 2*crlf > len(d.lineStart)-1
 	if d.lineStart[len(d.lineStart)-1] != len(src) {
 		d.lineStart = append(d.lineStart, len(src))
 	}
@@ -108,7 +192,13 @@ func Parse(src []byte) (*Dockerfile, error) {
 		for a := n.Next; a != nil; a = a.Next {
 			in.Args = append(in.Args, a.Value)
 		}
-		if len(in.Args) < min || (min > 0 && len(in.Args) == 1 && strings.TrimSpace(in.Args[0]) == "" && !in.JSON) {
+		if kw == "ONBUILD" && n.Next != nil && len(n.Next.Children) == 1 {
+			trigger := n.Next.Children[0]
+			in.OnBuild = strings.ToUpper(trigger.Value)
+			in.Args = []string{strings.TrimSpace(trigger.Original)}
+		}
+		emptyJSON := in.JSON && len(in.Args) == 0 && (kw == "CMD" || kw == "ENTRYPOINT") // resets it
+		if !emptyJSON && (len(in.Args) < min || (min > 0 && len(in.Args) == 1 && strings.TrimSpace(in.Args[0]) == "" && !in.JSON)) {
 			return nil, &ParseError{Line: n.StartLine, Msg: fmt.Sprintf("%s needs %s", kw, plural(min, "argument", "arguments"))}
 		}
 		in.Start, in.End = d.lineRange(n.StartLine, n.EndLine)
@@ -140,6 +230,7 @@ func Parse(src []byte) (*Dockerfile, error) {
 			d.GlobalArgs = append(d.GlobalArgs, in)
 		default:
 			in.Stage = cur
+			in.idx = len(cur.Instrs)
 			cur.Instrs = append(cur.Instrs, in)
 		}
 		if (kw == "RUN" || kw == "CMD" || kw == "ENTRYPOINT") && !in.JSON {
@@ -153,7 +244,71 @@ func Parse(src []byte) (*Dockerfile, error) {
 	if len(d.Stages) == 0 {
 		return nil, &ParseError{Msg: "no FROM instruction"}
 	}
+	d.index()
+	d.commentStarts()
 	return d, nil
+}
+
+// commentStarts finds the comment block right above each instruction: the
+// comment lines between it and the instruction before, up to a blank line
+// (the first instruction's are the file's header and directives).
+func (d *Dockerfile) commentStarts() {
+	prevEnd := -1
+	for _, in := range d.Instructions {
+		in.commentStart = in.Start
+		if prevEnd >= 0 {
+			for l := in.StartLine - 1; l >= 1 && d.lineStart[l-1] >= prevEnd; l-- {
+				t := strings.TrimSpace(string(d.Src[d.lineStart[l-1]:d.lineStart[l]]))
+				if !strings.HasPrefix(t, "#") {
+					break
+				}
+				in.commentStart = d.lineStart[l-1]
+			}
+		}
+		prevEnd = in.End
+	}
+}
+
+// index works out, once, what each instruction sees (the working
+// directory, the user, the ENV in force) and which stages ship, so that
+// every later question is answered without rescanning the file.
+func (d *Dockerfile) index() {
+	for _, st := range d.Stages {
+		st.env = map[string][]envDef{}
+		wd, user := "/", (*Instruction)(nil)
+		if b := st.BaseStage; b != nil {
+			wd, user = b.wdEnd, b.userEnd
+		}
+		for _, in := range st.Instrs {
+			in.wd = wd
+			if user != nil {
+				in.user = user.Args[0]
+			}
+			switch in.Keyword {
+			case "WORKDIR":
+				wd = resolvePath(wd, in.Args[0])
+			case "USER":
+				user = in
+			case "ENV", "ARG":
+				for _, kv := range keyValues(in) {
+					st.env[kv[0]] = append(st.env[kv[0]], envDef{in.idx, kv[1]})
+				}
+			}
+		}
+		st.wdEnd, st.userEnd = wd, user
+		cur := defaultPathDirs
+		if b := st.BaseStage; b != nil {
+			cur = b.pathEnd
+		}
+		for _, def := range st.env["PATH"] {
+			cur = expandPATH(def.val, cur)
+			st.paths = append(st.paths, pathDef{def.idx, cur})
+		}
+		st.pathEnd = cur
+	}
+	for f := d.Final(); f != nil; f = f.BaseStage {
+		f.shipped = true
+	}
 }
 
 // locate turns a parser error into a ParseError with the line: the parser
@@ -196,14 +351,7 @@ func (d *Dockerfile) Final() *Stage { return d.Stages[len(d.Stages)-1] }
 
 // Shipped reports whether the stage's file system ends up in the final
 // image: the final stage and the stages it is built FROM.
-func (d *Dockerfile) Shipped(s *Stage) bool {
-	for f := d.Final(); f != nil; f = f.BaseStage {
-		if f == s {
-			return true
-		}
-	}
-	return false
-}
+func (d *Dockerfile) Shipped(s *Stage) bool { return s.shipped }
 
 // chain is the stage and the stages it is built FROM, outermost last.
 func (s *Stage) chain() []*Stage {
@@ -218,40 +366,32 @@ func (s *Stage) chain() []*Stage {
 // stages it is built FROM before the instruction before (nil: anywhere).
 func (s *Stage) Env(name string, before *Instruction) (string, bool) {
 	for _, st := range s.chain() {
-		val, found := "", false
-		for _, in := range st.Instrs {
-			if before != nil && st == s && in.StartLine >= before.StartLine {
-				break
-			}
-			if in.Keyword != "ENV" && in.Keyword != "ARG" {
-				continue
-			}
-			for k, v := range keyValues(in) {
-				if k == name {
-					val, found = v, true
-				}
-			}
+		defs := st.env[name]
+		n := len(defs)
+		if before != nil && st == before.Stage {
+			n = sort.Search(len(defs), func(i int) bool { return defs[i].idx >= before.idx })
 		}
-		if found {
-			return val, true
+		if n > 0 {
+			return defs[n-1].val, true
 		}
 	}
 	return "", false
 }
 
-// keyValues reads ENV/ARG/LABEL arguments. The parser gives ENV and
-// LABEL as (name, value, separator) triples; ARG as NAME[=VALUE] words.
-func keyValues(in *Instruction) map[string]string {
-	out := map[string]string{}
+// keyValues reads ENV/ARG/LABEL arguments as name, value pairs in order.
+// The parser gives ENV and LABEL as (name, value, separator) triples; ARG
+// as NAME[=VALUE] words.
+func keyValues(in *Instruction) [][2]string {
+	var out [][2]string
 	if in.Keyword == "ENV" || in.Keyword == "LABEL" {
 		for i := 0; i+1 < len(in.Args); i += 3 {
-			out[in.Args[i]] = unquote(in.Args[i+1])
+			out = append(out, [2]string{in.Args[i], unquote(in.Args[i+1])})
 		}
 		return out
 	}
 	for _, a := range in.Args {
 		k, v, _ := strings.Cut(a, "=")
-		out[k] = unquote(v)
+		out = append(out, [2]string{k, unquote(v)})
 	}
 	return out
 }
@@ -264,21 +404,13 @@ func unquote(s string) string {
 }
 
 // Workdir is the working directory in effect at the instruction (before it
-// runs), "/" when none is set.
+// runs; nil or an instruction of another stage: at the end of the stage),
+// "/" when none is set.
 func (s *Stage) Workdir(before *Instruction) string {
-	chain := s.chain()
-	wd := "/"
-	for i := len(chain) - 1; i >= 0; i-- {
-		for _, in := range chain[i].Instrs {
-			if before != nil && chain[i] == s && in.StartLine >= before.StartLine {
-				break
-			}
-			if in.Keyword == "WORKDIR" && len(in.Args) > 0 {
-				wd = resolvePath(wd, in.Args[0])
-			}
-		}
+	if before != nil && before.Stage == s {
+		return before.wd
 	}
-	return wd
+	return s.wdEnd
 }
 
 // resolvePath resolves p against the directory wd, as Docker does.
@@ -291,14 +423,10 @@ func resolvePath(wd, p string) string {
 
 // User is the USER in effect at the end of the stage ("" when never set).
 func (s *Stage) User() (string, *Instruction) {
-	for _, st := range s.chain() {
-		for i := len(st.Instrs) - 1; i >= 0; i-- {
-			if in := st.Instrs[i]; in.Keyword == "USER" && len(in.Args) > 0 {
-				return in.Args[0], in
-			}
-		}
+	if s.userEnd == nil {
+		return "", nil
 	}
-	return "", nil
+	return s.userEnd.Args[0], s.userEnd
 }
 
 // flag returns the value of --name=value among the instruction's flags.
@@ -312,32 +440,6 @@ func (in *Instruction) flag(name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// next is the instruction after in within its stage, or nil.
-func (in *Instruction) next() *Instruction {
-	if in.Stage == nil {
-		return nil
-	}
-	for i, x := range in.Stage.Instrs {
-		if x == in && i+1 < len(in.Stage.Instrs) {
-			return in.Stage.Instrs[i+1]
-		}
-	}
-	return nil
-}
-
-// prev is the instruction before in within its stage (nil after FROM).
-func (in *Instruction) prev() *Instruction {
-	if in.Stage == nil {
-		return nil
-	}
-	for i, x := range in.Stage.Instrs {
-		if x == in && i > 0 {
-			return in.Stage.Instrs[i-1]
-		}
-	}
-	return nil
 }
 
 // makesLayer reports whether the instruction adds a file system layer.

@@ -16,16 +16,22 @@ type edit struct {
 }
 
 // applyEdits splices the edits into src. Insertions at one offset keep the
-// order they were made in.
+// order they were made in; deletions that overlap (an instruction and the
+// comments of the next) are one deletion.
 func applyEdits(src []byte, edits []edit) (string, error) {
 	es := append([]edit(nil), edits...)
 	sort.SliceStable(es, func(i, j int) bool { return es[i].start < es[j].start })
 	var b strings.Builder
 	pos := 0
+	lastDeleted := false
 	for _, e := range es {
+		if e.start < pos && lastDeleted && e.text == "" && e.end <= len(src) {
+			e.start = min(pos, e.end)
+		}
 		if e.start < pos || e.end < e.start || e.end > len(src) {
 			return "", fmt.Errorf("overlapping edits at byte %d", e.start)
 		}
+		lastDeleted = e.text == "" && e.end > e.start
 		b.Write(src[pos:e.start])
 		b.WriteString(e.text)
 		pos = e.end
@@ -34,13 +40,168 @@ func applyEdits(src []byte, edits []edit) (string, error) {
 	return b.String(), nil
 }
 
+// lineEndings writes the edits' new lines with the file's line ending:
+// in a file whose lines end in CRLF, a lone LF becomes CRLF.
+func (d *Dockerfile) lineEndings(edits []edit) []edit {
+	if !d.crlf {
+		return edits
+	}
+	out := make([]edit, len(edits))
+	for i, e := range edits {
+		var b strings.Builder
+		for k := 0; k < len(e.text); k++ {
+			if e.text[k] == '\n' && (k == 0 && (e.start == 0 || d.Src[e.start-1] != '\r') || k > 0 && e.text[k-1] != '\r') {
+				b.WriteByte('\r')
+			}
+			b.WriteByte(e.text[k])
+		}
+		e.text = b.String()
+		out[i] = e
+	}
+	return out
+}
+
 // replaceInstr replaces the whole instruction (all of its lines).
 func replaceInstr(in *Instruction, text string) edit {
 	return edit{start: in.Start, end: in.End, text: text}
 }
 
-// deleteInstr removes the instruction's lines.
-func deleteInstr(in *Instruction) edit { return edit{start: in.Start, end: in.End} }
+// deleteInstr removes the instruction's lines, and the comment lines right
+// above it when nothing follows right below (a blank line, the end): then
+// they describe only it. With an instruction right below, they describe
+// that one too, and stay.
+func (d *Dockerfile) deleteInstr(in *Instruction) edit {
+	if in.End >= len(d.Src) || d.blankAt(in.End) {
+		return d.moveOut(in)
+	}
+	return edit{start: in.Start, end: in.End}
+}
+
+// moveOut removes the instruction and the comment lines right above it,
+// which go where it goes.
+// A blank line right below goes too: the lines around are as they were
+// around it.
+func (d *Dockerfile) moveOut(in *Instruction) edit {
+	end := in.End
+	if end < len(d.Src) && in.commentStart > 0 && d.blankAt(end) {
+		for end < len(d.Src) && d.Src[end] != '\n' {
+			end++
+		}
+		end = min(end+1, len(d.Src))
+	}
+	return edit{start: in.commentStart, end: end}
+}
+
+// blankAt: the line starting at offset off is blank.
+func (d *Dockerfile) blankAt(off int) bool {
+	end := off
+	for end < len(d.Src) && d.Src[end] != '\n' {
+		end++
+	}
+	return strings.TrimSpace(string(d.Src[off:end])) == ""
+}
+
+// comments are the comment lines right above the instruction.
+func (d *Dockerfile) comments(in *Instruction) string { return string(d.Src[in.commentStart:in.Start]) }
+
+// withComments is the instruction's text with the comment lines right
+// above it, to move it elsewhere.
+func (d *Dockerfile) withComments(in *Instruction) string {
+	return string(d.Src[in.commentStart:in.End])
+}
+
+// tidyBlankLines removes the blank lines between instructions that edits
+// left over: runs of blank lines longer than the original's longest, and
+// blank lines at the start or end beyond the original's. Lines inside
+// instructions (continuations, heredoc bodies) are never touched.
+func tidyBlankLines(orig *Dockerfile, res string) string {
+	origMax, origLead, origTrail := orig.blankRuns()
+	maxRun := max(origMax, 1)
+	if longest, lead, trail := blankRunsOf(res); longest <= maxRun && lead <= origLead && trail <= origTrail {
+		return res // nothing to tidy: no need to parse it
+	}
+	rd, err := parse([]byte(res))
+	if err != nil {
+		return res
+	}
+	covered := rd.instrLines()
+	lines := strings.SplitAfter(res, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	keep := make([]bool, len(lines))
+	run := 0
+	for i, l := range lines {
+		blank := strings.TrimSpace(l) == "" && !covered[i+1]
+		if !blank {
+			run = 0
+			keep[i] = true
+			continue
+		}
+		run++
+		keep[i] = run <= maxRun && !(run == i+1 && run > origLead)
+	}
+	// trailing blank lines: as many as the original had
+	trail := 0
+	for i := len(lines) - 1; i >= 0 && strings.TrimSpace(lines[i]) == "" && !covered[i+1]; i-- {
+		trail++
+		if trail > origTrail {
+			keep[i] = false
+		}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if keep[i] {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// instrLines are the lines instructions cover (1-based).
+func (d *Dockerfile) instrLines() []bool {
+	out := make([]bool, len(d.lineStart)+1)
+	for _, in := range d.Instructions {
+		for l := in.StartLine; l <= in.EndLine; l++ {
+			out[l] = true
+		}
+	}
+	return out
+}
+
+// blankRuns are the longest run of blank lines of the file, and its blank
+// lines at the start and at the end.
+func (d *Dockerfile) blankRuns() (longest, lead, trail int) {
+	if d.blanks == nil {
+		l, a, t := blankRunsOf(string(d.Src))
+		d.blanks = &[3]int{l, a, t}
+	}
+	return d.blanks[0], d.blanks[1], d.blanks[2]
+}
+
+// blankRunsOf is blankRuns of a text.
+func blankRunsOf(text string) (longest, lead, trail int) {
+	run, lines := 0, 0
+	for len(text) > 0 {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = ""
+		}
+		lines++
+		if strings.TrimSpace(line) != "" {
+			if run == lines-1 {
+				lead = run
+			}
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	return longest, lead, run
+}
 
 // insertBefore inserts whole lines before the instruction.
 func insertBefore(in *Instruction, lines string) edit {
@@ -159,6 +320,20 @@ func (d *Dockerfile) joiner(in *Instruction) string {
 		}
 	}
 	return " && \\\n" + indent
+}
+
+// joinerWith puts comment lines (of an instruction merged in) into the
+// joiner j, on lines of their own inside the continuation, where BuildKit
+// skips them.
+func joinerWith(j, comments string) string {
+	if comments == "" {
+		return j
+	}
+	if !strings.Contains(j, "\n") {
+		j = " \\\n && "
+	}
+	k := strings.Index(j, "\n") + 1
+	return j[:k] + comments + j[k:]
 }
 
 // removeSegment removes one top-level segment of a RUN with its

@@ -235,6 +235,19 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 	return nil
 }
 
+// uniq drops the repeats of s, keeping the first of each, in order.
+func uniq(s []string) []string {
+	seen := make(map[string]bool, len(s))
+	out := s[:0:0]
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func appendUnique(s []string, v string) []string {
 	for _, x := range s {
 		if x == v {

@@ -13,8 +13,8 @@ import (
 // parses and its diff, applied in-process as git apply would, gives that
 // result (and its new files); Apply of each fixable suggestion alone gives
 // the same result, and Apply of all of them together gives a Dockerfile
-// that parses; Suggest on what Apply made proposes none of what it applied
-// again. The seeds are the corpus of testdata/dockerfiles plus the
+// that parses and passes the safety check; Suggest on what Apply made
+// proposes none of what it applied again. The seeds are the corpus of testdata/dockerfiles plus the
 // inputs in testdata/fuzz/FuzzSuggest.
 //
 //	go test ./internal/suggest -run '^$' -fuzz '^FuzzSuggest$' -parallel 2
@@ -91,8 +91,12 @@ func FuzzSuggest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Apply %v: %v", ids, err)
 		}
-		if _, err := Parse([]byte(r.Dockerfile)); err != nil {
+		rd, err := Parse([]byte(r.Dockerfile))
+		if err != nil {
 			t.Fatalf("Apply %v: the result does not parse: %v\n%s", ids, err, r.Dockerfile)
+		}
+		if ps := newProblems(d, rd, corpusNow); len(ps) > 0 {
+			t.Fatalf("Apply %v: the result fails the safety check: %v\n%s", ids, ps, r.Dockerfile)
 		}
 		checkNotAgain(t, r, opts)
 		diff := unifiedDiff("Dockerfile", string(src), r.Dockerfile)
@@ -231,7 +235,7 @@ func TestAlpineToDebianOnlyWhatItRewrites(t *testing.T) {
 // took the USER line as arguments. FuzzSuggest's seed 5554e32a5afbadc0
 // found it, and 5ea1172c213662ab that two backslashes are no continuation.
 func TestInsertAfterADanglingBackslash(t *testing.T) {
-	checkApplied(t, "SG401", map[string]string{
+	checkInsertedAfterLast(t, "RUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n", map[string]string{
 		"FROM k\\":                       "FROM k\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 		"FROM k\nRUN a \\\n    b \\  \n": "FROM k\nRUN a \\\n    b \nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app\n",
 		// Blank and comment lines after the backslash do not end the
@@ -243,6 +247,25 @@ func TestInsertAfterADanglingBackslash(t *testing.T) {
 		// Two backslashes are no continuation: both stay.
 		"FROM k\nRUN echo a\\\\": "FROM k\nRUN echo a\\\\\nRUN useradd --no-log-init --create-home --uid 10001 app\nUSER app",
 	})
+}
+
+// checkInsertedAfterLast: lines inserted after the last instruction of
+// each source (as SG401 does) give its wanted Dockerfile.
+func checkInsertedAfterLast(t *testing.T, lines string, cases map[string]string) {
+	t.Helper()
+	for src, want := range cases {
+		d, err := Parse([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := applyEdits(d.Src, []edit{d.insertAfter(d.Instructions[len(d.Instructions)-1], lines)})
+		if err != nil || got != want {
+			t.Errorf("on %q: got %q, %v\nwant %q", src, got, err, want)
+		}
+		if _, err := Parse([]byte(got)); err != nil {
+			t.Errorf("on %q: %v", src, err)
+		}
+	}
 }
 
 // checkApplied: Apply of the one suggestion id to each source gives its
@@ -313,12 +336,12 @@ func TestFlagsEnd(t *testing.T) {
 // root again, and SG401 (or the multistage runtime stage) would propose
 // itself forever.
 func TestNonRootUserIsNotNamedZero(t *testing.T) {
-	src := "FROM debian:12\nRUN useradd 0\n"
+	src := "FROM debian:12\nRUN useradd 0\nCMD [\"app\"]\n"
 	r, err := Apply([]byte(src), []string{"SG401"}, Options{Now: corpusNow})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "USER app\n"; !strings.HasSuffix(r.Dockerfile, want) {
+	if want := "USER app\nCMD [\"app\"]\n"; !strings.HasSuffix(r.Dockerfile, want) {
 		t.Fatalf("SG401 gives\n%s\nwant it to end with %q", r.Dockerfile, want)
 	}
 }

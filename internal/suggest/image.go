@@ -186,12 +186,9 @@ func (img *Image) wasteWithin(g []*Instruction) Savings {
 	return Savings{Bytes: total, Measured: true}
 }
 
-// unionBytes counts the visible regular files below (or at) the paths,
-// each stored content once (hardlinks share one), and the hidden copies
-// findings name by layer (not counted: the findings' hidden copies).
-func (img *Image) unionBytes(paths []string) int64 { return img.unionBytesExcept(paths, nil) }
-
-// unionBytesExcept is unionBytes without the files in skip.
+// unionBytesExcept counts the visible regular files below (or at) the
+// paths, each stored content once (hardlinks share one), not the files in
+// skip (nor the findings' hidden copies).
 func (img *Image) unionBytesExcept(paths []string, skip map[string]bool) int64 {
 	type key struct {
 		layer int

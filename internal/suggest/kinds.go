@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -52,21 +53,49 @@ var aptNoRecommendsKind = &kind{
 	Doc:   "install only the packages asked for, not the ones they merely recommend",
 	derive: func(c *ctx) *change {
 		ch := &change{note: "not measured: the image does not record which packages came in only as recommendations"}
+		certsAdded := map[*Stage]bool{}
 		for _, in := range c.shippedInstrs("RUN") {
 			if !in.editable() || stageSetsNoRecommends(in.Stage) {
 				continue
 			}
 			for _, p := range pkgCommands(in) {
-				if p.manager != "apt" || !p.is("install") || p.hasOpt("--no-install-recommends") || optMentions(p.opts, "Install-Recommends") {
+				if p.manager != "apt" || p.call.Name() == "aptitude" || !p.is("install") || p.hasOpt("--no-install-recommends") || optMentions(p.opts, "Install-Recommends") {
 					continue
 				}
 				ch.edits = append(ch.edits, insertWord(p.sub, "--no-install-recommends"))
 				ch.line(in)
 				ch.say("line %d: %s installs recommended packages too", in.StartLine, strings.Join(p.call.wordValues(), " "))
+				if len(p.pkgs) > 0 && !certsAdded[in.Stage] && needsCACerts(c.d, in.Stage) {
+					// wget and git bring ca-certificates only as a
+					// recommendation: the stage's https downloads need it
+					certsAdded[in.Stage] = true
+					ch.edits = append(ch.edits, insertWord(p.pkgs[len(p.pkgs)-1], "ca-certificates"))
+					ch.say("line %d: the stage downloads over https, and ca-certificates came in only as a recommendation: it is installed by name", in.StartLine)
+				}
 			}
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// needsCACerts: a Debian or Ubuntu stage (not the python image, which has
+// them) that downloads over https with curl, wget or git and does not
+// install ca-certificates by name.
+func needsCACerts(d *Dockerfile, st *Stage) bool {
+	sm := d.Model().Stages[st.Index]
+	if sm.Base.Family != "debian" && sm.Base.Family != "ubuntu" || sm.OSPkgs["ca-certificates"] != nil {
+		return false
+	}
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			for _, c := range in.calls() {
+				if n := c.Name(); (n == "curl" || n == "wget" || n == "git") && strings.Contains(c.wordsText(), "https://") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func optMentions(opts []Word, s string) bool {
@@ -80,16 +109,7 @@ func optMentions(opts []Word, s string) bool {
 
 // stageSetsNoRecommends: an apt.conf written by the Dockerfile already
 // turns recommendations off.
-func stageSetsNoRecommends(s *Stage) bool {
-	for _, st := range s.chain() {
-		for _, in := range st.Instrs {
-			if in.Keyword == "RUN" && strings.Contains(in.Original, "Install-Recommends") && !strings.Contains(in.Original, "apt-get install -o") {
-				return true
-			}
-		}
-	}
-	return false
-}
+func stageSetsNoRecommends(s *Stage) bool { return s.index().noRecs }
 
 func (c *Call) wordValues() []string {
 	var out []string
@@ -172,7 +192,7 @@ var aptUpdateInstallKind = &kind{
 				ch.line(in)
 				ch.say("line %d installs with package lists it did not fetch itself", in.StartLine)
 				for _, u := range pendingUpdates {
-					ch.edits = append(ch.edits, deleteInstr(u))
+					ch.edits = append(ch.edits, c.d.deleteInstr(u))
 					ch.line(u)
 					ch.say("line %d: an apt-get update in a layer of its own", u.StartLine)
 				}
@@ -213,6 +233,9 @@ var aptListsKind = &kind{
 
 func removesAptLists(in *Instruction) bool {
 	for _, c := range in.calls() {
+		if p := pkgCommand(in, c); p != nil && p.manager == "apt" && p.is("dist-clean") {
+			return true // apt >= 2.7 removes the lists itself
+		}
 		for _, p := range rmPaths(c) {
 			if strings.HasPrefix(p, "/var/lib/apt/lists") {
 				return true
@@ -302,7 +325,7 @@ var pipNoCacheKind = &kind{
 				if p.hasOpt(opt, "--no-cache") || hasCacheMount(in, "/root/.cache", "/root/.cache/pip", "/root/.cache/uv") {
 					continue
 				}
-				if _, ok := in.Stage.Env(env, in); ok {
+				if _, ok := in.Stage.Env(env, in); ok || runSets(in, p.call, env) {
 					continue
 				}
 				ch.edits = append(ch.edits, insertWord(p.sub, opt))
@@ -327,9 +350,25 @@ var pipPinKind = &kind{
 		ch := &change{note: "no size change: reproducibility"}
 		var unknown []string
 		for _, in := range c.shippedInstrs("RUN") {
+			for _, call := range in.calls() {
+				// pipx installs one application per word, unpinned too
+				if specs := pipxSpecs(call); len(specs) > 0 {
+					for _, w := range specs {
+						if _, pinned := reqName(w.Value); !pinned && !w.Dynamic && !isPathSpec(w.Value) && !isURLSpec(w.Value) {
+							ch.line(in)
+							unknown = append(unknown, fmt.Sprintf("%s (line %d, pipx)", w.Value, in.StartLine))
+						}
+					}
+				}
+			}
 			for _, p := range pipCommands(in) {
 				for _, w := range p.specs {
 					v := w.Value
+					if isVCSUnpinned(v) {
+						ch.line(in)
+						unknown = append(unknown, fmt.Sprintf("%s (line %d: no @commit or @tag)", v, in.StartLine))
+						continue
+					}
 					if w.Dynamic || isPathSpec(v) || isURLSpec(v) {
 						continue
 					}
@@ -356,6 +395,46 @@ var pipPinKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// isVCSUnpinned: a VCS requirement (git+https://host/repo.git) without
+// an @commit or @tag after its path.
+func isVCSUnpinned(v string) bool {
+	i := strings.Index(v, "://")
+	if i < 0 || !vcsRe.MatchString(v[:i]) {
+		return false
+	}
+	rest := v[i+3:]
+	if h := strings.IndexByte(rest, '#'); h >= 0 {
+		rest = rest[:h]
+	}
+	slash := strings.IndexByte(rest, '/')
+	return slash < 0 || !strings.Contains(rest[slash:], "@")
+}
+
+var vcsRe = regexp.MustCompile(`(^|[^a-z])(git|hg|svn|bzr)\+[a-z]+$`)
+
+// pipxSpecs are the applications "pipx install" names (nil for other
+// commands).
+func pipxSpecs(c *Call) []Word {
+	i, name := c.program()
+	if name != "pipx" || i+1 >= len(c.Words) || c.Words[i+1].Value != "install" {
+		return nil
+	}
+	values := map[string]bool{"--python": true, "--index-url": true, "-i": true, "--pip-args": true, "--suffix": true, "--preinstall": true, "--spec": true}
+	var out []Word
+	ws := c.Words[i+2:]
+	for k := 0; k < len(ws); k++ {
+		v := ws[k].Value
+		if strings.HasPrefix(v, "-") {
+			if o, _, has := strings.Cut(v, "="); values[o] && !has {
+				k++
+			}
+			continue
+		}
+		out = append(out, ws[k])
+	}
+	return out
 }
 
 func quoteIfNeeded(s string) string {
@@ -438,6 +517,29 @@ func hasWord(c *Call, w string) bool {
 	return false
 }
 
+// runSets: the RUN sets the variable for the call: as its prefix
+// (VAR=1 pip install) or by an export before it.
+func runSets(in *Instruction, call *Call, name string) bool {
+	for _, kv := range call.Env {
+		if kv[0] == name {
+			return true
+		}
+	}
+	for _, c := range in.calls() {
+		if c.Start >= call.Start {
+			break
+		}
+		if c.Name() == "export" {
+			for _, w := range c.Args() {
+				if k, _, _ := strings.Cut(w.Value, "="); k == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func envSet(in *Instruction, names ...string) bool {
 	for _, n := range names {
 		if _, ok := in.Stage.Env(n, in); ok {
@@ -477,15 +579,7 @@ var wheelsMountKind = &kind{
 			var users []*Instruction
 			var rmEdits []edit
 			ok := true
-			after := false
-			for _, in := range cp.Stage.Instrs {
-				if in == cp {
-					after = true
-					continue
-				}
-				if !after || !in.mentions(c.d, abs) && !in.mentions(c.d, dest) {
-					continue
-				}
+			for _, in := range cp.Stage.index().naming(cp.Stage, abs, cp) {
 				if in.Keyword != "RUN" || !in.editable() || len(in.Flags) > 0 {
 					ok = false
 					break
@@ -502,7 +596,7 @@ var wheelsMountKind = &kind{
 				for k, s := range in.Shell.Segments {
 					if len(s.Calls) == 1 && !s.Calls[0].Nested && rmOnlyUnder(s.Calls[0], abs) {
 						if len(in.Shell.Segments) == 1 {
-							rmEdits = append(rmEdits, deleteInstr(in))
+							rmEdits = append(rmEdits, c.d.deleteInstr(in))
 						} else {
 							rmEdits = append(rmEdits, removeSegment(in.Shell, k))
 						}
@@ -519,7 +613,8 @@ var wheelsMountKind = &kind{
 			if !ok || len(users) == 0 {
 				continue
 			}
-			ch.edits = append(ch.edits, deleteInstr(cp))
+			// its comment stays: it describes the RUN that now mounts it too
+			ch.edits = append(ch.edits, edit{start: cp.Start, end: cp.End})
 			ch.edits = append(ch.edits, rmEdits...)
 			for _, u := range users {
 				kw := keywordEnd(c.d, u)

@@ -3,6 +3,8 @@ package suggest
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,36 +49,6 @@ func (r imageRef) String() string {
 // name is the repository's last path element: "python" for local/python.
 func (r imageRef) name() string {
 	return r.repo[strings.LastIndex(r.repo, "/")+1:]
-}
-
-// pythonTag splits a python image tag: "3.11.7-slim-bookworm" →
-// version "3.11.7", variant "slim-bookworm".
-var pythonTagRe = regexp.MustCompile(`^(\d+(?:\.\d+){0,2})?(?:-?(.*))$`)
-
-func splitPythonTag(tag string) (version, variant string) {
-	m := pythonTagRe.FindStringSubmatch(tag)
-	if m == nil {
-		return "", tag
-	}
-	return m[1], m[2]
-}
-
-func joinPythonTag(version, variant string) string {
-	switch {
-	case version == "":
-		return variant
-	case variant == "":
-		return version
-	}
-	return version + "-" + variant
-}
-
-func minorOf(v string) string {
-	p := strings.SplitN(v, ".", 3)
-	if len(p) < 2 {
-		return v
-	}
-	return p[0] + "." + p[1]
 }
 
 // fromRefEdit replaces the image reference in a FROM line: its first
@@ -266,28 +238,61 @@ func compareVersions(a, b string) int {
 
 var alpineSuffixRe = regexp.MustCompile(`alpine(3\.\d+)`)
 
-// eolVariant moves an end-of-life Debian codename or Alpine release in a
-// tag variant ("slim-buster", "alpine3.17") to a supported one.
-func eolVariant(variant string, now time.Time) (string, []string) {
+// eolVariant moves the Debian codename or Alpine release of a python
+// image's tag variant ("slim-buster", "alpine3.17") that is past its end
+// or that the python image is no longer built on to one it is built on.
+func eolVariant(minor, variant string, now time.Time) (string, []string) {
 	var why []string
 	parts := strings.Split(variant, "-")
 	for i, p := range parts {
-		if r, ok := debianRelease(p); ok && ended(r, now) {
-			if t := debianTarget(now); t != "" {
-				why = append(why, fmt.Sprintf("%s's support ended %s", r.Name, lastDay(r)))
-				parts[i] = t
+		if r, ok := debianRelease(p); ok {
+			built := pythonDebians(now)
+			if ended(r, now) || !slices.Contains(built, p) {
+				t := pythonDebianFor(minor, now)
+				if t != "" && t != p {
+					why = append(why, variantWhy(r.Name, ended(r, now), lastDay(r), "Debian "+strings.Join(built, " and ")))
+					parts[i] = t
+				}
 			}
 		}
 		if m := alpineSuffixRe.FindStringSubmatch(p); m != nil {
-			if r, ok := alpineRelease(m[1]); ok && ended(r, now) {
-				if t := alpineTarget(m[1], now, false); t != "" {
-					why = append(why, fmt.Sprintf("%s's support ended %s", r.Name, lastDay(r)))
-					parts[i] = "alpine" + t
-				}
+			built := pythonAlpines(now)
+			if end, ok := alpineEnd(m[1]); ok && (now.After(end) || !slices.Contains(built, m[1])) && len(built) > 0 {
+				why = append(why, variantWhy("Alpine "+m[1], now.After(end), end.Format("2006-01-02"), "Alpine "+strings.Join(built, " and ")))
+				parts[i] = "alpine" + built[0]
 			}
 		}
 	}
 	return strings.Join(parts, "-"), why
+}
+
+// pythonDebianFor is the Debian release to move a python image of the
+// minor to: the oldest one in regular security support that the image is
+// built on at now; for a minor past its end, the oldest such one it was
+// ever built on, else the oldest still in LTS ("" for none).
+func pythonDebianFor(minor string, now time.Time) string {
+	py, eol := inspect.PythonRelease(minor)
+	built := pythonDebians(now)
+	for _, pass := range []func(inspect.Release, string) bool{
+		func(r inspect.Release, c string) bool { return now.Before(r.EOL) && slices.Contains(built, c) },
+		func(r inspect.Release, c string) bool { return now.Before(r.EOL) },
+		func(r inspect.Release, c string) bool { return !ended(r, now) },
+	} {
+		for _, c := range debianByVersion {
+			r, ok := debianRelease(c)
+			if ok && !(eol && debianReleased[c].After(py.EOL)) && pass(r, c) {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+func variantWhy(name string, ended bool, end, built string) string {
+	if ended {
+		return fmt.Sprintf("%s's support ended %s", name, end)
+	}
+	return fmt.Sprintf("python images are no longer built on %s (only on %s)", name, built)
 }
 
 func lastDay(r inspect.Release) string {
@@ -304,6 +309,7 @@ var baseEOLKind = &kind{
 	derive: func(c *ctx) *change {
 		now := c.opts.now()
 		ch := &change{note: "no size change: security support"}
+		moved := map[*Stage][2]string{} // python X.Y old → new
 		for _, st := range externalStages(c.d) {
 			r := parseRef(st.Base)
 			if r.digest != "" {
@@ -316,15 +322,31 @@ var baseEOLKind = &kind{
 				ver, variant := splitPythonTag(r.tag)
 				if ver != "" {
 					if rel, ok := inspect.PythonRelease(ver); ok && now.After(rel.EOL) {
-						if t := oldestSupportedPython(minorOf(ver), now); t != "" {
+						t := oldestSupportedPython(minorOf(ver), now)
+						pinned := pinnedPackages(c.d, st)
+						switch {
+						case t == "":
+						case pinned != "" || strings.HasPrefix(ver, "2"):
+							// without an image, a minor bump is as sure as
+							// the packages it reinstalls: say, do not do
+							ch.line(st.From)
+							ch.say("line %d: %s's security support ended %s: move to python:%s by hand and test it (%s)", st.From.StartLine, rel.Name, rel.EOL.Format("2006-01-02"), t, nonEmptyName(pinned, "Python 2 code"))
+						default:
 							why = append(why, fmt.Sprintf("%s's security support ended %s", rel.Name, rel.EOL.Format("2006-01-02")))
+							moved[st] = [2]string{minorOf(ver), t}
 							ver = t
 						}
 					}
 				}
-				variant, w := eolVariant(variant, now)
+				nv, w := eolVariant(minorOf(ver), variant, now)
 				why = append(why, w...)
-				tag = joinPythonTag(ver, variant)
+				if nv != variant && strings.Count(ver, ".") == 2 {
+					// 3.11.6 was never built on a Debian or Alpine that
+					// came after it: the minor's tag follows the new one
+					why = append(why, fmt.Sprintf("%s is a patch release, not built on %s: %s", ver, nv, minorOf(ver)))
+					ver = minorOf(ver)
+				}
+				tag = joinPythonTag(ver, nv)
 			case "debian":
 				base, rest, _ := strings.Cut(r.tag, "-")
 				if v, ok := numericDebian(base); ok {
@@ -343,16 +365,21 @@ var baseEOLKind = &kind{
 					v = n
 				}
 				if rel, ok := ubuntuRelease(v); ok && ended(rel, now) {
-					if t := ubuntuTarget(v, now, false); t != "" {
+					t, missing := ubuntuTargetWith(c.d, st, v, now)
+					switch {
+					case t != "":
 						why = append(why, fmt.Sprintf("%s's standard support ended %s", rel.Name, lastDay(rel)))
 						tag = t
+					case missing != "":
+						ch.line(st.From)
+						ch.say("line %d: %s's standard support ended %s, but no supported Ubuntu LTS has %s, which the stage installs", st.From.StartLine, rel.Name, lastDay(rel), missing)
 					}
 				}
 			case "alpine":
 				v := minorOf(r.tag)
-				if rel, ok := alpineRelease(v); ok && ended(rel, now) {
+				if end, ok := alpineEnd(v); ok && now.After(end) {
 					if t := alpineTarget(v, now, false); t != "" {
-						why = append(why, fmt.Sprintf("%s's support ended %s", rel.Name, lastDay(rel)))
+						why = append(why, fmt.Sprintf("Alpine %s's support ended %s", v, end.Format("2006-01-02")))
 						tag = t
 					}
 				}
@@ -368,8 +395,114 @@ var baseEOLKind = &kind{
 				ch.say("line %d: %s: %s → %s (check that the app runs on it)", st.From.StartLine, strings.Join(why, "; "), st.Base, nr.String())
 			}
 		}
+		ch.edits = append(ch.edits, pythonPathEdits(c.d, moved, ch)...)
 		return nonEmpty(ch)
 	},
+}
+
+// pinnedPackages says what ties the packages of the stages that share st's
+// to its Python minor: requirements files, pinned versions, lock files,
+// the project itself ("" when nothing does).
+func pinnedPackages(d *Dockerfile, st *Stage) string {
+	for _, group := range exchangeGroups(d) {
+		if !slices.Contains(group, st) {
+			continue
+		}
+		for _, s := range group {
+			for _, in := range s.Instrs {
+				for _, inst := range d.Model().Stages[s.Index].Installs {
+					if inst.In != in {
+						continue
+					}
+					if inst.Tool != "pip" && inst.Tool != "uv-pip" || inst.Project {
+						return fmt.Sprintf("line %d installs with %s from a lock or a project", in.StartLine, inst.Tool)
+					}
+				}
+				for _, pc := range pipCommands(in) {
+					if len(pc.reqs) > 0 || len(pc.cons) > 0 {
+						return fmt.Sprintf("line %d installs the versions %s pins", in.StartLine, strings.Join(append(pc.reqs, pc.cons...), ", "))
+					}
+					for _, w := range pc.specs {
+						if _, pin := reqName(w.Value); pin || isPathSpec(w.Value) {
+							return fmt.Sprintf("line %d pins %s", in.StartLine, w.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// pythonPathEdits rewrites /pythonX.Y paths (lib/python3.8/site-packages)
+// in the stages that share packages with a stage whose Python moves from
+// X.Y to another, when every python stage of that group moves the same.
+func pythonPathEdits(d *Dockerfile, moved map[*Stage][2]string, ch *change) []edit {
+	var out []edit
+	for _, group := range exchangeGroups(d) {
+		var mv [2]string
+		same := true
+		for _, st := range group {
+			if m, ok := moved[st]; ok {
+				same = same && (mv == [2]string{} || mv == m)
+				mv = m
+			}
+		}
+		if mv == ([2]string{}) || !same {
+			continue
+		}
+		re := regexp.MustCompile(`/python` + regexp.QuoteMeta(mv[0]) + `([^0-9.]|$)`)
+		n := len(out)
+		for _, st := range group {
+			for _, in := range st.Instrs {
+				if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" || in.Heredoc {
+					continue
+				}
+				text := d.Text(in)
+				for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
+					start := in.Start + m[0] + len("/python")
+					out = append(out, edit{start: start, end: start + len(mv[0]), text: mv[1]})
+					ch.line(in)
+				}
+			}
+		}
+		if len(out) > n {
+			ch.say("the paths of Python %s in the stages that share the packages follow: python%s → python%s", mv[0], mv[0], mv[1])
+		}
+	}
+	return out
+}
+
+// ubuntuTargetWith is the oldest supported Ubuntu LTS after v that has
+// every python3.X the stage installs (deadsnakes counted when the stage
+// adds it); missing names one no candidate has.
+func ubuntuTargetWith(d *Dockerfile, st *Stage, v string, now time.Time) (string, string) {
+	sm := d.Model().Stages[st.Index]
+	re := distroPythonPkgRe
+	var wants []string
+	for p := range sm.OSPkgs {
+		if m := re.FindStringSubmatch(p); m != nil {
+			wants = appendUnique(wants, m[1])
+		}
+	}
+	sort.Strings(wants) // map order: the message names the same one each run
+	missing := ""
+	for _, t := range ubuntuLTS {
+		r, ok := ubuntuRelease(t)
+		if !ok || t <= v || !supported(r, now, 5) {
+			continue
+		}
+		all := true
+		for _, w := range wants {
+			if has, known := distroHasPython("ubuntu", t, w, sm.Deadsnakes); known && !has {
+				all, missing = false, "python"+w
+			}
+		}
+		if all {
+			return t, ""
+		}
+	}
+	return "", missing
 }
 
 // numericDebian maps "10" to "buster".
@@ -416,6 +549,11 @@ var basePinKind = &kind{
 					continue
 				}
 				tag = joinPythonTag(target, variant)
+				if why, spelling := pythonTagProblem(tag, now); spelling {
+					ch.line(st.From)
+					ch.say("line %d: %s floats, but %s", st.From.StartLine, st.Base, why)
+					continue
+				}
 			case "debian":
 				if floating || r.tag == "stable" || r.tag == "stable-slim" {
 					floating = true
@@ -463,7 +601,7 @@ var basePinKind = &kind{
 var apkToDeb = map[string]string{
 	"build-base": "build-essential", "gcc": "gcc", "g++": "g++", "musl-dev": "libc6-dev", "linux-headers": "linux-libc-dev",
 	"libffi-dev": "libffi-dev", "openssl-dev": "libssl-dev", "postgresql-dev": "libpq-dev", "libpq-dev": "libpq-dev",
-	"postgresql-libs": "libpq5", "libpq": "libpq5", "jpeg-dev": "libjpeg62-turbo-dev", "libjpeg-turbo-dev": "libjpeg62-turbo-dev",
+	"postgresql-libs": "libpq5", "libpq": "libpq5", "jpeg-dev": "libjpeg-dev", "libjpeg-turbo-dev": "libjpeg-dev",
 	"libjpeg-turbo": "libjpeg62-turbo", "zlib-dev": "zlib1g-dev", "zlib": "zlib1g", "libxml2-dev": "libxml2-dev", "libxml2": "libxml2",
 	"libxslt-dev": "libxslt1-dev", "libxslt": "libxslt1.1", "mariadb-dev": "libmariadb-dev", "mariadb-connector-c-dev": "libmariadb-dev",
 	"mariadb-connector-c": "libmariadb3", "freetype-dev": "libfreetype-dev", "freetype": "libfreetype6", "lcms2-dev": "liblcms2-dev",
@@ -472,8 +610,10 @@ var apkToDeb = map[string]string{
 	"cmake": "cmake", "git": "git", "curl": "curl", "wget": "wget", "bash": "bash", "tini": "tini", "ca-certificates": "ca-certificates",
 	"tzdata": "tzdata", "su-exec": "gosu", "libstdc++": "libstdc++6", "libgcc": "libgcc-s1", "libffi": "libffi8", "openssl": "openssl",
 	"pkgconfig": "pkg-config", "pkgconf": "pkg-config", "geos-dev": "libgeos-dev", "gdal-dev": "libgdal-dev", "proj-dev": "libproj-dev",
-	"gfortran": "gfortran", "openblas-dev": "libopenblas-dev", "lapack-dev": "liblapack-dev", "py3-pip": "python3-pip",
-	"python3-dev": "python3-dev", "libressl-dev": "libssl-dev", "unixodbc-dev": "unixodbc-dev", "yaml-dev": "libyaml-dev",
+	"gfortran": "gfortran", "openblas-dev": "libopenblas-dev", "lapack-dev": "liblapack-dev",
+	// the python image has pip, setuptools, wheel and its own headers
+	"py3-pip": "", "py3-setuptools": "", "py3-wheel": "", "python3-dev": "", "python3": "",
+	"zeromq-dev": "libzmq3-dev", "zeromq": "libzmq5", "libressl-dev": "libssl-dev", "unixodbc-dev": "unixodbc-dev", "yaml-dev": "libyaml-dev",
 	"libmagic": "libmagic1", "file": "file", "gettext": "gettext", "graphviz": "graphviz", "ffmpeg": "ffmpeg", "netcat-openbsd": "netcat-openbsd",
 	"libc6-compat": "", "libssl3": "libssl3", "libcrypto3": "libssl3", "krb5-dev": "libkrb5-dev", "openldap-dev": "libldap2-dev",
 	"cyrus-sasl-dev": "libsasl2-dev", "snappy-dev": "libsnappy-dev", "hdf5-dev": "libhdf5-dev", "libsodium-dev": "libsodium-dev",
@@ -501,77 +641,142 @@ var alpineToDebianKind = &kind{
 	Doc:   "musl is not manylinux: pip compiles what Debian would install as a wheel, and needs compilers for it",
 	derive: func(c *ctx) *change {
 		ch := &change{note: "not measured: the Debian slim image is not this image; wheels replace compiling"}
-		for _, st := range externalStages(c.d) {
-			if !isAlpinePython(st) {
-				continue
-			}
-			installs := false
-			for _, s := range c.d.Stages {
-				for _, x := range s.chain() {
-					if x == st {
-						for _, in := range s.Instrs {
-							installs = installs || pythonInstall(in)
-						}
-					}
+		advice := false
+		for _, group := range exchangeGroups(c.d) {
+			var alpine []*Stage
+			installs, blocked := false, ""
+			for _, st := range group {
+				for _, in := range st.Instrs {
+					installs = installs || pythonInstall(in)
 				}
-			}
-			if !installs {
-				continue
-			}
-			r := parseRef(st.Base)
-			ver, variant := splitPythonTag(r.tag)
-			parts := strings.Split(variant, "-")
-			var keep []string
-			for _, p := range parts {
-				if !strings.HasPrefix(p, "alpine") {
-					keep = append(keep, p)
-				}
-			}
-			nv := "slim"
-			if len(keep) > 0 && keep[0] != "" {
-				nv = strings.Join(keep, "-") + "-slim"
-			}
-			nr := r
-			nr.tag = joinPythonTag(ver, nv)
-			e, ok := fromRefEdit(c.d, st, nr.String())
-			if !ok {
-				continue
-			}
-			ch.edits = append(ch.edits, e)
-			ch.line(st.From)
-			ch.say("line %d: %s with pip: musl wheels are rare, so pip builds from source → %s", st.From.StartLine, st.Base, nr.String())
-			var unmapped []string
-			virtual := map[string][]string{}
-			for _, s := range c.d.Stages {
-				inChain := false
-				for _, x := range s.chain() {
-					inChain = inChain || x == st
-				}
-				if !inChain {
+				if st.BaseStage != nil {
 					continue
 				}
-				for _, in := range s.Instrs {
-					eds, um := apkEdits(c.d, in, virtual)
-					if len(eds) > 0 {
-						ch.edits = append(ch.edits, eds...)
+				b := baseOf(st.Base)
+				switch {
+				case isAlpinePython(st) && !strings.Contains(st.Base, "$"):
+					alpine = append(alpine, st)
+				case b.Libc == "musl" || b.Family == "" && st.Base != "scratch":
+					// every stage that shares the packages must move, or none
+					blocked = st.Base
+				}
+			}
+			if len(alpine) == 0 || !installs {
+				continue
+			}
+			if blocked != "" {
+				ch.line(alpine[0].From)
+				ch.say("line %d: %s with pip: Debian slim would get wheels, but %s shares its packages and cannot move with it: move both, or neither", alpine[0].From.StartLine, alpine[0].Base, blocked)
+				advice = true
+				continue
+			}
+			var eds []edit
+			var unmapped []string
+			virtual := map[string][]string{}
+			for _, st := range alpine {
+				r := parseRef(st.Base)
+				ver, variant := splitPythonTag(r.tag)
+				var keep []string
+				for _, p := range strings.Split(variant, "-") {
+					if !strings.HasPrefix(p, "alpine") && p != "" {
+						keep = append(keep, p)
+					}
+				}
+				nr := r
+				nr.tag = joinPythonTag(ver, strings.Join(append(keep, "slim"), "-"))
+				e, ok := fromRefEdit(c.d, st, nr.String())
+				if !ok {
+					eds, unmapped = nil, append(unmapped, st.Base)
+					break
+				}
+				eds = append(eds, e)
+				ch.line(st.From)
+				ch.say("line %d: %s with pip: musl wheels are rare, so pip builds from source → %s", st.From.StartLine, st.Base, nr.String())
+			}
+			for _, st := range group {
+				for _, in := range st.Instrs {
+					es, um := apkEdits(c.d, in, virtual)
+					if len(es) > 0 {
+						eds = append(eds, es...)
 						ch.line(in)
 					}
 					unmapped = append(unmapped, um...)
 				}
 			}
 			if len(unmapped) > 0 {
-				ch.say("kept as named (check the Debian names): %s", strings.Join(unmapped, ", "))
+				// unknown names are never written into a command
+				ch.say("slimpy cannot write these for Debian: %s: move the stages by hand (a package without a Debian name: install it with pip, or find its name)", strings.Join(unmapped, ", "))
+				advice = true
+				continue
 			}
+			ch.edits = append(ch.edits, eds...)
+		}
+		if advice {
+			ch.edits = nil
 		}
 		return nonEmpty(ch)
 	},
 }
 
+// exchangeGroups are the stages grouped by what they share: a stage is
+// with the one it is built FROM and the ones it COPYs Python packages,
+// programs or libraries from (not, say, a frontend's static files).
+func exchangeGroups(d *Dockerfile) [][]*Stage {
+	parent := make([]int, len(d.Stages))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	union := func(a, b int) { parent[find(a)] = find(b) }
+	m := d.Model()
+	for _, st := range d.Stages {
+		if st.BaseStage != nil {
+			union(st.Index, st.BaseStage.Index)
+		}
+		for _, c := range m.Stages[st.Index].Copies {
+			if c.In.Stage == st && (c.From.hasPackages(c.Src) || strings.Contains(c.Src, "/bin") || strings.Contains(c.Src, "/lib") || strings.HasPrefix(c.Src, "/usr")) {
+				union(st.Index, c.From.St.Index)
+			}
+		}
+	}
+	byRoot := map[int][]*Stage{}
+	var roots []int
+	for _, st := range d.Stages {
+		r := find(st.Index)
+		if byRoot[r] == nil {
+			roots = append(roots, r)
+		}
+		byRoot[r] = append(byRoot[r], st)
+	}
+	var out [][]*Stage
+	for _, r := range roots {
+		out = append(out, byRoot[r])
+	}
+	return out
+}
+
 // apkEdits rewrites the apk, adduser and addgroup commands of a RUN for
 // Debian.
 func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]edit, []string) {
-	if !in.editable() {
+	if in.Keyword != "RUN" {
 		return nil, nil
+	}
+	if !in.editable() {
+		// a heredoc (or a RUN the shell parser could not read) is never
+		// rewritten: its apk and busybox commands would stay
+		var left []string
+		for _, c := range in.calls() {
+			if n := c.Name(); n == "apk" || n == "adduser" || n == "addgroup" {
+				left = appendUnique(left, n+" (line "+strconv.Itoa(in.StartLine)+", not rewritten)")
+			}
+		}
+		return nil, left
 	}
 	var eds []edit
 	var unmapped []string
@@ -603,17 +808,24 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 				}
 				text = "apt-get update && apt-get install -y --no-install-recommends " + strings.Join(debs, " ") + " && rm -rf /var/lib/apt/lists/*"
 			case p.is("del"):
+				// only build tools are purged: on Debian the others may
+				// be the base's own (dpkg, ca-certificates)
 				var debs []string
 				for _, n := range p.names() {
-					if v, ok := virtual[n]; ok {
-						debs = append(debs, v...)
-					} else if deb := apkToDeb[n]; deb != "" {
-						debs = append(debs, deb)
-					} else {
-						debs = append(debs, n)
+					cands := virtual[n]
+					if _, ok := virtual[n]; !ok {
+						cands = []string{apkToDeb[n]}
+					}
+					for _, deb := range cands {
+						if deb != "" && isBuildPkg(deb) {
+							debs = appendUnique(debs, deb)
+						}
 					}
 				}
 				text = "apt-get purge -y --auto-remove " + strings.Join(debs, " ")
+				if len(debs) == 0 {
+					text = "true"
+				}
 			case p.is("update"):
 				text = "apt-get update"
 			case p.is("upgrade"):
@@ -624,14 +836,26 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 		case "adduser", "addgroup":
 			text = debianUserCmd(call)
 			if text == "" {
+				unmapped = append(unmapped, call.wordsText()+" (busybox options)")
 				continue
 			}
+		case "wget", "unzip", "nc", "xxd", "bc":
+			// busybox has them on Alpine; Debian slim has not
+			if !stageInstalls(d, in.Stage, call.Name()) {
+				unmapped = appendUnique(unmapped, call.Name()+" (busybox's, not in Debian slim)")
+			}
+			continue
 		default:
 			continue
 		}
 		eds = append(eds, edit{start: call.Start, end: call.End, text: text})
 	}
 	return eds, unmapped
+}
+
+// stageInstalls: the stage (or its chain) installs the OS package.
+func stageInstalls(d *Dockerfile, st *Stage, pkg string) bool {
+	return d.Model().Stages[st.Index].OSPkgs[pkg] != nil
 }
 
 // debianUserCmd maps busybox adduser/addgroup to useradd/groupadd.

@@ -3,6 +3,7 @@ package suggest
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,13 +35,16 @@ var copyChownKind = &kind{
 					if !ok || !rec {
 						continue
 					}
-					eds, lines, ok := chownToCopy(c.d, in, owner, paths)
+					// RUN useradd web && chown -R web /app: the users are
+					// created before the COPY instead
+					users := ownUserSegments(c.d, in, k)
+					eds, lines, ok := chownToCopy(c.d, in, owner, paths, users)
 					if !ok {
 						continue
 					}
 					ch.edits = append(ch.edits, eds...)
-					if len(in.Shell.Segments) == 1 {
-						ch.edits = append(ch.edits, deleteInstr(in))
+					if len(in.Shell.Segments) == 1 || users != "" {
+						ch.edits = append(ch.edits, c.d.deleteInstr(in))
 					} else {
 						ch.edits = append(ch.edits, removeSegment(in.Shell, k))
 					}
@@ -59,42 +63,47 @@ var copyChownKind = &kind{
 	},
 }
 
+// ownUserSegments is the text of the commands of in, all but its segment
+// k, when they all create users or groups ("" otherwise).
+func ownUserSegments(d *Dockerfile, in *Instruction, k int) string {
+	var out []string
+	for i, seg := range in.Shell.Segments {
+		if i == k {
+			continue
+		}
+		if len(seg.Calls) != 1 || seg.Calls[0].Nested || seg.Or || seg.Sep == ";" {
+			return ""
+		}
+		if _, ok := userCreation(seg.Calls[0]); !ok {
+			return ""
+		}
+		out = append(out, strings.TrimSpace(string(d.Src[seg.Start:seg.End])))
+	}
+	return strings.Join(out, " && ")
+}
+
 // chownToCopy finds the COPY/ADD before in whose destinations are the
 // chowned paths and returns the edits that add --chown to them (moving a
-// user-creating RUN before the first COPY when needed).
-func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) ([]edit, []int, bool) {
+// user-creating RUN, or the users in's own commands create, before the
+// first COPY when needed).
+func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string, ownUsers string) ([]edit, []int, bool) {
 	st := in.Stage
+	x := st.index()
 	var eds []edit
 	var lines []int
 	var firstCopy *Instruction
 	for _, p := range paths {
 		abs := resolvePath(st.Workdir(in), p)
-		var cp *Instruction
-		for _, x := range st.Instrs {
-			if x.StartLine >= in.StartLine {
-				break
-			}
-			if (x.Keyword == "COPY" || x.Keyword == "ADD") && !x.JSON {
-				_, dest := x.copySources()
-				if resolvePath(st.Workdir(x), dest) == abs || strings.HasSuffix(dest, "/") && resolvePath(st.Workdir(x), dest) == abs {
-					cp = x
-				}
-			}
-		}
-		if cp == nil {
+		cp := x.lastCopyTo(abs, in)
+		if cp == nil || cp.JSON {
 			return nil, nil, false
 		}
 		if _, has := cp.flag("chown"); has {
 			return nil, nil, false
 		}
 		// nothing in between may write there (it would keep root owners)
-		for _, x := range st.Instrs {
-			if x.StartLine <= cp.StartLine || x.StartLine >= in.StartLine {
-				continue
-			}
-			if x.Keyword == "RUN" && (x.mentions(d, abs) || underDir(st.Workdir(x), abs) && !onlyInstalls(x)) || x.Keyword == "USER" {
-				return nil, nil, false
-			}
+		if between(x.named[abs], cp.idx, in.idx) || between(x.workdir[abs], cp.idx, in.idx) || between(x.users, cp.idx, in.idx) {
+			return nil, nil, false
 		}
 		kw := keywordEnd(d, cp)
 		eds = append(eds, edit{start: kw, end: kw, text: " --chown=" + owner})
@@ -106,18 +115,20 @@ func chownToCopy(d *Dockerfile, in *Instruction, owner string, paths []string) (
 	// The owner must exist when the COPY runs.
 	user, _, _ := strings.Cut(owner, ":")
 	if _, err := strconv.Atoi(user); err != nil && user != "root" {
-		known := false
-		for _, u := range createdUsers(st, firstCopy) {
-			if u == user {
-				known = true
-			}
+		def := d.Model().Stages[st.Index].Users[user] // its first creation
+		known := def.In != nil && (def.In.Stage != st || def.In.idx < firstCopy.idx)
+		var mover *Instruction
+		if def.In != nil && def.In.Stage == st && def.In.idx > firstCopy.idx && def.In.idx <= in.idx {
+			mover = userRunAfter(def.In, in)
 		}
-		if !known {
-			mover := userRunAfter(st, firstCopy, user)
-			if mover == nil {
-				return nil, nil, false
-			}
-			eds = append(eds, deleteInstr(mover), insertBefore(firstCopy, d.Text(mover)))
+		switch {
+		case known:
+		case mover == in && ownUsers != "":
+			eds = append(eds, insertBefore(firstCopy, "RUN "+ownUsers+"\n"))
+		case mover == nil || mover == in:
+			return nil, nil, false
+		default:
+			eds = append(eds, d.moveOut(mover), insertBefore(firstCopy, d.withComments(mover)))
 			lines = append(lines, mover.StartLine)
 		}
 	}
@@ -138,31 +149,22 @@ func onlyInstalls(in *Instruction) bool {
 	return true
 }
 
-// userRunAfter is a RUN after the COPY that only creates users and groups
-// (among them user): it can move before the COPY.
-func userRunAfter(st *Stage, cp *Instruction, user string) *Instruction {
-	for _, x := range st.Instrs {
-		if x.StartLine <= cp.StartLine || x.Keyword != "RUN" || !x.editable() {
-			continue
-		}
-		creates, only := false, true
-		for _, c := range x.calls() {
-			u, ok := userCreation(c)
-			if !ok {
-				only = false
-			}
-			if u == user {
-				creates = true
-			}
-		}
-		if creates {
-			if only && len(x.Flags) == 0 {
-				return x
-			}
+// userRunAfter is x, the RUN that first creates the user after the COPY,
+// when it can move before the COPY: it only creates users and groups, or
+// it is in, the chown's own RUN.
+func userRunAfter(x, in *Instruction) *Instruction {
+	if x.Keyword != "RUN" || !x.editable() || len(x.Flags) > 0 {
+		return nil
+	}
+	if x == in {
+		return x
+	}
+	for _, c := range x.calls() {
+		if _, ok := userCreation(c); !ok {
 			return nil
 		}
 	}
-	return nil
+	return x
 }
 
 func joinInts(xs []int) string {
@@ -188,19 +190,27 @@ var sameRunCleanupKind = &kind{
 			var target *Instruction
 			var pending []*Instruction
 			flush := func() {
-				if target != nil && len(pending) > 0 {
-					var text []string
+				if target != nil && len(pending) > 0 && target.editable() {
+					have := map[string]bool{}
+					for _, sg := range target.Shell.Segments {
+						have[foldSpace(string(c.d.Src[sg.Start:sg.End]))] = true
+					}
+					var text string
 					for _, p := range pending {
-						text = append(text, c.d.segmentsText(p.Shell, 0, len(p.Shell.Segments)-1))
-						ch.edits = append(ch.edits, deleteInstr(p))
+						ch.edits = append(ch.edits, c.d.moveOut(p))
 						ch.line(p)
 						moves = append(moves, move{p, target})
 						ch.say("line %d only deletes or chowns: fold it into the RUN at line %d", p.StartLine, target.StartLine)
+						part := c.d.segmentsText(p.Shell, 0, len(p.Shell.Segments)-1)
+						if have[foldSpace(part)] {
+							continue // the RUN does it already
+						}
+						have[foldSpace(part)] = true
+						text += joinerWith(c.d.joiner(target), c.d.comments(p)) + part
 					}
-					if e, ok := c.d.appendCommand(target, strings.Join(text, c.d.joiner(target))); ok {
-						ch.edits = append(ch.edits, e)
-						ch.line(target)
-					}
+					last := target.Shell.Segments[len(target.Shell.Segments)-1]
+					ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: text})
+					ch.line(target)
 				}
 				pending = nil
 			}
@@ -258,16 +268,8 @@ func (c *ctx) foldSavesNothing(cleanup, target *Instruction) bool {
 // made it: see SG301 and SG501).
 func underCopyDest(st *Stage, in *Instruction) bool {
 	for _, p := range cleanupPaths(in) {
-		for _, x := range st.Instrs {
-			if x.StartLine >= in.StartLine {
-				break
-			}
-			if x.Keyword == "COPY" || x.Keyword == "ADD" {
-				_, dest := x.copySources()
-				if dst := resolvePath(st.Workdir(x), dest); dst != "/" && underDir(p, dst) {
-					return true
-				}
-			}
+		if st.index().copiedUnder(p, in) {
+			return true
 		}
 	}
 	return false
@@ -290,14 +292,38 @@ var nonRootKind = &kind{
 	Doc:   "the final stage runs as root; a user of its own (the venv staying owned by root) limits what a compromised app can change",
 	derive: func(c *ctx) *change {
 		st := c.d.Final()
-		u, _ := st.User()
+		u, userIn := st.User()
 		if !isRootUser(u) {
 			return nil
 		}
+		model := c.d.Model().Final()
 		if f := c.opts.Facts; f != nil && u == "" && !isRootUser(f.ConfigUser) {
 			return nil // the base image already sets a non-root user
 		}
+		if u == "" && model.Base.User != "" {
+			return nil // so does this base (jupyter: jovyan, micromamba: mambauser)
+		}
 		ch := &change{note: "no size change: security"}
+		if userIn != nil {
+			ch.say("line %d: USER %s: the app runs as root", userIn.StartLine, u)
+			ch.line(userIn)
+		} else {
+			ch.say("the final stage has no USER: the app runs as root")
+		}
+		if model.Cmd == nil {
+			// A base image: its USER is the user of every RUN of the
+			// images built on it (apt-get install would fail).
+			ch.say("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
+			return ch
+		}
+		if line, why := startsAsRoot(c.d, model); why != "" {
+			ch.say("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
+			return ch
+		}
+		if line := commentedUser(c.d, st); line > 0 {
+			ch.say("line %d: the authors left USER commented out there: see why before adding one", line)
+			return ch
+		}
 		var last *Instruction
 		for _, in := range st.Instrs {
 			if in.makesLayer() || in.Keyword == "USER" {
@@ -316,25 +342,54 @@ var nonRootKind = &kind{
 				}
 			}
 		}
-		// A user named "0" or "root" is root again for USER.
-		users := slices.DeleteFunc(createdUsers(st, nil), isRootUser)
 		var lines string
-		name := "app"
-		if len(users) > 0 {
-			name = users[len(users)-1]
-			ch.say("the Dockerfile creates user %s but never switches to it", name)
-		} else {
-			lines = "RUN " + addUserCmd(isAlpine(st), name) + "\n"
-			ch.say("the final stage has no USER: the app runs as root")
+		switch {
+		case model.Base.Family == "distroless":
+			// no shell to run useradd; the image has the user
+			lines = "USER nonroot\n"
+			ch.say("%s has no shell for useradd; its nonroot user (65532) is there", model.Base.Ref.String())
+		case model.Base.Family == "scratch" || model.Base.NoShell:
+			lines = "USER 10001:10001\n"
+			ch.say("scratch has no shell for useradd nor a passwd file: a numeric user needs neither")
+		case model.Base.User != "":
+			lines = "USER " + model.Base.User + "\n"
+			ch.say("the base image's own user is %s", model.Base.User)
+		case fileOwner(model) != "":
+			// the file gives its files to a user of the base (977:977,
+			// unit): that is the app's user
+			owner := fileOwner(model)
+			lines = "USER " + owner + "\n"
+			ch.say("the file gives its files to %s: the app runs as that user", owner)
+		case !model.Base.Known && !distroKnown(st):
+			ch.say("slimpy cannot tell the base's distro (useradd or adduser?): create a user and switch to it by hand")
+			return ch
+		default:
+			// A user named "0" or "root" is root again for USER.
+			users := slices.DeleteFunc(createdUsers(st, nil), isRootUser)
+			name := "app"
+			if len(users) > 0 {
+				name = users[len(users)-1]
+				ch.say("the Dockerfile creates user %s but never switches to it", name)
+			} else {
+				cmd := addUserCmd(isAlpine(st), name)
+				if dirs := dataDirs(model); len(dirs) > 0 {
+					cmd += " && chown " + name + " " + strings.Join(dirs, " ")
+					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
+				}
+				lines = "RUN " + cmd + "\n"
+			}
+			lines += "USER " + name + "\n"
 		}
-		lines += "USER " + name + "\n"
 		ch.edits = append(ch.edits, c.d.insertAfter(last, lines))
 		ch.line(last)
 		if venv := venvPath(st); venv != "" {
 			ch.say("%s stays owned by root: the app can import from it, not change it", venv)
 		}
-		for _, in := range st.Instrs {
-			if in.Keyword == "EXPOSE" {
+		for _, s := range st.chain() {
+			for _, in := range s.Instrs {
+				if in.Keyword != "EXPOSE" {
+					continue
+				}
 				for _, a := range in.Args {
 					port, _, _ := strings.Cut(a, "/")
 					if n, err := strconv.Atoi(port); err == nil && n < 1024 {
@@ -345,6 +400,106 @@ var nonRootKind = &kind{
 		}
 		return ch
 	},
+}
+
+// rootStarters are programs that start as root and drop privileges (or
+// need root) themselves.
+var rootStarters = map[string]bool{"gosu": true, "su-exec": true, "s6-setuidgid": true, "setpriv": true, "supervisord": true,
+	"/init": true, "jupyterhub": true, "nginx": true, "httpd": true, "apache2": true, "sshd": true, "cron": true, "crond": true,
+	"runsvdir": true, "s6-svscan": true, "chpst": true}
+
+// startsAsRoot: the image starts as root to drop privileges itself (gosu,
+// su-exec, s6-overlay's /init, supervisord...): the line that says so.
+func startsAsRoot(d *Dockerfile, sm *StageModel) (int, string) {
+	if c := sm.Cmd; c != nil && (rootStarters[c.Program] || rootStarters[path.Base(c.Program)]) {
+		return c.inst().StartLine, c.Program + " needs root to start"
+	}
+	for _, name := range []string{"gosu", "su-exec", "supervisor", "s6-overlay"} {
+		if in := sm.Programs[name]; in != nil {
+			return in.StartLine, "the image installs " + name
+		}
+	}
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			for _, w := range []string{"gosu", "su-exec", "s6-setuidgid", "s6-overlay"} {
+				if strings.Contains(in.Original, w) {
+					return in.StartLine, "it uses " + w
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
+// commentedUser is the line of a "# USER name" comment in the stage (the
+// authors chose root on purpose), 0 when none.
+func commentedUser(d *Dockerfile, st *Stage) int {
+	start, end := st.From.End, len(d.Src)
+	if st.Index+1 < len(d.Stages) {
+		end = d.Stages[st.Index+1].From.Start
+	}
+	for l := 1; l < len(d.lineStart); l++ {
+		off := d.lineStart[l-1]
+		if off < start || off >= end {
+			continue
+		}
+		t := strings.TrimSpace(string(d.Src[off:d.lineStart[l]]))
+		if rest, ok := strings.CutPrefix(t, "#"); ok {
+			if f := strings.Fields(rest); len(f) >= 2 && f[0] == "USER" && !isRootUser(f[1]) {
+				return l
+			}
+		}
+	}
+	return 0
+}
+
+// fileOwner is the one non-root owner the final stage gives its files to
+// (COPY --chown, chown), when it is not a user the file creates (that one
+// is reused as such): "" for none or several.
+func fileOwner(sm *StageModel) string {
+	owner := ""
+	for _, w := range sm.Writes {
+		if (w.Kind != "copy" && w.Kind != "chown") || w.Owner == "" || isRootUser(w.Owner) || isSystemPath(w.Path) {
+			continue
+		}
+		if owner != "" && userOf(owner) != userOf(w.Owner) {
+			return ""
+		}
+		owner = w.Owner
+	}
+	u, g, _ := strings.Cut(owner, ":")
+	if sm.Users[u].In != nil {
+		return ""
+	}
+	if g == "root" || g == "0" {
+		return u
+	}
+	return owner
+}
+
+// distroKnown: the stage's RUNs show its package manager (apt or apk), so
+// which user tool it has.
+func distroKnown(st *Stage) bool {
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			if len(pkgCommands(in)) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dataDirs are the directories the final stage makes (mkdir) and leaves
+// empty, where the app writes: a new user must own them.
+func dataDirs(sm *StageModel) []string {
+	var out []string
+	for i, w := range sm.Writes {
+		if w.Kind == "mkdir" && w.In.Stage == sm.St && !isSystemPath(w.Path) && !sm.filledLater(i) && !isHome(sm, w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
+			out = append(out, w.Path)
+		}
+	}
+	return uniq(out)
 }
 
 func addUserCmd(alpine bool, name string) string {
@@ -393,8 +548,30 @@ var jsonCmdKind = &kind{
 	derive: func(c *ctx) *change {
 		ch := &change{note: "no size change: signals reach the app"}
 		st := c.d.Final()
+		model := c.d.Model().Final()
 		for _, in := range st.Instrs {
 			if in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT" || in.JSON || in.Shell == nil || !in.Shell.Editable {
+				continue
+			}
+			if len(model.Shell) > 0 {
+				continue // the shell form runs under the file's SHELL, which the exec form would bypass
+			}
+			if in.Keyword == "CMD" && execEntrypointBefore(st, in) {
+				continue // the exec-form ENTRYPOINT gets /bin/sh -c CMD as its arguments: an exec-form CMD would change them
+			}
+			if shellBuiltins[firstWord(in.Shell)] {
+				continue // source, cd...: only a shell runs them
+			}
+			if meant, ok := singleQuotedArray(strings.TrimSpace(in.Args[0])); ok {
+				// ['python', 'app.py'] is no JSON: Docker runs it as a
+				// shell command, "[python,", which is not found
+				sh := in.Shell
+				text := string(c.d.Src[sh.Start:sh.End])
+				start := sh.Start + strings.Index(text, "[")
+				end := sh.Start + strings.LastIndex(text, "]") + 1
+				ch.edits = append(ch.edits, edit{start: start, end: end, text: jsonArray(meant)})
+				ch.line(in)
+				ch.say("line %d: %s %s is not JSON (single quotes): Docker runs it as a shell command, which fails with \"%s: not found\"", in.StartLine, in.Keyword, strings.TrimSpace(in.Args[0]), firstWord(sh))
 				continue
 			}
 			if in.Keyword == "ENTRYPOINT" {
@@ -452,6 +629,39 @@ var jsonCmdKind = &kind{
 }
 
 func callHasAssigns(sh *Shell) bool { return sh.Calls[0].Assigns > 0 }
+
+// firstWord is the first word the shell runs ("" for none).
+func firstWord(sh *Shell) string {
+	if len(sh.Calls) == 0 || len(sh.Calls[0].Words) == 0 {
+		return ""
+	}
+	return sh.Calls[0].Words[0].Value
+}
+
+// execEntrypointBefore: an exec-form ENTRYPOINT is in effect for in (set
+// before it in its stage or inherited).
+func execEntrypointBefore(st *Stage, in *Instruction) bool {
+	for _, s := range st.chain() {
+		for i := len(s.Instrs) - 1; i >= 0; i-- {
+			x := s.Instrs[i]
+			if s == st && x.idx >= in.idx && x.Keyword != "ENTRYPOINT" {
+				continue
+			}
+			if x.Keyword == "ENTRYPOINT" {
+				return x.JSON && len(x.Args) > 0
+			}
+		}
+	}
+	return false
+}
+
+func (c *Call) wordStrings() []string {
+	var s []string
+	for _, w := range c.Words {
+		s = append(s, w.Value)
+	}
+	return s
+}
 
 func (c *Call) wordsText() string {
 	var s []string
@@ -515,13 +725,13 @@ var mergeRunsKind = &kind{
 			if first.StartLine == first.EndLine {
 				join = " \\\n && "
 			}
-			var parts []string
+			var text string
 			for _, in := range g[1:] {
-				parts = append(parts, c.d.segmentsText(in.Shell, 0, len(in.Shell.Segments)-1))
-				ch.edits = append(ch.edits, deleteInstr(in))
+				text += joinerWith(join, c.d.comments(in)) + c.d.segmentsText(in.Shell, 0, len(in.Shell.Segments)-1)
+				ch.edits = append(ch.edits, c.d.moveOut(in))
 			}
 			last := first.Shell.Segments[len(first.Shell.Segments)-1]
-			ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: join + strings.Join(parts, join)})
+			ch.edits = append(ch.edits, edit{start: last.End, end: last.End, text: text})
 			ch.line(g...)
 			ch.say("lines %s are %d RUNs in a row", joinInts(startLines(g)), len(g))
 		}
@@ -548,14 +758,15 @@ func startLines(ins []*Instruction) []int {
 	return out
 }
 
-// mergeable: a shell-form RUN that is one && chain (no ";" lists, whose
-// failure semantics would change) without heredocs.
+// mergeable: a shell-form RUN that is one && chain without heredocs: no
+// ";" list and no top-level || list, whose exit status a merged && chain
+// would change (a || b && c || true passes when a and b fail).
 func mergeable(in *Instruction) bool {
 	if !in.editable() || len(in.Shell.Segments) == 0 || in.Heredoc {
 		return false
 	}
 	for _, s := range in.Shell.Segments {
-		if s.Sep == ";" {
+		if s.Sep == ";" || s.Or {
 			return false
 		}
 	}

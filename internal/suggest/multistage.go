@@ -34,7 +34,7 @@ var buildOnlyPkgs = map[string]bool{
 	"py3-pip": true, "py3-setuptools": true, "py3-wheel": true, "py3-virtualenv": true, "python3-distutils": true,
 }
 
-var versionedToolRe = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran|llvm)-\d+$|^python3\.\d+-(dev|venv|distutils)$|^lib.*-dev$`)
+var versionedToolRe = regexp.MustCompile(`^(gcc|g\+\+|cpp|clang|gfortran|llvm)-\d+$|^(python|py)[23]?(\.\d+)?-(dev|venv|distutils|pip|setuptools|wheel|virtualenv|poetry|pipenv)$|^lib.*-dev$|^pipenv$|^poetry$`)
 
 func isBuildPkg(name string) bool {
 	return buildOnlyPkgs[name] || strings.HasSuffix(name, "-dev") || strings.HasSuffix(name, "-devel") || versionedToolRe.MatchString(name)
@@ -62,6 +62,8 @@ var devToRuntime = map[string]string{
 
 // msPlan is the split worked out for one Dockerfile.
 type msPlan struct {
+	venv     string // the venv: the file's own, or /opt/venv
+	ownVenv  bool
 	d        *Dockerfile
 	st       *Stage
 	builder  string // the builder stage's name
@@ -81,7 +83,7 @@ func deriveMultistage(c *ctx) *change {
 	if st.BaseStage != nil || st.Base == "scratch" {
 		return nil
 	}
-	p := &msPlan{d: d, st: st, builder: "builder", pyexe: "python3"}
+	p := &msPlan{d: d, st: st, builder: "builder", pyexe: "python3", venv: venvDir}
 	if st.Name != "" {
 		p.builder = st.Name
 	}
@@ -111,9 +113,9 @@ func deriveMultistage(c *ctx) *change {
 					p.apk = true
 				}
 				for _, n := range pc.names() {
-					allPkgs = appendUnique(allPkgs, n)
+					allPkgs = append(allPkgs, n)
 					if isBuildPkg(n) {
-						buildPkgs = appendUnique(buildPkgs, n)
+						buildPkgs = append(buildPkgs, n)
 					}
 				}
 			}
@@ -122,6 +124,7 @@ func deriveMultistage(c *ctx) *change {
 	if len(installs) == 0 {
 		return nil
 	}
+	allPkgs, buildPkgs = uniq(allPkgs), uniq(buildPkgs)
 	ref := parseRef(st.Base)
 	p.runtime = st.Base
 	if ref.name() == "python" && !strings.Contains(st.Base, "$") {
@@ -140,7 +143,7 @@ func deriveMultistage(c *ctx) *change {
 		return nil
 	}
 	for _, n := range allPkgs {
-		if m := regexp.MustCompile(`^python(3\.\d+)$`).FindStringSubmatch(n); m != nil && ref.name() != "python" {
+		if m := pythonPkgRe.FindStringSubmatch(n); m != nil && ref.name() != "python" {
 			p.pyexe = "python" + m[1]
 		}
 		if strings.HasPrefix(n, "python3-") && !isBuildPkg(n) && !strings.HasPrefix(n, "python3-minimal") {
@@ -171,7 +174,31 @@ func deriveMultistage(c *ctx) *change {
 		ch.say("pip --no-build-isolation builds with the setuptools and wheel of its environment, here the system's: the venv is created with --system-site-packages")
 	}
 
+	// The file's own venv, when it installs into one: the split keeps it
+	// (a venv cannot move) and adds none.
+	model := d.Model().Final()
+	if strings.HasPrefix(model.Python.Version, "2.") {
+		return nil // Python 2 has no venv module
+	}
+	for _, inst := range model.Installs {
+		if slices.Contains(model.Venvs, inst.Env) {
+			p.venv, p.ownVenv = inst.Env, true
+			ch.say("the file installs into its own venv %s: the runtime stage gets it", inst.Env)
+			break
+		}
+	}
+
 	// --- classify
+	installSet := map[*Instruction]bool{}
+	projectInstall := map[*Instruction]bool{}
+	projectAt := map[string][]*Instruction{} // project installs by working directory
+	for _, in := range installs {
+		installSet[in] = true
+		if refersToCwdProject(in) {
+			projectInstall[in] = true
+			projectAt[in.wd] = append(projectAt[in.wd], in)
+		}
+	}
 	lastInstall := installs[len(installs)-1]
 	firstVenvUser := firstNonToolInstall(installs)
 	needProject := false
@@ -179,19 +206,24 @@ func deriveMultistage(c *ctx) *change {
 	for _, in := range installs {
 		wd := st.Workdir(in)
 		nf, nd, pj := installNeeds(in, wd)
-		for _, f := range nf {
-			depFiles = appendUnique(depFiles, f)
-		}
-		for _, dir := range nd {
-			depDirs = appendUnique(depDirs, dir)
-		}
+		depFiles = append(depFiles, nf...)
+		depDirs = append(depDirs, nd...)
 		needProject = needProject || pj
 	}
+	depFiles, depDirs = uniq(depFiles), uniq(depDirs)
 	builderEdits := []edit{}
+	moved := map[*Instruction]bool{} // out of the builder
+	moveOut := func(in *Instruction) {
+		builderEdits = append(builderEdits, d.moveOut(in))
+		moved[in] = true
+	}
 	var runtimeInstrs []*Instruction
 	var runtimeEarly []*Instruction // ARG, ENV: before the system packages
 	var sysRuns []*Instruction
+	var userCmds []string                                         // users created in RUNs that do more
+	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
+	toolCopies, toolLines := p.commandTools(model)
 	beforeLast := true
 	for _, in := range st.Instrs {
 		if in == lastInstall {
@@ -204,16 +236,19 @@ func deriveMultistage(c *ctx) *change {
 			runtimeInstrs = append(runtimeInstrs, in)
 		case "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "VOLUME", "STOPSIGNAL", "ONBUILD", "MAINTAINER", "USER":
 			runtimeInstrs = append(runtimeInstrs, in)
-			builderEdits = append(builderEdits, deleteInstr(in))
+			moveOut(in)
 		case "COPY", "ADD":
 			srcs, dest := in.copySources()
 			_, hasFrom := in.flag("from")
 			abs := resolvePath(st.Workdir(in), dest)
 			usedByInstall := false
-			for _, x := range installs {
-				if x.StartLine > in.StartLine && (x.mentions(d, abs) && abs != "/" && abs != st.Workdir(x) || refersToCwdProject(x) && abs == st.Workdir(x)) {
+			for _, x := range st.index().naming(st, abs, in) {
+				if installSet[x] && (abs != "/" && abs != x.wd || projectInstall[x] && abs == x.wd) {
 					usedByInstall = true
 				}
+			}
+			for _, x := range projectAt[abs] {
+				usedByInstall = usedByInstall || x.idx > in.idx
 			}
 			whole := false
 			allDeps := true
@@ -226,6 +261,9 @@ func deriveMultistage(c *ctx) *change {
 				}
 			}
 			switch {
+			case hasFrom && slices.Contains(toolCopies, in):
+				// a tool from another image the command runs (uv): both's
+				runtimeInstrs = append(runtimeInstrs, in)
 			case hasFrom:
 				// a tool from another image (uv, ...): the builder's
 			case allDeps && in.StartLine < lastInstall.StartLine:
@@ -251,21 +289,22 @@ func deriveMultistage(c *ctx) *change {
 					builderEdits = append(builderEdits, replaceInstr(in, strings.Join(copies, "\n")+"\n"))
 					ch.say("line %d copies the whole context before installing: the builder copies %s first, for the layer cache", in.StartLine, strings.Join(copied, " "))
 				} else {
-					builderEdits = append(builderEdits, deleteInstr(in))
+					moveOut(in)
 				}
 			case usedByInstall && whole:
 				runtimeInstrs = append(runtimeInstrs, in)
 			case usedByInstall:
 				// what pip installs from: the builder's
+			case in.StartLine < lastInstall.StartLine:
+				// the builder's RUNs before the last install may read it
+				// (the project pip installs, an archive a RUN unpacks)
+				runtimeInstrs = append(runtimeInstrs, in)
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, deleteInstr(in))
+				moveOut(in)
 			}
 		case "RUN":
-			isInstall := false
-			for _, x := range installs {
-				isInstall = isInstall || x == in
-			}
+			isInstall := installSet[in]
 			hasPkgs := false
 			for _, pc := range pkgCommands(in) {
 				hasPkgs = hasPkgs || pc.is("install", "add")
@@ -276,18 +315,29 @@ func deriveMultistage(c *ctx) *change {
 					userOnly = false
 				}
 			}
+			if !userOnly {
+				userCmds = append(userCmds, userSegments(d, in)...)
+			}
 			switch {
 			case isInstall || hasPkgs:
 				if hasPkgs {
 					sysRuns = append(sysRuns, in)
 				}
+			case venvOnly(in):
+				// the file's own venv: the builder makes it, the runtime gets it
+			case configuresRepos(in):
+				// a repository the runtime's packages may come from
+				sysRuns = append(sysRuns, in)
 			case userOnly:
+				// the builder keeps it when something there is the user's
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, deleteInstr(in))
+				userRuns = append(userRuns, in)
+			case aptHousekeeping(in):
+				// the runtime stage updates and cleans in its own RUN
 			case cleanupOnly(in):
 				if touchesApp(st, in) {
 					runtimeInstrs = append(runtimeInstrs, in)
-					builderEdits = append(builderEdits, deleteInstr(in))
+					moveOut(in)
 				}
 			case beforeLast:
 				if !fetchesTools(in) {
@@ -295,8 +345,14 @@ func deriveMultistage(c *ctx) *change {
 				}
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
-				builderEdits = append(builderEdits, deleteInstr(in))
+				moveOut(in)
 			}
+		}
+	}
+
+	for _, in := range userRuns {
+		if !builderUses(st, in, moved) {
+			moveOut(in)
 		}
 	}
 
@@ -305,7 +361,7 @@ func deriveMultistage(c *ctx) *change {
 		ch.edits = append(ch.edits, edit{start: fromArgsEnd(d, st.From), end: fromArgsEnd(d, st.From), text: " AS " + p.builder})
 	}
 	ch.edits = append(ch.edits, builderEdits...)
-	venvEnv := fmt.Sprintf(`ENV VIRTUAL_ENV=%s PATH="%s/bin:$PATH"`, venvDir, venvDir)
+	venvEnv := fmt.Sprintf(`ENV VIRTUAL_ENV=%s PATH="%s/bin:$PATH"`, p.venv, p.venv)
 	builderEnv := venvEnv
 	usesPoetry, usesUVSync := false, false
 	for _, in := range installs {
@@ -322,23 +378,53 @@ func deriveMultistage(c *ctx) *change {
 		builderEnv += " POETRY_VIRTUALENVS_CREATE=false"
 	}
 	if usesUVSync {
-		builderEnv += " UV_PROJECT_ENVIRONMENT=" + venvDir
+		builderEnv += " UV_PROJECT_ENVIRONMENT=" + p.venv
 	}
 	venvCmd := p.pyexe + " -m venv "
 	if p.sysSite {
 		venvCmd += "--system-site-packages "
 	}
-	venvCmd += venvDir
-	if !p.apk && ref.name() != "python" && !hasPkg(allPkgs, p.pyexe+"-venv", "python3-venv") {
+	venvCmd += p.venv
+	if !p.apk && ref.name() != "python" && !hasPkg(allPkgs, p.pyexe+"-venv") {
 		venvCmd = "apt-get update && apt-get install -y --no-install-recommends " + p.pyexe + "-venv && " + venvCmd
 	}
-	ch.edits = append(ch.edits, insertBefore(firstVenvUser, "RUN "+venvCmd+"\n"+builderEnv+"\n"))
+	venvLines := "RUN " + venvCmd + "\n" + builderEnv + "\n"
+	toolEnd := -1 // the tool installs moved before the venv end here
+	if n := leadingToolInstalls(firstVenvUser); n > 0 {
+		// pip install poetry && poetry install: the tool goes to the
+		// builder's system Python, before the venv
+		segs := firstVenvUser.Shell.Segments
+		venvLines = "RUN " + d.segmentsText(firstVenvUser.Shell, 0, n-1) + "\n" + venvLines
+		ch.edits = append(ch.edits, edit{start: segs[0].Start, end: segs[n].Start})
+		toolEnd = segs[n].Start
+		ch.say("line %d installs its packaging tool and the project in one RUN: the tool is installed before the venv, which it does not go into", firstVenvUser.StartLine)
+	}
+	if !p.ownVenv {
+		ch.edits = append(ch.edits, insertBefore(firstVenvUser, venvLines))
+	}
 	for _, in := range installs {
-		if !in.editable() {
+		if !in.editable() || in.StartLine < firstVenvUser.StartLine {
 			continue
 		}
+		for _, call := range in.calls() {
+			if setupPyInstall(call) != nil {
+				for _, x := range call.Words {
+					if x.Value == "--user" {
+						ch.edits = append(ch.edits, edit{start: x.Start - 1, end: x.End})
+					}
+				}
+			}
+			if w, ok := toolCmd(call, "pipenv", "install", "sync"); ok && w.Start >= 0 {
+				for _, x := range call.Words {
+					if x.Value == "--system" {
+						// pipenv installs into the active venv (VIRTUAL_ENV)
+						ch.edits = append(ch.edits, edit{start: x.Start - 1, end: x.End})
+					}
+				}
+			}
+		}
 		for _, pc := range pipCommands(in) {
-			if pc.in.StartLine < firstVenvUser.StartLine {
+			if pc.in.StartLine < firstVenvUser.StartLine || pc.call.Start < toolEnd {
 				continue
 			}
 			opt := "--no-cache-dir"
@@ -355,7 +441,7 @@ func deriveMultistage(c *ctx) *change {
 			}
 		}
 	}
-	cleanup := fmt.Sprintf("find %s -depth -type d -name tests -exec rm -rf '{}' +", venvDir)
+	cleanup := fmt.Sprintf("find %s -depth -type d -name tests -exec rm -rf '{}' +", p.venv)
 	if e, ok := d.appendCommand(lastInstall, cleanup); ok {
 		ch.edits = append(ch.edits, e)
 	} else {
@@ -363,59 +449,88 @@ func deriveMultistage(c *ctx) *change {
 	}
 
 	// --- runtime stage
-	var rt []string
-	rt = append(rt, "", "FROM "+p.runtime)
-	for _, in := range runtimeEarly {
-		rt = append(rt, strings.TrimRight(d.Text(in), "\n"))
+	// Its system RUN comes first: a RUN that also works on files a COPY
+	// before it brought (unzip, make) cannot move there.
+	for _, in := range sysRuns {
+		if cp := copiedBefore(in, runtimeInstrs); cp != nil && appCommands(in) {
+			ch.edits = nil
+			ch.say("line %d installs packages and works on files line %d copies before it: the runtime stage, which installs its packages first, cannot keep their order; split it by hand", in.StartLine, cp.StartLine)
+			return ch
+		}
 	}
 	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
 	libs, libNote := p.runtimeLibs(c, buildPkgs)
 	ch.evidence = append(ch.evidence, libNote...)
-	for _, l := range libs {
-		kept = appendUnique(kept, l)
+	if py := p.distroPython(model, kept); py != "" {
+		libs = append([]string{py}, libs...)
+		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
+	}
+	kept = uniq(append(kept, libs...))
+	sysCmds = p.finishSystemCommands(sysCmds, libs)
+	sysCmds = append(sysCmds, userCmds...)
+	if len(kept) > 0 {
+		ch.say("runtime OS packages: %s", strings.Join(kept, " "))
+	}
+	rtEnv := venvEnv
+	if c := model.Cmd; usesUVSync && c != nil && (c.Runner == "uv" || path.Base(c.Program) == "uv") {
+		rtEnv += " UV_PROJECT_ENVIRONMENT=" + p.venv // uv run finds the venv
 	}
 	userName := ""
-	if u, _ := st.User(); !isRootUser(u) {
-		userName = "" // the original USER comes along with the runtime instructions
+	if u, _ := st.User(); !isRootUser(u) || model.Cmd == nil {
+		// the original USER comes along with the runtime instructions; a
+		// base image (no CMD) gets none: its children install as root
+		userName = ""
 	} else if len(users) > 0 {
 		userName = users[len(users)-1]
 	} else {
 		userName = "app"
 	}
-	sysCmds = p.finishSystemCommands(sysCmds, libs)
-	needUserAdd := len(users) == 0 && userName != ""
-	if needUserAdd {
-		sysCmds = append(sysCmds, addUserCmd(p.apk, userName))
-	}
-	if len(sysCmds) > 0 {
-		rt = append(rt, "RUN "+strings.Join(sysCmds, " \\\n && "))
-	}
-	if len(kept) > 0 {
-		ch.say("runtime OS packages: %s", strings.Join(kept, " "))
-	}
-	rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, venvDir, venvDir), venvEnv)
-	lastLayer := -1
-	for i, in := range runtimeInstrs {
-		if in.makesLayer() || in.Keyword == "WORKDIR" || in.Keyword == "USER" {
-			lastLayer = i
+	runtime := func(user string) string {
+		cmds := sysCmds
+		if user != "" && len(users) == 0 {
+			cmds = append(cmds[:len(cmds):len(cmds)], addUserCmd(p.apk, user))
 		}
-	}
-	if lastLayer < 0 && userName != "" {
-		rt = append(rt, "USER "+userName)
-	}
-	for i, in := range runtimeInstrs {
-		rt = append(rt, strings.TrimRight(d.Text(in), "\n"))
-		if i == lastLayer && userName != "" {
-			rt = append(rt, "USER "+userName)
+		rt := []string{"", "FROM " + p.runtime}
+		for _, in := range runtimeEarly {
+			rt = append(rt, strings.TrimRight(d.withComments(in), "\n"))
 		}
+		if len(cmds) > 0 {
+			rt = append(rt, "RUN "+strings.Join(cmds, " \\\n && "))
+		}
+		rt = append(rt, fmt.Sprintf("COPY --from=%s %s %s", p.builder, p.venv, p.venv), rtEnv)
+		rt = append(rt, toolLines...)
+		lastLayer := -1
+		for i, in := range runtimeInstrs {
+			if in.makesLayer() || in.Keyword == "WORKDIR" || in.Keyword == "USER" {
+				lastLayer = i
+			}
+		}
+		if lastLayer < 0 && user != "" {
+			rt = append(rt, "USER "+user)
+		}
+		for i, in := range runtimeInstrs {
+			rt = append(rt, strings.TrimRight(runtimeText(d, in), "\n"))
+			if i == lastLayer && user != "" {
+				rt = append(rt, "USER "+user)
+			}
+		}
+		end := len(d.Src)
+		text := strings.Join(rt, "\n") + "\n"
+		if end > 0 && d.Src[end-1] != '\n' {
+			text = "\n" + text
+		}
+		return text
 	}
 	end := len(d.Src)
-	text := strings.Join(rt, "\n") + "\n"
-	if end > 0 && d.Src[end-1] != '\n' {
-		text = "\n" + text
+	if userName != "" {
+		// without the user, when the app would write what it cannot
+		fb := *ch
+		fb.edits = append(ch.edits[:len(ch.edits):len(ch.edits)], edit{start: end, end: end, text: runtime("")})
+		fb.evidence = append(ch.evidence[:len(ch.evidence):len(ch.evidence)], fmt.Sprintf("the runtime stage gets %s from the builder (test directories removed) and the app, and runs as root, as the original did", p.venv))
+		ch.fallback = &fb
 	}
-	ch.edits = append(ch.edits, edit{start: end, end: end, text: text})
-	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", venvDir, nonEmptyName(userName, "of the Dockerfile"))
+	ch.edits = append(ch.edits, edit{start: end, end: end, text: runtime(userName)})
+	ch.say("the runtime stage gets %s from the builder (test directories removed), the app and user %s", p.venv, nonEmptyName(userName, "of the Dockerfile"))
 
 	fullBase := p.fullBase
 	keptPkgs := append([]string(nil), kept...)
@@ -452,7 +567,284 @@ func deriveMultistage(c *ctx) *change {
 		}
 		return Savings{Bytes: img.unionBytesExcept(paths, keep), Measured: true, Note: note}
 	}
+	if ch.fallback != nil {
+		ch.fallback.measure = ch.measure
+	}
 	return ch
+}
+
+// commandTools are the COPY --from=IMAGE instructions that put on the PATH
+// a program the final command runs (uv for "uv run"): the runtime stage
+// needs them too.
+// uv, a standalone binary pip installed into the system, is copied from
+// the builder (toolLines).
+func (p *msPlan) commandTools(sm *StageModel) (copies []*Instruction, lines []string) {
+	c := sm.Cmd
+	if c == nil {
+		return nil, nil
+	}
+	for _, prog := range []string{path.Base(c.Program), c.Runner} {
+		in := sm.Programs[prog]
+		switch {
+		case in == nil:
+		case in.Keyword == "COPY":
+			if from, ok := in.flag("from"); ok && p.d.Model().Stage(from) == nil {
+				copies = appendUniqueInstr(copies, in)
+			}
+		case prog == "uv":
+			for _, inst := range sm.Installs {
+				if inst.In == in && inst.System && slices.Contains(inst.Names, "uv") {
+					bin := inst.Env + "/bin/uv"
+					lines = append(lines, fmt.Sprintf("COPY --from=%s %s %s", p.builder, bin, bin))
+				}
+			}
+		}
+	}
+	return copies, lines
+}
+
+func appendUniqueInstr(s []*Instruction, in *Instruction) []*Instruction {
+	if slices.Contains(s, in) {
+		return s
+	}
+	return append(s, in)
+}
+
+// userSegments are the commands of a RUN that create users or groups
+// (top-level commands of their own), for the runtime stage.
+func userSegments(d *Dockerfile, in *Instruction) []string {
+	if in.Shell == nil || in.Shell.File == nil || in.Heredoc {
+		return nil
+	}
+	var out []string
+	for _, seg := range in.Shell.Segments {
+		if len(seg.Calls) != 1 || seg.Calls[0].Nested || seg.Or {
+			continue
+		}
+		if u, ok := userCreation(seg.Calls[0]); ok && (u == "" || !isRootUser(u)) {
+			out = append(out, strings.TrimSpace(string(d.Src[seg.Start:seg.End])))
+		}
+	}
+	return out
+}
+
+// builderUses: what the builder keeps refers to a user the RUN creates
+// (chown, --chown): it keeps the RUN too.
+func builderUses(st *Stage, in *Instruction, moved map[*Instruction]bool) bool {
+	var names []string
+	for _, c := range in.calls() {
+		if u, _, _ := userCreated(c); u != "" {
+			names = append(names, u)
+		}
+	}
+	for _, x := range st.Instrs {
+		if x == in || moved[x] {
+			continue
+		}
+		var owners []string
+		if o, ok := x.flag("chown"); ok {
+			owners = append(owners, o)
+		}
+		for _, c := range x.calls() {
+			if o, _, _, ok := chownCmd(c); ok {
+				owners = append(owners, o)
+			}
+		}
+		for _, o := range owners {
+			u, g, _ := strings.Cut(o, ":")
+			if slices.Contains(names, u) || slices.Contains(names, g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// copiedBefore is a COPY or ADD of the runtime stage that comes before in.
+func copiedBefore(in *Instruction, runtime []*Instruction) *Instruction {
+	for _, x := range runtime {
+		if (x.Keyword == "COPY" || x.Keyword == "ADD") && x.StartLine < in.StartLine {
+			return x
+		}
+	}
+	return nil
+}
+
+// appCommands: a RUN that runs commands other than installing packages,
+// creating users and adding repositories (unzip, make, a script).
+func appCommands(in *Instruction) bool {
+	for _, c := range in.calls() {
+		if pkgCommand(in, c) != nil || pipCommand(in, c) != nil || rmOnlyUnder(c, "/var/lib/apt/lists") {
+			continue
+		}
+		if _, ok := userCreation(c); ok {
+			continue
+		}
+		switch c.Name() {
+		case "add-apt-repository", "apt-key", "echo", "true", "set", "export", "curl", "wget", "gpg", "mkdir", "ln", "locale-gen", "update-ca-certificates":
+			continue
+		}
+		if c.Name() == "sh" || c.Name() == "bash" {
+			continue // a setup script piped in
+		}
+		return true
+	}
+	return false
+}
+
+// venvOnly: a RUN that only creates a venv.
+func venvOnly(in *Instruction) bool {
+	cs := in.calls()
+	for _, c := range cs {
+		if venvCreated(c, in.wd) == "" {
+			return false
+		}
+	}
+	return len(cs) > 0
+}
+
+// configuresRepos: a RUN that adds a package repository or its key
+// (add-apt-repository, a setup script piped into a shell, a sources.list
+// written): the packages installed after it may come from there.
+func configuresRepos(in *Instruction) bool {
+	if in.Shell == nil || in.Heredoc {
+		return false
+	}
+	for _, c := range in.calls() {
+		switch c.Name() {
+		case "add-apt-repository", "apt-key":
+			return true
+		}
+		for _, w := range c.Writes {
+			if strings.HasPrefix(w, "/etc/apt/") || strings.HasPrefix(w, "/usr/share/keyrings/") {
+				return true
+			}
+		}
+	}
+	return fetchPipeRe.MatchString(in.Original) && strings.Contains(in.Original, "setup")
+}
+
+// aptHousekeeping: a RUN that only updates or cleans apt (update, clean,
+// rm of the lists): the runtime stage has its own.
+func aptHousekeeping(in *Instruction) bool {
+	cs := in.calls()
+	if len(cs) == 0 || !in.editable() {
+		return false
+	}
+	for _, c := range cs {
+		if p := pkgCommand(in, c); p != nil && p.manager == "apt" && p.is("update", "clean", "autoclean", "autoremove") {
+			continue
+		}
+		if rmOnlyUnder(c, "/var/lib/apt/lists") || rmOnlyUnder(c, "/var/cache/apt") {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// leadingToolInstalls is how many of the first top-level commands of a RUN
+// only install packaging tools (pip install poetry), when others follow.
+func leadingToolInstalls(in *Instruction) int {
+	if !in.editable() {
+		return 0
+	}
+	segs := in.Shell.Segments
+	n := 0
+	for n < len(segs)-1 {
+		s := segs[n]
+		if s.Sep == ";" || s.Or || len(s.Calls) != 1 || s.Calls[0].Nested || !toolOnlyInstall(in, s.Calls[0]) {
+			break
+		}
+		n++
+	}
+	if n < len(segs) && segs[n].Sep == ";" {
+		return 0
+	}
+	return n
+}
+
+// toolOnlyInstall: a pip install of packaging tools only.
+func toolOnlyInstall(in *Instruction, call *Call) bool {
+	pc := pipCommand(in, call)
+	if pc == nil || len(pc.reqs) > 0 || len(pc.editab) > 0 || len(pc.specs) == 0 {
+		return false
+	}
+	for _, s := range pc.specs {
+		if !isPackagingTool(specName(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isPackagingTool: a distribution that installs or builds packages.
+func isPackagingTool(name string) bool {
+	switch normalizeDist(name) {
+	case "pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "pdm", "virtualenv", "pip-tools", "poetry-plugin-export", "hatch", "flit", "build":
+		return true
+	}
+	return false
+}
+
+// specName is the distribution a pip argument names (quotes of a word
+// with expansions dropped: "poetry==$POETRY_VERSION").
+func specName(w Word) string {
+	v := w.Value
+	if w.Dynamic {
+		v = strings.Trim(strings.ReplaceAll(v, "'", ""), "\"")
+	}
+	n, _ := reqName(v)
+	return n
+}
+
+// distroPython is the OS package of the interpreter the venv links to,
+// when it is the distro's and the runtime stage does not install it yet.
+func (p *msPlan) distroPython(sm *StageModel, kept []string) string {
+	if sm.Python.Prefix != "/usr" || sm.Base.Family == "distroless" {
+		return ""
+	}
+	want := p.pyexe
+	if p.apk || want == "" {
+		want = "python3"
+	}
+	for _, k := range kept {
+		if k == want || k == "python3" && want == "python3" || strings.HasPrefix(k, want+"-minimal") {
+			return ""
+		}
+	}
+	return want
+}
+
+// runtimeText is an instruction as the runtime stage gets it: with its
+// comments, and a CMD or ENTRYPOINT without "poetry run"/"pipenv run",
+// which only select the environment the venv on the PATH already is (the
+// tool is not in the runtime stage).
+func runtimeText(d *Dockerfile, in *Instruction) string {
+	text := d.withComments(in)
+	if in.Keyword != "CMD" && in.Keyword != "ENTRYPOINT" {
+		return text
+	}
+	var words []string
+	if in.JSON {
+		words = in.Args
+	} else if in.Shell != nil && len(in.Shell.Calls) == 1 && !in.Shell.Calls[0].Nested {
+		words = in.Shell.Calls[0].wordStrings()
+	}
+	i, runner := programIndex(words)
+	if runner != "poetry" && runner != "pipenv" {
+		return text
+	}
+	k := 0
+	for k < i && path.Base(words[k]) != runner {
+		k++
+	}
+	comments := d.comments(in)
+	if in.JSON {
+		return comments + in.Keyword + " " + jsonArray(append(append([]string(nil), words[:k]...), words[i:]...)) + "\n"
+	}
+	call := in.Shell.Calls[0]
+	return comments + string(d.Src[in.Start:call.Words[k].Start]) + string(d.Src[call.Words[i].Start:in.End])
 }
 
 func nonEmptyName(s, dflt string) string {
@@ -493,16 +885,8 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 				}
 				continue
 			}
-			if len(pc.reqs) > 0 || len(pc.editab) > 0 {
+			if !toolOnlyInstall(in, call) {
 				tool = false
-			}
-			for _, s := range pc.specs {
-				n, _ := reqName(s.Value)
-				switch normalizeDist(n) {
-				case "pip", "setuptools", "wheel", "poetry", "pipenv", "uv", "pdm", "virtualenv", "pip-tools":
-				default:
-					tool = false
-				}
 			}
 		}
 		if !tool {
@@ -582,10 +966,12 @@ func refersToCwdProject(in *Instruction) bool {
 func relFiles(files []string, dir string) []string {
 	var out []string
 	for _, f := range files {
-		if r, ok := strings.CutPrefix(f, strings.TrimRight(dir, "/")+"/"); ok {
+		r, ok := strings.CutPrefix(f, strings.TrimRight(dir, "/")+"/")
+		if !ok {
+			r = path.Base(f)
+		}
+		if r != "" && r != "/" && r != "." {
 			out = append(out, r)
-		} else {
-			out = append(out, path.Base(f))
 		}
 	}
 	sort.Strings(out)
@@ -677,11 +1063,17 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 				for _, n := range pkgc.names() {
 					if !isBuildPkg(n) {
 						names = append(names, n)
-						kept = appendUnique(kept, n)
+						kept = append(kept, n)
 					}
 				}
 				if len(names) > 0 {
-					cmds = append(cmds, p.installCmd(names))
+					// DEBIAN_FRONTEND=noninteractive TZ=... stay with it
+					prefix := ""
+					if c := pkgc.call; c.Assigns > 0 {
+						i, _ := c.program()
+						prefix = string(p.d.Src[c.Start:c.Words[i].Start])
+					}
+					cmds = append(cmds, prefix+p.installCmd(names))
 				}
 			case pkgc != nil && pkgc.is("purge", "remove", "autoremove", "del", "clean", "autoclean"):
 				continue
@@ -690,7 +1082,7 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 			}
 		}
 	}
-	return cmds, kept
+	return cmds, uniq(kept)
 }
 
 func (p *msPlan) installCmd(names []string) string {
@@ -700,18 +1092,35 @@ func (p *msPlan) installCmd(names []string) string {
 	return "apt-get install -y --no-install-recommends " + strings.Join(names, " ")
 }
 
-// finishSystemCommands adds the runtime libraries, makes sure apt's lists
-// are fetched before and removed after, and drops what installs nothing.
+// finishSystemCommands adds the runtime libraries to the last install
+// (those it lacks), makes sure apt's lists are fetched before and removed
+// after, drops an update that follows another, and drops what installs
+// nothing.
 func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	installs := 0
-	for _, c := range cmds {
+	last := -1
+	for i, c := range cmds {
 		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
 			installs++
+			last = i
 		}
 	}
 	if len(libs) > 0 {
-		cmds = append(cmds, p.installCmd(libs))
-		installs++
+		var missing []string
+		for _, l := range libs {
+			if !installedBy(cmds, l) {
+				missing = append(missing, l)
+			}
+		}
+		switch {
+		case len(missing) == 0:
+		case last >= 0:
+			cmds = append([]string(nil), cmds...)
+			cmds[last] += " " + strings.Join(missing, " ")
+		default:
+			cmds = append(cmds, p.installCmd(missing))
+			installs++
+		}
 	}
 	if installs == 0 {
 		// nothing to install: keep only what is not about packages
@@ -729,7 +1138,11 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	updated := false
 	var out []string
 	for _, c := range cmds {
-		if strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update") {
+		isUpdate := strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update")
+		if isUpdate && len(out) > 0 && (strings.HasPrefix(out[len(out)-1], "apt-get update") || strings.HasPrefix(out[len(out)-1], "apt update")) {
+			continue
+		}
+		if isUpdate {
 			updated = true
 		}
 		if strings.HasPrefix(c, "apt-get install") && !updated {
@@ -739,6 +1152,18 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 		out = append(out, c)
 	}
 	return append(out, "rm -rf /var/lib/apt/lists/*")
+}
+
+// installedBy: one of the install commands names the package.
+func installedBy(cmds []string, pkg string) bool {
+	for _, c := range cmds {
+		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+			if slices.Contains(strings.Fields(c), pkg) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runtimeLibs are the packages the runtime stage must add for the

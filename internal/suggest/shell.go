@@ -27,6 +27,10 @@ type Call struct {
 	Start, End int
 	Segment    int // index into Shell.Segments; -1 inside a heredoc script
 	Assigns    int // VAR=value words before the command
+	// Env are those assignments (a value with expansions as written).
+	Env [][2]string
+	// Writes are the files its output redirections write (> and >>).
+	Writes []string
 	// Nested: inside a subshell, a function, an if, a loop, a pipeline
 	// or an || chain: not an item of the top-level && list.
 	Nested bool
@@ -47,6 +51,9 @@ type Segment struct {
 	// ";" (also a newline).
 	Sep   string
 	Calls []*Call
+	// Or: the segment is an || list at the top level ("a || b", "a && b
+	// || c"): its status is not its first command's.
+	Or bool
 }
 
 // parseShell parses the shell text of in. Dockerfile comment lines and
@@ -223,14 +230,61 @@ func collectCalls(sh *Shell, f *syntax.File, base int, heredoc bool) {
 			sh.Segments[0].Sep = ""
 		}
 	}
+	redirs := map[*syntax.CallExpr][]*syntax.Redirect{}
 	syntax.Walk(f, func(n syntax.Node) bool {
-		ce, ok := n.(*syntax.CallExpr)
-		if !ok || len(ce.Args) == 0 {
+		if st, ok := n.(*syntax.Stmt); ok {
+			if ce, ok := st.Cmd.(*syntax.CallExpr); ok && len(st.Redirs) > 0 {
+				redirs[ce] = st.Redirs
+			}
 			return true
 		}
-		c := &Call{Start: base + int(ce.Pos().Offset()), End: base + int(ce.End().Offset()), Segment: -1, Assigns: len(ce.Assigns)}
-		for _, w := range ce.Args {
-			c.Words = append(c.Words, wordOf(w, base))
+		var c *Call
+		switch x := n.(type) {
+		case *syntax.CallExpr:
+			if len(x.Args) == 0 {
+				return true
+			}
+			c = &Call{Start: base + int(x.Pos().Offset()), End: base + int(x.End().Offset()), Segment: -1, Assigns: len(x.Assigns)}
+			for _, w := range x.Args {
+				c.Words = append(c.Words, wordOf(w, base))
+			}
+		case *syntax.DeclClause:
+			// export A=1, local, declare...: a command named so, each
+			// assignment a word NAME=VALUE
+			c = &Call{Start: base + int(x.Pos().Offset()), End: base + int(x.End().Offset()), Segment: -1}
+			c.Words = append(c.Words, Word{Value: x.Variant.Value, Start: base + int(x.Variant.Pos().Offset()), End: base + int(x.Variant.End().Offset())})
+			for _, a := range x.Args {
+				w := Word{Start: base + int(a.Pos().Offset()), End: base + int(a.End().Offset())}
+				switch {
+				case a.Name == nil && a.Value != nil:
+					w = wordOf(a.Value, base)
+				case a.Name != nil && a.Value != nil:
+					v := wordOf(a.Value, base)
+					w.Value, w.Dynamic = a.Name.Value+"="+v.Value, v.Dynamic
+				case a.Name != nil:
+					w.Value = a.Name.Value
+				}
+				c.Words = append(c.Words, w)
+			}
+		default:
+			return true
+		}
+		ce, _ := n.(*syntax.CallExpr)
+		if ce != nil {
+			for _, a := range ce.Assigns {
+				val := ""
+				if a.Value != nil {
+					val = wordOf(a.Value, base).Value
+				}
+				c.Env = append(c.Env, [2]string{a.Name.Value, val})
+			}
+		}
+		for _, r := range redirs[ce] {
+			if (r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrAll || r.Op == syntax.AppAll || r.Op == syntax.RdrClob) && r.Word != nil {
+				if w := wordOf(r.Word, base); !w.Dynamic || strings.HasPrefix(w.Value, "~") || strings.HasPrefix(w.Value, "$HOME") {
+					c.Writes = append(c.Writes, w.Value)
+				}
+			}
 		}
 		if !heredoc {
 			for k, s := range sh.Segments {
@@ -256,7 +310,9 @@ func flattenAnd(sh *Shell, st *syntax.Stmt, base int, sep string) {
 		return
 	}
 	end := stmtEnd(st)
-	sh.Segments = append(sh.Segments, &Segment{Start: base + int(st.Pos().Offset()), End: base + end, Sep: sep})
+	b, or := st.Cmd.(*syntax.BinaryCmd)
+	or = or && b.Op == syntax.OrStmt
+	sh.Segments = append(sh.Segments, &Segment{Start: base + int(st.Pos().Offset()), End: base + end, Sep: sep, Or: or || st.Negated})
 }
 
 // stmtEnd is the end of a statement without its trailing semicolon.
@@ -332,26 +388,73 @@ func (c *Call) Name() string {
 
 // program returns the index of the program word and its base name.
 func (c *Call) program() (int, string) {
-	i := 0
-	for i < len(c.Words) {
-		w := c.Words[i].Value
-		base := path.Base(w)
-		switch {
-		case base == "sudo" || base == "command" || base == "exec" || base == "time" || base == "nice" || base == "nohup":
-			i++
-			for i < len(c.Words) && strings.HasPrefix(c.Words[i].Value, "-") {
+	ws := make([]string, len(c.Words))
+	for i, w := range c.Words {
+		ws[i] = w.Value
+	}
+	i, _ := programIndex(ws)
+	if i >= len(ws) {
+		return len(ws), ""
+	}
+	return i, path.Base(ws[i])
+}
+
+// runnerValueOpts are the options of "uv run", "conda run"... that take
+// the next word as value.
+var runnerValueOpts = map[string]bool{"--with": true, "--python": true, "-p": true, "--env-file": true, "--directory": true,
+	"--project": true, "--package": true, "--extra": true, "--group": true, "--only-group": true, "--with-requirements": true,
+	"-n": true, "--name": true, "--prefix": true, "--cwd": true, "-e": true, "--environment": true, "--index": true}
+
+// programIndex finds the program an argv starts, after wrappers (sudo,
+// exec, env VAR=x, tini --, gosu USER) and the tools that run a program
+// in their environment (uv run, poetry run, pipenv run, conda run -n
+// ENV): its index and the runner ("uv", "poetry", "pipenv", "conda",
+// "pdm", "hatch"; "" for none).
+func programIndex(ws []string) (int, string) {
+	i, runner := 0, ""
+	skipFlags := func(values map[string]bool) {
+		for i < len(ws) && strings.HasPrefix(ws[i], "-") {
+			if ws[i] == "--" {
+				i++
+				return
+			}
+			if values[ws[i]] {
 				i++
 			}
-		case base == "env":
 			i++
-			for i < len(c.Words) && (strings.Contains(c.Words[i].Value, "=") || strings.HasPrefix(c.Words[i].Value, "-")) {
-				i++
-			}
-		default:
-			return i, base
 		}
 	}
-	return len(c.Words), ""
+	for i < len(ws) {
+		base := path.Base(ws[i])
+		sub := ""
+		if i+1 < len(ws) {
+			sub = ws[i+1]
+		}
+		switch {
+		case base == "sudo" || base == "command" || base == "exec" || base == "time" || base == "nice" || base == "nohup" ||
+			base == "tini" || base == "dumb-init" || base == "catatonit":
+			i++
+			skipFlags(nil)
+		case base == "env":
+			i++
+			for i < len(ws) && (strings.Contains(ws[i], "=") || strings.HasPrefix(ws[i], "-")) {
+				i++
+			}
+		case base == "gosu" || base == "su-exec" || base == "chpst":
+			i += 2
+		case sub == "run" && (base == "uv" || base == "poetry" || base == "pipenv" || base == "pdm" || base == "hatch" ||
+			base == "conda" || base == "mamba" || base == "micromamba" || base == "pixi"):
+			runner = base
+			if base == "mamba" || base == "micromamba" {
+				runner = "conda"
+			}
+			i += 2
+			skipFlags(runnerValueOpts)
+		default:
+			return i, runner
+		}
+	}
+	return len(ws), runner
 }
 
 // Args are the words after the program.
@@ -378,14 +481,4 @@ func (in *Instruction) calls() []*Call {
 // editable reports whether edits may splice into the instruction's shell.
 func (in *Instruction) editable() bool {
 	return in.Shell != nil && in.Shell.Editable
-}
-
-// mentions reports whether the instruction's text names p or a path
-// below or above it.
-func (in *Instruction) mentions(d *Dockerfile, p string) bool {
-	p = strings.TrimRight(strings.TrimSuffix(p, "*"), "/")
-	if p == "" {
-		return false
-	}
-	return strings.Contains(in.Original, p)
 }

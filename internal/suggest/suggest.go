@@ -10,12 +10,18 @@
 // and the rules' findings).
 //
 // Accepted suggestions compose: Apply applies them one after the other in
-// a fixed order, deriving each again on the result of the ones before, so
-// any subset gives a file that parses; Suggest on that result proposes none
-// of them again.
+// a fixed order, deriving each again on the result of the ones before, and
+// repeats that until nothing changes, so any subset gives a file that
+// parses; Suggest on that result proposes none of them again.
+//
+// Every rewrite passes the safety check (check.go) against the file it
+// rewrites, through their semantic models (model.go): one that would make
+// the build or the app fail where the original would not is not offered as
+// a diff but as advice that says why.
 package suggest
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -38,6 +44,17 @@ type Options struct {
 	// ContextFile reads a file of the build context (".dockerignore");
 	// nil: the context is unknown and holds nothing.
 	ContextFile func(name string) (string, bool)
+	// Context cancels the work between kinds and between Apply's steps
+	// (nil: never).
+	Context context.Context
+}
+
+// cancelled is the context's error, if it is done.
+func (o Options) cancelled() error {
+	if o.Context == nil {
+		return nil
+	}
+	return o.Context.Err()
 }
 
 func (o Options) name() string {
@@ -81,6 +98,9 @@ type Suggestion struct {
 	Result string `json:"-"`
 	// Files are new files relative to the Dockerfile's directory.
 	Files map[string]string `json:"files,omitempty"`
+	// Unsafe says why the change the suggestion would make is not offered
+	// as a diff: what its result would break (the safety check).
+	Unsafe []string `json:"unsafe,omitempty"`
 }
 
 // Fixable reports whether the suggestion changes something (has a diff).
@@ -116,6 +136,9 @@ type change struct {
 	// note says why).
 	measure func(img *Image) Savings
 	note    string
+	// fallback is a smaller change to offer when this one fails the
+	// safety check (the multistage split without its USER).
+	fallback *change
 }
 
 func (ch *change) line(ins ...*Instruction) {
@@ -159,6 +182,9 @@ func Suggest(src []byte, opts Options) ([]Suggestion, error) {
 	}
 	var out []Suggestion
 	for _, k := range kinds {
+		if err := opts.cancelled(); err != nil {
+			return nil, err
+		}
 		c := &ctx{d: d, opts: opts, files: map[string]string{}}
 		ch := k.derive(c)
 		if ch == nil {
@@ -173,21 +199,69 @@ func Suggest(src []byte, opts Options) ([]Suggestion, error) {
 	return out, nil
 }
 
+// safeChange is the first of the change and its fallbacks whose result
+// passes the safety check, with that result; when none does, nil and what
+// the first would break.
+func safeChange(d *Dockerfile, ch *change, opts Options) (*change, string, []Problem, error) {
+	var first []Problem
+	for c := ch; c != nil; c = c.fallback {
+		res, err := applyEdits(d.Src, d.lineEndings(c.edits))
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if len(c.edits) == 0 {
+			return c, res, nil, nil
+		}
+		res = tidyBlankLines(d, res)
+		rd, err := parse([]byte(res))
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("the result does not parse: %w", err)
+		}
+		ps := newProblems(d, rd, opts.now())
+		if len(ps) == 0 {
+			if c != ch {
+				c.evidence = append(c.evidence, problemLines("the whole change was not taken: its result would fail the safety check: ", first)...)
+			}
+			return c, res, nil, nil
+		}
+		if first == nil {
+			first = ps
+		}
+	}
+	return nil, "", first, nil
+}
+
+func problemLines(prefix string, ps []Problem) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, prefix+p.String())
+	}
+	return out
+}
+
 func (k *kind) suggestion(d *Dockerfile, ch *change, opts Options) (Suggestion, error) {
-	s := Suggestion{ID: k.ID, Name: k.Name, Title: k.Title, Hadolint: k.Hadolint, Evidence: ch.evidence, Files: ch.files}
+	s := Suggestion{ID: k.ID, Name: k.Name, Title: k.Title, Hadolint: k.Hadolint}
 	if ch.title != "" {
 		s.Title = ch.title
 	}
 	s.Lines = uniqueSorted(ch.lines)
-	res, err := applyEdits(d.Src, ch.edits)
+	safe, res, problems, err := safeChange(d, ch, opts)
 	if err != nil {
 		return s, err
 	}
-	if len(ch.edits) > 0 {
-		if _, err := Parse([]byte(res)); err != nil {
-			return s, fmt.Errorf("the result does not parse: %w", err)
+	if safe == nil {
+		// Advice: the change is described, not offered.
+		s.Evidence = append(append([]string(nil), ch.evidence...), problemLines("not offered as a diff: ", problems)...)
+		for _, p := range problems {
+			s.Unsafe = append(s.Unsafe, p.String())
 		}
+		s.Result = string(d.Src)
+		s.Savings = Savings{Note: "not measured: advice"}
+		return s, nil
 	}
+	ch = safe
+	s.Evidence, s.Files = ch.evidence, ch.files
+	s.Lines = uniqueSorted(append(s.Lines, ch.lines...))
 	s.Result = res
 	s.Diff = unifiedDiff(opts.name(), string(d.Src), res)
 	for _, name := range sortedKeys(ch.files) {
@@ -212,18 +286,47 @@ type Result struct {
 	Dockerfile string
 	// Files are the new files (relative to the Dockerfile's directory).
 	Files map[string]string
-	// Applied are the IDs that changed something, in the order applied;
-	// Skipped those that had nothing left to do once the others were in.
+	// Applied are the IDs that changed something, in the order first
+	// applied; Skipped those that had nothing left to do once the others
+	// were in; Refused those whose change would fail the safety check.
 	Applied []string
 	Skipped []string
+	Refused []Refusal
+	// Passes is how many times the accepted kinds were applied in turn
+	// before nothing changed.
+	Passes int
 }
 
-// Apply applies the accepted suggestions (IDs or names) to src: one after
-// the other in the kinds' order, each derived again on the result of the
-// ones before. The result parses again.
+// Refusal is an accepted suggestion Apply did not apply, and why.
+type Refusal struct {
+	ID      string   `json:"id"`
+	Reasons []string `json:"reasons"`
+}
+
+// AllKinds, as an accepted ID, accepts every kind.
+const AllKinds = "all"
+
+// maxPasses bounds Apply's passes: every kind reaches its fixpoint in one
+// or two (one kind's result can give another something to do).
+const maxPasses = 6
+
+// Apply applies the accepted suggestions (IDs or names, or AllKinds) to
+// src: one after the other in the kinds' order, each derived again on the
+// result of the ones before, and again until a pass changes nothing. A
+// change that would fail the safety check is refused (Result.Refused).
+// The result parses again.
 func Apply(src []byte, accepted []string, opts Options) (Result, error) {
+	if err := tooLarge(src); err != nil {
+		return Result{}, err
+	}
 	want := map[string]bool{}
 	for _, a := range accepted {
+		if strings.EqualFold(strings.TrimSpace(a), AllKinds) {
+			for _, k := range kinds {
+				want[k.ID] = true
+			}
+			continue
+		}
 		k := lookupKind(a)
 		if k == nil {
 			return Result{}, fmt.Errorf("no suggestion %q (see docs/suggestions.md)", a)
@@ -233,34 +336,75 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 	cur := src
 	files := map[string]string{}
 	var r Result
+	applied := map[string]bool{}
+	refused := map[string][]string{}
+	for pass := 1; pass <= maxPasses; pass++ {
+		r.Passes = pass
+		changed := false
+		for _, k := range kinds {
+			if !want[k.ID] {
+				continue
+			}
+			if err := opts.cancelled(); err != nil {
+				return r, err
+			}
+			d, err := parse(cur)
+			if err != nil {
+				return r, fmt.Errorf("before %s: %w", k.ID, err)
+			}
+			ch := k.derive(&ctx{d: d, opts: opts, files: files})
+			if ch == nil || (len(ch.edits) == 0 && len(ch.files) == 0) {
+				continue
+			}
+			safe, out, problems, err := safeChange(d, ch, opts)
+			if err != nil {
+				return r, fmt.Errorf("%s: %w", k.ID, err)
+			}
+			if safe == nil {
+				if !applied[k.ID] && refused[k.ID] == nil {
+					refused[k.ID] = problemLines("", problems)
+				}
+				continue
+			}
+			if out == string(cur) && !newFiles(files, safe.files) {
+				continue
+			}
+			for n, c := range safe.files {
+				files[n] = c
+			}
+			cur = []byte(out)
+			changed = true
+			if !applied[k.ID] {
+				applied[k.ID] = true
+				r.Applied = append(r.Applied, k.ID)
+			}
+			delete(refused, k.ID)
+		}
+		if !changed {
+			break
+		}
+	}
 	for _, k := range kinds {
-		if !want[k.ID] {
-			continue
-		}
-		d, err := Parse(cur)
-		if err != nil {
-			return r, fmt.Errorf("before %s: %w", k.ID, err)
-		}
-		ch := k.derive(&ctx{d: d, opts: opts, files: files})
-		if ch == nil || (len(ch.edits) == 0 && len(ch.files) == 0) {
+		switch {
+		case !want[k.ID] || applied[k.ID]:
+		case refused[k.ID] != nil:
+			r.Refused = append(r.Refused, Refusal{ID: k.ID, Reasons: refused[k.ID]})
+		default:
 			r.Skipped = append(r.Skipped, k.ID)
-			continue
 		}
-		out, err := applyEdits(cur, ch.edits)
-		if err != nil {
-			return r, fmt.Errorf("%s: %w", k.ID, err)
-		}
-		if _, err := Parse([]byte(out)); err != nil {
-			return r, fmt.Errorf("%s: the result does not parse: %w", k.ID, err)
-		}
-		for n, c := range ch.files {
-			files[n] = c
-		}
-		cur = []byte(out)
-		r.Applied = append(r.Applied, k.ID)
 	}
 	r.Dockerfile, r.Files = string(cur), files
 	return r, nil
+}
+
+// newFiles: fs holds a file files lacks or has with other content.
+func newFiles(files, fs map[string]string) bool {
+	for n, c := range fs {
+		if old, ok := files[n]; !ok || old != c {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupKind finds a kind by ID or name, case-insensitively.
@@ -274,8 +418,12 @@ func lookupKind(s string) *kind {
 	return nil
 }
 
-// KnownID reports whether s names a kind (by ID or name); it returns the ID.
+// KnownID reports whether s names a kind (by ID or name) or is AllKinds;
+// it returns the ID.
 func KnownID(s string) (string, bool) {
+	if strings.EqualFold(strings.TrimSpace(s), AllKinds) {
+		return AllKinds, true
+	}
 	if k := lookupKind(s); k != nil {
 		return k.ID, true
 	}

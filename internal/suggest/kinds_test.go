@@ -1,0 +1,142 @@
+package suggest
+
+import (
+	"strings"
+	"testing"
+)
+
+// Issue 19 item 4: CMD ['python', 'app.py'] (shell form for Docker) becomes
+// the exec form its author meant, not ["[python,", "app.py]"]; a CMD that
+// is the arguments of an exec-form ENTRYPOINT, or runs under a SHELL, is
+// left as it is.
+func TestJSONCmdSingleQuotes(t *testing.T) {
+	checkApplied(t, "SG402", map[string]string{
+		"FROM python:3.12\nCMD ['python', 'app.py']\n":                          "FROM python:3.12\nCMD [\"python\", \"app.py\"]\n",
+		"FROM python:3.12\nENTRYPOINT ['gunicorn', '-b', ':80', 'a:app']\n":     "FROM python:3.12\nENTRYPOINT [\"gunicorn\", \"-b\", \":80\", \"a:app\"]\n",
+		"FROM python:3.12\nENTRYPOINT [\"python\"]\nCMD app.py\n":               "FROM python:3.12\nENTRYPOINT [\"python\"]\nCMD app.py\n",
+		"FROM python:3.12\nSHELL [\"/bin/bash\", \"-lc\"]\nCMD python app.py\n": "FROM python:3.12\nSHELL [\"/bin/bash\", \"-lc\"]\nCMD python app.py\n",
+	})
+	ss, err := Suggest([]byte("FROM python:3.12\nCMD ['python', 'app.py']\n"), Options{Now: corpusNow})
+	if err != nil || len(ss) == 0 {
+		t.Fatal(err)
+	}
+	for _, s := range ss {
+		if s.ID == "SG402" && !strings.Contains(strings.Join(s.Evidence, "\n"), `"[python,: not found"`) {
+			t.Errorf("the evidence does not say why: %q", s.Evidence)
+		}
+	}
+}
+
+// Issue 19 item 9: RUN useradd web && chown -R web /app after COPY . /app
+// becomes COPY --chown (the user is created before the COPY), in the
+// multistage runtime stage too.
+func TestCopyChownWithTheUserOfTheSameRUN(t *testing.T) {
+	checkApplied(t, "SG301", map[string]string{
+		"FROM python:3.12-slim\nWORKDIR /app\nCOPY . /app/\nRUN useradd -m django && chown -R django:django /app\nUSER django\n": "FROM python:3.12-slim\nWORKDIR /app\nRUN useradd -m django\nCOPY --chown=django:django . /app/\nUSER django\n",
+	})
+}
+
+// SG401 (issue 19 items 3 and 5): no RUN useradd where there is no shell,
+// the base's own user where it has one, a chown of the data directories
+// the app writes, and advice for a base image (no CMD or ENTRYPOINT).
+func TestNonRootUserKinds(t *testing.T) {
+	checkApplied(t, "SG401", map[string]string{
+		"FROM python:3.12 AS b\nRUN pip install x\nFROM gcr.io/distroless/python3-debian12\nCOPY --from=b /usr/local /usr/local\nCMD [\"app.py\"]\n": "FROM python:3.12 AS b\nRUN pip install x\nFROM gcr.io/distroless/python3-debian12\nCOPY --from=b /usr/local /usr/local\nUSER nonroot\nCMD [\"app.py\"]\n",
+		"FROM golang:1.22 AS b\nRUN go build -o /app .\nFROM scratch\nCOPY --from=b /app /app\nENTRYPOINT [\"/app\"]\n":                              "FROM golang:1.22 AS b\nRUN go build -o /app .\nFROM scratch\nCOPY --from=b /app /app\nUSER 10001:10001\nENTRYPOINT [\"/app\"]\n",
+		"FROM jupyter/base-notebook\nUSER root\nRUN apt-get install -y x\nCMD [\"start.sh\"]\n":                                                      "FROM jupyter/base-notebook\nUSER root\nRUN apt-get install -y x\nUSER jovyan\nCMD [\"start.sh\"]\n",
+		"FROM python:3.12-slim\nRUN mkdir -p /srv/data\nCMD [\"python\", \"app.py\"]\n":                                                              "FROM python:3.12-slim\nRUN mkdir -p /srv/data\nRUN useradd --no-log-init --create-home --uid 10001 app && chown app /srv/data\nUSER app\nCMD [\"python\", \"app.py\"]\n",
+		// a base image: advice only
+		"FROM python:3.12-slim\nRUN pip install flask==3.0.3\n": "FROM python:3.12-slim\nRUN pip install flask==3.0.3\n",
+		// the base's user already
+		"FROM jupyter/base-notebook\nRUN pip install x==1\n": "FROM jupyter/base-notebook\nRUN pip install x==1\n",
+	})
+	ss, err := Suggest([]byte("FROM python:3.12-slim\nUSER root\nCMD [\"python\"]\n"), Options{Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ss {
+		if s.ID == "SG401" && !strings.Contains(strings.Join(s.Evidence, "\n"), "line 2: USER root") {
+			t.Errorf("SG401 does not name the USER root: %q", s.Evidence)
+		}
+	}
+}
+
+// SG010 (issue 19 items 1, 8; "be as sure as with an image or say less"):
+// every stage that shares the packages moves to Debian, or none does; a
+// package name without a known Debian name is never written into apt-get.
+func TestAlpineToDebianMovesTheGroup(t *testing.T) {
+	checkApplied(t, "SG010", map[string]string{
+		"FROM python:3.11-alpine AS build\nRUN apk add gcc musl-dev && pip install --prefix=/install x\nFROM python:3.11-alpine\nCOPY --from=build /install /usr/local\nCMD [\"python\"]\n": "FROM python:3.11-slim AS build\nRUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/* && pip install --prefix=/install x\nFROM python:3.11-slim\nCOPY --from=build /install /usr/local\nCMD [\"python\"]\n",
+		// a musl stage that cannot move with it
+		"FROM python:3.11-alpine AS build\nRUN pip install --prefix=/install x\nFROM alpine:3.20\nCOPY --from=build /install /usr/local\n": "FROM python:3.11-alpine AS build\nRUN pip install --prefix=/install x\nFROM alpine:3.20\nCOPY --from=build /install /usr/local\n",
+		// an unmapped name: advice
+		"FROM python:3.11-alpine\nRUN apk add py3-cffi zeromq-dev && pip install x\n": "FROM python:3.11-alpine\nRUN apk add py3-cffi zeromq-dev && pip install x\n",
+		// a frontend's static files do not tie the stages
+		"FROM node:20-alpine AS web\nRUN npm run build\nFROM python:3.11-alpine\nCOPY --from=web /src/dist /app/static\nRUN pip install flask\n": "FROM node:20-alpine AS web\nRUN npm run build\nFROM python:3.11-slim\nCOPY --from=web /src/dist /app/static\nRUN pip install flask\n",
+	})
+	ss, _ := Suggest([]byte("FROM python:3.11-alpine\nRUN apk add py3-cffi zeromq-dev && pip install x\n"), Options{Now: corpusNow})
+	for _, s := range ss {
+		if s.ID == "SG010" && (s.Fixable() || !strings.Contains(strings.Join(s.Evidence, "\n"), "py3-cffi")) {
+			t.Errorf("SG010 on an unmapped name: %+v", s)
+		}
+	}
+}
+
+// SG011 (issue 19 items 1 and 7): a tag the python image is still built
+// on, the pythonX.Y paths of the stages that share the packages follow the
+// bump, and an Ubuntu bump only to a release that has the distro Python the
+// file installs.
+func TestBaseEOLTags(t *testing.T) {
+	checkApplied(t, "SG011", map[string]string{
+		"FROM python:3.11-alpine3.13\n":                         "FROM python:3.11-alpine3.23\n",
+		"FROM python:3.11-alpine3.21\n":                         "FROM python:3.11-alpine3.23\n",
+		"FROM python:3.12-slim-bullseye\n":                      "FROM python:3.12-slim-trixie\n",
+		"FROM alpine:3.14\nRUN apk add x\n":                     "FROM alpine:3.21\nRUN apk add x\n",
+		"FROM ubuntu:20.04\nRUN apt-get install -y python3.8\n": "FROM ubuntu:20.04\nRUN apt-get install -y python3.8\n",
+		"FROM ubuntu:20.04\nRUN add-apt-repository ppa:deadsnakes/ppa && apt-get install -y python3.11\n":                                                                                                                       "FROM ubuntu:22.04\nRUN add-apt-repository ppa:deadsnakes/ppa && apt-get install -y python3.11\n",
+		"FROM python:3.6 AS builder\nRUN pip install flask\nFROM python:3.6-slim\nCOPY --from=builder /usr/local/lib/python3.6/site-packages /usr/local/lib/python3.6/site-packages\nENV PYTHONPATH=/usr/local/lib/python3.6\n": "FROM python:3.10 AS builder\nRUN pip install flask\nFROM python:3.10-slim\nCOPY --from=builder /usr/local/lib/python3.10/site-packages /usr/local/lib/python3.10/site-packages\nENV PYTHONPATH=/usr/local/lib/python3.10\n",
+		// pinned packages: the minor bump is advice (finding W)
+		"FROM python:3.8-slim\nRUN pip install -r requirements.txt\n": "FROM python:3.8-slim\nRUN pip install -r requirements.txt\n",
+		// a patch release is not built on a newer Debian (finding I2)
+		"FROM python:3.11.6-slim-bullseye\n": "FROM python:3.11-slim-trixie\n",
+	})
+}
+
+// SG401 says less where the file shows it knows better (findings C, D, L,
+// O of the public corpus): an image that starts as root to drop to its
+// user (gosu, s6's /init, supervisord), a USER the authors commented out,
+// files given to a user of the base (USER that one), a base whose distro
+// slimpy cannot tell.
+func TestNonRootUserSaysLess(t *testing.T) {
+	checkApplied(t, "SG401", map[string]string{
+		"FROM debian:12\nRUN apt-get install -y gosu && useradd web\nENTRYPOINT [\"/entrypoint.sh\"]\n": "FROM debian:12\nRUN apt-get install -y gosu && useradd web\nENTRYPOINT [\"/entrypoint.sh\"]\n",
+		"FROM debian:12\nENTRYPOINT [\"/init\"]\n":                                                      "FROM debian:12\nENTRYPOINT [\"/init\"]\n",
+		"FROM debian:12\n# USER glances (the docker plugin needs root)\nCMD [\"glances\"]\n":            "FROM debian:12\n# USER glances (the docker plugin needs root)\nCMD [\"glances\"]\n",
+		"FROM corp/base:1\nCOPY --chown=977:977 . /app\nCMD [\"python\", \"app.py\"]\n":                 "FROM corp/base:1\nCOPY --chown=977:977 . /app\nUSER 977:977\nCMD [\"python\", \"app.py\"]\n",
+		"FROM corp/base:1\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n":                                 "FROM corp/base:1\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n",
+	})
+}
+
+// SG010 says less where it cannot rewrite all (findings AD, AE): apk in a
+// heredoc, busybox adduser options, busybox's wget; and purges only build
+// tools (never dpkg or ca-certificates, which Debian's base has).
+func TestAlpineToDebianSaysLess(t *testing.T) {
+	checkApplied(t, "SG010", map[string]string{
+		"FROM python:3.11-alpine\nRUN <<EOF\napk add git\nEOF\nRUN pip install x\n":                                    "FROM python:3.11-alpine\nRUN <<EOF\napk add git\nEOF\nRUN pip install x\n",
+		"FROM python:3.11-alpine\nRUN adduser -S -u 9898 --home /data web && pip install x\n":                          "FROM python:3.11-alpine\nRUN adduser -S -u 9898 --home /data web && pip install x\n",
+		"FROM python:3.11-alpine\nRUN wget -q https://x/y.tgz && pip install x\n":                                      "FROM python:3.11-alpine\nRUN wget -q https://x/y.tgz && pip install x\n",
+		"FROM python:3.11-alpine\nRUN apk add --virtual .deps gcc ca-certificates && pip install x && apk del .deps\n": "FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends gcc ca-certificates && rm -rf /var/lib/apt/lists/* && pip install x && apt-get purge -y --auto-remove gcc\n",
+	})
+}
+
+// SG101 keeps ca-certificates for a stage that downloads over https
+// (finding AF); SG402 leaves a shell builtin in shell form (finding G).
+func TestRecommendsAndBuiltins(t *testing.T) {
+	checkApplied(t, "SG101", map[string]string{
+		"FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y git wget\nRUN git clone https://example.invalid/x.git\n": "FROM ubuntu:22.04\nRUN apt-get update && apt-get install --no-install-recommends -y git wget ca-certificates\nRUN git clone https://example.invalid/x.git\n",
+		"FROM python:3.12\nRUN apt-get update && apt-get install -y git\nRUN git clone https://example.invalid/x.git\n":       "FROM python:3.12\nRUN apt-get update && apt-get install --no-install-recommends -y git\nRUN git clone https://example.invalid/x.git\n",
+	})
+	checkApplied(t, "SG402", map[string]string{
+		"FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n": "FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n",
+	})
+}
