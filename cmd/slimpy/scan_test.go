@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/fleet"
@@ -147,5 +151,246 @@ func TestScanFleet(t *testing.T) {
 		if i >= len(r.Failed) || r.Failed[i].Reference != want.ref || !strings.Contains(r.Failed[i].Error, want.err) {
 			t.Errorf("failed %+v, want %s (%s)", r.Failed, want.ref, want.err)
 		}
+	}
+}
+
+// TestScanShardsMergedEqualOneRun: the shards of a list, each scanned as
+// on its own machine (--no-cache: a temporary layer cache of its own,
+// removed at the end), one of them as a Kubernetes Indexed Job's pod
+// (auto/N), merged in any order, are the unsharded scan's report byte for
+// byte in every format; a merge that lacks a shard, has one twice or
+// would overwrite one is refused (exit 2) and writes nothing.
+func TestScanShardsMergedEqualOneRun(t *testing.T) {
+	f := newScanFleet(t)
+	missing := "docker://" + f.Reg.Host + "/team-z/missing:v1"
+	list := listFile(t, append(slices.Clone(f.refs), missing))
+	dir := t.TempDir()
+	whole := map[string]string{}
+	cache := t.TempDir()
+	for _, format := range []string{"json", "text", "markdown"} {
+		code, out, errOut := slimpy(t, "scan", "--insecure", "--now", scanNow, "--cache-dir", cache, "--file", list, "--format", format)
+		if code != exitCheck {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		whole[format] = out
+	}
+
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where --no-cache's layer cache goes
+	const n = 3
+	var shards []string
+	f.Reg.Take()
+	for i := n - 1; i >= 0; i-- {
+		out := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		shard := fmt.Sprintf("%d/%d", i, n)
+		if i == 1 {
+			t.Setenv("JOB_COMPLETION_INDEX", "1")
+			shard = fmt.Sprintf("auto/%d", n)
+		}
+		code, stdout, errOut := slimpy(t, "scan", "--insecure", "--now", scanNow, "--no-cache", "--file", list, "--shard", shard, "--format", "json", "-o", out)
+		if code > exitCheck || stdout != "" {
+			t.Fatalf("shard %s: exit %d, stdout %q, stderr %q", shard, code, stdout, errOut)
+		}
+		// Each shard reads each of its layers once.
+		for d, n := range f.LayerGets() {
+			if n != 1 {
+				t.Errorf("shard %s read layer blob %s %d times", shard, d, n)
+			}
+		}
+		shards = append(shards, out)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("--no-cache left %v in TMPDIR", left)
+	}
+	for _, format := range []string{"json", "text", "markdown"} {
+		code, out, errOut := slimpy(t, append([]string{"scan", "merge", "--format", format}, shards...)...)
+		if code != exitCheck || !strings.Contains(errOut, "1 of 30 images could not be analysed") {
+			t.Fatalf("merge --format %s: exit %d: %s", format, code, errOut)
+		}
+		if out != whole[format] {
+			t.Errorf("merged %s differs from the unsharded scan:\n%s", format, firstDifference(out, whole[format]))
+		}
+	}
+
+	merged := filepath.Join(dir, "fleet.md")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{shards[:2], "shard 0/3 missing: a merge needs all 3 shards of the run"},
+		{append(slices.Clone(shards), shards[0]), "shard 2/3 is given twice (reports 1 and 4)"},
+		{append(slices.Clone(shards), "-o", shards[1]), "-o " + shards[1] + " is the shard report " + shards[1] + ": it would be overwritten"},
+		{append(slices.Clone(shards), "--format", "yaml"), `--format "yaml": use text, json or markdown`},
+	} {
+		code, out, errOut := slimpy(t, append([]string{"scan", "merge", "-o", merged}, c.args...)...)
+		if code != exitUsage || out != "" || errOut != "slimpy: "+c.want+"\n" {
+			t.Errorf("merge %q: exit %d, stdout %q, stderr %q; want %q", c.args, code, out, errOut, c.want)
+		}
+		if _, err := os.Stat(merged); err == nil {
+			t.Errorf("merge %q wrote %s", c.args, merged)
+		}
+	}
+}
+
+// firstDifference shows where two outputs part.
+func firstDifference(got, want string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return "got:  …" + got[from:min(len(got), i+200)] + "\nwant: …" + want[from:min(len(want), i+200)]
+}
+
+// TestScanAllTags: --all-tags reads every page of a repository's tags from
+// a registry that answers at most 5 a page (a Link header to the next
+// page, as the distribution spec says), leaves out the tags of artifacts
+// about a digest (a cosign signature), and scans the images from the
+// registry.
+func TestScanAllTags(t *testing.T) {
+	f := newScanFleet(t)
+	f.Reg.LinkTags()
+	repo := f.Reg.Host + "/team-x/all"
+	var want []string
+	for i, r := range f.Refs[:12] {
+		tag := fmt.Sprintf("t%02d", i)
+		fleettest.Push(t, repo+":"+tag, f.Images[r])
+		want = append(want, "docker://"+repo+":"+tag)
+	}
+	d, _ := f.Images[f.Refs[0]].Digest()
+	fleettest.Push(t, repo+":sha256-"+d.Hex+".sig", f.Images[f.Refs[0]])
+	f.Reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/tags/list") {
+			q := r.URL.Query()
+			q.Set("n", "5") // whatever the client asks
+			r.URL.RawQuery = q.Encode()
+		}
+		return false
+	})
+	f.Reg.Take()
+	code, out, errOut := slimpy(t, scanArgs(t, "--all-tags", "docker://"+repo, "--format", "json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if pages := f.Reg.Take("GET ", "/tags/list"); len(pages) != 3 {
+		t.Errorf("%d pages of tags read, want 3 of 5 for 13 tags: %v", len(pages), pages)
+	}
+	r, err := fleet.Decode([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, im := range r.Images {
+		got = append(got, im.Reference)
+	}
+	if !slices.Equal(got, want) || len(r.Failed) != 0 {
+		t.Errorf("images %q, failed %+v; want %q", got, r.Failed, want)
+	}
+}
+
+// TestScanInterrupted: ctrl+c while the images are read stops the scan
+// with 130 and writes nothing, neither -o nor standard output, and leaves
+// no temporary layer cache behind.
+func TestScanInterrupted(t *testing.T) {
+	f := newScanFleet(t)
+	blobAsked := make(chan struct{}, 1)
+	release := make(chan struct{})
+	defer close(release)
+	f.Reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
+			return false
+		}
+		select {
+		case blobAsked <- struct{}{}:
+		default:
+		}
+		select { // a layer that never comes
+		case <-r.Context().Done():
+		case <-release:
+		}
+		return true
+	})
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, output := range []string{"", filepath.Join(t.TempDir(), "fleet.json")} {
+		select { // a request of the last run may have said so
+		case <-blobAsked:
+		default:
+		}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		args := []string{"scan", "--insecure", "--no-cache", "--format", "json"}
+		if output != "" {
+			args = append(args, "-o", output)
+		}
+		var out bytes.Buffer
+		var errOut syncBuffer
+		done := make(chan int)
+		go func() { done <- run(ctx, append(args, f.refs...), &out, &errOut) }()
+		<-blobAsked
+		cancel(interrupted{syscall.SIGINT})
+		code := <-done
+		if code != 130 || out.Len() != 0 || errOut.String() != "slimpy: interrupted\n" {
+			t.Errorf("-o %q: exit %d, stdout %q, stderr %q", output, code, out.String(), errOut.String())
+		}
+		if _, err := os.Stat(output); output != "" && err == nil {
+			t.Errorf("%s written", output)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the interrupted scans left %v in TMPDIR", left)
+	}
+}
+
+// TestScanShardFromJobIndex: --shard auto/N takes I from
+// JOB_COMPLETION_INDEX, and says what is wrong with it.
+func TestScanShardFromJobIndex(t *testing.T) {
+	for _, c := range []struct {
+		index, want string
+	}{
+		{"", "--shard auto/4: JOB_COMPLETION_INDEX is not set (a Kubernetes Indexed Job sets it in each pod); give I/N"},
+		{"4", `--shard auto/4: JOB_COMPLETION_INDEX="4" is not an index from 0 to 4-1`},
+		{"-1", `--shard auto/4: JOB_COMPLETION_INDEX="-1" is not an index from 0 to 4-1`},
+		{"x", `--shard auto/4: JOB_COMPLETION_INDEX="x" is not an index from 0 to 4-1`},
+	} {
+		t.Setenv("JOB_COMPLETION_INDEX", c.index)
+		code, out, errOut := slimpy(t, "scan", "missing.tar", "--shard", "auto/4")
+		if code != exitUsage || out != "" || errOut != "slimpy: "+c.want+"\n" {
+			t.Errorf("JOB_COMPLETION_INDEX=%q: exit %d, stderr %q; want %q", c.index, code, errOut, c.want)
+		}
+	}
+	t.Setenv("JOB_COMPLETION_INDEX", "2")
+	if i, n, err := parseShard("auto/4"); err != nil || i != 2 || n != 4 {
+		t.Errorf("JOB_COMPLETION_INDEX=2 auto/4: %d/%d %v", i, n, err)
+	}
+}
+
+// TestScanProgress: on a terminal the scan shows, on one line redrawn in
+// place, the images done of the run's, those that failed and those under
+// way, erased before the report; nothing with --quiet.
+func TestScanProgress(t *testing.T) {
+	f := newScanFleet(t)
+	missing := "docker://" + f.Reg.Host + "/team-z/missing:v1"
+	args := append(scanArgs(t, "--format", "json", missing), f.refs[:6]...)
+	onTerminal(t, 200)
+	var out bytes.Buffer
+	var errOut syncBuffer
+	if code := run(context.Background(), args, &out, &errOut); code != exitCheck {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines, after := statusLines(errOut.String())
+	if after != "slimpy: 1 of 7 images could not be analysed; the report lists them\n" || len(lines) < 7 {
+		t.Fatalf("stderr %q", errOut.String())
+	}
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(lines[0], "Scanning: 0 of 7 images done · docker://") || last != "Scanning: 7 of 7 images done (1 failed)" {
+		t.Errorf("status lines %q", lines)
+	}
+	if strings.Contains(out.String(), "Scanning") {
+		t.Error("progress on stdout")
+	}
+
+	var quiet syncBuffer
+	if code := run(context.Background(), append(args, "--quiet"), &out, &quiet); code != exitCheck || strings.Contains(quiet.String(), "Scanning") {
+		t.Errorf("--quiet: exit %d, stderr %q", code, quiet.String())
 	}
 }
