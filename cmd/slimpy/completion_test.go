@@ -38,7 +38,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"scan", "--format", ""}, formats["slimpy scan"], ":4"},
 		{[]string{"scan", "merge", "--format", ""}, formats["slimpy scan merge"], ":4"},
 		{[]string{"scan", "x", "--concurrency", "2", ""}, nil, ":0"}, // images at every position
-		{[]string{"scan", "merge", "a.json", ""}, nil, ":0"},          // files
+		{[]string{"scan", "merge", "a.json", ""}, nil, ":0"},         // files
 	} {
 		got, dir := complete(t, c.args...)
 		if strings.Join(got, "|") != strings.Join(c.want, "|") || dir != c.directive {
