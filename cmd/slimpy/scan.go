@@ -60,8 +60,8 @@ end-of-life releases and the base that carries them; the images that failed.
 
 The images are the references given, those of --file (one a line, - for
 standard input) and every tag of each --all-tags repository. Each distinct
-layer is read once per run. One image that fails is listed and the others
-go on.
+layer is read once per run (with --no-cache, into a temporary layer cache
+removed at the end). One image that fails is listed and the others go on.
 
 --shard I/N analyses the I-th (from 0) of N parts of the sorted list, for a
 CI matrix; auto/N takes I from JOB_COMPLETION_INDEX, for a Kubernetes

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/slimpy/slimpy/internal/fleet"
 	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/golden"
@@ -207,8 +208,8 @@ func TestScanShardsMergedEqualOneRun(t *testing.T) {
 		if code != exitCheck || !strings.Contains(errOut, "1 of 30 images could not be analysed") {
 			t.Fatalf("merge --format %s: exit %d: %s", format, code, errOut)
 		}
-		if out != whole[format] {
-			t.Errorf("merged %s differs from the unsharded scan:\n%s", format, firstDifference(out, whole[format]))
+		if d := udiff.Unified("unsharded", "merged", whole[format], out); d != "" {
+			t.Errorf("merged %s differs from the unsharded scan:\n%s", format, d)
 		}
 	}
 
@@ -230,16 +231,6 @@ func TestScanShardsMergedEqualOneRun(t *testing.T) {
 			t.Errorf("merge %q wrote %s", c.args, merged)
 		}
 	}
-}
-
-// firstDifference shows where two outputs part.
-func firstDifference(got, want string) string {
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	from := max(0, i-200)
-	return "got:  …" + got[from:min(len(got), i+200)] + "\nwant: …" + want[from:min(len(want), i+200)]
 }
 
 // TestScanAllTags: --all-tags reads every page of a repository's tags from
@@ -293,28 +284,13 @@ func TestScanAllTags(t *testing.T) {
 // no temporary layer cache behind.
 func TestScanInterrupted(t *testing.T) {
 	f := newScanFleet(t)
-	blobAsked := make(chan struct{}, 1)
-	release := make(chan struct{})
-	defer close(release)
-	f.Reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
-			return false
-		}
-		select {
-		case blobAsked <- struct{}{}:
-		default:
-		}
-		select { // a layer that never comes
-		case <-r.Context().Done():
-		case <-release:
-		}
-		return true
-	})
+	hang := newHangingBlobs(t)
+	f.Reg.SetHook(hang.serve)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	for _, output := range []string{"", filepath.Join(t.TempDir(), "fleet.json")} {
 		select { // a request of the last run may have said so
-		case <-blobAsked:
+		case <-hang.asked:
 		default:
 		}
 		ctx, cancel := context.WithCancelCause(context.Background())
@@ -326,7 +302,7 @@ func TestScanInterrupted(t *testing.T) {
 		var errOut syncBuffer
 		done := make(chan int)
 		go func() { done <- run(ctx, append(args, f.refs...), &out, &errOut) }()
-		<-blobAsked
+		<-hang.asked
 		cancel(interrupted{syscall.SIGINT})
 		code := <-done
 		if code != 130 || out.Len() != 0 || errOut.String() != "slimpy: interrupted\n" {
