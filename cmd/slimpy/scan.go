@@ -113,6 +113,11 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	}
 	rules.Now, f.settings = now, rules.Sources
 
+	// -o must not name an input: checked before the tags are listed, and
+	// again with the references --file names.
+	if err := f.checkOutput(args); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	p := newProgress(cmd)
 	defer p.done()
@@ -120,14 +125,8 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.output != "" {
-		inputs := append([]inputFile{configInput(f.config)}, imageInputs(refs...)...)
-		if f.file != "" && f.file != "-" {
-			inputs = append(inputs, inputFile{"--file " + f.file, f.file})
-		}
-		if err := checkReportTargets([]reportTarget{{format: f.format, path: f.output, flag: "-o"}}, inputs); err != nil {
-			return err
-		}
+	if err := f.checkOutput(refs); err != nil {
+		return err
 	}
 	cacheDir, cleanup, err := f.runCacheDir()
 	if err != nil {
@@ -142,6 +141,19 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	}
 	p.done()
 	return writeFleetReport(cmd, &r, f.format, f.output)
+}
+
+// checkOutput refuses an -o that could not be written or would overwrite
+// an input: the config, --file, an image these references name on disk.
+func (f *scanFlags) checkOutput(refs []string) error {
+	if f.output == "" {
+		return nil
+	}
+	inputs := append([]inputFile{configInput(f.config)}, imageInputs(refs...)...)
+	if f.file != "" && f.file != "-" {
+		inputs = append(inputs, inputFile{"--file " + f.file, f.file})
+	}
+	return checkReportTargets([]reportTarget{{format: f.format, path: f.output, flag: "-o"}}, inputs)
 }
 
 // references are the images to scan: the arguments, --file's and every

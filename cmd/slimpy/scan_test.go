@@ -370,3 +370,35 @@ func TestScanProgress(t *testing.T) {
 		t.Errorf("--quiet: exit %d, stderr %q", code, quiet.String())
 	}
 }
+
+// TestScanInputErrors: what scan cannot take is exit 2 and one line,
+// before any image is read; -o never overwrites an input.
+func TestScanInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	list := listFile(t, []string{"docker://127.0.0.1:1/x:1"})
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("# ok\ndocker://a/b:1 docker://a/c:1\n"), 0o644)
+	layout := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan"}, "no images to scan: give references, --file or --all-tags"},
+		{[]string{"scan", "--file", dir}, "is a directory"},
+		{[]string{"scan", "--file", bad}, `line 2: "docker://a/b:1 docker://a/c:1" is not one image reference`},
+		{[]string{"scan", "--file", list, "-o", list}, "-o " + list + " is --file " + list + ": it would be overwritten"},
+		{[]string{"scan", "oci:" + layout, "-o", filepath.Join(layout, "fleet.json")}, "is inside the image oci:" + layout + ": it would change it"},
+		{[]string{"scan", "x.tar", "-o", filepath.Join(dir, "none", "fleet.json")}, "the directory " + filepath.Join(dir, "none") + " does not exist"},
+		{[]string{"scan", "x.tar", "--format", "yaml"}, `--format "yaml": use text, json or markdown`},
+		{[]string{"scan", "merge", filepath.Join(dir, "none.json")}, "no such file"},
+		{[]string{"scan", "merge", list}, "shard report 1: not a fleet report"},
+	} {
+		code, out, errOut := slimpy(t, c.args...)
+		if code != exitUsage || out != "" || !strings.HasPrefix(errOut, "slimpy: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", c.args, code, out, errOut, c.want)
+		}
+	}
+	if b, _ := os.ReadFile(list); !strings.Contains(string(b), "docker://127.0.0.1:1/x:1") {
+		t.Errorf("--file overwritten: %q", b)
+	}
+}
