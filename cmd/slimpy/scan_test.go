@@ -93,7 +93,8 @@ func (f *scanFleet) corruptLayer(t *testing.T, ref string, i int) string {
 
 // hostless replaces the registry's port, which changes with every run,
 // with as many Ps (the text report aligns columns), as written plain and
-// as markdown escapes it.
+// as markdown escapes it. The goldens have 5: the ephemeral ports a test
+// server gets (Linux: 32768–60999) have 5 digits.
 func hostless(s, host string) string {
 	addr, port, _ := strings.Cut(host, ":")
 	for _, a := range []string{addr, textsafe.Markdown(addr)} {
