@@ -84,7 +84,17 @@ Exit codes: 0 every check passed, 1 a check failed, 2 usage or analysis error.`,
 	return cmd
 }
 
-type reportTarget struct{ format, path string }
+// reportTarget is a report to write: its format, its path, and the flag
+// that named it when that is not --report FORMAT=PATH (scan's -o).
+type reportTarget struct{ format, path, flag string }
+
+// name is how the command line named the report, for messages.
+func (t reportTarget) name() string {
+	if t.flag != "" {
+		return t.flag + " " + t.path
+	}
+	return "--report " + t.format + "=" + t.path
+}
 
 func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	if f.baseline != "" && f.baselineImage != "" {
@@ -236,7 +246,7 @@ func parseReports(specs []string) ([]reportTarget, error) {
 		if !ok || path == "" || (format != "markdown" && format != "json" && format != "junit") {
 			return nil, fmt.Errorf("--report %q: use markdown=PATH, json=PATH or junit=PATH", s)
 		}
-		out = append(out, reportTarget{format, path})
+		out = append(out, reportTarget{format: format, path: path})
 	}
 	return out, nil
 }
@@ -246,9 +256,9 @@ func parseReports(specs []string) ([]reportTarget, error) {
 // must not be a directory, an input file (the baseline, the config, an
 // image archive) or inside an input directory (an OCI layout), nor
 // another report's path.
-func checkReportTargets(targets []reportTarget, inputs []ciInput) error {
+func checkReportTargets(targets []reportTarget, inputs []inputFile) error {
 	for i, t := range targets {
-		name := "--report " + t.format + "=" + t.path
+		name := t.name()
 		dir := filepath.Dir(t.path)
 		if st, err := os.Stat(dir); err != nil {
 			return fmt.Errorf("%s: the directory %s does not exist", name, dir)
@@ -268,30 +278,42 @@ func checkReportTargets(targets []reportTarget, inputs []ciInput) error {
 		}
 		for _, u := range targets[:i] {
 			if samePath(t.path, u.path) {
-				return fmt.Errorf("%s and --report %s=%s are the same file", name, u.format, u.path)
+				return fmt.Errorf("%s and %s are the same file", name, u.name())
 			}
 		}
 	}
 	return nil
 }
 
-// ciInput is a file or directory ci reads, and what names it.
-type ciInput struct{ name, path string }
+// inputFile is a file or directory a command reads, and what names it.
+type inputFile struct{ name, path string }
 
 // ciInputs are the files ci reads.
-func (f *ciFlags) ciInputs(ref string) []ciInput {
-	var in []ciInput
+func (f *ciFlags) ciInputs(ref string) []inputFile {
+	var in []inputFile
 	if f.baseline != "" {
-		in = append(in, ciInput{"--baseline " + f.baseline, f.baseline})
+		in = append(in, inputFile{"--baseline " + f.baseline, f.baseline})
 	}
-	if f.config != "" {
-		in = append(in, ciInput{"--config " + f.config, f.config})
-	} else {
-		in = append(in, ciInput{"the config " + inspect.ConfigFileName, inspect.ConfigFileName})
+	in = append(in, configInput(f.config))
+	return append(in, imageInputs(ref, f.baselineImage)...)
+}
+
+// configInput is the config file a command reads: --config, else
+// .slimpy.yaml when it exists.
+func configInput(flag string) inputFile {
+	if flag != "" {
+		return inputFile{"--config " + flag, flag}
 	}
-	for _, r := range []string{ref, f.baselineImage} {
+	return inputFile{"the config " + inspect.ConfigFileName, inspect.ConfigFileName}
+}
+
+// imageInputs are the files and directories these image references may
+// name (imagePaths).
+func imageInputs(refs ...string) []inputFile {
+	var in []inputFile
+	for _, r := range refs {
 		for _, p := range imagePaths(r) {
-			in = append(in, ciInput{"the image " + r, p})
+			in = append(in, inputFile{"the image " + r, p})
 		}
 	}
 	return in
@@ -342,47 +364,60 @@ func inside(p, dir string) bool {
 	return pd == d || strings.HasPrefix(pd, d+string(filepath.Separator))
 }
 
-// writeReports writes every report file, or none (a safefile.Txn: each
-// atomically, by a temporary file swapped in), except special files such
-// as $GITHUB_STEP_SUMMARY's or /dev/stdout, which are appended to.
+// writeReports renders every report and writes them (writeOutputs).
 func writeReports(ctx context.Context, targets []reportTarget, res ci.Result) error {
-	var t safefile.Txn
-	defer t.Abort()
-	var appends []reportTarget
-	rendered := map[reportTarget][]byte{}
+	var files []fileToWrite
 	for _, tg := range targets {
 		render := map[string]func(io.Writer, ci.Result) error{"markdown": ci.Markdown, "json": ci.JSON, "junit": ci.JUnit}[tg.format]
 		var b bytes.Buffer
 		if err := render(&b, res); err != nil {
 			return err
 		}
-		rendered[tg] = b.Bytes()
-		if st, err := os.Stat(tg.path); err == nil && !st.Mode().IsRegular() || tg.path == os.Getenv("GITHUB_STEP_SUMMARY") && tg.path != "" {
-			appends = append(appends, tg)
+		files = append(files, fileToWrite{name: "--report " + tg.format, path: tg.path, data: b.Bytes()})
+	}
+	return writeOutputs(ctx, files)
+}
+
+// fileToWrite is a file a command writes, and the flag that names it.
+type fileToWrite struct {
+	name, path string
+	data       []byte
+}
+
+// writeOutputs writes every file, or none (a safefile.Txn: each
+// atomically, by a temporary file swapped in), except special files such
+// as $GITHUB_STEP_SUMMARY's or /dev/stdout, which are appended to.
+func writeOutputs(ctx context.Context, files []fileToWrite) error {
+	var t safefile.Txn
+	defer t.Abort()
+	var appends []fileToWrite
+	for _, f := range files {
+		if st, err := os.Stat(f.path); err == nil && !st.Mode().IsRegular() || f.path == os.Getenv("GITHUB_STEP_SUMMARY") && f.path != "" {
+			appends = append(appends, f)
 			continue
 		}
-		if _, err := t.Replace(tg.path, b.Bytes(), safefile.ReplaceOptions{}); err != nil {
-			return fmt.Errorf("--report %s: %w", tg.format, err)
+		if _, err := t.Replace(f.path, f.data, safefile.ReplaceOptions{}); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	if err := t.Commit(ctx); err != nil {
-		return fmt.Errorf("--report: %w; no report written", err)
+		return fmt.Errorf("%w; nothing written", err)
 	}
-	for _, tg := range appends {
+	for _, f := range appends {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// Without blocking: a pipe nobody reads is an error, not a hang.
-		f, err := os.OpenFile(tg.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
+		w, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
 		if err != nil {
-			return fmt.Errorf("--report %s: %w", tg.format, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
-		_, err = f.Write(rendered[tg])
-		if cerr := f.Close(); err == nil {
+		_, err = w.Write(f.data)
+		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("--report %s: %w", tg.format, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	return nil

@@ -17,16 +17,27 @@ const completionEngineTimeout = 2 * time.Second
 // platforms are the platforms images commonly carry, for --platform.
 var platforms = []string{"linux/amd64", "linux/arm64", "linux/arm64/v8", "linux/arm/v7", "linux/arm/v6", "linux/386", "linux/ppc64le", "linux/s390x", "linux/riscv64"}
 
+// formats are the --format values of the commands that take more than
+// text and json, by command path.
+var formats = map[string][]string{
+	"slimpy scan":       {"text\tfor a person", "json\tfor tools and scan merge", "markdown\tfor a summary or a wiki"},
+	"slimpy scan merge": {"text\tfor a person", "json\tfor tools", "markdown\tfor a summary or a wiki"},
+}
+
 // addCompletion teaches the shell completion (cobra's completion command)
-// slimpy's flag values and image arguments.
+// slimpy's flag values and image arguments, for every command and
+// subcommand; a command that completes its arguments itself keeps its own.
 func addCompletion(root *cobra.Command) {
-	for _, c := range root.Commands() {
+	for _, c := range allCommands(root) {
 		fixed := map[string][]string{
 			"format":           {"text\tfor a person", "json\tfor tools"},
 			"platform":         platforms,
 			"color":            {"auto", "always", "never"},
 			"fail-on-severity": {"high", "medium", "low", "info", "off\tno severity check, not even the default policy's"},
 			"report":           {"markdown=", "json=", "junit="},
+		}
+		if f, ok := formats[c.CommandPath()]; ok {
+			fixed["format"] = f
 		}
 		for flag, values := range fixed {
 			if c.Flags().Lookup(flag) != nil {
@@ -44,7 +55,7 @@ func addCompletion(root *cobra.Command) {
 				return localImages(c.Context()), cobra.ShellCompDirectiveDefault
 			})
 		}
-		if c.Args != nil {
+		if c.Args != nil && c.ValidArgsFunction == nil {
 			c.ValidArgsFunction = func(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 				if len(args) > 0 {
 					return nil, cobra.ShellCompDirectiveNoFileComp
@@ -127,4 +138,14 @@ func localImages(ctx context.Context) []string {
 		return nil
 	}
 	return names
+}
+
+// allCommands are root's commands and their subcommands, depth first.
+func allCommands(root *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
+	for _, c := range root.Commands() {
+		out = append(out, c)
+		out = append(out, allCommands(c)...)
+	}
+	return out
 }

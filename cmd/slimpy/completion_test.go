@@ -35,6 +35,10 @@ func TestCompletion(t *testing.T) {
 		{[]string{"ci", "x", "--platform", ""}, platforms, ":4"},
 		{[]string{"inspect", ""}, nil, ":0"},      // no engine: files only
 		{[]string{"inspect", "x", ""}, nil, ":4"}, // one image only
+		{[]string{"scan", "--format", ""}, formats["slimpy scan"], ":4"},
+		{[]string{"scan", "merge", "--format", ""}, formats["slimpy scan merge"], ":4"},
+		{[]string{"scan", "x", "--concurrency", "2", ""}, nil, ":0"}, // images at every position
+		{[]string{"scan", "merge", "a.json", ""}, nil, ":0"},         // files
 	} {
 		got, dir := complete(t, c.args...)
 		if strings.Join(got, "|") != strings.Join(c.want, "|") || dir != c.directive {

@@ -52,6 +52,20 @@ func TestNumericFlags(t *testing.T) {
 		{[]string{"ci", missing, "--category-growth", "caches=inf%"}, `--category-growth caches: "inf%" is not a percentage`},
 		{[]string{"ci", missing, "--config", cfg("ci:\n  min-efficiency: .nan\n")}, `min-efficiency: ".nan" is not a ratio`},
 		{[]string{"ci", missing, "--config", cfg("ci:\n  max-growth: inf%\n")}, `max-growth: "inf%" is not a percentage`},
+		{[]string{"scan", missing, "--concurrency", "0"}, "--concurrency 0: give a number of images from 1 to 64"},
+		{[]string{"scan", missing, "--concurrency", "-1"}, "--concurrency -1: give a number of images from 1 to 64"},
+		{[]string{"scan", missing, "--concurrency", "65"}, "--concurrency 65: give a number of images from 1 to 64"},
+		{[]string{"scan", missing, "--concurrency", "99999999999999999999"}, `invalid argument "99999999999999999999" for "--concurrency" flag`},
+		{[]string{"scan", missing, "--concurrency", "NaN"}, `invalid argument "NaN" for "--concurrency" flag`},
+		{[]string{"scan", missing, "--shard", "4/4"}, `--shard "4/4": want 0 <= I < N`},
+		{[]string{"scan", missing, "--shard", "-1/4"}, `--shard "-1/4": want 0 <= I < N`},
+		{[]string{"scan", missing, "--shard", "0/0"}, `--shard "0/0": want 0 <= I < N`},
+		{[]string{"scan", missing, "--shard", "1/99999999999999999999"}, `--shard "1/99999999999999999999": want I/N`},
+		{[]string{"scan", missing, "--shard", "NaN/4"}, `--shard "NaN/4": want I/N`},
+		{[]string{"scan", missing, "--shard", "0.5/4"}, `--shard "0.5/4": want I/N`},
+		{[]string{"scan", missing, "--shard", "3"}, `--shard "3": want I/N`},
+		{[]string{"scan", missing, "--shard", "auto/0"}, `--shard "auto/0": want auto/N, N 1 or more`},
+		{[]string{"scan", missing, "--shard", "auto/Inf"}, `--shard "auto/Inf": want auto/N, N 1 or more`},
 	} {
 		code, out, errOut := slimpy(t, c.args...)
 		if code != exitUsage || !strings.HasPrefix(errOut, "slimpy: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, c.want) || out != "" {

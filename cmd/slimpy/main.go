@@ -102,6 +102,7 @@ instruction put it there.`,
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newCICmd())
 	root.AddCommand(newSuggestCmd(), newFixCmd())
+	root.AddCommand(newScanCmd())
 	explainUsage(root)
 	addCompletion(root)
 	return root

@@ -165,22 +165,11 @@ func TestProgressErasedOnErrorAndInterrupt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blobAsked := make(chan struct{}, 1)
-		release := make(chan struct{})
-		defer close(release)
+		hang := newHangingBlobs(t)
 		host := startRegistry(t, func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if !strings.Contains(r.URL.Path, "/blobs/") || r.Method != http.MethodGet {
+				if !hang.serve(w, r) {
 					h.ServeHTTP(w, r)
-					return
-				}
-				select {
-				case blobAsked <- struct{}{}:
-				default:
-				}
-				select { // a layer that never comes
-				case <-r.Context().Done():
-				case <-release:
 				}
 			})
 		})
@@ -192,7 +181,7 @@ func TestProgressErasedOnErrorAndInterrupt(t *testing.T) {
 		go func() {
 			done <- run(ctx, []string{"inspect", ref, "--insecure", "--format", "json", "--no-cache"}, &out, &errOut)
 		}()
-		<-blobAsked
+		<-hang.asked
 		cancel(interrupted{syscall.SIGINT})
 		code := <-done
 		lines, after := statusLines(errOut.String())
@@ -200,4 +189,34 @@ func TestProgressErasedOnErrorAndInterrupt(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 		}
 	})
+}
+
+// hangingBlobs answers a registry's blob requests with a layer that never
+// comes (until the request or the test ends), and says on asked that one
+// was asked, for tests that interrupt a read.
+type hangingBlobs struct {
+	asked   chan struct{}
+	release chan struct{}
+}
+
+func newHangingBlobs(t *testing.T) *hangingBlobs {
+	h := &hangingBlobs{asked: make(chan struct{}, 1), release: make(chan struct{})}
+	t.Cleanup(func() { close(h.release) })
+	return h
+}
+
+// serve answers r when it asks for a blob; false for other requests.
+func (h *hangingBlobs) serve(_ http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
+		return false
+	}
+	select {
+	case h.asked <- struct{}{}:
+	default:
+	}
+	select {
+	case <-r.Context().Done():
+	case <-h.release:
+	}
+	return true
 }

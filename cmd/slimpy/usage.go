@@ -65,7 +65,7 @@ func explainUsage(root *cobra.Command) {
 		}
 		return &usageError{msg: err.Error(), usage: "Usage: " + c.UseLine(), help: c.CommandPath()}
 	})
-	for _, c := range root.Commands() {
+	for _, c := range allCommands(root) {
 		check := c.Args
 		if check == nil {
 			continue

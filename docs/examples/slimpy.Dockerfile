@@ -1,6 +1,6 @@
-# The image the Kubernetes example runs (fleet-scan-job.yaml): slimpy and a
-# POSIX shell for the redirections, as a non-root user. From the root of a
-# clone of slimpy:
+# The image the Kubernetes examples run (fleet-scan-job.yaml and
+# fleet-merge-job.yaml): slimpy, and a POSIX shell for the merge's file
+# pattern, as a non-root user. From the root of a clone of slimpy:
 #
 #   docker build -f docs/examples/slimpy.Dockerfile -t registry.example.com/platform/slimpy:latest .
 FROM golang:1.26-bookworm AS build

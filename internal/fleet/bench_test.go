@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/slimpy/slimpy/internal/fixtures"
+	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/remotecache"
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
 )
@@ -91,7 +92,7 @@ func benchFleet(b *testing.B, reg *registrytest.Registry) []string {
 				fixtures.File("/etc/os-release", fixtures.Debian12OSRelease),
 				fixtures.Rand(fmt.Sprintf("/usr/lib/x86_64-linux-gnu/libbig%d.so", i), 12<<20),
 				fixtures.Text(fmt.Sprintf("/usr/share/doc/os%d.txt", i), 8<<20)),
-			pythonLayer(minor, 4<<20),
+			fleettest.PythonLayer(minor, 4<<20),
 		}}, false)
 		if err != nil {
 			b.Fatal(err)
@@ -112,7 +113,7 @@ func benchFleet(b *testing.B, reg *registrytest.Registry) []string {
 		if err != nil {
 			b.Fatal(err)
 		}
-		refs = append(refs, push(b, fmt.Sprintf("%s/team/app-%02d:v1", reg.Host, i), img))
+		refs = append(refs, fleettest.Push(b, fmt.Sprintf("%s/team/app-%02d:v1", reg.Host, i), img))
 		ls, _ := img.Layers()
 		for _, l := range ls {
 			d, _ := l.Digest()

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/inspect"
 )
 
@@ -32,10 +33,10 @@ func (c *collecting) wrap(a Analyzer) Analyzer {
 }
 
 func TestFleetReportOfARegistry(t *testing.T) {
-	f := newTestFleet(t)
-	missing := f.reg.Host + "/team-z/missing:v1"
+	f := fleettest.New(t)
+	missing := f.Reg.Host + "/team-z/missing:v1"
 	var col collecting
-	r, err := Run(context.Background(), append(slices.Clone(f.refs), missing), col.wrap(analyzer(t.TempDir())), RunOptions{Concurrency: 4})
+	r, err := Run(context.Background(), append(slices.Clone(f.Refs), missing), col.wrap(analyzer(t.TempDir())), RunOptions{Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,15 +164,15 @@ func TestFleetReportOfARegistry(t *testing.T) {
 }
 
 func TestEachLayerIsReadOncePerRun(t *testing.T) {
-	f := newTestFleet(t)
+	f := fleettest.New(t)
 	// One image at a time: the layer cache shared by the analyses does it.
 	// (At a time, several analyses need inspect to share a LayerFlight.)
-	if _, err := Run(context.Background(), f.refs, analyzer(t.TempDir()), RunOptions{Concurrency: 1}); err != nil {
+	if _, err := Run(context.Background(), f.Refs, analyzer(t.TempDir()), RunOptions{Concurrency: 1}); err != nil {
 		t.Fatal(err)
 	}
-	gets := f.layerGets()
-	if len(gets) != len(f.layerBlobs) {
-		t.Errorf("%d of %d layer blobs read", len(gets), len(f.layerBlobs))
+	gets := f.LayerGets()
+	if len(gets) != len(f.LayerBlobs) {
+		t.Errorf("%d of %d layer blobs read", len(gets), len(f.LayerBlobs))
 	}
 	for d, n := range gets {
 		if n != 1 {
@@ -197,8 +198,8 @@ func render(t *testing.T, r *Report) []byte {
 }
 
 func TestShardedRunsMergedEqualOneUnshardedRun(t *testing.T) {
-	f := newTestFleet(t)
-	refs := append(slices.Clone(f.refs), f.reg.Host+"/team-z/missing:v1", f.reg.Host+"/team-z/missing:v2")
+	f := fleettest.New(t)
+	refs := append(slices.Clone(f.Refs), f.Reg.Host+"/team-z/missing:v1", f.Reg.Host+"/team-z/missing:v2")
 	whole, err := Run(context.Background(), refs, analyzer(t.TempDir()), RunOptions{Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)

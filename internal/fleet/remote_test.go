@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/remotecache"
 )
@@ -173,16 +174,16 @@ func writeEntry(p string, b []byte) error {
 	return os.Rename(tmp, p)
 }
 
-// cacheBlobGets counts the GETs of the cache repository's blobs and the
+// blobGets counts the GETs of the cache repository's blobs and the
 // image layer blobs since the last Take.
-func (f *testFleet) blobGets(cacheRepo string) (cache, layers map[string]int) {
+func blobGets(f *fleettest.Fleet, cacheRepo string) (cache, layers map[string]int) {
 	cache, layers = map[string]int{}, map[string]int{}
-	for _, r := range f.reg.Take("GET ", "/blobs/") {
+	for _, r := range f.Reg.Take("GET ", "/blobs/") {
 		d := r[strings.LastIndex(r, "/")+1:]
 		switch {
 		case strings.Contains(r, "/"+cacheRepo+"/blobs/"):
 			cache[d]++
-		case f.layerBlobs[d]:
+		case f.LayerBlobs[d]:
 			layers[d]++
 		}
 	}
@@ -199,9 +200,9 @@ func fleetJSON(t *testing.T, r *Report) []byte {
 }
 
 func TestASecondMachineReadsNoLayerTheFirstAnalysed(t *testing.T) {
-	f := newTestFleet(t)
+	f := fleettest.New(t)
 	ctx := context.Background()
-	layerDir, version := layerCacheLayout(t, f.refs[0])
+	layerDir, version := layerCacheLayout(t, f.Refs[0])
 	const cacheRepo = "ci/slimpy-cache"
 	newCache := func(host string) *remotecache.Cache {
 		c, err := remotecache.New(host+"/"+cacheRepo, remotecache.Options{Insecure: true, Keychain: authn.NewMultiKeychain()})
@@ -212,8 +213,8 @@ func TestASecondMachineReadsNoLayerTheFirstAnalysed(t *testing.T) {
 	}
 	run := func(rb *remoteBacked, concurrency int) []byte {
 		t.Helper()
-		f.reg.Take()
-		r, err := Run(ctx, f.refs, rb.analyze, RunOptions{Concurrency: concurrency})
+		f.Reg.Take()
+		r, err := Run(ctx, f.Refs, rb.analyze, RunOptions{Concurrency: concurrency})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,28 +226,28 @@ func TestASecondMachineReadsNoLayerTheFirstAnalysed(t *testing.T) {
 
 	// The first machine: cold, the remote cache empty; one image at a time
 	// so that its own reads are counted once (see TestEachLayerIsReadOncePerRun).
-	first := newRemoteBacked(t, newCache(f.reg.Host), layerDir, version)
+	first := newRemoteBacked(t, newCache(f.Reg.Host), layerDir, version)
 	cold := run(first, 1)
 	if len(first.warnings) != 0 {
 		t.Fatalf("warnings: %v", first.warnings)
 	}
-	_, layers := f.blobGets(cacheRepo)
-	if len(layers) != len(f.layerBlobs) {
-		t.Fatalf("the cold run read %d of %d layers", len(layers), len(f.layerBlobs))
+	_, layers := blobGets(f, cacheRepo)
+	if len(layers) != len(f.LayerBlobs) {
+		t.Fatalf("the cold run read %d of %d layers", len(layers), len(f.LayerBlobs))
 	}
 
 	// A second machine: an empty local cache, the same remote one, several
 	// images at a time. No image layer is read; each cache blob once.
-	second := newRemoteBacked(t, newCache(f.reg.Host), layerDir, version)
+	second := newRemoteBacked(t, newCache(f.Reg.Host), layerDir, version)
 	if got := run(second, 4); !bytes.Equal(got, cold) {
 		t.Fatalf("figures differ from the cold run:\n%s", firstDifference(got, cold))
 	}
-	cacheGets, layers := f.blobGets(cacheRepo)
+	cacheGets, layers := blobGets(f, cacheRepo)
 	if len(layers) != 0 || len(second.warnings) != 0 {
 		t.Errorf("the second machine read layers %v (warnings %v)", layers, second.warnings)
 	}
-	if len(cacheGets) != len(f.layerBlobs) {
-		t.Errorf("%d cache blobs read, want one per distinct layer (%d)", len(cacheGets), len(f.layerBlobs))
+	if len(cacheGets) != len(f.LayerBlobs) {
+		t.Errorf("%d cache blobs read, want one per distinct layer (%d)", len(cacheGets), len(f.LayerBlobs))
 	}
 	for d, n := range cacheGets {
 		if n != 1 {
@@ -260,12 +261,12 @@ func TestASecondMachineReadsNoLayerTheFirstAnalysed(t *testing.T) {
 	// undecodable entry (a digest mismatch is the registry's to repair).
 	diffIDs := distinctDiffIDs(t, cold)
 	flipped, garbage := diffIDs[0], diffIDs[1]
-	good, err := newCache(f.reg.Host).Get(ctx, flipped, version)
+	good, err := newCache(f.Reg.Host).Get(ctx, flipped, version)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flippedBlob := dataBlobDigest(good)
-	f.reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+	f.Reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+flippedBlob) {
 			bad := bytes.Clone(good)
 			bad[len(bad)/2] ^= 0x40
@@ -274,14 +275,14 @@ func TestASecondMachineReadsNoLayerTheFirstAnalysed(t *testing.T) {
 		}
 		return false
 	})
-	if err := newCache(f.reg.Host).Put(ctx, garbage, version, []byte("slimpy-layer\x02 not what inspect wrote")); err != nil {
+	if err := newCache(f.Reg.Host).Put(ctx, garbage, version, []byte("slimpy-layer\x02 not what inspect wrote")); err != nil {
 		t.Fatal(err)
 	}
-	third := newRemoteBacked(t, newCache(f.reg.Host), layerDir, version)
+	third := newRemoteBacked(t, newCache(f.Reg.Host), layerDir, version)
 	if got := run(third, 4); !bytes.Equal(got, cold) {
 		t.Fatalf("figures differ from the cold run:\n%s", firstDifference(got, cold))
 	}
-	_, layers = f.blobGets(cacheRepo)
+	_, layers = blobGets(f, cacheRepo)
 	if len(layers) != 2 {
 		t.Errorf("the third machine read %d layers, want the 2 damaged ones: %v", len(layers), layers)
 	}
@@ -295,10 +296,10 @@ func TestASecondMachineReadsNoLayerTheFirstAnalysed(t *testing.T) {
 	if len(third.warnings) != 2 || kinds[flipped] != remotecache.Corrupt || kinds[garbage] != remotecache.Corrupt {
 		t.Errorf("warnings %v", third.warnings)
 	}
-	f.reg.SetHook(nil)
-	fourth := newRemoteBacked(t, newCache(f.reg.Host), layerDir, version)
+	f.Reg.SetHook(nil)
+	fourth := newRemoteBacked(t, newCache(f.Reg.Host), layerDir, version)
 	run(fourth, 4)
-	if _, layers = f.blobGets(cacheRepo); len(layers) != 0 || len(fourth.warnings) != 0 {
+	if _, layers = blobGets(f, cacheRepo); len(layers) != 0 || len(fourth.warnings) != 0 {
 		t.Errorf("after the repair: layers read %v, warnings %v", layers, fourth.warnings)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/fixtures"
+	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
 )
@@ -25,17 +26,17 @@ func TestRenderersEscapeWhatImagesControl(t *testing.T) {
 		fixtures.Layer("/bin/sh -c #(nop) ADD file:"+hostile+" in / ",
 			fixtures.File("/etc/os-release", "ID=debian\nVERSION_ID=\"10\"\nPRETTY_NAME=\""+strings.ReplaceAll(hostile, "\n", " ")+"\"\n"),
 			fixtures.File("/etc/debian_version", "10.13\n")),
-		pythonLayer("3.8", 3000),
+		fleettest.PythonLayer("3.8", 3000),
 	}
 	base[1].CreatedBy = "RUN " + hostile // the bases' top layer
 	var refs []string
 	for i := 0; i < 2; i++ {
-		steps := append(append([]fixtures.Step(nil), base...), appLayers("x", i)...)
+		steps := append(append([]fixtures.Step(nil), base...), fleettest.AppLayers("x", i)...)
 		img, err := fixtures.BuildImage(fixtures.Image{Steps: steps}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		refs = append(refs, push(t, fmt.Sprintf("%s/team/app-%d:v1", reg.Host, i), img))
+		refs = append(refs, fleettest.Push(t, fmt.Sprintf("%s/team/app-%d:v1", reg.Host, i), img))
 	}
 	failing := reg.Host + "/team/broken:v1"
 	analyze := analyzer(t.TempDir())

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
+	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
 )
 
@@ -31,7 +32,7 @@ func TestListTagsReadsEveryPage(t *testing.T) {
 		want = append(want, repo+":"+tag)
 	}
 	for _, tag := range tags {
-		push(t, repo+":"+tag, img)
+		fleettest.Push(t, repo+":"+tag, img)
 	}
 	reg.Take()
 	opts := TagOptions{Insecure: true, Keychain: authn.NewMultiKeychain(), PageSize: 100}
