@@ -56,6 +56,9 @@ type Options struct {
 	CacheDir string
 	// Log gets one line per step (nil: none).
 	Log io.Writer
+	// MaxBuilds bounds the builds of Keep, the original's included
+	// (0: DefaultMaxBuilds).
+	MaxBuilds int
 }
 
 // Candidate is one Dockerfile to build in the context.
@@ -160,6 +163,7 @@ type Verifier struct {
 	opts   Options
 	run    string // this run's ID, in every tag and container name
 	n      int
+	builds int // docker builds started
 	tmp    string
 	mu     sync.Mutex
 	images []string // image IDs to remove, in order
@@ -253,9 +257,17 @@ func (v *Verifier) Run(ctx context.Context, c Candidate) Outcome {
 	return o
 }
 
+// buildCount is the number of docker builds the run started.
+func (v *Verifier) buildCount() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.builds
+}
+
 func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	v.mu.Lock()
 	v.n++
+	v.builds++
 	n := v.n
 	v.mu.Unlock()
 	dir := filepath.Join(v.tmp, fmt.Sprint(n))
