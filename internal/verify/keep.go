@@ -67,7 +67,8 @@ func DefaultMaxBuilds(n int) int { return 2*n + 2 }
 //     together with the prefix), and the rest is tried on top.
 //
 // Sets that make the same Dockerfile are built once. Every set kept was
-// built and run as it is written. The builds, the original's included,
+// built and run as it is written. Only the original (measured by Run) and
+// After are inspected. The builds, the original's included,
 // stop at Options.MaxBuilds (default DefaultMaxBuilds); what is left
 // untried then is dropped and said to be. When the original's own smoke
 // run fails, no search is made: every set would inherit the failure.
@@ -82,6 +83,9 @@ func (v *Verifier) Keep(ctx context.Context, before Outcome, p Plan) *Report {
 		s.seen[s.original] = &s.r.Before
 	}
 	s.run()
+	// Only the set written (or, when none passes, all of them) is
+	// measured: inspecting every image tried would cost as much again.
+	v.measureOutcome(ctx, &s.r.After)
 	s.r.Builds = v.buildCount()
 	return s.r
 }
@@ -211,7 +215,7 @@ func (s *search) try(ids []string) (o *Outcome, tried bool) {
 		return nil, false
 	}
 	c.Name = name
-	out := s.v.Run(s.ctx, c)
+	out := s.v.runUnmeasured(s.ctx, c)
 	s.r.Trials = append(s.r.Trials, Trial{IDs: slices.Clone(ids), Outcome: out})
 	s.seen[key] = &out
 	return &out, true

@@ -172,6 +172,10 @@ type Verifier struct {
 	// existing are the full IDs (hex) of the images the engine held
 	// before the run: never removed.
 	existing map[string]bool
+	// cacheFrom are the images the classic builder may take its cache
+	// from besides the run's own: those tagged before the run, but not by
+	// another verify run (see build).
+	cacheFrom []string
 }
 
 // New checks that the engine answers and prepares a run.
@@ -211,6 +215,16 @@ func New(ctx context.Context, opts Options) (*Verifier, error) {
 	for _, id := range strings.Fields(string(out)) {
 		v.existing[strings.TrimPrefix(id, "sha256:")] = true
 	}
+	out, err = v.docker(ctx, "image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("docker image ls: %s", errLine(out, err))
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if id, repo, ok := strings.Cut(strings.TrimSpace(l), " "); ok && repo != "<none>" && repo != "slimpy-verify" && !slices.Contains(v.cacheFrom, id) {
+			v.cacheFrom = append(v.cacheFrom, id)
+		}
+	}
 	v.legacy = os.Getenv("DOCKER_BUILDKIT") == "0"
 	if !v.legacy {
 		if _, err := v.docker(ctx, "buildx", "version"); err != nil {
@@ -245,16 +259,34 @@ func (v *Verifier) Run(ctx context.Context, c Candidate) Outcome {
 	if !o.Build.OK {
 		return o
 	}
-	ref := "docker-daemon:" + o.Build.Tag
-	v.logf("%s: inspecting the image", c.Name)
-	m, err := v.measure(ctx, ref)
+	v.measureOutcome(ctx, &o)
+	o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
+	return o
+}
+
+// runUnmeasured builds the candidate and runs the smoke command; the
+// image is measured later, if at all (measureOutcome).
+func (v *Verifier) runUnmeasured(ctx context.Context, c Candidate) Outcome {
+	o := Outcome{Name: c.Name}
+	o.Build = v.build(ctx, c)
+	if o.Build.OK {
+		o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
+	}
+	return o
+}
+
+// measureOutcome inspects o's image, once.
+func (v *Verifier) measureOutcome(ctx context.Context, o *Outcome) {
+	if !o.Build.OK || o.Measure != nil || o.MeasureError != "" {
+		return
+	}
+	v.logf("%s: inspecting the image", o.Name)
+	m, err := v.measure(ctx, "docker-daemon:"+o.Build.Tag)
 	if err != nil {
 		o.MeasureError = err.Error()
 	} else {
 		o.Measure = m
 	}
-	o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
-	return o
 }
 
 // buildCount is the number of docker builds the run started.
@@ -302,6 +334,18 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	args := []string{"build", "-f", dockerfile, "--iidfile", iid}
 	if v.legacy {
 		args = append(args, "--force-rm")
+		// The classic builder's cache is its images: a step cached from
+		// an image another run made (two verify runs on one engine, even
+		// two shapes of a test) would leave that image with a child its
+		// run cannot remove, and then with no run to remove it. With
+		// --cache-from, a cached step must be an ancestor of one of these
+		// images (docker's image/cache): the tagged ones the engine held
+		// before the run, and the run's own.
+		v.mu.Lock()
+		for _, id := range slices.Concat(v.cacheFrom, v.images) {
+			args = append(args, "--cache-from", id)
+		}
+		v.mu.Unlock()
 	}
 	args = append(args, context)
 	v.logf("%s: docker build -f %s %s", c.Name, dockerfile, context)
@@ -348,9 +392,11 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	return res
 }
 
-// createdImages are the IDs of the images a classic build made: the
-// " ---> ID" after each step that did not come from the cache and is not
-// a FROM (whose ID is the base image's).
+// createdImages are the IDs of the images a classic build may have made:
+// the " ---> ID" after each step that is not a FROM (whose ID is the base
+// image's). A step from the cache is one of them too: the cache is the
+// engine's images from before the run (which Close never removes), the
+// run's own, or an image the cache made anew from another's history.
 func createdImages(out []byte) []string {
 	var ids []string
 	skip := false
@@ -360,9 +406,6 @@ func createdImages(out []byte) []string {
 		l := strings.TrimRight(sc.Text(), "\r")
 		if m := stepRe.FindStringSubmatch(l); m != nil {
 			skip = strings.EqualFold(m[1], "FROM")
-		}
-		if l == " ---> Using cache" {
-			skip = true
 		}
 		if m := idRe.FindStringSubmatch(l); m != nil && !skip {
 			ids = append(ids, m[1])

@@ -140,6 +140,13 @@ func TestVerifyPasses(t *testing.T) {
 	if !strings.Contains(calls, "--force-rm") {
 		t.Errorf("the classic builder ran without --force-rm:\n%s", calls)
 	}
+	// The cache: images tagged before the run, not another run's, and
+	// the run's own (the second build may use the first's).
+	builds := strings.Split(calls, "\nbuild ")
+	if len(builds) < 3 || !strings.Contains(builds[1], "--cache-from sha256:aaaaaaaaaaaa") || strings.Contains(calls, "--cache-from sha256:1111") ||
+		strings.Contains(calls, "--cache-from sha256:2222") || !strings.Contains(builds[2], "--cache-from "+before.Build.ImageID) {
+		t.Errorf("--cache-from:\n%s", calls)
+	}
 	if !strings.Contains(calls, "run --rm --name slimpy-verify-"+f.v.RunID()) || !strings.Contains(calls, "--network none") {
 		t.Errorf("smoke run:\n%s", calls)
 	}
@@ -461,7 +468,7 @@ Step 6/6 : COPY --from=builder /opt/venv /opt/venv
 Successfully built 5555555555ee
 `
 	got := strings.Join(createdImages([]byte(out)), " ")
-	if got != "2222222222bb 4444444444dd 5555555555ee" {
+	if got != "1111111111aa 2222222222bb 4444444444dd 5555555555ee" {
 		t.Errorf("created %q", got)
 	}
 }
