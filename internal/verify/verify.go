@@ -539,27 +539,31 @@ func (v *Verifier) Close() error {
 	if len(images) > 0 {
 		var ids []string
 		seen := map[string]bool{}
-		for i := len(images) - 1; i >= 0; i-- { // newest first: children before parents
+		for i := len(images) - 1; i >= 0; i-- { // newest first
 			if !seen[images[i]] {
 				seen[images[i]] = true
 				ids = append(ids, images[i])
 			}
 		}
 		// Those still there, untagged, and not the engine's before the run.
-		out, _ := call(append([]string{"image", "inspect", "--format", "{{.Id}} {{len .RepoTags}}"}, ids...)...)
+		out, _ := call(append([]string{"image", "inspect", "--format", "{{.Id}} {{len .RepoTags}} {{.Parent}}"}, ids...)...)
 		var rm []string
+		parent := map[string]string{}
 		for _, l := range strings.Split(string(out), "\n") {
 			f := strings.Fields(l)
-			if len(f) != 2 || !strings.HasPrefix(f[0], "sha256:") {
+			if len(f) < 2 || !strings.HasPrefix(f[0], "sha256:") {
 				continue
 			}
 			id := strings.TrimPrefix(f[0], "sha256:")
 			if f[1] == "0" && !v.existing[id] && !slices.Contains(rm, id) {
 				rm = append(rm, id)
+				if len(f) > 2 {
+					parent[id] = strings.TrimPrefix(f[2], "sha256:")
+				}
 			}
 		}
 		if len(rm) > 0 {
-			out, _ := call(append([]string{"image", "rm", "--no-prune"}, rm...)...)
+			out, _ := call(append([]string{"image", "rm", "--no-prune"}, childrenFirst(rm, parent)...)...)
 			rmErrors(out)
 		}
 	}
@@ -572,6 +576,34 @@ func (v *Verifier) Close() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// childrenFirst orders ids (newest first) so that no image comes after
+// its parent: an image with a child cannot be removed. A step one build
+// took from another's cache is first seen in the later build, so the
+// order of the builds alone is not enough.
+func childrenFirst(ids []string, parent map[string]string) []string {
+	left := slices.Clone(ids)
+	var order []string
+	for len(left) > 0 {
+		isParent := map[string]bool{}
+		for _, id := range left {
+			isParent[parent[id]] = true
+		}
+		var rest []string
+		for _, id := range left {
+			if isParent[id] {
+				rest = append(rest, id)
+			} else {
+				order = append(order, id)
+			}
+		}
+		if len(rest) == len(left) { // a cycle cannot be; keep the rest as they are
+			return append(order, rest...)
+		}
+		left = rest
+	}
+	return order
 }
 
 func hasChildren(out []byte) bool {

@@ -448,6 +448,16 @@ func TestSmokeCommandAndTimeout(t *testing.T) {
 	}
 }
 
+// A step the second build took from the first's cache is seen last, but
+// its image is the first build's parent: it goes after its children.
+func TestChildrenFirst(t *testing.T) {
+	parent := map[string]string{"final2": "cached", "final1": "step1", "step1": "cached", "cached": "base"}
+	got := strings.Join(childrenFirst([]string{"final2", "cached", "final1", "step1"}, parent), " ")
+	if got != "final2 final1 step1 cached" {
+		t.Errorf("order %s", got)
+	}
+}
+
 func TestCreatedImages(t *testing.T) {
 	out := `Sending build context to Docker daemon  18kB
 Step 1/6 : FROM local/python:3.11 AS builder
