@@ -133,13 +133,20 @@ type RuleFigure struct {
 	Category string `json:"category"`
 	Bytes    int64  `json:"bytes"`
 	Files    int    `json:"files"`
+	// Packages the finding is about ("NAME VERSION"), e.g. the packaging
+	// tools a venv carries.
+	Packages []string `json:"packages,omitempty"`
 }
 
 // MarshalJSON writes the totals and the findings without their paths.
 func (m *Measurement) MarshalJSON() ([]byte, error) {
 	fs := make([]RuleFigure, 0, len(m.Findings))
 	for _, f := range m.Findings {
-		fs = append(fs, RuleFigure{Rule: f.Rule, Name: f.Name, Category: f.Category, Bytes: f.Bytes, Files: f.Files})
+		rf := RuleFigure{Rule: f.Rule, Name: f.Name, Category: f.Category, Bytes: f.Bytes, Files: f.Files}
+		for _, p := range f.Packages {
+			rf.Packages = append(rf.Packages, p.Name+" "+p.Version)
+		}
+		fs = append(fs, rf)
 	}
 	return json.Marshal(struct {
 		Totals   inspect.Totals `json:"totals"`

@@ -448,6 +448,16 @@ func TestSmokeCommandAndTimeout(t *testing.T) {
 	}
 }
 
+// The JSON carries a finding's packages by name and version, not its paths.
+func TestMeasurementJSON(t *testing.T) {
+	m := &Measurement{Findings: []inspect.Finding{{Rule: "SP311", Name: "packaging-tools", Category: "packaging-tools", Bytes: 7,
+		Paths: []string{"/opt/venv/x"}, Packages: []inspect.FindingPackage{{Name: "poetry", Version: "1.3.2"}}}}}
+	b, err := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"files":0,"packages":["poetry 1.3.2"]}`) || strings.Contains(string(b), "/opt/venv") {
+		t.Errorf("%s %v", b, err)
+	}
+}
+
 // A step the second build took from the first's cache is seen last, but
 // its image is the first build's parent: it goes after its children.
 func TestChildrenFirst(t *testing.T) {
