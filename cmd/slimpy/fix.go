@@ -325,7 +325,7 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		if res, err = suggest.Apply(w.src, rep.Kept, w.opts); err != nil {
 			return err
 		}
-		fo.Applied, fo.Skipped = res.Applied, res.Skipped
+		fo.Applied, fo.Skipped = append([]string{}, res.Applied...), append([]string{}, res.Skipped...)
 		fmt.Fprintf(stderr, "slimpy: verify dropped %d of the accepted suggestions; writing %s\n", len(rep.Dropped), strings.Join(rep.Kept, ", "))
 	}
 	return f.write(fo, w, res)

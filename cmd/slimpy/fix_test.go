@@ -150,6 +150,9 @@ func TestFixVerifyJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	if !strings.Contains(out, `"skipped": []`) {
+		t.Errorf("skipped is not an empty list:\n%s", out)
+	}
 	var doc struct {
 		Dockerfile   string   `json:"dockerfile"`
 		Applied      []string `json:"applied"`
