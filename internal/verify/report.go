@@ -273,15 +273,19 @@ func (r *Report) writeSearch(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Sets built and run on the original (%d builds, the original's included; at most %d):\n", r.Builds, r.MaxBuilds)
 	b := &r.Before
+	width := 0
+	for _, tr := range r.Trials {
+		width = max(width, len(strings.Join(tr.IDs, "+")))
+	}
 	for i := range r.Trials {
 		o := &r.Trials[i].Outcome
-		line := fmt.Sprintf("  %-14s build %s, smoke %s", strings.Join(r.Trials[i].IDs, "+"), buildCell(o), smokeCell(o))
+		line := fmt.Sprintf("  %-*s build %s, smoke %s", width, strings.Join(r.Trials[i].IDs, "+"), buildCell(o), smokeCell(o))
 		if o.Measure != nil && b.Measure != nil {
 			line += ", size " + humanSize(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
 		}
 		fmt.Fprintln(w, line)
 		if !o.Build.OK && len(o.Build.Tail) > 0 {
-			fmt.Fprintln(w, "                 | "+textsafe.Term(o.Build.Tail[len(o.Build.Tail)-1]))
+			fmt.Fprintf(w, "  %*s | %s\n", width, "", textsafe.Term(o.Build.Tail[len(o.Build.Tail)-1]))
 		}
 	}
 }
