@@ -3,31 +3,35 @@ package e2e
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // The bases scripts/python-bases.sh builds from Debian packages, named like
-// the official images.
+// the official images, and the tools image beside them (poetry, pipenv, the
+// setuptools and wheel wheels).
 const (
-	fullPython = "local/python:3.11"
-	slimPython = "local/python:3.11-slim"
+	fullPython  = "local/python:3.11"
+	slimPython  = "local/python:3.11-slim"
+	toolsPython = "local/python-tools:3.11"
 )
 
 // requirePythonBases skips when the local python bases are not in the
 // engine (failing under SLIMPY_REQUIRE_REALIMAGES=1, as scripts/test sets).
 func requirePythonBases(t *testing.T) {
 	t.Helper()
-	for _, img := range []string{fullPython, slimPython} {
+	for _, img := range []string{fullPython, slimPython, toolsPython} {
 		if err := exec.Command("docker", "image", "inspect", img).Run(); err != nil {
 			msg := fmt.Sprintf("%s is not in the engine: build it with scripts/python-bases.sh (after scripts/debian-images.sh; a few minutes, needs the Debian mirror of the apt sources)", img)
 			if os.Getenv("SLIMPY_REQUIRE_REALIMAGES") == "1" {
@@ -38,9 +42,128 @@ func requirePythonBases(t *testing.T) {
 	}
 }
 
-// appContext copies testdata/verify/app to a temporary directory and
-// builds the sdists of its packages (src/NAME-VERSION) into dist/, as
-// `python -m build --sdist` lays them out: NAME-VERSION/ with PKG-INFO.
+// containerName names a container the tests start themselves (verify names
+// its own): $SLIMPY_E2E_PREFIX (default slimpy-e2e), what it is for, and a
+// random suffix, so that engines shared by several runs can tell them apart.
+func containerName(what string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%s-%x", containerPrefix(), what, b)
+}
+
+func containerPrefix() string {
+	if p := os.Getenv("SLIMPY_E2E_PREFIX"); p != "" {
+		return p
+	}
+	return "slimpy-e2e"
+}
+
+// dockerTar runs script (sh -ec) in a new container of image with the
+// directory dir sent in as a tar on stdin (the script unpacks it) and
+// returns the tar it writes to stdout; its stderr is returned on failure.
+// The container is removed.
+func dockerTar(ctx context.Context, image, network, dir, script string) ([]byte, error) {
+	var in bytes.Buffer
+	tw := tar.NewWriter(&in)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "docker", "run", "-i", "--rm", "--name", containerName("tar"), "--network", network, image, "sh", "-ec", script)
+	var out, stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("docker run %s: %v\n%s", image, err, stderr.String())
+	}
+	return out.Bytes(), nil
+}
+
+// untar writes the regular files of a tar stream into dir (flat or not)
+// and returns their names.
+func untar(b []byte, dir string) ([]string, error) {
+	var names []string
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return names, err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		name := path.Clean(h.Name)
+		if !filepath.IsLocal(name) {
+			return names, fmt.Errorf("tar member %q leaves the directory", h.Name)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return names, err
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			return names, err
+		}
+		if err := os.WriteFile(p, body, 0o644); err != nil {
+			return names, err
+		}
+		names = append(names, name)
+	}
+}
+
+var (
+	packagesOnce sync.Once
+	packagesDir  string
+	packagesErr  error
+)
+
+// localPackages builds the packages under testdata/verify/packages, once
+// per test binary, with the real tools in a container of the tools image
+// (no network): an sdist of each (`setup.py sdist`: fastsum's holds its C
+// source, so installing it needs gcc) and a wheel of each pure-Python one
+// (`pip wheel`), plus the setuptools and wheel wheels that pip's isolated
+// builds ask for (Debian's python3-*-whl). The directory holds them flat,
+// as a wheelhouse.
+func localPackages(t *testing.T) string {
+	t.Helper()
+	packagesOnce.Do(func() {
+		src, err := filepath.Abs(filepath.Join("..", "testdata", "verify", "packages"))
+		if err != nil {
+			packagesErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		const script = `mkdir -p /w /out; tar -x -C /w; cd /w
+for d in */; do d=${d%/}
+  (cd "$d" && python3 setup.py -q sdist -d /out >/dev/null 2>&1)
+  if [ -z "$(find "$d" -name '*.c')" ]; then pip wheel -q --no-deps --no-build-isolation --no-index -w /out "./$d" >&2; fi
+done
+cp /usr/share/python-wheels/setuptools-*.whl /usr/share/python-wheels/wheel-*.whl /out/
+tar -c -C /out .`
+		out, err := dockerTar(ctx, toolsPython, "none", src, script)
+		if err != nil {
+			packagesErr = fmt.Errorf("building the local packages: %w", err)
+			return
+		}
+		packagesDir, packagesErr = os.MkdirTemp("", "slimpy-e2e-packages-")
+		if packagesErr == nil {
+			_, packagesErr = untar(out, packagesDir)
+		}
+	})
+	if packagesErr != nil {
+		t.Fatal(packagesErr)
+	}
+	return packagesDir
+}
+
+// appContext copies testdata/verify/app to a temporary directory with the
+// sdists of the local packages in dist/, where its Dockerfile installs
+// them from with --no-index --find-links dist.
 func appContext(t *testing.T) string {
 	t.Helper()
 	src, err := filepath.Abs(filepath.Join("..", "testdata", "verify", "app"))
@@ -51,60 +174,24 @@ func appContext(t *testing.T) string {
 	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
+	pkgs := localPackages(t)
+	sdists, _ := filepath.Glob(filepath.Join(pkgs, "*.tar.gz"))
+	if len(sdists) == 0 {
+		t.Fatalf("no sdists in %s", pkgs)
+	}
 	if err := os.Mkdir(filepath.Join(dir, "dist"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	pkgs, err := os.ReadDir(filepath.Join(dir, "src"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkgs {
-		if err := writeSdist(filepath.Join(dir, "src", p.Name()), filepath.Join(dir, "dist", p.Name()+".tar.gz")); err != nil {
+	for _, p := range sdists {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "dist", filepath.Base(p)), b, 0o644)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	return dir
-}
-
-func writeSdist(srcDir, dst string) error {
-	base := filepath.Base(srcDir)
-	name, version, _ := strings.Cut(base, "-")
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	mtime := time.Unix(1700000000, 0)
-	add := func(name string, mode int64, body []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(body)), ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-			return err
-		}
-		_, err := tw.Write(body)
-		return err
-	}
-	pkgInfo := fmt.Sprintf("Metadata-Version: 2.1\nName: %s\nVersion: %s\n", name, version)
-	if err := add(base+"/PKG-INFO", 0o644, []byte(pkgInfo)); err != nil {
-		return err
-	}
-	err := filepath.WalkDir(srcDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(srcDir, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return add(base+"/"+filepath.ToSlash(rel), 0o644, b)
-	})
-	if err != nil {
-		return err
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	if err := gz.Close(); err != nil {
-		return err
-	}
-	return os.WriteFile(dst, buf.Bytes(), 0o644)
 }
 
 // fixReport is the part of `slimpy fix --verify --format json` read here.
@@ -119,18 +206,36 @@ type fixReport struct {
 		Before   verifyOutcome
 		After    verifyOutcome
 		Removed  []struct{ Rule string } `json:"findingsRemoved"`
+		Kept     []string                `json:"kept"`
+		Dropped  []struct {
+			ID      string   `json:"id"`
+			With    []string `json:"with"`
+			Untried bool     `json:"untried"`
+			Failure string   `json:"failure"`
+		} `json:"dropped"`
+		Trials []struct {
+			IDs     []string      `json:"ids"`
+			Outcome verifyOutcome `json:"outcome"`
+		} `json:"trials"`
+		Builds    int `json:"builds"`
+		MaxBuilds int `json:"maxBuilds"`
 	} `json:"verification"`
 }
 
 type verifyOutcome struct {
 	Build struct {
-		OK      bool   `json:"ok"`
-		ImageID string `json:"imageID"`
+		OK       bool          `json:"ok"`
+		ImageID  string        `json:"imageID"`
+		Duration time.Duration `json:"duration"`
+		Error    string        `json:"error"`
+		Tail     []string      `json:"tail"`
 	} `json:"build"`
 	Smoke struct {
-		Command  []string `json:"command"`
-		ExitCode int      `json:"exitCode"`
-		Tail     []string `json:"tail"`
+		Command  []string      `json:"command"`
+		ExitCode int           `json:"exitCode"`
+		Duration time.Duration `json:"duration"`
+		Error    string        `json:"error"`
+		Tail     []string      `json:"tail"`
 	} `json:"smoke"`
 	Measure struct {
 		Totals struct {
@@ -138,11 +243,48 @@ type verifyOutcome struct {
 			StoredSize int64 `json:"storedSize"`
 		} `json:"totals"`
 		Findings []struct {
-			Rule     string `json:"rule"`
-			Category string `json:"category"`
-			Bytes    int64  `json:"bytes"`
+			Rule     string   `json:"rule"`
+			Category string   `json:"category"`
+			Bytes    int64    `json:"bytes"`
+			Packages []string `json:"packages"`
 		} `json:"findings"`
 	} `json:"measure"`
+}
+
+// runFixVerify runs `slimpy fix --dockerfile DOCKERFILE --all --verify
+// --format json` with more arguments and returns its report and exit code
+// (stderr, the progress, goes to the log).
+func runFixVerify(t *testing.T, dockerfile string, args ...string) (*fixReport, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	args = append([]string{"fix", "--dockerfile", dockerfile, "--all", "--verify", "--format", "json"}, args...)
+	cmd := exec.CommandContext(ctx, slimpyCLI(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("slimpy fix --verify: %v\n%s", err, stderr.String())
+	}
+	t.Logf("slimpy fix --all --verify: exit %d in %s\n%s", code, time.Since(start).Round(time.Second), stderr.String())
+	var r fixReport
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d: %v\n%s", code, err, stdout.String())
+	}
+	return &r, code
+}
+
+// categoryBytes are an outcome's findings' bytes by category.
+func categoryBytes(o verifyOutcome) map[string]int64 {
+	m := map[string]int64{}
+	for _, f := range o.Measure.Findings {
+		m[f.Category] += f.Bytes
+	}
+	return m
 }
 
 // TestFixVerifyOfflineMultistage: a naive single-stage Dockerfile on the
@@ -159,24 +301,16 @@ func TestFixVerifyOfflineMultistage(t *testing.T) {
 	orig, _ := os.ReadFile(dockerfile)
 
 	imagesBefore := engineImages(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, slimpyCLI(t), "fix", "--dockerfile", dockerfile, "--all", "--verify", "--format", "json", "--cache-dir", t.TempDir())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	t.Logf("slimpy fix --all --verify: %s\n%s", time.Since(start).Round(time.Second), stderr.String())
-	if err != nil {
-		t.Fatalf("slimpy fix --all --verify: %v\n%s", err, stdout.String())
-	}
-	var r fixReport
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("%v\n%s", err, stdout.String())
+	r, code := runFixVerify(t, dockerfile, "--cache-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("slimpy fix --all --verify: exit %d: %s", code, r.Verification.Failure)
 	}
 	v := r.Verification
 	if !v.OK || !v.Measured || v.Failure != "" {
 		t.Fatalf("verification: ok %v measured %v failure %q", v.OK, v.Measured, v.Failure)
+	}
+	if len(v.Dropped) != 0 || v.Builds != 2 {
+		t.Errorf("dropped %+v in %d builds: every suggestion should pass together, in two builds", v.Dropped, v.Builds)
 	}
 
 	// Written: the rewrite, builder on the full image, runtime on the slim.
@@ -200,14 +334,7 @@ func TestFixVerifyOfflineMultistage(t *testing.T) {
 		t.Errorf("not smaller: size %d → %d, stored %d → %d", b.Size, a.Size, b.StoredSize, a.StoredSize)
 	}
 	// The original had compilers and headers; the result has none.
-	cats := func(o verifyOutcome) map[string]int64 {
-		m := map[string]int64{}
-		for _, f := range o.Measure.Findings {
-			m[f.Category] += f.Bytes
-		}
-		return m
-	}
-	before, after := cats(v.Before), cats(v.After)
+	before, after := categoryBytes(v.Before), categoryBytes(v.After)
 	for _, c := range []string{"compilers", "headers"} {
 		if before[c] == 0 {
 			t.Errorf("the original has no %s finding: the test app is not what it should be", c)

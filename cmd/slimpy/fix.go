@@ -62,13 +62,17 @@ CMD, run with /bin/sh -c) in a container of each, without network. It
 prints the measured size before and after, the findings removed, reduced
 and added, and the app's output. Without IMAGE the suggestions are measured
 on the original's build. When the patched Dockerfile does not build or its
-smoke run fails, nothing is written, each accepted suggestion is built and
-run alone to say which one fails, and fix exits 1. A container still running
-after --smoke-timeout (a server) counts as running. The images and
-containers it makes are removed.
+smoke run fails, each accepted suggestion is built and run alone, those that
+fail are dropped, the others are tried together (and bisected when they fail
+together), and the largest set that builds and runs is written; the report
+says what was dropped and why, and how many builds were made (at most 2n+2
+for n suggestions). When no set passes, nothing is written and fix exits 1.
+A container still running after --smoke-timeout (a server) counts as
+running. The images and containers it makes are removed.
 
-Exit codes: 0 written (and verified); 1 verification failed, nothing
-written; 2 usage or input error (including an original that does not build).`,
+Exit codes: 0 written (and verified, perhaps without some suggestions); 1
+verification failed, nothing written; 2 usage or input error (including an
+original that does not build).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runFix(cmd, f, args)
@@ -314,25 +318,26 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		fo.Nothing = "The Dockerfile does not change: nothing to verify."
 		return nil
 	}
-	// Each accepted suggestion alone, built only when the combination fails.
-	var each []verify.Candidate
-	for _, id := range res.Applied {
-		r1, err := suggest.Apply(w.src, []string{id}, w.opts)
-		if err != nil {
-			return err
-		}
-		each = append(each, verify.Candidate{Name: id, Dockerfile: []byte(r1.Dockerfile), Files: r1.Files})
+	// Every accepted suggestion together; when that fails, the largest set
+	// that builds and runs (internal/verify's Keep).
+	plan, err := verify.SuggestionPlan(w.src, append(res.Applied, res.Skipped...), w.opts)
+	if err != nil {
+		return err
 	}
-	rep := v.Verify(ctx, before, verify.Candidate{Name: "patched", Dockerfile: []byte(res.Dockerfile), Files: res.Files}, each)
+	rep := v.Keep(ctx, before, plan)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	fo.Verification = rep
 	if !rep.OK() {
-		if ok := rep.Passing(); len(ok) > 0 {
-			fo.Hint = fmt.Sprintf("These pass alone: slimpy fix --dockerfile %s --accept %s --verify", f.dockerfile, strings.Join(ok, ","))
-		}
 		return &checkError{msg: "verification failed"}
+	}
+	if len(rep.Dropped) > 0 {
+		if res, err = suggest.Apply(w.src, rep.Kept, w.opts); err != nil {
+			return err
+		}
+		fo.Applied, fo.Skipped = append([]string{}, res.Applied...), append([]string{}, res.Skipped...)
+		fmt.Fprintf(stderr, "slimpy: verify dropped %d of the accepted suggestions; writing %s\n", len(rep.Dropped), strings.Join(rep.Kept, ", "))
 	}
 	return f.write(ctx, fo, w, res)
 }

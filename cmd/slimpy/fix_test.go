@@ -59,18 +59,48 @@ func TestFixVerifyWritesWhenThePatchedImageRuns(t *testing.T) {
 	}
 }
 
-func TestFixVerifyFailureWritesNothing(t *testing.T) {
+// SG001 breaks the app; json-cmd alone passes: it is written, SG001 is
+// reported as dropped.
+func TestFixVerifyKeepsWhatWorks(t *testing.T) {
 	fakeDocker(t)
 	t.Setenv("FAKE_DOCKER_BADRUN_MATCH", "AS builder")
 	_, path := writeDockerfile(t, cliDockerfile)
 	code, out, errOut := slimpy(t, "fix", fixturePath(t, "demo.tar"), "--dockerfile", path, "--accept", "SG001,json-cmd", "--verify", "--smoke", "python -c 'import app'")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "slimpy: verify dropped 1 of the accepted suggestions; writing SG402") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	for _, want := range []string{
+		"Applied SG402.",
+		"The patched Dockerfile holds SG402",
+		"  SG001  fails alone: the app fails (/bin/sh -c python -c 'import app' exited 3): ImportError: no module",
+		"(4 builds, the original's included; at most 6)",
+		"Wrote " + path,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	got, _ := os.ReadFile(path)
+	if strings.Contains(string(got), "AS builder") || !strings.Contains(string(got), `CMD ["python", "app.py"]`) {
+		t.Errorf("written:\n%s", got)
+	}
+}
+
+func TestFixVerifyFailureWritesNothing(t *testing.T) {
+	fakeDocker(t)
+	t.Setenv("FAKE_DOCKER_BADRUN_MATCH", "AS builder")
+	_, path := writeDockerfile(t, cliDockerfile)
+	code, out, errOut := slimpy(t, "fix", fixturePath(t, "demo.tar"), "--dockerfile", path, "--accept", "SG001", "--verify", "--smoke", "python -c 'import app'")
 	if code != exitCheck {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitCheck, out, errOut)
 	}
 	if !strings.Contains(errOut, "slimpy: verification failed: the app fails in the patched image (/bin/sh -c python -c 'import app' exited 3); failing alone: SG001") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
-	for _, want := range []string{"Nothing written.", "These pass alone: slimpy fix --dockerfile " + path + " --accept SG402 --verify", "  | ImportError: no module"} {
+	for _, want := range []string{"Nothing written.", "  | ImportError: no module"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -112,37 +142,45 @@ func TestFixVerifyJSON(t *testing.T) {
 	t.Setenv("FAKE_DOCKER_BADRUN_MATCH", "AS builder")
 	_, path := writeDockerfile(t, cliDockerfile)
 	code, out, errOut := slimpy(t, "fix", fixturePath(t, "demo.tar"), "--dockerfile", path, "--accept", "SG001,json-cmd", "--verify", "--format", "json")
-	if code != exitCheck {
+	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, `"skipped": []`) {
+		t.Errorf("skipped is not an empty list:\n%s", out)
 	}
 	var doc struct {
 		Dockerfile   string   `json:"dockerfile"`
 		Applied      []string `json:"applied"`
 		Written      []string `json:"written"`
-		Hint         string   `json:"hint"`
 		Verification struct {
-			OK       bool   `json:"ok"`
-			Failure  string `json:"failure"`
-			Measured bool   `json:"measured"`
-			After    struct {
+			OK       bool     `json:"ok"`
+			Failure  string   `json:"failure"`
+			Measured bool     `json:"measured"`
+			Kept     []string `json:"kept"`
+			Dropped  []struct {
+				ID      string `json:"id"`
+				Failure string `json:"failure"`
+			} `json:"dropped"`
+			Trials []struct {
+				IDs []string `json:"ids"`
+			} `json:"trials"`
+			Builds int `json:"builds"`
+			After  struct {
 				Build struct{ OK bool } `json:"build"`
 				Smoke struct {
-					ExitCode int      `json:"exitCode"`
-					Tail     []string `json:"tail"`
+					ExitCode int `json:"exitCode"`
 				} `json:"smoke"`
 			} `json:"after"`
-			Each []struct {
-				Name string `json:"name"`
-			} `json:"each"`
 		} `json:"verification"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	v := doc.Verification
-	if doc.Dockerfile != path || strings.Join(doc.Applied, ",") != "SG001,SG402" || len(doc.Written) != 0 ||
-		v.OK || v.Measured || !v.After.Build.OK || v.After.Smoke.ExitCode != 3 || len(v.Each) != 2 ||
-		!strings.Contains(v.Failure, "failing alone: SG001") || !strings.Contains(doc.Hint, "--accept SG402") {
+	if doc.Dockerfile != path || strings.Join(doc.Applied, ",") != "SG402" || len(doc.Written) != 1 ||
+		!v.OK || v.Failure != "" || v.Measured || !v.After.Build.OK || v.After.Smoke.ExitCode != 0 ||
+		strings.Join(v.Kept, ",") != "SG402" || len(v.Dropped) != 1 || v.Dropped[0].ID != "SG001" ||
+		!strings.Contains(v.Dropped[0].Failure, "exited 3") || len(v.Trials) != 3 || v.Builds != 4 {
 		t.Errorf("%+v\n%s", doc, out)
 	}
 }

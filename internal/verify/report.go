@@ -1,60 +1,47 @@
 package verify
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/dustin/go-humanize"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // Report compares the original with the patched Dockerfile, both built,
-// measured and run on the engine.
+// measured and run on the engine, and says which accepted suggestions the
+// patched one holds (Keep).
 type Report struct {
 	Before Outcome `json:"before"`
-	After  Outcome `json:"after"`
-	// Each is every accepted suggestion applied alone to the original,
-	// built and run: only when the combined result failed, to say which
-	// suggestion breaks the build or the app.
-	Each []Outcome `json:"each,omitempty"`
+	// After is the build of the set to write (Kept): every accepted
+	// suggestion when they pass together, else the largest set found that
+	// passes; when none passes, every accepted suggestion's (failed) build.
+	After Outcome `json:"after"`
+	// Kept are the suggestions After holds (none: nothing passes).
+	Kept []string `json:"kept"`
+	// Dropped are the accepted suggestions left out, with why.
+	Dropped []Drop `json:"dropped"`
+	// Trials are the sets built and run after the original, in order.
+	Trials []Trial `json:"trials"`
+	// Builds is the number of docker builds made, the original's
+	// included; MaxBuilds their limit.
+	Builds    int `json:"builds"`
+	MaxBuilds int `json:"maxBuilds"`
 }
 
-// Verify builds, measures and runs the combined result against before (the
-// original's Outcome). When the combined result does not build or its
-// smoke run fails, each candidate of each (one accepted suggestion alone)
-// is built and run too, so the report can say which one fails.
-func (v *Verifier) Verify(ctx context.Context, before Outcome, combined Candidate, each []Candidate) *Report {
-	r := &Report{Before: before}
-	r.After = v.Run(ctx, combined)
-	if r.After.OK() || ctx.Err() != nil {
-		return r
-	}
-	if len(each) == 1 { // the combination is that one suggestion
-		o := r.After
-		o.Name = each[0].Name
-		r.Each = []Outcome{o}
-		return r
-	}
-	if len(each) > 1 {
-		for _, c := range each {
-			if ctx.Err() != nil {
-				break
-			}
-			r.Each = append(r.Each, v.Run(ctx, c))
-		}
-	}
-	return r
-}
-
-// OK: the patched Dockerfile built and its smoke run passed.
-func (r *Report) OK() bool { return r.After.OK() }
+// OK: a set of the accepted suggestions built and its smoke run passed.
+func (r *Report) OK() bool { return len(r.Kept) > 0 && r.After.OK() }
 
 // MarshalJSON adds ok, failure and the findings compared by rule.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	type plain Report
 	removed, reduced, added, grown := r.Findings()
+	p := *r
+	p.Kept, p.Dropped, p.Trials = nonNil(p.Kept), nonNil(p.Dropped), nonNil(p.Trials)
 	return json.Marshal(struct {
 		*plain
 		OK       bool           `json:"ok"`
@@ -64,68 +51,79 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Added    []FindingDelta `json:"findingsAdded"`
 		Grown    []FindingDelta `json:"findingsGrown"`
 		Measured bool           `json:"measured"`
-	}{(*plain)(r), r.OK(), r.Failure(), nonNil(removed), nonNil(reduced), nonNil(added), nonNil(grown),
+	}{(*plain)(&p), r.OK(), r.Failure(), nonNil(removed), nonNil(reduced), nonNil(added), nonNil(grown),
 		r.Before.Measure != nil && r.After.Measure != nil})
 }
 
-func nonNil(ds []FindingDelta) []FindingDelta {
-	if ds == nil {
-		return []FindingDelta{}
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
 	}
-	return ds
+	return xs
 }
 
-// Failure says in one line why the verification failed ("" when OK).
+// Failure says in one line why nothing passed ("" when OK): how the
+// patched Dockerfile with every accepted suggestion failed, and how each
+// suggestion failed.
 func (r *Report) Failure() string {
-	a := r.After
-	switch {
-	case r.OK():
+	if r.OK() {
 		return ""
+	}
+	a := r.After
+	var msg string
+	switch {
 	case !a.Build.OK:
-		msg := "the patched Dockerfile does not build"
+		msg = "the patched Dockerfile does not build"
 		if a.Build.Error != "" {
 			msg += ": " + a.Build.Error
 		}
-		return msg + r.culprits()
 	case a.Smoke == nil:
-		return "the patched image was not run" + r.culprits()
+		msg = "the patched image was not run"
 	case a.Smoke.Error != "":
-		return "the patched image does not run: " + a.Smoke.Error + r.culprits()
+		msg = "the patched image does not run: " + a.Smoke.Error
 	default:
-		msg := fmt.Sprintf("the app fails in the patched image (%s exited %d)", strings.Join(a.Smoke.Command, " "), a.Smoke.ExitCode)
+		msg = fmt.Sprintf("the app fails in the patched image (%s exited %d)", strings.Join(a.Smoke.Command, " "), a.Smoke.ExitCode)
 		if r.Before.Smoke != nil && !r.Before.Smoke.OK() {
 			msg += "; it fails in the original too: give --smoke CMD"
 		}
-		return msg + r.culprits()
 	}
+	var alone, untried []string
+	for _, d := range r.Dropped {
+		switch {
+		case d.Untried:
+			untried = append(untried, d.ID)
+		case len(d.With) == 0:
+			alone = append(alone, d.ID)
+		}
+	}
+	if len(alone) > 0 {
+		msg += "; failing alone: " + strings.Join(alone, ", ")
+	}
+	if len(untried) > 0 {
+		msg += "; not tried: " + strings.Join(untried, ", ")
+	}
+	return msg
 }
 
-func (r *Report) culprits() string {
-	if len(r.Each) == 0 {
+// outcomeFailure says in one line how a build or its smoke run failed.
+func outcomeFailure(o *Outcome) string {
+	last := func(lines []string) string {
+		if len(lines) == 0 {
+			return ""
+		}
+		return ": " + strings.TrimSpace(lines[len(lines)-1])
+	}
+	switch {
+	case o.OK():
 		return ""
+	case !o.Build.OK:
+		return fmt.Sprintf("does not build (%s)%s", o.Build.Error, last(o.Build.Tail))
+	case o.Smoke == nil:
+		return "was not run"
+	case o.Smoke.Error != "":
+		return "does not run: " + o.Smoke.Error
 	}
-	var bad []string
-	for _, o := range r.Each {
-		if !o.OK() {
-			bad = append(bad, o.Name)
-		}
-	}
-	if len(bad) == 0 {
-		return "; each suggestion alone passes: it is their combination"
-	}
-	return "; failing alone: " + strings.Join(bad, ", ")
-}
-
-// Passing are the names of the suggestions that passed alone (after a
-// failed combined result).
-func (r *Report) Passing() []string {
-	var ok []string
-	for _, o := range r.Each {
-		if o.OK() {
-			ok = append(ok, o.Name)
-		}
-	}
-	return ok
+	return fmt.Sprintf("the app fails (%s exited %d)%s", strings.Join(o.Smoke.Command, " "), o.Smoke.ExitCode, last(o.Smoke.Tail))
 }
 
 // FindingDelta is one rule's bytes before and after.
@@ -234,9 +232,9 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	for _, o := range []*Outcome{b, a} {
+	for i, o := range []*Outcome{b, a} {
 		if o.MeasureError != "" {
-			fmt.Fprintf(w, "The %s image was not measured: %s\n", o.Name, o.MeasureError)
+			fmt.Fprintf(w, "The %s image was not measured: %s\n", []string{"original", "patched"}[i], textsafe.Term(o.MeasureError))
 		}
 	}
 	if !b.OK() && b.Build.OK && b.Smoke != nil {
@@ -245,27 +243,49 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	switch {
 	case !a.Build.OK:
-		fmt.Fprintf(w, "The patched Dockerfile does not build: %s\n", a.Build.Error)
+		fmt.Fprintf(w, "The patched Dockerfile does not build: %s\n", textsafe.Term(a.Build.Error))
 		for _, l := range a.Build.Tail {
-			fmt.Fprintln(w, "  | "+l)
+			fmt.Fprintln(w, "  | "+textsafe.Term(l))
 		}
 	case a.Smoke != nil:
 		fmt.Fprintf(w, "The patched image's output (%s):\n", smokeCell(a))
 		writeSmokeTail(w, a.Smoke)
 	}
-	if len(r.Each) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Each accepted suggestion alone, on the original:")
-		for i := range r.Each {
-			o := &r.Each[i]
-			line := fmt.Sprintf("  %-8s build %s, smoke %s", o.Name, buildCell(o), smokeCell(o))
-			if o.Measure != nil && b.Measure != nil {
-				line += ", size " + humanSize(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
-			}
-			fmt.Fprintln(w, line)
-			if !o.Build.OK && len(o.Build.Tail) > 0 {
-				fmt.Fprintln(w, "           | "+o.Build.Tail[len(o.Build.Tail)-1])
-			}
+	r.writeSearch(w)
+}
+
+// writeSearch says which suggestions the patched Dockerfile holds, which
+// were dropped and why, and the sets built to find out.
+func (r *Report) writeSearch(w io.Writer) {
+	if len(r.Trials) <= 1 && len(r.Dropped) == 0 {
+		fmt.Fprintf(w, "\n%d builds on the engine, the original's included.\n", r.Builds)
+		return
+	}
+	fmt.Fprintln(w)
+	if len(r.Kept) > 0 {
+		fmt.Fprintf(w, "The patched Dockerfile holds %s: the largest set of the accepted suggestions that builds and runs.\n", strings.Join(r.Kept, ", "))
+	}
+	if len(r.Dropped) > 0 {
+		fmt.Fprintln(w, "Dropped:")
+		for _, d := range r.Dropped {
+			fmt.Fprintf(w, "  %-6s %s\n", d.ID, textsafe.Term(d.Reason()))
+		}
+	}
+	fmt.Fprintf(w, "Sets built and run on the original (%d builds, the original's included; at most %d):\n", r.Builds, r.MaxBuilds)
+	b := &r.Before
+	width := 0
+	for _, tr := range r.Trials {
+		width = max(width, len(strings.Join(tr.IDs, "+")))
+	}
+	for i := range r.Trials {
+		o := &r.Trials[i].Outcome
+		line := fmt.Sprintf("  %-*s build %s, smoke %s", width, strings.Join(r.Trials[i].IDs, "+"), buildCell(o), smokeCell(o))
+		if o.Measure != nil && b.Measure != nil {
+			line += ", size " + humanSize(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
+		}
+		fmt.Fprintln(w, line)
+		if !o.Build.OK && len(o.Build.Tail) > 0 {
+			fmt.Fprintf(w, "  %*s | %s\n", width, "", textsafe.Term(o.Build.Tail[len(o.Build.Tail)-1]))
 		}
 	}
 }
@@ -275,7 +295,7 @@ func writeSmokeTail(w io.Writer, s *SmokeResult) {
 		fmt.Fprintln(w, "  (no output)")
 	}
 	for _, l := range s.Tail {
-		fmt.Fprintln(w, "  | "+l)
+		fmt.Fprintln(w, "  | "+textsafe.Term(l))
 	}
 }
 
@@ -318,7 +338,7 @@ func smokeCell(o *Outcome) string {
 func smokeCommand(os ...*Outcome) string {
 	for _, o := range os {
 		if o.Smoke != nil {
-			return strings.Join(o.Smoke.Command, " ")
+			return textsafe.Term(strings.Join(o.Smoke.Command, " "))
 		}
 	}
 	return ""

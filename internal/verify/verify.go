@@ -56,6 +56,9 @@ type Options struct {
 	CacheDir string
 	// Log gets one line per step (nil: none).
 	Log io.Writer
+	// MaxBuilds bounds the builds of Keep, the original's included
+	// (0: DefaultMaxBuilds).
+	MaxBuilds int
 }
 
 // Candidate is one Dockerfile to build in the context.
@@ -130,13 +133,20 @@ type RuleFigure struct {
 	Category string `json:"category"`
 	Bytes    int64  `json:"bytes"`
 	Files    int    `json:"files"`
+	// Packages the finding is about ("NAME VERSION"), e.g. the packaging
+	// tools a venv carries.
+	Packages []string `json:"packages,omitempty"`
 }
 
 // MarshalJSON writes the totals and the findings without their paths.
 func (m *Measurement) MarshalJSON() ([]byte, error) {
 	fs := make([]RuleFigure, 0, len(m.Findings))
 	for _, f := range m.Findings {
-		fs = append(fs, RuleFigure{Rule: f.Rule, Name: f.Name, Category: f.Category, Bytes: f.Bytes, Files: f.Files})
+		rf := RuleFigure{Rule: f.Rule, Name: f.Name, Category: f.Category, Bytes: f.Bytes, Files: f.Files}
+		for _, p := range f.Packages {
+			rf.Packages = append(rf.Packages, p.Name+" "+p.Version)
+		}
+		fs = append(fs, rf)
 	}
 	return json.Marshal(struct {
 		Totals   inspect.Totals `json:"totals"`
@@ -160,6 +170,7 @@ type Verifier struct {
 	opts   Options
 	run    string // this run's ID, in every tag and container name
 	n      int
+	builds int // docker builds started
 	tmp    string
 	mu     sync.Mutex
 	images []string // image IDs to remove, in order
@@ -168,6 +179,10 @@ type Verifier struct {
 	// existing are the full IDs (hex) of the images the engine held
 	// before the run: never removed.
 	existing map[string]bool
+	// cacheFrom are the images the classic builder may take its cache
+	// from besides the run's own: those tagged before the run, but not by
+	// another verify run (see build).
+	cacheFrom []string
 }
 
 // New checks that the engine answers and prepares a run.
@@ -207,6 +222,16 @@ func New(ctx context.Context, opts Options) (*Verifier, error) {
 	for _, id := range strings.Fields(string(out)) {
 		v.existing[strings.TrimPrefix(id, "sha256:")] = true
 	}
+	out, err = v.docker(ctx, "image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("docker image ls: %s", errLine(out, err))
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if id, repo, ok := strings.Cut(strings.TrimSpace(l), " "); ok && repo != "<none>" && repo != "slimpy-verify" && !slices.Contains(v.cacheFrom, id) {
+			v.cacheFrom = append(v.cacheFrom, id)
+		}
+	}
 	v.legacy = os.Getenv("DOCKER_BUILDKIT") == "0"
 	if !v.legacy {
 		if _, err := v.docker(ctx, "buildx", "version"); err != nil {
@@ -241,21 +266,47 @@ func (v *Verifier) Run(ctx context.Context, c Candidate) Outcome {
 	if !o.Build.OK {
 		return o
 	}
-	ref := "docker-daemon:" + o.Build.Tag
-	v.logf("%s: inspecting the image", c.Name)
-	m, err := v.measure(ctx, ref)
+	v.measureOutcome(ctx, &o)
+	o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
+	return o
+}
+
+// runUnmeasured builds the candidate and runs the smoke command; the
+// image is measured later, if at all (measureOutcome).
+func (v *Verifier) runUnmeasured(ctx context.Context, c Candidate) Outcome {
+	o := Outcome{Name: c.Name}
+	o.Build = v.build(ctx, c)
+	if o.Build.OK {
+		o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
+	}
+	return o
+}
+
+// measureOutcome inspects o's image, once.
+func (v *Verifier) measureOutcome(ctx context.Context, o *Outcome) {
+	if !o.Build.OK || o.Measure != nil || o.MeasureError != "" {
+		return
+	}
+	v.logf("%s: inspecting the image", o.Name)
+	m, err := v.measure(ctx, "docker-daemon:"+o.Build.Tag)
 	if err != nil {
 		o.MeasureError = err.Error()
 	} else {
 		o.Measure = m
 	}
-	o.Smoke = v.smoke(ctx, c.Name, o.Build.ImageID)
-	return o
+}
+
+// buildCount is the number of docker builds the run started.
+func (v *Verifier) buildCount() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.builds
 }
 
 func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	v.mu.Lock()
 	v.n++
+	v.builds++
 	n := v.n
 	v.mu.Unlock()
 	dir := filepath.Join(v.tmp, fmt.Sprint(n))
@@ -290,6 +341,18 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	args := []string{"build", "-f", dockerfile, "--iidfile", iid}
 	if v.legacy {
 		args = append(args, "--force-rm")
+		// The classic builder's cache is its images: a step cached from
+		// an image another run made (two verify runs on one engine, even
+		// two shapes of a test) would leave that image with a child its
+		// run cannot remove, and then with no run to remove it. With
+		// --cache-from, a cached step must be an ancestor of one of these
+		// images (docker's image/cache): the tagged ones the engine held
+		// before the run, and the run's own.
+		v.mu.Lock()
+		for _, id := range slices.Concat(v.cacheFrom, v.images) {
+			args = append(args, "--cache-from", id)
+		}
+		v.mu.Unlock()
 	}
 	args = append(args, context)
 	v.logf("%s: docker build -f %s %s", c.Name, dockerfile, context)
@@ -336,9 +399,11 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	return res
 }
 
-// createdImages are the IDs of the images a classic build made: the
-// " ---> ID" after each step that did not come from the cache and is not
-// a FROM (whose ID is the base image's).
+// createdImages are the IDs of the images a classic build may have made:
+// the " ---> ID" after each step that is not a FROM (whose ID is the base
+// image's). A step from the cache is one of them too: the cache is the
+// engine's images from before the run (which Close never removes), the
+// run's own, or an image the cache made anew from another's history.
 func createdImages(out []byte) []string {
 	var ids []string
 	skip := false
@@ -348,9 +413,6 @@ func createdImages(out []byte) []string {
 		l := strings.TrimRight(sc.Text(), "\r")
 		if m := stepRe.FindStringSubmatch(l); m != nil {
 			skip = strings.EqualFold(m[1], "FROM")
-		}
-		if l == " ---> Using cache" {
-			skip = true
 		}
 		if m := idRe.FindStringSubmatch(l); m != nil && !skip {
 			ids = append(ids, m[1])
@@ -484,27 +546,31 @@ func (v *Verifier) Close() error {
 	if len(images) > 0 {
 		var ids []string
 		seen := map[string]bool{}
-		for i := len(images) - 1; i >= 0; i-- { // newest first: children before parents
+		for i := len(images) - 1; i >= 0; i-- { // newest first
 			if !seen[images[i]] {
 				seen[images[i]] = true
 				ids = append(ids, images[i])
 			}
 		}
 		// Those still there, untagged, and not the engine's before the run.
-		out, _ := call(append([]string{"image", "inspect", "--format", "{{.Id}} {{len .RepoTags}}"}, ids...)...)
+		out, _ := call(append([]string{"image", "inspect", "--format", "{{.Id}} {{len .RepoTags}} {{.Parent}}"}, ids...)...)
 		var rm []string
+		parent := map[string]string{}
 		for _, l := range strings.Split(string(out), "\n") {
 			f := strings.Fields(l)
-			if len(f) != 2 || !strings.HasPrefix(f[0], "sha256:") {
+			if len(f) < 2 || !strings.HasPrefix(f[0], "sha256:") {
 				continue
 			}
 			id := strings.TrimPrefix(f[0], "sha256:")
 			if f[1] == "0" && !v.existing[id] && !slices.Contains(rm, id) {
 				rm = append(rm, id)
+				if len(f) > 2 {
+					parent[id] = strings.TrimPrefix(f[2], "sha256:")
+				}
 			}
 		}
 		if len(rm) > 0 {
-			out, _ := call(append([]string{"image", "rm", "--no-prune"}, rm...)...)
+			out, _ := call(append([]string{"image", "rm", "--no-prune"}, childrenFirst(rm, parent)...)...)
 			rmErrors(out)
 		}
 	}
@@ -517,6 +583,34 @@ func (v *Verifier) Close() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// childrenFirst orders ids (newest first) so that no image comes after
+// its parent: an image with a child cannot be removed. A step one build
+// took from another's cache is first seen in the later build, so the
+// order of the builds alone is not enough.
+func childrenFirst(ids []string, parent map[string]string) []string {
+	left := slices.Clone(ids)
+	var order []string
+	for len(left) > 0 {
+		isParent := map[string]bool{}
+		for _, id := range left {
+			isParent[parent[id]] = true
+		}
+		var rest []string
+		for _, id := range left {
+			if isParent[id] {
+				rest = append(rest, id)
+			} else {
+				order = append(order, id)
+			}
+		}
+		if len(rest) == len(left) { // a cycle cannot be; keep the rest as they are
+			return append(order, rest...)
+		}
+		left = rest
+	}
+	return order
 }
 
 func hasChildren(out []byte) bool {

@@ -3,8 +3,11 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,11 +101,10 @@ func (f *fake) runOriginal(t *testing.T) Outcome {
 func TestVerifyPasses(t *testing.T) {
 	f := newFake(t, Options{})
 	before := f.runOriginal(t)
-	rep := f.v.Verify(context.Background(), before,
-		Candidate{Name: "patched", Dockerfile: []byte("FROM full AS builder\nFROM slim\n")},
-		[]Candidate{{Name: "SG001", Dockerfile: []byte("x")}, {Name: "SG201", Dockerfile: []byte("y")}})
-	if !rep.OK() || rep.Failure() != "" || len(rep.Each) != 0 {
-		t.Fatalf("OK %v failure %q each %d", rep.OK(), rep.Failure(), len(rep.Each))
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG001": "FROM full AS builder\nFROM slim\n", "SG201": "RUN pip install --no-cache-dir .\n"}, nil))
+	if !rep.OK() || rep.Failure() != "" || len(rep.Trials) != 1 || len(rep.Dropped) != 0 || strings.Join(rep.Kept, ",") != "SG001,SG201" || rep.Builds != 2 {
+		t.Fatalf("OK %v failure %q trials %d dropped %v kept %v builds %d", rep.OK(), rep.Failure(), len(rep.Trials), rep.Dropped, rep.Kept, rep.Builds)
 	}
 	if got := strings.Join(rep.After.Smoke.Command, " "); got != "python3 app.py" {
 		t.Errorf("smoke command %q", got)
@@ -137,6 +139,13 @@ func TestVerifyPasses(t *testing.T) {
 	calls := f.calls(t)
 	if !strings.Contains(calls, "--force-rm") {
 		t.Errorf("the classic builder ran without --force-rm:\n%s", calls)
+	}
+	// The cache: images tagged before the run, not another run's, and
+	// the run's own (the second build may use the first's).
+	builds := strings.Split(calls, "\nbuild ")
+	if len(builds) < 3 || !strings.Contains(builds[1], "--cache-from sha256:aaaaaaaaaaaa") || strings.Contains(calls, "--cache-from sha256:1111") ||
+		strings.Contains(calls, "--cache-from sha256:2222") || !strings.Contains(builds[2], "--cache-from "+before.Build.ImageID) {
+		t.Errorf("--cache-from:\n%s", calls)
 	}
 	if !strings.Contains(calls, "run --rm --name slimpy-verify-"+f.v.RunID()) || !strings.Contains(calls, "--network none") {
 		t.Errorf("smoke run:\n%s", calls)
@@ -175,54 +184,160 @@ func TestVerifyPasses(t *testing.T) {
 	}
 }
 
-// A failing combination: nothing is OK, each suggestion is tried alone and
-// the one that fails is named.
-func TestVerifyNamesTheFailingSuggestion(t *testing.T) {
+// fakePlan composes a set of suggestions as the original's first line
+// ("FROM full") followed by each one's text, in IDs' order (sorted);
+// conflict adds a line of its own for a set (BADRUN: the app fails).
+func fakePlan(text map[string]string, conflict func(ids []string) string) Plan {
+	ids := slices.Sorted(maps.Keys(text))
+	return Plan{IDs: ids, Compose: func(set []string) (Candidate, error) {
+		var b strings.Builder
+		if !slices.Contains(set, "SG001") {
+			b.WriteString("FROM full\nRUN pip install .\n")
+		}
+		for _, id := range set {
+			b.WriteString(text[id])
+		}
+		if conflict != nil {
+			b.WriteString(conflict(set))
+		}
+		return Candidate{Dockerfile: []byte(b.String())}, nil
+	}}
+}
+
+// builds counts the docker builds in the fake's log.
+func (f *fake) builds(t *testing.T) int { return strings.Count(f.calls(t), "build -f ") }
+
+// A suggestion that fails alone is dropped, the others are written
+// together; the report says which and why, and how many builds it took.
+func TestKeepDropsWhatFailsAlone(t *testing.T) {
 	f := newFake(t, Options{})
 	defer f.v.Close()
 	before := f.runOriginal(t)
-	rep := f.v.Verify(context.Background(), before,
-		Candidate{Name: "patched", Dockerfile: []byte("FROM slim\nBADRUN\n")},
-		[]Candidate{
-			{Name: "SG001", Dockerfile: []byte("FROM slim\nBADRUN multistage\n")},
-			{Name: "SG201", Dockerfile: []byte("FROM full\nRUN pip install --no-cache-dir .\n")},
-			{Name: "SG501", Dockerfile: []byte("FROM full\nBADBUILD\n")},
-		})
-	if rep.OK() {
-		t.Fatal("a failing smoke run passed")
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG001": "FROM slim\nBADRUN multistage\n",
+		"SG201": "RUN pip install --no-cache-dir .\n",
+		"SG402": "CMD [\"python3\", \"app.py\"]\n",
+		"SG501": "BADBUILD\n",
+	}, nil))
+	if !rep.OK() || rep.Failure() != "" {
+		t.Fatalf("OK %v failure %q", rep.OK(), rep.Failure())
 	}
-	want := "the app fails in the patched image (python3 app.py exited 3); failing alone: SG001, SG501"
-	if rep.Failure() != want {
-		t.Errorf("failure %q\nwant %q", rep.Failure(), want)
+	if got := strings.Join(rep.Kept, ","); got != "SG201,SG402" {
+		t.Errorf("kept %s", got)
 	}
-	if got := strings.Join(rep.Passing(), ","); got != "SG201" {
-		t.Errorf("passing %q", got)
+	if len(rep.Dropped) != 2 || rep.Dropped[0].ID != "SG001" || rep.Dropped[1].ID != "SG501" {
+		t.Fatalf("dropped %+v", rep.Dropped)
+	}
+	if got := rep.Dropped[0].Reason(); got != "fails alone: the app fails (python3 app.py exited 3): ImportError: no module" {
+		t.Errorf("reason %q", got)
+	}
+	if got := rep.Dropped[1].Reason(); got != "fails alone: does not build (exit status 1): error: the build broke" {
+		t.Errorf("reason %q", got)
+	}
+	// The original, all four, each alone, the two that pass together.
+	if rep.Builds != 7 || f.builds(t) != 7 || rep.MaxBuilds != 10 {
+		t.Errorf("builds %d (log %d), limit %d", rep.Builds, f.builds(t), rep.MaxBuilds)
+	}
+	if got := strings.Join(rep.Trials[len(rep.Trials)-1].IDs, "+"); got != "SG201+SG402" || rep.After.Name != got {
+		t.Errorf("last trial %s, after %s", got, rep.After.Name)
 	}
 	var out bytes.Buffer
 	rep.WriteText(&out)
 	for _, want := range []string{
-		"smoke     exit 0                 FAILED, exit 3",
-		"  | ImportError: no module",
-		"Each accepted suggestion alone, on the original:",
-		"  SG001    build ok",
-		"  SG501    build FAILED, smoke not run",
-		"           | error: the build broke",
+		"smoke     exit 0                 exit 0",
+		"The patched Dockerfile holds SG201, SG402: the largest set of the accepted suggestions that builds and runs.",
+		"Dropped:\n  SG001  fails alone: the app fails (python3 app.py exited 3): ImportError: no module\n  SG501  fails alone: does not build",
+		"Sets built and run on the original (7 builds, the original's included; at most 10):",
+		"  SG001+SG201+SG402+SG501 build FAILED, smoke not run",
+		"  SG501                   build FAILED, smoke not run\n                          | error: the build broke",
+		"  SG201+SG402             build ok",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"kept":["SG201","SG402"]`, `"dropped":[{"id":"SG001","failure":"the app fails`, `"builds":7,"maxBuilds":10`, `"ok":true`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b)
+		}
+	}
 }
 
-func TestVerifyBuildFailureAndOneSuggestion(t *testing.T) {
+// Suggestions that pass alone but fail together: the bisection keeps the
+// longest passing prefix, drops the one after it, and tries the rest on
+// top.
+func TestKeepBisectsAConflict(t *testing.T) {
 	f := newFake(t, Options{})
 	defer f.v.Close()
 	before := f.runOriginal(t)
-	rep := f.v.Verify(context.Background(), before,
-		Candidate{Name: "patched", Dockerfile: []byte("BADBUILD\n")},
-		[]Candidate{{Name: "SG001", Dockerfile: []byte("BADBUILD\n")}})
-	if rep.OK() || rep.After.Smoke != nil || rep.After.Measure != nil {
-		t.Fatalf("%+v", rep.After)
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG001": "FROM slim\n", "SG201": "RUN a\n", "SG301": "RUN b\n", "SG402": "RUN c\n", "SG501": "RUN d\n",
+	}, func(ids []string) string {
+		if slices.Contains(ids, "SG001") && slices.Contains(ids, "SG402") {
+			return "BADRUN together\n"
+		}
+		return ""
+	}))
+	if !rep.OK() || strings.Join(rep.Kept, ",") != "SG001,SG201,SG301,SG501" {
+		t.Fatalf("OK %v kept %v dropped %+v", rep.OK(), rep.Kept, rep.Dropped)
+	}
+	if len(rep.Dropped) != 1 || rep.Dropped[0].Reason() != "fails together with SG001, SG201, SG301: the app fails (python3 app.py exited 3): ImportError: no module" {
+		t.Errorf("dropped %+v", rep.Dropped)
+	}
+	var sets []string
+	for _, tr := range rep.Trials {
+		sets = append(sets, strings.Join(tr.IDs, "+"))
+	}
+	want := "SG001+SG201+SG301+SG402+SG501 SG001 SG201 SG301 SG402 SG501 SG001+SG201+SG301 SG001+SG201+SG301+SG402 SG001+SG201+SG301+SG501"
+	if got := strings.Join(sets, " "); got != want {
+		t.Errorf("sets built\n%s\nwant\n%s", got, want)
+	}
+	if rep.Builds != 10 || rep.Builds > rep.MaxBuilds {
+		t.Errorf("builds %d of %d", rep.Builds, rep.MaxBuilds)
+	}
+}
+
+// Nothing passes: nothing is kept, the failure names every suggestion.
+func TestKeepNothingPasses(t *testing.T) {
+	f := newFake(t, Options{})
+	defer f.v.Close()
+	before := f.runOriginal(t)
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG001": "FROM slim\nBADRUN multistage\n", "SG501": "BADBUILD\n",
+	}, nil))
+	if rep.OK() || len(rep.Kept) != 0 {
+		t.Fatalf("OK %v kept %v", rep.OK(), rep.Kept)
+	}
+	if want := "the patched Dockerfile does not build: exit status 1; failing alone: SG001, SG501"; rep.Failure() != want {
+		t.Errorf("failure %q\nwant %q", rep.Failure(), want)
+	}
+	if rep.After.Name != "SG001+SG501" {
+		t.Errorf("after is %s, want the full set's build", rep.After.Name)
+	}
+	var out bytes.Buffer
+	rep.WriteText(&out)
+	for _, want := range []string{"The patched Dockerfile does not build: exit status 1", "  | error: the build broke", "  SG001       build ok", "Dropped:\n  SG001  fails alone"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "holds") {
+		t.Errorf("a kept set is claimed:\n%s", out.String())
+	}
+}
+
+// One suggestion: the combination is that one, built once.
+func TestKeepOneSuggestion(t *testing.T) {
+	f := newFake(t, Options{})
+	defer f.v.Close()
+	before := f.runOriginal(t)
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{"SG001": "BADBUILD\n"}, nil))
+	if rep.OK() || rep.After.Smoke != nil || rep.After.Measure != nil || rep.Builds != 2 {
+		t.Fatalf("%+v, %d builds", rep.After, rep.Builds)
 	}
 	if want := "the patched Dockerfile does not build: exit status 1; failing alone: SG001"; rep.Failure() != want {
 		t.Errorf("failure %q", rep.Failure())
@@ -231,6 +346,53 @@ func TestVerifyBuildFailureAndOneSuggestion(t *testing.T) {
 	rep.WriteText(&out)
 	if !strings.Contains(out.String(), "not measured: no saving is claimed") || !strings.Contains(out.String(), "  | error: the build broke") {
 		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+// The build limit: what is left untried is dropped, and said to be; what
+// is kept was built.
+func TestKeepBuildLimit(t *testing.T) {
+	f := newFake(t, Options{MaxBuilds: 4})
+	defer f.v.Close()
+	before := f.runOriginal(t)
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG001": "FROM slim\nBADRUN\n", "SG201": "RUN a\n", "SG402": "RUN c\n",
+	}, nil))
+	// The original, all three, SG001 and SG201 alone: SG402 is untried.
+	if !rep.OK() || strings.Join(rep.Kept, ",") != "SG201" || rep.Builds != 4 || f.builds(t) != 4 {
+		t.Fatalf("OK %v kept %v builds %d", rep.OK(), rep.Kept, rep.Builds)
+	}
+	if len(rep.Dropped) != 2 || rep.Dropped[1].Reason() != "not tried: the limit of 4 builds was reached" {
+		t.Errorf("dropped %+v", rep.Dropped)
+	}
+}
+
+// The app fails in the original too: no search, every set would fail.
+func TestKeepOriginalFails(t *testing.T) {
+	f := newFake(t, Options{})
+	defer f.v.Close()
+	before := f.runOriginal(t)
+	before.Smoke.ExitCode = 3
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG001": "FROM slim\nBADRUN\n", "SG201": "RUN a\n",
+	}, nil))
+	if rep.OK() || rep.Builds != 2 || !strings.Contains(rep.Failure(), "it fails in the original too: give --smoke CMD") {
+		t.Errorf("OK %v builds %d failure %q", rep.OK(), rep.Builds, rep.Failure())
+	}
+}
+
+// Sets that make the same Dockerfile are built once; one that makes the
+// original's is not built at all, and is never the set written.
+func TestKeepBuildsEachDockerfileOnce(t *testing.T) {
+	f := newFake(t, Options{})
+	defer f.v.Close()
+	before := f.runOriginal(t)
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{
+		"SG201": "", "SG501": "BADBUILD\n",
+	}, nil))
+	// The original, SG201+SG501 (= SG501 alone); SG201 alone is the original.
+	if rep.OK() || len(rep.Kept) != 0 || rep.Builds != 2 || f.builds(t) != 2 {
+		t.Errorf("OK %v kept %v builds %d (log %d)", rep.OK(), rep.Kept, rep.Builds, f.builds(t))
 	}
 }
 
@@ -286,6 +448,26 @@ func TestSmokeCommandAndTimeout(t *testing.T) {
 	}
 }
 
+// The JSON carries a finding's packages by name and version, not its paths.
+func TestMeasurementJSON(t *testing.T) {
+	m := &Measurement{Findings: []inspect.Finding{{Rule: "SP311", Name: "packaging-tools", Category: "packaging-tools", Bytes: 7,
+		Paths: []string{"/opt/venv/x"}, Packages: []inspect.FindingPackage{{Name: "poetry", Version: "1.3.2"}}}}}
+	b, err := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"files":0,"packages":["poetry 1.3.2"]}`) || strings.Contains(string(b), "/opt/venv") {
+		t.Errorf("%s %v", b, err)
+	}
+}
+
+// A step the second build took from the first's cache is seen last, but
+// its image is the first build's parent: it goes after its children.
+func TestChildrenFirst(t *testing.T) {
+	parent := map[string]string{"final2": "cached", "final1": "step1", "step1": "cached", "cached": "base"}
+	got := strings.Join(childrenFirst([]string{"final2", "cached", "final1", "step1"}, parent), " ")
+	if got != "final2 final1 step1 cached" {
+		t.Errorf("order %s", got)
+	}
+}
+
 func TestCreatedImages(t *testing.T) {
 	out := `Sending build context to Docker daemon  18kB
 Step 1/6 : FROM local/python:3.11 AS builder
@@ -306,7 +488,7 @@ Step 6/6 : COPY --from=builder /opt/venv /opt/venv
 Successfully built 5555555555ee
 `
 	got := strings.Join(createdImages([]byte(out)), " ")
-	if got != "2222222222bb 4444444444dd 5555555555ee" {
+	if got != "1111111111aa 2222222222bb 4444444444dd 5555555555ee" {
 		t.Errorf("created %q", got)
 	}
 }
