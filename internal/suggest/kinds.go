@@ -52,7 +52,7 @@ var aptNoRecommendsKind = &kind{
 	Title: "apt-get install --no-install-recommends",
 	Doc:   "install only the packages asked for, not the ones they merely recommend",
 	derive: func(c *ctx) *change {
-		ch := &change{note: "not measured: the image does not record which packages came in only as recommendations"}
+		ch := &change{note: notMeasured("the image does not record which packages came in only as recommendations")}
 		certsAdded := map[*Stage]bool{}
 		for _, in := range c.shippedInstrs("RUN") {
 			if !in.editable() || stageSetsNoRecommends(in.Stage) {
@@ -391,7 +391,7 @@ var pipPinKind = &kind{
 			}
 		}
 		if len(unknown) > 0 {
-			ch.say("unpinned, version unknown without the image: %s", strings.Join(unknown, ", "))
+			ch.advise("unpinned, version unknown without the image: %s", strings.Join(unknown, ", "))
 		}
 		return nonEmpty(ch)
 	},

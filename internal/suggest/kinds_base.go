@@ -330,7 +330,7 @@ var baseEOLKind = &kind{
 							// without an image, a minor bump is as sure as
 							// the packages it reinstalls: say, do not do
 							ch.line(st.From)
-							ch.say("line %d: %s's security support ended %s: move to python:%s by hand and test it (%s)", st.From.StartLine, rel.Name, rel.EOL.Format("2006-01-02"), t, nonEmptyName(pinned, "Python 2 code"))
+							ch.advise("line %d: %s's security support ended %s: move to python:%s by hand and test it (%s)", st.From.StartLine, rel.Name, rel.EOL.Format("2006-01-02"), t, nonEmptyName(pinned, "Python 2 code"))
 						default:
 							why = append(why, fmt.Sprintf("%s's security support ended %s", rel.Name, rel.EOL.Format("2006-01-02")))
 							moved[st] = [2]string{minorOf(ver), t}
@@ -372,7 +372,7 @@ var baseEOLKind = &kind{
 						tag = t
 					case missing != "":
 						ch.line(st.From)
-						ch.say("line %d: %s's standard support ended %s, but no supported Ubuntu LTS has %s, which the stage installs", st.From.StartLine, rel.Name, lastDay(rel), missing)
+						ch.advise("line %d: %s's standard support ended %s, but no supported Ubuntu LTS has %s, which the stage installs", st.From.StartLine, rel.Name, lastDay(rel), missing)
 					}
 				}
 			case "alpine":
@@ -551,7 +551,7 @@ var basePinKind = &kind{
 				tag = joinPythonTag(target, variant)
 				if why, spelling := pythonTagProblem(tag, now); spelling {
 					ch.line(st.From)
-					ch.say("line %d: %s floats, but %s", st.From.StartLine, st.Base, why)
+					ch.advise("line %d: %s floats, but %s", st.From.StartLine, st.Base, why)
 					continue
 				}
 			case "debian":
@@ -577,7 +577,7 @@ var basePinKind = &kind{
 			}
 			ch.line(st.From)
 			if tag == "" {
-				ch.say("line %d: %s floats; pin a tag (or a digest) — slimpy does not know this image's versions", st.From.StartLine, st.Base)
+				ch.advise("line %d: %s floats; pin a tag (or a digest) — slimpy does not know this image's versions", st.From.StartLine, st.Base)
 				continue
 			}
 			nr := r
@@ -640,7 +640,7 @@ var alpineToDebianKind = &kind{
 	Title: "Debian slim instead of Alpine for pip",
 	Doc:   "musl is not manylinux: pip compiles what Debian would install as a wheel, and needs compilers for it",
 	derive: func(c *ctx) *change {
-		ch := &change{note: "not measured: the Debian slim image is not this image; wheels replace compiling"}
+		ch := &change{note: notMeasured("the Debian slim image is not this image; wheels replace compiling")}
 		advice := false
 		for _, group := range exchangeGroups(c.d) {
 			var alpine []*Stage
@@ -666,7 +666,7 @@ var alpineToDebianKind = &kind{
 			}
 			if blocked != "" {
 				ch.line(alpine[0].From)
-				ch.say("line %d: %s with pip: Debian slim would get wheels, but %s shares its packages and cannot move with it: move both, or neither", alpine[0].From.StartLine, alpine[0].Base, blocked)
+				ch.advise("line %d: %s with pip: Debian slim would get wheels, but %s shares its packages and cannot move with it: move both, or neither", alpine[0].From.StartLine, alpine[0].Base, blocked)
 				advice = true
 				continue
 			}
@@ -705,7 +705,7 @@ var alpineToDebianKind = &kind{
 			}
 			if len(unmapped) > 0 {
 				// unknown names are never written into a command
-				ch.say("slimpy cannot write these for Debian: %s: move the stages by hand (a package without a Debian name: install it with pip, or find its name)", strings.Join(unmapped, ", "))
+				ch.advise("slimpy cannot write these for Debian: %s: move the stages by hand (a package without a Debian name: install it with pip, or find its name)", strings.Join(unmapped, ", "))
 				advice = true
 				continue
 			}

@@ -2,11 +2,12 @@ package suggest
 
 import (
 	"encoding/json"
-	"fmt"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Suggestions about layers and the final stage: ownership, cleanup, the
@@ -313,15 +314,15 @@ var nonRootKind = &kind{
 		if model.Cmd == nil {
 			// A base image: its USER is the user of every RUN of the
 			// images built on it (apt-get install would fail).
-			ch.say("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
+			ch.advise("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
 			return ch
 		}
 		if line, why := startsAsRoot(c.d, model); why != "" {
-			ch.say("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
+			ch.advise("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
 			return ch
 		}
 		if line := commentedUser(c.d, st); line > 0 {
-			ch.say("line %d: the authors left USER commented out there: see why before adding one", line)
+			ch.advise("line %d: the authors left USER commented out there: see why before adding one", line)
 			return ch
 		}
 		var last *Instruction
@@ -336,7 +337,7 @@ var nonRootKind = &kind{
 		for _, in := range st.Instrs {
 			for _, p := range pipCommands(in) {
 				if p.hasOpt("--user") {
-					ch.say("line %d installs with pip --user as root, into /root/.local, which another user cannot read: take the multistage split (SG001) first", in.StartLine)
+					ch.advise("line %d installs with pip --user as root, into /root/.local, which another user cannot read: take the multistage split (SG001) first", in.StartLine)
 					ch.line(in)
 					return ch
 				}
@@ -361,7 +362,7 @@ var nonRootKind = &kind{
 			lines = "USER " + owner + "\n"
 			ch.say("the file gives its files to %s: the app runs as that user", owner)
 		case !model.Base.Known && !distroKnown(st):
-			ch.say("slimpy cannot tell the base's distro (useradd or adduser?): create a user and switch to it by hand")
+			ch.advise("slimpy cannot tell the base's distro (useradd or adduser?): create a user and switch to it by hand")
 			return ch
 		default:
 			// A user named "0" or "root" is root again for USER.
@@ -819,7 +820,7 @@ var dockerignoreKind = &kind{
 				if !seen[j.pattern] {
 					seen[j.pattern] = true
 					patterns = append(patterns, j.pattern)
-					ch.say("%s: %s in the image (%s)", j.pattern, plural(j.files, "file", "files"), humanBytes(j.bytes))
+					ch.say("%s: %s in the image (%s)", j.pattern, plural(j.files, "file", "files"), humanize.Bytes(uint64(j.bytes)))
 				}
 			}
 		} else {
@@ -832,7 +833,7 @@ var dockerignoreKind = &kind{
 		ch.files[".dockerignore"] = "# Written by slimpy: what the build context need not send and COPY . need not take.\n" + strings.Join(patterns, "\n") + "\n"
 		ch.measure = func(img *Image) Savings {
 			if len(found) == 0 {
-				return Savings{Note: "not measured: nothing found below the COPY destinations"}
+				return Savings{Note: notMeasured("nothing found below the COPY destinations")}
 			}
 			var total int64
 			for _, j := range found {
@@ -858,16 +859,4 @@ func removesTests(d *Dockerfile) bool {
 		}
 	}
 	return false
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -454,7 +454,7 @@ func deriveMultistage(c *ctx) *change {
 	for _, in := range sysRuns {
 		if cp := copiedBefore(in, runtimeInstrs); cp != nil && appCommands(in) {
 			ch.edits = nil
-			ch.say("line %d installs packages and works on files line %d copies before it: the runtime stage, which installs its packages first, cannot keep their order; split it by hand", in.StartLine, cp.StartLine)
+			ch.advise("line %d installs packages and works on files line %d copies before it: the runtime stage, which installs its packages first, cannot keep their order; split it by hand", in.StartLine, cp.StartLine)
 			return ch
 		}
 	}
@@ -539,7 +539,7 @@ func deriveMultistage(c *ctx) *change {
 			"SP301": true, "SP302": true, "SP303": true, "SP304": true, "SP305": true}
 		first := img.FirstLayer
 		if first < 0 {
-			return Savings{Note: "not measured: the Dockerfile's instructions were not found in the image history"}
+			return Savings{Note: notMeasured("the Dockerfile's instructions were not found in the image history")}
 		}
 		paths, n := img.findingPaths(rules, func(l int) bool {
 			return l >= first || fullBase && l >= 0
