@@ -104,6 +104,14 @@ func (m *Model) stageLabel(st *Stage) string {
 // exist where it runs.
 func (sm *StageModel) userProblems(m *Model) []Problem {
 	var out []Problem
+	for _, r := range sm.Recreated {
+		what := "user"
+		if r.Group {
+			what = "group"
+		}
+		out = append(out, Problem{Check: checkUser, Subject: "created again: " + what + " " + r.Name + " in " + m.stageLabel(sm.St), Line: r.In.StartLine,
+			Msg: fmt.Sprintf("%s %s is created again where it exists (\"already exists\": the RUN fails)", what, r.Name)})
+	}
 	for _, in := range sm.St.Instrs {
 		type use struct {
 			spec string

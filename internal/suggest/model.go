@@ -53,6 +53,10 @@ type StageModel struct {
 	// RootRC: a RUN writes root's shell startup file (conda activate in
 	// ~/.bashrc, conda init).
 	RootRC *Instruction
+	// Recreated are the useradd and groupadd commands of this stage that
+	// create a user or group it already has ("already exists": the RUN
+	// fails).
+	Recreated []UserDef
 
 	idx pathIndex // the Writes and package places by path
 }
@@ -136,6 +140,21 @@ type UserDef struct {
 	At    int // the offset of the command that creates it
 	UID   string
 	Group bool
+	Name  string // in StageModel.Recreated
+}
+
+// inOrList: c runs in a top-level || list of in ("id app || useradd
+// app"), where its failure is handled.
+func inOrList(in *Instruction, c *Call) bool {
+	if in.Shell == nil {
+		return false
+	}
+	for _, seg := range in.Shell.Segments {
+		if seg.Or && c.Start >= seg.Start && c.Start < seg.End {
+			return true
+		}
+	}
+	return false
 }
 
 // Write is one path an instruction creates or changes.
@@ -217,6 +236,7 @@ func buildModel(d *Dockerfile) *Model {
 			sm.Venvs = pm.Venvs[:len(pm.Venvs):len(pm.Venvs)]
 			sm.OSPkgs = copyMap(pm.OSPkgs)
 			sm.Copies = pm.Copies[:len(pm.Copies):len(pm.Copies)]
+			sm.Recreated = nil // the parent's own
 		} else {
 			sm.Base = baseOf(st.Base)
 			sm.Python = sm.Base.Python
@@ -470,6 +490,15 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 			}
 		case "useradd", "adduser", "groupadd", "addgroup":
 			u, uid, group := userCreated(c)
+			if u != "" && (name == "useradd" || name == "groupadd" && !hasWord(c, "-f") && !hasWord(c, "--force")) && !inOrList(in, c) {
+				defs := sm.Users
+				if group {
+					defs = sm.Groups
+				}
+				if defs[u].In != nil || sm.Base.Known && sm.Base.hasUser(u) {
+					sm.Recreated = append(sm.Recreated, UserDef{In: in, At: c.Start, Group: group, Name: u})
+				}
+			}
 			if group && u != "" {
 				if sm.Groups[u].In == nil {
 					sm.Groups[u] = UserDef{In: in, At: c.Start, UID: uid, Group: true}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The multistage split: a single-stage Dockerfile that compiles (build
@@ -58,6 +59,49 @@ var devToRuntime = map[string]string{
 	// Alpine
 	"postgresql-dev": "libpq", "openssl-dev": "libssl3", "jpeg-dev": "libjpeg-turbo", "zlib-dev": "zlib", "libxml2-dev@apk": "libxml2",
 	"libxslt-dev@apk": "libxslt", "libffi-dev@apk": "libffi", "mariadb-dev": "mariadb-connector-c", "freetype-dev": "freetype",
+}
+
+// runtimeNames are where another release names the runtime library
+// otherwise than bookworm: "" where slimpy does not know the name there
+// (the runtime then keeps the -dev package, which depends on it). Trixie
+// renamed the libraries whose ABI has a time_t (the t64 transition).
+var runtimeNames = map[string]map[string]string{
+	"debian:trixie": {"libssl-dev": "libssl3t64", "libgeos-dev": "libgeos-c1t64", "libpng-dev": "libpng16-16t64",
+		"libcurl4-openssl-dev": "libcurl4t64", "libldap2-dev": "libldap2", "libmagic-dev": "libmagic1t64", "libuv1-dev": "libuv1t64",
+		"libev-dev": "libev4t64", "libhdf5-dev": "", "libgdal-dev": "", "libproj-dev": "", "libpcre3-dev": ""},
+	"debian:bullseye": {"libffi-dev": "libffi7", "libssl-dev": "libssl1.1", "libtiff-dev": "libtiff5", "libtiff5-dev": "libtiff5",
+		"libwebp-dev": "libwebp6", "libldap2-dev": "libldap-2.4-2", "libhdf5-dev": "", "libgdal-dev": "", "libproj-dev": "", "libmariadb-dev": "libmariadb3"},
+	"debian:buster": {"libffi-dev": "libffi6", "libssl-dev": "libssl1.1", "libtiff-dev": "libtiff5", "libtiff5-dev": "libtiff5",
+		"libwebp-dev": "libwebp6", "libldap2-dev": "libldap-2.4-2", "libhdf5-dev": "", "libgdal-dev": "", "libproj-dev": ""},
+}
+
+// ubuntuRuntimeNames are the runtime libraries slimpy knows by the same
+// name on the Ubuntu LTS releases (with the t64 renames of 24.04 on); the
+// others are kept as their -dev package.
+var ubuntuRuntimeNames = map[string]string{
+	"libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3", "libxml2-dev": "libxml2",
+	"libxslt1-dev": "libxslt1.1", "libjpeg-dev": "libjpeg-turbo8", "libjpeg-turbo8-dev": "libjpeg-turbo8", "libffi-dev": "libffi8",
+	"libsqlite3-dev": "libsqlite3-0", "libyaml-dev": "libyaml-0-2", "libzmq3-dev": "libzmq5", "libssl-dev": "libssl3",
+}
+
+// runtimeName is the runtime library of the -dev package dev on the
+// runtime stage's distro and release; known is false when slimpy does
+// not know it there (then the -dev package itself is the safe choice).
+func runtimeName(dev, distro, release string) (name string, known bool) {
+	switch distro {
+	case "ubuntu":
+		name, known = ubuntuRuntimeNames[dev]
+		if known && release >= "24.04" && dev == "libssl-dev" {
+			name = "libssl3t64"
+		}
+		return name, known
+	case "debian":
+		if over, ok := runtimeNames["debian:"+release][dev]; ok {
+			return over, over != ""
+		}
+	}
+	name, known = devToRuntime[dev]
+	return name, known
 }
 
 // msPlan is the split worked out for one Dockerfile.
@@ -221,6 +265,7 @@ func deriveMultistage(c *ctx) *change {
 	var runtimeEarly []*Instruction // ARG, ENV: before the system packages
 	var sysRuns []*Instruction
 	var userCmds []string                                         // users created in RUNs that do more
+	var userMixed []*Instruction                                  // those RUNs
 	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
 	toolCopies, toolLines := p.commandTools(model)
@@ -316,7 +361,7 @@ func deriveMultistage(c *ctx) *change {
 				}
 			}
 			if !userOnly {
-				userCmds = append(userCmds, userSegments(d, in)...)
+				userMixed = append(userMixed, in)
 			}
 			switch {
 			case isInstall || hasPkgs:
@@ -353,6 +398,14 @@ func deriveMultistage(c *ctx) *change {
 	for _, in := range userRuns {
 		if !builderUses(st, in, moved) {
 			moveOut(in)
+		}
+	}
+	// The users a RUN that does more creates: the runtime creates them
+	// itself, unless that RUN (or, for a RUN of system packages, its
+	// commands) is there already.
+	for _, in := range userMixed {
+		if !slices.Contains(runtimeInstrs, in) && !(slices.Contains(sysRuns, in) && in.Shell != nil && in.Shell.File != nil && !in.Heredoc) {
+			userCmds = append(userCmds, userSegments(d, in)...)
 		}
 	}
 
@@ -943,6 +996,9 @@ func installNeeds(in *Instruction, wd string) ([]string, []string, bool) {
 				project = true
 			}
 		}
+		if setupPyInstall(call) != nil {
+			project = true // setup.py and the package beside it
+		}
 	}
 	return files, dirs, project
 }
@@ -1049,8 +1105,8 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 				if pipCommand(in, call) != nil || call.Name() == "poetry" || call.Name() == "pipenv" || call.Name() == "uv" {
 					python = true
 				}
-				if rmOnlyUnder(call, "/var/lib/apt/lists") {
-					text = "" // added once at the end
+				if rmOnlyUnder(call, "/var/lib/apt/lists") || call.Name() == "set" {
+					text = "" // added once at the end; set: the original RUN's shell options
 				}
 			}
 			switch {
@@ -1094,13 +1150,14 @@ func (p *msPlan) installCmd(names []string) string {
 
 // finishSystemCommands adds the runtime libraries to the last install
 // (those it lacks), makes sure apt's lists are fetched before and removed
-// after, drops an update that follows another, and drops what installs
-// nothing.
+// after, keeps only the updates an install follows, and drops what
+// installs nothing. A command may start with its environment
+// (DEBIAN_FRONTEND=noninteractive apt-get install ...).
 func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	installs := 0
 	last := -1
 	for i, c := range cmds {
-		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+		if isInstallCmd(c) {
 			installs++
 			last = i
 		}
@@ -1126,7 +1183,8 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 		// nothing to install: keep only what is not about packages
 		var out []string
 		for _, c := range cmds {
-			if !strings.HasPrefix(c, "apt-get") && !strings.HasPrefix(c, "apt ") && !strings.HasPrefix(c, "apk ") {
+			b := cmdBody(c)
+			if !strings.HasPrefix(b, "apt-get") && !strings.HasPrefix(b, "apt ") && !strings.HasPrefix(b, "apk ") {
 				out = append(out, c)
 			}
 		}
@@ -1137,15 +1195,25 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	}
 	updated := false
 	var out []string
-	for _, c := range cmds {
-		isUpdate := strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update")
-		if isUpdate && len(out) > 0 && (strings.HasPrefix(out[len(out)-1], "apt-get update") || strings.HasPrefix(out[len(out)-1], "apt update")) {
-			continue
-		}
-		if isUpdate {
+	for i, c := range cmds {
+		if isUpdateCmd(c) {
+			// only an update an install follows before the next update
+			needed := false
+			for _, n := range cmds[i+1:] {
+				if isUpdateCmd(n) {
+					break
+				}
+				if isInstallCmd(n) || strings.Contains(n, "add-apt-repository") || strings.Contains(n, "| bash") || strings.Contains(n, "| sh") {
+					needed = true
+					break
+				}
+			}
+			if !needed && updated {
+				continue
+			}
 			updated = true
 		}
-		if strings.HasPrefix(c, "apt-get install") && !updated {
+		if isInstallCmd(c) && !updated {
 			out = append(out, "apt-get update")
 			updated = true
 		}
@@ -1154,10 +1222,26 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	return append(out, "rm -rf /var/lib/apt/lists/*")
 }
 
+var envPrefixRe = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+`)
+
+// cmdBody is a command without the variables set before it
+// (DEBIAN_FRONTEND=noninteractive apt-get ... → apt-get ...).
+func cmdBody(c string) string { return envPrefixRe.ReplaceAllString(c, "") }
+
+func isInstallCmd(c string) bool {
+	b := cmdBody(c)
+	return strings.HasPrefix(b, "apt-get install") || strings.HasPrefix(b, "apt install") || strings.HasPrefix(b, "apk add")
+}
+
+func isUpdateCmd(c string) bool {
+	b := cmdBody(c)
+	return strings.HasPrefix(b, "apt-get update") || strings.HasPrefix(b, "apt update")
+}
+
 // installedBy: one of the install commands names the package.
 func installedBy(cmds []string, pkg string) bool {
 	for _, c := range cmds {
-		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+		if isInstallCmd(c) {
 			if slices.Contains(strings.Fields(c), pkg) {
 				return true
 			}
@@ -1191,25 +1275,59 @@ func (p *msPlan) runtimeLibs(c *ctx, buildPkgs []string) ([]string, []string) {
 		}
 		return out, notes
 	}
-	var mapped []string
+	var mapped, kept []string
+	distro, release := p.runtimeRelease(c.opts.now())
 	for _, b := range buildPkgs {
-		key := b
 		if p.apk {
+			key := b
 			if _, ok := devToRuntime[b+"@apk"]; ok {
 				key = b + "@apk"
 			}
+			if r, ok := devToRuntime[key]; ok {
+				out = appendUnique(out, r)
+				mapped = append(mapped, b+" → "+r)
+			}
+			continue
 		}
-		if r, ok := devToRuntime[key]; ok {
+		if _, table := devToRuntime[b]; !table {
+			continue // not a library's -dev package slimpy knows
+		}
+		if r, ok := runtimeName(b, distro, release); ok {
 			out = appendUnique(out, r)
 			mapped = append(mapped, b+" → "+r)
+		} else {
+			out = appendUnique(out, b)
+			kept = append(kept, b)
 		}
 	}
+	where := strings.TrimSpace(map[string]string{"debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine"}[distro] + " " + release)
+	if where == "" {
+		where = "Debian bookworm" // the table's own names
+	}
 	if len(mapped) > 0 {
-		notes = append(notes, "runtime libraries from slimpy's table of -dev packages (no image to read the extensions' ELF headers): "+strings.Join(mapped, ", "))
-	} else {
+		notes = append(notes, "runtime libraries from slimpy's table of -dev packages for "+where+" (no image to read the extensions' ELF headers): "+strings.Join(mapped, ", "))
+	}
+	if len(kept) > 0 {
+		notes = append(notes, "kept as -dev packages, whose runtime library slimpy does not know by name on "+where+": "+strings.Join(kept, ", "))
+	}
+	if len(mapped) == 0 && len(kept) == 0 {
 		notes = append(notes, "no image: the libraries the extensions link are not known (wheels usually bundle theirs); give the image to read them")
 	}
 	return out, notes
+}
+
+// runtimeRelease is the distro and release of the runtime stage's base:
+// from its tag, or for a python image without a codename the Debian it is
+// built on at now (its newest).
+func (p *msPlan) runtimeRelease(now time.Time) (distro, release string) {
+	b := baseOf(p.runtime)
+	distro, release = b.Distro, b.Release
+	if distro == "debian" && release == "" {
+		if ds := pythonDebians(now); len(ds) > 0 && (b.Family == "python" || b.Family == "debian") {
+			release = ds[len(ds)-1]
+		}
+	}
+	return distro, release
 }
 
 func shortPaths(ps []string) []string {
