@@ -2,7 +2,9 @@ package suggest
 
 import (
 	"encoding/json"
+	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -311,14 +313,18 @@ var nonRootKind = &kind{
 		} else {
 			ch.say("the final stage has no USER: the app runs as root")
 		}
-		if model.Cmd == nil {
+		if why := baseImageReason(c.d, model); why != "" {
 			// A base image: its USER is the user of every RUN of the
 			// images built on it (apt-get install would fail).
-			ch.advise("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
+			ch.advise("%s; set USER in the images built on it, after their installs", why)
 			return ch
 		}
 		if line, why := startsAsRoot(c.d, model); why != "" {
 			ch.advise("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
+			return ch
+		}
+		if where, why := needsRoot(c, model); why != "" {
+			ch.advise("%s: %s: a USER would make that fail", where, why)
 			return ch
 		}
 		if line := commentedUser(c.d, st); line > 0 {
@@ -430,6 +436,125 @@ func startsAsRoot(d *Dockerfile, sm *StageModel) (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+// baseImageReason says why the final stage looks like an image for others
+// to build FROM, "" when it does not: it has no CMD or ENTRYPOINT, ONBUILD
+// triggers that run in its children, or a command that only starts an
+// interpreter or a shell (the official python image's CMD ["python3"]).
+func baseImageReason(d *Dockerfile, sm *StageModel) string {
+	for _, st := range sm.St.chain() {
+		if in := onbuildIn(st); in != nil {
+			return fmt.Sprintf("line %d: ONBUILD triggers run in the images built on it: this is a base image for others", in.StartLine)
+		}
+	}
+	c := sm.Cmd
+	if c == nil {
+		return "no CMD or ENTRYPOINT: this looks like a base image for others"
+	}
+	if len(c.Argv) == 1 && c.Entrypoint == nil && bareInterpreter.MatchString(path.Base(c.Argv[0])) {
+		return fmt.Sprintf("line %d: CMD only starts %s: this looks like a base image for others", c.Cmd.StartLine, c.Argv[0])
+	}
+	return ""
+}
+
+// onbuildIn is the stage's first ONBUILD instruction, nil when none.
+func onbuildIn(st *Stage) *Instruction {
+	for _, in := range st.Instrs {
+		if in.Keyword == "ONBUILD" {
+			return in
+		}
+	}
+	return nil
+}
+
+func hasOnbuild(st *Stage) bool { return onbuildIn(st) != nil }
+
+var bareInterpreter = regexp.MustCompile(`^(python[0-9.]*|ipython3?|bash|sh|ash|dash|zsh)$`)
+
+// needsRoot says where and why the container's command needs to start as
+// root, besides the wrappers startsAsRoot knows: it is told to run as
+// root (jupyter --allow-root), or its entrypoint script, a file of the
+// build context, installs packages or changes users at start.
+func needsRoot(c *ctx, sm *StageModel) (where, why string) {
+	cmd := sm.Cmd
+	if cmd == nil {
+		return "", ""
+	}
+	in := cmd.Cmd
+	if cmd.Entrypoint != nil {
+		in = cmd.Entrypoint
+	}
+	if slices.Contains(cmd.Argv, "--allow-root") {
+		return fmt.Sprintf("line %d", in.StartLine), "the command is told to run as root (--allow-root)"
+	}
+	if len(cmd.Argv) == 0 || cmd.Entrypoint == nil {
+		return "", ""
+	}
+	name, text := entrypointScript(c, sm, cmd.Argv[0])
+	if text == "" {
+		return "", ""
+	}
+	for _, call := range scriptCalls(text) {
+		args := call.Args()
+		n := call.Name()
+		switch {
+		case (n == "pip" || strings.HasPrefix(n, "pip3") || n == "uv") && len(args) > 0 && slices.ContainsFunc(args, func(w Word) bool { return w.Value == "install" }) &&
+			!slices.ContainsFunc(args, func(w Word) bool {
+				return w.Value == "--user" || strings.HasPrefix(w.Value, "--target") || strings.HasPrefix(w.Value, "--prefix")
+			}):
+			return name, "it runs " + n + " install when the container starts, into the system's packages"
+		case n == "apt-get" || n == "apt" || n == "apk" || n == "yum" || n == "dnf" || n == "usermod" || n == "groupmod" || n == "useradd" || n == "adduser":
+			return name, "it runs " + n + " when the container starts"
+		}
+	}
+	return "", ""
+}
+
+// entrypointScript finds the build-context file the stage copied to the
+// program path prog (an absolute path, or one relative to the working
+// directory), and reads it: its name and text ("" when there is none).
+func entrypointScript(c *ctx, sm *StageModel, prog string) (string, string) {
+	if !strings.Contains(prog, "/") {
+		return "", ""
+	}
+	abs := resolvePath(sm.St.Workdir(sm.Cmd.Entrypoint), prog)
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			if in.Keyword != "COPY" && in.Keyword != "ADD" {
+				continue
+			}
+			if _, ok := in.flag("from"); ok {
+				continue
+			}
+			srcs, dest := in.copySources()
+			dst := resolvePath(st.Workdir(in), dest)
+			for _, s := range srcs {
+				var rel string
+				switch {
+				case s == "." || s == "./":
+					r, ok := strings.CutPrefix(abs, strings.TrimSuffix(dst, "/")+"/")
+					if !ok {
+						continue
+					}
+					rel = r
+				case strings.HasSuffix(dest, "/") || len(srcs) > 1:
+					if path.Join(dst, path.Base(s)) != abs {
+						continue
+					}
+					rel = s
+				case dst == abs:
+					rel = s
+				default:
+					continue
+				}
+				if text, ok := c.contextFile(path.Clean(rel)); ok {
+					return path.Clean(rel), text
+				}
+			}
+		}
+	}
+	return "", ""
 }
 
 // commentedUser is the line of a "# USER name" comment in the stage (the

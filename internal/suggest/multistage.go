@@ -165,8 +165,8 @@ func deriveMultistage(c *ctx) *change {
 			}
 		}
 	}
-	if len(installs) == 0 {
-		return nil
+	if len(installs) == 0 || nonToolInstall(installs) == nil {
+		return nil // no application packages: only pip, poetry … themselves
 	}
 	allPkgs, buildPkgs = uniq(allPkgs), uniq(buildPkgs)
 	ref := parseRef(st.Base)
@@ -223,6 +223,12 @@ func deriveMultistage(c *ctx) *change {
 	model := d.Model().Final()
 	if strings.HasPrefix(model.Python.Version, "2.") {
 		return nil // Python 2 has no venv module
+	}
+	if why := baseImageReason(d, model); why != "" && (model.Cmd == nil || hasOnbuild(st)) {
+		// its children may build with the tools it installs (an image
+		// whose CMD only starts an interpreter is split, without a USER)
+		ch.advise("%s: the images built on it may need the build tools it installs; split it by hand where they do not", why)
+		return ch
 	}
 	for _, inst := range model.Installs {
 		if slices.Contains(model.Venvs, inst.Env) {
@@ -533,6 +539,8 @@ func deriveMultistage(c *ctx) *change {
 		// the original USER comes along with the runtime instructions; a
 		// base image (no CMD) gets none: its children install as root
 		userName = ""
+	} else if _, why := needsRoot(c, model); why != "" || baseImageReason(d, model) != "" {
+		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
 	} else if len(users) > 0 {
 		userName = users[len(users)-1]
 	} else {
@@ -806,13 +814,12 @@ func leadingToolInstalls(in *Instruction) int {
 	n := 0
 	for n < len(segs)-1 {
 		s := segs[n]
-		if s.Sep == ";" || s.Or || len(s.Calls) != 1 || s.Calls[0].Nested || !toolOnlyInstall(in, s.Calls[0]) {
+		// "pip install poetry ; poetry install" too: as a RUN of its
+		// own, a failed tool install fails the build, as it should
+		if s.Or || len(s.Calls) != 1 || s.Calls[0].Nested || !toolOnlyInstall(in, s.Calls[0]) {
 			break
 		}
 		n++
-	}
-	if n < len(segs) && segs[n].Sep == ";" {
-		return 0
 	}
 	return n
 }
@@ -922,6 +929,16 @@ func hasPkg(pkgs []string, names ...string) bool {
 // packaging tool (poetry, pipenv, uv, pip itself): tools go to the
 // builder's system Python, the project's dependencies to the venv.
 func firstNonToolInstall(installs []*Instruction) *Instruction {
+	if in := nonToolInstall(installs); in != nil {
+		return in
+	}
+	return installs[len(installs)-1]
+}
+
+// nonToolInstall is the first install of something else than packaging
+// tools (pip, poetry, uv …): the application's packages; nil when there
+// is none.
+func nonToolInstall(installs []*Instruction) *Instruction {
 	for _, in := range installs {
 		tool := true
 		for _, call := range in.calls() {
@@ -936,6 +953,9 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 				if _, ok := toolCmd(call, "uv", "sync"); ok {
 					tool = false
 				}
+				if _, ok := toolCmd(call, "pdm", "install", "sync"); ok || setupPyInstall(call) != nil {
+					tool = false
+				}
 				continue
 			}
 			if !toolOnlyInstall(in, call) {
@@ -946,7 +966,7 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 			return in
 		}
 	}
-	return installs[len(installs)-1]
+	return nil
 }
 
 // installNeeds are the dependency files an install RUN reads (absolute),

@@ -290,6 +290,8 @@ func (k *kind) suggestion(d *Dockerfile, ch *change, opts Options) (Suggestion, 
 		s.Advice = ch.advice
 	}
 	switch {
+	case s.Diff == "" && ch.note == "":
+		s.Savings = Savings{Note: notMeasured("the change is advice only")}
 	case ch.measure != nil && opts.Image != nil:
 		s.Savings = ch.measure(opts.Image)
 	case ch.measure != nil:

@@ -1,0 +1,77 @@
+package suggest
+
+import (
+	"strings"
+	"testing"
+)
+
+// suggestionOf is the suggestion id for src with the build context ctx
+// (file name → content); ok is false when there is none.
+func suggestionOf(t *testing.T, src, id string, ctx map[string]string) (Suggestion, bool) {
+	t.Helper()
+	ss, err := Suggest([]byte(src), Options{Now: corpusNow, ContextFile: func(n string) (string, bool) { s, ok := ctx[n]; return s, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ss {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Suggestion{}, false
+}
+
+// Where a USER would break the image, SG401 is advice that says why
+// (found reviewing the corpus: interpreter-image-cmd-python3,
+// onbuild-trigger-pip, numpy-pinned-old-python, entrypoint-pip-extra-packages).
+func TestNonRootAdviceWhereRootIsNeeded(t *testing.T) {
+	script := "#!/bin/sh\nset -e\nif [ -n \"$EXTRA\" ]; then pip3 install $EXTRA; fi\nexec \"$@\"\n"
+	for _, c := range []struct {
+		name, src string
+		ctx       map[string]string
+		want      string
+	}{
+		{"a bare interpreter CMD", "FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y python3\nCMD [\"python3\"]\n", nil,
+			"CMD only starts python3: this looks like a base image for others"},
+		{"ONBUILD triggers", "FROM python:3.12-slim\nWORKDIR /src\nONBUILD COPY . /src\nONBUILD RUN pip install -r requirements.txt\nCMD [\"python\", \"main.py\"]\n", nil,
+			"ONBUILD triggers run in the images built on it"},
+		{"--allow-root", "FROM python:3.8-slim\nRUN pip install notebook==6.4.12\nCMD [\"jupyter\", \"notebook\", \"--allow-root\"]\n", nil,
+			"the command is told to run as root (--allow-root)"},
+		{"an entrypoint script that pip installs at start", "FROM python:3.11-slim\nRUN pip install flask==3.0.3\nCOPY docker-entrypoint.sh /\nENTRYPOINT [\"/docker-entrypoint.sh\"]\nCMD [\"python\", \"app.py\"]\n",
+			map[string]string{"docker-entrypoint.sh": script}, "docker-entrypoint.sh: it runs pip3 install when the container starts"},
+		{"one in a whole-context COPY", "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install flask==3.0.3\nENTRYPOINT [\"./entrypoint.sh\"]\n",
+			map[string]string{"entrypoint.sh": "#!/bin/sh\napt-get update && apt-get install -y $PKGS\nexec \"$@\"\n"}, "entrypoint.sh: it runs apt-get when the container starts"},
+	} {
+		s, ok := suggestionOf(t, c.src, "SG401", c.ctx)
+		if !ok || s.Fixable() || !strings.Contains(strings.Join(s.Advice, "\n"), c.want) {
+			t.Errorf("%s: SG401 %v fixable %v advice %q, want advice with %q", c.name, ok, s.Fixable(), s.Advice, c.want)
+		}
+	}
+	// an entrypoint script that installs nothing does not need root
+	s, ok := suggestionOf(t, "FROM python:3.11-slim\nRUN pip install flask==3.0.3\nCOPY start.sh /\nENTRYPOINT [\"/start.sh\"]\n",
+		"SG401", map[string]string{"start.sh": "#!/bin/sh\nalembic upgrade head\nexec \"$@\"\n"})
+	if !ok || !s.Fixable() {
+		t.Errorf("SG401 not offered for an entrypoint script that needs no root: %+v", s)
+	}
+}
+
+// The split is for applications: not for a base image its children may
+// compile in (builder-image-no-cmd), nor for a file whose only install
+// upgrades pip (pip-upgrade-only-lowercase); the packaging tool stays out
+// of the venv also after a ";" (semicolon-chains).
+func TestMultistageOnlyForApplications(t *testing.T) {
+	s, ok := suggestionOf(t, "FROM python:3.13-slim\nRUN apt-get update && apt-get install -y build-essential\nRUN python -m venv .venv && .venv/bin/pip install -r requirements.txt\n", "SG001", nil)
+	if !ok || s.Fixable() || !strings.Contains(strings.Join(s.Advice, "\n"), "may need the build tools it installs") {
+		t.Errorf("a base image is split: %+v", s)
+	}
+	if s, ok := suggestionOf(t, "FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y python3-pip python3-dev build-essential\nRUN pip3 install --break-system-packages --upgrade pip\nCMD [\"python3\", \"hello.py\"]\n", "SG001", nil); ok {
+		t.Errorf("a split with only pip to move:\n%s", s.Diff)
+	}
+	r, err := Apply([]byte("FROM python:3.10\nCOPY pyproject.toml poetry.lock ./\nRUN pip install poetry==1.8.3 ; poetry config virtualenvs.create false ; poetry install --no-root\nCMD [\"gunicorn\", \"app:app\"]\n"), []string{"SG001"}, Options{Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Dockerfile, "RUN pip install poetry==1.8.3\nRUN python3 -m venv /opt/venv\n") {
+		t.Errorf("poetry is installed into the venv:\n%s", r.Dockerfile)
+	}
+}
