@@ -443,6 +443,10 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 	user := userOf(in.user)
 	venv := "" // activated inside the RUN (. /opt/venv/bin/activate)
 	exports := map[string]string{}
+	for _, p := range fetchedPaths(in) {
+		// a git clone's directory, a wget -O or curl -o file
+		sm.addWrite(Write{Path: p, Kind: "fetch", Owner: user, Owns: true, Tree: true, In: in})
+	}
 	for _, c := range in.calls() {
 		i, name := c.program()
 		args := c.Args()

@@ -237,6 +237,17 @@ func deriveMultistage(c *ctx) *change {
 			break
 		}
 	}
+	for _, inst := range model.Installs {
+		// a project venv the tool makes (poetry in-project, uv's .venv)
+		// that the command runs from: kept at its path
+		if p.ownVenv || path.Base(inst.Env) != ".venv" || inst.Tool != "poetry" && inst.Tool != "uv-sync" && inst.Tool != "pipenv" {
+			continue
+		}
+		if commandUsesVenv(st, model.Cmd, inst.Env) {
+			p.venv, p.ownVenv = inst.Env, true
+			ch.say("the command runs from %s, the venv %s makes in the project: the runtime stage gets it", inst.Env, inst.Tool)
+		}
+	}
 
 	// --- classify
 	installSet := map[*Instruction]bool{}
@@ -272,6 +283,7 @@ func deriveMultistage(c *ctx) *change {
 	var sysRuns []*Instruction
 	var userCmds []string                                         // users created in RUNs that do more
 	var userMixed []*Instruction                                  // those RUNs
+	var fetched []string                                          // what the builder's downloads wrote
 	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
 	toolCopies, toolLines := p.commandTools(model)
@@ -393,6 +405,8 @@ func deriveMultistage(c *ctx) *change {
 			case beforeLast:
 				if !fetchesTools(in) {
 					runtimeInstrs = append(runtimeInstrs, in)
+				} else {
+					fetched = append(fetched, fetchedPaths(in)...)
 				}
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -405,6 +419,15 @@ func deriveMultistage(c *ctx) *change {
 		if !builderUses(st, in, moved) {
 			moveOut(in)
 		}
+	}
+	// What a download of the builder wrote that the runtime's command or
+	// instructions name (git clone of the app, a model's weights): copied.
+	for _, f := range fetched {
+		if underAny(f, fetched) || !namedByRuntime(f, model.Cmd, runtimeInstrs) {
+			continue
+		}
+		toolLines = append(toolLines, fmt.Sprintf("COPY --from=%s %s %s", p.builder, f, f))
+		ch.say("the runtime stage gets %s, which the builder downloads and the app uses", f)
 	}
 	// The users a RUN that does more creates: the runtime creates them
 	// itself, unless that RUN (or, for a RUN of system packages, its
@@ -525,6 +548,7 @@ func deriveMultistage(c *ctx) *change {
 		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
 	}
 	kept = uniq(append(kept, libs...))
+	sysCmds = p.fetchersFirst(sysCmds, ch)
 	sysCmds = p.finishSystemCommands(sysCmds, libs)
 	sysCmds = append(sysCmds, userCmds...)
 	if len(kept) > 0 {
@@ -1082,6 +1106,112 @@ func touchesApp(st *Stage, in *Instruction) bool {
 }
 
 // fetchesTools: a RUN that downloads or installs tools (the builder's).
+// commandUsesVenv: the command runs a program of the venv by path
+// (.venv/bin/gunicorn, relative to the working directory), or the venv's
+// bin is on the stage's PATH.
+func commandUsesVenv(st *Stage, cmd *Command, venv string) bool {
+	if cmd == nil {
+		return false
+	}
+	if len(cmd.Argv) > 0 {
+		in := cmd.Cmd
+		if cmd.Entrypoint != nil {
+			in = cmd.Entrypoint
+		}
+		if underDir(resolvePath(st.Workdir(in), cmd.Argv[0]), venv) {
+			return true
+		}
+	}
+	return onPATH(st, nil, venv+"/bin")
+}
+
+// fetchedPaths are the paths a RUN's downloads write: the directory of a
+// git clone, the file of wget -O and curl -o (not /tmp, not stdout).
+func fetchedPaths(in *Instruction) []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && p != "-" && !strings.ContainsAny(p, "$*?") {
+			if abs := resolvePath(in.wd, p); abs != "/" && !underDir(abs, "/tmp") {
+				out = appendUnique(out, abs)
+			}
+		}
+	}
+	for _, call := range in.calls() {
+		args := call.Args()
+		switch call.Name() {
+		case "git":
+			var pos []string
+			clone := false
+			for i := 0; i < len(args); i++ {
+				v := args[i].Value
+				switch {
+				case v == "clone" && !clone:
+					clone = true
+				case v == "-b" || v == "--branch" || v == "--depth" || v == "-c" || v == "--origin" || v == "-o":
+					i++
+				case strings.HasPrefix(v, "-"):
+				case clone:
+					pos = append(pos, v)
+				}
+			}
+			switch {
+			case len(pos) >= 2:
+				add(pos[1])
+			case len(pos) == 1:
+				add(strings.TrimSuffix(path.Base(pos[0]), ".git"))
+			}
+		case "wget", "curl":
+			for i, a := range args {
+				v := a.Value
+				out1, val, has := strings.Cut(v, "=")
+				switch {
+				case (call.Name() == "wget" && (v == "-O" || v == "--output-document")) || (call.Name() == "curl" && (v == "-o" || v == "--output")):
+					if i+1 < len(args) {
+						add(args[i+1].Value)
+					}
+				case has && (out1 == "--output-document" || out1 == "--output"):
+					add(val)
+				case call.Name() == "wget" && strings.HasPrefix(v, "-O") && len(v) > 2:
+					add(v[2:])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// underAny: p is below another of the paths.
+func underAny(p string, paths []string) bool {
+	for _, q := range paths {
+		if q != p && underDir(p, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// namedByRuntime: the final command or an instruction the runtime stage
+// keeps names the path or a path below it.
+func namedByRuntime(p string, cmd *Command, runtime []*Instruction) bool {
+	names := func(s string) bool {
+		i := strings.Index(s, p)
+		return i >= 0 && (i+len(p) == len(s) || strings.ContainsRune("/ \"'\n:", rune(s[i+len(p)])))
+	}
+	if cmd != nil {
+		for _, a := range cmd.Argv {
+			if names(a) {
+				return true
+			}
+		}
+	}
+	for _, in := range runtime {
+		if names(in.Original) {
+			return true
+		}
+	}
+	return false
+}
+
 func fetchesTools(in *Instruction) bool {
 	for _, call := range in.calls() {
 		switch call.Name() {
@@ -1166,6 +1296,52 @@ func (p *msPlan) installCmd(names []string) string {
 		return "apk add --no-cache " + strings.Join(names, " ")
 	}
 	return "apt-get install -y --no-install-recommends " + strings.Join(names, " ")
+}
+
+// fetchersFirst installs the download tools the runtime's commands use
+// (curl … | bash to add a repository) where the runtime stage moves to
+// -slim, which has none of them (the full image had them from
+// buildpack-deps), before the first command that uses one.
+func (p *msPlan) fetchersFirst(cmds []string, ch *change) []string {
+	if !p.fullBase || p.apk {
+		return cmds
+	}
+	var need []string
+	first := -1
+	for i, c := range cmds {
+		for _, tool := range []string{"curl", "wget", "git", "gpg"} {
+			pkg := map[string]string{"gpg": "gnupg"}[tool]
+			if pkg == "" {
+				pkg = tool
+			}
+			if runsProgram(c, tool) && !installedBy(cmds, pkg) && !slices.Contains(need, pkg) {
+				need = append(need, pkg)
+				if first < 0 {
+					first = i
+				}
+			}
+		}
+	}
+	if len(need) == 0 {
+		return cmds
+	}
+	need = append(need, "ca-certificates")
+	ch.say("the runtime's commands use %s, which %s has not: it installs them first", strings.Join(need[:len(need)-1], ", "), p.runtime)
+	return slices.Insert(slices.Clone(cmds), first, p.installCmd(need))
+}
+
+// fetcherRe finds curl, wget, git and gpg run as commands of a shell
+// text (a word of their own at the start of a command).
+var fetcherRe = regexp.MustCompile(`(?:^|[;&|(]\s*)(curl|wget|git|gpg)(?:\s|$)`)
+
+// runsProgram: the shell text runs the program (one of fetcherRe's).
+func runsProgram(text, prog string) bool {
+	for _, m := range fetcherRe.FindAllStringSubmatch(text, -1) {
+		if m[1] == prog {
+			return true
+		}
+	}
+	return false
 }
 
 // finishSystemCommands adds the runtime libraries to the last install
