@@ -211,7 +211,7 @@ var aptListsKind = &kind{
 		ch := &change{}
 		var runs []*Instruction
 		for _, in := range c.shippedInstrs("RUN") {
-			if _, ok := hasAptUpdate(in); !ok || !in.editable() || hasCacheMount(in, "/var/lib/apt/lists") || removesAptLists(in) {
+			if _, ok := hasAptUpdate(in); !ok || !in.editable() || hasCacheMount(in, "/var/lib/apt/lists") || removesAptLists(in) || listsUsedLater(in) {
 				continue
 			}
 			e, ok := c.d.appendCommand(in, "rm -rf /var/lib/apt/lists/*")
@@ -229,6 +229,24 @@ var aptListsKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// listsUsedLater: a later RUN of the stage installs with apt from the
+// lists this RUN fetched (it runs no update first): removing them here
+// would make that install fail (SG102 moves the update to it).
+func listsUsedLater(in *Instruction) bool {
+	for _, x := range in.Stage.Instrs {
+		if x.Keyword != "RUN" || x.idx <= in.idx {
+			continue
+		}
+		if _, ok := hasAptUpdate(x); ok || removesAptLists(x) {
+			return false
+		}
+		if hasAptInstall(x) {
+			return true
+		}
+	}
+	return false
 }
 
 func removesAptLists(in *Instruction) bool {

@@ -75,3 +75,16 @@ func TestMultistageOnlyForApplications(t *testing.T) {
 		t.Errorf("poetry is installed into the venv:\n%s", r.Dockerfile)
 	}
 }
+
+// SG103 leaves the lists where a later RUN installs from them
+// (apt-update-split, debian-scipy, lone-apt-update-run: the install failed
+// with "Unable to locate package").
+func TestAptListsStayForALaterInstall(t *testing.T) {
+	if s, ok := suggestionOf(t, "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y ffmpeg\nCMD [\"ffmpeg\"]\n", "SG103", nil); ok {
+		t.Errorf("SG103 removes the lists a later install needs:\n%s", s.Diff)
+	}
+	s, ok := suggestionOf(t, "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apt-get update && apt-get install -y ffmpeg\nCMD [\"ffmpeg\"]\n", "SG103", nil)
+	if !ok || !strings.Contains(s.Result, "install -y curl && rm -rf /var/lib/apt/lists/*\n") {
+		t.Errorf("SG103 should clean a RUN whose lists no later RUN uses: %+v", s)
+	}
+}
