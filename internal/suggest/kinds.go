@@ -609,6 +609,14 @@ var wheelsMountKind = &kind{
 							usesPip = true
 						}
 					}
+					if len(p.editab) > 0 || p.hasOpt("-e", "--editable") {
+						// an editable install points at its source: the
+						// image must keep it
+						ok = false
+					}
+				}
+				if !ok {
+					break
 				}
 				// rm of the mount point would fail: drop it.
 				for k, s := range in.Shell.Segments {

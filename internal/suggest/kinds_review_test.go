@@ -88,3 +88,17 @@ func TestAptListsStayForALaterInstall(t *testing.T) {
 		t.Errorf("SG103 should clean a RUN whose lists no later RUN uses: %+v", s)
 	}
 }
+
+// An editable install points at its source: SG204 does not take it away
+// with a bind mount (parent-stage-volume-port: the plugin was not
+// importable).
+func TestWheelsMountNotForEditable(t *testing.T) {
+	for _, run := range []string{"RUN pip install --no-cache-dir --editable plugin-src/", "RUN pip install -e ./plugin-src"} {
+		if s, ok := suggestionOf(t, "FROM python:3.12-slim\nWORKDIR /opt/acme\nCOPY plugin/ plugin-src/\n"+run+"\nCMD [\"acme\"]\n", "SG204", nil); ok {
+			t.Errorf("%s: SG204 mounts an editable install's source:\n%s", run, s.Diff)
+		}
+	}
+	if _, ok := suggestionOf(t, "FROM python:3.12-slim\nWORKDIR /opt/acme\nCOPY plugin/ plugin-src/\nRUN pip install --no-cache-dir plugin-src/\nCMD [\"acme\"]\n", "SG204", nil); !ok {
+		t.Error("SG204 not offered for a plain install of a copied directory")
+	}
+}
