@@ -48,6 +48,11 @@ func (r imageRef) String() string {
 
 // name is the repository's last path element: "python" for local/python.
 func (r imageRef) name() string {
+	if strings.HasPrefix(r.repo, "cgr.dev/") {
+		// chainguard's python, debian … are other images than Docker
+		// Hub's of the same name: never read as those
+		return r.repo
+	}
 	return r.repo[strings.LastIndex(r.repo, "/")+1:]
 }
 

@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -116,6 +117,15 @@ func baseOf(ref string) Base {
 	case ref == "scratch":
 		b.Family, b.NoShell, b.Known = "scratch", true, true
 		b.users = []string{}
+	case strings.HasPrefix(repo, "cgr.dev/chainguard/"):
+		// Wolfi (glibc), running as nonroot (65532); only the -dev tags
+		// have a shell and apk
+		b.Family, b.Distro, b.Libc, b.User, b.Known = "chainguard", "wolfi", "glibc", "nonroot", true
+		b.NoShell = !strings.Contains(r.tag, "-dev")
+		b.users = []string{"root", "nonroot"}
+		if strings.HasPrefix(path.Base(repo), "python") {
+			b.Python = Python{Prefix: "/usr"}
+		}
 	case strings.Contains(repo, "distroless"):
 		b.Family, b.Libc, b.Known = "distroless", "glibc", true
 		b.NoShell = !strings.Contains(r.tag, "debug")
