@@ -106,6 +106,26 @@ var debianByVersion = []string{"stretch", "buster", "bullseye", "bookworm", "tri
 var ubuntuLTS = []string{"16.04", "18.04", "20.04", "22.04", "24.04", "26.04"}
 var ubuntuCodenames = map[string]string{"xenial": "16.04", "bionic": "18.04", "focal": "20.04", "jammy": "22.04", "noble": "24.04", "resolute": "26.04"}
 
+// lastDebianOf is the Debian release a dead Python minor's images were
+// last built on, and its end of support, when that support has ended at
+// now ("" otherwise: the minor is alive, or its Debian still supported).
+func lastDebianOf(ver string, now time.Time) (string, string) {
+	py, ok := inspect.PythonRelease(minorOf(ver))
+	if !ok || !now.After(py.EOL) {
+		return "", ""
+	}
+	last := ""
+	for _, c := range debianByVersion {
+		if t, ok := debianReleased[c]; ok && t.Before(py.EOL) {
+			last = c
+		}
+	}
+	if r, ok := debianRelease(last); ok && ended(r, now) {
+		return last, lastDay(r)
+	}
+	return "", ""
+}
+
 func debianRelease(codename string) (inspect.Release, bool) {
 	v, ok := debianCodenames[codename]
 	if !ok {
@@ -689,6 +709,14 @@ var alpineToDebianKind = &kind{
 				}
 				nr := r
 				nr.tag = joinPythonTag(ver, strings.Join(append(keep, "slim"), "-"))
+				if deb, end := lastDebianOf(ver, c.opts.now()); deb != "" {
+					// a dead minor's last -slim: apt-get fails there
+					ch.line(st.From)
+					ch.advise("line %d: %s with pip: %s was last built on Debian %s, whose support ended %s: its packages are gone from the mirrors, and apt-get fails there; move to a supported Python by hand", st.From.StartLine, st.Base, nr.String(), deb, end)
+					advice = true
+					eds = nil
+					break
+				}
 				e, ok := fromRefEdit(c.d, st, nr.String())
 				if !ok {
 					eds, unmapped = nil, append(unmapped, st.Base)

@@ -102,3 +102,16 @@ func TestWheelsMountNotForEditable(t *testing.T) {
 		t.Error("SG204 not offered for a plain install of a copied directory")
 	}
 }
+
+// SG010 does not move a dead Python to the -slim of a Debian whose
+// packages left the mirrors (python2-alpine-app: python:2.7-slim is
+// buster, whose apt-get update fails).
+func TestAlpineToDebianNotOntoAnArchivedDebian(t *testing.T) {
+	s, ok := suggestionOf(t, "FROM python:2.7-alpine\nRUN apk add --update gcc musl-dev\nRUN pip install -r requirements.txt\nCMD python app.py\n", "SG010", nil)
+	if !ok || s.Fixable() || !strings.Contains(strings.Join(s.Advice, "\n"), "python:2.7-slim was last built on Debian buster, whose support ended 2024-06-30") {
+		t.Errorf("SG010: %+v", s)
+	}
+	if s, ok := suggestionOf(t, "FROM python:3.8-alpine\nRUN apk add --update gcc musl-dev\nRUN pip install -r requirements.txt\nCMD python app.py\n", "SG010", nil); !ok || !s.Fixable() {
+		t.Errorf("SG010 refused for python 3.8, whose last Debian (bookworm) is supported: %+v", s)
+	}
+}
