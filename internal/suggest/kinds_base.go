@@ -896,7 +896,7 @@ func debianUserCmd(c *Call) string {
 	args := c.Args()
 	var out []string
 	var pos []string
-	system := false
+	system, noHome := false, false
 	for i := 0; i < len(args); i++ {
 		v := args[i].Value
 		next := func() string {
@@ -909,7 +909,9 @@ func debianUserCmd(c *Call) string {
 		switch v {
 		case "-S":
 			system = true
-		case "-D", "-H":
+		case "-D":
+		case "-H":
+			noHome = true
 		case "-u":
 			out = append(out, "--uid", next())
 		case "-g":
@@ -944,7 +946,9 @@ func debianUserCmd(c *Call) string {
 	cmd := []string{"useradd", "--no-log-init"}
 	if system {
 		cmd = append(cmd, "--system")
-	} else {
+	}
+	if !noHome {
+		// busybox adduser makes the home (-h DIR, or /home/NAME) unless -H
 		cmd = append(cmd, "--create-home")
 	}
 	return strings.Join(append(append(cmd, out...), pos[0]), " ")

@@ -115,3 +115,21 @@ func TestAlpineToDebianNotOntoAnArchivedDebian(t *testing.T) {
 		t.Errorf("SG010 refused for python 3.8, whose last Debian (bookworm) is supported: %+v", s)
 	}
 }
+
+// busybox adduser makes the home unless -H (alpine-busybox-adduser-wget:
+// /data was left to root).
+func TestBusyboxAdduserKeepsItsHome(t *testing.T) {
+	for src, want := range map[string]string{
+		"adduser -S -u 9898 -G pkgs -h /data pkgs": "useradd --no-log-init --system --create-home --uid 9898 --gid pkgs --home-dir /data pkgs",
+		"adduser -D app":                           "useradd --no-log-init --create-home app",
+		"adduser -S -H -G app app":                 "useradd --no-log-init --system --gid app app",
+	} {
+		d, err := Parse([]byte("FROM alpine:3.20\nRUN " + src + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := debianUserCmd(d.Stages[0].Instrs[0].calls()[0]); got != want {
+			t.Errorf("%s → %q, want %q", src, got, want)
+		}
+	}
+}
