@@ -40,15 +40,38 @@ var copyChownKind = &kind{
 					}
 					// RUN useradd web && chown -R web /app: the users are
 					// created before the COPY instead
+					// a directory that was there before the COPY (its
+					// WORKDIR) keeps its owner under COPY --chown: chown -R
+					// gave it to the owner too
+					var dirs []string
+					for _, p := range paths {
+						if existedBeforeCopy(st, resolvePath(st.Workdir(in), p), in) {
+							dirs = append(dirs, p)
+						}
+					}
+					keep := ""
+					if len(dirs) > 0 {
+						keep = "chown " + owner + " " + strings.Join(dirs, " ")
+					}
 					users := ownUserSegments(c.d, in, k)
-					eds, lines, ok := chownToCopy(c.d, in, owner, paths, users)
+					moved := users
+					if users != "" && keep != "" {
+						moved += " && " + keep // before the COPY, which keeps it
+					}
+					eds, lines, ok := chownToCopy(c.d, in, owner, paths, moved)
 					if !ok {
 						continue
 					}
 					ch.edits = append(ch.edits, eds...)
-					if len(in.Shell.Segments) == 1 || users != "" {
+					switch {
+					case len(in.Shell.Segments) == 1 && keep != "":
+						ch.edits = append(ch.edits, replaceInstr(in, "RUN "+keep+"\n"))
+					case len(in.Shell.Segments) == 1 || users != "":
 						ch.edits = append(ch.edits, c.d.deleteInstr(in))
-					} else {
+					case keep != "":
+						call := seg.Calls[0]
+						ch.edits = append(ch.edits, edit{start: call.Start, end: call.End, text: keep})
+					default:
 						ch.edits = append(ch.edits, removeSegment(in.Shell, k))
 					}
 					ch.lines = append(ch.lines, lines...)
@@ -64,6 +87,26 @@ var copyChownKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// existedBeforeCopy: the directory abs was there before the COPY that
+// last writes it before in (made by WORKDIR, mkdir or an earlier COPY),
+// so that COPY --chown does not change its owner.
+func existedBeforeCopy(st *Stage, abs string, in *Instruction) bool {
+	x := st.index()
+	cp := x.lastCopyTo(abs, in)
+	if cp == nil {
+		return false
+	}
+	if st.Workdir(cp) == abs {
+		return true
+	}
+	for _, i := range x.named[abs] {
+		if i < cp.idx {
+			return true
+		}
+	}
+	return false
 }
 
 // ownUserSegments is the text of the commands of in, all but its segment

@@ -133,3 +133,23 @@ func TestBusyboxAdduserKeepsItsHome(t *testing.T) {
 		}
 	}
 }
+
+// COPY --chown leaves a directory that was there before the COPY to its
+// owner: SG301 keeps a chown of that directory alone (django-chown: /app,
+// made by WORKDIR, stayed root's and the app could not create files in it).
+func TestCopyChownKeepsTheDirectoryOwner(t *testing.T) {
+	r, err := Apply([]byte("FROM python:3.12-slim\nRUN useradd -m django\nWORKDIR /app\nCOPY . /app/\nRUN chown -R django:django /app\nUSER django\nCMD [\"python\", \"app.py\"]\n"), []string{"SG301"}, Options{Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Dockerfile, "COPY --chown=django:django . /app/\nRUN chown django:django /app\n") { // USER django follows
+		t.Errorf("SG301:\n%s", r.Dockerfile)
+	}
+	r, err = Apply([]byte("FROM python:3.12-slim\nRUN useradd -m web\nCOPY src /srv/app\nRUN chown -R web /srv/app\nUSER web\nCMD [\"python\", \"/srv/app/main.py\"]\n"), []string{"SG301"}, Options{Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Dockerfile, "COPY --chown=web src /srv/app\nUSER web\n") {
+		t.Errorf("SG301 on a directory the COPY makes:\n%s", r.Dockerfile)
+	}
+}
