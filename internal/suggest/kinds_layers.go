@@ -422,7 +422,15 @@ var nonRootKind = &kind{
 				ch.say("the Dockerfile creates user %s but never switches to it", name)
 			} else {
 				cmd := addUserCmd(isAlpine(st), name)
-				if dirs := dataDirs(model); len(dirs) > 0 {
+				dirs := dataDirs(model)
+				if vols := volumeDirs(model, last); len(vols) > 0 {
+					// a new volume takes the owner of its directory in the
+					// image: made and given to the user before VOLUME
+					cmd += " && mkdir -p " + strings.Join(vols, " ")
+					dirs = append(dirs, vols...)
+				}
+				dirs = append(dirs, sqliteFiles(model)...)
+				if len(dirs) > 0 {
 					cmd += " && chown " + name + " " + strings.Join(dirs, " ")
 					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
 				}
@@ -666,6 +674,32 @@ func dataDirs(sm *StageModel) []string {
 	for i, w := range sm.Writes {
 		if w.Kind == "mkdir" && w.In.Stage == sm.St && !isSystemPath(w.Path) && !sm.filledLater(i) && !isHome(sm, w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
 			out = append(out, w.Path)
+		}
+	}
+	return uniq(out)
+}
+
+// volumeDirs are the VOLUMEs the stage declares after the instruction
+// after which the user is created (so that the RUN comes before them),
+// that nothing in the image makes.
+func volumeDirs(sm *StageModel, after *Instruction) []string {
+	var out []string
+	for _, w := range sm.Writes {
+		if w.Kind == "volume" && w.In.Stage == sm.St && w.In.idx > after.idx && !isSystemPath(w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
+			out = append(out, w.Path)
+		}
+	}
+	return uniq(out)
+}
+
+// sqliteFiles are the SQLite databases the stage made at build time
+// (manage.py migrate) and their directories, where SQLite writes its
+// journal: the app's user must own them.
+func sqliteFiles(sm *StageModel) []string {
+	var out []string
+	for _, w := range sm.Writes {
+		if w.Kind == "sqlite" && w.In.Stage == sm.St && !strings.ContainsAny(w.Path, "$*?[ ") {
+			out = append(out, path.Dir(w.Path), w.Path)
 		}
 	}
 	return uniq(out)

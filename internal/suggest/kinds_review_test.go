@@ -153,3 +153,18 @@ func TestCopyChownKeepsTheDirectoryOwner(t *testing.T) {
 		t.Errorf("SG301 on a directory the COPY makes:\n%s", r.Dockerfile)
 	}
 }
+
+// SG401 gives the new user what the app writes: a VOLUME's directory,
+// made before the VOLUME line, and the SQLite database migrate made with
+// its directory (volume-data-dir, django-migrate-sqlite: advice before).
+func TestNonRootUserGetsVolumesAndSQLite(t *testing.T) {
+	for src, want := range map[string]string{
+		"FROM python:3.12-slim\nRUN pip install --no-cache-dir radar==1.0\nVOLUME /var/lib/radar\nCMD [\"radar\"]\n":                           "RUN useradd --no-log-init --create-home --uid 10001 app && mkdir -p /var/lib/radar && chown app /var/lib/radar\nUSER app\nVOLUME /var/lib/radar\n",
+		"FROM python:3.11-slim\nWORKDIR /site\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nRUN python manage.py migrate\nCMD [\"gunicorn\", \"site.wsgi\"]\n": "RUN useradd --no-log-init --create-home --uid 10001 app && chown app /site /site/db.sqlite3\nUSER app\n",
+	} {
+		s, ok := suggestionOf(t, src, "SG401", nil)
+		if !ok || !strings.Contains(s.Result, want) {
+			t.Errorf("SG401 on\n%s\ngives %+v\nwant %q", src, s, want)
+		}
+	}
+}
