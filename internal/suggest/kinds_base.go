@@ -738,7 +738,7 @@ var alpineToDebianKind = &kind{
 			}
 			if len(unmapped) > 0 {
 				// unknown names are never written into a command
-				ch.advise("slimpy cannot write these for Debian: %s: move the stages by hand (a package without a Debian name: install it with pip, or find its name)", strings.Join(unmapped, ", "))
+				ch.advise("slimpy cannot write these for Debian: %s: move the stages by hand (a package slimpy has no Debian name for: install a Python library with pip, or find the Debian name)", strings.Join(unmapped, ", "))
 				advice = true
 				continue
 			}

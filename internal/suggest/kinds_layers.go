@@ -386,7 +386,7 @@ var nonRootKind = &kind{
 		for _, in := range st.Instrs {
 			for _, p := range pipCommands(in) {
 				if p.hasOpt("--user") {
-					ch.advise("line %d installs with pip --user as root, into /root/.local, which another user cannot read: take the multistage split (SG001) first", in.StartLine)
+					ch.advise("line %d installs with pip --user as root, into /root/.local, which another user cannot read: install into a venv first (the multistage split, SG001, does where it applies)", in.StartLine)
 					ch.line(in)
 					return ch
 				}
