@@ -857,6 +857,12 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 				}
 				text = "apt-get purge -y --auto-remove " + strings.Join(debs, " ")
 				if len(debs) == 0 {
+					// nothing to purge: the command goes, where it is a
+					// command of its own in a longer RUN
+					if k := soleCallSegment(in, call); k >= 0 && len(in.Shell.Segments) > 1 {
+						eds = append(eds, removeSegment(in.Shell, k))
+						continue
+					}
 					text = "true"
 				}
 			case p.is("update"):
@@ -884,6 +890,17 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 		eds = append(eds, edit{start: call.Start, end: call.End, text: text})
 	}
 	return eds, unmapped
+}
+
+// soleCallSegment is the index of the segment of in whose only command
+// is call, outside an || list; -1 when there is none.
+func soleCallSegment(in *Instruction, call *Call) int {
+	for k, seg := range in.Shell.Segments {
+		if len(seg.Calls) == 1 && seg.Calls[0] == call && !seg.Or && !call.Nested {
+			return k
+		}
+	}
+	return -1
 }
 
 // stageInstalls: the stage (or its chain) installs the OS package.
