@@ -349,6 +349,11 @@ var baseEOLKind = &kind{
 					if rel, ok := inspect.PythonRelease(ver); ok && now.After(rel.EOL) {
 						t := oldestSupportedPython(minorOf(ver), now)
 						pinned := pinnedPackages(c.d, st)
+						if py2 := python2OSPackage(st); py2 != "" && pinned == "" {
+							// the bump moves the distro too, which has no
+							// Python 2 packages any more
+							pinned = "line " + py2 + ", a Python 2 package of the distro, which newer releases do not have"
+						}
 						switch {
 						case t == "":
 						case pinned != "" || strings.HasPrefix(ver, "2"):
@@ -428,6 +433,27 @@ var baseEOLKind = &kind{
 // pinnedPackages says what ties the packages of the stages that share st's
 // to its Python minor: requirements files, pinned versions, lock files,
 // the project itself ("" when nothing does).
+// python2OSPackage names the first Python 2 package of the distro the
+// stage installs ("3 installs python-dev"): python, python2*, python-*,
+// py-* and py2-* are gone from the supported Debian and Alpine releases.
+func python2OSPackage(st *Stage) string {
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			for _, pc := range pkgCommands(in) {
+				if !pc.is("install", "add") {
+					continue
+				}
+				for _, n := range pc.names() {
+					if n == "python" || strings.HasPrefix(n, "python2") || strings.HasPrefix(n, "python-") || strings.HasPrefix(n, "py-") || strings.HasPrefix(n, "py2-") {
+						return fmt.Sprintf("%d installs %s", in.StartLine, n)
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
 func pinnedPackages(d *Dockerfile, st *Stage) string {
 	for _, group := range exchangeGroups(d) {
 		if !slices.Contains(group, st) {

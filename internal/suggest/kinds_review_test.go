@@ -168,3 +168,13 @@ func TestNonRootUserGetsVolumesAndSQLite(t *testing.T) {
 		}
 	}
 }
+
+// A Python minor bump moves the distro too: with Python 2 packages of the
+// distro installed (gone from newer releases), it is advice (a real file,
+// python:3.8.2-alpine with apk add python py-pip python-dev).
+func TestBaseEOLKeepsPython2DistroPackages(t *testing.T) {
+	s, ok := suggestionOf(t, "FROM python:3.8.2-alpine\nRUN apk --update add python py-pip openssl\nRUN pip install numpy\nCMD [\"python3\"]\n", "SG011", nil)
+	if !ok || s.Fixable() || !strings.Contains(strings.Join(s.Advice, "\n"), "line 2 installs python, a Python 2 package of the distro") {
+		t.Errorf("SG011: %+v", s)
+	}
+}
