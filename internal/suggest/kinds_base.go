@@ -419,6 +419,12 @@ var baseEOLKind = &kind{
 			}
 			nr := r
 			nr.tag = tag
+			if py2 := python2OSPackage(st); py2 != "" {
+				// the newer release has no Python 2 packages
+				ch.line(st.From)
+				ch.advise("line %d: %s: %s → %s by hand: line %s, a Python 2 package of the distro, which the newer release does not have", st.From.StartLine, strings.Join(why, "; "), st.Base, nr.String(), py2)
+				continue
+			}
 			if e, ok := fromRefEdit(c.d, st, nr.String()); ok {
 				ch.edits = append(ch.edits, e)
 				ch.line(st.From)

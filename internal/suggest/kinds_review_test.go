@@ -178,3 +178,21 @@ func TestBaseEOLKeepsPython2DistroPackages(t *testing.T) {
 		t.Errorf("SG011: %+v", s)
 	}
 }
+
+// A Python 2 app on a distro release: no release bump (its Python 2
+// packages are gone) and no split (no venv module); a RUN that installs
+// the distro's python3 and the packages together is not split either (the
+// venv would come before the interpreter). Found on held-out real files.
+func TestDistroPythonInTheInstallRun(t *testing.T) {
+	src := "FROM alpine:3.6\nRUN apk --update add python py-pip && pip install flask\nCOPY . .\nCMD python app.py\n"
+	if s, ok := suggestionOf(t, src, "SG011", nil); !ok || s.Fixable() || !strings.Contains(strings.Join(s.Advice, "\n"), "line 2 installs python, a Python 2 package") {
+		t.Errorf("SG011: %+v", s)
+	}
+	if s, ok := suggestionOf(t, src, "SG001", nil); ok && s.Fixable() {
+		t.Errorf("SG001 splits a Python 2 app:\n%s", s.Diff)
+	}
+	s, ok := suggestionOf(t, "FROM debian:12\nRUN apt-get update && apt-get install -y python3-pip gcc && pip3 install --break-system-packages psutil\nCMD [\"python3\", \"app.py\"]\n", "SG001", nil)
+	if !ok || s.Fixable() || !strings.Contains(strings.Join(s.Advice, "\n"), "installs the interpreter and the packages in one RUN") {
+		t.Errorf("SG001: %+v", s)
+	}
+}

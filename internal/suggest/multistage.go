@@ -221,7 +221,7 @@ func deriveMultistage(c *ctx) *change {
 	// The file's own venv, when it installs into one: the split keeps it
 	// (a venv cannot move) and adds none.
 	model := d.Model().Final()
-	if strings.HasPrefix(model.Python.Version, "2.") {
+	if strings.HasPrefix(model.Python.Version, "2.") || python2OSPackage(st) != "" {
 		return nil // Python 2 has no venv module
 	}
 	if why := baseImageReason(d, model); why != "" && (model.Cmd == nil || hasOnbuild(st)) {
@@ -262,6 +262,11 @@ func deriveMultistage(c *ctx) *change {
 	}
 	lastInstall := installs[len(installs)-1]
 	firstVenvUser := firstNonToolInstall(installs)
+	if model.Base.Python.Version == "" && !p.ownVenv && installsInterpreter(firstVenvUser) {
+		// the venv would be made before the RUN that installs python
+		ch.advise("line %d installs the interpreter and the packages in one RUN: the venv cannot be made before it; split it by hand", firstVenvUser.StartLine)
+		return ch
+	}
 	needProject := false
 	var depFiles, depDirs []string
 	for _, in := range installs {
@@ -1106,6 +1111,22 @@ func touchesApp(st *Stage, in *Instruction) bool {
 }
 
 // fetchesTools: a RUN that downloads or installs tools (the builder's).
+// installsInterpreter: the RUN installs the distro's python3 (or a
+// python3.X) with apt or apk.
+func installsInterpreter(in *Instruction) bool {
+	for _, pc := range pkgCommands(in) {
+		if !pc.is("install", "add") {
+			continue
+		}
+		for _, n := range pc.names() {
+			if n == "python3" || pythonPkgRe.MatchString(n) || strings.HasPrefix(n, "python3-") || strings.HasPrefix(n, "py3-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // commandUsesVenv: the command runs a program of the venv by path
 // (.venv/bin/gunicorn, relative to the working directory), or the venv's
 // bin is on the stage's PATH.
