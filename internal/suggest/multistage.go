@@ -221,7 +221,7 @@ func deriveMultistage(c *ctx) *change {
 	// The file's own venv, when it installs into one: the split keeps it
 	// (a venv cannot move) and adds none.
 	model := d.Model().Final()
-	if strings.HasPrefix(model.Python.Version, "2.") || python2OSPackage(st) != "" {
+	if strings.HasPrefix(model.Python.Version, "2.") || python2OSPackage(st) != "" && model.Base.Python.Version == "" && !slices.ContainsFunc(st.Instrs, installsInterpreter) {
 		return nil // Python 2 has no venv module
 	}
 	if why := baseImageReason(d, model); why != "" && (model.Cmd == nil || hasOnbuild(st)) {
