@@ -121,8 +121,8 @@ func TestAlpineToDebianNotOntoAnArchivedDebian(t *testing.T) {
 func TestBusyboxAdduserKeepsItsHome(t *testing.T) {
 	for src, want := range map[string]string{
 		"adduser -S -u 9898 -G pkgs -h /data pkgs": "useradd --no-log-init --system --create-home --uid 9898 --gid pkgs --home-dir /data pkgs",
-		"adduser -D app":                           "useradd --no-log-init --create-home app",
-		"adduser -S -H -G app app":                 "useradd --no-log-init --system --gid app app",
+		"adduser -D app":           "useradd --no-log-init --create-home app",
+		"adduser -S -H -G app app": "useradd --no-log-init --system --gid app app",
 	} {
 		d, err := Parse([]byte("FROM alpine:3.20\nRUN " + src + "\n"))
 		if err != nil {
@@ -159,7 +159,7 @@ func TestCopyChownKeepsTheDirectoryOwner(t *testing.T) {
 // its directory (volume-data-dir, django-migrate-sqlite: advice before).
 func TestNonRootUserGetsVolumesAndSQLite(t *testing.T) {
 	for src, want := range map[string]string{
-		"FROM python:3.12-slim\nRUN pip install --no-cache-dir radar==1.0\nVOLUME /var/lib/radar\nCMD [\"radar\"]\n":                           "RUN useradd --no-log-init --create-home --uid 10001 app && mkdir -p /var/lib/radar && chown app /var/lib/radar\nUSER app\nVOLUME /var/lib/radar\n",
+		"FROM python:3.12-slim\nRUN pip install --no-cache-dir radar==1.0\nVOLUME /var/lib/radar\nCMD [\"radar\"]\n":                                                            "RUN useradd --no-log-init --create-home --uid 10001 app && mkdir -p /var/lib/radar && chown app /var/lib/radar\nUSER app\nVOLUME /var/lib/radar\n",
 		"FROM python:3.11-slim\nWORKDIR /site\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nRUN python manage.py migrate\nCMD [\"gunicorn\", \"site.wsgi\"]\n": "RUN useradd --no-log-init --create-home --uid 10001 app && chown app /site /site/db.sqlite3\nUSER app\n",
 	} {
 		s, ok := suggestionOf(t, src, "SG401", nil)
