@@ -422,15 +422,12 @@ var nonRootKind = &kind{
 				ch.say("the Dockerfile creates user %s but never switches to it", name)
 			} else {
 				cmd := addUserCmd(isAlpine(st), name)
-				dirs := dataDirs(model)
-				if vols := volumeDirs(model, last); len(vols) > 0 {
-					// a new volume takes the owner of its directory in the
-					// image: made and given to the user before VOLUME
-					cmd += " && mkdir -p " + strings.Join(vols, " ")
-					dirs = append(dirs, vols...)
-				}
-				dirs = append(dirs, sqliteFiles(model)...)
-				if len(dirs) > 0 {
+				if vols, dirs := appWrites(model, last); len(dirs) > 0 {
+					if len(vols) > 0 {
+						// a new volume takes the owner of its directory in
+						// the image: made and given to the user before VOLUME
+						cmd += " && mkdir -p " + strings.Join(vols, " ")
+					}
 					cmd += " && chown " + name + " " + strings.Join(dirs, " ")
 					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
 				}
@@ -677,6 +674,48 @@ func dataDirs(sm *StageModel) []string {
 		}
 	}
 	return uniq(out)
+}
+
+// appWrites are what the app writes that a new user must own, for a
+// user created right after the instruction after: the directories the
+// stage makes and leaves empty, its VOLUMEs declared after that (vols,
+// to be made first), the SQLite databases made at build time with their
+// directories, and the command's working directory when WORKDIR made it
+// and nothing was put in it (where a program writes its state).
+func appWrites(sm *StageModel, after *Instruction) (vols, all []string) {
+	all = dataDirs(sm)
+	vols = volumeDirs(sm, after)
+	all = append(all, vols...)
+	all = append(all, sqliteFiles(sm)...)
+	if wd, in := emptyWorkdir(sm); wd != "" && in.idx <= after.idx {
+		// (a WORKDIR after the USER is made by the user already)
+		all = append(all, wd)
+	}
+	return vols, uniq(all)
+}
+
+// emptyWorkdir is the final WORKDIR of the stage when that WORKDIR made it
+// and nothing is put below it: the app's own working directory ("" else).
+func emptyWorkdir(sm *StageModel) (string, *Instruction) {
+	wd := sm.St.Workdir(nil)
+	if wd == "/" || isSystemPath(wd) || isHome(sm, wd) || strings.ContainsAny(wd, "$*?[ ") {
+		return "", nil
+	}
+	var made *Instruction
+	for i, w := range sm.Writes {
+		if w.Path == wd && w.Kind == "workdir" && w.In.Stage == sm.St && !sm.filledLater(i) {
+			made = w.In
+		}
+	}
+	if made == nil {
+		return "", nil
+	}
+	for _, w := range sm.Writes {
+		if w.Kind != "workdir" && underDir(w.Path, wd) {
+			return "", nil // something was put there
+		}
+	}
+	return wd, made
 }
 
 // volumeDirs are the VOLUMEs the stage declares after the instruction

@@ -196,3 +196,35 @@ func TestDistroPythonInTheInstallRun(t *testing.T) {
 		t.Errorf("SG001: %+v", s)
 	}
 }
+
+// What the app writes is the new user's, in SG401 and in the split's
+// runtime stage: a data directory made below /var/lib (not the base's),
+// an empty WORKDIR the command runs in, the SQLite file migrate makes
+// (the engine matrix's pipenv, setuptools and data-migrate shapes failed
+// with PermissionError as USER app).
+func TestNewUserOwnsWhatTheAppWrites(t *testing.T) {
+	s, ok := suggestionOf(t, "FROM python:3.12-slim\nRUN pip install --no-cache-dir ledger==1.0\nRUN mkdir -p /var/lib/ledger\nCMD [\"python3\", \"-m\", \"ledger\"]\n", "SG401", nil)
+	if !ok || !strings.Contains(s.Result, "useradd --no-log-init --create-home --uid 10001 app && chown app /var/lib/ledger\n") {
+		t.Errorf("SG401 and /var/lib/ledger: %+v", s)
+	}
+	s, ok = suggestionOf(t, "FROM python:3.12-slim\nRUN pip install --no-cache-dir greeter==1.0\nWORKDIR /srv/greeter\nRUN greeter --init\nCMD [\"greeter\"]\n", "SG401", nil)
+	if !ok || !strings.Contains(s.Result, "chown app /srv/greeter\n") {
+		t.Errorf("SG401 and the empty WORKDIR: %+v", s)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"FROM python:3.11\nRUN pip install -r requirements.txt\nCOPY ledger ./ledger\nRUN mkdir -p /var/lib/ledger\nCMD [\"python3\", \"-m\", \"ledger\"]\n",
+			"RUN mkdir -p /var/lib/ledger\nRUN chown app /var/lib/ledger\nUSER app\n"},
+		{"FROM python:3.11\nWORKDIR /src\nCOPY . .\nRUN pip install .\nWORKDIR /srv/greeter\nCMD [\"greeter\"]\n",
+			"WORKDIR /srv/greeter\nRUN chown app /srv/greeter\nUSER app\n"},
+		{"FROM python:3.11\nWORKDIR /site\nCOPY . .\nRUN pip install -r requirements.txt\nRUN python manage.py migrate\nCMD [\"gunicorn\", \"site.wsgi\"]\n",
+			"RUN chown app /site /site/db.sqlite3\nUSER app\n"},
+	} {
+		r, err := Apply([]byte(c.src), []string{"SG001"}, Options{Now: corpusNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Dockerfile, c.want) {
+			t.Errorf("SG001 lacks %q:\n%s", c.want, r.Dockerfile)
+		}
+	}
+}

@@ -363,11 +363,6 @@ func (sm *StageModel) exists(p string) bool {
 	return found || sm.baseHas(p)
 }
 
-// made: an instruction made the path itself, or the base image has it.
-func (sm *StageModel) made(p string) bool {
-	return sm.idx.made[p] || sm.baseHas(p)
-}
-
 // baseDirs are the directories every Linux base image has.
 var baseDirs = []string{"/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", "/var", "/tmp", "/root", "/home", "/opt", "/srv", "/run", "/mnt", "/media", "/dev", "/proc", "/sys", "/boot"}
 
@@ -383,6 +378,18 @@ var pythonPkgRe = regexp.MustCompile(`^python(3\.\d+)$`)
 var fetchPipeRe = regexp.MustCompile(`\|\s*(sudo\s+)?(-E\s+)?(sh|bash|python3?)\b`)
 
 var pythonLibDirRe = regexp.MustCompile(`/lib/python(\d+\.\d+)(/|$)`)
+
+// baseHasDir: the base image has the directory p a RUN makes with mkdir:
+// as baseHas, but a new directory below /var/lib, /var/log or /var/cache
+// (an app's data, /var/lib/ledger) is not the base's.
+func (sm *StageModel) baseHasDir(p string) bool {
+	for _, t := range []string{"/var/lib", "/var/log", "/var/cache"} {
+		if underDir(p, t) && p != t && sm.Base.Known && !strings.HasPrefix(p, "/var/lib/apt") && !strings.HasPrefix(p, "/var/cache/apt") {
+			return false
+		}
+	}
+	return sm.baseHas(p)
+}
 
 // baseHas: the base image has the path (unknown bases may have anything).
 func (sm *StageModel) baseHas(p string) bool {
@@ -467,7 +474,7 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 					// below a COPY it may be there already: slimpy cannot
 					// tell, and takes it for made here
 					p := resolvePath(in.wd, w.Value)
-					if !sm.made(p) {
+					if !sm.idx.made[p] && !sm.baseHasDir(p) {
 						sm.addWrite(Write{Path: p, Kind: "mkdir", Owner: user, Owns: true, In: in})
 					}
 				}

@@ -595,13 +595,24 @@ func deriveMultistage(c *ctx) *change {
 				lastLayer = i
 			}
 		}
-		if lastLayer < 0 && user != "" {
+		switchUser := func(after *Instruction) {
+			// what the app writes is the user's (SG401 does the same)
+			if vols, dirs := runtimeAppWrites(model, runtimeInstrs, after); len(dirs) > 0 {
+				cmd := "chown " + user + " " + strings.Join(dirs, " ")
+				if len(vols) > 0 {
+					cmd = "mkdir -p " + strings.Join(vols, " ") + " && " + cmd
+				}
+				rt = append(rt, "RUN "+cmd)
+			}
 			rt = append(rt, "USER "+user)
+		}
+		if lastLayer < 0 && user != "" {
+			switchUser(nil)
 		}
 		for i, in := range runtimeInstrs {
 			rt = append(rt, strings.TrimRight(runtimeText(d, in), "\n"))
 			if i == lastLayer && user != "" {
-				rt = append(rt, "USER "+user)
+				switchUser(in)
 			}
 		}
 		end := len(d.Src)
@@ -1111,6 +1122,34 @@ func touchesApp(st *Stage, in *Instruction) bool {
 }
 
 // fetchesTools: a RUN that downloads or installs tools (the builder's).
+// runtimeAppWrites are appWrites (what the app writes, for a user made
+// after the instruction after; nil: before all) that the runtime stage
+// has: written by an instruction it keeps, or a VOLUME it declares.
+func runtimeAppWrites(sm *StageModel, runtime []*Instruction, after *Instruction) (vols, dirs []string) {
+	if after == nil {
+		after = &Instruction{idx: -1}
+	}
+	allVols, all := appWrites(sm, after)
+	kept := map[string]bool{}
+	for _, w := range sm.Writes {
+		if slices.Contains(runtime, w.In) {
+			kept[w.Path] = true
+			if w.Kind == "sqlite" {
+				kept[path.Dir(w.Path)] = true
+			}
+		}
+	}
+	for _, p := range all {
+		if slices.Contains(allVols, p) {
+			vols = append(vols, p)
+			dirs = append(dirs, p)
+		} else if kept[p] {
+			dirs = append(dirs, p)
+		}
+	}
+	return vols, dirs
+}
+
 // installsInterpreter: the RUN installs the distro's python3 (or a
 // python3.X) with apt or apk.
 func installsInterpreter(in *Instruction) bool {
