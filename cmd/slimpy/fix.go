@@ -35,9 +35,12 @@ func newFixCmd() *cobra.Command {
 		Use:   "fix [IMAGE] --dockerfile PATH (--accept ID,... | --all) [-o FILE] [--verify [--smoke CMD] [--context DIR]]",
 		Short: "Apply accepted suggestions to the Dockerfile",
 		Long: `Fix applies the accepted suggestions (IDs or names from 'slimpy suggest', or
---all) one after the other, each derived again on the result of the ones
-before, and writes the result atomically (a temporary file renamed over the
-target).
+--all, the same as --accept all: every kind) one after the other, each
+derived again on the result of the ones before, again until a pass changes
+nothing (so a second fix --all has nothing to do), and writes the result
+atomically (a temporary file renamed over the target). A change whose
+result would fail slimpy's safety check is not applied: fix says which and
+why.
 
 Without -o (or with -o naming the Dockerfile itself) the Dockerfile is
 replaced and the original kept beside it as PATH.bak (PATH.bak.1, .2 ...
@@ -81,7 +84,7 @@ original that does not build).`,
 	fl := cmd.Flags()
 	f.register(fl)
 	fl.StringSliceVar(&f.accept, "accept", nil, "suggestion IDs or names to apply, comma-separated")
-	fl.BoolVar(&f.all, "all", false, "apply every suggestion that has a fix")
+	fl.BoolVar(&f.all, "all", false, "apply every kind of suggestion, until nothing is left to change (the same as --accept all)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the result to FILE instead of replacing the Dockerfile")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json (what was applied, written and, with --verify, the verification)")
 	fl.BoolVar(&f.verify, "verify", false, "build, inspect and run the original and the patched Dockerfile on the local Docker engine; write only when the patched one builds and runs")
@@ -108,7 +111,7 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
-	fo := &fixOutput{Applied: []string{}, Skipped: []string{}, Written: []string{}}
+	fo := &fixOutput{Applied: []string{}, Skipped: []string{}, Refused: []suggest.Refusal{}, Written: []string{}}
 	var err error
 	if f.verify {
 		err = runFixVerify(cmd, f, args, fo)
@@ -134,14 +137,17 @@ type fixOutput struct {
 	Image      string `json:"image,omitempty"`
 	// ImageMismatch says why IMAGE was not used to measure (the
 	// Dockerfile did not build it).
-	ImageMismatch string         `json:"imageMismatch,omitempty"`
-	Nothing       string         `json:"nothing,omitempty"` // why nothing was applied
-	Applied       []string       `json:"applied"`
-	Skipped       []string       `json:"skipped"` // nothing left to do once the others were applied
-	Verification  *verify.Report `json:"verification,omitempty"`
-	Written       []string       `json:"written"`
-	Backup        string         `json:"backup,omitempty"`
-	Hint          string         `json:"hint,omitempty"`
+	ImageMismatch string   `json:"imageMismatch,omitempty"`
+	Nothing       string   `json:"nothing,omitempty"` // why nothing was applied
+	Applied       []string `json:"applied"`
+	Skipped       []string `json:"skipped"` // nothing left to do once the others were applied
+	// Refused are the accepted suggestions whose change would fail the
+	// safety check, with what it would break.
+	Refused      []suggest.Refusal `json:"refused"`
+	Verification *verify.Report    `json:"verification,omitempty"`
+	Written      []string          `json:"written"`
+	Backup       string            `json:"backup,omitempty"`
+	Hint         string            `json:"hint,omitempty"`
 }
 
 func (fo *fixOutput) print(out io.Writer, format string) error {
@@ -159,6 +165,12 @@ func (fo *fixOutput) print(out io.Writer, format string) error {
 	}
 	if len(fo.Skipped) > 0 {
 		fmt.Fprintf(out, "Nothing left to do for %s once the others were applied.\n", strings.Join(fo.Skipped, ", "))
+	}
+	for _, r := range fo.Refused {
+		fmt.Fprintf(out, "Not applied: %s, because its result would fail the safety check:\n", r.ID)
+		for _, why := range r.Reasons {
+			fmt.Fprintln(out, "  - "+textsafe.OneLine(why))
+		}
 	}
 	if fo.Verification != nil {
 		fmt.Fprintln(out)
@@ -196,25 +208,14 @@ func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) 
 	return f.write(cmd.Context(), fo, w, res)
 }
 
-// apply works out the accepted suggestions' result; ok is false when no
-// suggestion has a fix.
+// apply works out the accepted suggestions' result: --all (or --accept
+// all) is every kind, applied until a pass changes nothing, so that a
+// second fix --all has nothing left to do. ok is false when --all applies
+// nothing.
 func (f *fixFlags) apply(w *workspace, fo *fixOutput) (suggest.Result, bool, error) {
 	ids := f.accept
 	if f.all {
-		ss, err := suggest.Suggest(w.src, w.opts)
-		if err != nil {
-			return suggest.Result{}, false, err
-		}
-		ids = nil
-		for _, s := range ss {
-			if s.Fixable() {
-				ids = append(ids, s.ID)
-			}
-		}
-	}
-	if len(ids) == 0 {
-		fo.Nothing = "Nothing to apply: no suggestion has a fix."
-		return suggest.Result{}, false, nil
+		ids = []string{suggest.AllKinds}
 	}
 	res, err := suggest.Apply(w.src, ids, w.opts)
 	if err != nil {
@@ -222,7 +223,20 @@ func (f *fixFlags) apply(w *workspace, fo *fixOutput) (suggest.Result, bool, err
 	}
 	fo.Applied = append(fo.Applied, res.Applied...)
 	fo.Skipped = append(fo.Skipped, res.Skipped...)
+	fo.Refused = append(fo.Refused, res.Refused...)
+	if len(res.Applied) == 0 && slices.ContainsFunc(ids, isAllKinds) {
+		fo.Nothing = "Nothing to apply: no suggestion has a fix."
+		if len(res.Refused) > 0 {
+			fo.Nothing = "Nothing to apply: no suggestion has a fix that passes the safety check."
+		}
+		return res, false, nil
+	}
 	return res, true, nil
+}
+
+func isAllKinds(id string) bool {
+	k, _ := suggest.KnownID(id)
+	return k == suggest.AllKinds
 }
 
 // write saves the result with suggest.WriteFile: every file or none,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -223,24 +224,6 @@ func useColor(mode string, w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// savingsLine is a suggestion's savings on one line: "savings: 12 MB
-// measured (...)", or, when they were not measured, a sentence that says
-// why ("The savings are not measured: no image.").
-func savingsLine(s suggest.Savings) string {
-	if s.Measured {
-		return fmt.Sprintf("savings: %s measured (%s)", humanize.Bytes(uint64(s.Bytes)), s.Note)
-	}
-	why, ok := strings.CutPrefix(s.Note, "not measured")
-	if !ok {
-		return "savings: " + s.Note // "no size change: security updates"
-	}
-	why = strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(why, ":")), ".")
-	if why == "" {
-		return "The savings are not measured."
-	}
-	return "The savings are not measured: " + why + "."
-}
-
 func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, color bool) {
 	paint := func(code, s string) string {
 		if !color {
@@ -288,11 +271,16 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 		}
 		fmt.Fprintln(out, "  "+paint(ansiDim, meta))
 		for _, e := range s.Evidence {
-			fmt.Fprintln(out, "  - "+textsafe.Code(e))
+			if !slices.Contains(s.Advice, e) { // said below, as the reason
+				fmt.Fprintln(out, "  - "+textsafe.Code(e))
+			}
 		}
-		fmt.Fprintln(out, "  "+textsafe.Code(savingsLine(s.Savings)))
+		fmt.Fprintln(out, "  "+textsafe.Code(s.Savings.String()))
 		if !s.Fixable() {
-			fmt.Fprintln(out, "  (advice only: no automatic fix)")
+			fmt.Fprintln(out, "  "+paint(ansiBold, "Advice only, no diff:"))
+			for _, a := range s.Advice {
+				fmt.Fprintln(out, "  - "+textsafe.Code(a))
+			}
 			continue
 		}
 		for _, l := range strings.Split(strings.TrimSuffix(s.Diff, "\n"), "\n") {
@@ -314,7 +302,11 @@ func writeSuggestionsText(out io.Writer, w *workspace, ss []suggest.Suggestion, 
 	if w.opts.Image != nil {
 		fmt.Fprintf(out, "Measured savings add up to %s (suggestions can overlap).\n", humanize.Bytes(uint64(measured)))
 	}
-	fmt.Fprintln(out, "Apply with: slimpy fix [IMAGE] --dockerfile PATH --accept ID,... (or --all)")
+	if slices.ContainsFunc(ss, suggest.Suggestion.Fixable) {
+		fmt.Fprintln(out, "Apply with: slimpy fix [IMAGE] --dockerfile PATH --accept ID,... (or --all)")
+	} else {
+		fmt.Fprintln(out, "Every suggestion is advice: nothing for slimpy fix to apply.")
+	}
 }
 
 func plural(n int, one, many string) string {

@@ -105,6 +105,35 @@ func (m *Model) stageLabel(st *Stage) string {
 func (sm *StageModel) userProblems(m *Model) []Problem {
 	var out []Problem
 	for _, in := range sm.St.Instrs {
+		// useradd and package installs need root: a RUN as the stage's
+		// USER, or the base's own (chainguard's nonroot), fails
+		u := userOf(in.user)
+		if in.user == "" {
+			u = sm.Base.User
+		}
+		if in.Keyword != "RUN" || isRootUser(u) || strings.Contains(u, "$") {
+			continue
+		}
+		for _, c := range in.calls() {
+			n := c.Name()
+			_, creates := userCreation(c)
+			pc := pkgCommand(in, c)
+			if creates || n == "groupadd" || pc != nil && pc.is("install", "add", "upgrade", "update") {
+				out = append(out, Problem{Check: checkUser, Subject: "as " + u + ": " + n + " in " + m.stageLabel(sm.St), Line: in.StartLine,
+					Msg: fmt.Sprintf("%s runs as %s, which cannot (it needs root)", n, u)})
+				break
+			}
+		}
+	}
+	for _, r := range sm.Recreated {
+		what := "user"
+		if r.Group {
+			what = "group"
+		}
+		out = append(out, Problem{Check: checkUser, Subject: "created again: " + what + " " + r.Name + " in " + m.stageLabel(sm.St), Line: r.In.StartLine,
+			Msg: fmt.Sprintf("%s %s is created again where it exists (\"already exists\": the RUN fails)", what, r.Name)})
+	}
+	for _, in := range sm.St.Instrs {
 		type use struct {
 			spec string
 			at   int // offset in the source: users created before it count

@@ -64,6 +64,16 @@ func TestCheckUserExists(t *testing.T) {
 			"FROM debian:12\nRUN useradd web\nRUN chown web /srv\n", "FROM debian:12\nRUN useradd web && chown web /srv\n", ""},
 		{"numeric uid", "FROM debian:12\n", "FROM debian:12\nUSER 10001\n", ""},
 		{"a user of the base image", "FROM debian:12\n", "FROM debian:12\nUSER nobody\n", ""},
+		{"useradd of a user the stage has (found in the corpus: the split's runtime RUN and the moved RUN both created web)", single,
+			"FROM python:3.12-slim AS builder\nRUN useradd web && pip install flask\nFROM python:3.12-slim\nRUN useradd web && useradd web\nUSER web\nCMD [\"flask\", \"run\"]\n",
+			"user web is created again where it exists"},
+		{"useradd under a base that runs as nonroot (base-runs-as-nonroot)", "FROM cgr.dev/chainguard/python:latest-dev\nCMD [\"python\"]\n",
+			"FROM cgr.dev/chainguard/python:latest-dev\nRUN useradd app\nUSER app\nCMD [\"python\"]\n", "useradd runs as nonroot, which cannot"},
+		{"apt-get after USER jovyan", "FROM python:3.12-slim\nRUN useradd jovyan\nUSER jovyan\nRUN pip install --user x\n",
+			"FROM python:3.12-slim\nRUN useradd jovyan\nUSER jovyan\nRUN pip install --user x && apt-get install -y y\n", "apt-get runs as jovyan"},
+		{"groupadd of a base's group", "FROM debian:12\n", "FROM debian:12\nRUN groupadd staff\n", "group staff is created again"},
+		{"groupadd -f and useradd in an || list may meet an existing one", "FROM debian:12\n",
+			"FROM debian:12\nRUN groupadd -f staff && (id web || useradd web)\nRUN id web || useradd web\n", ""},
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -94,11 +95,16 @@ func render(ss []Suggestion) string {
 		}
 		fmt.Fprintf(&b, "lines: %v\n", s.Lines)
 		for _, e := range s.Evidence {
-			fmt.Fprintf(&b, "- %s\n", e)
+			if !slices.Contains(s.Advice, e) {
+				fmt.Fprintf(&b, "- %s\n", e)
+			}
 		}
-		fmt.Fprintf(&b, "savings: %s\n", s.Savings.Note)
+		fmt.Fprintf(&b, "%s\n", s.Savings)
 		if s.Diff == "" {
-			b.WriteString("(advice: no automatic fix)\n")
+			b.WriteString("advice only, no diff:\n")
+			for _, a := range s.Advice {
+				fmt.Fprintf(&b, "- %s\n", a)
+			}
 		} else {
 			b.WriteString(s.Diff)
 		}
@@ -113,6 +119,11 @@ func TestCorpusGolden(t *testing.T) {
 			// a file Docker rejects too (hadolint's fragments without
 			// FROM) has its error as golden
 			ss, err := Suggest(c.src, corpusOptions(c.dir, nil))
+			for _, s := range ss {
+				if !s.Fixable() && len(s.Advice) == 0 {
+					t.Errorf("%s has no diff and does not say why it is advice:\n%s", s.ID, render([]Suggestion{s}))
+				}
+			}
 			got := render(ss)
 			if err != nil {
 				got = "error: " + err.Error() + "\n"

@@ -299,9 +299,10 @@ func TestEditsBesideAContinuation(t *testing.T) {
 // split by a continuation, after a flag that holds the image's letters.
 func TestMultistageNamesTheBuilderAfterTheImage(t *testing.T) {
 	for src, want := range map[string]string{
-		"FROM 0\\\n0\nRUN apt install 0-dev\nRUN pip install":                                      "FROM 0\\\n0 AS builder\n",
-		"FROM --platform=linux/amd64 a\nRUN apt-get install -y gcc\nRUN pip install flask\n":       "FROM --platform=linux/amd64 a AS builder\n",
-		"FROM python:3.1\\\n  # the minor\n2\nRUN apt-get install -y gcc\nRUN pip install flask\n": "FROM python:3.1\\\n  # the minor\n2 AS builder\n",
+		// (a CMD: a file without one is a base image, which gets no split)
+		"FROM 0\\\n0\nRUN apt install 0-dev\nRUN pip install\nCMD [\"app\"]":                                      "FROM 0\\\n0 AS builder\n",
+		"FROM --platform=linux/amd64 a\nRUN apt-get install -y gcc\nRUN pip install flask\nCMD [\"app\"]\n":       "FROM --platform=linux/amd64 a AS builder\n",
+		"FROM python:3.1\\\n  # the minor\n2\nRUN apt-get install -y gcc\nRUN pip install flask\nCMD [\"app\"]\n": "FROM python:3.1\\\n  # the minor\n2 AS builder\n",
 	} {
 		ss, err := Suggest([]byte(src), Options{Now: corpusNow, ContextFile: func(string) (string, bool) { return "", false }})
 		if err != nil {

@@ -103,7 +103,7 @@ func (img *Image) layer(in *Instruction) (int, bool) {
 }
 
 func notFound(in *Instruction) Savings {
-	return Savings{Note: fmt.Sprintf("not measured: line %d was not found in the image history", in.StartLine)}
+	return Savings{Note: notMeasured(fmt.Sprintf("line %d was not found in the image history", in.StartLine))}
 }
 
 // storedBy sums the regular-file bytes that the instructions' layers

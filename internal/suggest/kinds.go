@@ -52,7 +52,7 @@ var aptNoRecommendsKind = &kind{
 	Title: "apt-get install --no-install-recommends",
 	Doc:   "install only the packages asked for, not the ones they merely recommend",
 	derive: func(c *ctx) *change {
-		ch := &change{note: "not measured: the image does not record which packages came in only as recommendations"}
+		ch := &change{note: notMeasured("the image does not record which packages came in only as recommendations")}
 		certsAdded := map[*Stage]bool{}
 		for _, in := range c.shippedInstrs("RUN") {
 			if !in.editable() || stageSetsNoRecommends(in.Stage) {
@@ -211,7 +211,7 @@ var aptListsKind = &kind{
 		ch := &change{}
 		var runs []*Instruction
 		for _, in := range c.shippedInstrs("RUN") {
-			if _, ok := hasAptUpdate(in); !ok || !in.editable() || hasCacheMount(in, "/var/lib/apt/lists") || removesAptLists(in) {
+			if _, ok := hasAptUpdate(in); !ok || !in.editable() || hasCacheMount(in, "/var/lib/apt/lists") || removesAptLists(in) || listsUsedLater(in) {
 				continue
 			}
 			e, ok := c.d.appendCommand(in, "rm -rf /var/lib/apt/lists/*")
@@ -229,6 +229,24 @@ var aptListsKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// listsUsedLater: a later RUN of the stage installs with apt from the
+// lists this RUN fetched (it runs no update first): removing them here
+// would make that install fail (SG102 moves the update to it).
+func listsUsedLater(in *Instruction) bool {
+	for _, x := range in.Stage.Instrs {
+		if x.Keyword != "RUN" || x.idx <= in.idx {
+			continue
+		}
+		if _, ok := hasAptUpdate(x); ok || removesAptLists(x) {
+			return false
+		}
+		if hasAptInstall(x) {
+			return true
+		}
+	}
+	return false
 }
 
 func removesAptLists(in *Instruction) bool {
@@ -391,7 +409,7 @@ var pipPinKind = &kind{
 			}
 		}
 		if len(unknown) > 0 {
-			ch.say("unpinned, version unknown without the image: %s", strings.Join(unknown, ", "))
+			ch.advise("unpinned, version unknown without the image: %s", strings.Join(unknown, ", "))
 		}
 		return nonEmpty(ch)
 	},
@@ -591,6 +609,14 @@ var wheelsMountKind = &kind{
 							usesPip = true
 						}
 					}
+					if len(p.editab) > 0 || p.hasOpt("-e", "--editable") {
+						// an editable install points at its source: the
+						// image must keep it
+						ok = false
+					}
+				}
+				if !ok {
+					break
 				}
 				// rm of the mount point would fail: drop it.
 				for k, s := range in.Shell.Segments {

@@ -48,6 +48,11 @@ func (r imageRef) String() string {
 
 // name is the repository's last path element: "python" for local/python.
 func (r imageRef) name() string {
+	if strings.HasPrefix(r.repo, "cgr.dev/") {
+		// chainguard's python, debian … are other images than Docker
+		// Hub's of the same name: never read as those
+		return r.repo
+	}
 	return r.repo[strings.LastIndex(r.repo, "/")+1:]
 }
 
@@ -100,6 +105,26 @@ var debianCodenames = map[string]string{"stretch": "9", "buster": "10", "bullsey
 var debianByVersion = []string{"stretch", "buster", "bullseye", "bookworm", "trixie"}
 var ubuntuLTS = []string{"16.04", "18.04", "20.04", "22.04", "24.04", "26.04"}
 var ubuntuCodenames = map[string]string{"xenial": "16.04", "bionic": "18.04", "focal": "20.04", "jammy": "22.04", "noble": "24.04", "resolute": "26.04"}
+
+// lastDebianOf is the Debian release a dead Python minor's images were
+// last built on, and its end of support, when that support has ended at
+// now ("" otherwise: the minor is alive, or its Debian still supported).
+func lastDebianOf(ver string, now time.Time) (string, string) {
+	py, ok := inspect.PythonRelease(minorOf(ver))
+	if !ok || !now.After(py.EOL) {
+		return "", ""
+	}
+	last := ""
+	for _, c := range debianByVersion {
+		if t, ok := debianReleased[c]; ok && t.Before(py.EOL) {
+			last = c
+		}
+	}
+	if r, ok := debianRelease(last); ok && ended(r, now) {
+		return last, lastDay(r)
+	}
+	return "", ""
+}
 
 func debianRelease(codename string) (inspect.Release, bool) {
 	v, ok := debianCodenames[codename]
@@ -324,13 +349,18 @@ var baseEOLKind = &kind{
 					if rel, ok := inspect.PythonRelease(ver); ok && now.After(rel.EOL) {
 						t := oldestSupportedPython(minorOf(ver), now)
 						pinned := pinnedPackages(c.d, st)
+						if py2 := python2OSPackage(st); py2 != "" && pinned == "" {
+							// the bump moves the distro too, which has no
+							// Python 2 packages any more
+							pinned = "line " + py2 + ", a Python 2 package of the distro, which newer releases do not have"
+						}
 						switch {
 						case t == "":
 						case pinned != "" || strings.HasPrefix(ver, "2"):
 							// without an image, a minor bump is as sure as
 							// the packages it reinstalls: say, do not do
 							ch.line(st.From)
-							ch.say("line %d: %s's security support ended %s: move to python:%s by hand and test it (%s)", st.From.StartLine, rel.Name, rel.EOL.Format("2006-01-02"), t, nonEmptyName(pinned, "Python 2 code"))
+							ch.advise("line %d: %s's security support ended %s: move to python:%s by hand and test it (%s)", st.From.StartLine, rel.Name, rel.EOL.Format("2006-01-02"), t, nonEmptyName(pinned, "Python 2 code"))
 						default:
 							why = append(why, fmt.Sprintf("%s's security support ended %s", rel.Name, rel.EOL.Format("2006-01-02")))
 							moved[st] = [2]string{minorOf(ver), t}
@@ -372,7 +402,7 @@ var baseEOLKind = &kind{
 						tag = t
 					case missing != "":
 						ch.line(st.From)
-						ch.say("line %d: %s's standard support ended %s, but no supported Ubuntu LTS has %s, which the stage installs", st.From.StartLine, rel.Name, lastDay(rel), missing)
+						ch.advise("line %d: %s's standard support ended %s, but no supported Ubuntu LTS has %s, which the stage installs", st.From.StartLine, rel.Name, lastDay(rel), missing)
 					}
 				}
 			case "alpine":
@@ -389,6 +419,12 @@ var baseEOLKind = &kind{
 			}
 			nr := r
 			nr.tag = tag
+			if py2 := python2OSPackage(st); py2 != "" {
+				// the newer release has no Python 2 packages
+				ch.line(st.From)
+				ch.advise("line %d: %s: %s → %s by hand: line %s, a Python 2 package of the distro, which the newer release does not have", st.From.StartLine, strings.Join(why, "; "), st.Base, nr.String(), py2)
+				continue
+			}
 			if e, ok := fromRefEdit(c.d, st, nr.String()); ok {
 				ch.edits = append(ch.edits, e)
 				ch.line(st.From)
@@ -403,6 +439,27 @@ var baseEOLKind = &kind{
 // pinnedPackages says what ties the packages of the stages that share st's
 // to its Python minor: requirements files, pinned versions, lock files,
 // the project itself ("" when nothing does).
+// python2OSPackage names the first Python 2 package of the distro the
+// stage installs ("3 installs python-dev"): python, python2*, python-*,
+// py-* and py2-* are gone from the supported Debian and Alpine releases.
+func python2OSPackage(st *Stage) string {
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			for _, pc := range pkgCommands(in) {
+				if !pc.is("install", "add") {
+					continue
+				}
+				for _, n := range pc.names() {
+					if n == "python" || strings.HasPrefix(n, "python2") || strings.HasPrefix(n, "python-") || strings.HasPrefix(n, "py-") || strings.HasPrefix(n, "py2-") {
+						return fmt.Sprintf("%d installs %s", in.StartLine, n)
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
 func pinnedPackages(d *Dockerfile, st *Stage) string {
 	for _, group := range exchangeGroups(d) {
 		if !slices.Contains(group, st) {
@@ -551,7 +608,7 @@ var basePinKind = &kind{
 				tag = joinPythonTag(target, variant)
 				if why, spelling := pythonTagProblem(tag, now); spelling {
 					ch.line(st.From)
-					ch.say("line %d: %s floats, but %s", st.From.StartLine, st.Base, why)
+					ch.advise("line %d: %s floats, but %s", st.From.StartLine, st.Base, why)
 					continue
 				}
 			case "debian":
@@ -577,7 +634,7 @@ var basePinKind = &kind{
 			}
 			ch.line(st.From)
 			if tag == "" {
-				ch.say("line %d: %s floats; pin a tag (or a digest) — slimpy does not know this image's versions", st.From.StartLine, st.Base)
+				ch.advise("line %d: %s floats; pin a tag (or a digest) — slimpy does not know this image's versions", st.From.StartLine, st.Base)
 				continue
 			}
 			nr := r
@@ -640,7 +697,7 @@ var alpineToDebianKind = &kind{
 	Title: "Debian slim instead of Alpine for pip",
 	Doc:   "musl is not manylinux: pip compiles what Debian would install as a wheel, and needs compilers for it",
 	derive: func(c *ctx) *change {
-		ch := &change{note: "not measured: the Debian slim image is not this image; wheels replace compiling"}
+		ch := &change{note: notMeasured("the Debian slim image is not this image; wheels replace compiling")}
 		advice := false
 		for _, group := range exchangeGroups(c.d) {
 			var alpine []*Stage
@@ -666,7 +723,7 @@ var alpineToDebianKind = &kind{
 			}
 			if blocked != "" {
 				ch.line(alpine[0].From)
-				ch.say("line %d: %s with pip: Debian slim would get wheels, but %s shares its packages and cannot move with it: move both, or neither", alpine[0].From.StartLine, alpine[0].Base, blocked)
+				ch.advise("line %d: %s with pip: Debian slim would get wheels, but %s shares its packages and cannot move with it: move both, or neither", alpine[0].From.StartLine, alpine[0].Base, blocked)
 				advice = true
 				continue
 			}
@@ -684,6 +741,14 @@ var alpineToDebianKind = &kind{
 				}
 				nr := r
 				nr.tag = joinPythonTag(ver, strings.Join(append(keep, "slim"), "-"))
+				if deb, end := lastDebianOf(ver, c.opts.now()); deb != "" {
+					// a dead minor's last -slim: apt-get fails there
+					ch.line(st.From)
+					ch.advise("line %d: %s with pip: %s was last built on Debian %s, whose support ended %s: its packages are gone from the mirrors, and apt-get fails there; move to a supported Python by hand", st.From.StartLine, st.Base, nr.String(), deb, end)
+					advice = true
+					eds = nil
+					break
+				}
 				e, ok := fromRefEdit(c.d, st, nr.String())
 				if !ok {
 					eds, unmapped = nil, append(unmapped, st.Base)
@@ -705,7 +770,7 @@ var alpineToDebianKind = &kind{
 			}
 			if len(unmapped) > 0 {
 				// unknown names are never written into a command
-				ch.say("slimpy cannot write these for Debian: %s: move the stages by hand (a package without a Debian name: install it with pip, or find its name)", strings.Join(unmapped, ", "))
+				ch.advise("slimpy cannot write these for Debian: %s: move the stages by hand (a package slimpy has no Debian name for: install a Python library with pip, or find the Debian name)", strings.Join(unmapped, ", "))
 				advice = true
 				continue
 			}
@@ -824,6 +889,12 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 				}
 				text = "apt-get purge -y --auto-remove " + strings.Join(debs, " ")
 				if len(debs) == 0 {
+					// nothing to purge: the command goes, where it is a
+					// command of its own in a longer RUN
+					if k := soleCallSegment(in, call); k >= 0 && len(in.Shell.Segments) > 1 {
+						eds = append(eds, removeSegment(in.Shell, k))
+						continue
+					}
 					text = "true"
 				}
 			case p.is("update"):
@@ -853,6 +924,17 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 	return eds, unmapped
 }
 
+// soleCallSegment is the index of the segment of in whose only command
+// is call, outside an || list; -1 when there is none.
+func soleCallSegment(in *Instruction, call *Call) int {
+	for k, seg := range in.Shell.Segments {
+		if len(seg.Calls) == 1 && seg.Calls[0] == call && !seg.Or && !call.Nested {
+			return k
+		}
+	}
+	return -1
+}
+
 // stageInstalls: the stage (or its chain) installs the OS package.
 func stageInstalls(d *Dockerfile, st *Stage, pkg string) bool {
 	return d.Model().Stages[st.Index].OSPkgs[pkg] != nil
@@ -863,7 +945,7 @@ func debianUserCmd(c *Call) string {
 	args := c.Args()
 	var out []string
 	var pos []string
-	system := false
+	system, noHome := false, false
 	for i := 0; i < len(args); i++ {
 		v := args[i].Value
 		next := func() string {
@@ -876,7 +958,9 @@ func debianUserCmd(c *Call) string {
 		switch v {
 		case "-S":
 			system = true
-		case "-D", "-H":
+		case "-D":
+		case "-H":
+			noHome = true
 		case "-u":
 			out = append(out, "--uid", next())
 		case "-g":
@@ -911,7 +995,9 @@ func debianUserCmd(c *Call) string {
 	cmd := []string{"useradd", "--no-log-init"}
 	if system {
 		cmd = append(cmd, "--system")
-	} else {
+	}
+	if !noHome {
+		// busybox adduser makes the home (-h DIR, or /home/NAME) unless -H
 		cmd = append(cmd, "--create-home")
 	}
 	return strings.Join(append(append(cmd, out...), pos[0]), " ")

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Suggestions about layers and the final stage: ownership, cleanup, the
@@ -37,15 +40,38 @@ var copyChownKind = &kind{
 					}
 					// RUN useradd web && chown -R web /app: the users are
 					// created before the COPY instead
+					// a directory that was there before the COPY (its
+					// WORKDIR) keeps its owner under COPY --chown: chown -R
+					// gave it to the owner too
+					var dirs []string
+					for _, p := range paths {
+						if existedBeforeCopy(st, resolvePath(st.Workdir(in), p), in) {
+							dirs = append(dirs, p)
+						}
+					}
+					keep := ""
+					if len(dirs) > 0 {
+						keep = "chown " + owner + " " + strings.Join(dirs, " ")
+					}
 					users := ownUserSegments(c.d, in, k)
-					eds, lines, ok := chownToCopy(c.d, in, owner, paths, users)
+					moved := users
+					if users != "" && keep != "" {
+						moved += " && " + keep // before the COPY, which keeps it
+					}
+					eds, lines, ok := chownToCopy(c.d, in, owner, paths, moved)
 					if !ok {
 						continue
 					}
 					ch.edits = append(ch.edits, eds...)
-					if len(in.Shell.Segments) == 1 || users != "" {
+					switch {
+					case len(in.Shell.Segments) == 1 && keep != "":
+						ch.edits = append(ch.edits, replaceInstr(in, "RUN "+keep+"\n"))
+					case len(in.Shell.Segments) == 1 || users != "":
 						ch.edits = append(ch.edits, c.d.deleteInstr(in))
-					} else {
+					case keep != "":
+						call := seg.Calls[0]
+						ch.edits = append(ch.edits, edit{start: call.Start, end: call.End, text: keep})
+					default:
 						ch.edits = append(ch.edits, removeSegment(in.Shell, k))
 					}
 					ch.lines = append(ch.lines, lines...)
@@ -61,6 +87,26 @@ var copyChownKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// existedBeforeCopy: the directory abs was there before the COPY that
+// last writes it before in (made by WORKDIR, mkdir or an earlier COPY),
+// so that COPY --chown does not change its owner.
+func existedBeforeCopy(st *Stage, abs string, in *Instruction) bool {
+	x := st.index()
+	cp := x.lastCopyTo(abs, in)
+	if cp == nil {
+		return false
+	}
+	if st.Workdir(cp) == abs {
+		return true
+	}
+	for _, i := range x.named[abs] {
+		if i < cp.idx {
+			return true
+		}
+	}
+	return false
 }
 
 // ownUserSegments is the text of the commands of in, all but its segment
@@ -310,18 +356,22 @@ var nonRootKind = &kind{
 		} else {
 			ch.say("the final stage has no USER: the app runs as root")
 		}
-		if model.Cmd == nil {
+		if why := baseImageReason(c.d, model); why != "" {
 			// A base image: its USER is the user of every RUN of the
 			// images built on it (apt-get install would fail).
-			ch.say("no CMD or ENTRYPOINT: this looks like a base image for others; set USER in the images built on it, after their installs")
+			ch.advise("%s; set USER in the images built on it, after their installs", why)
 			return ch
 		}
 		if line, why := startsAsRoot(c.d, model); why != "" {
-			ch.say("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
+			ch.advise("line %d: %s: the container starts as root and drops to its user itself; a USER would make that fail", line, why)
+			return ch
+		}
+		if where, why := needsRoot(c, model); why != "" {
+			ch.advise("%s: %s: a USER would make that fail", where, why)
 			return ch
 		}
 		if line := commentedUser(c.d, st); line > 0 {
-			ch.say("line %d: the authors left USER commented out there: see why before adding one", line)
+			ch.advise("line %d: the authors left USER commented out there: see why before adding one", line)
 			return ch
 		}
 		var last *Instruction
@@ -336,7 +386,7 @@ var nonRootKind = &kind{
 		for _, in := range st.Instrs {
 			for _, p := range pipCommands(in) {
 				if p.hasOpt("--user") {
-					ch.say("line %d installs with pip --user as root, into /root/.local, which another user cannot read: take the multistage split (SG001) first", in.StartLine)
+					ch.advise("line %d installs with pip --user as root, into /root/.local, which another user cannot read: install into a venv first (the multistage split, SG001, does where it applies)", in.StartLine)
 					ch.line(in)
 					return ch
 				}
@@ -361,7 +411,7 @@ var nonRootKind = &kind{
 			lines = "USER " + owner + "\n"
 			ch.say("the file gives its files to %s: the app runs as that user", owner)
 		case !model.Base.Known && !distroKnown(st):
-			ch.say("slimpy cannot tell the base's distro (useradd or adduser?): create a user and switch to it by hand")
+			ch.advise("slimpy cannot tell the base's distro (useradd or adduser?): create a user and switch to it by hand")
 			return ch
 		default:
 			// A user named "0" or "root" is root again for USER.
@@ -372,7 +422,12 @@ var nonRootKind = &kind{
 				ch.say("the Dockerfile creates user %s but never switches to it", name)
 			} else {
 				cmd := addUserCmd(isAlpine(st), name)
-				if dirs := dataDirs(model); len(dirs) > 0 {
+				if vols, dirs := appWrites(model, last); len(dirs) > 0 {
+					if len(vols) > 0 {
+						// a new volume takes the owner of its directory in
+						// the image: made and given to the user before VOLUME
+						cmd += " && mkdir -p " + strings.Join(vols, " ")
+					}
 					cmd += " && chown " + name + " " + strings.Join(dirs, " ")
 					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
 				}
@@ -429,6 +484,125 @@ func startsAsRoot(d *Dockerfile, sm *StageModel) (int, string) {
 		}
 	}
 	return 0, ""
+}
+
+// baseImageReason says why the final stage looks like an image for others
+// to build FROM, "" when it does not: it has no CMD or ENTRYPOINT, ONBUILD
+// triggers that run in its children, or a command that only starts an
+// interpreter or a shell (the official python image's CMD ["python3"]).
+func baseImageReason(d *Dockerfile, sm *StageModel) string {
+	for _, st := range sm.St.chain() {
+		if in := onbuildIn(st); in != nil {
+			return fmt.Sprintf("line %d: ONBUILD triggers run in the images built on it: this is a base image for others", in.StartLine)
+		}
+	}
+	c := sm.Cmd
+	if c == nil {
+		return "no CMD or ENTRYPOINT: this looks like a base image for others"
+	}
+	if len(c.Argv) == 1 && c.Entrypoint == nil && bareInterpreter.MatchString(path.Base(c.Argv[0])) {
+		return fmt.Sprintf("line %d: CMD only starts %s: this looks like a base image for others", c.Cmd.StartLine, c.Argv[0])
+	}
+	return ""
+}
+
+// onbuildIn is the stage's first ONBUILD instruction, nil when none.
+func onbuildIn(st *Stage) *Instruction {
+	for _, in := range st.Instrs {
+		if in.Keyword == "ONBUILD" {
+			return in
+		}
+	}
+	return nil
+}
+
+func hasOnbuild(st *Stage) bool { return onbuildIn(st) != nil }
+
+var bareInterpreter = regexp.MustCompile(`^(python[0-9.]*|ipython3?|bash|sh|ash|dash|zsh)$`)
+
+// needsRoot says where and why the container's command needs to start as
+// root, besides the wrappers startsAsRoot knows: it is told to run as
+// root (jupyter --allow-root), or its entrypoint script, a file of the
+// build context, installs packages or changes users at start.
+func needsRoot(c *ctx, sm *StageModel) (where, why string) {
+	cmd := sm.Cmd
+	if cmd == nil {
+		return "", ""
+	}
+	in := cmd.Cmd
+	if cmd.Entrypoint != nil {
+		in = cmd.Entrypoint
+	}
+	if slices.Contains(cmd.Argv, "--allow-root") {
+		return fmt.Sprintf("line %d", in.StartLine), "the command is told to run as root (--allow-root)"
+	}
+	if len(cmd.Argv) == 0 || cmd.Entrypoint == nil {
+		return "", ""
+	}
+	name, text := entrypointScript(c, sm, cmd.Argv[0])
+	if text == "" {
+		return "", ""
+	}
+	for _, call := range scriptCalls(text) {
+		args := call.Args()
+		n := call.Name()
+		switch {
+		case (n == "pip" || strings.HasPrefix(n, "pip3") || n == "uv") && len(args) > 0 && slices.ContainsFunc(args, func(w Word) bool { return w.Value == "install" }) &&
+			!slices.ContainsFunc(args, func(w Word) bool {
+				return w.Value == "--user" || strings.HasPrefix(w.Value, "--target") || strings.HasPrefix(w.Value, "--prefix")
+			}):
+			return name, "it runs " + n + " install when the container starts, into the system's packages"
+		case n == "apt-get" || n == "apt" || n == "apk" || n == "yum" || n == "dnf" || n == "usermod" || n == "groupmod" || n == "useradd" || n == "adduser":
+			return name, "it runs " + n + " when the container starts"
+		}
+	}
+	return "", ""
+}
+
+// entrypointScript finds the build-context file the stage copied to the
+// program path prog (an absolute path, or one relative to the working
+// directory), and reads it: its name and text ("" when there is none).
+func entrypointScript(c *ctx, sm *StageModel, prog string) (string, string) {
+	if !strings.Contains(prog, "/") {
+		return "", ""
+	}
+	abs := resolvePath(sm.St.Workdir(sm.Cmd.Entrypoint), prog)
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			if in.Keyword != "COPY" && in.Keyword != "ADD" {
+				continue
+			}
+			if _, ok := in.flag("from"); ok {
+				continue
+			}
+			srcs, dest := in.copySources()
+			dst := resolvePath(st.Workdir(in), dest)
+			for _, s := range srcs {
+				var rel string
+				switch {
+				case s == "." || s == "./":
+					r, ok := strings.CutPrefix(abs, strings.TrimSuffix(dst, "/")+"/")
+					if !ok {
+						continue
+					}
+					rel = r
+				case strings.HasSuffix(dest, "/") || len(srcs) > 1:
+					if path.Join(dst, path.Base(s)) != abs {
+						continue
+					}
+					rel = s
+				case dst == abs:
+					rel = s
+				default:
+					continue
+				}
+				if text, ok := c.contextFile(path.Clean(rel)); ok {
+					return path.Clean(rel), text
+				}
+			}
+		}
+	}
+	return "", ""
 }
 
 // commentedUser is the line of a "# USER name" comment in the stage (the
@@ -497,6 +671,74 @@ func dataDirs(sm *StageModel) []string {
 	for i, w := range sm.Writes {
 		if w.Kind == "mkdir" && w.In.Stage == sm.St && !isSystemPath(w.Path) && !sm.filledLater(i) && !isHome(sm, w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
 			out = append(out, w.Path)
+		}
+	}
+	return uniq(out)
+}
+
+// appWrites are what the app writes that a new user must own, for a
+// user created right after the instruction after: the directories the
+// stage makes and leaves empty, its VOLUMEs declared after that (vols,
+// to be made first), the SQLite databases made at build time with their
+// directories, and the command's working directory when WORKDIR made it
+// and nothing was put in it (where a program writes its state).
+func appWrites(sm *StageModel, after *Instruction) (vols, all []string) {
+	all = dataDirs(sm)
+	vols = volumeDirs(sm, after)
+	all = append(all, vols...)
+	all = append(all, sqliteFiles(sm)...)
+	if wd, in := emptyWorkdir(sm); wd != "" && in.idx <= after.idx {
+		// (a WORKDIR after the USER is made by the user already)
+		all = append(all, wd)
+	}
+	return vols, uniq(all)
+}
+
+// emptyWorkdir is the final WORKDIR of the stage when that WORKDIR made it
+// and nothing is put below it: the app's own working directory ("" else).
+func emptyWorkdir(sm *StageModel) (string, *Instruction) {
+	wd := sm.St.Workdir(nil)
+	if wd == "/" || isSystemPath(wd) || isHome(sm, wd) || strings.ContainsAny(wd, "$*?[ ") {
+		return "", nil
+	}
+	var made *Instruction
+	for i, w := range sm.Writes {
+		if w.Path == wd && w.Kind == "workdir" && w.In.Stage == sm.St && !sm.filledLater(i) {
+			made = w.In
+		}
+	}
+	if made == nil {
+		return "", nil
+	}
+	for _, w := range sm.Writes {
+		if w.Kind != "workdir" && underDir(w.Path, wd) {
+			return "", nil // something was put there
+		}
+	}
+	return wd, made
+}
+
+// volumeDirs are the VOLUMEs the stage declares after the instruction
+// after which the user is created (so that the RUN comes before them),
+// that nothing in the image makes.
+func volumeDirs(sm *StageModel, after *Instruction) []string {
+	var out []string
+	for _, w := range sm.Writes {
+		if w.Kind == "volume" && w.In.Stage == sm.St && w.In.idx > after.idx && !isSystemPath(w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
+			out = append(out, w.Path)
+		}
+	}
+	return uniq(out)
+}
+
+// sqliteFiles are the SQLite databases the stage made at build time
+// (manage.py migrate) and their directories, where SQLite writes its
+// journal: the app's user must own them.
+func sqliteFiles(sm *StageModel) []string {
+	var out []string
+	for _, w := range sm.Writes {
+		if w.Kind == "sqlite" && w.In.Stage == sm.St && !strings.ContainsAny(w.Path, "$*?[ ") {
+			out = append(out, path.Dir(w.Path), w.Path)
 		}
 	}
 	return uniq(out)
@@ -819,7 +1061,7 @@ var dockerignoreKind = &kind{
 				if !seen[j.pattern] {
 					seen[j.pattern] = true
 					patterns = append(patterns, j.pattern)
-					ch.say("%s: %s in the image (%s)", j.pattern, plural(j.files, "file", "files"), humanBytes(j.bytes))
+					ch.say("%s: %s in the image (%s)", j.pattern, plural(j.files, "file", "files"), humanize.Bytes(uint64(j.bytes)))
 				}
 			}
 		} else {
@@ -832,7 +1074,7 @@ var dockerignoreKind = &kind{
 		ch.files[".dockerignore"] = "# Written by slimpy: what the build context need not send and COPY . need not take.\n" + strings.Join(patterns, "\n") + "\n"
 		ch.measure = func(img *Image) Savings {
 			if len(found) == 0 {
-				return Savings{Note: "not measured: nothing found below the COPY destinations"}
+				return Savings{Note: notMeasured("nothing found below the COPY destinations")}
 			}
 			var total int64
 			for _, j := range found {
@@ -858,16 +1100,4 @@ func removesTests(d *Dockerfile) bool {
 		}
 	}
 	return false
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -32,7 +32,7 @@ func TestJSONCmdSingleQuotes(t *testing.T) {
 // multistage runtime stage too.
 func TestCopyChownWithTheUserOfTheSameRUN(t *testing.T) {
 	checkApplied(t, "SG301", map[string]string{
-		"FROM python:3.12-slim\nWORKDIR /app\nCOPY . /app/\nRUN useradd -m django && chown -R django:django /app\nUSER django\n": "FROM python:3.12-slim\nWORKDIR /app\nRUN useradd -m django\nCOPY --chown=django:django . /app/\nUSER django\n",
+		"FROM python:3.12-slim\nWORKDIR /app\nCOPY . /app/\nRUN useradd -m django && chown -R django:django /app\nUSER django\n": "FROM python:3.12-slim\nWORKDIR /app\nRUN useradd -m django && chown django:django /app\nCOPY --chown=django:django . /app/\nUSER django\n",
 	})
 }
 

@@ -53,6 +53,10 @@ type StageModel struct {
 	// RootRC: a RUN writes root's shell startup file (conda activate in
 	// ~/.bashrc, conda init).
 	RootRC *Instruction
+	// Recreated are the useradd and groupadd commands of this stage that
+	// create a user or group it already has ("already exists": the RUN
+	// fails).
+	Recreated []UserDef
 
 	idx pathIndex // the Writes and package places by path
 }
@@ -136,6 +140,21 @@ type UserDef struct {
 	At    int // the offset of the command that creates it
 	UID   string
 	Group bool
+	Name  string // in StageModel.Recreated
+}
+
+// inOrList: c runs in a top-level || list of in ("id app || useradd
+// app"), where its failure is handled.
+func inOrList(in *Instruction, c *Call) bool {
+	if in.Shell == nil {
+		return false
+	}
+	for _, seg := range in.Shell.Segments {
+		if seg.Or && c.Start >= seg.Start && c.Start < seg.End {
+			return true
+		}
+	}
+	return false
 }
 
 // Write is one path an instruction creates or changes.
@@ -217,6 +236,7 @@ func buildModel(d *Dockerfile) *Model {
 			sm.Venvs = pm.Venvs[:len(pm.Venvs):len(pm.Venvs)]
 			sm.OSPkgs = copyMap(pm.OSPkgs)
 			sm.Copies = pm.Copies[:len(pm.Copies):len(pm.Copies)]
+			sm.Recreated = nil // the parent's own
 		} else {
 			sm.Base = baseOf(st.Base)
 			sm.Python = sm.Base.Python
@@ -343,11 +363,6 @@ func (sm *StageModel) exists(p string) bool {
 	return found || sm.baseHas(p)
 }
 
-// made: an instruction made the path itself, or the base image has it.
-func (sm *StageModel) made(p string) bool {
-	return sm.idx.made[p] || sm.baseHas(p)
-}
-
 // baseDirs are the directories every Linux base image has.
 var baseDirs = []string{"/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", "/var", "/tmp", "/root", "/home", "/opt", "/srv", "/run", "/mnt", "/media", "/dev", "/proc", "/sys", "/boot"}
 
@@ -363,6 +378,18 @@ var pythonPkgRe = regexp.MustCompile(`^python(3\.\d+)$`)
 var fetchPipeRe = regexp.MustCompile(`\|\s*(sudo\s+)?(-E\s+)?(sh|bash|python3?)\b`)
 
 var pythonLibDirRe = regexp.MustCompile(`/lib/python(\d+\.\d+)(/|$)`)
+
+// baseHasDir: the base image has the directory p a RUN makes with mkdir:
+// as baseHas, but a new directory below /var/lib, /var/log or /var/cache
+// (an app's data, /var/lib/ledger) is not the base's.
+func (sm *StageModel) baseHasDir(p string) bool {
+	for _, t := range []string{"/var/lib", "/var/log", "/var/cache"} {
+		if underDir(p, t) && p != t && sm.Base.Known && !strings.HasPrefix(p, "/var/lib/apt") && !strings.HasPrefix(p, "/var/cache/apt") {
+			return false
+		}
+	}
+	return sm.baseHas(p)
+}
 
 // baseHas: the base image has the path (unknown bases may have anything).
 func (sm *StageModel) baseHas(p string) bool {
@@ -423,6 +450,10 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 	user := userOf(in.user)
 	venv := "" // activated inside the RUN (. /opt/venv/bin/activate)
 	exports := map[string]string{}
+	for _, p := range fetchedPaths(in) {
+		// a git clone's directory, a wget -O or curl -o file
+		sm.addWrite(Write{Path: p, Kind: "fetch", Owner: user, Owns: true, Tree: true, In: in})
+	}
 	for _, c := range in.calls() {
 		i, name := c.program()
 		args := c.Args()
@@ -443,7 +474,7 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 					// below a COPY it may be there already: slimpy cannot
 					// tell, and takes it for made here
 					p := resolvePath(in.wd, w.Value)
-					if !sm.made(p) {
+					if !sm.idx.made[p] && !sm.baseHasDir(p) {
 						sm.addWrite(Write{Path: p, Kind: "mkdir", Owner: user, Owns: true, In: in})
 					}
 				}
@@ -470,6 +501,15 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 			}
 		case "useradd", "adduser", "groupadd", "addgroup":
 			u, uid, group := userCreated(c)
+			if u != "" && (name == "useradd" || name == "groupadd" && !hasWord(c, "-f") && !hasWord(c, "--force")) && !inOrList(in, c) {
+				defs := sm.Users
+				if group {
+					defs = sm.Groups
+				}
+				if defs[u].In != nil || sm.Base.Known && sm.Base.hasUser(u) {
+					sm.Recreated = append(sm.Recreated, UserDef{In: in, At: c.Start, Group: group, Name: u})
+				}
+			}
 			if group && u != "" {
 				if sm.Groups[u].In == nil {
 					sm.Groups[u] = UserDef{In: in, At: c.Start, UID: uid, Group: true}

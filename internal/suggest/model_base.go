@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -116,6 +117,15 @@ func baseOf(ref string) Base {
 	case ref == "scratch":
 		b.Family, b.NoShell, b.Known = "scratch", true, true
 		b.users = []string{}
+	case strings.HasPrefix(repo, "cgr.dev/chainguard/"):
+		// Wolfi (glibc), running as nonroot (65532); only the -dev tags
+		// have a shell and apk
+		b.Family, b.Distro, b.Libc, b.User, b.Known = "chainguard", "wolfi", "glibc", "nonroot", true
+		b.NoShell = !strings.Contains(r.tag, "-dev")
+		b.users = []string{"root", "nonroot"}
+		if strings.HasPrefix(path.Base(repo), "python") {
+			b.Python = Python{Prefix: "/usr"}
+		}
 	case strings.Contains(repo, "distroless"):
 		b.Family, b.Libc, b.Known = "distroless", "glibc", true
 		b.NoShell = !strings.Contains(r.tag, "debug")
@@ -245,19 +255,13 @@ var debianReleased = map[string]time.Time{
 	"stretch": day("2017-06-17"), "buster": day("2019-07-06"), "bullseye": day("2021-08-14"), "bookworm": day("2023-06-10"), "trixie": day("2025-08-09"),
 }
 
-// alpineEnds are the ends of support of the Alpine releases older than
-// inspect's table holds; a release comes out two years before.
-var alpineEnds = map[string]time.Time{"3.13": day("2022-11-01"), "3.14": day("2023-05-01"), "3.15": day("2023-11-01"), "3.16": day("2024-05-23")}
-
 func day(s string) time.Time {
 	t, _ := time.Parse("2006-01-02", s)
 	return t
 }
 
+// alpineEnd is the end of support of Alpine 3.N (inspect's table).
 func alpineEnd(v string) (time.Time, bool) {
-	if t, ok := alpineEnds[v]; ok {
-		return t, true
-	}
 	r, ok := alpineRelease(v)
 	return r.EOL, ok
 }
@@ -266,7 +270,7 @@ func alpineEnd(v string) (time.Time, bool) {
 // now: the two newest released.
 func pythonAlpines(now time.Time) []string {
 	var out []string
-	for m := 13; m <= 40; m++ {
+	for m := 0; m <= 40; m++ {
 		v := "3." + strconv.Itoa(m)
 		end, ok := alpineEnd(v)
 		if ok && !end.AddDate(-2, 0, 0).After(now) {

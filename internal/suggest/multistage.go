@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The multistage split: a single-stage Dockerfile that compiles (build
@@ -58,6 +59,49 @@ var devToRuntime = map[string]string{
 	// Alpine
 	"postgresql-dev": "libpq", "openssl-dev": "libssl3", "jpeg-dev": "libjpeg-turbo", "zlib-dev": "zlib", "libxml2-dev@apk": "libxml2",
 	"libxslt-dev@apk": "libxslt", "libffi-dev@apk": "libffi", "mariadb-dev": "mariadb-connector-c", "freetype-dev": "freetype",
+}
+
+// runtimeNames are where another release names the runtime library
+// otherwise than bookworm: "" where slimpy does not know the name there
+// (the runtime then keeps the -dev package, which depends on it). Trixie
+// renamed the libraries whose ABI has a time_t (the t64 transition).
+var runtimeNames = map[string]map[string]string{
+	"debian:trixie": {"libssl-dev": "libssl3t64", "libgeos-dev": "libgeos-c1t64", "libpng-dev": "libpng16-16t64",
+		"libcurl4-openssl-dev": "libcurl4t64", "libldap2-dev": "libldap2", "libmagic-dev": "libmagic1t64", "libuv1-dev": "libuv1t64",
+		"libev-dev": "libev4t64", "libhdf5-dev": "", "libgdal-dev": "", "libproj-dev": "", "libpcre3-dev": ""},
+	"debian:bullseye": {"libffi-dev": "libffi7", "libssl-dev": "libssl1.1", "libtiff-dev": "libtiff5", "libtiff5-dev": "libtiff5",
+		"libwebp-dev": "libwebp6", "libldap2-dev": "libldap-2.4-2", "libhdf5-dev": "", "libgdal-dev": "", "libproj-dev": "", "libmariadb-dev": "libmariadb3"},
+	"debian:buster": {"libffi-dev": "libffi6", "libssl-dev": "libssl1.1", "libtiff-dev": "libtiff5", "libtiff5-dev": "libtiff5",
+		"libwebp-dev": "libwebp6", "libldap2-dev": "libldap-2.4-2", "libhdf5-dev": "", "libgdal-dev": "", "libproj-dev": ""},
+}
+
+// ubuntuRuntimeNames are the runtime libraries slimpy knows by the same
+// name on the Ubuntu LTS releases (with the t64 renames of 24.04 on); the
+// others are kept as their -dev package.
+var ubuntuRuntimeNames = map[string]string{
+	"libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3", "libxml2-dev": "libxml2",
+	"libxslt1-dev": "libxslt1.1", "libjpeg-dev": "libjpeg-turbo8", "libjpeg-turbo8-dev": "libjpeg-turbo8", "libffi-dev": "libffi8",
+	"libsqlite3-dev": "libsqlite3-0", "libyaml-dev": "libyaml-0-2", "libzmq3-dev": "libzmq5", "libssl-dev": "libssl3",
+}
+
+// runtimeName is the runtime library of the -dev package dev on the
+// runtime stage's distro and release; known is false when slimpy does
+// not know it there (then the -dev package itself is the safe choice).
+func runtimeName(dev, distro, release string) (name string, known bool) {
+	switch distro {
+	case "ubuntu":
+		name, known = ubuntuRuntimeNames[dev]
+		if known && release >= "24.04" && dev == "libssl-dev" {
+			name = "libssl3t64"
+		}
+		return name, known
+	case "debian":
+		if over, ok := runtimeNames["debian:"+release][dev]; ok {
+			return over, over != ""
+		}
+	}
+	name, known = devToRuntime[dev]
+	return name, known
 }
 
 // msPlan is the split worked out for one Dockerfile.
@@ -121,8 +165,8 @@ func deriveMultistage(c *ctx) *change {
 			}
 		}
 	}
-	if len(installs) == 0 {
-		return nil
+	if len(installs) == 0 || nonToolInstall(installs) == nil {
+		return nil // no application packages: only pip, poetry … themselves
 	}
 	allPkgs, buildPkgs = uniq(allPkgs), uniq(buildPkgs)
 	ref := parseRef(st.Base)
@@ -177,14 +221,31 @@ func deriveMultistage(c *ctx) *change {
 	// The file's own venv, when it installs into one: the split keeps it
 	// (a venv cannot move) and adds none.
 	model := d.Model().Final()
-	if strings.HasPrefix(model.Python.Version, "2.") {
+	if strings.HasPrefix(model.Python.Version, "2.") || python2OSPackage(st) != "" && model.Base.Python.Version == "" && !slices.ContainsFunc(st.Instrs, installsInterpreter) {
 		return nil // Python 2 has no venv module
+	}
+	if why := baseImageReason(d, model); why != "" && (model.Cmd == nil || hasOnbuild(st)) {
+		// its children may build with the tools it installs (an image
+		// whose CMD only starts an interpreter is split, without a USER)
+		ch.advise("%s: the images built on it may need the build tools it installs; split it by hand where they do not", why)
+		return ch
 	}
 	for _, inst := range model.Installs {
 		if slices.Contains(model.Venvs, inst.Env) {
 			p.venv, p.ownVenv = inst.Env, true
 			ch.say("the file installs into its own venv %s: the runtime stage gets it", inst.Env)
 			break
+		}
+	}
+	for _, inst := range model.Installs {
+		// a project venv the tool makes (poetry in-project, uv's .venv)
+		// that the command runs from: kept at its path
+		if p.ownVenv || path.Base(inst.Env) != ".venv" || inst.Tool != "poetry" && inst.Tool != "uv-sync" && inst.Tool != "pipenv" {
+			continue
+		}
+		if commandUsesVenv(st, model.Cmd, inst.Env) {
+			p.venv, p.ownVenv = inst.Env, true
+			ch.say("the command runs from %s, the venv %s makes in the project: the runtime stage gets it", inst.Env, inst.Tool)
 		}
 	}
 
@@ -201,6 +262,11 @@ func deriveMultistage(c *ctx) *change {
 	}
 	lastInstall := installs[len(installs)-1]
 	firstVenvUser := firstNonToolInstall(installs)
+	if model.Base.Python.Version == "" && !p.ownVenv && installsInterpreter(firstVenvUser) {
+		// the venv would be made before the RUN that installs python
+		ch.advise("line %d installs the interpreter and the packages in one RUN: the venv cannot be made before it; split it by hand", firstVenvUser.StartLine)
+		return ch
+	}
 	needProject := false
 	var depFiles, depDirs []string
 	for _, in := range installs {
@@ -221,6 +287,8 @@ func deriveMultistage(c *ctx) *change {
 	var runtimeEarly []*Instruction // ARG, ENV: before the system packages
 	var sysRuns []*Instruction
 	var userCmds []string                                         // users created in RUNs that do more
+	var userMixed []*Instruction                                  // those RUNs
+	var fetched []string                                          // what the builder's downloads wrote
 	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
 	toolCopies, toolLines := p.commandTools(model)
@@ -316,7 +384,7 @@ func deriveMultistage(c *ctx) *change {
 				}
 			}
 			if !userOnly {
-				userCmds = append(userCmds, userSegments(d, in)...)
+				userMixed = append(userMixed, in)
 			}
 			switch {
 			case isInstall || hasPkgs:
@@ -342,6 +410,8 @@ func deriveMultistage(c *ctx) *change {
 			case beforeLast:
 				if !fetchesTools(in) {
 					runtimeInstrs = append(runtimeInstrs, in)
+				} else {
+					fetched = append(fetched, fetchedPaths(in)...)
 				}
 			default:
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -353,6 +423,23 @@ func deriveMultistage(c *ctx) *change {
 	for _, in := range userRuns {
 		if !builderUses(st, in, moved) {
 			moveOut(in)
+		}
+	}
+	// What a download of the builder wrote that the runtime's command or
+	// instructions name (git clone of the app, a model's weights): copied.
+	for _, f := range fetched {
+		if underAny(f, fetched) || !namedByRuntime(f, model.Cmd, runtimeInstrs) {
+			continue
+		}
+		toolLines = append(toolLines, fmt.Sprintf("COPY --from=%s %s %s", p.builder, f, f))
+		ch.say("the runtime stage gets %s, which the builder downloads and the app uses", f)
+	}
+	// The users a RUN that does more creates: the runtime creates them
+	// itself, unless that RUN (or, for a RUN of system packages, its
+	// commands) is there already.
+	for _, in := range userMixed {
+		if !slices.Contains(runtimeInstrs, in) && !(slices.Contains(sysRuns, in) && in.Shell != nil && in.Shell.File != nil && !in.Heredoc) {
+			userCmds = append(userCmds, userSegments(d, in)...)
 		}
 	}
 
@@ -454,7 +541,7 @@ func deriveMultistage(c *ctx) *change {
 	for _, in := range sysRuns {
 		if cp := copiedBefore(in, runtimeInstrs); cp != nil && appCommands(in) {
 			ch.edits = nil
-			ch.say("line %d installs packages and works on files line %d copies before it: the runtime stage, which installs its packages first, cannot keep their order; split it by hand", in.StartLine, cp.StartLine)
+			ch.advise("line %d installs packages and works on files line %d copies before it: the runtime stage, which installs its packages first, cannot keep their order; split it by hand", in.StartLine, cp.StartLine)
 			return ch
 		}
 	}
@@ -466,6 +553,7 @@ func deriveMultistage(c *ctx) *change {
 		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
 	}
 	kept = uniq(append(kept, libs...))
+	sysCmds = p.fetchersFirst(sysCmds, ch)
 	sysCmds = p.finishSystemCommands(sysCmds, libs)
 	sysCmds = append(sysCmds, userCmds...)
 	if len(kept) > 0 {
@@ -480,6 +568,8 @@ func deriveMultistage(c *ctx) *change {
 		// the original USER comes along with the runtime instructions; a
 		// base image (no CMD) gets none: its children install as root
 		userName = ""
+	} else if _, why := needsRoot(c, model); why != "" || baseImageReason(d, model) != "" {
+		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
 	} else if len(users) > 0 {
 		userName = users[len(users)-1]
 	} else {
@@ -505,13 +595,24 @@ func deriveMultistage(c *ctx) *change {
 				lastLayer = i
 			}
 		}
-		if lastLayer < 0 && user != "" {
+		switchUser := func(after *Instruction) {
+			// what the app writes is the user's (SG401 does the same)
+			if vols, dirs := runtimeAppWrites(model, runtimeInstrs, after); len(dirs) > 0 {
+				cmd := "chown " + user + " " + strings.Join(dirs, " ")
+				if len(vols) > 0 {
+					cmd = "mkdir -p " + strings.Join(vols, " ") + " && " + cmd
+				}
+				rt = append(rt, "RUN "+cmd)
+			}
 			rt = append(rt, "USER "+user)
+		}
+		if lastLayer < 0 && user != "" {
+			switchUser(nil)
 		}
 		for i, in := range runtimeInstrs {
 			rt = append(rt, strings.TrimRight(runtimeText(d, in), "\n"))
 			if i == lastLayer && user != "" {
-				rt = append(rt, "USER "+user)
+				switchUser(in)
 			}
 		}
 		end := len(d.Src)
@@ -539,7 +640,7 @@ func deriveMultistage(c *ctx) *change {
 			"SP301": true, "SP302": true, "SP303": true, "SP304": true, "SP305": true}
 		first := img.FirstLayer
 		if first < 0 {
-			return Savings{Note: "not measured: the Dockerfile's instructions were not found in the image history"}
+			return Savings{Note: notMeasured("the Dockerfile's instructions were not found in the image history")}
 		}
 		paths, n := img.findingPaths(rules, func(l int) bool {
 			return l >= first || fullBase && l >= 0
@@ -753,13 +854,12 @@ func leadingToolInstalls(in *Instruction) int {
 	n := 0
 	for n < len(segs)-1 {
 		s := segs[n]
-		if s.Sep == ";" || s.Or || len(s.Calls) != 1 || s.Calls[0].Nested || !toolOnlyInstall(in, s.Calls[0]) {
+		// "pip install poetry ; poetry install" too: as a RUN of its
+		// own, a failed tool install fails the build, as it should
+		if s.Or || len(s.Calls) != 1 || s.Calls[0].Nested || !toolOnlyInstall(in, s.Calls[0]) {
 			break
 		}
 		n++
-	}
-	if n < len(segs) && segs[n].Sep == ";" {
-		return 0
 	}
 	return n
 }
@@ -869,6 +969,16 @@ func hasPkg(pkgs []string, names ...string) bool {
 // packaging tool (poetry, pipenv, uv, pip itself): tools go to the
 // builder's system Python, the project's dependencies to the venv.
 func firstNonToolInstall(installs []*Instruction) *Instruction {
+	if in := nonToolInstall(installs); in != nil {
+		return in
+	}
+	return installs[len(installs)-1]
+}
+
+// nonToolInstall is the first install of something else than packaging
+// tools (pip, poetry, uv …): the application's packages; nil when there
+// is none.
+func nonToolInstall(installs []*Instruction) *Instruction {
 	for _, in := range installs {
 		tool := true
 		for _, call := range in.calls() {
@@ -883,6 +993,9 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 				if _, ok := toolCmd(call, "uv", "sync"); ok {
 					tool = false
 				}
+				if _, ok := toolCmd(call, "pdm", "install", "sync"); ok || setupPyInstall(call) != nil {
+					tool = false
+				}
 				continue
 			}
 			if !toolOnlyInstall(in, call) {
@@ -893,7 +1006,7 @@ func firstNonToolInstall(installs []*Instruction) *Instruction {
 			return in
 		}
 	}
-	return installs[len(installs)-1]
+	return nil
 }
 
 // installNeeds are the dependency files an install RUN reads (absolute),
@@ -942,6 +1055,9 @@ func installNeeds(in *Instruction, wd string) ([]string, []string, bool) {
 			if !hasWord(call, "--no-install-project") {
 				project = true
 			}
+		}
+		if setupPyInstall(call) != nil {
+			project = true // setup.py and the package beside it
 		}
 	}
 	return files, dirs, project
@@ -1006,6 +1122,156 @@ func touchesApp(st *Stage, in *Instruction) bool {
 }
 
 // fetchesTools: a RUN that downloads or installs tools (the builder's).
+// runtimeAppWrites are appWrites (what the app writes, for a user made
+// after the instruction after; nil: before all) that the runtime stage
+// has: written by an instruction it keeps, or a VOLUME it declares.
+func runtimeAppWrites(sm *StageModel, runtime []*Instruction, after *Instruction) (vols, dirs []string) {
+	if after == nil {
+		after = &Instruction{idx: -1}
+	}
+	allVols, all := appWrites(sm, after)
+	kept := map[string]bool{}
+	for _, w := range sm.Writes {
+		if slices.Contains(runtime, w.In) {
+			kept[w.Path] = true
+			if w.Kind == "sqlite" {
+				kept[path.Dir(w.Path)] = true
+			}
+		}
+	}
+	for _, p := range all {
+		if slices.Contains(allVols, p) {
+			vols = append(vols, p)
+			dirs = append(dirs, p)
+		} else if kept[p] {
+			dirs = append(dirs, p)
+		}
+	}
+	return vols, dirs
+}
+
+// installsInterpreter: the RUN installs the distro's python3 (or a
+// python3.X) with apt or apk.
+func installsInterpreter(in *Instruction) bool {
+	for _, pc := range pkgCommands(in) {
+		if !pc.is("install", "add") {
+			continue
+		}
+		for _, n := range pc.names() {
+			if n == "python3" || pythonPkgRe.MatchString(n) || strings.HasPrefix(n, "python3-") || strings.HasPrefix(n, "py3-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// commandUsesVenv: the command runs a program of the venv by path
+// (.venv/bin/gunicorn, relative to the working directory), or the venv's
+// bin is on the stage's PATH.
+func commandUsesVenv(st *Stage, cmd *Command, venv string) bool {
+	if cmd == nil {
+		return false
+	}
+	if len(cmd.Argv) > 0 {
+		in := cmd.Cmd
+		if cmd.Entrypoint != nil {
+			in = cmd.Entrypoint
+		}
+		if underDir(resolvePath(st.Workdir(in), cmd.Argv[0]), venv) {
+			return true
+		}
+	}
+	return onPATH(st, nil, venv+"/bin")
+}
+
+// fetchedPaths are the paths a RUN's downloads write: the directory of a
+// git clone, the file of wget -O and curl -o (not /tmp, not stdout).
+func fetchedPaths(in *Instruction) []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && p != "-" && !strings.ContainsAny(p, "$*?") {
+			if abs := resolvePath(in.wd, p); abs != "/" && !underDir(abs, "/tmp") {
+				out = appendUnique(out, abs)
+			}
+		}
+	}
+	for _, call := range in.calls() {
+		args := call.Args()
+		switch call.Name() {
+		case "git":
+			var pos []string
+			clone := false
+			for i := 0; i < len(args); i++ {
+				v := args[i].Value
+				switch {
+				case v == "clone" && !clone:
+					clone = true
+				case v == "-b" || v == "--branch" || v == "--depth" || v == "-c" || v == "--origin" || v == "-o":
+					i++
+				case strings.HasPrefix(v, "-"):
+				case clone:
+					pos = append(pos, v)
+				}
+			}
+			switch {
+			case len(pos) >= 2:
+				add(pos[1])
+			case len(pos) == 1:
+				add(strings.TrimSuffix(path.Base(pos[0]), ".git"))
+			}
+		case "wget", "curl":
+			for i, a := range args {
+				v := a.Value
+				out1, val, has := strings.Cut(v, "=")
+				switch {
+				case (call.Name() == "wget" && (v == "-O" || v == "--output-document")) || (call.Name() == "curl" && (v == "-o" || v == "--output")):
+					if i+1 < len(args) {
+						add(args[i+1].Value)
+					}
+				case has && (out1 == "--output-document" || out1 == "--output"):
+					add(val)
+				case call.Name() == "wget" && strings.HasPrefix(v, "-O") && len(v) > 2:
+					add(v[2:])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// underAny: p is below another of the paths.
+func underAny(p string, paths []string) bool {
+	for _, q := range paths {
+		if q != p && underDir(p, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// namedByRuntime: the final command or an instruction the runtime stage
+// keeps names the path or a path below it.
+func namedByRuntime(p string, cmd *Command, runtime []*Instruction) bool {
+	names := func(s string) bool {
+		i := strings.Index(s, p)
+		return i >= 0 && (i+len(p) == len(s) || strings.ContainsRune("/ \"'\n:", rune(s[i+len(p)])))
+	}
+	if cmd != nil {
+		for _, a := range cmd.Argv {
+			if names(a) {
+				return true
+			}
+		}
+	}
+	for _, in := range runtime {
+		if names(in.Original) {
+			return true
+		}
+	}
+	return false
+}
+
 func fetchesTools(in *Instruction) bool {
 	for _, call := range in.calls() {
 		switch call.Name() {
@@ -1049,8 +1315,8 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 				if pipCommand(in, call) != nil || call.Name() == "poetry" || call.Name() == "pipenv" || call.Name() == "uv" {
 					python = true
 				}
-				if rmOnlyUnder(call, "/var/lib/apt/lists") {
-					text = "" // added once at the end
+				if rmOnlyUnder(call, "/var/lib/apt/lists") || call.Name() == "set" {
+					text = "" // added once at the end; set: the original RUN's shell options
 				}
 			}
 			switch {
@@ -1092,15 +1358,62 @@ func (p *msPlan) installCmd(names []string) string {
 	return "apt-get install -y --no-install-recommends " + strings.Join(names, " ")
 }
 
+// fetchersFirst installs the download tools the runtime's commands use
+// (curl … | bash to add a repository) where the runtime stage moves to
+// -slim, which has none of them (the full image had them from
+// buildpack-deps), before the first command that uses one.
+func (p *msPlan) fetchersFirst(cmds []string, ch *change) []string {
+	if !p.fullBase || p.apk {
+		return cmds
+	}
+	var need []string
+	first := -1
+	for i, c := range cmds {
+		for _, tool := range []string{"curl", "wget", "git", "gpg"} {
+			pkg := map[string]string{"gpg": "gnupg"}[tool]
+			if pkg == "" {
+				pkg = tool
+			}
+			if runsProgram(c, tool) && !installedBy(cmds, pkg) && !slices.Contains(need, pkg) {
+				need = append(need, pkg)
+				if first < 0 {
+					first = i
+				}
+			}
+		}
+	}
+	if len(need) == 0 {
+		return cmds
+	}
+	need = append(need, "ca-certificates")
+	ch.say("the runtime's commands use %s, which %s has not: it installs them first", strings.Join(need[:len(need)-1], ", "), p.runtime)
+	return slices.Insert(slices.Clone(cmds), first, p.installCmd(need))
+}
+
+// fetcherRe finds curl, wget, git and gpg run as commands of a shell
+// text (a word of their own at the start of a command).
+var fetcherRe = regexp.MustCompile(`(?:^|[;&|(]\s*)(curl|wget|git|gpg)(?:\s|$)`)
+
+// runsProgram: the shell text runs the program (one of fetcherRe's).
+func runsProgram(text, prog string) bool {
+	for _, m := range fetcherRe.FindAllStringSubmatch(text, -1) {
+		if m[1] == prog {
+			return true
+		}
+	}
+	return false
+}
+
 // finishSystemCommands adds the runtime libraries to the last install
 // (those it lacks), makes sure apt's lists are fetched before and removed
-// after, drops an update that follows another, and drops what installs
-// nothing.
+// after, keeps only the updates an install follows, and drops what
+// installs nothing. A command may start with its environment
+// (DEBIAN_FRONTEND=noninteractive apt-get install ...).
 func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	installs := 0
 	last := -1
 	for i, c := range cmds {
-		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+		if isInstallCmd(c) {
 			installs++
 			last = i
 		}
@@ -1126,7 +1439,8 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 		// nothing to install: keep only what is not about packages
 		var out []string
 		for _, c := range cmds {
-			if !strings.HasPrefix(c, "apt-get") && !strings.HasPrefix(c, "apt ") && !strings.HasPrefix(c, "apk ") {
+			b := cmdBody(c)
+			if !strings.HasPrefix(b, "apt-get") && !strings.HasPrefix(b, "apt ") && !strings.HasPrefix(b, "apk ") {
 				out = append(out, c)
 			}
 		}
@@ -1137,15 +1451,25 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	}
 	updated := false
 	var out []string
-	for _, c := range cmds {
-		isUpdate := strings.HasPrefix(c, "apt-get update") || strings.HasPrefix(c, "apt update")
-		if isUpdate && len(out) > 0 && (strings.HasPrefix(out[len(out)-1], "apt-get update") || strings.HasPrefix(out[len(out)-1], "apt update")) {
-			continue
-		}
-		if isUpdate {
+	for i, c := range cmds {
+		if isUpdateCmd(c) {
+			// only an update an install follows before the next update
+			needed := false
+			for _, n := range cmds[i+1:] {
+				if isUpdateCmd(n) {
+					break
+				}
+				if isInstallCmd(n) || strings.Contains(n, "add-apt-repository") || strings.Contains(n, "| bash") || strings.Contains(n, "| sh") {
+					needed = true
+					break
+				}
+			}
+			if !needed && updated {
+				continue
+			}
 			updated = true
 		}
-		if strings.HasPrefix(c, "apt-get install") && !updated {
+		if isInstallCmd(c) && !updated {
 			out = append(out, "apt-get update")
 			updated = true
 		}
@@ -1154,10 +1478,26 @@ func (p *msPlan) finishSystemCommands(cmds, libs []string) []string {
 	return append(out, "rm -rf /var/lib/apt/lists/*")
 }
 
+var envPrefixRe = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+`)
+
+// cmdBody is a command without the variables set before it
+// (DEBIAN_FRONTEND=noninteractive apt-get ... → apt-get ...).
+func cmdBody(c string) string { return envPrefixRe.ReplaceAllString(c, "") }
+
+func isInstallCmd(c string) bool {
+	b := cmdBody(c)
+	return strings.HasPrefix(b, "apt-get install") || strings.HasPrefix(b, "apt install") || strings.HasPrefix(b, "apk add")
+}
+
+func isUpdateCmd(c string) bool {
+	b := cmdBody(c)
+	return strings.HasPrefix(b, "apt-get update") || strings.HasPrefix(b, "apt update")
+}
+
 // installedBy: one of the install commands names the package.
 func installedBy(cmds []string, pkg string) bool {
 	for _, c := range cmds {
-		if strings.HasPrefix(c, "apt-get install") || strings.HasPrefix(c, "apk add") {
+		if isInstallCmd(c) {
 			if slices.Contains(strings.Fields(c), pkg) {
 				return true
 			}
@@ -1191,25 +1531,59 @@ func (p *msPlan) runtimeLibs(c *ctx, buildPkgs []string) ([]string, []string) {
 		}
 		return out, notes
 	}
-	var mapped []string
+	var mapped, kept []string
+	distro, release := p.runtimeRelease(c.opts.now())
 	for _, b := range buildPkgs {
-		key := b
 		if p.apk {
+			key := b
 			if _, ok := devToRuntime[b+"@apk"]; ok {
 				key = b + "@apk"
 			}
+			if r, ok := devToRuntime[key]; ok {
+				out = appendUnique(out, r)
+				mapped = append(mapped, b+" → "+r)
+			}
+			continue
 		}
-		if r, ok := devToRuntime[key]; ok {
+		if _, table := devToRuntime[b]; !table {
+			continue // not a library's -dev package slimpy knows
+		}
+		if r, ok := runtimeName(b, distro, release); ok {
 			out = appendUnique(out, r)
 			mapped = append(mapped, b+" → "+r)
+		} else {
+			out = appendUnique(out, b)
+			kept = append(kept, b)
 		}
 	}
+	where := strings.TrimSpace(map[string]string{"debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine"}[distro] + " " + release)
+	if where == "" {
+		where = "Debian bookworm" // the table's own names
+	}
 	if len(mapped) > 0 {
-		notes = append(notes, "runtime libraries from slimpy's table of -dev packages (no image to read the extensions' ELF headers): "+strings.Join(mapped, ", "))
-	} else {
+		notes = append(notes, "runtime libraries from slimpy's table of -dev packages for "+where+" (no image to read the extensions' ELF headers): "+strings.Join(mapped, ", "))
+	}
+	if len(kept) > 0 {
+		notes = append(notes, "kept as -dev packages, whose runtime library slimpy does not know by name on "+where+": "+strings.Join(kept, ", "))
+	}
+	if len(mapped) == 0 && len(kept) == 0 {
 		notes = append(notes, "no image: the libraries the extensions link are not known (wheels usually bundle theirs); give the image to read them")
 	}
 	return out, notes
+}
+
+// runtimeRelease is the distro and release of the runtime stage's base:
+// from its tag, or for a python image without a codename the Debian it is
+// built on at now (its newest).
+func (p *msPlan) runtimeRelease(now time.Time) (distro, release string) {
+	b := baseOf(p.runtime)
+	distro, release = b.Distro, b.Release
+	if distro == "debian" && release == "" {
+		if ds := pythonDebians(now); len(ds) > 0 && (b.Family == "python" || b.Family == "debian") {
+			release = ds[len(ds)-1]
+		}
+	}
+	return distro, release
 }
 
 func shortPaths(ps []string) []string {

@@ -22,13 +22,14 @@ import (
 //	SLIMPY_REAL_CORPUS=/path/to/dir go test ./internal/suggest -run TestRealCorpus -v
 //
 // Every file below the directory named Dockerfile, Dockerfile.* or
-// *.dockerfile goes through Suggest and `fix --all` (Apply of every
-// suggestion that has a diff, the build context being the file's
-// directory), as the CLI does without an image. The test fails for a file
-// BuildKit parses but slimpy rejects, an Apply error, a result (of one
-// suggestion or of all) BuildKit does not parse, and a result that is not
-// a fixpoint (a second `fix --all` changes it); it logs one line per file
-// and the totals. SLIMPY_REAL_CORPUS_NOW=YYYY-MM-DD sets the date end of
+// *.dockerfile goes through Suggest and `fix --all` exactly as the CLI
+// runs them without an image (Apply of AllKinds, the build context being
+// the file's directory). The test fails for a file BuildKit parses but
+// slimpy rejects, an Apply error, a result (of one suggestion or of all)
+// BuildKit does not parse, and a result that is not a fixpoint (suggest
+// on it proposes a fix, or a second `fix --all` changes it); it logs one
+// line per file and the totals. SLIMPY_REAL_CORPUS_OUT=DIR writes each
+// fix --all result there (by its path below the corpus) to be read. SLIMPY_REAL_CORPUS_NOW=YYYY-MM-DD sets the date end of
 // life is judged against (default: the corpus tests' date).
 func TestRealCorpus(t *testing.T) {
 	root := os.Getenv("SLIMPY_REAL_CORPUS")
@@ -76,7 +77,16 @@ func TestRealCorpus(t *testing.T) {
 		}
 		if len(r.again) > 0 {
 			tally.notFixpoint++
-			t.Errorf("%s: fix --all is not a fixpoint: a second pass applies %s", rel, strings.Join(r.again, ","))
+			t.Errorf("%s: fix --all is not a fixpoint: suggest or a second fix --all proposes %s", rel, strings.Join(r.again, ","))
+		}
+		if out := os.Getenv("SLIMPY_REAL_CORPUS_OUT"); out != "" && len(r.applied) > 0 {
+			p := filepath.Join(out, rel)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(r.result), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		t.Logf("%s: %s", rel, r.summary())
 	}
@@ -107,8 +117,10 @@ type realCorpusResult struct {
 	invalid, rejected  error // BuildKit's error; slimpy's error on a file BuildKit parses
 	suggested, fixable []string
 	applied, skipped   []string
+	refused            []string // refused by the safety check
+	result             string   // the fix --all result
 	problems           []string // errors and results that do not parse
-	again              []string // what a second fix --all applies
+	again              []string // what suggest proposes on the fix --all result, or a second fix --all applies
 }
 
 // realCorpusRun runs Suggest and fix --all on src, whose build context
@@ -134,15 +146,19 @@ func realCorpusRun(src []byte, dir string, opts Options) (r realCorpusResult) {
 			r.problems = append(r.problems, fmt.Sprintf("%s alone: the result does not parse with BuildKit: %v", s.ID, err))
 		}
 	}
-	if len(r.fixable) == 0 {
-		return r
-	}
-	res, err := Apply(src, r.fixable, opts)
+	// fix --all, as the CLI runs it: every kind, to a fixpoint
+	res, err := Apply(src, []string{AllKinds}, opts)
 	if err != nil {
 		r.problems = append(r.problems, fmt.Sprintf("fix --all: %v", err))
 		return r
 	}
-	r.applied, r.skipped = res.Applied, res.Skipped
+	r.applied, r.skipped, r.result = res.Applied, res.Skipped, res.Dockerfile
+	for _, rf := range res.Refused {
+		r.refused = append(r.refused, rf.ID)
+	}
+	if len(res.Applied) == 0 {
+		return r
+	}
 	if _, err := parser.Parse(strings.NewReader(res.Dockerfile)); err != nil {
 		r.problems = append(r.problems, fmt.Sprintf("fix --all: the result does not parse with BuildKit: %v", err))
 		return r
@@ -153,22 +169,18 @@ func realCorpusRun(src []byte, dir string, opts Options) (r realCorpusResult) {
 		r.problems = append(r.problems, fmt.Sprintf("suggest on the fix --all result: %v", err))
 		return r
 	}
-	var ids []string
 	for _, s := range ss2 {
 		if s.Fixable() {
-			ids = append(ids, s.ID)
+			r.again = append(r.again, s.ID)
 		}
 	}
-	if len(ids) == 0 {
-		return r
-	}
-	res2, err := Apply([]byte(res.Dockerfile), ids, opts)
+	res2, err := Apply([]byte(res.Dockerfile), []string{AllKinds}, opts)
 	if err != nil {
 		r.problems = append(r.problems, fmt.Sprintf("second fix --all: %v", err))
 		return r
 	}
-	if res2.Dockerfile != res.Dockerfile || len(res2.Files) > 0 {
-		r.again = res2.Applied
+	if res2.Dockerfile != res.Dockerfile || newFiles(res.Files, res2.Files) {
+		r.again = uniq(append(r.again, res2.Applied...))
 	}
 	return r
 }
@@ -181,12 +193,15 @@ func (r realCorpusResult) summary() string {
 		return fmt.Sprintf("REJECTED by slimpy: %v", r.rejected)
 	}
 	s := fmt.Sprintf("suggests %s", listOrNone(r.suggested))
-	if len(r.fixable) == 0 {
+	if len(r.applied) == 0 {
 		return s + "; nothing to fix"
 	}
 	s += fmt.Sprintf("; fix --all applies %s", listOrNone(r.applied))
 	if len(r.skipped) > 0 {
 		s += fmt.Sprintf(" (nothing left for %s)", strings.Join(r.skipped, ","))
+	}
+	if len(r.refused) > 0 {
+		s += fmt.Sprintf(" (refused: %s)", strings.Join(r.refused, ","))
 	}
 	switch {
 	case len(r.problems) > 0:

@@ -482,3 +482,15 @@ func (in *Instruction) calls() []*Call {
 func (in *Instruction) editable() bool {
 	return in.Shell != nil && in.Shell.Editable
 }
+
+// scriptCalls are the commands of a shell script (an entrypoint script
+// of the build context); nil when it does not parse.
+func scriptCalls(text string) []*Call {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(text), "")
+	if err != nil {
+		return nil
+	}
+	sh := &Shell{}
+	collectCalls(sh, f, 0, true)
+	return sh.Calls
+}

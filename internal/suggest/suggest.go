@@ -26,6 +26,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Options tune a run of the suggestions.
@@ -101,6 +103,10 @@ type Suggestion struct {
 	// Unsafe says why the change the suggestion would make is not offered
 	// as a diff: what its result would break (the safety check).
 	Unsafe []string `json:"unsafe,omitempty"`
+	// Advice says why a suggestion without a diff is advice: the lines of
+	// Evidence that say what slimpy will not write and why (its result
+	// would fail the safety check, or slimpy would have to guess).
+	Advice []string `json:"advice,omitempty"`
 }
 
 // Fixable reports whether the suggestion changes something (has a diff).
@@ -139,6 +145,8 @@ type change struct {
 	// fallback is a smaller change to offer when this one fails the
 	// safety check (the multistage split without its USER).
 	fallback *change
+	// advice are the evidence lines that say why there are no edits.
+	advice []string
 }
 
 func (ch *change) line(ins ...*Instruction) {
@@ -149,6 +157,13 @@ func (ch *change) line(ins ...*Instruction) {
 
 func (ch *change) say(format string, args ...any) {
 	ch.evidence = append(ch.evidence, fmt.Sprintf(format, args...))
+}
+
+// advise says why the change is advice rather than a diff (it is also
+// evidence); a kind that advises makes no edits.
+func (ch *change) advise(format string, args ...any) {
+	ch.say(format, args...)
+	ch.advice = append(ch.advice, ch.evidence[len(ch.evidence)-1])
 }
 
 // kind is one suggestion: a stable ID, a name, a title and the code that
@@ -251,12 +266,16 @@ func (k *kind) suggestion(d *Dockerfile, ch *change, opts Options) (Suggestion, 
 	}
 	if safe == nil {
 		// Advice: the change is described, not offered.
-		s.Evidence = append(append([]string(nil), ch.evidence...), problemLines("not offered as a diff: ", problems)...)
+		s.Advice = problemLines("its result would fail the safety check: ", problems)
+		s.Evidence = append(append([]string(nil), ch.evidence...), s.Advice...)
 		for _, p := range problems {
 			s.Unsafe = append(s.Unsafe, p.String())
 		}
 		s.Result = string(d.Src)
-		s.Savings = Savings{Note: "not measured: advice"}
+		s.Savings = Savings{Note: ch.note}
+		if ch.measure != nil || ch.note == "" {
+			s.Savings.Note = notMeasured("the change is advice only")
+		}
 		return s, nil
 	}
 	ch = safe
@@ -267,18 +286,47 @@ func (k *kind) suggestion(d *Dockerfile, ch *change, opts Options) (Suggestion, 
 	for _, name := range sortedKeys(ch.files) {
 		s.Diff += newFileDiff(name, ch.files[name])
 	}
+	if s.Diff == "" {
+		s.Advice = ch.advice
+	}
 	switch {
+	case s.Diff == "" && ch.note == "":
+		s.Savings = Savings{Note: notMeasured("the change is advice only")}
 	case ch.measure != nil && opts.Image != nil:
 		s.Savings = ch.measure(opts.Image)
 	case ch.measure != nil:
-		s.Savings = Savings{Note: "not measured: no image"}
+		s.Savings = Savings{Note: notMeasured("no image")}
 	default:
 		s.Savings = Savings{Note: ch.note}
 		if s.Savings.Note == "" {
-			s.Savings.Note = "not measured"
+			s.Savings.Note = notMeasured("")
 		}
 	}
 	return s, nil
+}
+
+// notMeasured is the note of savings that were not measured, as a
+// sentence: "The savings are not measured: no image."
+func notMeasured(why string) string {
+	if why == "" {
+		return notMeasuredSentence + "."
+	}
+	return notMeasuredSentence + ": " + why + "."
+}
+
+const notMeasuredSentence = "The savings are not measured"
+
+// String is the savings as a person reads them: "savings: 12 MB measured
+// (what)", the sentence that says why they were not measured, or
+// "savings: " and the note ("no size change: security").
+func (s Savings) String() string {
+	switch {
+	case s.Measured:
+		return fmt.Sprintf("savings: %s measured (%s)", humanize.Bytes(uint64(max(s.Bytes, 0))), s.Note)
+	case strings.HasPrefix(s.Note, notMeasuredSentence):
+		return s.Note
+	}
+	return "savings: " + s.Note
 }
 
 // Result is what Apply produced.
@@ -288,7 +336,9 @@ type Result struct {
 	Files map[string]string
 	// Applied are the IDs that changed something, in the order first
 	// applied; Skipped those that had nothing left to do once the others
-	// were in; Refused those whose change would fail the safety check.
+	// were in (of the kinds accepted through AllKinds, only those that
+	// had something to do on the original); Refused those whose change
+	// would fail the safety check.
 	Applied []string
 	Skipped []string
 	Refused []Refusal
@@ -320,6 +370,7 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 		return Result{}, err
 	}
 	want := map[string]bool{}
+	named := map[string]bool{} // accepted by ID or name, not only through AllKinds
 	for _, a := range accepted {
 		if strings.EqualFold(strings.TrimSpace(a), AllKinds) {
 			for _, k := range kinds {
@@ -332,6 +383,7 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("no suggestion %q (see docs/suggestions.md)", a)
 		}
 		want[k.ID] = true
+		named[k.ID] = true
 	}
 	cur := src
 	files := map[string]string{}
@@ -384,13 +436,26 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 			break
 		}
 	}
+	var orig *Dockerfile // parsed when a kind accepted through AllKinds may be skipped
 	for _, k := range kinds {
 		switch {
 		case !want[k.ID] || applied[k.ID]:
 		case refused[k.ID] != nil:
 			r.Refused = append(r.Refused, Refusal{ID: k.ID, Reasons: refused[k.ID]})
-		default:
+		case named[k.ID]:
 			r.Skipped = append(r.Skipped, k.ID)
+		default:
+			// Accepted only through AllKinds: skipped when it had
+			// something to do on src, not when it never had.
+			if orig == nil {
+				var err error
+				if orig, err = parse(src); err != nil {
+					return r, err
+				}
+			}
+			if ch := k.derive(&ctx{d: orig, opts: opts, files: map[string]string{}}); ch != nil && (len(ch.edits) > 0 || len(ch.files) > 0) {
+				r.Skipped = append(r.Skipped, k.ID)
+			}
 		}
 	}
 	r.Dockerfile, r.Files = string(cur), files
