@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/suggest"
 )
 
 // TestCIVerdictBeforeReports: a report that fails to be written (a pipe
@@ -126,7 +128,7 @@ func TestInputsMustBeRegularAndBounded(t *testing.T) {
 		}
 		return p
 	}
-	bigDockerfile := big("Dockerfile.big", 1<<20+1)
+	bigDockerfile := big("Dockerfile.big", suggest.MaxDockerfileSize+1)
 	bigConfig := big("slimpy.yaml", 1<<20+1)
 	bigBaseline := big("base.json", 64<<20+1)
 	_, df := writeDockerfile(t, cliDockerfile)
@@ -140,7 +142,7 @@ func TestInputsMustBeRegularAndBounded(t *testing.T) {
 		{[]string{"fix", "--dockerfile", fifo, "--all", "--verify"}, fifo + " is a named pipe"},
 		{[]string{"suggest", "--dockerfile", "/dev/zero"}, "/dev/zero is a device, not a regular file"},
 		{[]string{"suggest", "--dockerfile", dir}, dir + " is a directory, not a regular file"},
-		{[]string{"suggest", "--dockerfile", bigDockerfile}, bigDockerfile + " is larger than allowed: the limit is 1.0 MiB"},
+		{[]string{"suggest", "--dockerfile", bigDockerfile}, bigDockerfile + " is larger than allowed: the limit is 256 KiB"},
 		{[]string{"ci", missing, "--baseline", "/dev/zero"}, "baseline: /dev/zero is a device, not a regular file"},
 		{[]string{"ci", missing, "--baseline", fifo}, "baseline: " + fifo + " is a named pipe"},
 		{[]string{"ci", missing, "--baseline", bigBaseline}, "the limit is 64 MiB"},

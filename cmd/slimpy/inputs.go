@@ -9,15 +9,16 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/safefile"
+	"github.com/slimpy/slimpy/internal/suggest"
 )
 
 // The files slimpy reads whole are regular files of at most these sizes
 // (the README, below the exit codes): a named pipe or /dev/zero is refused, not waited on
 // or read forever. The baseline's limit is ci.MaxBaselineBytes.
 const (
-	maxDockerfileBytes  = 1 << 20 // a real Dockerfile is a few KB
-	maxConfigBytes      = 1 << 20 // .slimpy.yaml
-	maxContextFileBytes = 1 << 20 // .dockerignore, read for the suggestions
+	maxDockerfileBytes  = suggest.MaxDockerfileSize // a real Dockerfile is a few KB
+	maxConfigBytes      = 1 << 20                   // .slimpy.yaml
+	maxContextFileBytes = 1 << 20                   // .dockerignore, read for the suggestions
 )
 
 // configFile is --config, or .slimpy.yaml in the working directory when it

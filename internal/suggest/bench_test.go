@@ -73,7 +73,7 @@ func TestLimitsAndCancellation(t *testing.T) {
 		"Suggest": func() error { _, err := Suggest(big, Options{}); return err }(),
 		"Apply":   func() error { _, err := Apply(big, []string{AllKinds}, Options{}); return err }(),
 	} {
-		if err == nil || !strings.Contains(err.Error(), "more than the 1048576 (1 MiB) slimpy reads") {
+		if err == nil || !strings.Contains(err.Error(), "more than the 262144 (256 KiB) slimpy reads") {
 			t.Errorf("%s of %d bytes: %v", what, len(big), err)
 		}
 	}

@@ -133,10 +133,12 @@ func (e *ParseError) Error() string {
 	return "Dockerfile: " + e.Msg
 }
 
-// MaxDockerfileSize is the largest Dockerfile Parse reads (1 MiB: the
-// largest real ones are tens of kilobytes). Time and memory are linear in
+// MaxDockerfileSize is the largest Dockerfile Parse reads: 256 KiB, 25
+// times the largest of a hundred real ones (under 10 kB), and small enough
+// that `fix --all` of a file of that size stays within the memory bound of
+// every hostile input (docs/performance.md). Time and memory are linear in
 // the size below it.
-const MaxDockerfileSize = 1 << 20
+const MaxDockerfileSize = 256 << 10
 
 // Parse parses a Dockerfile with BuildKit's parser and the shell text of
 // its RUN, CMD and ENTRYPOINT instructions with mvdan.cc/sh.
@@ -150,7 +152,7 @@ func Parse(src []byte) (*Dockerfile, error) {
 // tooLarge is the error for a file over MaxDockerfileSize.
 func tooLarge(src []byte) error {
 	if len(src) > MaxDockerfileSize {
-		return &ParseError{Msg: fmt.Sprintf("%d bytes, more than the %d (1 MiB) slimpy reads", len(src), MaxDockerfileSize)}
+		return &ParseError{Msg: fmt.Sprintf("%d bytes, more than the %d (256 KiB) slimpy reads", len(src), MaxDockerfileSize)}
 	}
 	return nil
 }
