@@ -255,8 +255,8 @@ func (img *Image) dependencyClosure(names []string) map[string]bool {
 	}
 	deps := map[string][]string{}
 	for _, st := range inspect.ParseStanzas(string(status)) {
-		name := st["Package"]
-		for _, field := range []string{st["Depends"], st["Pre-Depends"]} {
+		name := st["package"] // ParseStanzas lower-cases field names
+		for _, field := range []string{st["depends"], st["pre-depends"]} {
 			for _, alt := range strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == '|' }) {
 				dep := strings.TrimSpace(alt)
 				if i := strings.IndexAny(dep, " (:"); i >= 0 {

@@ -250,3 +250,18 @@ func TestSuggestWithoutImageIsNotMeasured(t *testing.T) {
 		}
 	}
 }
+
+// TestDependencyClosureFollowsDepends: the closure of the packages a
+// runtime stage installs again follows the image's dpkg Depends, so their
+// dependencies' files are not counted as saved (ParseStanzas lower-cases
+// the field names).
+func TestDependencyClosureFollowsDepends(t *testing.T) {
+	img := analyzeRef(t, extImage(t), []byte(extDockerfile)).Image
+	got := img.dependencyClosure([]string{"libpq-dev"})
+	if !got["libpq-dev"] || !got["libpq5"] {
+		t.Errorf("closure of libpq-dev = %v, want libpq-dev and libpq5 (its Depends)", got)
+	}
+	if got["gcc-12"] {
+		t.Errorf("closure of libpq-dev = %v: gcc-12 is no dependency", got)
+	}
+}
