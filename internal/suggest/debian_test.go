@@ -11,8 +11,8 @@ import (
 // of scripts/debian-images.sh with its Dockerfile (a copy is in the
 // corpus): the multistage split keeps no compiler or header package in the
 // runtime stage, keeps the Python libraries and the library the C
-// extension links, and its measured savings cover every compiler and
-// header finding of the Dockerfile's layers.
+// extension links, and its measured savings leave out what the runtime
+// stage's packages depend on.
 func TestRealDebianImage(t *testing.T) {
 	dir := os.Getenv("SLIMPY_TESTIMAGES")
 	if dir == "" {
@@ -62,17 +62,15 @@ func TestRealDebianImage(t *testing.T) {
 	if strings.Join(runtime, " ") != "python3 python3-numpy python3-scipy" {
 		t.Errorf("runtime packages %v", runtime)
 	}
-	// Every compiler and header package of the image is gone from the
-	// runtime stage: none is installed there, nor pulled in by what is.
+	// What the runtime stage installs again stays, with everything it
+	// depends on: bookworm's python3-scipy depends on python3-pythran,
+	// which depends on g++ and python3-all-dev. The closure follows the
+	// image's own dpkg Depends to them, so their bytes are not counted as
+	// saved.
 	closure := img.dependencyClosure(runtime)
-	for _, f := range img.Findings {
-		if f.Rule != "SP201" && f.Rule != "SP213" {
-			continue
-		}
-		for _, p := range f.Packages {
-			if closure[p.Name] {
-				t.Errorf("%s package %s is still installed by the runtime stage", f.Rule, p.Name)
-			}
+	for _, p := range []string{"python3-pythran", "g++", "python3-all-dev"} {
+		if !closure[p] {
+			t.Errorf("%s is not in the closure of the runtime packages %v", p, runtime)
 		}
 	}
 	// The C extension links only the C library: nothing to add.
@@ -80,16 +78,16 @@ func TestRealDebianImage(t *testing.T) {
 		t.Errorf("runtime libraries %+v", rl)
 	}
 	// The measured savings are the union of the compiler, header, -dev and
-	// cache findings of the Dockerfile's layers (less what the runtime
-	// stage installs again): at least the toolchain finding itself.
-	var toolchain int64
+	// cache findings of the Dockerfile's layers, less what the runtime
+	// stage installs again: more than nothing, less than all of them.
+	var all int64
 	for _, f := range img.Findings {
-		if f.Rule == "SP201" && f.Layer >= img.FirstLayer {
-			toolchain += f.Bytes
+		if (f.Rule == "SP201" || f.Rule == "SP213") && f.Layer >= img.FirstLayer {
+			all += f.Bytes
 		}
 	}
-	if !ms.Savings.Measured || ms.Savings.Bytes < toolchain || toolchain == 0 {
-		t.Errorf("multistage savings %+v, toolchain findings %d", ms.Savings, toolchain)
+	if !ms.Savings.Measured || ms.Savings.Bytes <= 0 || all == 0 {
+		t.Errorf("multistage savings %+v, compiler and header findings %d", ms.Savings, all)
 	}
 	t.Logf("multistage saves %d bytes measured (%s)", ms.Savings.Bytes, ms.Savings.Note)
 
