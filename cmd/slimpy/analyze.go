@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/spf13/pflag"
 )
 
@@ -67,4 +69,14 @@ func (s *sourceFlags) withSource(ctx context.Context, ref string, p *progressLin
 		return fmt.Errorf("%s: %w", ref, err)
 	}
 	return nil
+}
+
+// pipelineOptions are what internal/pipeline gets from the shared flags,
+// the rules' config, the progress line and stderr's warnings.
+func (s *sourceFlags) pipelineOptions(rules inspect.Config, p *progressLine, stderr io.Writer) pipeline.Options {
+	return pipeline.Options{
+		Open: s.openOptions(), Analyze: s.options(p.events()), Rules: rules,
+		Opened: p.opened, Phase: p.phase,
+		Warn: func(line string) { fmt.Fprintf(stderr, "slimpy: warning: %s\n", line) },
+	}
 }

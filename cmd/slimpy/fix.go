@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/verify"
@@ -197,10 +198,10 @@ func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) 
 	if err != nil {
 		return err
 	}
-	if w.reconstructed && f.output == "" {
+	if w.Reconstructed && f.output == "" {
 		return errors.New("no Dockerfile: give -o FILE for the rewritten reconstruction")
 	}
-	fo.started, fo.Dockerfile, fo.Image, fo.ImageMismatch = true, w.path, w.image, w.mismatch
+	fo.started, fo.Dockerfile, fo.Image, fo.ImageMismatch = true, w.Path, w.Image, w.Mismatch
 	res, ok, err := f.apply(w, fo)
 	if err != nil || !ok {
 		return err
@@ -212,12 +213,12 @@ func runFixPlain(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) 
 // all) is every kind, applied until a pass changes nothing, so that a
 // second fix --all has nothing left to do. ok is false when --all applies
 // nothing.
-func (f *fixFlags) apply(w *workspace, fo *fixOutput) (suggest.Result, bool, error) {
+func (f *fixFlags) apply(w *pipeline.Workspace, fo *fixOutput) (suggest.Result, bool, error) {
 	ids := f.accept
 	if f.all {
 		ids = []string{suggest.AllKinds}
 	}
-	res, err := suggest.Apply(w.src, ids, w.opts)
+	res, err := suggest.Apply(w.Src, ids, w.Opts)
 	if err != nil {
 		return res, false, err
 	}
@@ -241,16 +242,16 @@ func isAllKinds(id string) bool {
 
 // write saves the result with suggest.WriteFile: every file or none,
 // nothing once the run is cancelled.
-func (f *fixFlags) write(ctx context.Context, fo *fixOutput, w *workspace, res suggest.Result) error {
-	if res.Dockerfile == string(w.src) && len(res.Files) == 0 && f.output == "" {
+func (f *fixFlags) write(ctx context.Context, fo *fixOutput, w *pipeline.Workspace, res suggest.Result) error {
+	if res.Dockerfile == string(w.Src) && len(res.Files) == 0 && f.output == "" {
 		return nil
 	}
-	if w.reconstructed && f.context == "" && len(res.Files) > 0 {
+	if w.Reconstructed && f.context == "" && len(res.Files) > 0 {
 		// The build context of a reconstruction is unknown: never guess
 		// it (beside -o is not it).
 		return fmt.Errorf("the fix creates %s in the build context: give --context DIR, or leave that suggestion out; nothing written", strings.Join(slices.Sorted(maps.Keys(res.Files)), ", "))
 	}
-	written, err := suggest.WriteFileContext(ctx, w.path, w.src, res, suggest.WriteOptions{Output: f.output, Dir: f.context})
+	written, err := suggest.WriteFileContext(ctx, w.Path, w.Src, res, suggest.WriteOptions{Output: f.output, Dir: f.context})
 	if err != nil {
 		return err
 	}
@@ -269,11 +270,11 @@ func (f *fixFlags) write(ctx context.Context, fo *fixOutput, w *workspace, res s
 func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput) error {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
-	f.dockerfile = dockerfilePath(f.dockerfile)
+	f.dockerfile = pipeline.DockerfilePath(f.dockerfile)
 	if f.dockerfile == "" {
 		return errors.New("--verify builds the Dockerfile: give --dockerfile PATH")
 	}
-	src, err := readDockerfile(f.dockerfile)
+	src, err := pipeline.ReadDockerfile(f.dockerfile)
 	if err != nil {
 		return err
 	}
@@ -320,21 +321,21 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(w.src, src) {
+	if !bytes.Equal(w.Src, src) {
 		return fmt.Errorf("%s changed while the original was built: nothing written; run slimpy fix again", f.dockerfile)
 	}
-	fo.started, fo.Dockerfile, fo.Image, fo.ImageMismatch = true, w.path, w.image, w.mismatch
+	fo.started, fo.Dockerfile, fo.Image, fo.ImageMismatch = true, w.Path, w.Image, w.Mismatch
 	res, ok, err := f.apply(w, fo)
 	if err != nil || !ok {
 		return err
 	}
-	if res.Dockerfile == string(w.src) && len(res.Files) == 0 {
+	if res.Dockerfile == string(w.Src) && len(res.Files) == 0 {
 		fo.Nothing = "The Dockerfile does not change: nothing to verify."
 		return nil
 	}
 	// Every accepted suggestion together; when that fails, the largest set
 	// that builds and runs (internal/verify's Keep).
-	plan, err := verify.SuggestionPlan(w.src, append(res.Applied, res.Skipped...), w.opts)
+	plan, err := verify.SuggestionPlan(w.Src, append(res.Applied, res.Skipped...), w.Opts)
 	if err != nil {
 		return err
 	}
@@ -347,7 +348,7 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 		return &checkError{msg: "verification failed"}
 	}
 	if len(rep.Dropped) > 0 {
-		if res, err = suggest.Apply(w.src, rep.Kept, w.opts); err != nil {
+		if res, err = suggest.Apply(w.Src, rep.Kept, w.Opts); err != nil {
 			return err
 		}
 		fo.Applied, fo.Skipped = append([]string{}, res.Applied...), append([]string{}, res.Skipped...)

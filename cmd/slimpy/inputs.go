@@ -4,21 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/safefile"
-	"github.com/slimpy/slimpy/internal/suggest"
 )
 
 // The files slimpy reads whole are regular files of at most these sizes
 // (the README, below the exit codes): a named pipe or /dev/zero is refused, not waited on
-// or read forever. The baseline's limit is ci.MaxBaselineBytes.
+// or read forever. The Dockerfile's and the build context's are
+// internal/pipeline's, the baseline's is ci.MaxBaselineBytes.
 const (
-	maxDockerfileBytes  = suggest.MaxDockerfileSize // a real Dockerfile is a few KB
-	maxConfigBytes      = 1 << 20                   // .slimpy.yaml
-	maxContextFileBytes = 1 << 20                   // .dockerignore, read for the suggestions
+	maxConfigBytes = 1 << 20 // .slimpy.yaml
 )
 
 // configFile is --config, or .slimpy.yaml in the working directory when it
@@ -60,37 +56,4 @@ func loadRulesConfig(path string) (inspect.Config, error) {
 		return inspect.Config{}, err
 	}
 	return c.rules()
-}
-
-// dockerfilePath is --dockerfile, else ./Dockerfile when one is there.
-func dockerfilePath(flag string) string {
-	if flag == "" {
-		if _, err := os.Lstat("Dockerfile"); err == nil {
-			return "Dockerfile"
-		}
-	}
-	return flag
-}
-
-// readDockerfile reads a Dockerfile, bounded.
-func readDockerfile(path string) ([]byte, error) {
-	b, err := safefile.ReadRegular(path, maxDockerfileBytes)
-	if err != nil {
-		return nil, fmt.Errorf("reading the Dockerfile: %w", err)
-	}
-	return b, nil
-}
-
-// contextFiles reads the build context's files for the suggestions. One
-// that exists but cannot be read (a pipe, too large) counts as present and
-// empty: the suggestions must not propose to create it.
-func contextFiles(dir string) func(name string) (string, bool) {
-	return func(name string) (string, bool) {
-		b, err := safefile.ReadRegular(filepath.Join(dir, name), maxContextFileBytes)
-		if err != nil {
-			_, lerr := os.Lstat(filepath.Join(dir, name))
-			return "", lerr == nil
-		}
-		return string(b), true
-	}
 }

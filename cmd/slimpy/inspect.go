@@ -1,16 +1,14 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/report"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -128,24 +126,17 @@ func useTUI(cmd *cobra.Command) bool {
 // runInspectTUI shows the layers' progress, then the interactive view.
 func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config) error {
 	analyze := func(ctx context.Context, progress func(inspect.Progress)) (*tui.Input, error) {
-		src, err := inspect.Open(ctx, ref, f.openOptions())
+		opts := pipeline.Options{Open: f.openOptions(), Analyze: f.options(progress), Rules: cfg, NoRules: f.noRules}
+		img, err := pipeline.Analyze(ctx, ref, opts)
 		if err != nil {
 			return nil, err
 		}
-		a, err := inspect.Analyze(ctx, src, f.options(progress))
-		if err != nil {
-			src.Close()
-			return nil, fmt.Errorf("%s: %w", ref, err)
-		}
-		r := a.Report()
-		if !f.noRules {
-			r = a.ReportWithFindings(cfg)
-		}
+		a, r := img.Analysis, img.Report()
 		// The suggestions may read layers again: the first screen does
 		// not wait for them, and the source stays open until they are done.
 		pending := func() tui.Fixes {
-			defer src.Close()
-			return f.fixes(ctx, src.Image, a, r.Findings, ref, cfg.Now)
+			defer img.Close()
+			return f.fixes(ctx, img, cfg.Now)
 		}
 		// What each layer changed is worked out after the first screen too.
 		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
@@ -158,49 +149,27 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 // fixes are the suggestions for the Dockerfile (--dockerfile, ./Dockerfile,
 // or one reconstructed from the history), measured on the image. A problem
 // here only leaves the suggestions view with a note: the rest still shows.
-func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analysis, findings []inspect.Finding, ref string, now time.Time) tui.Fixes {
-	path := dockerfilePath(f.dockerfile)
-	opts := suggest.Options{Now: now, Name: "Dockerfile"}
-	var src []byte
-	if path != "" {
-		b, err := readDockerfile(path)
-		if err != nil {
-			return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
-		}
-		src, opts.Name = b, filepath.Base(path)
-		opts.ContextFile = contextFiles(filepath.Dir(path))
-	} else {
-		src = []byte(suggest.Reconstruct(a, findings, ref))
-	}
-	d, err := suggest.Parse(src)
+func (f *inspectFlags) fixes(ctx context.Context, img *pipeline.Image, now time.Time) tui.Fixes {
+	path := pipeline.DockerfilePath(f.dockerfile)
+	w, err := pipeline.Load(path, "", now)
 	if err != nil {
-		return tui.Fixes{Note: fmt.Sprintf("No suggestions: %s: %s", cmp.Or(path, "the reconstructed Dockerfile"), textsafe.OneLine(err.Error()))}
+		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
+	}
+	if err := w.Measure(img, img.Facts(ctx), pipeline.Reconstruct); err != nil {
+		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 	}
 	var leftOut string
-	if m := suggest.MatchImage(a, d); path != "" && !m.OK() {
+	if w.Mismatch != "" {
 		// Not this image's Dockerfile: its lines would be paired with
 		// another build's layers. The history's own stands in for it.
 		leftOut = fmt.Sprintf("%s left out: it did not build this image (%s). The suggestions rewrite the Dockerfile reconstructed from the history.",
-			textsafe.Term(path), m.Reason())
-		path, opts.Name, opts.ContextFile = "", "Dockerfile", nil
-		src = []byte(suggest.Reconstruct(a, findings, ref))
-		if d, err = suggest.Parse(src); err != nil {
-			return tui.Fixes{Note: "No suggestions: the reconstructed Dockerfile: " + textsafe.OneLine(err.Error()), LeftOut: leftOut}
-		}
+			textsafe.Term(path), w.Mismatch)
 	}
-	facts := suggest.NewFacts(a, findings)
-	if err := facts.ReadRuntimeLibs(ctx, img); err != nil {
-		facts.Runtime = nil // the suggestions fall back to their table of -dev packages
-	}
-	opts.Facts, opts.Image = facts, suggest.NewImage(a, findings, d)
-	if opts.Image.FirstLayer > 0 {
-		facts.BaseLayers = opts.Image.FirstLayer
-	}
-	ss, err := suggest.Suggest(src, opts)
+	ss, err := suggest.Suggest(w.Src, w.Opts)
 	if err != nil {
 		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error()), LeftOut: leftOut}
 	}
-	fx := tui.FixesFrom(path, src, ss, opts, nil)
+	fx := tui.FixesFrom(w.Path, w.Src, ss, w.Opts, nil)
 	fx.LeftOut = leftOut
 	return fx
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/pipeline"
 )
 
 // demoImageDockerfile built testdata/images/demo.tar (its history, line
@@ -84,17 +85,12 @@ func TestDockerfileThatDidNotBuildTheImage(t *testing.T) {
 func TestInteractiveViewLeavesOutAnotherDockerfile(t *testing.T) {
 	demo := "docker-archive:" + fixturePath(t, "demo.tar")
 	ctx := context.Background()
-	src, err := inspect.Open(ctx, demo, inspect.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	a, err := inspect.Analyze(ctx, src, inspect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := inspect.DefaultConfig()
-	findings := inspect.RunRules(a, cfg)
+	img, err := pipeline.Analyze(ctx, demo, pipeline.Options{Rules: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
 	for _, c := range []struct {
 		dockerfile, wantFile, wantLeftOut string
 	}{
@@ -104,7 +100,7 @@ func TestInteractiveViewLeavesOutAnotherDockerfile(t *testing.T) {
 		dir, _ := writeDockerfile(t, c.dockerfile)
 		t.Chdir(dir)
 		f := &inspectFlags{}
-		fx := f.fixes(ctx, src.Image, a, findings, demo, cfg.Now)
+		fx := f.fixes(ctx, img, cfg.Now)
 		if fx.Dockerfile != c.wantFile || !strings.HasPrefix(fx.LeftOut, c.wantLeftOut) || (c.wantLeftOut == "") != (fx.LeftOut == "") || len(fx.Suggestions) == 0 {
 			t.Errorf("fixes: file %q, left out %q, %d suggestions; want %q, %q", fx.Dockerfile, fx.LeftOut, len(fx.Suggestions), c.wantFile, c.wantLeftOut)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/suggest"
 )
 
@@ -143,7 +144,7 @@ func TestFixWritesAtomicallyWithBackup(t *testing.T) {
 
 func TestFixRefusesAChangedFile(t *testing.T) {
 	_, path := writeDockerfile(t, cliDockerfile)
-	w := &workspace{path: path, src: []byte(cliDockerfile)}
+	w := &pipeline.Workspace{Path: path, Src: []byte(cliDockerfile)}
 	if err := os.WriteFile(path, []byte(cliDockerfile+"# edited meanwhile\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -304,8 +304,13 @@ func Summarize(a *Analysis, findings []Finding, cfg Config) (FindingsSummary, ma
 // ReportWithFindings is Report plus the rules' findings, per-category
 // totals and the summary.
 func (a *Analysis) ReportWithFindings(cfg Config) Report {
+	return a.ReportWith(RunRules(a, cfg), cfg)
+}
+
+// ReportWith is the report with findings the rules made already
+// (RunRules with cfg).
+func (a *Analysis) ReportWith(fs []Finding, cfg Config) Report {
 	r := a.Report()
-	fs := RunRules(a, cfg)
 	sum, cats := Summarize(a, fs, cfg)
 	if fs == nil {
 		fs = []Finding{}

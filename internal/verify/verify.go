@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/pipeline"
 )
 
 // Options configure a Verifier.
@@ -496,18 +497,15 @@ func (v *Verifier) measure(ctx context.Context, ref string) (*Measurement, error
 	return Inspect(ctx, ref, v.opts.Rules, v.opts.CacheDir)
 }
 
-// Inspect measures an image the way slimpy inspect does.
+// Inspect measures an image the way slimpy inspect does
+// (internal/pipeline).
 func Inspect(ctx context.Context, ref string, cfg inspect.Config, cacheDir string) (*Measurement, error) {
-	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{})
+	img, err := pipeline.Analyze(ctx, ref, pipeline.Options{Analyze: inspect.Options{CacheDir: cacheDir}, Rules: cfg})
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	a, err := inspect.Analyze(ctx, src, inspect.Options{CacheDir: cacheDir})
-	if err != nil {
-		return nil, err
-	}
-	r := a.ReportWithFindings(cfg)
+	defer img.Close()
+	r := img.Report()
 	return &Measurement{Totals: r.Totals, Findings: r.Findings}, nil
 }
 
