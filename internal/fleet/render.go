@@ -10,6 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // WriteJSON writes the report as `slimpy scan --format json` prints it:
@@ -59,26 +60,19 @@ func baseNames(r *Report) map[string]string {
 	return names
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // headline is the report's first lines, the same in text and markdown
 // (the numbers and words are slimpy's, nothing from an image).
 func headline(r *Report) []string {
 	t := r.Totals
 	lines := []string{
-		fmt.Sprintf("%s analysed, %s failed", plural(t.Images, "image", "images"), fmt.Sprint(t.Failed)),
+		fmt.Sprintf("%s analysed, %s failed", words.Count(t.Images, "image", "images"), fmt.Sprint(t.Failed)),
 		fmt.Sprintf("%s visible in the images, %s stored in their layers (%s compressed)", size(t.Size), size(t.StoredSize), size(t.CompressedSize)),
 		fmt.Sprintf("%s distinct layers store %s (%s compressed) once", fmt.Sprint(t.Layers), size(t.LayersStored), size(t.LayersCompressed)),
 		fmt.Sprintf("%s wasted by later layers, %s recoverable", size(t.WastedBytes), size(t.RecoverableBytes)),
 	}
 	if r.Shard != nil {
 		lines = append(lines, fmt.Sprintf("shard %d/%d of %s: merge all %d shards with slimpy scan merge", r.Shard.Index, r.Shard.Count,
-			plural(r.Shard.References, "image", "images"), r.Shard.Count))
+			words.Count(r.Shard.References, "image", "images"), r.Shard.Count))
 	}
 	return lines
 }
@@ -132,7 +126,7 @@ func WriteText(w io.Writer, r *Report) error {
 		b.WriteString("\nRecoverable by category (each image counts its own bytes)\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, c := range r.Recoverable {
-			fmt.Fprintf(tw, "  %s\t%s\tin %s\t\n", textsafe.Term(c.Category), size(c.Bytes), plural(c.Images, "image", "images"))
+			fmt.Fprintf(tw, "  %s\t%s\tin %s\t\n", textsafe.Term(c.Category), size(c.Bytes), words.Count(c.Images, "image", "images"))
 		}
 		tw.Flush()
 	}
@@ -145,7 +139,7 @@ func WriteText(w io.Writer, r *Report) error {
 				where = ", in " + names[e.Base]
 			}
 			fmt.Fprintf(&b, "  %s %-6s %s: %s%s\n", textsafe.Term(e.Rule), textsafe.Term(string(e.Severity)), textsafe.OneLine(e.Title),
-				plural(e.Images, "image", "images"), where)
+				words.Count(e.Images, "image", "images"), where)
 			if e.CreatedBy != "" {
 				fmt.Fprintf(&b, "      from: %s\n", textsafe.OneLine(e.CreatedBy))
 			}

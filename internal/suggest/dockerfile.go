@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // Dockerfile is a parsed Dockerfile that keeps its source: every
@@ -201,7 +203,7 @@ func parse(src []byte) (*Dockerfile, error) {
 		}
 		emptyJSON := in.JSON && len(in.Args) == 0 && (kw == "CMD" || kw == "ENTRYPOINT") // resets it
 		if !emptyJSON && (len(in.Args) < min || (min > 0 && len(in.Args) == 1 && strings.TrimSpace(in.Args[0]) == "" && !in.JSON)) {
-			return nil, &ParseError{Line: n.StartLine, Msg: fmt.Sprintf("%s needs %s", kw, plural(min, "argument", "arguments"))}
+			return nil, &ParseError{Line: n.StartLine, Msg: fmt.Sprintf("%s needs %s", kw, words.Count(min, "argument", "arguments"))}
 		}
 		in.Start, in.End = d.lineRange(n.StartLine, n.EndLine)
 		d.Instructions = append(d.Instructions, in)
@@ -319,7 +321,7 @@ func (d *Dockerfile) index() {
 func locate(src []byte, err error) error {
 	var le *parser.LocationError
 	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
-		return &ParseError{Line: le.Locations[0][0].Start.Line, Msg: oneLine(err.Error())}
+		return &ParseError{Line: le.Locations[0][0].Start.Line, Msg: textsafe.OneLine(err.Error())}
 	}
 	lines := bytes.SplitAfter(src, []byte("\n"))
 	lo, hi := 1, len(lines)
@@ -331,7 +333,7 @@ func locate(src []byte, err error) error {
 			lo = mid + 1
 		}
 	}
-	return &ParseError{Line: lo, Msg: oneLine(err.Error())}
+	return &ParseError{Line: lo, Msg: textsafe.OneLine(err.Error())}
 }
 
 // lineRange returns the byte range of lines first..last (1-based).
@@ -459,15 +461,4 @@ func (in *Instruction) copySources() (srcs []string, dest string) {
 		return nil, ""
 	}
 	return in.Args[:len(in.Args)-1], in.Args[len(in.Args)-1]
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

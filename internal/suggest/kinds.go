@@ -5,6 +5,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // kinds is the registry, in the order Apply applies them: the base image
@@ -285,7 +287,7 @@ var aptUpgradeKind = &kind{
 			ch.line(in)
 			ch.say("line %d fetches the package lists but installs no updates of the base's packages", in.StartLine)
 			if f := c.opts.Facts; f != nil && len(f.Upgradable) > 0 {
-				ch.say("the image's own apt lists offer newer versions of %s: %s", plural(len(f.Upgradable), "package", "packages"), strings.Join(firstN(f.Upgradable, 8), ", "))
+				ch.say("the image's own apt lists offer newer versions of %s: %s", words.Count(len(f.Upgradable), "package", "packages"), strings.Join(firstN(f.Upgradable, 8), ", "))
 			}
 			return ch
 		}

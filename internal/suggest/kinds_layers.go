@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // Suggestions about layers and the final stage: ownership, cleanup, the
@@ -1061,7 +1062,7 @@ var dockerignoreKind = &kind{
 				if !seen[j.pattern] {
 					seen[j.pattern] = true
 					patterns = append(patterns, j.pattern)
-					ch.say("%s: %s in the image (%s)", j.pattern, plural(j.files, "file", "files"), humanize.Bytes(uint64(j.bytes)))
+					ch.say("%s: %s in the image (%s)", j.pattern, words.Count(j.files, "file", "files"), humanize.Bytes(uint64(j.bytes)))
 				}
 			}
 		} else {

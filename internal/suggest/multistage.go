@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // The multistage split: a single-stage Dockerfile that compiles (build
@@ -651,7 +653,7 @@ func deriveMultistage(c *ctx) *change {
 				paths = append(paths, t)
 			}
 		}
-		note := fmt.Sprintf("the files of %s (compilers, headers, -dev packages, caches) and package tests the runtime stage does not get", plural(n, "finding", "findings"))
+		note := fmt.Sprintf("the files of %s (compilers, headers, -dev packages, caches) and package tests the runtime stage does not get", words.Count(n, "finding", "findings"))
 		if fullBase {
 			note += "; the slim base's own size is not in this image"
 		}
@@ -1521,10 +1523,10 @@ func (p *msPlan) runtimeLibs(c *ctx, buildPkgs []string) ([]string, []string) {
 			notes = append(notes, fmt.Sprintf("runtime library from the image: %s (%s, linked by %s)", pk.Name, strings.Join(pk.Needed, ", "), strings.Join(firstN(shortPaths(pk.By), 3), ", ")))
 		}
 		if len(rl.Packages) == 0 {
-			notes = append(notes, fmt.Sprintf("read from the image: %s in site-packages, linking no library beyond the C runtime", plural(rl.Objects, "ELF extension module", "ELF extension modules")))
+			notes = append(notes, fmt.Sprintf("read from the image: %s in site-packages, linking no library beyond the C runtime", words.Count(rl.Objects, "ELF extension module", "ELF extension modules")))
 		}
 		if rl.NotELF > 0 {
-			notes = append(notes, fmt.Sprintf("in site-packages, %s not readable as ELF", plural(rl.NotELF, "shared object is", "shared objects are")))
+			notes = append(notes, fmt.Sprintf("in site-packages, %s not readable as ELF", words.Count(rl.NotELF, "shared object is", "shared objects are")))
 		}
 		if len(rl.Unresolved) > 0 {
 			notes = append(notes, "linked but owned by no package (check them): "+strings.Join(rl.Unresolved, ", "))

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // writtenMsg is the result of Fixes.Write.
@@ -440,7 +441,7 @@ func (v suggestionsView) dialog(width int) string {
 		ids = v.plan.Applied
 	}
 	var lines []string
-	lines = append(lines, fmt.Sprintf("Write %s (%s)?", plural(len(ids), "accepted suggestion"), strings.Join(ids, ", ")))
+	lines = append(lines, fmt.Sprintf("Write %s (%s)?", words.Count(len(ids), "accepted suggestion", "accepted suggestions"), strings.Join(ids, ", ")))
 	if v.plan != nil && len(v.plan.Skipped) > 0 {
 		lines = append(lines, fmt.Sprintf("Nothing left to do for %s once the others are in.", strings.Join(v.plan.Skipped, ", ")))
 	}
@@ -453,14 +454,6 @@ func (v suggestionsView) dialog(width int) string {
 	}
 	lines = append(lines, fmt.Sprintf("%s write   %s cancel", styleTitle.Render("y"), styleTitle.Render("n")))
 	return styleDialog.Width(min(width, 100)).Render(strings.Join(lines, "\n")) + "\n"
-}
-
-// plural is "1 thing" or "N things".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func check(on bool) string {

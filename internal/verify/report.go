@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dustin/go-humanize"
-
 	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // Report compares the original with the patched Dockerfile, both built,
@@ -196,8 +195,8 @@ func (r *Report) WriteText(w io.Writer) {
 	row("build", buildCell(b), buildCell(a), "")
 	if b.Measure != nil && a.Measure != nil {
 		bt, at := b.Measure.Totals, a.Measure.Totals
-		row("size", humanSize(bt.Size), humanSize(at.Size), delta(bt.Size, at.Size)+" (visible bytes)")
-		row("stored", humanSize(bt.StoredSize), humanSize(at.StoredSize), delta(bt.StoredSize, at.StoredSize)+" (all layers)")
+		row("size", words.Size(bt.Size), words.Size(at.Size), delta(bt.Size, at.Size)+" (visible bytes)")
+		row("stored", words.Size(bt.StoredSize), words.Size(at.StoredSize), delta(bt.StoredSize, at.StoredSize)+" (all layers)")
 		row("files", fmt.Sprint(bt.Files), fmt.Sprint(at.Files), "")
 		row("findings", fmt.Sprint(len(b.Measure.Findings)), fmt.Sprint(len(a.Measure.Findings)), "")
 	} else {
@@ -221,13 +220,13 @@ func (r *Report) WriteText(w io.Writer) {
 		list("Findings removed", removed, func(d FindingDelta) string { return bytesOrFact(d.Before) })
 		if len(reduced) > 0 {
 			list("Findings reduced", reduced, func(d FindingDelta) string {
-				return fmt.Sprintf("%s → %s", humanSize(d.Before), humanSize(d.After))
+				return fmt.Sprintf("%s → %s", words.Size(d.Before), words.Size(d.After))
 			})
 		}
 		list("Findings added", added, func(d FindingDelta) string { return bytesOrFact(d.After) })
 		if len(grown) > 0 {
 			list("Findings grown", grown, func(d FindingDelta) string {
-				return fmt.Sprintf("%s → %s", humanSize(d.Before), humanSize(d.After))
+				return fmt.Sprintf("%s → %s", words.Size(d.Before), words.Size(d.After))
 			})
 		}
 		fmt.Fprintln(w)
@@ -281,7 +280,7 @@ func (r *Report) writeSearch(w io.Writer) {
 		o := &r.Trials[i].Outcome
 		line := fmt.Sprintf("  %-*s build %s, smoke %s", width, strings.Join(r.Trials[i].IDs, "+"), buildCell(o), smokeCell(o))
 		if o.Measure != nil && b.Measure != nil {
-			line += ", size " + humanSize(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
+			line += ", size " + words.Size(o.Measure.Totals.Size) + " " + delta(b.Measure.Totals.Size, o.Measure.Totals.Size)
 		}
 		fmt.Fprintln(w, line)
 		if !o.Build.OK && len(o.Build.Tail) > 0 {
@@ -303,7 +302,7 @@ func bytesOrFact(n int64) string {
 	if n == 0 {
 		return "(no bytes: a fact about the image)"
 	}
-	return humanSize(n)
+	return words.Size(n)
 }
 
 func buildCell(o *Outcome) string {
@@ -315,7 +314,7 @@ func buildCell(o *Outcome) string {
 
 func measureCell(o *Outcome) string {
 	if o.Measure != nil {
-		return humanSize(o.Measure.Totals.Size)
+		return words.Size(o.Measure.Totals.Size)
 	}
 	return "-"
 }
@@ -351,18 +350,9 @@ func delta(before, after int64) string {
 	case d == 0:
 		return "unchanged"
 	case before == 0:
-		return "+" + humanSize(d)
+		return "+" + words.Size(d)
 	case d < 0:
-		return fmt.Sprintf("−%s (−%.1f%%) saved, measured", humanSize(-d), float64(-d)*100/float64(before))
+		return fmt.Sprintf("−%s (−%.1f%%) saved, measured", words.Size(-d), float64(-d)*100/float64(before))
 	}
-	return fmt.Sprintf("+%s (+%.1f%%) larger, measured", humanSize(d), float64(d)*100/float64(before))
-}
-
-// humanSize prints bytes as every size slimpy shows (go-humanize, SI
-// units, as inspect's reports).
-func humanSize(n int64) string {
-	if n < 0 {
-		return "-" + humanize.Bytes(uint64(-n))
-	}
-	return humanize.Bytes(uint64(n))
+	return fmt.Sprintf("+%s (+%.1f%%) larger, measured", words.Size(d), float64(d)*100/float64(before))
 }
