@@ -1,8 +1,10 @@
 // Command bigimage writes slimpy's large benchmark image as an OCI layout.
 //
-//	go run ./internal/bigimage/cmd -out DIR [-scale 1] [-extra 2200M] [-seed 1] [-stats]
+//	go run ./internal/bigimage/cmd -out DIR [-scale 1] [-extra 2200M] [-seed 1] [-stats] [-docker-archive FILE]
 //
-// Inspect it with `slimpy inspect oci:DIR`. See docs/performance.md.
+// Inspect it with `slimpy inspect oci:DIR`; -docker-archive also writes it
+// as a `docker save` archive (for `docker load`, and for dive, which reads
+// no OCI layout). See docs/performance.md.
 package main
 
 import (
@@ -13,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/slimpy/slimpy/internal/bigimage"
 )
 
@@ -23,6 +28,7 @@ func main() {
 	extra := flag.String("extra", "0", "bytes of large native libraries added in two more layers, e.g. 2200M")
 	flag.Int64Var(&o.Seed, "seed", o.Seed, "content seed")
 	stats := flag.Bool("stats", false, "print the per-layer file and byte counts without writing anything")
+	archive := flag.String("docker-archive", "", "also write the image as a docker save archive to this file")
 	flag.Parse()
 	n, err := parseSize(*extra)
 	if err != nil {
@@ -47,8 +53,38 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	if *archive != "" {
+		if err := writeDockerArchive(*out, *archive); err != nil {
+			fail(err)
+		}
+	}
 	b, _ := json.MarshalIndent(info, "", "  ")
 	fmt.Println(string(b))
+}
+
+// writeDockerArchive writes the layout's image as a docker save archive,
+// tagged slimpy/bigimage:bench.
+func writeDockerArchive(dir, file string) error {
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	if len(m.Manifests) != 1 {
+		return fmt.Errorf("%s: %d manifests, want 1", dir, len(m.Manifests))
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		return err
+	}
+	tag, err := name.NewTag("slimpy/bigimage:bench")
+	if err != nil {
+		return err
+	}
+	return tarball.WriteToFile(file, tag, img)
 }
 
 func parseSize(s string) (int64, error) {
