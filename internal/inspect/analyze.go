@@ -112,7 +112,7 @@ type Analysis struct {
 // the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
 	img := src.Image
-	if _, err := img.Manifest(); err != nil {
+	if err := manifestError(img); err != nil {
 		return nil, fmt.Errorf("reading the image manifest: %w", err)
 	}
 	raw, err := img.RawConfigFile()

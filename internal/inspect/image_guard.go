@@ -16,9 +16,15 @@ import (
 // entries. Every source's image goes through it (guardImage).
 type boundedImage struct {
 	v1.Image
-	once sync.Once
-	raw  []byte
-	err  error
+	// synthesized: the manifest is not stored but worked out from the
+	// layers (docker save archives, the engine). go-containerregistry
+	// gzips every uncompressed layer (or hashes every gzipped one) to
+	// write it, several times the cost of the whole analysis, for digests
+	// no report shows: it is never asked for (manifestError).
+	synthesized bool
+	once        sync.Once
+	raw         []byte
+	err         error
 }
 
 // guardedImage is idx.Image(h), guarded.
@@ -36,6 +42,22 @@ func guardImage(img v1.Image) v1.Image {
 		return img
 	}
 	return &boundedImage{Image: img}
+}
+
+// guardSynthesized wraps an image whose manifest is synthesized; its
+// config's size is bounded by the source (an archive member's size).
+func guardSynthesized(img v1.Image) v1.Image {
+	return &boundedImage{Image: img, synthesized: true}
+}
+
+// manifestError reads img's manifest for its error, where that costs no
+// more than reading the manifest.
+func manifestError(img v1.Image) error {
+	if b, ok := img.(*boundedImage); ok && b.synthesized {
+		return nil
+	}
+	_, err := img.Manifest()
+	return err
 }
 
 func (b *boundedImage) RawManifest() ([]byte, error) {
@@ -61,9 +83,14 @@ func (b *boundedImage) Manifest() (*v1.Manifest, error) {
 // maxConfigBytes, and checks what it holds.
 func (b *boundedImage) RawConfigFile() ([]byte, error) {
 	b.once.Do(func() {
-		if m, err := b.Manifest(); err == nil && m.Config.Size > maxConfigBytes {
-			b.err = fmt.Errorf("the manifest declares a config of %s, more than the %s limit", humanize.IBytes(uint64(m.Config.Size)), humanize.IBytes(maxConfigBytes))
-			return
+		// A synthesized manifest's config size is the config's own length,
+		// checked below (the source bounded it: docker-archive's member
+		// size).
+		if !b.synthesized {
+			if m, err := b.Manifest(); err == nil && m.Config.Size > maxConfigBytes {
+				b.err = fmt.Errorf("the manifest declares a config of %s, more than the %s limit", humanize.IBytes(uint64(m.Config.Size)), humanize.IBytes(maxConfigBytes))
+				return
+			}
 		}
 		raw, err := b.Image.RawConfigFile()
 		if err != nil {

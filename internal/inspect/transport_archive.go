@@ -169,7 +169,7 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 	if err != nil {
 		return nil, refErrf(ref, "reading the archive: %w", err)
 	}
-	img := guardImage(timg)
+	img := guardSynthesized(timg)
 	plat, err := checkSinglePlatform(ref, img, want, explicit)
 	if err != nil {
 		return nil, err

@@ -113,7 +113,7 @@ func daemonOpen(ctx context.Context, ref, rest string, opts OpenOptions, pingTim
 		Reference:     ref,
 		Transport:     transportDaemon,
 		Name:          rest,
-		Image:         guardImage(img),
+		Image:         guardSynthesized(img),
 		Platform:      formatPlatform(have),
 		RawCompressed: false,
 		closers:       []io.Closer{saver, cli},

@@ -220,7 +220,7 @@ func checkSinglePlatform(ref string, img v1.Image, want v1.Platform, explicit bo
 // configOf reads img's manifest, then its config, so that an error says
 // which of the two could not be read.
 func configOf(img v1.Image) (*v1.ConfigFile, error) {
-	if _, err := img.Manifest(); err != nil {
+	if err := manifestError(img); err != nil {
 		return nil, fmt.Errorf("reading the image manifest: %w", err)
 	}
 	cfg, err := img.ConfigFile()
