@@ -111,6 +111,7 @@ type Analysis struct {
 // layer is merged as soon as it and the layers below it are read, while
 // the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
+	src.useCache(opts.CacheDir)
 	img := src.Image
 	if err := manifestError(img); err != nil {
 		return nil, fmt.Errorf("reading the image manifest: %w", err)

@@ -39,6 +39,16 @@ type Source struct {
 	// size is its tar's length.
 	BlobSizes []int64
 	closers   []io.Closer
+	// engine is the engine's image of a docker-daemon source, which
+	// reads its config from the cache where it can (useCache).
+	engine *engineImage
+}
+
+// useCache tells the source where slimpy's cache is.
+func (s *Source) useCache(dir string) {
+	if s.engine != nil {
+		s.engine.useCache(dir)
+	}
 }
 
 // storedSize is what the source stores for layer i when it does not give

@@ -109,11 +109,20 @@ func daemonOpen(ctx context.Context, ref, rest string, opts OpenOptions, pingTim
 		return nil, true, refErrf(ref, "the Docker engine at %s: %w", host, err)
 	}
 	closeCli = false
+	engine := &engineImage{Image: img, id: ins.ID}
+	for _, d := range ins.RootFS.Layers {
+		h, err := v1.NewHash(d)
+		if err != nil {
+			return nil, true, refErrf(ref, "the Docker engine's image %s lists a layer %q: %w", rest, d, err)
+		}
+		engine.diffIDs = append(engine.diffIDs, h)
+	}
 	return &Source{
 		Reference:     ref,
 		Transport:     transportDaemon,
 		Name:          rest,
-		Image:         guardSynthesized(img),
+		Image:         guardSynthesized(engine),
+		engine:        engine,
 		Platform:      formatPlatform(have),
 		RawCompressed: false,
 		closers:       []io.Closer{saver, cli},
