@@ -6,23 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/pipeline"
 )
 
 // demoImageDockerfile built testdata/images/demo.tar (its history, line
 // for line).
-const demoImageDockerfile = `FROM python:3.11-slim
-RUN apt-get update && apt-get install -y gcc libpq-dev
-RUN useradd --create-home --uid 1000 app
-WORKDIR /app
-COPY . /app
-RUN pip install -r requirements.txt
-RUN chown -R app:app /app
-RUN rm -rf /app/tests
-USER app
-CMD ["python", "app.py"]
-`
+const demoImageDockerfile = fixtures.DemoDockerfile
 
 // TestDockerfileThatDidNotBuildTheImage: suggest and fix with an image
 // compare the Dockerfile with its history; one that did not build it is

@@ -8,23 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 )
 
-// demoDockerfile built testdata/images/demo.tar (its history, line for
-// line); otherDockerfile did not.
+// demoDockerfile built testdata/images/demo.tar; otherDockerfile did not.
 const (
-	demoDockerfile = `FROM python:3.11-slim
-RUN apt-get update && apt-get install -y gcc libpq-dev
-RUN useradd --create-home --uid 1000 app
-WORKDIR /app
-COPY . /app
-RUN pip install -r requirements.txt
-RUN chown -R app:app /app
-RUN rm -rf /app/tests
-USER app
-CMD ["python", "app.py"]
-`
+	demoDockerfile  = fixtures.DemoDockerfile
 	otherDockerfile = `FROM python:3.11-slim
 RUN pip install flask
 CMD ["flask", "run"]
