@@ -8,13 +8,13 @@
 #
 # Without ARCHIVE: the real Debian-built naive Python image of
 # scripts/debian-images.sh (full.tar) and the 0.8 GB / 200k-file image of
-# internal/bigimage, written once as a docker save archive (through the
-# engine, as `docker save` writes it: uncompressed layers).
+# internal/bigimage, written once as a docker save archive (uncompressed
+# layers, as `docker save` writes them).
 # -load runs a second pair at the same time as each measured pair (two
 # slimpys, two dives): the figures under load.
 #
 # dive is installed as any Go program, at a pinned version, into the
-# bench directory. Needs go, docker (for the 200k-file archive) and GNU time.
+# bench directory. Needs go and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,10 +52,7 @@ if [ ${#archives[@]} -eq 0 ]; then
     log "writing the 200k-file image"
     tmp=$(mktemp -d "$bench/.tmp-XXXXXX")
     trap 'rm -rf "$tmp"' EXIT
-    go run ./internal/bigimage/cmd -out "$tmp/oci" -docker-archive "$tmp/gz.tar" >/dev/null
-    docker load -q -i "$tmp/gz.tar" >/dev/null
-    docker save -o "$tmp/big.tar" slimpy/bigimage:bench
-    docker rmi -f slimpy/bigimage:bench >/dev/null
+    go run ./internal/bigimage/cmd -out "$tmp/oci" -docker-archive "$tmp/big.tar" >/dev/null
     mv "$tmp/big.tar" "$big"
     rm -rf "$tmp"
     trap - EXIT
