@@ -73,3 +73,31 @@ func TestNumericFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshFlags: the refresh's flags need --refresh, take http(s) URLs
+// and a positive TTL, and --refresh makes findings, so not with
+// --no-rules; each mistake is one line and exit 2, before any image is
+// read. --offline with an empty cache asks nothing and still reports.
+func TestRefreshFlags(t *testing.T) {
+	demo := "docker-archive:" + fixturePath(t, "demo.tar")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--offline"}, "--offline goes with --refresh"},
+		{[]string{"--apt-mirror", "http://m.example"}, "--apt-mirror goes with --refresh"},
+		{[]string{"--refresh", "--apt-mirror", "ftp://m.example"}, `--apt-mirror "ftp://m.example": give an http or https URL`},
+		{[]string{"--refresh", "--python-index", "pypi"}, `--python-index "pypi": give an http or https URL`},
+		{[]string{"--refresh", "--refresh-ttl", "-1h"}, "--refresh-ttl -1h0m0s: give a positive duration"},
+		{[]string{"--refresh", "--no-rules"}, "--refresh makes findings: it cannot go with --no-rules"},
+	} {
+		code, _, stderr := slimpy(t, append([]string{"inspect", "--format", "json", demo}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+	code, stdout, stderr := slimpy(t, "inspect", "--format", "json", "--refresh", "--offline", "--cache-dir", t.TempDir(), demo)
+	if code != 0 || !strings.Contains(stdout, `"findings"`) {
+		t.Errorf("--refresh --offline: exit %d\n%s", code, stderr)
+	}
+}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/pipeline"
+	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/report"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -24,6 +26,7 @@ type inspectFlags struct {
 	config     string
 	noRules    bool
 	dockerfile string
+	refresh    refreshFlags
 }
 
 func newInspectCmd() *cobra.Command {
@@ -60,6 +63,7 @@ IMAGE is a reference in the containers-transports style:
 	fl.StringVar(&f.config, "config", "", "rules config file (default: "+inspect.ConfigFileName+" in the working directory, if present; docs/configuration.md)")
 	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "the Dockerfile that built IMAGE, for the interactive view's suggestions (default: ./Dockerfile when present; else one reconstructed from the history, read-only)")
+	f.refresh.register(fl)
 	return cmd
 }
 
@@ -80,15 +84,29 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	}
 	cfg.Now = now
 	f.settings = cfg.Sources
+	fresh, err := f.refresh.options(cmd, cfg.Sources, f.cacheDir, f.noCache)
+	if err != nil {
+		return err
+	}
+	if fresh != nil && f.noRules {
+		return fmt.Errorf("--refresh makes findings: it cannot go with --no-rules")
+	}
 	if useTUI(cmd) {
-		return runInspectTUI(cmd, ref, f, cfg)
+		return runInspectTUI(cmd, ref, f, cfg, fresh)
 	}
 	var rules *inspect.Config
 	if !f.noRules {
 		rules = &cfg
 	}
 	p := newProgress(cmd)
-	r, err := f.report(cmd.Context(), ref, rules, p)
+	var r inspect.Report
+	if fresh != nil {
+		// Today's answers are never cached with the report: the whole
+		// pipeline runs.
+		r, err = f.refreshedReport(cmd.Context(), ref, cfg, fresh, p, cmd.ErrOrStderr())
+	} else {
+		r, err = f.report(cmd.Context(), ref, rules, p)
+	}
 	p.done()
 	if err != nil {
 		return err
@@ -113,6 +131,20 @@ func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Co
 	return r, err
 }
 
+// refreshedReport is the report with the findings of today's answers of
+// the image's package sources (SP407-SP409), through the pipeline.
+func (f *inspectFlags) refreshedReport(ctx context.Context, ref string, cfg inspect.Config, fresh *refresh.Options, p *progressLine, stderr io.Writer) (inspect.Report, error) {
+	p.start("Reading " + ref)
+	opts := f.pipelineOptions(cfg, p, stderr)
+	opts.Refresh = fresh
+	img, err := pipeline.Analyze(ctx, ref, opts)
+	if err != nil {
+		return inspect.Report{}, err
+	}
+	defer img.Close()
+	return img.Report(), nil
+}
+
 // useTUI: the interactive view opens when stdout is a terminal and no
 // --format was given.
 func useTUI(cmd *cobra.Command) bool {
@@ -124,9 +156,9 @@ func useTUI(cmd *cobra.Command) bool {
 }
 
 // runInspectTUI shows the layers' progress, then the interactive view.
-func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config) error {
+func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config, fresh *refresh.Options) error {
 	analyze := func(ctx context.Context, progress func(inspect.Progress)) (*tui.Input, error) {
-		opts := pipeline.Options{Open: f.openOptions(), Analyze: f.options(progress), Rules: cfg, NoRules: f.noRules}
+		opts := pipeline.Options{Open: f.openOptions(), Analyze: f.options(progress), Rules: cfg, NoRules: f.noRules, Refresh: fresh}
 		img, err := pipeline.Analyze(ctx, ref, opts)
 		if err != nil {
 			return nil, err

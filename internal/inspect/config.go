@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/refresh"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -41,6 +42,10 @@ type Config struct {
 	// cache:): no rule reads them; the CLI hands them to OpenOptions and
 	// Options.
 	Sources SourceSettings
+	// Refresh is what the image's own package sources said today
+	// (slimpy inspect --refresh): SP407-SP409 read it; nil, they find
+	// nothing. A report with it is never cached.
+	Refresh *refresh.Result
 }
 
 // SourceSettings are how images are read: the bounds on registries and
@@ -50,6 +55,9 @@ type SourceSettings struct {
 	// CacheMaxBytes bounds the cache directory: 0 is DefaultCacheMaxBytes,
 	// < 0 no bound (`cache.max-size: 0` in the file).
 	CacheMaxBytes int64
+	// Refresh is `refresh: true`: inspect asks the image's package
+	// sources what is newer, as with --refresh.
+	Refresh bool
 }
 
 // DefaultConfig is what runs without a `.slimpy.yaml`.
@@ -81,6 +89,7 @@ type fileConfig struct {
 	CI       yaml.Node    `yaml:"ci"`
 	Registry fileRegistry `yaml:"registry"`
 	Cache    fileCache    `yaml:"cache"`
+	Refresh  bool         `yaml:"refresh"`
 }
 
 // fileRegistry is the `registry:` section (RegistryOptions).
@@ -199,7 +208,7 @@ func ParseConfig(raw []byte) (Config, error) {
 
 // sources are the registry: and cache: sections.
 func (fc fileConfig) sources() SourceSettings {
-	var s SourceSettings
+	s := SourceSettings{Refresh: fc.Refresh}
 	for _, f := range []struct {
 		from *durationValue
 		to   *time.Duration

@@ -81,7 +81,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 	if rules == nil {
 		io.WriteString(h, "no rules")
 	} else {
-		if rules.Now.IsZero() {
+		if rules.Now.IsZero() || rules.Refresh != nil {
 			return "", "" // the findings depend on the time of the run
 		}
 		settings := *rules

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/refresh"
 )
 
 // Severity says how much a finding matters. In JSON it is a word.
@@ -75,6 +76,9 @@ var Rules = []*Rule{
 	vulnerablePackagingToolsRule,
 	duplicateDistributionsRule,
 	staleImageRule,
+	refreshedOSUpdatesRule,
+	pythonVulnerableRule,
+	pythonOutdatedRule,
 	duplicateFilesRule,
 	layerWasteRule,
 	metadataRewritesRule,
@@ -130,6 +134,12 @@ type FindingPackage struct {
 	Available string `json:"available,omitempty"` // a newer version the image's own apt lists offer
 	Bytes     int64  `json:"bytes,omitempty"`     // its visible bytes, where the finding counts them
 	Note      string `json:"note,omitempty"`      // e.g. the CVE IDs
+	// Suite and Security (SP407): the apt suites or Alpine repository
+	// that offer Available, and whether a security suite does.
+	Suite    string `json:"suite,omitempty"`
+	Security bool   `json:"security,omitempty"`
+	// Vulnerabilities (SP408): the installed version's known ones.
+	Vulnerabilities []refresh.Vulnerability `json:"vulnerabilities,omitempty"`
 }
 
 // unit is one stored file content: a visible inode or a hidden copy.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
@@ -23,6 +24,9 @@ type Options struct {
 	Rules   inspect.Config
 	// NoRules leaves the findings out (inspect --no-rules).
 	NoRules bool
+	// Refresh, when set, asks the image's own package sources what is
+	// newer before the rules run (inspect --refresh): SP407-SP409.
+	Refresh *refresh.Options
 	// Opened is told the transport once the image is open; Phase the name
 	// of each later step (both for progress, may be nil).
 	Opened func(transport string)
@@ -59,9 +63,21 @@ func Analyze(ctx context.Context, ref string, opt Options) (*Image, error) {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	img := &Image{Ref: ref, Source: src, Analysis: a, opts: opt}
+	if opt.Refresh != nil && !opt.NoRules {
+		img.phase("Asking the image's package sources what is newer…")
+		res, err := img.refresh(ctx, *opt.Refresh)
+		if err != nil {
+			img.Close()
+			return nil, fmt.Errorf("%s: --refresh: %w", ref, err)
+		}
+		for _, w := range res.Warnings {
+			img.warn("--refresh: " + textsafe.OneLine(w))
+		}
+		img.opts.Rules.Refresh = res
+	}
 	if !opt.NoRules {
 		img.phase("Running the rules…")
-		img.Findings = inspect.RunRules(a, opt.Rules)
+		img.Findings = inspect.RunRules(a, img.opts.Rules)
 	}
 	return img, nil
 }
@@ -77,6 +93,12 @@ func (img *Image) Report() inspect.Report {
 // Close closes the image's source.
 func (img *Image) Close() error { return img.Source.Close() }
 
+func (img *Image) warn(line string) {
+	if img.opts.Warn != nil {
+		img.opts.Warn(line)
+	}
+}
+
 func (img *Image) phase(s string) {
 	if img.opts.Phase != nil {
 		img.opts.Phase(s)
@@ -91,9 +113,7 @@ func (img *Image) Facts(ctx context.Context) *suggest.Facts {
 	facts := suggest.NewFacts(img.Analysis, img.Findings)
 	img.phase("Reading the libraries the extension modules link…")
 	if err := facts.ReadRuntimeLibs(ctx, img.Source.Image); err != nil {
-		if img.opts.Warn != nil {
-			img.opts.Warn("the extension modules' libraries were not read: " + textsafe.OneLine(err.Error()))
-		}
+		img.warn("the extension modules' libraries were not read: " + textsafe.OneLine(err.Error()))
 		facts.Runtime = nil
 	}
 	return facts

@@ -1,12 +1,10 @@
 package suggest
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"debug/elf"
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
@@ -181,7 +179,11 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 			continue
 		}
 		want := byLayer[l]
-		err := readLayerFiles(ctx, layers[l], want, func(stored string, content []byte) {
+		stored := make(map[string]bool, len(want))
+		for at := range want {
+			stored[at] = true
+		}
+		err := inspect.ReadLayerFiles(ctx, layers[l], stored, maxELF, func(stored string, content []byte) {
 			ef, err := elf.NewFile(bytes.NewReader(content))
 			if err != nil {
 				rl.NotELF += len(want[stored])
@@ -259,41 +261,6 @@ func appendUnique(s []string, v string) []string {
 
 // maxELF bounds the bytes read of one shared object.
 const maxELF = 512 << 20
-
-// readLayerFiles streams one layer and hands the content of the wanted
-// regular files to fn.
-func readLayerFiles(ctx context.Context, l v1.Layer, want map[string][]string, fn func(path string, content []byte)) error {
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	left := len(want)
-	for left > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		p := path.Clean("/" + h.Name)
-		if _, ok := want[p]; !ok || h.Typeflag != tar.TypeReg || h.Size > maxELF {
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(tr, maxELF))
-		if err != nil {
-			return err
-		}
-		fn(p, b)
-		left--
-	}
-	return nil
-}
 
 // junk is what a .dockerignore pattern would have kept out of the image.
 type junk struct {
