@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestReadBaseline(t *testing.T) {
 	// Only what ci compares is kept: of a finding's paths, the least.
 	r, err = DecodeBaseline(strings.NewReader(`{"schemaVersion":1,"totals":{"efficiency":1},"image":{"reference":"app:1","env":["A=1"]},"findings":[{"rule":"SP301","paths":["/b","/a","/c"],"packages":[{"manager":"dpkg","name":"gcc","version":"12"}]}]}`))
 	if err != nil || r.Image.Reference != "app:1" || len(r.Findings) != 1 || len(r.Findings[0].Paths) != 1 || r.Findings[0].Paths[0] != "/a" ||
-		r.Findings[0].Packages[0] != (inspect.FindingPackage{Manager: "dpkg", Name: "gcc"}) {
+		!reflect.DeepEqual(r.Findings[0].Packages[0], inspect.FindingPackage{Manager: "dpkg", Name: "gcc"}) {
 		t.Errorf("%v: %+v", err, r)
 	}
 	// Null fields and an empty image are a report, if an odd one.

@@ -346,7 +346,9 @@ func tightenGC(percent int) (restore func()) {
 func pruneContents(fs *FileSystem, data []*LayerData) {
 	for i, ld := range data {
 		for p := range ld.Contents {
-			if isPackageDB(p) {
+			if isPackageDB(p) || isAptPackagesList(p) {
+				// the inventories follow the databases through the layers;
+				// SP403 reads the apt lists a later layer deleted
 				continue
 			}
 			n := fs.Lookup(p)

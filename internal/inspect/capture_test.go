@@ -192,3 +192,35 @@ func TestAptUpgradableBigList(t *testing.T) {
 	}
 	check(t, a)
 }
+
+// SP403 reads the apt lists a layer stored and a later layer deleted (apt-get
+// update in one RUN, rm -rf /var/lib/apt/lists/* in another): the
+// finding says which layer stored them and that they date from its build.
+func TestAptUpgradableHiddenLists(t *testing.T) {
+	list := "Package: dash\nVersion: 0.5.12-2+deb12u1\nArchitecture: amd64\n\n"
+	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tarEntry{
+		file("usr/lib/os-release", debian12),
+		exe(sized("usr/bin/dash", 9000)),
+	}, dpkgDB(basePkgs...)...)}
+	update := ruleLayer{createdBy: "/bin/sh -c apt-get update", entries: []tarEntry{
+		dir("var/lib/apt/lists"),
+		file(strings.TrimPrefix(mainList, "/"), list),
+	}}
+	clean := ruleLayer{createdBy: "/bin/sh -c rm -rf /var/lib/apt/lists/*", entries: []tarEntry{
+		whiteout(strings.TrimPrefix(mainList, "/")),
+	}}
+	a := analyzeLayers(t, v1.Config{}, testNow, base, update, clean)
+	if _, ok := a.FS.Content(mainList); ok {
+		t.Fatal("the deleted list is visible")
+	}
+	up := byRule(RunRules(a, Config{Now: testNow}))["SP403"]
+	if len(up) != 1 || len(up[0].Packages) != 1 || up[0].Packages[0].Name != "dash" || up[0].Packages[0].Available != "0.5.12-2+deb12u1" ||
+		!strings.Contains(up[0].Title, "the apt lists layer 1 stored (deleted later: they date from that build)") {
+		t.Fatalf("SP403 %+v", up)
+	}
+	// Without the update layer there is nothing to read.
+	a = analyzeLayers(t, v1.Config{}, testNow, base)
+	if up := byRule(RunRules(a, Config{Now: testNow}))["SP403"]; len(up) != 0 {
+		t.Fatalf("SP403 without lists: %+v", up)
+	}
+}

@@ -111,9 +111,20 @@ var aptUpgradableRule = &Rule{
 	Doc:      "installed dpkg packages for which the image's own apt lists (/var/lib/apt/lists/*_Packages, also .lz4/.gz/.bz2/.zst) offer a newer version: what apt list --upgradable showed when the image was built",
 	Fix:      "apt-get update && apt-get upgrade -y in the base stage, or rebuild from a freshly pulled base image",
 	Check: func(p *Pass) []Finding {
-		avail := p.aptAvailable()
+		avail, visible, hiddenFrom := p.aptAvailable()
 		if len(avail) == 0 {
 			return nil
+		}
+		where := "the image's apt lists"
+		if len(hiddenFrom) > 0 {
+			var ls []string
+			for _, l := range hiddenFrom {
+				ls = append(ls, fmt.Sprint(l))
+			}
+			where = fmt.Sprintf("the apt lists layer %s stored (deleted later: they date from that build)", strings.Join(ls, ", "))
+			if visible {
+				where = "the image's apt lists and in " + where
+			}
 		}
 		by := map[int][]FindingPackage{}
 		for _, pkg := range p.Inventory.OS {
@@ -142,7 +153,7 @@ var aptUpgradableRule = &Rule{
 			}
 			out = append(out, Finding{
 				Layer:    layer,
-				Title:    fmt.Sprintf("%s installed by this layer %s a newer version in the image's apt lists (%s)", plural(len(pkgs), "package", "packages"), hasHave(len(pkgs)), strings.Join(firstN(names, 5), ", ")),
+				Title:    fmt.Sprintf("%s installed by this layer %s a newer version in %s (%s)", plural(len(pkgs), "package", "packages"), hasHave(len(pkgs)), where, strings.Join(firstN(names, 5), ", ")),
 				Packages: pkgs,
 			})
 		}

@@ -6,6 +6,9 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"io"
+	"maps"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -21,26 +24,24 @@ type aptCandidate struct {
 // aptListsDir holds apt's downloaded indexes.
 const aptListsDir = "/var/lib/apt/lists"
 
+// isAptPackagesList matches apt's Packages indexes in /var/lib/apt/lists.
+func isAptPackagesList(p string) bool {
+	dir, base := path.Split(p)
+	return dir == aptListsDir+"/" && strings.Contains(base, "_Packages")
+}
+
 // aptAvailable reads every Packages index the image keeps in
 // /var/lib/apt/lists (plain, .lz4 as Docker's Debian images store them,
-// .gz, .bz2, .zst; .xz is not read) into name → offered versions.
-func (p *Pass) aptAvailable() map[string][]aptCandidate {
-	out := map[string][]aptCandidate{}
-	dir := p.FS.Lookup(aptListsDir)
-	if dir == nil || dir.Kind != KindDir {
-		return out
-	}
-	for _, n := range dir.Children() {
-		if n.Kind != KindFile || !strings.Contains(n.Name(), "_Packages") {
-			continue
-		}
-		c, ok := p.FS.Content(n.Path)
-		if !ok {
-			continue
-		}
-		r, err := decompressList(n.Name(), c)
+// .gz, .bz2, .zst; .xz is not read) into name → offered versions, and the
+// indexes a layer stored that a later layer deleted or replaced: they date
+// from that layer's build. visible says whether the image shows any;
+// hiddenFrom lists the layers whose hidden indexes were read.
+func (p *Pass) aptAvailable() (out map[string][]aptCandidate, visible bool, hiddenFrom []int) {
+	out = map[string][]aptCandidate{}
+	read := func(name string, c []byte) {
+		r, err := decompressList(name, c)
 		if err != nil {
-			continue
+			return
 		}
 		// A truncated or corrupt index yields what it could be read of it.
 		_ = parsePackagesIndex(r, func(name, version, arch string) {
@@ -50,7 +51,39 @@ func (p *Pass) aptAvailable() map[string][]aptCandidate {
 			c.Close() // a zstd decoder holds goroutines until closed
 		}
 	}
-	return out
+	if dir := p.FS.Lookup(aptListsDir); dir != nil && dir.Kind == KindDir {
+		for _, n := range dir.Children() {
+			if n.Kind != KindFile || !strings.Contains(n.Name(), "_Packages") {
+				continue
+			}
+			if c, ok := p.FS.Content(n.Path); ok {
+				read(n.Name(), c)
+				visible = true
+			}
+		}
+	}
+	for i, l := range p.Layers {
+		if l.Data == nil {
+			continue
+		}
+		found := false
+		for _, lp := range slices.Sorted(maps.Keys(l.Data.Contents)) {
+			if !isAptPackagesList(lp) {
+				continue
+			}
+			if n := p.FS.Lookup(lp); n != nil {
+				if layer, at := n.InodeKey(); layer == i && at == lp {
+					continue // the visible one, read above
+				}
+			}
+			read(path.Base(lp), l.Data.Contents[lp])
+			found = true
+		}
+		if found {
+			hiddenFrom = append(hiddenFrom, i)
+		}
+	}
+	return out, visible, hiddenFrom
 }
 
 // decompressList opens a captured Packages index. The walker keeps a
