@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,11 +87,17 @@ func TestMatrix(t *testing.T) {
 	index := servePackageIndex(t, localPackages(t))
 	cacheDir := t.TempDir() // layer analyses shared by every shape
 	imagesBefore := engineImages(t)
+	var mu sync.Mutex
+	var runs []string // the verify runs' IDs
 	t.Run("shapes", func(t *testing.T) {
 		for _, sh := range matrixShapes {
 			t.Run(sh.dir, func(t *testing.T) {
 				t.Parallel()
-				testShape(t, sh, index, cacheDir)
+				testShape(t, sh, index, cacheDir, func(run string) {
+					mu.Lock()
+					runs = append(runs, run)
+					mu.Unlock()
+				})
 			})
 		}
 	})
@@ -103,25 +110,23 @@ func TestMatrix(t *testing.T) {
 	if left := newImagesOn(t, imagesBefore, fullPython, slimPython, "local/slimpy-bookworm:base"); len(left) > 0 {
 		t.Errorf("images built on the bases were left: %v", left)
 	}
-	if out, _ := exec.Command("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "slimpy-verify").Output(); len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("tags left: %s", out)
-	}
-	for _, prefix := range []string{"slimpy-verify-", containerPrefix() + "-"} {
-		if out, _ := exec.Command("docker", "ps", "-a", "--filter", "name="+prefix, "--format", "{{.Names}}").Output(); len(bytes.TrimSpace(out)) > 0 {
-			t.Errorf("containers left: %s", out)
-		}
+	verifyLeftovers(t, runs...)
+	if out, _ := exec.Command("docker", "ps", "-a", "--filter", "name="+containerPrefix()+"-", "--format", "{{.Names}}").Output(); len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("containers left: %s", out)
 	}
 }
 
 var smokeLine = regexp.MustCompile(`smoke ok: uid=(\d+) wrote (\S+)`)
 
-func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir string) {
+// testShape tells ran the ID of its verify run.
+func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir string, ran func(run string)) {
 	start := time.Now()
 	dir := shapeContext(t, sh, index)
 	dockerfile := filepath.Join(dir, "Dockerfile")
 	orig, _ := os.ReadFile(dockerfile)
 	r, code := runFixVerify(t, dockerfile, "--smoke", sh.smoke, "--cache-dir", cacheDir)
 	v := r.Verification
+	ran(v.Run)
 	written, _ := os.ReadFile(dockerfile)
 	var times strings.Builder
 	for _, o := range append([]verifyOutcome{v.Before}, trialOutcomes(r)...) {

@@ -16,6 +16,9 @@ import (
 // measured and run on the engine, and says which accepted suggestions the
 // patched one holds (Keep).
 type Report struct {
+	// Run is the run's ID: its tags are slimpy-verify:RUN-N and its
+	// containers slimpy-verify-RUN-N, all removed by Close.
+	Run    string  `json:"run"`
 	Before Outcome `json:"before"`
 	// After is the build of the set to write (Kept): every accepted
 	// suggestion when they pass together, else the largest set found that
