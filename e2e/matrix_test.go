@@ -88,14 +88,15 @@ func TestMatrix(t *testing.T) {
 	cacheDir := t.TempDir() // layer analyses shared by every shape
 	imagesBefore := engineImages(t)
 	var mu sync.Mutex
-	var runs []string // the verify runs' IDs
+	var runs, made []string // the verify runs' IDs, the images they made
 	t.Run("shapes", func(t *testing.T) {
 		for _, sh := range matrixShapes {
 			t.Run(sh.dir, func(t *testing.T) {
 				t.Parallel()
-				testShape(t, sh, index, cacheDir, func(run string) {
+				testShape(t, sh, index, cacheDir, func(run string, images []string) {
 					mu.Lock()
 					runs = append(runs, run)
+					made = append(made, images...)
 					mu.Unlock()
 				})
 			})
@@ -107,7 +108,7 @@ func TestMatrix(t *testing.T) {
 	}
 	// Nothing of the runs is left: no image built on the bases, no tag, no
 	// container of verify's or of this test's.
-	if left := newImagesOn(t, imagesBefore, fullPython, slimPython, "local/slimpy-bookworm:base"); len(left) > 0 {
+	if left := imagesLeft(t, imagesBefore, made, fullPython, slimPython, "local/slimpy-bookworm:base"); len(left) > 0 {
 		t.Errorf("images built on the bases were left: %v", left)
 	}
 	verifyLeftovers(t, runs...)
@@ -118,15 +119,15 @@ func TestMatrix(t *testing.T) {
 
 var smokeLine = regexp.MustCompile(`smoke ok: uid=(\d+) wrote (\S+)`)
 
-// testShape tells ran the ID of its verify run.
-func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir string, ran func(run string)) {
+// testShape tells ran the ID of its verify run and the images it made.
+func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir string, ran func(run string, images []string)) {
 	start := time.Now()
 	dir := shapeContext(t, sh, index)
 	dockerfile := filepath.Join(dir, "Dockerfile")
 	orig, _ := os.ReadFile(dockerfile)
 	r, code := runFixVerify(t, dockerfile, "--smoke", sh.smoke, "--cache-dir", cacheDir)
 	v := r.Verification
-	ran(v.Run)
+	ran(v.Run, v.Images)
 	written, _ := os.ReadFile(dockerfile)
 	var times strings.Builder
 	for _, o := range append([]verifyOutcome{v.Before}, trialOutcomes(r)...) {

@@ -87,6 +87,9 @@ func (v *Verifier) Keep(ctx context.Context, before Outcome, p Plan) *Report {
 	// measured: inspecting every image tried would cost as much again.
 	v.measureOutcome(ctx, &s.r.After)
 	s.r.Builds = v.buildCount()
+	v.mu.Lock()
+	s.r.Images = slices.Compact(slices.Sorted(slices.Values(v.images)))
+	v.mu.Unlock()
 	return s.r
 }
 

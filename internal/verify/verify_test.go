@@ -113,6 +113,9 @@ func TestVerifyPasses(t *testing.T) {
 	if rep.Run == "" || rep.Run != f.v.RunID() || !strings.HasPrefix(rep.After.Build.Tag, "slimpy-verify:"+rep.Run+"-") {
 		t.Errorf("run %q (verifier %q), tag %q", rep.Run, f.v.RunID(), rep.After.Build.Tag)
 	}
+	if !slices.Contains(rep.Images, rep.After.Build.ImageID) || !slices.Contains(rep.Images, "cccccccccccc") {
+		t.Errorf("the images made: %v", rep.Images)
+	}
 	removed, reduced, added, grown := rep.Findings()
 	names := func(ds []FindingDelta) string {
 		var s []string
