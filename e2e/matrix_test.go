@@ -74,7 +74,8 @@ var matrixShapes = []matrixShape{
 // that user writes the app's data. A shape whose rewrite is wrong still
 // writes the set of suggestions that builds and runs (exit 0); the
 // suggestions verify dropped are reported as errors with their failure
-// (see MATRIX-FINDINGS.md). Shapes run two at a time (go test -parallel).
+// (docs/suggestions.md, "What the matrix found"). Shapes run two at a
+// time (go test -parallel).
 func TestMatrix(t *testing.T) {
 	requireDocker(t)
 	requirePythonBases(t)
@@ -149,7 +150,7 @@ func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir strin
 		if len(d.With) > 0 {
 			with = " together with " + strings.Join(d.With, ", ")
 		}
-		t.Errorf("verify dropped %s%s: %s (a rewrite bug: MATRIX-FINDINGS.md)", d.ID, with, d.Failure)
+		t.Errorf("verify dropped %s%s: %s (a rewrite bug: docs/suggestions.md, What the matrix found)", d.ID, with, d.Failure)
 		for _, tr := range v.Trials {
 			if strings.Join(tr.IDs, "+") == strings.Join(slices.Concat(d.With, []string{d.ID}), "+") {
 				o := tr.Outcome
