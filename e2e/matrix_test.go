@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,7 +74,8 @@ var matrixShapes = []matrixShape{
 // that user writes the app's data. A shape whose rewrite is wrong still
 // writes the set of suggestions that builds and runs (exit 0); the
 // suggestions verify dropped are reported as errors with their failure
-// (see MATRIX-FINDINGS.md). Shapes run two at a time (go test -parallel).
+// (docs/suggestions.md, "What the matrix found"). Shapes run two at a
+// time (go test -parallel).
 func TestMatrix(t *testing.T) {
 	requireDocker(t)
 	requirePythonBases(t)
@@ -86,11 +88,18 @@ func TestMatrix(t *testing.T) {
 	index := servePackageIndex(t, localPackages(t))
 	cacheDir := t.TempDir() // layer analyses shared by every shape
 	imagesBefore := engineImages(t)
+	var mu sync.Mutex
+	var runs, made []string // the verify runs' IDs, the images they made
 	t.Run("shapes", func(t *testing.T) {
 		for _, sh := range matrixShapes {
 			t.Run(sh.dir, func(t *testing.T) {
 				t.Parallel()
-				testShape(t, sh, index, cacheDir)
+				testShape(t, sh, index, cacheDir, func(run string, images []string) {
+					mu.Lock()
+					runs = append(runs, run)
+					made = append(made, images...)
+					mu.Unlock()
+				})
 			})
 		}
 	})
@@ -100,28 +109,26 @@ func TestMatrix(t *testing.T) {
 	}
 	// Nothing of the runs is left: no image built on the bases, no tag, no
 	// container of verify's or of this test's.
-	if left := newImagesOn(t, imagesBefore, fullPython, slimPython, "local/slimpy-bookworm:base"); len(left) > 0 {
+	if left := imagesLeft(t, imagesBefore, made, fullPython, slimPython, "local/slimpy-bookworm:base"); len(left) > 0 {
 		t.Errorf("images built on the bases were left: %v", left)
 	}
-	if out, _ := exec.Command("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "slimpy-verify").Output(); len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("tags left: %s", out)
-	}
-	for _, prefix := range []string{"slimpy-verify-", containerPrefix() + "-"} {
-		if out, _ := exec.Command("docker", "ps", "-a", "--filter", "name="+prefix, "--format", "{{.Names}}").Output(); len(bytes.TrimSpace(out)) > 0 {
-			t.Errorf("containers left: %s", out)
-		}
+	verifyLeftovers(t, runs...)
+	if out, _ := exec.Command("docker", "ps", "-a", "--filter", "name="+containerPrefix()+"-", "--format", "{{.Names}}").Output(); len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("containers left: %s", out)
 	}
 }
 
 var smokeLine = regexp.MustCompile(`smoke ok: uid=(\d+) wrote (\S+)`)
 
-func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir string) {
+// testShape tells ran the ID of its verify run and the images it made.
+func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir string, ran func(run string, images []string)) {
 	start := time.Now()
 	dir := shapeContext(t, sh, index)
 	dockerfile := filepath.Join(dir, "Dockerfile")
 	orig, _ := os.ReadFile(dockerfile)
 	r, code := runFixVerify(t, dockerfile, "--smoke", sh.smoke, "--cache-dir", cacheDir)
 	v := r.Verification
+	ran(v.Run, v.Images)
 	written, _ := os.ReadFile(dockerfile)
 	var times strings.Builder
 	for _, o := range append([]verifyOutcome{v.Before}, trialOutcomes(r)...) {
@@ -143,7 +150,7 @@ func testShape(t *testing.T, sh matrixShape, index *packageIndex, cacheDir strin
 		if len(d.With) > 0 {
 			with = " together with " + strings.Join(d.With, ", ")
 		}
-		t.Errorf("verify dropped %s%s: %s (a rewrite bug: MATRIX-FINDINGS.md)", d.ID, with, d.Failure)
+		t.Errorf("verify dropped %s%s: %s (a rewrite bug: docs/suggestions.md, What the matrix found)", d.ID, with, d.Failure)
 		for _, tr := range v.Trials {
 			if strings.Join(tr.IDs, "+") == strings.Join(slices.Concat(d.With, []string{d.ID}), "+") {
 				o := tr.Outcome

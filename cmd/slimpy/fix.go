@@ -293,14 +293,19 @@ func runFixVerify(cmd *cobra.Command, f *fixFlags, args []string, fo *fixOutput)
 	if f.noCache {
 		cacheDir = ""
 	}
+	// What the engine gets from the run is removed before slimpy exits,
+	// interrupted or not.
+	release := holdCleanup(ctx)
 	v, err := verify.New(ctx, verify.Options{
 		Context: ctxDir, Smoke: f.smoke, SmokeTimeout: f.smokeTimeout,
 		Rules: cfg, CacheDir: cacheDir, Log: stderr,
 	})
 	if err != nil {
+		release()
 		return err
 	}
 	defer func() {
+		defer release()
 		if err := v.Close(); err != nil {
 			fmt.Fprintf(stderr, "slimpy: warning: cleaning up after --verify: %s\n", textsafe.OneLine(err.Error()))
 		}

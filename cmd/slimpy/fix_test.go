@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // fakeDocker puts internal/verify's stand-in docker CLI first on PATH and
@@ -263,4 +268,52 @@ func TestFixReconstructionNeedsAContext(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ".dockerignore")); err == nil {
 		t.Error(".dockerignore beside -o")
 	}
+}
+
+// Ctrl-C while fix --verify runs: slimpy still removes the tags and images
+// the run made before it exits 130, however long that takes (it exited
+// 500 ms after the signal, with the removal under way; here the fake
+// engine takes 2 s to remove an image), and writes nothing.
+func TestFixVerifyInterruptedRemovesItsImages(t *testing.T) {
+	state := fakeDocker(t)
+	t.Setenv("FAKE_DOCKER_RM_DELAY", "2")
+	_, path := writeDockerfile(t, cliDockerfile)
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "fix", fixturePath(t, "demo.tar"), "--dockerfile", path,
+		"--accept", "SG001", "--verify", "--smoke", "sleep 30")
+	cmd.Env = append(os.Environ(), "SLIMPY_TEST_MAIN=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(state, "calls.log")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if calls, _ := os.ReadFile(log); strings.Contains(string(calls), "run --rm") {
+			break // the original's smoke run
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no smoke run:\n%s", stderr.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || stdout.String() != "" {
+		t.Errorf("%v: stdout %q, stderr %q; want exit 130", err, stdout.String(), stderr.String())
+	}
+	if !strings.HasSuffix(stderr.String(), "slimpy: interrupted\nslimpy: removing the images --verify made (interrupt again to leave them)\n") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+	calls, _ := os.ReadFile(log)
+	tags := regexp.MustCompile(`(?m)^tag \S+ (slimpy-verify:\S+)$`).FindAllStringSubmatch(string(calls), -1)
+	if len(tags) == 0 {
+		t.Fatalf("no tag made:\n%s", calls)
+	}
+	for _, m := range tags {
+		if _, err := os.Stat(filepath.Join(state, m[1]+".removed")); err != nil {
+			t.Errorf("%s was left:\n%s", m[1], calls)
+		}
+	}
+	nothingWritten(t, path)
 }

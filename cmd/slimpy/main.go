@@ -30,15 +30,18 @@ func main() {
 
 // run executes one command line and returns its exit code. When ctx is
 // cancelled (ctrl+c, SIGTERM) it returns 130 or 143 as soon as the command
-// does, or after interruptGrace without it.
+// does, or after interruptGrace without it, once the clean-ups the command
+// holds (holdCleanup) are done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out, errOut := &gate{w: stdout}, &gate{w: stderr}
 	done := make(chan error, 1)
-	go func() { done <- execute(ctx, args, out, errOut) }()
+	cl := &cleanups{}
+	go func() { done <- execute(context.WithValue(ctx, cleanupsKey{}, cl), args, out, errOut) }()
 	stopped := func() int {
 		out.close()
 		errOut.close()
 		fmt.Fprintln(stderr, interruptMessage(ctx))
+		cl.wait(stderr)
 		return exitCode(ctx)
 	}
 	var err error

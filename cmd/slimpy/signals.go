@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -126,4 +128,39 @@ func outputFile(w io.Writer) (*os.File, bool) {
 	}
 	f, ok := w.(*os.File)
 	return f, ok
+}
+
+// cleanups are what a command has begun to make in the world outside
+// slimpy that it must undo before slimpy exits, even when interrupted: the
+// images, tags and containers of fix --verify. A stopped run waits for
+// them past interruptGrace (a second signal kills slimpy the default way
+// and leaves them).
+type cleanups struct {
+	wg      sync.WaitGroup
+	pending atomic.Int32
+}
+
+type cleanupsKey struct{}
+
+// holdCleanup marks a clean-up the run must wait for; the function it
+// returns marks it done (once, however often it is called).
+func holdCleanup(ctx context.Context) func() {
+	c, _ := ctx.Value(cleanupsKey{}).(*cleanups)
+	if c == nil {
+		return func() {}
+	}
+	c.wg.Add(1)
+	c.pending.Add(1)
+	return sync.OnceFunc(func() {
+		c.pending.Add(-1)
+		c.wg.Done()
+	})
+}
+
+// wait waits for the clean-ups under way, saying so on w when there are.
+func (c *cleanups) wait(w io.Writer) {
+	if c.pending.Load() > 0 {
+		fmt.Fprintln(w, "slimpy: removing the images --verify made (interrupt again to leave them)")
+	}
+	c.wg.Wait()
 }

@@ -394,6 +394,7 @@ var nonRootKind = &kind{
 			}
 		}
 		var lines string
+		var siteEdits []edit
 		switch {
 		case model.Base.Family == "distroless":
 			// no shell to run useradd; the image has the user
@@ -423,20 +424,38 @@ var nonRootKind = &kind{
 				ch.say("the Dockerfile creates user %s but never switches to it", name)
 			} else {
 				cmd := addUserCmd(isAlpine(st), name)
+				var chown string
 				if vols, dirs := appWrites(model, last); len(dirs) > 0 {
 					if len(vols) > 0 {
 						// a new volume takes the owner of its directory in
 						// the image: made and given to the user before VOLUME
-						cmd += " && mkdir -p " + strings.Join(vols, " ")
+						chown = "mkdir -p " + strings.Join(vols, " ") + " && "
 					}
-					cmd += " && chown " + name + " " + strings.Join(dirs, " ")
+					chown += "chown " + name + " " + strings.Join(dirs, " ")
 					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
 				}
-				lines = "RUN " + cmd + "\n"
+				if eds, moved, refs := moveUserSite(c.d, st, name, cmd); len(moved) > 0 {
+					// the user is made before the COPY that gives it the
+					// packages; what the app writes is given to it at the
+					// end (after the USER line: edits at one offset apply
+					// in order)
+					siteEdits = eds
+					for _, in := range slices.Concat(moved, refs) {
+						ch.line(in)
+					}
+					ch.say("line %d copies a pip --user tree to /root/.local, root's home (mode 0700) and root's user site: it goes to /home/%s/.local, user %s's own, with PATH and the other references to it", moved[0].StartLine, name, name)
+					if chown != "" {
+						lines = "RUN " + chown + "\n"
+					}
+				} else if chown != "" {
+					lines = "RUN " + cmd + " && " + chown + "\n"
+				} else {
+					lines = "RUN " + cmd + "\n"
+				}
 			}
 			lines += "USER " + name + "\n"
 		}
-		ch.edits = append(ch.edits, c.d.insertAfter(last, lines))
+		ch.edits = append(append(ch.edits, c.d.insertAfter(last, lines)), siteEdits...)
 		ch.line(last)
 		if venv := venvPath(st); venv != "" {
 			ch.say("%s stays owned by root: the app can import from it, not change it", venv)
@@ -456,6 +475,53 @@ var nonRootKind = &kind{
 		}
 		return ch
 	},
+}
+
+// moveUserSite moves the pip --user trees the final stage copies to
+// /root/.local (from a builder: COPY --from=build /root/.local /root/.local)
+// to the new user's own: the user is made first (RUN useradd, before the
+// first such COPY), each COPY goes to /home/USER/.local owned by the user,
+// and the stage's ENV, RUN and HEALTHCHECK lines name /home/USER/.local
+// instead (PATH=/root/.local/bin:$PATH). /root is 0700 and a user site is
+// its user's: nothing else lets another user import those packages. moved
+// are the COPYs (none: nothing to move, a COPY slimpy cannot rewrite, or a
+// CMD or ENTRYPOINT that names /root/.local: its argv would change), refs
+// the other lines rewritten.
+func moveUserSite(d *Dockerfile, st *Stage, user, useradd string) (eds []edit, moved, refs []*Instruction) {
+	const site = "/root/.local"
+	home := "/home/" + user + "/.local"
+	for _, in := range st.Instrs {
+		if in.Keyword == "CMD" || in.Keyword == "ENTRYPOINT" {
+			if strings.Contains(d.Text(in), site) {
+				return nil, nil, nil // its argv would change
+			}
+			continue
+		}
+		if in.Keyword != "COPY" && in.Keyword != "ADD" {
+			if len(moved) > 0 && slices.Contains([]string{"ENV", "RUN", "HEALTHCHECK"}, in.Keyword) && strings.Contains(d.Text(in), site) {
+				eds = append(eds, replaceInstr(in, strings.ReplaceAll(d.Text(in), site, home)))
+				refs = append(refs, in)
+			}
+			continue
+		}
+		_, dest := in.copySources()
+		if !underDir(path.Clean(dest), site) {
+			continue
+		}
+		text := d.Text(in)
+		i := strings.LastIndex(text, dest)
+		if _, has := in.flag("chown"); has || i < 0 || in.Keyword != "COPY" {
+			return nil, nil, nil
+		}
+		if len(moved) == 0 {
+			eds = append(eds, insertBefore(in, "RUN "+useradd+"\n"))
+		}
+		kw := keywordEnd(d, in) - in.Start
+		text = text[:kw] + " --chown=" + user + text[kw:i] + strings.Replace(dest, site, home, 1) + text[i+len(dest):]
+		eds = append(eds, replaceInstr(in, text))
+		moved = append(moved, in)
+	}
+	return eds, moved, refs
 }
 
 // rootStarters are programs that start as root and drop privileges (or

@@ -228,3 +228,70 @@ func TestNewUserOwnsWhatTheAppWrites(t *testing.T) {
 		}
 	}
 }
+
+// On a base slimpy does not know (a private image, the matrix's
+// local/slimpy-bookworm:base with apt), a directory the file makes with
+// mkdir is still the file's: SG401 and the split give it to the new user
+// (the engine matrix's distro shape failed with PermissionError on
+// /var/lib/counter as USER app: the unknown base was taken to have it).
+func TestNewUserOwnsDirectoriesMadeOnAnUnknownBase(t *testing.T) {
+	for _, c := range []struct{ src, dirs string }{
+		{"FROM corp/bookworm:base\nRUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip\nWORKDIR /app\nCOPY . .\nRUN pip3 install --break-system-packages -r requirements.txt\nRUN mkdir -p /var/lib/counter\nCMD [\"python3\", \"app.py\"]\n",
+			"/var/lib/counter"},
+		{"FROM corp/bookworm:base\nRUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip\nWORKDIR /app\nCOPY . .\nRUN pip3 install --break-system-packages -r requirements.txt\nRUN mkdir -p data /srv/uploads\nCMD [\"python3\", \"app.py\"]\n",
+			"/app/data /srv/uploads"},
+	} {
+		s, ok := suggestionOf(t, c.src, "SG401", nil)
+		if !ok || !strings.Contains(s.Result, "useradd --no-log-init --create-home --uid 10001 app && chown app "+c.dirs+"\nUSER app\n") {
+			t.Errorf("SG401 does not give %s to the user: %+v", c.dirs, s)
+		}
+		r, err := Apply([]byte(c.src), []string{"SG001"}, Options{Now: corpusNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Dockerfile, "chown app "+c.dirs+"\nUSER app\n") {
+			t.Errorf("SG001's runtime stage does not give %s to the user:\n%s", c.dirs, r.Dockerfile)
+		}
+	}
+	// the directories every Linux image has stay the base's
+	s, ok := suggestionOf(t, "FROM corp/bookworm:base\nRUN apt-get update && apt-get install -y python3\nRUN mkdir -p /usr/share/app /etc/app /var/lib/apt/lists/partial\nCMD [\"python3\", \"-m\", \"http.server\"]\n", "SG401", nil)
+	if !ok || strings.Contains(s.Result, "chown") {
+		t.Errorf("SG401 chowns a system directory: %+v", s)
+	}
+}
+
+// SG401 where the final stage copies a pip --user tree from a builder to
+// /root/.local (0700, and root's user site): the tree goes to the new
+// user's home, owned by the user made before the COPY, with PATH and the
+// stage's references following (the engine matrix's pip-user shape
+// stayed root: SG401 was advice). A COPY slimpy cannot rewrite, or a
+// command that names the tree, keeps the advice.
+func TestNonRootMovesTheUserSite(t *testing.T) {
+	src := "FROM python:3.11 AS build\nRUN pip install --user -r requirements.txt\n\nFROM python:3.11-slim\nWORKDIR /app\nCOPY --from=build /root/.local /root/.local\nCOPY --from=build /root/.local/bin/ /root/.local/bin/\nCOPY app.py .\nENV PATH=/root/.local/bin:$PATH PYTHONUSERBASE=/root/.local\nRUN mkdir -p /app/data\nCMD [\"gunicorn\", \"app:app\"]\n"
+	s, ok := suggestionOf(t, src, "SG401", nil)
+	want := "WORKDIR /app\n" +
+		"RUN useradd --no-log-init --create-home --uid 10001 app\n" +
+		"COPY --chown=app --from=build /root/.local /home/app/.local\n" +
+		"COPY --chown=app --from=build /root/.local/bin/ /home/app/.local/bin/\n" +
+		"COPY app.py .\n" +
+		"ENV PATH=/home/app/.local/bin:$PATH PYTHONUSERBASE=/home/app/.local\n" +
+		"RUN mkdir -p /app/data\n" +
+		"RUN chown app /app/data\n" +
+		"USER app\n" +
+		"CMD [\"gunicorn\", \"app:app\"]\n"
+	if !ok || len(s.Advice) > 0 || !strings.HasSuffix(s.Result, want) {
+		t.Errorf("SG401:\n%s\nwant the stage to end:\n%s\n%+v", s.Result, want, s.Advice)
+	}
+	for _, src := range []string{
+		// owned by another user already: whose home is it?
+		"FROM python:3.11 AS build\nRUN pip install --user flask\nFROM python:3.11-slim\nCOPY --from=build --chown=1000 /root/.local /root/.local\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n",
+		// a command that names the tree: its argv would change
+		"FROM python:3.11 AS build\nRUN pip install --user gunicorn\nFROM python:3.11-slim\nCOPY --from=build /root/.local /root/.local\nCMD [\"/root/.local/bin/gunicorn\", \"app:app\"]\n",
+		// pip --user in the final stage itself, as root
+		"FROM python:3.11-slim\nRUN pip install --user flask\nCOPY app.py .\nCMD [\"python\", \"app.py\"]\n",
+	} {
+		if s, ok := suggestionOf(t, src, "SG401", nil); !ok || s.Diff != "" || len(s.Advice) == 0 {
+			t.Errorf("SG401 should be advice:\n%s\n%+v", src, s)
+		}
+	}
+}

@@ -381,12 +381,20 @@ var pythonLibDirRe = regexp.MustCompile(`/lib/python(\d+\.\d+)(/|$)`)
 
 // baseHasDir: the base image has the directory p a RUN makes with mkdir:
 // as baseHas, but a new directory below /var/lib, /var/log or /var/cache
-// (an app's data, /var/lib/ledger) is not the base's.
+// (an app's data, /var/lib/ledger) is not the base's. Of an unknown base
+// (a private image, local/bookworm:base) only the directories every Linux
+// image has are taken for the base's: a directory the file makes
+// elsewhere is the file's, and the app it is made for writes there (had
+// the base a /var/lib/counter, mkdir -p leaves it, and the app still
+// writes there: the runtime user needs it all the same).
 func (sm *StageModel) baseHasDir(p string) bool {
 	for _, t := range []string{"/var/lib", "/var/log", "/var/cache"} {
-		if underDir(p, t) && p != t && sm.Base.Known && !strings.HasPrefix(p, "/var/lib/apt") && !strings.HasPrefix(p, "/var/cache/apt") {
+		if underDir(p, t) && p != t && !strings.HasPrefix(p, "/var/lib/apt") && !strings.HasPrefix(p, "/var/lib/dpkg") && !strings.HasPrefix(p, "/var/cache/apt") {
 			return false
 		}
+	}
+	if !sm.Base.Known {
+		return slices.Contains(baseDirs, p) || slices.ContainsFunc(systemTrees, func(t string) bool { return underDir(p, t) })
 	}
 	return sm.baseHas(p)
 }

@@ -73,7 +73,7 @@ func DefaultMaxBuilds(n int) int { return 2*n + 2 }
 // untried then is dropped and said to be. When the original's own smoke
 // run fails, no search is made: every set would inherit the failure.
 func (v *Verifier) Keep(ctx context.Context, before Outcome, p Plan) *Report {
-	s := &search{v: v, plan: p, ctx: ctx, r: &Report{Before: before}, seen: map[string]*Outcome{}}
+	s := &search{v: v, plan: p, ctx: ctx, r: &Report{Run: v.run, Before: before}, seen: map[string]*Outcome{}}
 	s.r.MaxBuilds = v.opts.MaxBuilds
 	if s.r.MaxBuilds <= 0 {
 		s.r.MaxBuilds = DefaultMaxBuilds(len(p.IDs))
@@ -87,6 +87,9 @@ func (v *Verifier) Keep(ctx context.Context, before Outcome, p Plan) *Report {
 	// measured: inspecting every image tried would cost as much again.
 	v.measureOutcome(ctx, &s.r.After)
 	s.r.Builds = v.buildCount()
+	v.mu.Lock()
+	s.r.Images = slices.Compact(slices.Sorted(slices.Values(v.images)))
+	v.mu.Unlock()
 	return s.r
 }
 

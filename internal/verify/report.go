@@ -15,7 +15,14 @@ import (
 // measured and run on the engine, and says which accepted suggestions the
 // patched one holds (Keep).
 type Report struct {
-	Before Outcome `json:"before"`
+	// Run is the run's ID: its tags are slimpy-verify:RUN-N and its
+	// containers slimpy-verify-RUN-N, all removed by Close.
+	Run string `json:"run"`
+	// Images are the IDs of the images the run's builds made or took from
+	// the cache (the classic builder's one per step included): Close
+	// removes those the engine did not hold before the run.
+	Images []string `json:"images"`
+	Before Outcome  `json:"before"`
 	// After is the build of the set to write (Kept): every accepted
 	// suggestion when they pass together, else the largest set found that
 	// passes; when none passes, every accepted suggestion's (failed) build.

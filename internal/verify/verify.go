@@ -388,14 +388,16 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	// name, which the docker-daemon: transport cannot read), unique to
 	// the run and removed by Close.
 	res.Tag = fmt.Sprintf("slimpy-verify:%s-%d", v.run, n)
+	// Removed by Close whatever docker tag says: a tag call cut short
+	// (Ctrl-C) may have tagged in the engine all the same.
+	v.mu.Lock()
+	v.tags = append(v.tags, res.Tag)
+	v.mu.Unlock()
 	if out, err := v.docker(ctx, "tag", res.ImageID, res.Tag); err != nil {
 		res.Error = "docker tag: " + errLine(out, err)
 		res.Tag = ""
 		return res
 	}
-	v.mu.Lock()
-	v.tags = append(v.tags, res.Tag)
-	v.mu.Unlock()
 	res.OK = true
 	return res
 }

@@ -109,6 +109,13 @@ func TestVerifyPasses(t *testing.T) {
 	if got := strings.Join(rep.After.Smoke.Command, " "); got != "python3 app.py" {
 		t.Errorf("smoke command %q", got)
 	}
+	// the run's ID, by which a caller tells its tags from another run's
+	if rep.Run == "" || rep.Run != f.v.RunID() || !strings.HasPrefix(rep.After.Build.Tag, "slimpy-verify:"+rep.Run+"-") {
+		t.Errorf("run %q (verifier %q), tag %q", rep.Run, f.v.RunID(), rep.After.Build.Tag)
+	}
+	if !slices.Contains(rep.Images, rep.After.Build.ImageID) || !slices.Contains(rep.Images, "cccccccccccc") {
+		t.Errorf("the images made: %v", rep.Images)
+	}
 	removed, reduced, added, grown := rep.Findings()
 	names := func(ds []FindingDelta) string {
 		var s []string
