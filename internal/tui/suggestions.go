@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -321,7 +322,9 @@ func (v suggestionsView) diffContent(s Suggestion) string {
 		bullet(textsafe.OneLine(e))
 	}
 	if s.Note != "" {
-		bullet("savings: " + textsafe.OneLine(s.Note))
+		// As slimpy suggest says it: "savings: 12 MB measured (what)",
+		// "The savings are not measured: why.", or "savings: " and the note.
+		bullet(textsafe.OneLine(suggest.Savings{Bytes: s.Savings, Measured: s.Measured, Note: s.Note}.String()))
 	}
 	if s.Diff == "" {
 		b.WriteString(styleStatus.Render("advice only: no automatic change") + "\n")
