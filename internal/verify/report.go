@@ -126,6 +126,20 @@ func outcomeFailure(o *Outcome) string {
 	return fmt.Sprintf("the app fails (%s exited %d)%s", strings.Join(o.Smoke.Command, " "), o.Smoke.ExitCode, last(o.Smoke.Tail))
 }
 
+// outcomeTail is the output of the step that failed: the build's, or the
+// smoke run's.
+func outcomeTail(o *Outcome) []string {
+	switch {
+	case o.OK():
+		return nil
+	case !o.Build.OK:
+		return o.Build.Tail
+	case o.Smoke != nil:
+		return o.Smoke.Tail
+	}
+	return nil
+}
+
 // FindingDelta is one rule's bytes before and after.
 type FindingDelta struct {
 	Rule   string `json:"rule"`
