@@ -15,17 +15,21 @@ import (
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/tui"
+	"github.com/slimpy/slimpy/internal/verify"
 	"github.com/spf13/cobra"
 )
 
 type inspectFlags struct {
 	sourceFlags
-	format     string
-	top        int
-	now        string
-	config     string
-	noRules    bool
-	dockerfile string
+	format       string
+	top          int
+	now          string
+	config       string
+	noRules      bool
+	dockerfile   string
+	context      string
+	smoke        string
+	smokeTimeout time.Duration
 }
 
 func newInspectCmd() *cobra.Command {
@@ -62,6 +66,9 @@ IMAGE is a reference in the containers-transports style:
 	fl.StringVar(&f.config, "config", "", "rules config file (default: "+inspect.ConfigFileName+" in the working directory, if present; docs/configuration.md)")
 	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "the Dockerfile that built IMAGE, for the interactive view's suggestions (default: ./Dockerfile when present; else one reconstructed from the history, read-only)")
+	fl.StringVar(&f.context, "context", "", "the build context directory, where .dockerignore is looked for and what the interactive view's verified write builds (default: the Dockerfile's directory)")
+	fl.StringVar(&f.smoke, "smoke", "", "the interactive view's verified write: the command that proves the app runs (/bin/sh -c CMD in a container; default: the image's own command)")
+	fl.DurationVar(&f.smokeTimeout, "smoke-timeout", 30*time.Second, "the interactive view's verified write: how long a smoke run may take; still running then counts as running")
 	return cmd
 }
 
@@ -71,6 +78,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	}
 	if f.top < 1 {
 		return fmt.Errorf("--top %d: give a number of rows, 1 or more", f.top)
+	}
+	if f.smokeTimeout <= 0 {
+		return fmt.Errorf("--smoke-timeout %s: give a duration above zero, e.g. 30s", f.smokeTimeout)
 	}
 	now, err := parseNow(f.now)
 	if err != nil {
@@ -145,7 +155,7 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		// not wait for them, and the source stays open until they are done.
 		pending := func() tui.Fixes {
 			defer src.Close()
-			return f.fixes(ctx, src.Image, a, r.Findings, ref, cfg.Now)
+			return f.fixes(ctx, src.Image, a, r.Findings, ref, cfg)
 		}
 		// What each layer changed is worked out after the first screen too.
 		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
@@ -156,11 +166,14 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 }
 
 // fixes are the suggestions for the Dockerfile (--dockerfile, ./Dockerfile,
-// or one reconstructed from the history), measured on the image. A problem
-// here only leaves the suggestions view with a note: the rest still shows.
-func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analysis, findings []inspect.Finding, ref string, now time.Time) tui.Fixes {
+// or one reconstructed from the history), measured on the image, and the
+// write dialog's verified write (tui.WithVerify, the run of fix --verify).
+// A problem here only leaves the suggestions view with a note: the rest
+// still shows.
+func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analysis, findings []inspect.Finding, ref string, cfg inspect.Config) tui.Fixes {
 	path := dockerfilePath(f.dockerfile)
-	opts := suggest.Options{Now: now, Name: "Dockerfile"}
+	opts := suggest.Options{Now: cfg.Now, Name: "Dockerfile"}
+	ctxDir := f.context
 	var src []byte
 	if path != "" {
 		b, err := readDockerfile(path)
@@ -168,7 +181,10 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 			return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 		}
 		src, opts.Name = b, filepath.Base(path)
-		opts.ContextFile = contextFiles(filepath.Dir(path))
+		if ctxDir == "" {
+			ctxDir = filepath.Dir(path)
+		}
+		opts.ContextFile = contextFiles(ctxDir)
 	} else {
 		src = []byte(suggest.Reconstruct(a, findings, ref))
 	}
@@ -202,7 +218,13 @@ func (f *inspectFlags) fixes(ctx context.Context, img v1.Image, a *inspect.Analy
 	}
 	fx := tui.FixesFrom(path, src, ss, opts, nil)
 	fx.LeftOut = leftOut
-	return fx
+	cacheDir := f.cacheDir
+	if f.noCache {
+		cacheDir = ""
+	}
+	return tui.WithVerify(ctx, fx, src, opts, verify.Options{
+		Context: ctxDir, Smoke: f.smoke, SmokeTimeout: f.smokeTimeout, Rules: cfg, CacheDir: cacheDir,
+	})
 }
 
 // parseNow reads --now, YYYY-MM-DD; empty is today, in UTC. The rules

@@ -88,7 +88,7 @@ type Step struct {
 	OK       bool
 	Duration time.Duration
 	// Detail is, when a smoke run starts, the command it runs; when a step
-	// fails, why.
+	// fails, why, and the last line of its output.
 	Detail string
 	// Image is the tag a build that passed gave its image (Close removes
 	// it).
@@ -372,7 +372,7 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	start := time.Now()
 	res := v.buildImage(ctx, c, n)
 	v.step(Step{Name: c.Name, Kind: StepBuild, Builds: builds, Done: true, OK: res.OK,
-		Duration: time.Since(start), Detail: res.Error, Image: res.Tag})
+		Duration: time.Since(start), Detail: withLastLine(res.Error, res.Tail), Image: res.Tag})
 	return res
 }
 
@@ -502,10 +502,26 @@ func (v *Verifier) smoke(ctx context.Context, name, image string) *SmokeResult {
 	})
 	detail := res.Error
 	if detail == "" && !res.OK() {
-		detail = fmt.Sprintf("exit %d", res.ExitCode)
+		detail = withLastLine(fmt.Sprintf("exit %d", res.ExitCode), res.Tail)
 	}
 	v.step(Step{Name: name, Kind: StepSmoke, Builds: builds, Done: true, OK: res.OK(), Duration: res.Duration, Detail: detail})
 	return res
+}
+
+// withLastLine is a failure followed by the last line of its output.
+func withLastLine(failure string, tail []string) string {
+	if failure == "" {
+		return ""
+	}
+	return failure + afterColon(tail)
+}
+
+// afterColon is ": " and the last line of tail, or "" when it is empty.
+func afterColon(tail []string) string {
+	if len(tail) == 0 {
+		return ""
+	}
+	return ": " + strings.TrimSpace(tail[len(tail)-1])
 }
 
 // runSmoke is smoke's docker run; started is told the command first.

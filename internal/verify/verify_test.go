@@ -333,9 +333,9 @@ func TestProgressSteps(t *testing.T) {
 	want := []string{
 		"1 original build", "1 original build done ok=true", "1 original inspect", "1 original inspect done ok=true",
 		"1 original smoke python3 app.py", "1 original smoke done ok=true",
-		"2 SG201+SG501 build", "2 SG201+SG501 build done ok=false exit status 1",
+		"2 SG201+SG501 build", "2 SG201+SG501 build done ok=false exit status 1: error: the build broke",
 		"3 SG201 build", "3 SG201 build done ok=true", "3 SG201 smoke python3 app.py", "3 SG201 smoke done ok=true",
-		"4 SG501 build", "4 SG501 build done ok=false exit status 1",
+		"4 SG501 build", "4 SG501 build done ok=false exit status 1: error: the build broke",
 		"4 SG201 inspect", "4 SG201 inspect done ok=true",
 	}
 	if got := strings.Join(steps, "\n"); got != strings.Join(want, "\n") {
