@@ -513,7 +513,7 @@ func (v suggestionsView) dialog(width int) string {
 		lines = append(lines, styleDim.Render("Verify first? Asking the Docker engine…"))
 	default:
 		if v.offerNote != "" {
-			lines = append(lines, styleDim.Render("Verify first is not offered: "+v.offerNote+"."))
+			lines = append(lines, styleDim.Render("Verify first is not offered: "+v.offerNote))
 		}
 	}
 	lines = append(lines, keys)

@@ -290,9 +290,13 @@ func (v suggestionsView) verifyingView(width, height int) string {
 	r := v.run
 	var b strings.Builder
 	frames := spinner.MiniDot.Frames
-	head := fmt.Sprintf("%s Verifying %s on the Docker engine · build %d of at most %d · %s",
-		frames[r.frame%len(frames)], strings.Join(r.ids, ", "), r.builds(), verify.DefaultMaxBuilds(len(r.ids)),
-		r.now.Sub(r.begin).Round(time.Second))
+	limit := verify.DefaultMaxBuilds(len(r.ids))
+	builds := fmt.Sprintf("at most %d builds", limit)
+	if n := r.builds(); n > 0 {
+		builds = fmt.Sprintf("build %d of at most %d", n, limit)
+	}
+	head := fmt.Sprintf("%s Verifying %s on the Docker engine · %s · %s",
+		frames[r.frame%len(frames)], strings.Join(r.ids, ", "), builds, r.now.Sub(r.begin).Round(time.Second))
 	b.WriteString(styleTitle.Render(truncate(head, width)) + "\n")
 	b.WriteString(rule("the original, then the accepted suggestions: built, inspected and run", width) + "\n")
 	listH := max(1, height-4)
@@ -306,6 +310,10 @@ func (v suggestionsView) verifyingView(width, height int) string {
 	}
 	for _, s := range rows {
 		b.WriteString(v.stepLine(s, nameW, width) + "\n")
+	}
+	if len(rows) == 0 {
+		b.WriteString(styleDim.Render(truncate("  asking the engine what it holds (none of it is ever removed)…", width)) + "\n")
+		rows = []stepRow{{}} // that line
 	}
 	for i := len(rows); i < listH; i++ {
 		b.WriteString("\n")
@@ -428,7 +436,13 @@ func (v suggestionsView) verifiedContent() string {
 			line(styleError, "Nothing kept: "+textsafe.OneLine(rep.Failure()))
 		}
 		for _, d := range rep.Dropped {
-			line(styleBad, fmt.Sprintf("Dropped %s: %s", d.ID, textsafe.OneLine(d.Reason())))
+			// The reason ends with the output's last line, which the
+			// lines below show.
+			reason := d.Reason()
+			if n := len(d.Tail); n > 0 {
+				reason = strings.TrimSuffix(reason, ": "+strings.TrimSpace(d.Tail[n-1]))
+			}
+			line(styleBad, fmt.Sprintf("Dropped %s: %s", d.ID, textsafe.OneLine(reason)))
 			tail(d.Tail)
 		}
 		b.WriteString(sizeLines(rep))

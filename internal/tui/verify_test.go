@@ -172,6 +172,9 @@ func TestVerifiedWriteKeepsWhatWorks(t *testing.T) {
 		"    | sh: 1: cannot create /copy: Permission denied",
 		"Size    ", " → ", "(visible bytes)", "4 builds on the engine, the original's included (at most 6).",
 		"the report, as slimpy fix --verify prints it")
+	if strings.Contains(log.get(), "Dropped SG401: fails alone: the app fails (sh -c cat /hello > /copy && cat /copy exited 2): sh") {
+		t.Errorf("the reason repeats the output's last line:\n%s", log.get())
+	}
 	f.unchanged(t) // nothing before the answer
 	tm.Send(keyp("y"))
 	waitScreenFor(t, log, time.Minute, "Wrote "+f.path+" with SG303 · verified on the engine, SG401 dropped")
@@ -273,7 +276,7 @@ func TestVerifyNotOffered(t *testing.T) {
 	tm, log = f.start(t)
 	tm.Send(keyp("a"))
 	tm.Send(keyp("w"))
-	waitScreen(t, log, "Verify first is not offered: the build context "+filepath.Dir(file), "not a directory.")
+	waitScreen(t, log, "Verify first is not offered: the build context "+filepath.Dir(file), "not a directory")
 	tm.Send(keyp("n"))
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
