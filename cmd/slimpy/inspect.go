@@ -44,7 +44,11 @@ rules' findings (docs/rules.md; configured by .slimpy.yaml or --config).
 
 On a terminal, without --format, it opens the interactive view
 (docs/tui.md); with --format, or when the output is not a terminal, it
-prints the report.
+prints the report. The view's suggestions are for --dockerfile (default
+./Dockerfile); its write dialog can verify them on the Docker engine first,
+as 'slimpy fix --verify' does, building in --context (default the
+Dockerfile's directory) and running --smoke CMD (default the image's own
+command), and write only the largest set that builds and runs.
 
 IMAGE is a reference in the containers-transports style:
   docker-daemon:NAME[:TAG]   the local Docker engine (DOCKER_HOST honoured)
