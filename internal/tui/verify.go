@@ -379,7 +379,7 @@ func (v suggestionsView) verifiedDialog(width int) string {
 	if v.run.err != nil || rep == nil || !rep.OK() {
 		lines = append(lines, "Nothing is written.", styleTitle.Render("esc")+" back")
 	} else {
-		lines = append(lines, fmt.Sprintf("Write the kept set, %s (%s)?", plural(len(rep.Kept), "suggestion"), strings.Join(rep.Kept, ", ")))
+		lines = append(lines, fmt.Sprintf("Write the kept set (%s)?", strings.Join(rep.Kept, ", ")))
 		for _, f := range v.plannedFiles() {
 			lines = append(lines, plannedLine(f))
 		}
@@ -429,7 +429,7 @@ func (v suggestionsView) verifiedContent() string {
 	if rep != nil && v.run.err == nil {
 		switch {
 		case rep.OK() && len(rep.Dropped) == 0:
-			line(styleGood, fmt.Sprintf("Kept %s: %s together build and run.", strings.Join(rep.Kept, ", "), plural(len(rep.Kept), "accepted suggestion")))
+			line(styleGood, fmt.Sprintf("Kept %s: the accepted suggestions build and run together.", strings.Join(rep.Kept, ", ")))
 		case rep.OK():
 			line(styleGood, fmt.Sprintf("Kept %s: the largest set of the accepted suggestions that builds and runs.", strings.Join(rep.Kept, ", ")))
 		default:

@@ -166,7 +166,7 @@ func TestVerifiedWriteKeepsWhatWorks(t *testing.T) {
 	waitScreen(t, log, "Verifying SG401, SG303 on the Docker engine", "original", "build", "esc cancels")
 	waitScreenFor(t, log, 5*time.Minute, "✓ original", "SG401+SG303", "run")
 	waitScreenFor(t, log, 5*time.Minute, "Verified on the Docker engine: keeps SG303 · drops SG401",
-		"Write the kept set, 1 suggestion (SG303)?", "replace "+f.path+" (backup kept)",
+		"Write the kept set (SG303)?", "replace "+f.path+" (backup kept)",
 		"Kept SG303: the largest set of the accepted suggestions that builds and runs.",
 		"Dropped SG401: fails alone: the app fails (sh -c cat /hello > /copy && cat /copy exited 2)",
 		"    | sh: 1: cannot create /copy: Permission denied",
