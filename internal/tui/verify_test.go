@@ -13,7 +13,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/verify"
 )
 
@@ -281,4 +283,94 @@ func TestVerifyNotOffered(t *testing.T) {
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	f.unchanged(t)
+}
+
+// The verification's screens, fed the messages a run sends: every line
+// from the engine (a step's detail, a failing run's output) is sanitized
+// through textsafe, the sizes are the report's, and both screens fit every
+// size from 20×6 to 120×40.
+func TestVerifyScreens(t *testing.T) {
+	m := press(demoModel(t, 100, 30), "5", "space").(Model)
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	m.suggest.mode, m.suggest.gen = modeVerifying, 7
+	m.suggest.run = verifyRun{gen: 7, ids: []string{"S01", "S03"}, begin: t0, now: t0}
+	evil := "boom \x1b]0;owned\x07\x1b[31mred"
+	for i, s := range []verify.Step{
+		{Name: "original", Kind: verify.StepBuild, Builds: 1},
+		{Name: "original", Kind: verify.StepBuild, Builds: 1, Done: true, OK: true, Duration: 1500 * time.Millisecond},
+		{Name: "S01+S03", Kind: verify.StepBuild, Builds: 2},
+		{Name: "S01+S03", Kind: verify.StepBuild, Builds: 2, Done: true, Duration: time.Second, Detail: "exit status 1: " + evil},
+		{Name: "S01", Kind: verify.StepSmoke, Builds: 3, Detail: "python app.py"},
+	} {
+		mm, _ := m.Update(verifyStepMsg{gen: 7, step: s, at: t0.Add(time.Duration(i) * time.Second)})
+		m = mm.(Model)
+	}
+	screen := plain(m)
+	for _, want := range []string{
+		"Verifying S01, S03 on the Docker engine · build 3 of at most 6 · 4s",
+		"✓ original build      1.5s",
+		"✗ S01+S03  build      1.0s  exit status 1: boom",
+		"S01      run         0s…  python app.py",
+		"esc cancels: nothing is written",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the progress lacks %q:\n%s", want, screen)
+		}
+	}
+	sizes := [][2]int{{80, 24}, {120, 40}, {60, 15}, {20, 6}, {100, 30}}
+	check := func() {
+		t.Helper()
+		if strings.Contains(m.screen(), "\x1b]0;owned") || strings.Contains(m.screen(), "\x07") {
+			t.Errorf("a control sequence from the engine reached the screen:\n%q", m.screen())
+		}
+		for _, sz := range sizes {
+			mm, _ := m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			checkScreen(t, mm.(Model).screen(), sz[0], sz[1])
+		}
+	}
+	check()
+
+	mb := func(size int64) *verify.Measurement {
+		return &verify.Measurement{Totals: inspect.Totals{Size: size, StoredSize: size + 20e6}}
+	}
+	rep := &verify.Report{
+		Before: verify.Outcome{Name: "original", Build: verify.BuildResult{OK: true}, Measure: mb(500e6),
+			Smoke: &verify.SmokeResult{Command: []string{"python", "app.py"}}},
+		After: verify.Outcome{Name: "S01", Build: verify.BuildResult{OK: true}, Measure: mb(100e6),
+			Smoke: &verify.SmokeResult{Command: []string{"python", "app.py"}}},
+		Kept: []string{"S01"},
+		Dropped: []verify.Drop{{ID: "S03", Failure: "the app fails (python app.py exited 1): " + evil,
+			Tail: []string{"Traceback (most recent call last):", evil}}},
+		Builds: 4, MaxBuilds: 6,
+	}
+	mm, _ := m.Update(verifiedMsg{gen: 7, res: Verified{Report: rep}, plan: &Plan{Files: []PlannedFile{{Path: "Dockerfile"}}}})
+	m = mm.(Model)
+	screen = plain(m)
+	for _, want := range []string{
+		"Verified on the Docker engine: keeps S01 · drops S03",
+		"Write the kept set (S01)?", "replace Dockerfile (backup kept)",
+		"Kept S01: the largest set of the accepted suggestions that builds and runs.",
+		"Dropped S03: fails alone: the app fails (python app.py exited 1)",
+		"    | Traceback (most recent call last):",
+		"    | " + textsafe.Term(evil),
+		"Size    500 MB → 100 MB  −400 MB (−80.0%) saved, measured (visible bytes)",
+		"Stored  520 MB → 120 MB  −400 MB (−76.9%) saved, measured (all layers)",
+		"4 builds on the engine, the original's included (at most 6).",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the result lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "Dropped S03: fails alone: the app fails (python app.py exited 1): ") {
+		t.Errorf("the reason repeats the output's last line:\n%s", screen)
+	}
+	check()
+	// n goes back and writes nothing.
+	m = press(m, "n").(Model)
+	if m.suggest.mode != modeList || !strings.Contains(plain(m), "not written") {
+		t.Errorf("n did not go back:\n%s", plain(m))
+	}
+	if _, err := os.Stat("Dockerfile.bak"); err == nil {
+		t.Error("n wrote the Dockerfile")
+	}
 }
