@@ -55,6 +55,8 @@ type suggestionsView struct {
 	offerNote string
 	gen       int
 	run       verifyRun
+	// verifyQueued: v was pressed while the engine was being asked.
+	verifyQueued bool
 	// verifiedWrite is the verification the write in progress follows.
 	verifiedWrite *verify.Report
 }
@@ -178,8 +180,11 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 		if msg, ok := msg.(tea.KeyPressMsg); ok {
 			switch {
 			case key.Matches(msg, verifyKeys.Verify):
-				if v.offer == offerReady {
+				switch v.offer {
+				case offerReady:
 					return v.startVerify()
+				case offerChecking: // starts once the engine answers
+					v.verifyQueued = true
 				}
 			case key.Matches(msg, suggestKeys.Yes):
 				v.mode, v.status, v.failed = modeWriting, "writing…", false
@@ -510,7 +515,11 @@ func (v suggestionsView) dialog(width int) string {
 			"Docker engine, keep the largest set that passes, then decide.")
 		keys = fmt.Sprintf("%s write   %s verify first   %s cancel", styleTitle.Render("y"), styleTitle.Render("v"), styleTitle.Render("n"))
 	case offerChecking:
-		lines = append(lines, styleDim.Render("Verify first? Asking the Docker engine…"))
+		if v.verifyQueued {
+			lines = append(lines, styleDim.Render("Verifying first as soon as the Docker engine answers…"))
+		} else {
+			lines = append(lines, styleDim.Render("Verify first? Asking the Docker engine…"))
+		}
 	default:
 		if v.offerNote != "" {
 			lines = append(lines, styleDim.Render("Verify first is not offered: "+v.offerNote))

@@ -93,7 +93,7 @@ var verifyKeys = struct {
 
 // checkEngine asks, as the dialog opens, whether verifying can run.
 func (v suggestionsView) checkEngine() (suggestionsView, tea.Cmd) {
-	v.offer, v.offerNote = offerNone, v.fx.VerifyNote
+	v.offer, v.offerNote, v.verifyQueued = offerNone, v.fx.VerifyNote, false
 	switch {
 	case v.fx.Verify == nil:
 		return v, nil
@@ -178,10 +178,15 @@ func (v suggestionsView) updateVerify(msg tea.Msg) (suggestionsView, tea.Cmd) {
 		if msg.gen != v.gen || v.mode != modeConfirm {
 			return v, nil
 		}
+		queued := v.verifyQueued
+		v.verifyQueued = false
 		if msg.err != nil {
 			v.offer, v.offerNote = offerNone, "no Docker engine answers ("+textsafe.OneLine(msg.err.Error())+")"
-		} else {
-			v.offer = offerReady
+			return v, nil
+		}
+		v.offer = offerReady
+		if queued {
+			return v.startVerify()
 		}
 		return v, nil
 	case verifyStepMsg:
