@@ -31,6 +31,7 @@ func TestNumericFlags(t *testing.T) {
 		{[]string{"inspect", missing, "--top", "99999999999999999999"}, `invalid argument "99999999999999999999" for "--top" flag`},
 		{[]string{"inspect", missing, "--top", "NaN"}, `invalid argument "NaN" for "--top" flag`},
 		{[]string{"inspect", missing, "--top", "Inf"}, `invalid argument "Inf" for "--top" flag`},
+		{[]string{"inspect", missing, "--smoke-timeout", "-1s"}, "--smoke-timeout -1s: give a duration above zero"},
 		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "-1s"}, "--smoke-timeout -1s: give a duration above zero"},
 		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "0"}, "--smoke-timeout 0s: give a duration above zero"},
 		{[]string{"fix", "--dockerfile", df, "--all", "--verify", "--smoke-timeout", "9999999999h"}, `invalid argument "9999999999h" for "--smoke-timeout" flag`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -15,18 +16,22 @@ import (
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/tui"
+	"github.com/slimpy/slimpy/internal/verify"
 	"github.com/spf13/cobra"
 )
 
 type inspectFlags struct {
 	sourceFlags
-	format     string
-	top        int
-	now        string
-	config     string
-	noRules    bool
-	dockerfile string
-	refresh    refreshFlags
+	format       string
+	top          int
+	now          string
+	config       string
+	noRules      bool
+	dockerfile   string
+	context      string
+	smoke        string
+	smokeTimeout time.Duration
+	refresh      refreshFlags
 }
 
 func newInspectCmd() *cobra.Command {
@@ -41,7 +46,11 @@ rules' findings (docs/rules.md; configured by .slimpy.yaml or --config).
 
 On a terminal, without --format, it opens the interactive view
 (docs/tui.md); with --format, or when the output is not a terminal, it
-prints the report.
+prints the report. The view's suggestions are for --dockerfile (default
+./Dockerfile); its write dialog can verify them on the Docker engine first,
+as 'slimpy fix --verify' does, building in --context (default the
+Dockerfile's directory) and running --smoke CMD (default the image's own
+command), and write only the largest set that builds and runs.
 
 IMAGE is a reference in the containers-transports style:
   docker-daemon:NAME[:TAG]   the local Docker engine (DOCKER_HOST honoured)
@@ -64,6 +73,9 @@ IMAGE is a reference in the containers-transports style:
 	fl.BoolVar(&f.noRules, "no-rules", false, "do not run the rules (no findings in the report)")
 	fl.StringVar(&f.dockerfile, "dockerfile", "", "the Dockerfile that built IMAGE, for the interactive view's suggestions (default: ./Dockerfile when present; else one reconstructed from the history, read-only)")
 	f.refresh.register(fl)
+	fl.StringVar(&f.context, "context", "", "the build context directory, where .dockerignore is looked for and what the interactive view's verified write builds (default: the Dockerfile's directory)")
+	fl.StringVar(&f.smoke, "smoke", "", "the interactive view's verified write: the command that proves the app runs (/bin/sh -c CMD in a container; default: the image's own command)")
+	fl.DurationVar(&f.smokeTimeout, "smoke-timeout", 30*time.Second, "the interactive view's verified write: how long a smoke run may take; still running then counts as running")
 	return cmd
 }
 
@@ -73,6 +85,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	}
 	if f.top < 1 {
 		return fmt.Errorf("--top %d: give a number of rows, 1 or more", f.top)
+	}
+	if f.smokeTimeout <= 0 {
+		return fmt.Errorf("--smoke-timeout %s: give a duration above zero, e.g. 30s", f.smokeTimeout)
 	}
 	now, err := parseNow(f.now)
 	if err != nil {
@@ -168,7 +183,7 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		// not wait for them, and the source stays open until they are done.
 		pending := func() tui.Fixes {
 			defer img.Close()
-			return f.fixes(ctx, img, cfg.Now)
+			return f.fixes(ctx, img, cfg)
 		}
 		// What each layer changed is worked out after the first screen too.
 		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
@@ -179,11 +194,13 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 }
 
 // fixes are the suggestions for the Dockerfile (--dockerfile, ./Dockerfile,
-// or one reconstructed from the history), measured on the image. A problem
-// here only leaves the suggestions view with a note: the rest still shows.
-func (f *inspectFlags) fixes(ctx context.Context, img *pipeline.Image, now time.Time) tui.Fixes {
+// or one reconstructed from the history), measured on the image, and the
+// write dialog's verified write (tui.WithVerify, the run of fix --verify).
+// A problem here only leaves the suggestions view with a note: the rest
+// still shows.
+func (f *inspectFlags) fixes(ctx context.Context, img *pipeline.Image, cfg inspect.Config) tui.Fixes {
 	path := pipeline.DockerfilePath(f.dockerfile)
-	w, err := pipeline.Load(path, "", now)
+	w, err := pipeline.Load(path, f.context, cfg.Now)
 	if err != nil {
 		return tui.Fixes{Note: "No suggestions: " + textsafe.OneLine(err.Error())}
 	}
@@ -203,7 +220,19 @@ func (f *inspectFlags) fixes(ctx context.Context, img *pipeline.Image, now time.
 	}
 	fx := tui.FixesFrom(w.Path, w.Src, ss, w.Opts, nil)
 	fx.LeftOut = leftOut
-	return fx
+	cacheDir := f.cacheDir
+	if f.noCache {
+		cacheDir = ""
+	}
+	// The build context: --context, else the Dockerfile's directory; a
+	// reconstruction's is unknown without --context (verify says so).
+	ctxDir := f.context
+	if ctxDir == "" && !w.Reconstructed {
+		ctxDir = filepath.Dir(w.Path)
+	}
+	return tui.WithVerify(ctx, fx, w.Src, w.Opts, verify.Options{
+		Context: ctxDir, Smoke: f.smoke, SmokeTimeout: f.smokeTimeout, Rules: cfg, CacheDir: cacheDir,
+	})
 }
 
 // parseNow reads --now, YYYY-MM-DD; empty is today, in UTC. The rules

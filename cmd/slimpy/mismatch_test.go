@@ -91,9 +91,14 @@ func TestInteractiveViewLeavesOutAnotherDockerfile(t *testing.T) {
 		dir, _ := writeDockerfile(t, c.dockerfile)
 		t.Chdir(dir)
 		f := &inspectFlags{}
-		fx := f.fixes(ctx, img, cfg.Now)
+		fx := f.fixes(ctx, img, cfg)
 		if fx.Dockerfile != c.wantFile || !strings.HasPrefix(fx.LeftOut, c.wantLeftOut) || (c.wantLeftOut == "") != (fx.LeftOut == "") || len(fx.Suggestions) == 0 {
 			t.Errorf("fixes: file %q, left out %q, %d suggestions; want %q, %q", fx.Dockerfile, fx.LeftOut, len(fx.Suggestions), c.wantFile, c.wantLeftOut)
+		}
+		// The verified write goes with the write: the Dockerfile that
+		// built the image has both, the one left out neither.
+		if (fx.Write != nil) != (c.wantLeftOut == "") || (fx.Verify != nil) != (fx.Write != nil) {
+			t.Errorf("%s: write %v, verify %v", c.wantFile, fx.Write != nil, fx.Verify != nil)
 		}
 	}
 }

@@ -1,11 +1,16 @@
 package tui
 
 import (
+	"context"
+	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/slimpy/slimpy/internal/suggest"
+	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/verify"
 )
 
 // SaveFunc writes what suggest.Apply made of the Dockerfile at path, whose
@@ -62,6 +67,62 @@ func FixesFrom(path string, src []byte, ss []suggest.Suggestion, opts suggest.Op
 			p.Files = append(p.Files, PlannedFile{Path: filepath.Join(filepath.Dir(path), filepath.FromSlash(n)), New: true})
 		}
 		return p, nil
+	}
+	return fx
+}
+
+// WithVerify offers, in the write dialog of fx (FixesFrom's, for the
+// Dockerfile whose bytes are src, composed with opts), to verify before
+// writing, the way slimpy fix --verify does it, through internal/verify:
+// the original built, inspected and run (vo.Smoke, or the image's own
+// command), then verify.Keep of verify.SuggestionPlan of the accepted
+// suggestions — all of them together, and when that fails each alone and
+// the largest set that builds and runs, within verify.DefaultMaxBuilds
+// (vo.MaxBuilds is not used). vo.Context "" is the Dockerfile's
+// directory; vo.Progress is the view's. The run also stops when ctx (the
+// program's) is done. A read-only fx (no Write) is returned as it is.
+func WithVerify(ctx context.Context, fx Fixes, src []byte, opts suggest.Options, vo verify.Options) Fixes {
+	if fx.Write == nil {
+		return fx
+	}
+	if vo.Context == "" {
+		vo.Context = filepath.Dir(fx.Dockerfile)
+	}
+	if st, err := os.Stat(vo.Context); err != nil || !st.IsDir() {
+		fx.VerifyNote = "the build context " + textsafe.Term(vo.Context) + " is not a directory"
+		return fx
+	}
+	vo.MaxBuilds = 0
+	fx.VerifyReady = func(rctx context.Context) error { return verify.CheckEngine(rctx, vo.Docker) }
+	fx.Verify = func(vctx context.Context, accepted []string, progress func(verify.Step)) (res Verified, err error) {
+		vctx, cancel := context.WithCancel(vctx)
+		defer cancel()
+		defer context.AfterFunc(ctx, cancel)()
+		plan, err := verify.SuggestionPlan(src, accepted, opts)
+		if err != nil {
+			return res, err
+		}
+		o := vo
+		o.Progress = progress
+		v, err := verify.New(vctx, o)
+		if err != nil {
+			return res, err
+		}
+		defer func() {
+			if cerr := v.Close(); cerr != nil {
+				res.Cleanup = cerr.Error()
+			}
+		}()
+		before := v.Run(vctx, verify.Candidate{Name: "original", Dockerfile: src})
+		if err := vctx.Err(); err != nil {
+			return res, err
+		}
+		if !before.Build.OK {
+			res.Report = &verify.Report{Before: before}
+			return res, fmt.Errorf("the original %s does not build (%s): fix it first", filepath.Base(fx.Dockerfile), before.Build.Error)
+		}
+		res.Report = v.Keep(vctx, before, plan)
+		return res, vctx.Err()
 	}
 	return fx
 }

@@ -190,3 +190,33 @@ func TestWriteDialogNamesNewFiles(t *testing.T) {
 		t.Error("the dialog wrote a file")
 	}
 }
+
+// The savings read as slimpy suggest prints them: a sentence when they
+// were not measured ("The savings are not measured: no image."), never
+// "savings: The savings …"; measured ones with their bytes.
+func TestSavingsWording(t *testing.T) {
+	in := *demoInput(t)
+	src := []byte(demoDockerfile)
+	ss, err := suggest.Suggest(src, suggest.Options{Now: testNow})
+	if err != nil || len(ss) == 0 {
+		t.Fatalf("%d suggestions, %v", len(ss), err)
+	}
+	path := filepath.Join(t.TempDir(), "Dockerfile")
+	in.Fixes = FixesFrom(path, src, ss, suggest.Options{Now: testNow}, nil)
+	m, _ := press(New(Config{Image: "demo", Input: &in}), "5").Update(tea.WindowSizeMsg{Width: 200, Height: 40})
+	screen := ansi.Strip(m.(Model).screen())
+	if want := ss[0].Savings.String(); !strings.Contains(screen, "• "+want) {
+		t.Errorf("the savings do not read %q:\n%s", want, screen)
+	}
+	if !strings.Contains(screen, "The savings are not measured") || strings.Contains(screen, "savings: The") {
+		t.Errorf("not-measured savings read badly:\n%s", screen)
+	}
+
+	fx, measured, _ := realFixes(t, &in, path)
+	in.Fixes = fx
+	m, _ = press(New(Config{Image: "demo", Input: &in}), "5").Update(tea.WindowSizeMsg{Width: 200, Height: 40})
+	screen = ansi.Strip(m.(Model).screen())
+	if want := measured[0].Savings.String(); !strings.Contains(screen, "• "+want) {
+		t.Errorf("the measured savings do not read %q:\n%s", want, screen)
+	}
+}

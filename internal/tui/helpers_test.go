@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 )
 
@@ -63,17 +64,7 @@ func plain(m Model) string { return ansi.Strip(m.screen()) }
 
 // demoDockerfile is the Dockerfile the demo image was built from, as its
 // history tells.
-const demoDockerfile = `FROM python:3.11-slim
-RUN apt-get update && apt-get install -y gcc libpq-dev
-RUN useradd --create-home --uid 1000 app
-WORKDIR /app
-COPY . /app
-RUN pip install -r requirements.txt
-RUN chown -R app:app /app
-RUN rm -rf /app/tests
-USER app
-CMD ["python", "app.py"]
-`
+const demoDockerfile = fixtures.DemoDockerfile
 
 // edit is one test suggestion: a line replaced by others.
 type edit struct {

@@ -1,6 +1,11 @@
 package tui
 
-import "github.com/slimpy/slimpy/internal/inspect"
+import (
+	"context"
+
+	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/verify"
+)
 
 // Input is everything the views show once the analysis has ended.
 type Input struct {
@@ -54,6 +59,30 @@ type Fixes struct {
 	// Plan, when set, tells what writing the accepted suggestions would
 	// do, without writing: the write dialog shows it.
 	Plan func(accepted []string) (Plan, error)
+	// Verify, when set, is the write dialog's other choice: prove the
+	// accepted suggestions on the Docker engine first, as slimpy fix
+	// --verify does (WithVerify), telling progress of every step; the
+	// view then writes the kept set with Write. It returns once what it
+	// made on the engine is removed, also when ctx is cancelled (then
+	// with ctx's error).
+	Verify func(ctx context.Context, accepted []string, progress func(verify.Step)) (Verified, error)
+	// VerifyReady, when set, is asked as the dialog opens whether Verify
+	// can run now: its error says why not (no Docker engine answers).
+	VerifyReady func(ctx context.Context) error
+	// VerifyNote says why the dialog does not offer to verify (Verify is
+	// nil), e.g. no build context.
+	VerifyNote string
+}
+
+// Verified is what Fixes.Verify found.
+type Verified struct {
+	// Report is internal/verify's: the original and the set kept, built,
+	// measured and run; what was dropped and why. Nil when the run stopped
+	// before the original was built.
+	Report *verify.Report
+	// Cleanup says what the run could not remove from the engine after
+	// it ("": everything it made is gone).
+	Cleanup string
 }
 
 // Plan is what writing some accepted suggestions would do.

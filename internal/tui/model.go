@@ -267,6 +267,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case writtenMsg:
 		m.suggest, _ = m.suggest.Update(msg)
 		return m, nil
+	case engineMsg, verifyStepMsg, verifyTickMsg, verifiedMsg:
+		// The verification's, wherever the user is.
+		var cmd tea.Cmd
+		m.suggest, cmd = m.suggest.Update(msg)
+		return m, cmd
 	}
 	if m.loading {
 		var cmd tea.Cmd
@@ -282,6 +287,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // key handles the global keys and passes the others to the active view.
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" {
+		if !m.loading && m.suggest.verifying() && !m.suggest.run.quit {
+			// Stop the verification, and quit once it has removed what
+			// it made on the engine; a second ctrl+c quits at once.
+			m.suggest = m.suggest.interrupt(true)
+			return m, nil
+		}
 		return m.quit()
 	}
 	if m.loading {

@@ -45,7 +45,14 @@ func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // waitScreen waits until the screen shows every one of want.
 func waitScreen(t *testing.T, s *screenLog, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	waitScreenFor(t, s, 10*time.Second, want...)
+}
+
+// waitScreenFor is waitScreen for work that takes longer (builds on the
+// Docker engine).
+func waitScreenFor(t *testing.T, s *screenLog, patience time.Duration, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		text := s.get()
 		ok := true

@@ -10,7 +10,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/verify"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -27,7 +29,9 @@ const (
 	modeDiff                // one suggestion's diff, full screen
 	modeConfirm             // "write N suggestions to the Dockerfile?"
 	modeWriting
-	modeWritten // what was written
+	modeWritten   // what was written
+	modeVerifying // the accepted suggestions built and run on the engine
+	modeVerified  // what the verification kept and dropped; write the kept set?
 )
 
 // suggestionsView lists the Dockerfile suggestions with their measured
@@ -46,6 +50,16 @@ type suggestionsView struct {
 	failed   bool
 	width    int
 	height   int
+	// The dialog's offer to verify first, and why it is not made; gen
+	// tells the answers of an older dialog or run from the current one's.
+	offer     verifyOffer
+	offerNote string
+	gen       int
+	run       verifyRun
+	// verifyQueued: v was pressed while the engine was being asked.
+	verifyQueued bool
+	// verifiedWrite is the verification the write in progress follows.
+	verifiedWrite *verify.Report
 }
 
 var suggestKeys = struct {
@@ -67,8 +81,15 @@ func newSuggestionsView(fx Fixes) suggestionsView {
 	return suggestionsView{fx: fx, accepted: map[string]bool{}, vp: vp}
 }
 
-// capturing: the confirmation dialog has the keyboard.
-func (v suggestionsView) capturing() bool { return v.mode == modeConfirm || v.mode == modeWriting }
+// capturing: the confirmation dialog, or the verification, has the
+// keyboard.
+func (v suggestionsView) capturing() bool {
+	switch v.mode {
+	case modeConfirm, modeWriting, modeVerifying, modeVerified:
+		return true
+	}
+	return false
+}
 
 func (v suggestionsView) help() keyMap {
 	switch v.mode {
@@ -76,7 +97,13 @@ func (v suggestionsView) help() keyMap {
 		return keyMap{short: []key.Binding{navHelp, suggestKeys.Toggle, suggestKeys.Back},
 			full: [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}, {suggestKeys.Toggle, suggestKeys.Back}}}
 	case modeConfirm, modeWriting:
-		return keyMap{short: []key.Binding{suggestKeys.Yes, suggestKeys.No}, full: [][]key.Binding{{suggestKeys.Yes, suggestKeys.No}}}
+		k := []key.Binding{suggestKeys.Yes, suggestKeys.No}
+		if v.mode == modeConfirm && v.offer == offerReady {
+			k = []key.Binding{suggestKeys.Yes, verifyKeys.Verify, suggestKeys.No}
+		}
+		return keyMap{short: k, full: [][]key.Binding{k}}
+	case modeVerifying, modeVerified:
+		return v.verifyHelp()
 	case modeWritten:
 		return keyMap{short: []key.Binding{navHelp, suggestKeys.Content, suggestKeys.Back},
 			full: [][]key.Binding{{nav.Up, nav.Down, nav.PageUp, nav.PageDown}, {suggestKeys.Content, suggestKeys.Back}}}
@@ -110,6 +137,9 @@ func (v suggestionsView) resize(width, height int) suggestionsView {
 		v.vp.SetContent(v.diffContent(v.fx.Suggestions[v.c.pos]))
 	case modeWritten:
 		v.vp.SetContent(v.writtenContent())
+	case modeVerified:
+		v = v.sizePager()
+		v.vp.SetContent(v.verifiedContent())
 	}
 	return v
 }
@@ -126,16 +156,37 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 			paths = append(paths, f.Path)
 		}
 		v.status = writtenStatus(paths, msg.w)
+		if rep := v.verifiedWrite; rep != nil && len(paths) > 0 {
+			v.status += " · verified on the engine"
+			if len(rep.Dropped) > 0 {
+				v.status += ", " + strings.Join(dropIDs(rep), ", ") + " dropped"
+			}
+		}
+		v.verifiedWrite = nil
+		v = v.sizePager()
 		v.vp.SetContent(v.writtenContent())
 		v.vp.GotoTop()
 		return v, nil
 	}
+	switch msg.(type) {
+	case engineMsg, verifyStepMsg, verifyTickMsg, verifiedMsg:
+		return v.updateVerify(msg)
+	}
 	switch v.mode {
 	case modeDiff, modeWritten:
 		return v.updatePager(msg)
+	case modeVerifying, modeVerified:
+		return v.updateVerify(msg)
 	case modeConfirm:
 		if msg, ok := msg.(tea.KeyPressMsg); ok {
 			switch {
+			case key.Matches(msg, verifyKeys.Verify):
+				switch v.offer {
+				case offerReady:
+					return v.startVerify()
+				case offerChecking: // starts once the engine answers
+					v.verifyQueued = true
+				}
 			case key.Matches(msg, suggestKeys.Yes):
 				v.mode, v.status, v.failed = modeWriting, "writing…", false
 				ids, write := v.acceptedIDs(), v.fx.Write
@@ -171,7 +222,11 @@ func (v suggestionsView) Update(msg tea.Msg) (suggestionsView, tea.Cmd) {
 			v.vp.GotoTop()
 			return v, nil
 		case key.Matches(msg, suggestKeys.Write):
-			return v.confirm(), nil
+			v = v.confirm()
+			if v.mode != modeConfirm {
+				return v, nil
+			}
+			return v.checkEngine()
 		}
 	}
 	v.c.navigate(msg, n, v.listHeight())
@@ -322,7 +377,9 @@ func (v suggestionsView) diffContent(s Suggestion) string {
 		bullet(textsafe.OneLine(e))
 	}
 	if s.Note != "" {
-		bullet("savings: " + textsafe.OneLine(s.Note))
+		// As slimpy suggest says it: "savings: 12 MB measured (what)",
+		// "The savings are not measured: why.", or "savings: " and the note.
+		bullet(textsafe.OneLine(suggest.Savings{Bytes: s.Savings, Measured: s.Measured, Note: s.Note}.String()))
 	}
 	if s.Diff == "" {
 		b.WriteString(styleStatus.Render("advice only: no automatic change") + "\n")
@@ -388,6 +445,10 @@ func (v suggestionsView) View(width, height int) string {
 		return fit(styleTitle.Render(truncate(head, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
 	case modeWritten:
 		return fit(styleTitle.Render(truncate(v.status, width))+"\n"+rule("", width)+"\n"+v.vp.View(), width, height)
+	case modeVerifying:
+		return v.verifyingView(width, height)
+	case modeVerified:
+		return v.verifiedView(width, height)
 	}
 
 	var b strings.Builder
@@ -446,14 +507,35 @@ func (v suggestionsView) dialog(width int) string {
 		lines = append(lines, fmt.Sprintf("Nothing left to do for %s once the others are in.", strings.Join(v.plan.Skipped, ", ")))
 	}
 	for _, f := range v.plannedFiles() {
-		if f.New {
-			lines = append(lines, "  create  "+textsafe.Term(f.Path)+" (new)")
+		lines = append(lines, plannedLine(f))
+	}
+	keys := fmt.Sprintf("%s write   %s cancel", styleTitle.Render("y"), styleTitle.Render("n"))
+	switch v.offer {
+	case offerReady:
+		lines = append(lines, "Or verify first: build and run the original and the patched Dockerfile on the",
+			"Docker engine, keep the largest set that passes, then decide.")
+		keys = fmt.Sprintf("%s write   %s verify first   %s cancel", styleTitle.Render("y"), styleTitle.Render("v"), styleTitle.Render("n"))
+	case offerChecking:
+		if v.verifyQueued {
+			lines = append(lines, styleDim.Render("Verifying first as soon as the Docker engine answers…"))
 		} else {
-			lines = append(lines, "  replace "+textsafe.Term(f.Path)+" (backup kept)")
+			lines = append(lines, styleDim.Render("Verify first? Asking the Docker engine…"))
+		}
+	default:
+		if v.offerNote != "" {
+			lines = append(lines, styleDim.Render("Verify first is not offered: "+v.offerNote))
 		}
 	}
-	lines = append(lines, fmt.Sprintf("%s write   %s cancel", styleTitle.Render("y"), styleTitle.Render("n")))
+	lines = append(lines, keys)
 	return styleDialog.Width(min(width, 100)).Render(strings.Join(lines, "\n")) + "\n"
+}
+
+// plannedLine says what a write does to one file.
+func plannedLine(f PlannedFile) string {
+	if f.New {
+		return "  create  " + textsafe.Term(f.Path) + " (new)"
+	}
+	return "  replace " + textsafe.Term(f.Path) + " (backup kept)"
 }
 
 func check(on bool) string {

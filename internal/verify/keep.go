@@ -38,6 +38,10 @@ type Drop struct {
 	// Failure says how the set that proved it failed (its build or its
 	// smoke run), or why it was not tried.
 	Failure string `json:"failure,omitempty"`
+	// Tail are the last lines of the failing step's output (the build's
+	// or the smoke run's), as the engine wrote them: sanitize before
+	// showing (textsafe).
+	Tail []string `json:"tail,omitempty"`
 }
 
 // Reason says in one line why the suggestion was dropped.
@@ -116,7 +120,7 @@ func (s *search) run() {
 		return
 	}
 	if len(all) == 1 {
-		s.drop(Drop{ID: all[0], Failure: outcomeFailure(full)})
+		s.drop(Drop{ID: all[0], Failure: outcomeFailure(full), Tail: outcomeTail(full)})
 		return
 	}
 	if !s.r.Before.OK() || s.ctx.Err() != nil {
@@ -131,7 +135,7 @@ func (s *search) run() {
 		case o.OK():
 			pass = append(pass, id)
 		default:
-			s.drop(Drop{ID: id, Failure: outcomeFailure(o)})
+			s.drop(Drop{ID: id, Failure: outcomeFailure(o), Tail: outcomeTail(o)})
 		}
 	}
 	if len(pass) == 0 {
@@ -170,7 +174,7 @@ func (s *search) run() {
 			break
 		}
 		with := join(good, rest[:lo])
-		s.drop(Drop{ID: rest[lo], With: with, Failure: outcomeFailure(failing)})
+		s.drop(Drop{ID: rest[lo], With: with, Failure: outcomeFailure(failing), Tail: outcomeTail(failing)})
 		good, rest = with, rest[hi:]
 	}
 	s.keep(good, goodOutcome)

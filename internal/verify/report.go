@@ -113,12 +113,7 @@ func (r *Report) Failure() string {
 
 // outcomeFailure says in one line how a build or its smoke run failed.
 func outcomeFailure(o *Outcome) string {
-	last := func(lines []string) string {
-		if len(lines) == 0 {
-			return ""
-		}
-		return ": " + strings.TrimSpace(lines[len(lines)-1])
-	}
+	last := afterColon
 	switch {
 	case o.OK():
 		return ""
@@ -130,6 +125,20 @@ func outcomeFailure(o *Outcome) string {
 		return "does not run: " + o.Smoke.Error
 	}
 	return fmt.Sprintf("the app fails (%s exited %d)%s", strings.Join(o.Smoke.Command, " "), o.Smoke.ExitCode, last(o.Smoke.Tail))
+}
+
+// outcomeTail is the output of the step that failed: the build's, or the
+// smoke run's.
+func outcomeTail(o *Outcome) []string {
+	switch {
+	case o.OK():
+		return nil
+	case !o.Build.OK:
+		return o.Build.Tail
+	case o.Smoke != nil:
+		return o.Smoke.Tail
+	}
+	return nil
 }
 
 // FindingDelta is one rule's bytes before and after.
@@ -349,6 +358,11 @@ func smokeCommand(os ...*Outcome) string {
 	}
 	return ""
 }
+
+// SizeChange says how a size after compares with before, as the report's
+// size row does: "unchanged", "−40 MB (−33.3%) saved, measured" or
+// "+1.0 MB (+2.0%) larger, measured".
+func SizeChange(before, after int64) string { return delta(before, after) }
 
 // delta says how after compares with before; a saving only when smaller.
 func delta(before, after int64) string {

@@ -60,6 +60,40 @@ type Options struct {
 	// MaxBuilds bounds the builds of Keep, the original's included
 	// (0: DefaultMaxBuilds).
 	MaxBuilds int
+	// Progress, when set, is told of every step as it starts and as it
+	// ends, in the goroutine that called Run or Keep (the interactive
+	// view shows them).
+	Progress func(Step)
+}
+
+// The kinds of Step.
+const (
+	StepBuild   = "build"   // docker build
+	StepSmoke   = "smoke"   // docker run of the smoke command
+	StepInspect = "inspect" // slimpy's inspection of the image
+)
+
+// Step is one step of a run, as it starts and as it ends.
+type Step struct {
+	// Name is the candidate: "original", or the suggestions built
+	// together ("SG001+SG201").
+	Name string
+	// Kind is StepBuild, StepSmoke or StepInspect.
+	Kind string
+	// Builds is how many docker builds the run has started, this step's
+	// included.
+	Builds int
+	// Done: the step ended; OK says whether it passed, Duration how long
+	// it took.
+	Done     bool
+	OK       bool
+	Duration time.Duration
+	// Detail is, when a smoke run starts, the command it runs; when a step
+	// fails, why, and the last line of its output.
+	Detail string
+	// Image is the tag a build that passed gave its image (Close removes
+	// it).
+	Image string
 }
 
 // Candidate is one Dockerfile to build in the context.
@@ -201,8 +235,8 @@ func New(ctx context.Context, opts Options) (*Verifier, error) {
 		return nil, fmt.Errorf("the build context %s is not a directory", opts.Context)
 	}
 	v := &Verifier{opts: opts}
-	if out, err := v.docker(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
-		return nil, fmt.Errorf("--verify needs a Docker engine: docker version: %s", errLine(out, err))
+	if err := CheckEngine(ctx, opts.Docker); err != nil {
+		return nil, fmt.Errorf("--verify needs a Docker engine: %w", err)
 	}
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -242,8 +276,29 @@ func New(ctx context.Context, opts Options) (*Verifier, error) {
 	return v, nil
 }
 
+// CheckEngine says why verifying cannot run when the Docker engine does
+// not answer the docker CLI (docker: "docker" from PATH), in the words of
+// docker version: the check New makes first.
+func CheckEngine(ctx context.Context, docker string) error {
+	if docker == "" {
+		docker = "docker"
+	}
+	v := &Verifier{opts: Options{Docker: docker}}
+	if out, err := v.docker(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
+		return fmt.Errorf("docker version: %s", errLine(out, err))
+	}
+	return nil
+}
+
 // RunID is the hex ID in this run's container names (slimpy-verify-RUNID-N).
 func (v *Verifier) RunID() string { return v.run }
+
+// step tells Options.Progress of a step.
+func (v *Verifier) step(s Step) {
+	if v.opts.Progress != nil {
+		v.opts.Progress(s)
+	}
+}
 
 func (v *Verifier) logf(format string, a ...any) {
 	if v.opts.Log != nil {
@@ -289,12 +344,16 @@ func (v *Verifier) measureOutcome(ctx context.Context, o *Outcome) {
 		return
 	}
 	v.logf("%s: inspecting the image", o.Name)
+	v.step(Step{Name: o.Name, Kind: StepInspect, Builds: v.buildCount()})
+	start := time.Now()
 	m, err := v.measure(ctx, "docker-daemon:"+o.Build.Tag)
 	if err != nil {
 		o.MeasureError = err.Error()
 	} else {
 		o.Measure = m
 	}
+	v.step(Step{Name: o.Name, Kind: StepInspect, Builds: v.buildCount(), Done: true, OK: err == nil,
+		Duration: time.Since(start), Detail: o.MeasureError})
 }
 
 // buildCount is the number of docker builds the run started.
@@ -308,8 +367,18 @@ func (v *Verifier) build(ctx context.Context, c Candidate) BuildResult {
 	v.mu.Lock()
 	v.n++
 	v.builds++
-	n := v.n
+	n, builds := v.n, v.builds
 	v.mu.Unlock()
+	v.step(Step{Name: c.Name, Kind: StepBuild, Builds: builds})
+	start := time.Now()
+	res := v.buildImage(ctx, c, n)
+	v.step(Step{Name: c.Name, Kind: StepBuild, Builds: builds, Done: true, OK: res.OK,
+		Duration: time.Since(start), Detail: withLastLine(res.Error, res.Tail), Image: res.Tag})
+	return res
+}
+
+// buildImage is build's docker build, the n-th step of the run.
+func (v *Verifier) buildImage(ctx context.Context, c Candidate, n int) BuildResult {
 	dir := filepath.Join(v.tmp, fmt.Sprint(n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return BuildResult{Error: err.Error()}
@@ -430,6 +499,36 @@ var (
 )
 
 func (v *Verifier) smoke(ctx context.Context, name, image string) *SmokeResult {
+	builds := v.buildCount()
+	res := v.runSmoke(ctx, name, image, func(command []string) {
+		v.step(Step{Name: name, Kind: StepSmoke, Builds: builds, Detail: strings.Join(command, " ")})
+	})
+	detail := res.Error
+	if detail == "" && !res.OK() {
+		detail = withLastLine(fmt.Sprintf("exit %d", res.ExitCode), res.Tail)
+	}
+	v.step(Step{Name: name, Kind: StepSmoke, Builds: builds, Done: true, OK: res.OK(), Duration: res.Duration, Detail: detail})
+	return res
+}
+
+// withLastLine is a failure followed by the last line of its output.
+func withLastLine(failure string, tail []string) string {
+	if failure == "" {
+		return ""
+	}
+	return failure + afterColon(tail)
+}
+
+// afterColon is ": " and the last line of tail, or "" when it is empty.
+func afterColon(tail []string) string {
+	if len(tail) == 0 {
+		return ""
+	}
+	return ": " + strings.TrimSpace(tail[len(tail)-1])
+}
+
+// runSmoke is smoke's docker run; started is told the command first.
+func (v *Verifier) runSmoke(ctx context.Context, name, image string, started func(command []string)) *SmokeResult {
 	v.mu.Lock()
 	v.n++
 	cname := fmt.Sprintf("slimpy-verify-%s-%d", v.run, v.n)
@@ -444,6 +543,7 @@ func (v *Verifier) smoke(ctx context.Context, name, image string) *SmokeResult {
 		res.Command = v.imageCommand(ctx, image)
 	}
 	v.logf("%s: docker run %s", name, strings.Join(res.Command, " "))
+	started(res.Command)
 	rctx, cancel := context.WithTimeout(ctx, v.opts.SmokeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(rctx, v.opts.Docker, args...)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -241,6 +242,13 @@ func TestKeepDropsWhatFailsAlone(t *testing.T) {
 	if got := rep.Dropped[1].Reason(); got != "fails alone: does not build (exit status 1): error: the build broke" {
 		t.Errorf("reason %q", got)
 	}
+	// The failing step's last lines: the smoke run's, the build's.
+	if got := strings.Join(rep.Dropped[0].Tail, "|"); got != "Traceback (most recent call last):|ImportError: no module" {
+		t.Errorf("SG001's tail %q", got)
+	}
+	if got := rep.Dropped[1].Tail; len(got) == 0 || got[len(got)-1] != "error: the build broke" {
+		t.Errorf("SG501's tail %q", got)
+	}
 	// The original, all four, each alone, the two that pass together.
 	if rep.Builds != 7 || f.builds(t) != 7 || rep.MaxBuilds != 10 {
 		t.Errorf("builds %d (log %d), limit %d", rep.Builds, f.builds(t), rep.MaxBuilds)
@@ -305,6 +313,63 @@ func TestKeepBisectsAConflict(t *testing.T) {
 	}
 	if rep.Builds != 10 || rep.Builds > rep.MaxBuilds {
 		t.Errorf("builds %d of %d", rep.Builds, rep.MaxBuilds)
+	}
+}
+
+// Options.Progress hears of every step as it starts and ends, in order:
+// the original's build, inspection and smoke run, then each set Keep
+// builds; a failed step says why, a build names its tag.
+func TestProgressSteps(t *testing.T) {
+	var steps []string
+	var tags []string
+	f := newFake(t, Options{Progress: func(s Step) {
+		line := s.Name + " " + s.Kind
+		if s.Done {
+			line += fmt.Sprintf(" done ok=%v %s", s.OK, s.Detail)
+		} else if s.Detail != "" {
+			line += " " + s.Detail
+		}
+		steps = append(steps, fmt.Sprintf("%d %s", s.Builds, strings.TrimSpace(line)))
+		if s.Image != "" {
+			tags = append(tags, s.Image)
+		}
+	}})
+	defer f.v.Close()
+	before := f.v.Run(context.Background(), Candidate{Name: "original", Dockerfile: []byte("FROM full\nRUN pip install .\n")})
+	f.v.Keep(context.Background(), before, fakePlan(map[string]string{"SG201": "RUN a\n", "SG501": "BADBUILD\n"}, nil))
+	want := []string{
+		"1 original build", "1 original build done ok=true", "1 original inspect", "1 original inspect done ok=true",
+		"1 original smoke python3 app.py", "1 original smoke done ok=true",
+		"2 SG201+SG501 build", "2 SG201+SG501 build done ok=false exit status 1: error: the build broke",
+		"3 SG201 build", "3 SG201 build done ok=true", "3 SG201 smoke python3 app.py", "3 SG201 smoke done ok=true",
+		"4 SG501 build", "4 SG501 build done ok=false exit status 1: error: the build broke",
+		"4 SG201 inspect", "4 SG201 inspect done ok=true",
+	}
+	if got := strings.Join(steps, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("steps:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if len(tags) != 2 || !strings.HasPrefix(tags[0], "slimpy-verify:"+f.v.RunID()+"-") {
+		t.Errorf("tags %v", tags)
+	}
+}
+
+// CheckEngine says in docker's words why no engine answers; New says it
+// is what --verify needs.
+func TestCheckEngine(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "docker")
+	err := CheckEngine(context.Background(), missing)
+	if err == nil || !strings.HasPrefix(err.Error(), "docker version: ") {
+		t.Errorf("CheckEngine: %v", err)
+	}
+	_, err = New(context.Background(), Options{Docker: missing, Context: t.TempDir()})
+	if err == nil || !strings.HasPrefix(err.Error(), "--verify needs a Docker engine: docker version: ") {
+		t.Errorf("New: %v", err)
+	}
+	t.Setenv("FAKE_DOCKER_LOG", filepath.Join(t.TempDir(), "log"))
+	t.Setenv("FAKE_DOCKER_STATE", t.TempDir())
+	bin, _ := filepath.Abs("testdata/fake-docker")
+	if err := CheckEngine(context.Background(), bin); err != nil {
+		t.Errorf("the fake engine: %v", err)
 	}
 }
 
