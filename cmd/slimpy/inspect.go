@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -172,22 +173,40 @@ func useTUI(cmd *cobra.Command) bool {
 
 // runInspectTUI shows the layers' progress, then the interactive view.
 func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.Config, fresh *refresh.Options) error {
+	// The source stays open while the view runs: the suggestions and R
+	// read layers again.
+	var (
+		mu     sync.Mutex
+		opened *pipeline.Image
+	)
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if opened != nil {
+			opened.Close()
+		}
+	}()
 	analyze := func(ctx context.Context, progress func(inspect.Progress)) (*tui.Input, error) {
 		opts := pipeline.Options{Open: f.openOptions(), Analyze: f.options(progress), Rules: cfg, NoRules: f.noRules, Refresh: fresh}
 		img, err := pipeline.Analyze(ctx, ref, opts)
 		if err != nil {
 			return nil, err
 		}
+		mu.Lock()
+		opened = img
+		mu.Unlock()
 		a, r := img.Analysis, img.Report()
-		// The suggestions may read layers again: the first screen does
-		// not wait for them, and the source stays open until they are done.
-		pending := func() tui.Fixes {
-			defer img.Close()
-			return f.fixes(ctx, img, cfg)
-		}
+		// The suggestions: the first screen does not wait for them.
+		pending := func() tui.Fixes { return f.fixes(ctx, img, cfg) }
 		// What each layer changed is worked out after the first screen too.
 		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
-		return &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}, nil
+		in := &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}
+		if fresh == nil && !f.noRules {
+			// R: what --refresh would have found, asked now.
+			opt := f.refresh.forKey(f.cacheDir, f.noCache)
+			in.Refresh = func() (inspect.Report, []string, error) { return img.Refreshed(ctx, opt) }
+		}
+		return in, nil
 	}
 	out, _ := outputFile(cmd.OutOrStdout()) // useTUI: a terminal
 	return tui.Run(cmd.Context(), ref, analyze, tea.WithOutput(out))

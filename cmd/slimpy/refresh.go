@@ -58,9 +58,20 @@ func (r *refreshFlags) options(cmd *cobra.Command, settings inspect.SourceSettin
 			return nil, fmt.Errorf("--%s %q: give an http or https URL", u.flag, u.value)
 		}
 	}
+	return r.refreshOptions(cacheDir, noCache), nil
+}
+
+// refreshOptions are the refresh's options from the flags as they are.
+func (r *refreshFlags) refreshOptions(cacheDir string, noCache bool) *refresh.Options {
 	opts := &refresh.Options{TTL: r.ttl, Offline: r.offline, AptMirror: r.aptMirror, ApkMirror: r.apkMirror, PythonIndex: r.pythonIndex}
 	if !noCache && cacheDir != "" {
 		opts.CacheDir = filepath.Clean(cacheDir)
 	}
-	return opts, nil
+	return opts
+}
+
+// forKey are the options of the interactive view's R, when --refresh was
+// not given (options refused the other refresh flags without it).
+func (r *refreshFlags) forKey(cacheDir string, noCache bool) refresh.Options {
+	return *r.refreshOptions(cacheDir, noCache)
 }

@@ -82,6 +82,20 @@ func Analyze(ctx context.Context, ref string, opt Options) (*Image, error) {
 	return img, nil
 }
 
+// Refreshed asks the image's package sources what is newer now (the
+// interactive view's R) and returns the report with the rules run again
+// on the answers, and the refresh's warnings (a host not reached: the
+// rest stands).
+func (img *Image) Refreshed(ctx context.Context, opt refresh.Options) (inspect.Report, []string, error) {
+	res, err := img.refresh(ctx, opt)
+	if err != nil {
+		return inspect.Report{}, nil, err
+	}
+	rules := img.opts.Rules
+	rules.Refresh = res
+	return img.Analysis.ReportWith(inspect.RunRules(img.Analysis, rules), rules), res.Warnings, nil
+}
+
 // Report is the image's report, with its findings unless NoRules.
 func (img *Image) Report() inspect.Report {
 	if img.opts.NoRules {

@@ -22,6 +22,11 @@ type Input struct {
 	// (deriving suggestions may read layers again); until it returns, the
 	// suggestions view says it is working.
 	Pending func() Fixes
+	// Refresh, when set, is what R does: the report again with the
+	// findings of today's answers of the image's package sources
+	// (SP407-SP409, slimpy inspect --refresh), and the warnings of the
+	// hosts not reached. nil: R is not offered.
+	Refresh func() (inspect.Report, []string, error)
 }
 
 // Suggestion is one proposed change to the Dockerfile.

@@ -5,7 +5,7 @@ import "charm.land/bubbles/v2/key"
 // globalKeys work in every view (unless a text field or a dialog has the
 // keyboard).
 type globalKeys struct {
-	Next, Prev, Jump, Help, Quit key.Binding
+	Next, Prev, Jump, Help, Quit, Refresh key.Binding
 }
 
 var gkeys = globalKeys{
@@ -14,6 +14,8 @@ var gkeys = globalKeys{
 	Jump: key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "view N")),
 	Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 	Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	// Refresh asks the image's package sources what is newer (Input.Refresh).
+	Refresh: key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "ask package sources")),
 }
 
 // navKeys move a cursor through a list; every list view has them.

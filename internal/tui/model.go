@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/textsafe"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // tab is one of the views after the analysis.
@@ -66,6 +69,8 @@ type Model struct {
 	help          help.Model
 	err           error
 	cancelled     bool
+	// refresh is the state of R: "" not asked, else what to say.
+	refresh string
 }
 
 // New returns the program's model.
@@ -260,6 +265,30 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.files, _ = m.files.Update(msg)
 		m.active = tabFiles
 		return m.syncLayers(), nil
+	case refreshedMsg:
+		if msg.err != nil {
+			m.refresh = "Package sources not asked: " + textsafe.OneLine(msg.err.Error())
+			return m, nil
+		}
+		in := *m.in
+		in.Report, in.Refresh = msg.report, nil
+		m.in = &in
+		m.summary = newSummaryView(m.in)
+		m.findings = newFindingsView(in.Report)
+		n := 0
+		for _, f := range in.Report.Findings {
+			if f.Rule == "SP407" || f.Rule == "SP408" || f.Rule == "SP409" {
+				n++
+			}
+		}
+		m.refresh = "Package sources asked: " + words.Count(n, "finding", "findings") + " of what is newer today"
+		if len(msg.warnings) > 0 {
+			m.refresh += "; not reached: " + textsafe.OneLine(msg.warnings[0])
+			if len(msg.warnings) > 1 {
+				m.refresh += fmt.Sprintf(" (+%d more)", len(msg.warnings)-1)
+			}
+		}
+		return m.resize(), nil
 	case openFindingMsg:
 		m.findings = m.findings.openFinding(msg.index)
 		m.active = tabFindings
@@ -317,8 +346,32 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, gkeys.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		return m.resize(), nil
+	case key.Matches(msg, gkeys.Refresh) && m.in != nil && m.in.Refresh != nil && !m.asking():
+		m.refresh = askingNote
+		return m, askRefresh(m.in.Refresh)
 	}
 	return m.route(msg)
+}
+
+// asking: R's question is out.
+func (m Model) asking() bool { return strings.HasPrefix(m.refresh, askingNote) }
+
+// askingNote is what the help line says while R asks.
+const askingNote = "Asking the image's package sources what is newer…"
+
+// refreshedMsg carries Input.Refresh's answer.
+type refreshedMsg struct {
+	report   inspect.Report
+	warnings []string
+	err      error
+}
+
+// askRefresh runs Input.Refresh off the Update loop.
+func askRefresh(refresh func() (inspect.Report, []string, error)) tea.Cmd {
+	return func() tea.Msg {
+		r, warnings, err := refresh()
+		return refreshedMsg{report: r, warnings: warnings, err: err}
+	}
 }
 
 // route passes a message to the active view.
@@ -429,6 +482,15 @@ func (m Model) click(mouse tea.Mouse) (tea.Model, tea.Cmd) {
 
 // keys is the help of the active view.
 func (m Model) keys() keyMap {
+	k := m.viewKeys()
+	if !m.loading && m.in != nil && m.in.Refresh != nil && (m.active == tabSummary || m.active == tabFindings) {
+		k.short = append(slices.Clone(k.short), gkeys.Refresh)
+	}
+	return k
+}
+
+// viewKeys are the active view's keys.
+func (m Model) viewKeys() keyMap {
 	if m.loading {
 		return progressKeys
 	}
@@ -489,7 +551,11 @@ func (m Model) screen() string {
 			body = m.suggest.View(w, h)
 		}
 	}
-	return fit(m.tabs()+"\n"+body+"\n"+m.helpView(), w, m.height)
+	help := m.helpView()
+	if m.refresh != "" {
+		help = styleDim.Render(m.refresh) + "  " + help
+	}
+	return fit(m.tabs()+"\n"+body+"\n"+help, w, m.height)
 }
 
 // tabs is the top line: the views, the active one marked, and the image.
