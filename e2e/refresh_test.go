@@ -3,7 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -92,4 +95,45 @@ func TestRefreshFindsWhatAptFound(t *testing.T) {
 		t.Errorf("SP407 lacks packages apt listed as upgradable at the end of the build: %s\nfound: %v", strings.Join(missing, ", "), found)
 	}
 	t.Logf("SP407: %d packages (the build recorded %d)", len(found), len(recorded))
+}
+
+// TestHiddenAptListsCount: the full image with its apt lists deleted by a
+// later RUN (what most naive Dockerfiles do) still gets SP403, from the
+// lists the apt-get update layer stored: every package `apt list
+// --upgradable` printed in the built image with those lists
+// (upgradable-final.txt, recorded by the build; right after the update a
+// few more were, which later installs upgraded as dependencies), and the
+// title says the lists date from that layer's build.
+func TestHiddenAptListsCount(t *testing.T) {
+	requireDocker(t)
+	loadExpected(t, "full")
+	want := readUpgradable(t, filepath.Join(imagesDir(), "upgradable-final.txt"))
+	b := make([]byte, 4)
+	rand.Read(b)
+	tag := "slimpy-e2e/hidden-lists:" + hex.EncodeToString(b)
+	build := exec.Command("docker", "build", "-q", "-t", tag, "-")
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	build.Stdin = strings.NewReader("FROM local/slimpy-test:full\nRUN rm -rf /var/lib/apt/lists/*\n")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	r := inspectFindings(t, "docker-daemon:"+tag)
+	var got []string
+	for _, f := range r.Findings {
+		if f.Rule != "SP403" {
+			continue
+		}
+		if !strings.Contains(f.Title, "deleted later: they date from that build") {
+			t.Errorf("SP403 does not say its lists were deleted later: %q", f.Title)
+		}
+		for _, p := range f.Packages {
+			got = append(got, p.Name+" "+p.Version+" -> "+p.Available)
+		}
+	}
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("SP403 from the hidden lists:\n  %s\napt list --upgradable in the built image:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	t.Logf("SP403 from the hidden lists: %d packages, as apt printed in the built image", len(got))
 }

@@ -41,6 +41,7 @@ type findingsReport struct {
 	} `json:"metadataOnlyCopies"`
 	Findings []struct {
 		Rule     string `json:"rule"`
+		Title    string `json:"title"`
 		Category string `json:"category"`
 		Bytes    int64  `json:"bytes"`
 		Files    int    `json:"files"`
