@@ -171,21 +171,27 @@ func TestDebianFullRules(t *testing.T) {
 	testRules(t, "full")
 	_, archive := loadExpected(t, "full")
 	want := readUpgradable(t, filepath.Join(imagesDir(), "upgradable-final.txt"))
-	r := inspectFindings(t, "docker-archive:"+archive)
-	var got []string
-	for _, f := range r.Findings {
-		if f.Rule != "SP403" {
-			continue
-		}
-		for _, p := range f.Packages {
-			got = append(got, p.Name+" "+p.Version+" -> "+p.Available)
-		}
-	}
-	sort.Strings(got)
+	got, _ := upgradableOf(inspectFindings(t, "docker-archive:"+archive))
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("SP403 upgradable packages:\n  %s\napt list --upgradable in the image:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 	t.Logf("SP403: %d upgradable packages, as apt list --upgradable", len(got))
+}
+
+// upgradableOf is SP403's packages as readUpgradable writes them, sorted,
+// and its findings' titles.
+func upgradableOf(r *findingsReport) (pkgs, titles []string) {
+	for _, f := range r.Findings {
+		if f.Rule != "SP403" {
+			continue
+		}
+		titles = append(titles, f.Title)
+		for _, p := range f.Packages {
+			pkgs = append(pkgs, p.Name+" "+p.Version+" -> "+p.Available)
+		}
+	}
+	sort.Strings(pkgs)
+	return pkgs, titles
 }
 
 // TestDebianSlimRules: the slim image has no compilers, tests or caches.
