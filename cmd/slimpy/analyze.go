@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/pipeline"
+	"github.com/slimpy/slimpy/internal/remotecache"
 	"github.com/spf13/pflag"
 )
 
@@ -20,6 +22,11 @@ type sourceFlags struct {
 	// verifyBlobs checks the blobs of cached layers (ci).
 	settings    inspect.SourceSettings
 	verifyBlobs bool
+	// cacheRepo is --cache-repo (else cache.repo of the config); remote
+	// the shared layer cache it names, warn where its failures go.
+	cacheRepo string
+	remote    *remotecache.Cache
+	warn      io.Writer
 }
 
 // openOptions are what Open gets from the flags and the config file.
@@ -33,7 +40,49 @@ func (s *sourceFlags) options(progress func(inspect.Progress)) inspect.Options {
 	if s.noCache {
 		opts.CacheDir = ""
 	}
+	if s.remote != nil && !s.noCache {
+		opts.Remote = remoteLayers{s.remote}
+		if w := s.warn; w != nil {
+			opts.Warn = func(line string) { fmt.Fprintf(w, "slimpy: warning: %s\n", line) }
+		}
+	}
 	return opts
+}
+
+// useSettings takes the config file's sources settings, and opens the
+// shared layer cache (--cache-repo, else cache.repo) whose warnings go to
+// stderr.
+func (s *sourceFlags) useSettings(st inspect.SourceSettings, stderr io.Writer) error {
+	s.settings, s.warn = st, stderr
+	repo := s.cacheRepo
+	if repo == "" {
+		repo = st.CacheRepo
+	}
+	if repo == "" || s.noCache {
+		return nil
+	}
+	c, err := remotecache.New(repo, remotecache.Options{Insecure: s.insecure})
+	if err != nil {
+		return fmt.Errorf("--cache-repo %s: %w", repo, err)
+	}
+	s.remote = c
+	return nil
+}
+
+// remoteLayers is the remote cache as inspect asks it: a miss is
+// inspect.RemoteMiss.
+type remoteLayers struct{ c *remotecache.Cache }
+
+func (r remoteLayers) Get(ctx context.Context, diffID, version string) ([]byte, error) {
+	b, err := r.c.Get(ctx, diffID, version)
+	if e, ok := errors.AsType[*remotecache.Error](err); ok && e.Kind == remotecache.NotFound {
+		return nil, inspect.RemoteMiss
+	}
+	return b, err
+}
+
+func (r remoteLayers) Put(ctx context.Context, diffID, version string, data []byte) error {
+	return r.c.Put(ctx, diffID, version, data)
 }
 
 func (s *sourceFlags) register(fl *pflag.FlagSet) {
@@ -41,6 +90,7 @@ func (s *sourceFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&s.insecure, "insecure", false, "allow plain-HTTP registries")
 	fl.BoolVar(&s.noCache, "no-cache", false, "read every layer again instead of using the layer cache")
 	fl.StringVar(&s.cacheDir, "cache-dir", inspect.DefaultCacheDir(), "where per-layer results are cached")
+	fl.StringVar(&s.cacheRepo, "cache-repo", "", "a registry repository that shares per-layer results between machines, REGISTRY/REPO (also cache.repo in the config; docs/cache.md)")
 }
 
 // analyze opens ref and analyses it, its progress shown on p; errors name

@@ -124,7 +124,10 @@ func runCI(cmd *cobra.Command, ref string, f *ciFlags) error {
 	}
 	// ci never passes an image whose blobs do not match their digests,
 	// even when its layers' results come from the cache.
-	f.settings, f.verifyBlobs = rules.Sources, true
+	f.verifyBlobs = true
+	if err := f.useSettings(rules.Sources, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
 	if rules.Now, err = parseNow(f.now); err != nil {
 		return err
 	}

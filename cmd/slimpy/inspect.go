@@ -99,7 +99,9 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 		return err
 	}
 	cfg.Now = now
-	f.settings = cfg.Sources
+	if err := f.useSettings(cfg.Sources, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
 	fresh, err := f.refresh.options(cmd, cfg.Sources, f.cacheDir, f.noCache)
 	if err != nil {
 		return err

@@ -111,7 +111,10 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	rules.Now, f.settings = now, rules.Sources
+	rules.Now = now
+	if err := f.useSettings(rules.Sources, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
 
 	// -o must not name an input: checked before the tags are listed, and
 	// again with the references --file names.

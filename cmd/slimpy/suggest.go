@@ -60,7 +60,9 @@ func (f *suggestFlags) load(ctx context.Context, stderr io.Writer, p *progressLi
 		return nil, err
 	}
 	cfg.Now = now
-	f.settings = cfg.Sources
+	if err := f.useSettings(cfg.Sources, stderr); err != nil {
+		return nil, err
+	}
 	defer p.done()
 	p.start("Reading " + image)
 	img, err := pipeline.Analyze(ctx, image, f.pipelineOptions(cfg, p, stderr))

@@ -41,6 +41,15 @@ type Options struct {
 	// blob replaced since it was cached is an error, not a pass: what
 	// `slimpy ci` needs. It costs a read of every blob, not a walk.
 	VerifyBlobs bool
+	// Remote, when set, is a layer cache shared through a registry
+	// (internal/remotecache, --cache-repo): asked on a local miss, told of
+	// every layer read. Its failures are Warn's, never an error.
+	Remote RemoteLayerCache
+	// Warn gets a problem that does not stop the analysis, one line.
+	Warn func(line string)
+
+	// remoteWarned makes the remote cache's warning one a run.
+	remoteWarned *sync.Once
 
 	// dropEntries frees LayerData.Entries once the layers are merged and
 	// cached (~80 bytes per tar entry), for callers that never read them
@@ -112,6 +121,7 @@ type Analysis struct {
 // the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
 	src.useCache(opts.CacheDir)
+	opts.remoteWarned = new(sync.Once)
 	img := src.Image
 	if err := manifestError(img); err != nil {
 		return nil, fmt.Errorf("reading the image manifest: %w", err)
@@ -226,7 +236,11 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		}
 		g.Go(func() error {
 			defer func() { <-sem }()
-			if ld := cache.get(layer.DiffID); ld != nil {
+			ld := cache.get(layer.DiffID)
+			if ld == nil {
+				ld = remoteGet(gctx, opts, cache, layer.DiffID)
+			}
+			if ld != nil {
 				if opts.VerifyBlobs {
 					if err := verifyBlob(gctx, src, l, layer, opts.Progress); err != nil {
 						mcancel()
@@ -254,6 +268,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 			close(ready[i])
 			// A cache that cannot be written costs speed next time, never correctness.
 			_ = cache.put(ld)
+			remotePut(gctx, opts, ld)
 			return nil
 		})
 	}

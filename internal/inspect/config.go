@@ -58,6 +58,9 @@ type SourceSettings struct {
 	// Refresh is `refresh: true`: inspect asks the image's package
 	// sources what is newer, as with --refresh.
 	Refresh bool
+	// CacheRepo is `cache.repo`: the registry repository of the shared
+	// layer cache, as --cache-repo.
+	CacheRepo string
 }
 
 // DefaultConfig is what runs without a `.slimpy.yaml`.
@@ -103,6 +106,7 @@ type fileRegistry struct {
 // fileCache is the `cache:` section.
 type fileCache struct {
 	MaxSize *sizeValue `yaml:"max-size"`
+	Repo    string     `yaml:"repo"`
 }
 
 // durationValue reads a positive Go duration: 30s, 2m, 1h30m.
@@ -208,7 +212,7 @@ func ParseConfig(raw []byte) (Config, error) {
 
 // sources are the registry: and cache: sections.
 func (fc fileConfig) sources() SourceSettings {
-	s := SourceSettings{Refresh: fc.Refresh}
+	s := SourceSettings{Refresh: fc.Refresh, CacheRepo: fc.Cache.Repo}
 	for _, f := range []struct {
 		from *durationValue
 		to   *time.Duration

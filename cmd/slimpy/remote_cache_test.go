@@ -1,0 +1,91 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
+)
+
+// --cache-repo shares the layer analyses through a registry: a second
+// machine (an empty local cache) reads no layer the first one analysed,
+// and its report is the first's; a damaged artifact is one warning and
+// the layer is read, with the same figures; an unreachable cache is one
+// warning line and the analysis goes on.
+func TestCacheRepo(t *testing.T) {
+	reg := registrytest.New(t)
+	img, err := random.Image(4096, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := push(t, reg.Host, "app/one:1", img)
+	layers, _ := img.Layers()
+	var layerDigests []string
+	for _, l := range layers {
+		d, _ := l.Digest()
+		layerDigests = append(layerDigests, d.String())
+	}
+	inspectWith := func(cacheRepo string) (string, string) {
+		t.Helper()
+		code, out, stderr := slimpy(t, "inspect", ref, "--insecure", "--format", "json", "--no-rules",
+			"--cache-dir", t.TempDir(), "--cache-repo", cacheRepo)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return out, stderr
+	}
+	layerReads := func() int {
+		n := 0
+		for _, r := range reg.Take("GET", "/v2/app/one/blobs/") {
+			for _, d := range layerDigests {
+				if strings.HasSuffix(r, d) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	cached := regexp.MustCompile(`"cached": (true|false)`)
+	same := func(a, b string) bool { return cached.ReplaceAllString(a, "") == cached.ReplaceAllString(b, "") }
+
+	reg.Take()
+	cold, stderr := inspectWith(reg.Host + "/slimpy-cache")
+	if n := layerReads(); n != 3 || stderr != "" {
+		t.Fatalf("first machine: %d layer reads (want 3), stderr %q", n, stderr)
+	}
+	warm, stderr := inspectWith(reg.Host + "/slimpy-cache")
+	if n := layerReads(); n != 0 || stderr != "" {
+		t.Errorf("second machine: %d layer reads (want 0), stderr %q", n, stderr)
+	}
+	if !same(cold, warm) || strings.Count(warm, `"cached": true`) != 3 {
+		t.Errorf("the second machine's report differs:\n%s\nfirst:\n%s", warm, cold)
+	}
+
+	// Damaged artifacts: every cache blob served with a flipped byte.
+	reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/slimpy-cache/blobs/") {
+			return false
+		}
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte("not a layer analysis"))
+		return true
+	})
+	reg.Take()
+	damaged, stderr := inspectWith(reg.Host + "/slimpy-cache")
+	if n := layerReads(); n != 3 || !strings.Contains(stderr, "warning") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("damaged cache: %d layer reads (want 3), stderr %q (want one warning line)", n, stderr)
+	}
+	if !same(cold, damaged) {
+		t.Errorf("the report with a damaged cache differs")
+	}
+	reg.SetHook(nil)
+
+	// A cache repository nobody answers for.
+	down, stderr := inspectWith("127.0.0.1:1/slimpy-cache")
+	if !same(cold, down) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "warning") {
+		t.Errorf("unreachable cache: stderr %q (want one warning line)", stderr)
+	}
+}
