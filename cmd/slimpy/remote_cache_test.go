@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
 )
 
@@ -87,5 +92,71 @@ func TestCacheRepo(t *testing.T) {
 	down, stderr := inspectWith("127.0.0.1:1/slimpy-cache")
 	if !same(cold, down) || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "warning") {
 		t.Errorf("unreachable cache: stderr %q (want one warning line)", stderr)
+	}
+}
+
+// A fleet scanned by two machines that share only the registry: the second
+// (an empty local cache, --cache-repo) reads no image layer, and its
+// report is the first's byte for byte.
+func TestScanSharesLayersThroughCacheRepo(t *testing.T) {
+	f := newScanFleet(t)
+	list := listFile(t, f.refs)
+	cacheRepo := f.Reg.Host + "/slimpy-cache"
+	scan := func() string {
+		t.Helper()
+		code, out, stderr := slimpy(t, scanArgs(t, "--file", list, "--format", "json", "--cache-repo", cacheRepo)...)
+		if code != 0 || stderr != "" {
+			t.Fatalf("scan: exit %d: %s", code, stderr)
+		}
+		return out
+	}
+	first := scan()
+	if n := len(f.LayerGets()); n != len(f.LayerBlobs) {
+		t.Fatalf("the first machine read %d of %d layer blobs", n, len(f.LayerBlobs))
+	}
+	second := scan()
+	if gets := f.LayerGets(); len(gets) != 0 {
+		t.Errorf("the second machine read %d layer blobs: %v", len(gets), gets)
+	}
+	if first != second {
+		t.Errorf("the second machine's report differs")
+	}
+}
+
+// BenchmarkScanCacheRepo: the test fleet (28 images on three bases)
+// scanned cold by a first machine with --cache-repo, then by a second
+// machine with an empty local cache and the same --cache-repo: time and
+// the bytes of blobs each read from the registry (image layers and cache
+// artifacts). docs/performance.md quotes it.
+func BenchmarkScanCacheRepo(b *testing.B) {
+	for _, phase := range []string{"first machine", "second machine"} {
+		b.Run(strings.ReplaceAll(phase, " ", "-"), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				f := fleettest.New(b)
+				var refs []string
+				for _, r := range f.Refs {
+					refs = append(refs, "docker://"+r)
+				}
+				list := filepath.Join(b.TempDir(), "images.txt")
+				os.WriteFile(list, []byte(strings.Join(refs, "\n")+"\n"), 0o644)
+				args := []string{"scan", "--insecure", "--now", scanNow, "--file", list, "--format", "json", "--cache-repo", f.Reg.Host + "/slimpy-cache"}
+				run := func() {
+					var out, errb bytes.Buffer
+					if code := run(context.Background(), append(args, "--cache-dir", b.TempDir()), &out, &errb); code != 0 {
+						b.Fatalf("scan: exit %d: %s", code, errb.String())
+					}
+				}
+				if phase == "second machine" {
+					run()
+				}
+				f.Reg.BlobBytes()
+				b.StartTimer()
+				run()
+				b.StopTimer()
+				b.ReportMetric(float64(f.Reg.BlobBytes()), "blob-bytes/op")
+				b.StartTimer()
+			}
+		})
 	}
 }
