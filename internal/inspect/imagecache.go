@@ -215,9 +215,8 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 		return Report{}, err
 	}
 	// The report and the rules make garbage in proportion to the live
-	// analysis, as the inventories do: the same tighter GC keeps the peak
-	// at ~1.5x what the analysis keeps rather than 2x.
-	restore := tightenGC(50)
+	// analysis, as the inventories do (cmd/slimpy tightens the GC).
+	restore := opts.Memory.tighten()
 	var r Report
 	if rules != nil {
 		r = a.ReportWithFindings(*rules)
