@@ -50,8 +50,11 @@ type Rule struct {
 	Check    func(p *Pass) []Finding
 }
 
-// Rules is the registry, in ID order. Adding a rule is adding a file
-// rule_NAME.go and a line here; the walker and the merge never change.
+// Rules is the registry, in ID order. Each rule is in the file named by its
+// ID (SP403 in rule_sp403.go); what several rules share is in
+// rule_helpers.go and rules_*.go. Adding a rule is adding a file
+// rule_spNNN.go, its test rule_spNNN_test.go, a line here and its section
+// in docs/rules.md; the walker and the merge never change.
 var Rules = []*Rule{
 	stdlibTestsRule,
 	packageTestsRule,

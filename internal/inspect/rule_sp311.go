@@ -5,14 +5,6 @@ import (
 	"strings"
 )
 
-// packagingTools are the distributions that install or build packages and
-// that a running application does not import.
-var packagingTools = map[string]bool{
-	"pip": true, "setuptools": true, "wheel": true, "poetry": true, "poetry-core": true,
-	"pipenv": true, "pip-tools": true, "uv": true, "virtualenv": true, "build": true,
-	"twine": true, "pdm": true, "hatch": true, "hatchling": true, "flit": true, "flit-core": true,
-}
-
 var packagingToolsRule = &Rule{
 	ID:       "SP311",
 	Name:     "packaging-tools",
@@ -40,4 +32,12 @@ var packagingToolsRule = &Rule{
 			return "packaging tools in the runtime environment: " + strings.Join(firstN(names, 5), ", ")
 		})
 	},
+}
+
+// packagingTools are the distributions that install or build packages and
+// that a running application does not import.
+var packagingTools = map[string]bool{
+	"pip": true, "setuptools": true, "wheel": true, "poetry": true, "poetry-core": true,
+	"pipenv": true, "pip-tools": true, "uv": true, "virtualenv": true, "build": true,
+	"twine": true, "pdm": true, "hatch": true, "hatchling": true, "flit": true, "flit-core": true,
 }

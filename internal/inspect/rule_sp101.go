@@ -2,24 +2,6 @@ package inspect
 
 import "strings"
 
-// stdlibTestDirs are the test suites inside a CPython standard library
-// (PREFIX/lib/python3.N), relative to it. unittest itself, doctest and
-// test.support's importable helpers elsewhere are API, not listed here.
-var stdlibTestDirs = []string{
-	"test",
-	"idlelib/idle_test",
-	"tkinter/test",
-	"lib2to3/tests",
-	"ctypes/test",
-	"unittest/test",
-	"distutils/tests",
-	"sqlite3/test",
-	"email/test",
-	"json/tests",
-	"bsddb/test",
-	"lib-tk/test",
-}
-
 var stdlibTestsRule = &Rule{
 	ID:       "SP101",
 	Name:     "stdlib-tests",
@@ -43,4 +25,22 @@ var stdlibTestsRule = &Rule{
 				", " + plural(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
 		})
 	},
+}
+
+// stdlibTestDirs are the test suites inside a CPython standard library
+// (PREFIX/lib/python3.N), relative to it. unittest itself, doctest and
+// test.support's importable helpers elsewhere are API, not listed here.
+var stdlibTestDirs = []string{
+	"test",
+	"idlelib/idle_test",
+	"tkinter/test",
+	"lib2to3/tests",
+	"ctypes/test",
+	"unittest/test",
+	"distutils/tests",
+	"sqlite3/test",
+	"email/test",
+	"json/tests",
+	"bsddb/test",
+	"lib-tk/test",
 }

@@ -1,0 +1,54 @@
+package inspect
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestRuleRegistry checks what a newcomer relies on: every rule has a
+// unique ID, the registry is in ID order, each rule is in the file named by
+// its ID, and docs/rules.md documents each (and no rule the registry does
+// not have).
+func TestRuleRegistry(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idForm := regexp.MustCompile(`^SP[1-9][0-9]{2}$`)
+	seen := map[string]bool{}
+	for i, r := range Rules {
+		if !idForm.MatchString(r.ID) {
+			t.Errorf("rule %q: ID not of the form SPNNN", r.ID)
+		}
+		if seen[r.ID] {
+			t.Errorf("rule %s registered twice", r.ID)
+		}
+		seen[r.ID] = true
+		if i > 0 && Rules[i-1].ID >= r.ID {
+			t.Errorf("registry out of order: %s before %s", Rules[i-1].ID, r.ID)
+		}
+		if r.Name == "" || r.Category == "" || r.Doc == "" || r.Fix == "" || r.Check == nil || r.Severity.Rank() < 0 {
+			t.Errorf("rule %s: a name, category, doc, fix, check and severity are required", r.ID)
+		}
+		if RuleByID(strings.ToLower(r.ID)) != r {
+			t.Errorf("RuleByID(%q) does not find it", strings.ToLower(r.ID))
+		}
+		if !strings.Contains(string(doc), "**"+r.ID+" "+r.Name+"**") {
+			t.Errorf("docs/rules.md has no section **%s %s**", r.ID, r.Name)
+		}
+		file := "rule_" + strings.ToLower(r.ID) + ".go"
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Errorf("rule %s: %v (each rule is in the file named by its ID)", r.ID, err)
+		} else if !strings.Contains(string(src), `"`+r.ID+`"`) {
+			t.Errorf("%s does not define rule %s", file, r.ID)
+		}
+	}
+	for _, id := range regexp.MustCompile(`\*\*(SP[0-9]+) `).FindAllStringSubmatch(string(doc), -1) {
+		if !seen[id[1]] {
+			t.Errorf("docs/rules.md documents %s, which is no registered rule", id[1])
+		}
+	}
+}
