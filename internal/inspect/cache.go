@@ -38,7 +38,7 @@ func newLayerCache(root string) layerCache {
 	if root == "" {
 		return layerCache{}
 	}
-	return layerCache{dir: filepath.Join(root, fmt.Sprintf("layers-v%d.%d", cacheFormat, captureVersion))}
+	return layerCache{dir: filepath.Join(root, fmt.Sprintf("layers-v%d.%s", cacheFormat, theCaptures().key))}
 }
 
 func (c layerCache) path(diffID string) string {

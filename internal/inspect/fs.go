@@ -218,7 +218,7 @@ func (fs *FileSystem) Lookup(p string) *Node {
 }
 
 // Content returns the captured bytes of the visible copy at p; only the
-// files the inventories ask for are captured (see wantContent).
+// files the inventories and the rules declare are captured (see Reads).
 func (fs *FileSystem) Content(p string) ([]byte, bool) {
 	n := fs.Lookup(p)
 	if n == nil || n.Kind != KindFile || n.ino == nil {

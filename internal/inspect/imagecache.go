@@ -99,7 +99,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 	}
 	slot = hex.EncodeToString(h.Sum(nil))
 	h.Reset()
-	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00", slot, cacheFormat, captureVersion, buildID())
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00", slot, cacheFormat, theCaptures().key, buildID())
 	h.Write(now)
 	return slot, hex.EncodeToString(h.Sum(nil))
 }

@@ -12,6 +12,7 @@ var packageTestsRule = &Rule{
 	Severity: SeverityLow,
 	Doc:      "test suites shipped inside installed distributions (tests/ and test/ directories holding test modules in site-packages or dist-packages), with their __pycache__",
 	Fix:      "delete them after installing, in the same RUN (find SITE -depth -type d -name tests -exec rm -rf {} +), or install from wheels that leave tests out",
+	Uses:     []InventoryUse{UsesPythonDists},
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		seenSite := map[string]bool{}

@@ -9,6 +9,7 @@ var orphanedBytecodeRule = &Rule{
 	Severity: SeverityLow,
 	Doc:      "__pycache__/*.pyc that no interpreter loads: the source module next to __pycache__ is gone, or the tag names a Python the image does not have",
 	Fix:      "delete __pycache__ together with the sources (or compile after deleting), and compile with the image's own interpreter",
+	Uses:     []InventoryUse{UsesInterpreters},
 	Check: func(p *Pass) []Finding {
 		tags := map[string]bool{}
 		for _, it := range p.Inventory.Interpreters {

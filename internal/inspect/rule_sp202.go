@@ -12,6 +12,7 @@ var unpackagedToolchainRule = &Rule{
 	Severity: SeverityMedium,
 	Doc:      "compilers and build tools no OS package owns: toolchain trees (/usr/local/go, rustup's cargo and rustup dirs, /usr/local/libexec/gcc) and compiler executables in a bin directory; cmake and ninja installed with pip",
 	Fix:      "install toolchains in a build stage only; COPY --from the build stage what the runtime needs",
+	Uses:     []InventoryUse{UsesOSPackages, UsesPythonDists},
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		var dirs []string

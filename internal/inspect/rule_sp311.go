@@ -12,6 +12,7 @@ var packagingToolsRule = &Rule{
 	Severity: SeverityInfo,
 	Doc:      "pip, setuptools, wheel, poetry, pipenv, uv and other packaging tools installed in the runtime environment",
 	Fix:      "install into a venv in a build stage and copy the venv without them (pip uninstall -y pip setuptools wheel, or python -m venv --without-pip)",
+	Uses:     []InventoryUse{UsesPythonDists},
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, d := range p.Inventory.Python {

@@ -9,6 +9,8 @@ var osEOLRule = &Rule{
 	Severity: SeverityHigh,
 	Doc:      "the base OS release (Debian, Ubuntu LTS, Alpine; from /etc/os-release or /etc/debian_version) is past, or near, its end of life (table of " + EOLSnapshot + ")",
 	Fix:      "move FROM to a supported release (e.g. python:3.X-slim-bookworm or -trixie, alpine:3.22)",
+	Reads:    []Reads{{Patterns: []string{"/etc/debian_version"}}},
+	Uses:     []InventoryUse{UsesOSRelease},
 	Check: func(p *Pass) []Finding {
 		deb := ""
 		if c, ok := p.FS.Content("/etc/debian_version"); ok {

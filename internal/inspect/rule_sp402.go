@@ -7,6 +7,7 @@ var pythonEOLRule = &Rule{
 	Severity: SeverityHigh,
 	Doc:      "a Python interpreter in the image is past, or near, the end of CPython's security support (2.7, 3.6–3.14 table of " + EOLSnapshot + ")",
 	Fix:      "move to a supported Python (FROM python:3.12-slim or newer) and rebuild",
+	Uses:     []InventoryUse{UsesInterpreters},
 	Check: func(p *Pass) []Finding {
 		var out []Finding
 		seen := map[string]bool{}

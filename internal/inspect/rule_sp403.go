@@ -15,6 +15,8 @@ var aptUpgradableRule = &Rule{
 	Severity: SeverityMedium,
 	Doc:      "installed dpkg packages for which the image's own apt lists (/var/lib/apt/lists/*_Packages, also .lz4/.gz/.bz2/.zst) offer a newer version: what apt list --upgradable showed when the image was built",
 	Fix:      "apt-get update && apt-get upgrade -y in the base stage, or rebuild from a freshly pulled base image",
+	Reads:    []Reads{{Patterns: []string{aptListsDir + "/*_Packages*"}, AptIndex: true}},
+	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		avail := p.aptAvailable()
 		if len(avail) == 0 {

@@ -12,6 +12,7 @@ var vulnerablePackagingToolsRule = &Rule{
 	Severity: SeverityMedium,
 	Doc:      "pip, setuptools or wheel older than the release fixing a known CVE (pip < 23.3 CVE-2023-5752, < 25.3 CVE-2025-8869; setuptools < 65.5.1 CVE-2022-40897, < 70.0.0 CVE-2024-6345, < 78.1.1 CVE-2025-47273; wheel < 0.38.1 CVE-2022-40898, 0.40.0–0.46.1 CVE-2026-24049); OS-packaged copies are left to SP403",
 	Fix:      "pip install --upgrade pip setuptools wheel in the build, or drop them from the runtime image (SP311)",
+	Uses:     []InventoryUse{UsesOSPackages, UsesPythonDists},
 	Check: func(p *Pass) []Finding {
 		var out []Finding
 		for _, d := range p.Inventory.Python {

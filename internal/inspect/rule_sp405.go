@@ -13,6 +13,7 @@ var duplicateDistributionsRule = &Rule{
 	Severity: SeverityLow,
 	Doc:      "the same Python distribution installed more than once for one Python version (site-packages and dist-packages, two versions side by side, a venv and the system)",
 	Fix:      "install each distribution once, in one place (pip uninstall the extra copy, or don't apt-get install python3-X beside pip install X)",
+	Uses:     []InventoryUse{UsesInterpreters, UsesPythonDists},
 	Check: func(p *Pass) []Finding {
 		type key struct{ name, minor string }
 		groups := map[key][]int{}

@@ -12,6 +12,7 @@ var secretFilesRule = &Rule{
 	Severity: SeverityHigh,
 	Doc:      "files whose names say credentials (.env, id_rsa and other SSH private keys, *.key, *key*.pem, *.p12, .netrc, .pypirc, .git-credentials, .npmrc, .docker/config.json, .aws/credentials), by name; files an OS package owns and files in Python library trees are left out",
 	Fix:      "keep them out of the build context (.dockerignore) and pass secrets at run time or with RUN --mount=type=secret; rotate any that shipped",
+	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {

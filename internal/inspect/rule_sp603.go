@@ -9,6 +9,7 @@ var gitDirectoriesRule = &Rule{
 	Severity: SeverityMedium,
 	Doc:      ".git directories: the repository's whole history (and any secret ever committed) shipped in the image",
 	Fix:      "add .git to .dockerignore",
+	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		skip := ""

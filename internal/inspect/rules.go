@@ -47,7 +47,12 @@ type Rule struct {
 	Severity Severity
 	Doc      string // one line: what it finds
 	Fix      string // one line: how to fix it
-	Check    func(p *Pass) []Finding
+	// Reads declares the file content Check reads through FS.Content
+	// (the walker captures it; the layer cache's key includes it), Uses
+	// the parts of the Inventory it reads.
+	Reads []Reads
+	Uses  []InventoryUse
+	Check func(p *Pass) []Finding
 }
 
 // Rules is the registry, in ID order. Each rule is in the file named by its

@@ -38,6 +38,13 @@ func TestRuleRegistry(t *testing.T) {
 		if !strings.Contains(string(doc), "**"+r.ID+" "+r.Name+"**") {
 			t.Errorf("docs/rules.md has no section **%s %s**", r.ID, r.Name)
 		}
+		for _, u := range r.Uses {
+			switch u {
+			case UsesOSPackages, UsesPythonDists, UsesInterpreters, UsesOSRelease:
+			default:
+				t.Errorf("rule %s uses %q, which is no part of the inventory", r.ID, u)
+			}
+		}
 		file := "rule_" + strings.ToLower(r.ID) + ".go"
 		src, err := os.ReadFile(file)
 		if err != nil {

@@ -96,6 +96,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		r = pipe
 	}
 	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
+	captures := theCaptures()
 	bp := walkBufs.Get().(*[]byte)
 	defer walkBufs.Put(bp)
 	buf := *bp
@@ -163,7 +164,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 				// in its apparent size (walk_sparse.go).
 				sk.armSparse()
 				sparse, sparseHdr = len(ld.Entries), hdr
-			case aptListStreamed(p):
+			case captures.streamed(p):
 				// apt's Packages lists are tens of MB: keep only the
 				// lines the stale rule reads, whatever their size.
 				content, h, err := captureAptList(ctx, tr, p, hdr.Size)
@@ -175,7 +176,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 				}
 				ld.Contents[p] = content
 				e.Hash = h
-			case wantContent(p, hdr.Size):
+			case captures.want(p, hdr.Size):
 				if err := lb.capture(hdr.Size, p); err != nil {
 					return nil, err
 				}
