@@ -34,8 +34,8 @@ func (p *Pass) index() *fsIndex {
 			switch {
 			case name == "site-packages" || name == "dist-packages":
 				x.siteDirs = append(x.siteDirs, n)
-			case stdlibDirName.MatchString(name) && n.parent != nil &&
-				(n.parent.Name() == "lib" || n.parent.Name() == "lib64") && stdlibMarker(n) != nil:
+			case stdlibDirName.MatchString(name) && n.Parent() != nil &&
+				(n.Parent().Name() == "lib" || n.Parent().Name() == "lib64") && stdlibMarker(n) != nil:
 				x.stdlibDirs = append(x.stdlibDirs, n)
 			}
 		}
@@ -115,11 +115,12 @@ func hasPathElement(p, name string) bool {
 type collector struct {
 	p       *Pass
 	seen    map[unit]bool
-	pending map[*inode]*linkSet
+	pending map[unit]*linkSet // by the stored content of a hardlinked file
 	accs    map[int]*acc
 }
 
 type linkSet struct {
+	links int // Node.Links: every visible path of the content
 	first *Node
 	root  string
 	layer int
@@ -137,7 +138,7 @@ type acc struct {
 }
 
 func (p *Pass) collector() *collector {
-	return &collector{p: p, seen: map[unit]bool{}, pending: map[*inode]*linkSet{}, accs: map[int]*acc{}}
+	return &collector{p: p, seen: map[unit]bool{}, pending: map[unit]*linkSet{}, accs: map[int]*acc{}}
 }
 
 func (c *collector) acc(layer int) *acc {
@@ -179,7 +180,7 @@ func (c *collector) addTreeAt(n *Node, layer int) {
 		case KindFile:
 			c.add(x, root, layer)
 		case KindDir:
-			for _, ch := range x.children {
+			for ch := range x.ChildNodes() {
 				if !c.p.Ignored(ch.Path) {
 					walk(ch)
 				}
@@ -204,18 +205,26 @@ func (c *collector) addFileAt(n *Node, root string, layer int) {
 	c.add(n, root, layer)
 }
 
+// contentUnit is the stored content a regular file reaches; false for
+// anything else.
+func contentUnit(n *Node) (unit, bool) {
+	layer, at := n.InodeKey()
+	return unit{layer: layer, path: at}, at != ""
+}
+
 func (c *collector) add(n *Node, root string, layer int) {
-	if n.ino == nil {
+	u, ok := contentUnit(n)
+	if !ok {
 		return
 	}
 	if layer == -2 {
-		layer = n.ino.layer
+		layer = u.layer
 	}
-	if n.ino.refs > 1 {
-		ls := c.pending[n.ino]
+	if links := n.Links(); links > 1 {
+		ls := c.pending[u]
 		if ls == nil {
-			ls = &linkSet{first: n, root: root, layer: layer, paths: map[string]bool{}}
-			c.pending[n.ino] = ls
+			ls = &linkSet{links: links, first: n, root: root, layer: layer, paths: map[string]bool{}}
+			c.pending[u] = ls
 		}
 		ls.paths[n.Path] = true
 		return
@@ -224,7 +233,7 @@ func (c *collector) add(n *Node, root string, layer int) {
 }
 
 func (c *collector) count(n *Node, root string, layer int) {
-	u := unit{layer: n.ino.layer, path: n.ino.path}
+	u, _ := contentUnit(n)
 	a := c.root(layer, root)
 	if c.seen[u] {
 		return
@@ -256,12 +265,12 @@ func (c *collector) addHidden(cp Copy, layer int) {
 
 // resolve counts the hardlinked files whose every link was flagged.
 func (c *collector) resolve() {
-	for ino, ls := range c.pending {
-		if len(ls.paths) >= ino.refs {
+	for _, ls := range c.pending {
+		if len(ls.paths) >= ls.links {
 			c.count(ls.first, ls.root, ls.layer)
 		}
 	}
-	c.pending = map[*inode]*linkSet{}
+	c.pending = map[unit]*linkSet{}
 }
 
 // findings makes one finding per layer that contributed bytes, titled by
@@ -344,13 +353,13 @@ func (p *Pass) treeLayer(n *Node) int {
 	by := map[int]int64{}
 	var walk func(x *Node)
 	walk = func(x *Node) {
-		for _, c := range x.children {
+		for c := range x.ChildNodes() {
 			switch c.Kind {
 			case KindDir:
 				walk(c)
 			case KindFile:
-				if c.ino != nil {
-					by[c.ino.layer] += c.Size
+				if l := c.StoredLayer(); l >= 0 {
+					by[l] += c.Size
 				}
 			}
 		}

@@ -57,7 +57,7 @@ func (p *Pass) testDirOwner(d *Node) *PythonDist {
 	var owner *PythonDist
 	var walk func(x *Node)
 	walk = func(x *Node) {
-		for _, c := range x.children {
+		for c := range x.ChildNodes() {
 			if owner != nil {
 				return
 			}

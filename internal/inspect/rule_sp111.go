@@ -12,7 +12,7 @@ var optimizedBytecodeRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.parent == nil || n.parent.Name() != "__pycache__" {
+			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.Parent() == nil || n.Parent().Name() != "__pycache__" {
 				continue
 			}
 			m := pycacheName.FindStringSubmatch(n.Name())

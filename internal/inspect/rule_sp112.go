@@ -19,20 +19,20 @@ var orphanedBytecodeRule = &Rule{
 		}
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.parent == nil || n.parent.Name() != "__pycache__" {
+			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.Parent() == nil || n.Parent().Name() != "__pycache__" {
 				continue
 			}
 			m := pycacheName.FindStringSubmatch(n.Name())
 			if m == nil {
 				continue
 			}
-			pkgDir := n.parent.parent
+			pkgDir := n.Parent().Parent()
 			if pkgDir == nil {
 				continue
 			}
 			// Python loads __pycache__ bytecode only beside its source; a
 			// sourceless module must sit where the source would (NAME.pyc).
-			orphan := pkgDir.children[m[1]+".py"] == nil && pkgDir.children[m[1]+".pyw"] == nil
+			orphan := pkgDir.Child(m[1]+".py") == nil && pkgDir.Child(m[1]+".pyw") == nil
 			if !orphan && len(tags) > 0 && strings.HasPrefix(m[2], "cpython-") && !tags[m[2]] {
 				orphan = true
 			}

@@ -38,7 +38,7 @@ var unpackagedToolchainRule = &Rule{
 			// Only what no OS package owns.
 			var walk func(x *Node)
 			walk = func(x *Node) {
-				for _, ch := range x.children {
+				for ch := range x.ChildNodes() {
 					if p.Ignored(ch.Path) {
 						continue
 					}
@@ -52,7 +52,7 @@ var unpackagedToolchainRule = &Rule{
 			walk(n)
 		}
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || n.Mode&0o111 == 0 || n.parent == nil || n.parent.Name() != "bin" {
+			if n.Kind != KindFile || n.Mode&0o111 == 0 || n.Parent() == nil || n.Parent().Name() != "bin" {
 				continue
 			}
 			if !compilerExe.MatchString(n.Name()) || inTree(n.Path) {

@@ -42,7 +42,7 @@ func (p *Pass) cacheDirs(sub string, extra ...string) []*Node {
 		out = append(out, n)
 	}
 	for _, n := range p.Nodes() {
-		if n.Kind == KindDir && n.Name() == sub && n.parent != nil && n.parent.Name() == ".cache" {
+		if n.Kind == KindDir && n.Name() == sub && n.Parent() != nil && n.Parent().Name() == ".cache" {
 			addDir(n)
 		}
 	}

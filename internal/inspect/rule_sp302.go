@@ -16,16 +16,16 @@ var pythonToolCachesRule = &Rule{
 		c := p.collector()
 		var dirs []*Node
 		for _, n := range p.Nodes() {
-			if n.Kind != KindDir || n.parent == nil {
+			if n.Kind != KindDir || n.Parent() == nil {
 				continue
 			}
-			switch parent := n.parent.Name(); {
+			switch parent := n.Parent().Name(); {
 			case parent == ".cache" && (n.Name() == "pipenv" || n.Name() == "uv" || n.Name() == "pdm" || n.Name() == "pip-tools"):
 				dirs = append(dirs, n)
-			case parent == "pypoetry" && n.parent.parent != nil && n.parent.parent.Name() == ".cache" &&
+			case parent == "pypoetry" && n.Parent().Parent() != nil && n.Parent().Parent().Name() == ".cache" &&
 				(n.Name() == "cache" || n.Name() == "artifacts"):
 				dirs = append(dirs, n)
-			case n.Name() == "pkgs" && n.parent.children["conda-meta"] != nil:
+			case n.Name() == "pkgs" && n.Parent().Child("conda-meta") != nil:
 				dirs = append(dirs, n) // conda's package cache beside an environment
 			case n.Name() == "pkgs" && parent == ".conda":
 				dirs = append(dirs, n)
@@ -38,7 +38,7 @@ var pythonToolCachesRule = &Rule{
 					if env == "POETRY_CACHE_DIR" {
 						// Poetry keeps its virtualenvs there too: only cache/ and artifacts/.
 						for _, sub := range []string{"cache", "artifacts"} {
-							if s := n.children[sub]; s != nil {
+							if s := n.Child(sub); s != nil {
 								dirs = append(dirs, s)
 							}
 						}

@@ -57,8 +57,8 @@ func wheelKeep(p string) bool {
 // inCondaPkgs reports whether n lies in a conda package cache (a pkgs
 // directory beside conda-meta, or ~/.conda/pkgs): SP302 counts those.
 func inCondaPkgs(n *Node) bool {
-	for x := n.parent; x != nil && x.parent != nil; x = x.parent {
-		if x.Name() == "pkgs" && (x.parent.children["conda-meta"] != nil || x.parent.Name() == ".conda") {
+	for x := n.Parent(); x != nil && x.Parent() != nil; x = x.Parent() {
+		if x.Name() == "pkgs" && (x.Parent().Child("conda-meta") != nil || x.Parent().Name() == ".conda") {
 			return true
 		}
 	}

@@ -15,7 +15,7 @@ var duplicateFilesRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		groups := 0
-		for _, g := range p.analysis.DuplicateGroups(max(p.Settings.DuplicatesMinSize, 1)) {
+		for _, g := range p.DuplicateGroups(max(p.Settings.DuplicatesMinSize, 1)) {
 			nodes := make([]*Node, 0, len(g.Paths))
 			for _, q := range g.Paths {
 				if n := p.FS.Lookup(q); n != nil && n.Kind == KindFile && !p.Ignored(q) {

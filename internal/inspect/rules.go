@@ -322,6 +322,12 @@ func (a *Analysis) ReportWithFindings(cfg Config) Report {
 	return r
 }
 
+// DuplicateGroups are the groups of visible regular files of identical
+// content of at least minSize bytes (Analysis.DuplicateGroups).
+func (p *Pass) DuplicateGroups(minSize int64) []DuplicateGroup {
+	return p.analysis.DuplicateGroups(minSize)
+}
+
 // createdBy is a layer's instruction; "" for -1 (image-wide).
 func (p *Pass) createdBy(layer int) string {
 	if layer >= 0 && layer < len(p.Layers) {

@@ -15,7 +15,7 @@ func docTrees(p *Pass, dirs []string, keep func(*Node) bool, what string) []Find
 		}
 		var walk func(x *Node)
 		walk = func(x *Node) {
-			for _, ch := range x.children {
+			for ch := range x.ChildNodes() {
 				if p.Ignored(ch.Path) || (keep != nil && keep(ch)) {
 					continue
 				}

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,6 +57,35 @@ func TestRuleRegistry(t *testing.T) {
 	for _, id := range regexp.MustCompile(`\*\*(SP[0-9]+) `).FindAllStringSubmatch(string(doc), -1) {
 		if !seen[id[1]] {
 			t.Errorf("docs/rules.md documents %s, which is no registered rule", id[1])
+		}
+	}
+}
+
+// TestRulesUseAccessors keeps the rules on the tree's accessor methods
+// (Parent, Child, ChildNodes, StoredLayer, Links, InodeKey) and off the
+// nodes' unexported fields and the Analysis behind the Pass, so that the
+// merge may change its representation without touching a rule.
+func TestRulesUseAccessors(t *testing.T) {
+	// rules.go is the framework that builds the Pass: not a rule.
+	files, err := filepath.Glob("rule_*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("rules_*.go")
+	files = append(files, more...)
+	field := regexp.MustCompile(`\.(ino|children|parent|kids|analysis)\b`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if m := field.FindString(line); m != "" && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+				t.Errorf("%s:%d reaches %s", f, i+1, m)
+			}
 		}
 	}
 }

@@ -28,7 +28,7 @@ func isTestSuiteDir(n *Node) bool {
 	found := false
 	var walk func(x *Node)
 	walk = func(x *Node) {
-		for _, c := range x.children {
+		for c := range x.ChildNodes() {
 			if found {
 				return
 			}
