@@ -10,8 +10,8 @@ import (
 
 // TestRuleRegistry checks what a newcomer relies on: every rule has a
 // unique ID, the registry is in ID order, each rule is in the file named by
-// its ID, and docs/rules.md documents each (and no rule the registry does
-// not have).
+// its ID with its test beside it, and docs/rules.md documents each (and no
+// rule the registry does not have).
 func TestRuleRegistry(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/rules.md")
 	if err != nil {
@@ -52,6 +52,10 @@ func TestRuleRegistry(t *testing.T) {
 			t.Errorf("rule %s: %v (each rule is in the file named by its ID)", r.ID, err)
 		} else if !strings.Contains(string(src), `"`+r.ID+`"`) {
 			t.Errorf("%s does not define rule %s", file, r.ID)
+		}
+		test := strings.TrimSuffix(file, ".go") + "_test.go"
+		if src, err := os.ReadFile(test); err != nil || !strings.Contains(string(src), `ruleGolden(t, "`+r.ID+`"`) {
+			t.Errorf("rule %s has no test %s with golden findings (ruleGolden)", r.ID, test)
 		}
 	}
 	for _, id := range regexp.MustCompile(`\*\*(SP[0-9]+) `).FindAllStringSubmatch(string(doc), -1) {
