@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/slimpy/slimpy/internal/arena"
+
 	"github.com/zeebo/xxh3"
 )
 
@@ -200,7 +202,7 @@ type cacheReader struct {
 	b     []byte
 	err   error
 	prev  string
-	names arena
+	names arena.Arena
 }
 
 func (r *cacheReader) uvarint() uint64 {
@@ -253,7 +255,7 @@ func (r *cacheReader) count(min int) int {
 
 func (r *cacheReader) str() string {
 	b := r.bytes(r.uvarint())
-	return r.names.concat(unsafe.String(unsafe.SliceData(b), len(b)), "", "")
+	return r.names.Concat(unsafe.String(unsafe.SliceData(b), len(b)), "", "")
 }
 
 func (r *cacheReader) path() string {
@@ -263,7 +265,7 @@ func (r *cacheReader) path() string {
 		r.fail()
 		return ""
 	}
-	s := r.names.concat(r.prev[:shared], unsafe.String(unsafe.SliceData(suffix), len(suffix)), "")
+	s := r.names.Concat(r.prev[:shared], unsafe.String(unsafe.SliceData(suffix), len(suffix)), "")
 	r.prev = s
 	return s
 }
