@@ -1,7 +1,6 @@
-package inspect
+package codec
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/binary"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/zeebo/xxh3"
 )
 
 // A compact binary encoding of Go values, for the image cache's reports.
@@ -35,23 +32,32 @@ import (
 //	time.Time              its MarshalBinary, as a string
 //
 // Unexported fields are skipped: nothing outside the package sees them
-// (Finding.units only feeds the summary, which is cached whole).
+// (internal/inspect's Finding.units only feeds the summary, which is
+// cached whole).
 
-type valueCodec struct {
-	enc func(w *cacheWriter, v reflect.Value)
-	dec func(r *cacheReader, v reflect.Value)
+// Codec encodes and decodes the values of one type.
+type Codec struct {
+	enc func(w *Writer, v reflect.Value)
+	dec func(r *Reader, v reflect.Value)
 }
 
-var codecCache sync.Map // reflect.Type → *valueCodec or error
+// Encode writes v, a value of the Codec's type, to w.
+func (c *Codec) Encode(w *Writer, v reflect.Value) { c.enc(w, v) }
 
-func codecFor(t reflect.Type) (*valueCodec, error) {
+// Decode reads into v, a settable value of the Codec's type, from r.
+func (c *Codec) Decode(r *Reader, v reflect.Value) { c.dec(r, v) }
+
+var codecCache sync.Map // reflect.Type → *Codec or error
+
+// For returns the Codec of t, or why t cannot be encoded.
+func For(t reflect.Type) (*Codec, error) {
 	if c, ok := codecCache.Load(t); ok {
 		if err, isErr := c.(error); isErr {
 			return nil, err
 		}
-		return c.(*valueCodec), nil
+		return c.(*Codec), nil
 	}
-	c, err := compileCodec(t, map[reflect.Type]*valueCodec{})
+	c, err := compileCodec(t, map[reflect.Type]*Codec{})
 	if err != nil {
 		codecCache.Store(t, err)
 		return nil, err
@@ -60,66 +66,62 @@ func codecFor(t reflect.Type) (*valueCodec, error) {
 	return c, nil
 }
 
-func newCacheWriter(out io.Writer) *cacheWriter {
-	return &cacheWriter{w: bufio.NewWriterSize(out, 256<<10), h: xxh3.New()}
-}
-
-// encodeValue writes v (a pointer) in the encoding above, unchecksummed.
-func encodeValue(out io.Writer, v any) error {
+// Encode writes v (a pointer) in the encoding above, unchecksummed.
+func Encode(out io.Writer, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("encodeValue: want a non-nil pointer, got %T", v)
+		return fmt.Errorf("Encode: want a non-nil pointer, got %T", v)
 	}
-	c, err := codecFor(rv.Type().Elem())
+	c, err := For(rv.Type().Elem())
 	if err != nil {
 		return err
 	}
-	w := newCacheWriter(out)
+	w := NewWriter(out)
 	c.enc(w, rv.Elem())
 	return w.w.Flush()
 }
 
-// decodeValue decodes what encodeValue wrote into v (a pointer); all of b
+// Decode decodes what Encode wrote into v (a pointer); all of b
 // must be used.
-func decodeValue(b []byte, v any) error {
+func Decode(b []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("decodeValue: want a non-nil pointer, got %T", v)
+		return fmt.Errorf("Decode: want a non-nil pointer, got %T", v)
 	}
-	c, err := codecFor(rv.Type().Elem())
+	c, err := For(rv.Type().Elem())
 	if err != nil {
 		return err
 	}
-	r := &cacheReader{b: b}
+	r := &Reader{b: b}
 	c.dec(r, rv.Elem())
 	if r.err == nil && len(r.b) != 0 {
-		r.fail()
+		r.Fail()
 	}
 	return r.err
 }
 
 var timeType = reflect.TypeFor[time.Time]()
 
-func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCodec, error) {
+func compileCodec(t reflect.Type, seen map[reflect.Type]*Codec) (*Codec, error) {
 	if c, ok := seen[t]; ok {
 		return c, nil // a recursive type: filled in below before it runs
 	}
-	c := &valueCodec{}
+	c := &Codec{}
 	seen[t] = c
 	if t == timeType {
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			b, err := v.Interface().(time.Time).MarshalBinary()
 			if err != nil {
 				b = nil // a zone offset MarshalBinary cannot express: decodes as a miss
 			}
-			w.uvarint(uint64(len(b)))
-			w.write(b)
+			w.Uvarint(uint64(len(b)))
+			w.Write(b)
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
-			b := r.bytes(r.uvarint())
+		c.dec = func(r *Reader, v reflect.Value) {
+			b := r.Bytes(r.Uvarint())
 			var tm time.Time
 			if err := tm.UnmarshalBinary(b); err != nil {
-				r.fail()
+				r.Fail()
 				return
 			}
 			v.Set(reflect.ValueOf(tm))
@@ -128,80 +130,80 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			w.buf[0] = 0
 			if v.Bool() {
 				w.buf[0] = 1
 			}
-			w.write(w.buf[:1])
+			w.Write(w.buf[:1])
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
-			switch r.byte1() {
+		c.dec = func(r *Reader, v reflect.Value) {
+			switch r.Byte() {
 			case 0:
 				v.SetBool(false)
 			case 1:
 				v.SetBool(true)
 			default:
-				r.fail()
+				r.Fail()
 			}
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		c.enc = func(w *cacheWriter, v reflect.Value) { w.varint(v.Int()) }
-		c.dec = func(r *cacheReader, v reflect.Value) {
-			n := r.varint()
+		c.enc = func(w *Writer, v reflect.Value) { w.Varint(v.Int()) }
+		c.dec = func(r *Reader, v reflect.Value) {
+			n := r.Varint()
 			if v.OverflowInt(n) {
-				r.fail()
+				r.Fail()
 				return
 			}
 			v.SetInt(n)
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		c.enc = func(w *cacheWriter, v reflect.Value) { w.uvarint(v.Uint()) }
-		c.dec = func(r *cacheReader, v reflect.Value) {
-			n := r.uvarint()
+		c.enc = func(w *Writer, v reflect.Value) { w.Uvarint(v.Uint()) }
+		c.dec = func(r *Reader, v reflect.Value) {
+			n := r.Uvarint()
 			if v.OverflowUint(n) {
-				r.fail()
+				r.Fail()
 				return
 			}
 			v.SetUint(n)
 		}
 	case reflect.Float32, reflect.Float64:
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			binary.LittleEndian.PutUint64(w.buf[:8], math.Float64bits(v.Float()))
-			w.write(w.buf[:8])
+			w.Write(w.buf[:8])
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
-			if b := r.bytes(8); len(b) == 8 {
+		c.dec = func(r *Reader, v reflect.Value) {
+			if b := r.Bytes(8); len(b) == 8 {
 				v.SetFloat(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 			}
 		}
 	case reflect.String:
-		c.enc = func(w *cacheWriter, v reflect.Value) { w.str(v.String()) }
-		c.dec = func(r *cacheReader, v reflect.Value) { v.SetString(r.str()) }
+		c.enc = func(w *Writer, v reflect.Value) { w.Str(v.String()) }
+		c.dec = func(r *Reader, v reflect.Value) { v.SetString(r.Str()) }
 	case reflect.Pointer:
 		elem, err := compileCodec(t.Elem(), seen)
 		if err != nil {
 			return nil, err
 		}
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			if v.IsNil() {
 				w.buf[0] = 0
-				w.write(w.buf[:1])
+				w.Write(w.buf[:1])
 				return
 			}
 			w.buf[0] = 1
-			w.write(w.buf[:1])
+			w.Write(w.buf[:1])
 			elem.enc(w, v.Elem())
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
-			switch r.byte1() {
+		c.dec = func(r *Reader, v reflect.Value) {
+			switch r.Byte() {
 			case 0:
 			case 1:
 				p := reflect.New(t.Elem())
 				elem.dec(r, p.Elem())
 				v.Set(p)
 			default:
-				r.fail()
+				r.Fail()
 			}
 		}
 	case reflect.Slice:
@@ -209,18 +211,18 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 		if err != nil {
 			return nil, err
 		}
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			if v.IsNil() {
-				w.uvarint(0)
+				w.Uvarint(0)
 				return
 			}
 			n := v.Len()
-			w.uvarint(uint64(n) + 1)
+			w.Uvarint(uint64(n) + 1)
 			for i := 0; i < n; i++ {
 				elem.enc(w, v.Index(i))
 			}
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
+		c.dec = func(r *Reader, v reflect.Value) {
 			n, ok := r.length()
 			if !ok {
 				return
@@ -236,12 +238,12 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 		if err != nil {
 			return nil, err
 		}
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			for i := 0; i < v.Len(); i++ {
 				elem.enc(w, v.Index(i))
 			}
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
+		c.dec = func(r *Reader, v reflect.Value) {
 			for i := 0; i < v.Len() && r.err == nil; i++ {
 				elem.dec(r, v.Index(i))
 			}
@@ -255,20 +257,20 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 		if err != nil {
 			return nil, err
 		}
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			if v.IsNil() {
-				w.uvarint(0)
+				w.Uvarint(0)
 				return
 			}
 			keys := v.MapKeys()
 			slices.SortFunc(keys, compareKeys)
-			w.uvarint(uint64(len(keys)) + 1)
+			w.Uvarint(uint64(len(keys)) + 1)
 			for _, k := range keys {
 				key.enc(w, k)
 				val.enc(w, v.MapIndex(k))
 			}
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
+		c.dec = func(r *Reader, v reflect.Value) {
 			n, ok := r.length()
 			if !ok {
 				return
@@ -283,14 +285,14 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 				m.SetMapIndex(k, e)
 			}
 			if r.err == nil && m.Len() != n {
-				r.fail() // the same key twice
+				r.Fail() // the same key twice
 			}
 			v.Set(m)
 		}
 	case reflect.Struct:
 		type field struct {
 			index int
-			c     *valueCodec
+			c     *Codec
 		}
 		var fields []field
 		for i := 0; i < t.NumField(); i++ {
@@ -307,12 +309,12 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 		if len(fields) == 0 {
 			return nil, fmt.Errorf("%s: no exported fields", t)
 		}
-		c.enc = func(w *cacheWriter, v reflect.Value) {
+		c.enc = func(w *Writer, v reflect.Value) {
 			for _, f := range fields {
 				f.c.enc(w, v.Field(f.index))
 			}
 		}
-		c.dec = func(r *cacheReader, v reflect.Value) {
+		c.dec = func(r *Reader, v reflect.Value) {
 			for _, f := range fields {
 				if r.err != nil {
 					return
@@ -329,13 +331,13 @@ func compileCodec(t reflect.Type, seen map[reflect.Type]*valueCodec) (*valueCode
 // length reads a slice's or map's length+1; ok is false for nil (0) and
 // for a length that cannot fit what is left (each element takes at least
 // a byte: a damaged length must not make a huge allocation).
-func (r *cacheReader) length() (int, bool) {
-	n := r.uvarint()
+func (r *Reader) length() (int, bool) {
+	n := r.Uvarint()
 	if n == 0 || r.err != nil {
 		return 0, false
 	}
 	if n-1 > uint64(len(r.b)) {
-		r.fail()
+		r.Fail()
 		return 0, false
 	}
 	return int(n - 1), true
