@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 var vulnerablePackagingToolsRule = &Rule{
@@ -26,10 +28,10 @@ var vulnerablePackagingToolsRule = &Rule{
 			var ids []string
 			fixed := ""
 			for _, cv := range cves {
-				if cv.introduced != "" && compareReleases(d.Version, cv.introduced) < 0 {
+				if cv.introduced != "" && inventory.CompareReleases(d.Version, cv.introduced) < 0 {
 					continue
 				}
-				if compareReleases(d.Version, cv.fixed) < 0 {
+				if inventory.CompareReleases(d.Version, cv.fixed) < 0 {
 					ids = append(ids, cv.id)
 					fixed = cv.fixed
 				}

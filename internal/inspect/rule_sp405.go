@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 var duplicateDistributionsRule = &Rule{
@@ -40,7 +42,7 @@ var duplicateDistributionsRule = &Rule{
 			// others are what could go.
 			sort.SliceStable(idx, func(i, j int) bool {
 				a, b := p.Inventory.Python[idx[i]], p.Inventory.Python[idx[j]]
-				if c := compareReleases(a.Version, b.Version); c != 0 {
+				if c := inventory.CompareReleases(a.Version, b.Version); c != 0 {
 					return c > 0
 				}
 				return a.Layer > b.Layer

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 var testNow = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
@@ -530,11 +531,11 @@ func TestEOLTables(t *testing.T) {
 func TestCompareReleases(t *testing.T) {
 	for _, c := range [][2]string{{"23.2.1", "23.3"}, {"0.38.0", "0.38.1"}, {"65.5.0", "65.5.1"}, {"24.0rc1", "24.0"}, {"9.0", "10.0"}, {"69.5.1", "70.0.0"},
 		{"2.0", "1!1.0"}, {"1!2.0", "2!0.1"}, {"2", "18446744073709551617"}, {"3.9", "3.11.!"}} {
-		if compareReleases(c[0], c[1]) >= 0 || compareReleases(c[1], c[0]) <= 0 {
+		if inventory.CompareReleases(c[0], c[1]) >= 0 || inventory.CompareReleases(c[1], c[0]) <= 0 {
 			t.Errorf("%s should be older than %s", c[0], c[1])
 		}
 	}
-	if compareReleases("70.0.0", "70.0") != 0 || compareReleases("0!2.0", "2.0") != 0 || compareReleases("1.010", "1.10") != 0 {
+	if inventory.CompareReleases("70.0.0", "70.0") != 0 || inventory.CompareReleases("0!2.0", "2.0") != 0 || inventory.CompareReleases("1.010", "1.10") != 0 {
 		t.Errorf("equal releases differ")
 	}
 }

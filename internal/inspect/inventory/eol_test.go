@@ -1,4 +1,4 @@
-package inspect
+package inventory
 
 import (
 	"strings"
@@ -12,7 +12,7 @@ import (
 // against endoflife.date, add the new releases, and move EOLSnapshot.
 func TestEOLTablesCurrent(t *testing.T) {
 	if EOLTablesStale(time.Now()) {
-		t.Fatalf("the end-of-life tables of %s are more than a year old: add the releases since (internal/inspect/eol.go) and move EOLSnapshot", EOLSnapshot)
+		t.Fatalf("the end-of-life tables of %s are more than a year old: add the releases since (internal/inspect/inventory/eol.go) and move EOLSnapshot", EOLSnapshot)
 	}
 	snap := day(EOLSnapshot)
 	if EOLTablesStale(snap.AddDate(1, 0, 0)) || !EOLTablesStale(snap.AddDate(1, 0, 1)) {
@@ -47,7 +47,7 @@ func TestEOLTablesOrder(t *testing.T) {
 		}
 		for _, a := range keys {
 			for _, b := range keys {
-				if compareReleases(a, b) < 0 && tb.table[a].EOL.After(tb.table[b].EOL) {
+				if CompareReleases(a, b) < 0 && tb.table[a].EOL.After(tb.table[b].EOL) {
 					t.Errorf("%s ends after the newer %s", tb.table[a].Name, tb.table[b].Name)
 				}
 			}
@@ -86,10 +86,14 @@ func TestEOLReleasesOfDecember2026(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want EOL %s LTS %q", c.name, r, ok, c.eol, c.lts)
 			continue
 		}
-		p := &Pass{Now: day("2026-12-04"), Settings: DefaultConfig()}
-		f, found := eolFinding(p, r, r.Name, 0)
-		if found != c.pastEOL || (found && f.Severity != SeverityHigh) {
-			t.Errorf("%s on 2026-12-04: finding %v %+v, want one of severity high: %v", r.Name, found, f, c.pastEOL)
+		// Past the end of support, extended support (LTS) included: what
+		// SP401 and SP402 flag as high.
+		end := r.EOL
+		if !r.LTS.IsZero() {
+			end = r.LTS
+		}
+		if past := !day("2026-12-04").Before(end); past != c.pastEOL {
+			t.Errorf("%s on 2026-12-04: past its end of life %v, want %v", r.Name, past, c.pastEOL)
 		}
 	}
 	if _, ok := OSRelease(map[string]string{"ID": "alpine", "VERSION_ID": "2.7.0"}, ""); ok {
