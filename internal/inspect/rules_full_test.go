@@ -338,22 +338,14 @@ func TestToolchainPrivateLibsNeededElsewhere(t *testing.T) {
 	// gawk needs libmpfr6: it stays; libisl23 and libmpc3 go with gcc.
 	pkgs := append(append([]dpkgPkg{}, basePkgs...), gccPkgs...)
 	pkgs = append(pkgs, dpkgPkg{name: "gawk", version: "1:5.2.1-2", depends: "libc6, libmpfr6 (>= 3.1.3)", files: []string{"/usr/bin/gawk"}})
-	entries := []tarEntry{
+	entries := append(gccFiles(),
 		exe(sized("usr/bin/gawk", 700)),
-		exe(sized("usr/bin/x86_64-linux-gnu-gcc-12", 30000)),
-		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/collect2", 7000)),
-		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 50000)),
-		sized("usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a", 8000),
-		exe(sized("usr/bin/x86_64-linux-gnu-ld.bfd", 11000)),
-		sized("usr/lib/x86_64-linux-gnu/libisl.so.23.2.0", 12000),
-		sized("usr/lib/x86_64-linux-gnu/libmpc.so.3.3.1", 3000),
-		sized("usr/lib/x86_64-linux-gnu/libmpfr.so.6.2.0", 5000),
 		exe(sized("usr/bin/dash", 9000)),
 		// a compiler built from source: no package owns it
 		exe(sized("usr/local/bin/gcc", 4200)),
 		sized("usr/local/go/bin/go", 3300),
 		sized("usr/local/go/src/fmt/print.go", 1200),
-	}
+	)
 	a := analyzeLayers(t, v1.Config{}, time.Time{}, ruleLayer{createdBy: "RUN x", entries: append(entries, dpkgDB(pkgs...)...)})
 	got := byRule(RunRules(a, Config{Now: testNow}))
 	var names []string

@@ -150,6 +150,20 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 	return cfg, created, []ruleLayer{base, gcc, python, pipInstall, app, chown}
 }
 
+// gccFiles are the files of gccPkgs but libc6-dev's.
+func gccFiles() []tarEntry {
+	return []tarEntry{
+		exe(sized("usr/bin/x86_64-linux-gnu-gcc-12", 30000)),
+		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/collect2", 7000)),
+		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 50000)),
+		sized("usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a", 8000),
+		exe(sized("usr/bin/x86_64-linux-gnu-ld.bfd", 11000)),
+		sized("usr/lib/x86_64-linux-gnu/libisl.so.23.2.0", 12000),
+		sized("usr/lib/x86_64-linux-gnu/libmpc.so.3.3.1", 3000),
+		sized("usr/lib/x86_64-linux-gnu/libmpfr.so.6.2.0", 5000),
+	}
+}
+
 func concat(parts ...[]tarEntry) []tarEntry {
 	var out []tarEntry
 	for _, p := range parts {
