@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,28 +164,53 @@ func (rp *readPattern) match(p string) bool {
 	if !strings.HasPrefix(p, rp.prefix) || !strings.HasSuffix(p, rp.suffix) {
 		return false
 	}
-	return matchElems(rp.elems, strings.Split(p[1:], "/"))
+	return matchElems(rp.elems, p[1:])
 }
 
-func matchElems(pat, name []string) bool {
+// matchElems matches the elements of a pattern against p, the rest of a
+// clean path without its leading "/" ("" when no element is left), without
+// splitting it.
+func matchElems(pat []string, p string) bool {
 	for len(pat) > 0 {
 		if pat[0] == "**" {
-			for i := 0; i <= len(name); i++ {
-				if matchElems(pat[1:], name[i:]) {
+			if !slices.Contains(pat[1:], "**") {
+				// The rest matches the last len(pat)-1 elements, or none.
+				i := len(p)
+				for range len(pat) - 1 {
+					if i <= 0 {
+						return false
+					}
+					i = strings.LastIndexByte(p[:i], '/')
+				}
+				return matchElems(pat[1:], p[i+1:])
+			}
+			for {
+				if matchElems(pat[1:], p) {
 					return true
 				}
+				if p == "" {
+					return false
+				}
+				if i := strings.IndexByte(p, '/'); i >= 0 {
+					p = p[i+1:]
+				} else {
+					p = ""
+				}
 			}
+		}
+		if p == "" {
 			return false
 		}
-		if len(name) == 0 {
+		elem, rest := p, ""
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			elem, rest = p[:i], p[i+1:]
+		}
+		if ok, _ := path.Match(pat[0], elem); !ok {
 			return false
 		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
+		pat, p = pat[1:], rest
 	}
-	return len(name) == 0
+	return p == ""
 }
 
 // want reports whether the walker keeps the whole content of the regular
