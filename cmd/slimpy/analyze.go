@@ -6,11 +6,17 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/slimpy/slimpy/internal/gctune"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/remotecache"
 	"github.com/spf13/pflag"
 )
+
+// memoryHooks are the command's garbage-collector policy around an
+// analysis: the walk's garbage given back to the OS, a tighter GOGC while
+// the inventories, the report and the rules run (docs/performance.md).
+var memoryHooks = inspect.MemoryHooks{Release: gctune.Release, Tighten: gctune.Tighten50}
 
 // sourceFlags are the flags every command that reads an image shares.
 type sourceFlags struct {
@@ -36,7 +42,7 @@ func (s *sourceFlags) openOptions() inspect.OpenOptions {
 
 // options are what Analyze gets from the flags and the config file.
 func (s *sourceFlags) options(progress func(inspect.Progress)) inspect.Options {
-	opts := inspect.Options{CacheDir: s.cacheDir, CacheMaxBytes: s.settings.CacheMaxBytes, Progress: progress, VerifyBlobs: s.verifyBlobs}
+	opts := inspect.Options{CacheDir: s.cacheDir, CacheMaxBytes: s.settings.CacheMaxBytes, Progress: progress, VerifyBlobs: s.verifyBlobs, Memory: memoryHooks}
 	if s.noCache {
 		opts.CacheDir = ""
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -50,11 +49,41 @@ type Options struct {
 
 	// remoteWarned makes the remote cache's warning one a run.
 	remoteWarned *sync.Once
+	// Memory, when set, is called where the analysis changes phase, so that
+	// the command can tune the process's garbage collector (cmd/slimpy
+	// wires internal/gctune); the library never changes process-wide
+	// settings itself.
+	Memory MemoryHooks
 
 	// dropEntries frees LayerData.Entries once the layers are merged and
 	// cached (~80 bytes per tar entry), for callers that never read them
 	// (InspectReport; internal/suggest does read them).
 	dropEntries bool
+}
+
+// MemoryHooks are the points where a process-wide memory policy may act.
+// A nil hook does nothing.
+type MemoryHooks struct {
+	// Release is called once the layers are merged: the walk's garbage
+	// is done with.
+	Release func()
+	// Tighten is called before a phase that makes garbage in proportion
+	// to the live analysis (the inventories; the report and the rules);
+	// the phase ends with the function it returns.
+	Tighten func() (restore func())
+}
+
+func (m MemoryHooks) release() {
+	if m.Release != nil {
+		m.Release()
+	}
+}
+
+func (m MemoryHooks) tighten() (restore func()) {
+	if m.Tighten == nil {
+		return func() {}
+	}
+	return m.Tighten()
 }
 
 // Progress reports how far one layer's read has come.
@@ -299,11 +328,8 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 			ld.Entries = nil
 		}
 	}
-	// Collect now and give the walk's free memory back to the OS: the next
-	// heap goal is set from what the analysis keeps, not from the walk's
-	// high-water mark, and the pages of the walk's garbage do not add to
-	// the resident set of what follows (inventories, report); ~50 ms.
-	debug.FreeOSMemory()
+	// The walk's garbage is done with (cmd/slimpy gives it back to the OS).
+	opts.Memory.release()
 	// The report's walk of the merged tree (totals, duplicate groups) runs
 	// beside the inventories, on another core: ~100 ms less after the last
 	// layer is read, on the 0.8 GB benchmark image.
@@ -312,45 +338,12 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		defer close(a.fsReportDone)
 		a.fsTotals, a.fsDuplicates = a.totalsAndDuplicates(1)
 	}()
-	// The inventories make ~1.5x the live heap in short-lived garbage;
-	// with a tighter GC while they run, the heap tops out at ~1.5x what the
-	// analysis keeps instead of 2x, for a few more collections (~50 ms).
-	restore := tightenGC(50)
+	// The inventories make ~1.5x the live heap in short-lived garbage
+	// (cmd/slimpy runs them with a tighter GC).
+	restore := opts.Memory.tighten()
 	a.Inventory = BuildInventory(fs, data)
 	restore()
 	return a, nil
-}
-
-var gcTight struct {
-	sync.Mutex
-	n   int
-	old int
-}
-
-// tightenGC lowers GOGC to percent (never raises it) until the returned
-// function is called; concurrent analyses share one setting.
-func tightenGC(percent int) (restore func()) {
-	gcTight.Lock()
-	defer gcTight.Unlock()
-	if gcTight.n == 0 {
-		gcTight.old = debug.SetGCPercent(percent)
-		if gcTight.old >= 0 && gcTight.old < percent {
-			debug.SetGCPercent(gcTight.old) // already tighter (or off): leave it
-		} else if gcTight.old < 0 {
-			debug.SetGCPercent(gcTight.old)
-		}
-	}
-	gcTight.n++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			gcTight.Lock()
-			defer gcTight.Unlock()
-			if gcTight.n--; gcTight.n == 0 {
-				debug.SetGCPercent(gcTight.old)
-			}
-		})
-	}
 }
 
 // pruneContents drops the captured bytes of copies the final file system

@@ -1,18 +1,14 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"unsafe"
 
-	"github.com/zeebo/xxh3"
+	"github.com/slimpy/slimpy/internal/inspect/codec"
 )
 
 // cacheFormat changes whenever LayerData's meaning or encoding changes.
@@ -38,7 +34,7 @@ func newLayerCache(root string) layerCache {
 	if root == "" {
 		return layerCache{}
 	}
-	return layerCache{dir: filepath.Join(root, fmt.Sprintf("layers-v%d.%d", cacheFormat, captureVersion))}
+	return layerCache{dir: filepath.Join(root, fmt.Sprintf("layers-v%d.%s", cacheFormat, theCaptures().key))}
 }
 
 func (c layerCache) path(diffID string) string {
@@ -119,173 +115,55 @@ func writeCacheFile(p string, encode func(io.Writer) error) error {
 //	xxh3-64 of all of the above, little endian
 const cacheMagic = "slimpy-layer\x02"
 
-type cacheWriter struct {
-	w    *bufio.Writer
-	h    *xxh3.Hasher
-	buf  [binary.MaxVarintLen64]byte
-	prev string
-}
-
-func (w *cacheWriter) write(b []byte) {
-	w.h.Write(b)
-	w.w.Write(b)
-}
-
-func (w *cacheWriter) uvarint(v uint64) { w.write(w.buf[:binary.PutUvarint(w.buf[:], v)]) }
-func (w *cacheWriter) varint(v int64)   { w.write(w.buf[:binary.PutVarint(w.buf[:], v)]) }
-
-func (w *cacheWriter) str(s string) {
-	w.uvarint(uint64(len(s)))
-	w.write(unsafe.Slice(unsafe.StringData(s), len(s)))
-}
-
-// path writes s front-coded against the previous path.
-func (w *cacheWriter) path(s string) {
-	n := 0
-	for n < len(s) && n < len(w.prev) && s[n] == w.prev[n] {
-		n++
-	}
-	w.uvarint(uint64(n))
-	w.str(s[n:])
-	w.prev = s
-}
-
 func encodeLayerData(out io.Writer, ld *LayerData) error {
-	w := &cacheWriter{w: bufio.NewWriterSize(out, 256<<10), h: xxh3.New()}
-	w.write([]byte(cacheMagic))
-	w.str(ld.DiffID)
-	w.varint(ld.StoredBytes)
-	w.varint(int64(ld.StoredFiles))
-	w.varint(ld.TarBytes)
-	w.uvarint(uint64(len(ld.Entries)))
+	w := codec.NewWriter(out)
+	w.Write([]byte(cacheMagic))
+	w.Str(ld.DiffID)
+	w.Varint(ld.StoredBytes)
+	w.Varint(int64(ld.StoredFiles))
+	w.Varint(ld.TarBytes)
+	w.Uvarint(uint64(len(ld.Entries)))
 	for _, e := range ld.Entries {
-		w.path(e.Path)
-		w.buf[0] = byte(e.Kind)
-		w.write(w.buf[:1])
-		w.uvarint(uint64(e.Mode))
-		w.varint(int64(e.UID))
-		w.varint(int64(e.GID))
+		w.Path(e.Path)
+		w.Byte(byte(e.Kind))
+		w.Uvarint(uint64(e.Mode))
+		w.Varint(int64(e.UID))
+		w.Varint(int64(e.GID))
 		switch e.Kind {
 		case KindFile:
-			w.varint(e.Size)
-			var h [8]byte
-			binary.LittleEndian.PutUint64(h[:], e.Hash)
-			w.write(h[:])
+			w.Varint(e.Size)
+			w.Fixed64(e.Hash)
 		case KindSymlink, KindHardlink:
-			w.str(e.Link)
+			w.Str(e.Link)
 		}
 	}
 	for _, list := range [][]string{ld.Whiteouts, ld.Opaques} {
-		w.prev = ""
-		w.uvarint(uint64(len(list)))
+		w.ResetPath()
+		w.Uvarint(uint64(len(list)))
 		for _, p := range list {
-			w.path(p)
+			w.Path(p)
 		}
 	}
-	w.uvarint(uint64(len(ld.Contents)))
+	w.Uvarint(uint64(len(ld.Contents)))
 	for p, c := range ld.Contents {
-		w.str(p)
-		w.uvarint(uint64(len(c)))
-		w.write(c)
+		w.Str(p)
+		w.Uvarint(uint64(len(c)))
+		w.Write(c)
 	}
-	var sum [8]byte
-	binary.LittleEndian.PutUint64(sum[:], w.h.Sum64())
-	w.w.Write(sum[:])
-	return w.w.Flush()
+	return w.Finish()
 }
 
-var errCacheCorrupt = errors.New("damaged layer cache entry")
-
-type cacheReader struct {
-	b     []byte
-	err   error
-	prev  string
-	names arena
-}
-
-func (r *cacheReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *cacheReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *cacheReader) bytes(n uint64) []byte {
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return nil
-	}
-	out := r.b[:n:n]
-	r.b = r.b[n:]
-	return out
-}
-
-func (r *cacheReader) byte1() byte {
-	if b := r.bytes(1); len(b) == 1 {
-		return b[0]
-	}
-	return 0
-}
-
-// count reads a length that must fit what is left (each element takes at
-// least min bytes): a damaged count must not make a huge allocation.
-func (r *cacheReader) count(min int) int {
-	n := r.uvarint()
-	if n > uint64(len(r.b)/min) {
-		r.fail()
-		return 0
-	}
-	return int(n)
-}
-
-func (r *cacheReader) str() string {
-	b := r.bytes(r.uvarint())
-	return r.names.concat(unsafe.String(unsafe.SliceData(b), len(b)), "", "")
-}
-
-func (r *cacheReader) path() string {
-	shared := r.uvarint()
-	suffix := r.bytes(r.uvarint())
-	if shared > uint64(len(r.prev)) {
-		r.fail()
-		return ""
-	}
-	s := r.names.concat(r.prev[:shared], unsafe.String(unsafe.SliceData(suffix), len(suffix)), "")
-	r.prev = s
-	return s
-}
-
-func (r *cacheReader) fail() {
-	if r.err == nil {
-		r.err = errCacheCorrupt
-	}
-	r.b = nil
-}
+// errCacheCorrupt is a damaged cache entry: read as a miss.
+var errCacheCorrupt = codec.ErrCorrupt
 
 // decodeLayerData decodes an entry encodeLayerData wrote, checking its
 // checksum first.
 func decodeLayerData(b []byte) (*LayerData, error) {
-	if len(b) < len(cacheMagic)+8 || string(b[:len(cacheMagic)]) != cacheMagic {
-		return nil, errCacheCorrupt
+	body, err := codec.Unframe(b, cacheMagic)
+	if err != nil {
+		return nil, err
 	}
-	body, sum := b[:len(b)-8], binary.LittleEndian.Uint64(b[len(b)-8:])
-	if xxh3.Hash(body) != sum {
-		return nil, errCacheCorrupt
-	}
-	ld, err := decodeLayerBody(body[len(cacheMagic):])
+	ld, err := decodeLayerBody(body)
 	if err != nil {
 		return nil, err
 	}
@@ -295,59 +173,57 @@ func decodeLayerData(b []byte) (*LayerData, error) {
 }
 
 func decodeLayerBody(b []byte) (*LayerData, error) {
-	r := &cacheReader{b: b}
+	r := codec.NewReader(b)
 	ld := &LayerData{}
-	ld.DiffID = r.str()
-	ld.StoredBytes = r.varint()
-	ld.StoredFiles = int(r.varint())
-	ld.TarBytes = r.varint()
-	ld.Entries = make([]Entry, r.count(5))
+	ld.DiffID = r.Str()
+	ld.StoredBytes = r.Varint()
+	ld.StoredFiles = int(r.Varint())
+	ld.TarBytes = r.Varint()
+	ld.Entries = make([]Entry, r.Count(5))
 	for i := range ld.Entries {
 		e := &ld.Entries[i]
-		e.Path = r.path()
-		e.Kind = Kind(r.byte1())
-		e.Mode = uint32(r.uvarint())
-		e.UID = int(r.varint())
-		e.GID = int(r.varint())
+		e.Path = r.Path()
+		e.Kind = Kind(r.Byte())
+		e.Mode = uint32(r.Uvarint())
+		e.UID = int(r.Varint())
+		e.GID = int(r.Varint())
 		switch e.Kind {
 		case KindFile:
-			e.Size = r.varint()
-			if h := r.bytes(8); len(h) == 8 {
-				e.Hash = binary.LittleEndian.Uint64(h)
-			}
+			e.Size = r.Varint()
+			e.Hash = r.Fixed64()
 		case KindSymlink, KindHardlink:
-			e.Link = r.str()
+			e.Link = r.Str()
 		}
-		if r.err != nil {
-			return nil, r.err
+		if r.Err() != nil {
+			return nil, r.Err()
 		}
 	}
 	for _, list := range []*[]string{&ld.Whiteouts, &ld.Opaques} {
-		r.prev = ""
-		n := r.count(2)
+		r.ResetPath()
+		n := r.Count(2)
 		if n > 0 {
 			*list = make([]string, n)
 		}
 		for i := range *list {
-			(*list)[i] = r.path()
+			(*list)[i] = r.Path()
 		}
 	}
-	n := r.count(2)
+	n := r.Count(2)
 	ld.Contents = make(map[string][]byte, n)
 	// The contents are copies, so that the file's buffer is not kept for a
 	// few files; when they are most of it, they stay in it (a copy would
 	// double what a layer with large package databases costs).
-	keep := len(r.b) > 2*len(b)/3
-	for i := 0; i < n && r.err == nil; i++ {
-		p := r.str()
-		c := r.bytes(r.uvarint())
+	keep := r.Len() > 2*len(b)/3
+	for i := 0; i < n && r.Err() == nil; i++ {
+		p := r.Str()
+		c := r.Bytes(r.Uvarint())
 		if !keep {
 			c = bytes.Clone(c)
 		}
 		ld.Contents[p] = c
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail()
+	if err := r.Done(); err != nil {
+		return nil, err
 	}
 	// The totals must be what the entries say.
 	var stored int64
@@ -355,17 +231,17 @@ func decodeLayerBody(b []byte) (*LayerData, error) {
 	for _, e := range ld.Entries {
 		if e.Kind == KindFile {
 			if e.Size < 0 {
-				r.fail()
+				r.Fail()
 			}
 			stored += e.Size
 			files++
 		}
 	}
 	if stored != ld.StoredBytes || files != ld.StoredFiles {
-		r.fail()
+		r.Fail()
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	return ld, nil
 }

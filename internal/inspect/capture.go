@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"path"
-	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -19,64 +18,9 @@ import (
 // maxCapturedFile bounds the bytes kept of one file captured whole. Package
 // databases of real images stay well below it (a bookworm dpkg status with
 // build-essential is ~1 MB). apt's Packages lists are not bounded by it
-// once they are streamed (see aptListStreamed): a bookworm main list is
+// once they are streamed (Reads.AptIndex): a bookworm main list is
 // ~50 MB uncompressed, ~10 MB as .lz4.
 const maxCapturedFile = 32 << 20
-
-// captureVersion changes whenever what the walker captures changes, so that
-// cached layer data made under the old rule is not reused (3: apt lists
-// streamed whatever their size; 4: sparse members neither read nor
-// captured).
-const captureVersion = 4
-
-// wantContent reports whether the walker keeps the content of the regular
-// file at p: the inputs of the package inventories and of the rules. Keep it
-// cheap: it runs for every entry of every layer.
-func wantContent(p string, size int64) bool {
-	if size > maxCapturedFile {
-		return false
-	}
-	switch p {
-	case "/var/lib/dpkg/status", "/lib/apk/db/installed", "/usr/lib/apk/db/installed", "/etc/os-release",
-		"/usr/lib/os-release", "/etc/debian_version", "/etc/alpine-release":
-		return true
-	}
-	dir, base := path.Split(p)
-	switch {
-	case dir == "/var/lib/dpkg/status.d/":
-		return true
-	case dir == "/var/lib/dpkg/info/":
-		return strings.HasSuffix(base, ".list")
-	case dir == "/var/lib/apt/lists/":
-		return strings.Contains(base, "_Packages") && aptListForm(base) != formUnread
-	case base == "pyvenv.cfg":
-		return true
-	case base == "patchlevel.h":
-		// PREFIX/include/python3.N/patchlevel.h names the full version of
-		// an interpreter built from source (/usr/local, conda).
-		return strings.Contains(dir, "/include/python")
-	}
-	parent := path.Base(dir)
-	switch {
-	case strings.HasSuffix(parent, ".dist-info"):
-		return base == "METADATA" || base == "RECORD" || base == "INSTALLER"
-	case strings.HasSuffix(parent, ".egg-info"):
-		return base == "PKG-INFO" || base == "installed-files.txt"
-	case strings.HasSuffix(base, ".egg-info"):
-		// a legacy single-file egg-info is itself the PKG-INFO
-		return true
-	}
-	return false
-}
-
-// aptListStreamed reports whether the walker should read the regular file
-// at p with captureAptList instead of capturing it whole: apt's Packages
-// indexes, of any size, in the forms the stale rule reads. The walker asks
-// it before wantContent.
-func aptListStreamed(p string) bool {
-	dir, base := path.Split(p)
-	return dir == "/var/lib/apt/lists/" && strings.Contains(base, "_Packages") && aptListForm(base) != formUnread
-}
 
 // listForm is how an apt list is stored.
 type listForm uint8

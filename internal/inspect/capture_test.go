@@ -82,7 +82,7 @@ func TestCaptureAptListForms(t *testing.T) {
 	for ext, stored := range forms {
 		t.Run("form"+ext, func(t *testing.T) {
 			p := mainList + ext
-			if !aptListStreamed(p) {
+			if !theCaptures().streamed(p) {
 				t.Fatalf("%s is not streamed", p)
 			}
 			kept, hash, err := captureAptList(context.Background(), bytes.NewReader(stored), p, int64(len(stored)))
@@ -104,7 +104,7 @@ func TestCaptureAptListForms(t *testing.T) {
 			}
 		})
 	}
-	if aptListStreamed(mainList+".xz") || wantContent(mainList+".xz", 100) {
+	if theCaptures().streamed(mainList+".xz") || theCaptures().want(mainList+".xz", 100) {
 		t.Error("an .xz list is captured: the stale rule cannot read it")
 	}
 }

@@ -5,6 +5,11 @@
 // Data flows one way: Open (reference → Source) → Analyze (layers →
 // LayerData, cached by diffID → FileSystem + Inventory) → findings.
 //
+// Rules: one file per rule ID (rule_sp403.go) with its test beside it; a
+// rule declares what it reads (Rule.Reads, Rule.Uses) and the walker
+// captures the union (reads.go). Sub-packages: codec (the caches' binary
+// encoding), inventory (end-of-life tables, os-release, release order).
+//
 // Definitions (docs/accounting.md keeps them):
 //   - a byte is a byte of a regular file's content (st_size);
 //   - stored: the sum over layers of the regular-file bytes each layer

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"fmt"
+	"iter"
 	"path"
 	"slices"
 	"strings"
@@ -115,6 +116,41 @@ func (n *Node) InodeKey() (layer int, storedAt string) {
 // IsHardlink reports whether this path reaches content stored at another path.
 func (n *Node) IsHardlink() bool { return n.ino != nil && n.ino.path != n.Path }
 
+// Parent is the directory that holds the node; nil for the root.
+func (n *Node) Parent() *Node { return n.parent }
+
+// Child is the child named name, or nil.
+func (n *Node) Child(name string) *Node { return n.children[name] }
+
+// ChildNodes yields the node's children in name order, without a copy.
+func (n *Node) ChildNodes() iter.Seq[*Node] {
+	return func(yield func(*Node) bool) {
+		for _, c := range n.sortedChildren() {
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// StoredLayer is the layer that stored a regular file's content (for a
+// hardlink, the layer of the content it reaches); -1 for anything else.
+func (n *Node) StoredLayer() int {
+	if n.ino == nil {
+		return -1
+	}
+	return n.ino.layer
+}
+
+// Links is how many visible paths reach a regular file's content (1 for a
+// file without hardlinks); 0 for anything else.
+func (n *Node) Links() int {
+	if n.ino == nil {
+		return 0
+	}
+	return n.ino.refs
+}
+
 // Children returns the node's children sorted by name. The slice is the
 // caller's to keep or change.
 func (n *Node) Children() []*Node {
@@ -218,7 +254,7 @@ func (fs *FileSystem) Lookup(p string) *Node {
 }
 
 // Content returns the captured bytes of the visible copy at p; only the
-// files the inventories ask for are captured (see wantContent).
+// files the inventories and the rules declare are captured (see Reads).
 func (fs *FileSystem) Content(p string) ([]byte, bool) {
 	n := fs.Lookup(p)
 	if n == nil || n.Kind != KindFile || n.ino == nil {

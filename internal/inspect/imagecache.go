@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"debug/elf"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/codec"
 	"github.com/zeebo/xxh3"
 )
 
@@ -88,7 +88,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 		settings.Now = time.Time{}
 		settings.Sources = SourceSettings{} // how the image is read, not what is reported
 		var b bytes.Buffer
-		if err := encodeValue(&b, &settings); err != nil {
+		if err := codec.Encode(&b, &settings); err != nil {
 			return "", ""
 		}
 		io.WriteString(h, "rules\x00")
@@ -99,7 +99,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 	}
 	slot = hex.EncodeToString(h.Sum(nil))
 	h.Reset()
-	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00", slot, cacheFormat, captureVersion, buildID())
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00", slot, cacheFormat, theCaptures().key, buildID())
 	h.Write(now)
 	return slot, hex.EncodeToString(h.Sum(nil))
 }
@@ -143,39 +143,30 @@ func (c imageCache) put(slot string, e *imageEntry) error {
 // The entry: the magic string, the imageEntry in the value encoding below,
 // an xxh3-64 of everything before it.
 func encodeImageEntry(out io.Writer, e *imageEntry) error {
-	c, err := codecFor(reflect.TypeFor[imageEntry]())
+	c, err := codec.For(reflect.TypeFor[imageEntry]())
 	if err != nil {
 		return err
 	}
-	w := newCacheWriter(out)
-	w.write([]byte(imageCacheMagic))
-	c.enc(w, reflect.ValueOf(e).Elem())
-	var sum [8]byte
-	binary.LittleEndian.PutUint64(sum[:], w.h.Sum64())
-	w.w.Write(sum[:])
-	return w.w.Flush()
+	w := codec.NewWriter(out)
+	w.Write([]byte(imageCacheMagic))
+	c.Encode(w, reflect.ValueOf(e).Elem())
+	return w.Finish()
 }
 
 func decodeImageEntry(b []byte) (*imageEntry, error) {
-	if len(b) < len(imageCacheMagic)+8 || string(b[:len(imageCacheMagic)]) != imageCacheMagic {
-		return nil, errCacheCorrupt
-	}
-	body, sum := b[:len(b)-8], binary.LittleEndian.Uint64(b[len(b)-8:])
-	if xxh3.Hash(body) != sum {
-		return nil, errCacheCorrupt
-	}
-	c, err := codecFor(reflect.TypeFor[imageEntry]())
+	body, err := codec.Unframe(b, imageCacheMagic)
 	if err != nil {
 		return nil, err
 	}
-	r := &cacheReader{b: body[len(imageCacheMagic):]}
-	e := &imageEntry{}
-	c.dec(r, reflect.ValueOf(e).Elem())
-	if r.err == nil && len(r.b) != 0 {
-		r.fail()
+	c, err := codec.For(reflect.TypeFor[imageEntry]())
+	if err != nil {
+		return nil, err
 	}
-	if r.err != nil {
-		return nil, r.err
+	r := codec.NewReader(body)
+	e := &imageEntry{}
+	c.Decode(r, reflect.ValueOf(e).Elem())
+	if err := r.Done(); err != nil {
+		return nil, err
 	}
 	if len(e.TarBytes) != len(e.Report.Layers) {
 		return nil, errCacheCorrupt
@@ -216,9 +207,8 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 		return Report{}, err
 	}
 	// The report and the rules make garbage in proportion to the live
-	// analysis, as the inventories do: the same tighter GC keeps the peak
-	// at ~1.5x what the analysis keeps rather than 2x.
-	restore := tightenGC(50)
+	// analysis, as the inventories do (cmd/slimpy tightens the GC).
+	restore := opts.Memory.tighten()
 	var r Report
 	if rules != nil {
 		r = a.ReportWithFindings(*rules)

@@ -5,11 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/slimpy/slimpy/internal/inspect/codec"
 )
 
 // fixtureRefs are the committed fixture images as references.
@@ -207,12 +207,12 @@ func TestImageCacheDecodeDamagedBody(t *testing.T) {
 	r, _ := inspectReportJSON(t, ref, Options{}, &rules)
 	var b bytes.Buffer
 	e := &imageEntry{Key: "k", TarBytes: make([]int64, len(r.Layers)), Report: r}
-	if err := encodeValue(&b, e); err != nil {
+	if err := codec.Encode(&b, e); err != nil {
 		t.Fatal(err)
 	}
 	body := b.Bytes()
 	var back imageEntry
-	if err := decodeValue(body, &back); err != nil {
+	if err := codec.Decode(body, &back); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(indentedJSON(t, back.Report), indentedJSON(t, r)) {
@@ -223,62 +223,12 @@ func TestImageCacheDecodeDamagedBody(t *testing.T) {
 			d := bytes.Clone(body)
 			d[i] ^= x
 			var e imageEntry
-			_ = decodeValue(d, &e)
+			_ = codec.Decode(d, &e)
 		}
 		var e imageEntry
-		if err := decodeValue(body[:i], &e); err == nil {
+		if err := codec.Decode(body[:i], &e); err == nil {
 			t.Fatalf("a body cut at %d of %d decoded", i, len(body))
 		}
-	}
-}
-
-// The encoding keeps nil apart from empty, and every kind of field the
-// report uses.
-func TestValueCodecRoundTrip(t *testing.T) {
-	type inner struct {
-		S []string
-		M map[string]int64
-	}
-	type value struct {
-		Nil, Empty []string
-		NilMap     map[int]int64
-		EmptyMap   map[string]int
-		P, NilP    *inner
-		F          float64
-		T          time.Time
-		B          bool
-		U          uint64
-		I          int8
-		A          [2]int
-		In         inner
-		LayerChange
-		hidden int
-	}
-	v := value{
-		Empty: []string{}, EmptyMap: map[string]int{},
-		P: &inner{S: []string{"a", ""}, M: map[string]int64{"x": -1, "y": 1 << 40}},
-		F: 0.1 + 0.2, T: time.Date(2024, 2, 29, 12, 0, 0, 5, time.UTC), B: true, U: 1<<64 - 1, I: -128,
-		A: [2]int{3, -4}, In: inner{M: map[string]int64{}}, LayerChange: LayerChange{WastedFiles: 7}, hidden: 1,
-	}
-	var b bytes.Buffer
-	if err := encodeValue(&b, &v); err != nil {
-		t.Fatal(err)
-	}
-	var got value
-	if err := decodeValue(b.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
-	v.hidden = 0
-	if !reflect.DeepEqual(got, v) {
-		t.Fatalf("round trip:\n got %#v\nwant %#v", got, v)
-	}
-	if got.Nil != nil || got.Empty == nil || got.NilMap != nil || got.EmptyMap == nil || got.NilP != nil || got.In.S != nil || got.In.M == nil {
-		t.Fatal("nil and empty were confused")
-	}
-	// Types it cannot express are refused, so that nothing is cached.
-	type bad struct{ X any }
-	if err := encodeValue(&bytes.Buffer{}, &bad{}); err == nil {
-		t.Fatal("an interface field was accepted")
 	}
 }
 

@@ -2,7 +2,7 @@ package inspect
 
 // Inventory is what package managers and Python installations the image
 // holds. It is built from the merged file system and each layer's captured
-// package databases (see wantContent).
+// package databases (see inventoryReads).
 type Inventory struct {
 	OSRelease    map[string]string // /etc/os-release (or /usr/lib/os-release) fields
 	OS           []OSPackage       // dpkg and apk packages

@@ -23,7 +23,7 @@ var RemoteMiss = errors.New("not in the remote cache")
 // LayerCacheVersion names what a cached layer analysis holds (its
 // encoding and what the walker captures): entries of another version are
 // neither read nor overwritten.
-var LayerCacheVersion = fmt.Sprintf("%d.%d", cacheFormat, captureVersion)
+var LayerCacheVersion = fmt.Sprintf("%d.%s", cacheFormat, theCaptures().key)
 
 // remoteWarn says what went wrong with the remote cache, once a run (a
 // registry that is down would otherwise be a line a layer, each with

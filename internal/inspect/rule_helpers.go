@@ -34,8 +34,8 @@ func (p *Pass) index() *fsIndex {
 			switch {
 			case name == "site-packages" || name == "dist-packages":
 				x.siteDirs = append(x.siteDirs, n)
-			case stdlibDirName.MatchString(name) && n.parent != nil &&
-				(n.parent.Name() == "lib" || n.parent.Name() == "lib64") && stdlibMarker(n) != nil:
+			case stdlibDirName.MatchString(name) && n.Parent() != nil &&
+				(n.Parent().Name() == "lib" || n.Parent().Name() == "lib64") && stdlibMarker(n) != nil:
 				x.stdlibDirs = append(x.stdlibDirs, n)
 			}
 		}
@@ -115,11 +115,12 @@ func hasPathElement(p, name string) bool {
 type collector struct {
 	p       *Pass
 	seen    map[unit]bool
-	pending map[*inode]*linkSet
+	pending map[unit]*linkSet // by the stored content of a hardlinked file
 	accs    map[int]*acc
 }
 
 type linkSet struct {
+	links int // Node.Links: every visible path of the content
 	first *Node
 	root  string
 	layer int
@@ -137,7 +138,7 @@ type acc struct {
 }
 
 func (p *Pass) collector() *collector {
-	return &collector{p: p, seen: map[unit]bool{}, pending: map[*inode]*linkSet{}, accs: map[int]*acc{}}
+	return &collector{p: p, seen: map[unit]bool{}, pending: map[unit]*linkSet{}, accs: map[int]*acc{}}
 }
 
 func (c *collector) acc(layer int) *acc {
@@ -179,7 +180,7 @@ func (c *collector) addTreeAt(n *Node, layer int) {
 		case KindFile:
 			c.add(x, root, layer)
 		case KindDir:
-			for _, ch := range x.children {
+			for ch := range x.ChildNodes() {
 				if !c.p.Ignored(ch.Path) {
 					walk(ch)
 				}
@@ -204,18 +205,26 @@ func (c *collector) addFileAt(n *Node, root string, layer int) {
 	c.add(n, root, layer)
 }
 
+// contentUnit is the stored content a regular file reaches; false for
+// anything else.
+func contentUnit(n *Node) (unit, bool) {
+	layer, at := n.InodeKey()
+	return unit{layer: layer, path: at}, at != ""
+}
+
 func (c *collector) add(n *Node, root string, layer int) {
-	if n.ino == nil {
+	u, ok := contentUnit(n)
+	if !ok {
 		return
 	}
 	if layer == -2 {
-		layer = n.ino.layer
+		layer = u.layer
 	}
-	if n.ino.refs > 1 {
-		ls := c.pending[n.ino]
+	if links := n.Links(); links > 1 {
+		ls := c.pending[u]
 		if ls == nil {
-			ls = &linkSet{first: n, root: root, layer: layer, paths: map[string]bool{}}
-			c.pending[n.ino] = ls
+			ls = &linkSet{links: links, first: n, root: root, layer: layer, paths: map[string]bool{}}
+			c.pending[u] = ls
 		}
 		ls.paths[n.Path] = true
 		return
@@ -224,7 +233,7 @@ func (c *collector) add(n *Node, root string, layer int) {
 }
 
 func (c *collector) count(n *Node, root string, layer int) {
-	u := unit{layer: n.ino.layer, path: n.ino.path}
+	u, _ := contentUnit(n)
 	a := c.root(layer, root)
 	if c.seen[u] {
 		return
@@ -256,12 +265,12 @@ func (c *collector) addHidden(cp Copy, layer int) {
 
 // resolve counts the hardlinked files whose every link was flagged.
 func (c *collector) resolve() {
-	for ino, ls := range c.pending {
-		if len(ls.paths) >= ino.refs {
+	for _, ls := range c.pending {
+		if len(ls.paths) >= ls.links {
 			c.count(ls.first, ls.root, ls.layer)
 		}
 	}
-	c.pending = map[*inode]*linkSet{}
+	c.pending = map[unit]*linkSet{}
 }
 
 // findings makes one finding per layer that contributed bytes, titled by
@@ -344,13 +353,13 @@ func (p *Pass) treeLayer(n *Node) int {
 	by := map[int]int64{}
 	var walk func(x *Node)
 	walk = func(x *Node) {
-		for _, c := range x.children {
+		for c := range x.ChildNodes() {
 			switch c.Kind {
 			case KindDir:
 				walk(c)
 			case KindFile:
-				if c.ino != nil {
-					by[c.ino.layer] += c.Size
+				if l := c.StoredLayer(); l >= 0 {
+					by[l] += c.Size
 				}
 			}
 		}
@@ -475,88 +484,6 @@ func pyVersionTag(version string) string {
 		return ""
 	}
 	return parts[0] + parts[1]
-}
-
-// compareReleases compares two PEP 440 versions by their epochs ("1!")
-// and their numeric release parts ("23.2.1" < "23.3", "70.0" = "70.0.0",
-// of any size); a pre-release suffix ("24.0rc1", "1.0b2", "2.0.dev1")
-// sorts before the release it precedes. Pre-releases of one release are
-// not told apart, nor are post and local releases from their release.
-func compareReleases(a, b string) int {
-	ea, ra, pa := splitRelease(a)
-	eb, rb, pb := splitRelease(b)
-	if c := compareNumbers(ea, eb); c != 0 {
-		return c
-	}
-	for i := 0; i < len(ra) || i < len(rb); i++ {
-		x, y := "", ""
-		if i < len(ra) {
-			x = ra[i]
-		}
-		if i < len(rb) {
-			y = rb[i]
-		}
-		if c := compareNumbers(x, y); c != 0 {
-			return c
-		}
-	}
-	switch {
-	case pa && !pb:
-		return -1
-	case !pa && pb:
-		return 1
-	}
-	return 0
-}
-
-// compareNumbers compares runs of digits without leading zeros ("" is 0)
-// as numbers, whatever their length.
-func compareNumbers(x, y string) int {
-	if len(x) != len(y) {
-		if len(x) < len(y) {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(x, y)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// splitRelease reads "[v][N!]N(.N)*" from the start of a version (a local
-// "+..." ignored): the epoch and the release's numbers as digits without
-// leading zeros, and whether a pre/dev-release suffix follows.
-func splitRelease(v string) (epoch string, release []string, pre bool) {
-	v = strings.TrimSpace(strings.ToLower(v))
-	v, _, _ = strings.Cut(v, "+")
-	v = strings.TrimPrefix(v, "v")
-	if i := strings.IndexByte(v, '!'); i > 0 && strings.Trim(v[:i], "0123456789") == "" {
-		epoch = strings.TrimLeft(v[:i], "0")
-		v = strings.TrimPrefix(v[i+1:], "v")
-	}
-	i := 0
-	for i < len(v) {
-		j := i
-		for j < len(v) && isDigit(v[j]) {
-			j++
-		}
-		if j == i {
-			break
-		}
-		release = append(release, strings.TrimLeft(v[i:j], "0"))
-		i = j
-		if i < len(v) && v[i] == '.' && i+1 < len(v) && isDigit(v[i+1]) {
-			i++
-			continue
-		}
-		break
-	}
-	rest := v[i:]
-	pre = strings.HasPrefix(rest, "a") || strings.HasPrefix(rest, "b") || strings.HasPrefix(rest, "rc") ||
-		strings.HasPrefix(rest, "c") || strings.HasPrefix(rest, ".dev") || strings.HasPrefix(rest, "dev") ||
-		strings.HasPrefix(rest, "-alpha") || strings.HasPrefix(rest, "-beta") || strings.HasPrefix(rest, ".a") ||
-		strings.HasPrefix(rest, ".b") || strings.HasPrefix(rest, ".rc") || strings.HasPrefix(rest, "-rc")
-	return epoch, release, pre
 }
 
 // pythonMinorOf returns the "3.N" a Python library location serves:

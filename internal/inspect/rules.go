@@ -48,11 +48,19 @@ type Rule struct {
 	Severity Severity
 	Doc      string // one line: what it finds
 	Fix      string // one line: how to fix it
-	Check    func(p *Pass) []Finding
+	// Reads declares the file content Check reads through FS.Content
+	// (the walker captures it; the layer cache's key includes it), Uses
+	// the parts of the Inventory it reads.
+	Reads []Reads
+	Uses  []InventoryUse
+	Check func(p *Pass) []Finding
 }
 
-// Rules is the registry, in ID order. Adding a rule is adding a file
-// rule_NAME.go and a line here; the walker and the merge never change.
+// Rules is the registry, in ID order. Each rule is in the file named by its
+// ID (SP403 in rule_sp403.go); what several rules share is in
+// rule_helpers.go and rules_*.go. Adding a rule is adding a file
+// rule_spNNN.go, its test rule_spNNN_test.go, a line here and its section
+// in docs/rules.md; the walker and the merge never change.
 var Rules = []*Rule{
 	stdlibTestsRule,
 	packageTestsRule,
@@ -327,6 +335,12 @@ func (a *Analysis) ReportWith(fs []Finding, cfg Config) Report {
 	}
 	r.Findings, r.Categories, r.Summary = fs, cats, &sum
 	return r
+}
+
+// DuplicateGroups are the groups of visible regular files of identical
+// content of at least minSize bytes (Analysis.DuplicateGroups).
+func (p *Pass) DuplicateGroups(minSize int64) []DuplicateGroup {
+	return p.analysis.DuplicateGroups(minSize)
 }
 
 // createdBy is a layer's instruction; "" for -1 (image-wide).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 var testNow = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
@@ -337,22 +338,14 @@ func TestToolchainPrivateLibsNeededElsewhere(t *testing.T) {
 	// gawk needs libmpfr6: it stays; libisl23 and libmpc3 go with gcc.
 	pkgs := append(append([]dpkgPkg{}, basePkgs...), gccPkgs...)
 	pkgs = append(pkgs, dpkgPkg{name: "gawk", version: "1:5.2.1-2", depends: "libc6, libmpfr6 (>= 3.1.3)", files: []string{"/usr/bin/gawk"}})
-	entries := []tarEntry{
+	entries := append(gccFiles(),
 		exe(sized("usr/bin/gawk", 700)),
-		exe(sized("usr/bin/x86_64-linux-gnu-gcc-12", 30000)),
-		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/collect2", 7000)),
-		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 50000)),
-		sized("usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a", 8000),
-		exe(sized("usr/bin/x86_64-linux-gnu-ld.bfd", 11000)),
-		sized("usr/lib/x86_64-linux-gnu/libisl.so.23.2.0", 12000),
-		sized("usr/lib/x86_64-linux-gnu/libmpc.so.3.3.1", 3000),
-		sized("usr/lib/x86_64-linux-gnu/libmpfr.so.6.2.0", 5000),
 		exe(sized("usr/bin/dash", 9000)),
 		// a compiler built from source: no package owns it
 		exe(sized("usr/local/bin/gcc", 4200)),
 		sized("usr/local/go/bin/go", 3300),
 		sized("usr/local/go/src/fmt/print.go", 1200),
-	}
+	)
 	a := analyzeLayers(t, v1.Config{}, time.Time{}, ruleLayer{createdBy: "RUN x", entries: append(entries, dpkgDB(pkgs...)...)})
 	got := byRule(RunRules(a, Config{Now: testNow}))
 	var names []string
@@ -530,11 +523,11 @@ func TestEOLTables(t *testing.T) {
 func TestCompareReleases(t *testing.T) {
 	for _, c := range [][2]string{{"23.2.1", "23.3"}, {"0.38.0", "0.38.1"}, {"65.5.0", "65.5.1"}, {"24.0rc1", "24.0"}, {"9.0", "10.0"}, {"69.5.1", "70.0.0"},
 		{"2.0", "1!1.0"}, {"1!2.0", "2!0.1"}, {"2", "18446744073709551617"}, {"3.9", "3.11.!"}} {
-		if compareReleases(c[0], c[1]) >= 0 || compareReleases(c[1], c[0]) <= 0 {
+		if inventory.CompareReleases(c[0], c[1]) >= 0 || inventory.CompareReleases(c[1], c[0]) <= 0 {
 			t.Errorf("%s should be older than %s", c[0], c[1])
 		}
 	}
-	if compareReleases("70.0.0", "70.0") != 0 || compareReleases("0!2.0", "2.0") != 0 || compareReleases("1.010", "1.10") != 0 {
+	if inventory.CompareReleases("70.0.0", "70.0") != 0 || inventory.CompareReleases("0!2.0", "2.0") != 0 || inventory.CompareReleases("1.010", "1.10") != 0 {
 		t.Errorf("equal releases differ")
 	}
 }

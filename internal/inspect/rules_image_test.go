@@ -51,24 +51,17 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 	}, dpkgDB(basePkgs...)...)}
 
 	all := append(append([]dpkgPkg{}, basePkgs...), gccPkgs...)
-	gcc := ruleLayer{createdBy: "/bin/sh -c apt-get update && apt-get install -y gcc-12 libc6-dev", entries: append([]tarEntry{
+	gcc := ruleLayer{createdBy: "/bin/sh -c apt-get update && apt-get install -y gcc-12 libc6-dev", entries: concat([]tarEntry{
 		file("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4", lz4Bytes(nil, debPkgIdx)),
 		file("var/lib/apt/lists/lock", ""),
 		dir("var/lib/apt/lists/partial"),
-		exe(sized("usr/bin/x86_64-linux-gnu-gcc-12", 30000)),
+	}, gccFiles(), []tarEntry{
 		symlink("usr/bin/gcc-12", "x86_64-linux-gnu-gcc-12"),
-		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/collect2", 7000)),
-		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 50000)),
-		sized("usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a", 8000),
-		exe(sized("usr/bin/x86_64-linux-gnu-ld.bfd", 11000)),
-		sized("usr/lib/x86_64-linux-gnu/libisl.so.23.2.0", 12000),
-		sized("usr/lib/x86_64-linux-gnu/libmpc.so.3.3.1", 3000),
-		sized("usr/lib/x86_64-linux-gnu/libmpfr.so.6.2.0", 5000),
 		sized("usr/include/stdio.h", 900),
 		sized("usr/lib/x86_64-linux-gnu/libc.a", 25000),
 		sized("var/cache/apt/archives/gcc-12_12.2.0-14_amd64.deb", 14000),
 		sized("var/cache/apt/pkgcache.bin", 1500),
-	}, dpkgDB(all...)...)}
+	}, dpkgDB(all...))}
 
 	python := ruleLayer{createdBy: "/bin/sh -c set -eux; ./configure; make install", entries: append([]tarEntry{
 		exe(sized("usr/local/bin/python3.11", 16000)),
@@ -148,6 +141,20 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 	cfg := v1.Config{WorkingDir: "/app", Env: []string{"PATH=/usr/local/bin:/usr/bin"}, Cmd: []string{"python3", "app.py"}}
 	created := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	return cfg, created, []ruleLayer{base, gcc, python, pipInstall, app, chown}
+}
+
+// gccFiles are the files of gccPkgs but libc6-dev's.
+func gccFiles() []tarEntry {
+	return []tarEntry{
+		exe(sized("usr/bin/x86_64-linux-gnu-gcc-12", 30000)),
+		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/collect2", 7000)),
+		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 50000)),
+		sized("usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a", 8000),
+		exe(sized("usr/bin/x86_64-linux-gnu-ld.bfd", 11000)),
+		sized("usr/lib/x86_64-linux-gnu/libisl.so.23.2.0", 12000),
+		sized("usr/lib/x86_64-linux-gnu/libmpc.so.3.3.1", 3000),
+		sized("usr/lib/x86_64-linux-gnu/libmpfr.so.6.2.0", 5000),
+	}
 }
 
 func concat(parts ...[]tarEntry) []tarEntry {

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/slimpy/slimpy/internal/debversion"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // The version comparators and the end-of-life lookups are fuzzed for the
@@ -92,7 +93,7 @@ func cmpDigits(x, y string) int {
 	return strings.Compare(x, y)
 }
 
-// refCompareReleases is what compareReleases must answer for versions of
+// refCompareReleases is what inventory.CompareReleases must answer for versions of
 // the pep440 subset: epochs, then releases padded with zeros, then a
 // pre-release before its final release (pre-releases of one release are
 // not told apart).
@@ -126,7 +127,7 @@ func refCompareReleases(a, b string) (int, bool) {
 	return 0, true
 }
 
-// FuzzPythonVersion: compareReleases (the stale rules' PEP 440
+// FuzzPythonVersion: inventory.CompareReleases (the stale rules' PEP 440
 // comparison of pip, setuptools, wheel... versions) is an order, agrees
 // with the reference on the versions it covers, and PythonRelease maps
 // an older interpreter to a release that ends no later.
@@ -137,60 +138,17 @@ func FuzzPythonVersion(f *testing.F) {
 	f.Add("3.11.7", "3.9", "3.12.0b1")
 	f.Add("2.0.dev1", "2.0.post1", "2.0-alpha")
 	f.Fuzz(func(t *testing.T, a, b, c string) {
-		checkOrder(t, compareReleases, a, b, c)
+		checkOrder(t, inventory.CompareReleases, a, b, c)
 		for _, p := range [][2]string{{a, b}, {b, c}, {a, c}} {
 			if want, ok := refCompareReleases(p[0], p[1]); ok {
-				if got := compareReleases(p[0], p[1]); got != want {
-					t.Fatalf("compareReleases(%q, %q) = %d, want %d", p[0], p[1], got, want)
+				if got := inventory.CompareReleases(p[0], p[1]); got != want {
+					t.Fatalf("inventory.CompareReleases(%q, %q) = %d, want %d", p[0], p[1], got, want)
 				}
 			}
 			ra, oka := PythonRelease(p[0])
 			rb, okb := PythonRelease(p[1])
-			if oka && okb && compareReleases(p[0], p[1]) < 0 && ra.EOL.After(rb.EOL) {
+			if oka && okb && inventory.CompareReleases(p[0], p[1]) < 0 && ra.EOL.After(rb.EOL) {
 				t.Fatalf("Python %q is older than %q but %s ends after %s", p[0], p[1], ra.Name, rb.Name)
-			}
-		}
-	})
-}
-
-// FuzzEOLLookup: os-release text through ParseOSRelease and OSRelease,
-// and PythonRelease: the release found is the one the version names.
-func FuzzEOLLookup(f *testing.F) {
-	f.Add("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n", "12.4", "3.11.7")
-	f.Add("ID=ubuntu\nVERSION_ID='22.04'\n", "", "3.10")
-	f.Add("ID=alpine\nVERSION_ID=3.19.1\n", "", "2.7.18")
-	f.Add("", "11.9", "3.14.0rc1")
-	f.Add("ID=Debian\n# comment\nVERSION_ID=\"1\\\"2\"\n", "bookworm/sid", "3")
-	f.Fuzz(func(t *testing.T, osRelease, debianVersion, python string) {
-		fields := ParseOSRelease(osRelease)
-		if r, ok := OSRelease(fields, debianVersion); ok {
-			if r.Name == "" || r.EOL.IsZero() {
-				t.Fatalf("%q, %q: an empty release %+v", osRelease, debianVersion, r)
-			}
-			var word string
-			switch id := strings.ToLower(fields["ID"]); id {
-			case "debian", "":
-				v := fields["VERSION_ID"]
-				if v == "" || id == "" {
-					v = strings.TrimSpace(debianVersion) // without an ID, only /etc/debian_version counts
-				}
-				word = "Debian " + strings.SplitN(v, ".", 2)[0] + " "
-			case "ubuntu":
-				word = "Ubuntu " + fields["VERSION_ID"] + " "
-			case "alpine":
-				p := strings.SplitN(fields["VERSION_ID"], ".", 3)
-				word = "Alpine " + p[0] + "." + p[1]
-			default:
-				t.Fatalf("ID %q found %s", id, r.Name)
-			}
-			if !strings.HasPrefix(r.Name, word) {
-				t.Fatalf("%q, %q: found %s, want %q…", osRelease, debianVersion, r.Name, word)
-			}
-		}
-		if r, ok := PythonRelease(python); ok {
-			p := strings.SplitN(python, ".", 3)
-			if r.Name != "Python "+p[0]+"."+p[1] {
-				t.Fatalf("%q: found %s", python, r.Name)
 			}
 		}
 	})
@@ -340,10 +298,10 @@ for line in sys.stdin:
 			continue
 		}
 		want, _ := strconv.Atoi(l)
-		got := compareReleases(sent[i][0], sent[i][1])
+		got := inventory.CompareReleases(sent[i][0], sent[i][1])
 		checked++
 		if (got != 0 && got != want) || (want == 0 && got != 0) {
-			t.Errorf("compareReleases(%q, %q) = %d; PEP 440 says %d", sent[i][0], sent[i][1], got, want)
+			t.Errorf("inventory.CompareReleases(%q, %q) = %d; PEP 440 says %d", sent[i][0], sent[i][1], got, want)
 		}
 	}
 	if checked == 0 {

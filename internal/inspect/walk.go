@@ -13,7 +13,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/slimpy/slimpy/internal/arena"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -96,6 +97,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		r = pipe
 	}
 	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
+	captures := theCaptures()
 	bp := walkBufs.Get().(*[]byte)
 	defer walkBufs.Put(bp)
 	buf := *bp
@@ -104,7 +106,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 	sk := &skipReader{ctx: ctx, r: r, buf: buf}
 	tr := tar.NewReader(sk)
 	var hasher *xxh3.Hasher
-	var names arena
+	var names arena.Arena
 	// The entry skipped as sparse (and its header), whose hash the next
 	// Next gives.
 	sparse, sparseHdr := -1, (*tar.Header)(nil)
@@ -146,7 +148,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 					if dir == "/" {
 						dir = ""
 					}
-					ld.Whiteouts = append(ld.Whiteouts, names.concat(dir, "/", name))
+					ld.Whiteouts = append(ld.Whiteouts, names.Concat(dir, "/", name))
 				}
 			}
 			continue
@@ -163,7 +165,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 				// in its apparent size (walk_sparse.go).
 				sk.armSparse()
 				sparse, sparseHdr = len(ld.Entries), hdr
-			case aptListStreamed(p):
+			case captures.streamed(p):
 				// apt's Packages lists are tens of MB: keep only the
 				// lines the stale rule reads, whatever their size.
 				content, h, err := captureAptList(ctx, tr, p, hdr.Size)
@@ -175,7 +177,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 				}
 				ld.Contents[p] = content
 				e.Hash = h
-			case wantContent(p, hdr.Size):
+			case captures.want(p, hdr.Size):
 				if err := lb.capture(hdr.Size, p); err != nil {
 					return nil, err
 				}
@@ -265,7 +267,7 @@ func truncated(err error) error {
 // the container engines, a leading "/" is taken as relative to the root;
 // a name that climbs out of the root with ".." is refused, and so is a name
 // longer than maxPathLen.
-func cleanEntryPath(name string, names *arena) (string, error) {
+func cleanEntryPath(name string, names *arena.Arena) (string, error) {
 	if len(name) > maxPathLen {
 		return "", fmt.Errorf("tar entry name of %d bytes is longer than the %d-byte limit", len(name), maxPathLen)
 	}
@@ -274,7 +276,7 @@ func cleanEntryPath(name string, names *arena) (string, error) {
 		return "/", nil
 	}
 	if !strings.Contains(rel, "//") && !hasDotElem(rel) {
-		return names.concat("/", rel, ""), nil // the usual case: already clean
+		return names.Concat("/", rel, ""), nil // the usual case: already clean
 	}
 	if escapesRoot(rel) {
 		return "", fmt.Errorf("tar entry %q escapes the image root", name)
@@ -315,32 +317,6 @@ func escapesRoot(rel string) bool {
 		}
 	}
 	return false
-}
-
-// arena hands out strings carved from large byte blocks: one allocation
-// per 64 KiB of paths instead of one per path, and blocks the garbage
-// collector need not scan. Bytes are never written twice, so the strings
-// stay immutable.
-type arena struct{ block []byte }
-
-const arenaBlock = 64 << 10
-
-func (a *arena) concat(x, y, z string) string {
-	n := len(x) + len(y) + len(z)
-	if n == 0 {
-		return ""
-	}
-	if n > arenaBlock/8 {
-		return x + y + z
-	}
-	if cap(a.block)-len(a.block) < n {
-		a.block = make([]byte, 0, arenaBlock)
-	}
-	start := len(a.block)
-	a.block = append(a.block, x...)
-	a.block = append(a.block, y...)
-	a.block = append(a.block, z...)
-	return unsafe.String(&a.block[start], n)
 }
 
 // hashPipe reads a stream in a goroutine of its own into a few chunks that

@@ -1,0 +1,13 @@
+package inspect
+
+import (
+	"testing"
+)
+
+// SP406: an image created longer ago than stale-image-days.
+func TestSP406(t *testing.T) {
+	ruleGolden(t, "SP406", ruleCase{created: testNow.AddDate(0, 0, -400), layers: []ruleLayer{{createdBy: "COPY . /app", entries: []tarEntry{sized("app/app.py", 10)}}}})
+	if got := ruleRun(t, "SP406", ruleCase{created: testNow.AddDate(0, 0, -10), layers: []ruleLayer{{createdBy: "COPY . /app", entries: []tarEntry{sized("app/app.py", 10)}}}}); len(got) != 0 {
+		t.Errorf("SP406 flags an image it must not: %+v", got)
+	}
+}

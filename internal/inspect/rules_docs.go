@@ -1,0 +1,34 @@
+package inspect
+
+// What SP701 (documentation) and SP702 (locales) share.
+
+import "strings"
+
+// docTrees flags the regular files below the given directories, but those
+// keep spares, under one root per directory.
+func docTrees(p *Pass, dirs []string, keep func(*Node) bool, what string) []Finding {
+	c := p.collector()
+	for _, d := range dirs {
+		n := p.FS.Lookup(d)
+		if n == nil || n.Kind != KindDir {
+			continue
+		}
+		var walk func(x *Node)
+		walk = func(x *Node) {
+			for ch := range x.ChildNodes() {
+				if p.Ignored(ch.Path) || (keep != nil && keep(ch)) {
+					continue
+				}
+				if ch.Kind == KindDir {
+					walk(ch)
+				} else {
+					c.addFile(ch, d)
+				}
+			}
+		}
+		walk(n)
+	}
+	return c.findings(func(a *acc) string {
+		return what + ": " + plural(a.files, "file", "files") + " in " + strings.Join(rootsOf(a), ", ")
+	})
+}
