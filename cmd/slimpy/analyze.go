@@ -76,13 +76,13 @@ func (s *sourceFlags) useSettings(st inspect.SourceSettings, stderr io.Writer) e
 }
 
 // remoteLayers is the remote cache as inspect asks it: a miss is
-// inspect.RemoteMiss.
+// inspect.ErrRemoteMiss.
 type remoteLayers struct{ c *remotecache.Cache }
 
 func (r remoteLayers) Get(ctx context.Context, diffID, version string) ([]byte, error) {
 	b, err := r.c.Get(ctx, diffID, version)
 	if e, ok := errors.AsType[*remotecache.Error](err); ok && e.Kind == remotecache.NotFound {
-		return nil, inspect.RemoteMiss
+		return nil, inspect.ErrRemoteMiss
 	}
 	return b, err
 }

@@ -16,9 +16,9 @@ type RemoteLayerCache interface {
 	Put(ctx context.Context, diffID, version string, data []byte) error
 }
 
-// RemoteMiss is what a RemoteLayerCache's error answers to, through
+// ErrRemoteMiss is what a RemoteLayerCache's error answers to, through
 // errors.Is, when it has no entry: a miss is not worth a warning.
-var RemoteMiss = errors.New("not in the remote cache")
+var ErrRemoteMiss = errors.New("not in the remote cache")
 
 // LayerCacheVersion names what a cached layer analysis holds (its
 // encoding and what the walker captures): entries of another version are
@@ -29,7 +29,7 @@ var LayerCacheVersion = fmt.Sprintf("%d.%s", cacheFormat, theCaptures().key)
 // registry that is down would otherwise be a line a layer, each with
 // another diffID); a miss is not worth a word.
 func remoteWarn(opts Options, err error) {
-	if opts.Warn == nil || opts.remoteWarned == nil || errors.Is(err, RemoteMiss) {
+	if opts.Warn == nil || opts.remoteWarned == nil || errors.Is(err, ErrRemoteMiss) {
 		return
 	}
 	opts.remoteWarned.Do(func() {
