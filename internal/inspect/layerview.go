@@ -91,6 +91,9 @@ type LayerIndex struct {
 	removed [][]Removal
 	// content maps a hardlink entry to the entry that stored its bytes.
 	content map[EntryRef]EntryRef
+	// linkKind is the kind of a hardlink entry whose target is no regular
+	// file (a symlink or a device with two names).
+	linkKind map[EntryRef]Kind
 	// hidden are the merge's hidden copies, by the layer that hid them.
 	hidden [][]Copy
 }
@@ -306,6 +309,9 @@ func (x *LayerIndex) kindOf(r EntryRef) Kind {
 	if k := x.Entry(r).Kind; k != KindHardlink {
 		return k
 	}
+	if k, ok := x.linkKind[r]; ok {
+		return k
+	}
 	return KindFile
 }
 
@@ -353,18 +359,30 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 	kind := e.Kind
 	if kind == KindHardlink {
 		target := r.lookup(e.Link)
-		if target == nil || target.kind != KindFile {
-			return fmt.Errorf("hardlink %q points to %q, which is not a regular file in this or a lower layer", e.Path, e.Link)
+		if target == nil {
+			return fmt.Errorf("hardlink %q points to %q, which is not in this or a lower layer", e.Path, e.Link)
+		}
+		if target.kind == KindDir {
+			return fmt.Errorf("hardlink %q points to %q, a directory", e.Path, e.Link)
 		}
 		if target == old {
 			st.HiddenBy, st.Reason, st.Prev = i, Overwritten, old.ref
 			return nil // a link to itself changes nothing
 		}
-		if x.content == nil {
-			x.content = map[EntryRef]EntryRef{}
+		if target.kind == KindFile {
+			if x.content == nil {
+				x.content = map[EntryRef]EntryRef{}
+			}
+			x.content[ref] = x.Content(target.ref)
+		} else {
+			// As Merge: a second name of a symlink or a device stores no
+			// bytes and is one of its kind.
+			if x.linkKind == nil {
+				x.linkKind = map[EntryRef]Kind{}
+			}
+			x.linkKind[ref] = target.kind
 		}
-		x.content[ref] = x.Content(target.ref)
-		kind = KindFile
+		kind = target.kind
 	}
 	existed := false // a directory no entry listed was there before the layer
 	if old != nil {
