@@ -93,6 +93,16 @@ func AppLayers(name string, i int) []fixtures.Step {
 // request log and blob byte count start empty.
 func New(t testing.TB) *Fleet {
 	t.Helper()
+	return NewSized(t, Sizes{Buster: 10, Bookworm: 8, Gcc: 4, Alpine: 6})
+}
+
+// Sizes are how many images each base carries (New: 10, 8, 4, 6).
+type Sizes struct{ Buster, Bookworm, Gcc, Alpine int }
+
+// NewSized is New with other counts of images per base (a benchmark's
+// 50 images over the same bases).
+func NewSized(t testing.TB, n Sizes) *Fleet {
+	t.Helper()
 	f := &Fleet{Reg: registrytest.New(t), LayerBlobs: map[string]bool{}, Images: map[string]v1.Image{}}
 	buster := []fixtures.Step{
 		fixtures.Layer("/bin/sh -c #(nop) ADD file:buster in / ",
@@ -138,10 +148,10 @@ func New(t testing.TB) *Fleet {
 			}
 		}
 	}
-	add("team-a/app", buster, 10)
-	add("team-b/svc", bookworm, 8, "latest")
-	add("team-b/build", gcc, 4)
-	add("team-c/tool", alpine, 6)
+	add("team-a/app", buster, n.Buster)
+	add("team-b/svc", bookworm, n.Bookworm, "latest")
+	add("team-b/build", gcc, n.Gcc)
+	add("team-c/tool", alpine, n.Alpine)
 	f.Reg.Take()
 	f.Reg.BlobBytes()
 	return f
