@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 // This file holds what several rules share: one index of the merged tree,
@@ -397,7 +399,7 @@ func packageList(pkgs []FindingPackage, n int) string {
 	for _, pk := range sorted {
 		names = append(names, pk.Name)
 	}
-	return plural(len(pkgs), "package", "packages") + " (" + strings.Join(firstN(names, n), ", ") + ")"
+	return words.Count(len(pkgs), "package", "packages") + " (" + strings.Join(firstN(names, n), ", ") + ")"
 }
 
 // envValue returns NAME's value in the image config's Env, or "".
@@ -506,24 +508,4 @@ func (p *Pass) pythonMinorOf(loc string) string {
 		}
 	}
 	return ""
-}
-
-// plural is "1 file" / "2 files".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return commas(n) + " " + many
-}
-
-// commas writes 16152 as 16,152.
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var stdlibTestsRule = &Rule{
 	ID:       "SP101",
@@ -21,8 +25,8 @@ var stdlibTestsRule = &Rule{
 			}
 		}
 		return c.findings(func(a *acc) string {
-			return "Python standard library test suite: " + plural(len(a.roots), "directory", "directories") +
-				", " + plural(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
+			return "Python standard library test suite: " + words.Count(len(a.roots), "directory", "directories") +
+				", " + words.Count(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
 		})
 	},
 }

@@ -3,6 +3,8 @@ package inspect
 import (
 	"sort"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var packageTestsRule = &Rule{
@@ -42,7 +44,7 @@ var packageTestsRule = &Rule{
 				names = append(names, pk.Name)
 			}
 			sort.Strings(names)
-			t := "test suites of installed Python packages: " + plural(len(a.roots), "directory", "directories") + ", " + plural(a.files, "file", "files")
+			t := "test suites of installed Python packages: " + words.Count(len(a.roots), "directory", "directories") + ", " + words.Count(a.files, "file", "files")
 			if len(names) > 0 {
 				t += " (" + strings.Join(firstN(names, 4), ", ") + ")"
 			}

@@ -1,6 +1,10 @@
 package inspect
 
-import "path"
+import (
+	"path"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var appTestsRule = &Rule{
 	ID:       "SP103",
@@ -27,7 +31,7 @@ var appTestsRule = &Rule{
 			c.addTree(d)
 		}
 		return c.findings(func(a *acc) string {
-			return "application tests under " + wd + ": " + plural(len(a.roots), "directory", "directories") + ", " + plural(a.files, "file", "files")
+			return "application tests under " + wd + ": " + words.Count(len(a.roots), "directory", "directories") + ", " + words.Count(a.files, "file", "files")
 		})
 	},
 }

@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var optimizedBytecodeRule = &Rule{
 	ID:       "SP111",
@@ -22,7 +26,7 @@ var optimizedBytecodeRule = &Rule{
 			c.addFile(n, "")
 		}
 		return c.findings(func(a *acc) string {
-			return "optimised bytecode (.opt-1/.opt-2.pyc) only python -O loads: " + plural(a.files, "file", "files")
+			return "optimised bytecode (.opt-1/.opt-2.pyc) only python -O loads: " + words.Count(a.files, "file", "files")
 		})
 	},
 }

@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var orphanedBytecodeRule = &Rule{
 	ID:       "SP112",
@@ -41,7 +45,7 @@ var orphanedBytecodeRule = &Rule{
 			}
 		}
 		return c.findings(func(a *acc) string {
-			return "bytecode no interpreter in the image loads (source gone or other Python version): " + plural(a.files, "file", "files")
+			return "bytecode no interpreter in the image loads (source gone or other Python version): " + words.Count(a.files, "file", "files")
 		})
 	},
 }

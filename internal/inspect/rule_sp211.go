@@ -4,6 +4,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var headerFilesRule = &Rule{
@@ -49,7 +51,7 @@ var headerFilesRule = &Rule{
 			}
 		}
 		return c.findings(func(a *acc) string {
-			return "C/C++ headers: " + plural(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
+			return "C/C++ headers: " + words.Count(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
 		})
 	},
 }

@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var staticLibrariesRule = &Rule{
 	ID:       "SP212",
@@ -21,7 +25,7 @@ var staticLibrariesRule = &Rule{
 			}
 		}
 		return c.findings(func(a *acc) string {
-			return "static libraries and libtool archives: " + plural(a.files, "file", "files")
+			return "static libraries and libtool archives: " + words.Count(a.files, "file", "files")
 		})
 	},
 }

@@ -3,6 +3,8 @@ package inspect
 import (
 	"path"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var pipCacheRule = &Rule{
@@ -18,7 +20,7 @@ var pipCacheRule = &Rule{
 			c.addTree(d)
 		}
 		return c.findings(func(a *acc) string {
-			return "pip cache: " + plural(a.files, "file", "files") + " in " + strings.Join(firstN(rootsOf(a), 2), ", ")
+			return "pip cache: " + words.Count(a.files, "file", "files") + " in " + strings.Join(firstN(rootsOf(a), 2), ", ")
 		})
 	},
 }

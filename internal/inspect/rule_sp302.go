@@ -3,6 +3,8 @@ package inspect
 import (
 	"path"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var pythonToolCachesRule = &Rule{
@@ -52,7 +54,7 @@ var pythonToolCachesRule = &Rule{
 			c.addTree(d)
 		}
 		return c.findings(func(a *acc) string {
-			return "Python tool caches: " + plural(a.files, "file", "files") + " in " + strings.Join(firstN(rootsOf(a), 2), ", ")
+			return "Python tool caches: " + words.Count(a.files, "file", "files") + " in " + strings.Join(firstN(rootsOf(a), 2), ", ")
 		})
 	},
 }

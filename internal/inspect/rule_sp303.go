@@ -1,5 +1,7 @@
 package inspect
 
+import "github.com/slimpy/slimpy/internal/words"
+
 var aptListsRule = &Rule{
 	ID:       "SP303",
 	Name:     "apt-lists",
@@ -13,7 +15,7 @@ var aptListsRule = &Rule{
 			c.addTree(n)
 		}
 		return c.findings(func(a *acc) string {
-			return "apt package lists: " + plural(a.files, "file", "files") + " in /var/lib/apt/lists"
+			return "apt package lists: " + words.Count(a.files, "file", "files") + " in /var/lib/apt/lists"
 		})
 	},
 }

@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var osPackageCacheRule = &Rule{
 	ID:       "SP304",
@@ -17,7 +21,7 @@ var osPackageCacheRule = &Rule{
 			}
 		}
 		return c.findings(func(a *acc) string {
-			return "OS package cache: " + plural(a.files, "file", "files") + " in " + strings.Join(firstN(rootsOf(a), 2), ", ")
+			return "OS package cache: " + words.Count(a.files, "file", "files") + " in " + strings.Join(firstN(rootsOf(a), 2), ", ")
 		})
 	},
 }

@@ -3,6 +3,8 @@ package inspect
 import (
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var wheelsAndSdistsRule = &Rule{
@@ -37,7 +39,7 @@ var wheelsAndSdistsRule = &Rule{
 			c.addFile(n, "")
 		}
 		return c.findings(func(a *acc) string {
-			return "wheels and source archives left in the image: " + plural(a.files, "file", "files")
+			return "wheels and source archives left in the image: " + words.Count(a.files, "file", "files")
 		})
 	},
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/debversion"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var aptUpgradableRule = &Rule{
@@ -60,7 +61,7 @@ var aptUpgradableRule = &Rule{
 			}
 			out = append(out, Finding{
 				Layer:    layer,
-				Title:    fmt.Sprintf("%s installed by this layer %s a newer version in %s (%s)", plural(len(pkgs), "package", "packages"), hasHave(len(pkgs)), where, strings.Join(firstN(names, 5), ", ")),
+				Title:    fmt.Sprintf("%s installed by this layer %s a newer version in %s (%s)", words.Count(len(pkgs), "package", "packages"), hasHave(len(pkgs)), where, strings.Join(firstN(names, 5), ", ")),
 				Packages: pkgs,
 			})
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/refresh"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var refreshedOSUpdatesRule = &Rule{
@@ -51,7 +52,7 @@ var refreshedOSUpdatesRule = &Rule{
 				sec = fmt.Sprintf(", %d from a security suite", security)
 			}
 			f.Title = fmt.Sprintf("%s %s a newer version in the image's sources today%s (%s)%s",
-				plural(len(pkgs), "package", "packages"), hasHave(len(pkgs)), sec, strings.Join(firstN(names, 5), ", "), sourcesSaid(pkgs))
+				words.Count(len(pkgs), "package", "packages"), hasHave(len(pkgs)), sec, strings.Join(firstN(names, 5), ", "), sourcesSaid(pkgs))
 			out = append(out, f)
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Layer < out[j].Layer })

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"github.com/slimpy/slimpy/internal/refresh"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var pythonVulnerableRule = &Rule{
@@ -15,7 +16,7 @@ var pythonVulnerableRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		return refreshedPython(p, func(pk refresh.Package) bool { return len(pk.Vulnerabilities) > 0 },
 			func(n int) string {
-				return plural(n, "Python distribution has", "Python distributions have") + " known vulnerabilities"
+				return words.Count(n, "Python distribution has", "Python distributions have") + " known vulnerabilities"
 			})
 	},
 }

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"github.com/slimpy/slimpy/internal/refresh"
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var pythonOutdatedRule = &Rule{
@@ -15,7 +16,7 @@ var pythonOutdatedRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		return refreshedPython(p, func(pk refresh.Package) bool { return len(pk.Vulnerabilities) == 0 && pk.Candidate != "" },
 			func(n int) string {
-				return plural(n, "Python distribution has", "Python distributions have") + " a newer release"
+				return words.Count(n, "Python distribution has", "Python distributions have") + " a newer release"
 			})
 	},
 }

@@ -3,6 +3,8 @@ package inspect
 import (
 	"sort"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
 )
 
 var duplicateFilesRule = &Rule{
@@ -41,7 +43,7 @@ var duplicateFilesRule = &Rule{
 			}
 		}
 		return c.findings(func(a *acc) string {
-			return "copies of content present elsewhere in the image: " + plural(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
+			return "copies of content present elsewhere in the image: " + words.Count(a.files, "file", "files") + " (" + strings.Join(firstN(rootsOf(a), 2), ", ") + ")"
 		})
 	},
 }

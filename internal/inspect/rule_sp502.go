@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var layerWasteRule = &Rule{
 	ID:       "SP502",
@@ -31,7 +35,7 @@ var layerWasteRule = &Rule{
 					how = append(how, r.String())
 				}
 			}
-			return "this layer hides " + plural(a.files, "file", "files") + " stored by lower layers (" + strings.Join(how, ", ") + "): still pulled, never visible"
+			return "this layer hides " + words.Count(a.files, "file", "files") + " stored by lower layers (" + strings.Join(how, ", ") + "): still pulled, never visible"
 		})
 	},
 }

@@ -1,5 +1,7 @@
 package inspect
 
+import "github.com/slimpy/slimpy/internal/words"
+
 var metadataRewritesRule = &Rule{
 	ID:       "SP503",
 	Name:     "metadata-rewrites",
@@ -33,9 +35,9 @@ var metadataRewritesRule = &Rule{
 				what = "mode"
 			}
 			if what == "" {
-				return "this layer stores " + plural(a.files, "file", "files") + " again unchanged (same content, owner and mode)"
+				return "this layer stores " + words.Count(a.files, "file", "files") + " again unchanged (same content, owner and mode)"
 			}
-			return "this layer stores " + plural(a.files, "file", "files") + " again with the same content to change their " + what
+			return "this layer stores " + words.Count(a.files, "file", "files") + " again with the same content to change their " + what
 		})
 	},
 }

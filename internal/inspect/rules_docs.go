@@ -2,7 +2,11 @@ package inspect
 
 // What SP701 (documentation) and SP702 (locales) share.
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 // docTrees flags the regular files below the given directories, but those
 // keep spares, under one root per directory.
@@ -29,6 +33,6 @@ func docTrees(p *Pass, dirs []string, keep func(*Node) bool, what string) []Find
 		walk(n)
 	}
 	return c.findings(func(a *acc) string {
-		return what + ": " + plural(a.files, "file", "files") + " in " + strings.Join(rootsOf(a), ", ")
+		return what + ": " + words.Count(a.files, "file", "files") + " in " + strings.Join(rootsOf(a), ", ")
 	})
 }
