@@ -5,8 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -49,39 +50,35 @@ func ReadLayerFiles(ctx context.Context, l v1.Layer, want map[string]bool, max i
 	return nil
 }
 
-// ReadVisibleFiles reads the visible regular files of the merged tree whose
-// paths want accepts, each of at most max bytes, from the layers that store
-// them (one stream per layer that stores any), by visible path.
-func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *FileSystem, want func(p string) bool, max int64) (map[string][]byte, error) {
+// ReadVisibleFiles reads the visible regular files of the merged tree that
+// want accepts, each of at most max bytes, from the layers that store them
+// (one stream per layer that stores any, in layer order), and hands fn each
+// content with the visible paths that reach it (hardlinks share one).
+// want sees every candidate before fn is first called. For what the walker
+// does not keep: the libraries compiled extensions link, the files a
+// refresh reads.
+func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *FileSystem, want func(*Node) bool, max int64, fn func(paths []string, content []byte)) error {
 	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
 	fs.Walk(func(n *Node) bool {
-		if n.Kind != KindFile || n.Size > max || !want(n.Path) {
+		if n.Kind != KindFile || n.Size > max || !want(n) {
 			return true
 		}
-		l, at := n.InodeKey()
-		if l < 0 {
-			return true
+		if l, at := n.InodeKey(); l >= 0 {
+			if byLayer[l] == nil {
+				byLayer[l] = map[string][]string{}
+			}
+			byLayer[l][at] = append(byLayer[l][at], n.Path)
 		}
-		if byLayer[l] == nil {
-			byLayer[l] = map[string][]string{}
-		}
-		byLayer[l][at] = append(byLayer[l][at], n.Path)
 		return true
 	})
-	out := map[string][]byte{}
 	if len(byLayer) == 0 {
-		return out, nil
+		return nil
 	}
 	layers, err := img.Layers()
 	if err != nil {
-		return nil, fmt.Errorf("listing layers: %w", err)
+		return fmt.Errorf("listing layers: %w", err)
 	}
-	ids := make([]int, 0, len(byLayer))
-	for l := range byLayer {
-		ids = append(ids, l)
-	}
-	sort.Ints(ids)
-	for _, l := range ids {
+	for _, l := range slices.Sorted(maps.Keys(byLayer)) {
 		if l >= len(layers) {
 			continue
 		}
@@ -89,14 +86,10 @@ func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *FileSystem, want fu
 		for at := range byLayer[l] {
 			stored[at] = true
 		}
-		err := ReadLayerFiles(ctx, layers[l], stored, max, func(at string, b []byte) {
-			for _, p := range byLayer[l][at] {
-				out[p] = b
-			}
-		})
+		err := ReadLayerFiles(ctx, layers[l], stored, max, func(at string, b []byte) { fn(byLayer[l][at], b) })
 		if err != nil {
-			return nil, fmt.Errorf("reading layer %d: %w", l, err)
+			return fmt.Errorf("reading layer %d: %w", l, err)
 		}
 	}
-	return out, nil
+	return nil
 }

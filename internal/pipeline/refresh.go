@@ -13,7 +13,14 @@ import (
 // packages from the inventories.
 func (img *Image) refresh(ctx context.Context, opt refresh.Options) (*refresh.Result, error) {
 	a := img.Analysis
-	files, err := inspect.ReadVisibleFiles(ctx, img.Source.Image, a.FS, refresh.Wanted, refresh.MaxFileBytes)
+	files := map[string][]byte{}
+	err := inspect.ReadVisibleFiles(ctx, img.Source.Image, a.FS,
+		func(n *inspect.Node) bool { return refresh.Wanted(n.Path) }, refresh.MaxFileBytes,
+		func(paths []string, b []byte) {
+			for _, p := range paths {
+				files[p] = b
+			}
+		})
 	if err != nil {
 		return nil, err
 	}

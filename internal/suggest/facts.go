@@ -101,13 +101,6 @@ func NewFacts(a *inspect.Analysis, findings []inspect.Finding) *Facts {
 	return f
 }
 
-// extension is a compiled module in a Python library tree.
-type extension struct {
-	path  string // visible path
-	layer int    // where its content is stored
-	at    string // the stored path (hardlinks)
-}
-
 func isSharedObject(name string) bool {
 	return strings.HasSuffix(name, ".so") || strings.Contains(name, ".so.")
 }
@@ -137,92 +130,60 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 			}
 		}
 	}
-	var exts []extension
+	// Every shared object of the library trees is known before the first
+	// is read (want sees them all first): one shipped inside a wheel
+	// (auditwheel's .libs) is no OS package's.
 	bundled := map[string]bool{}
-	f.fs.Walk(func(n *inspect.Node) bool {
-		if n.Kind != inspect.KindFile || !inLibTree(n.Path) || !isSharedObject(n.Name()) {
-			return true
-		}
-		bundled[n.Name()] = true
-		if owned[n.Path] {
-			return true
-		}
-		l, at := n.InodeKey()
-		exts = append(exts, extension{path: n.Path, layer: l, at: at})
-		return true
-	})
 	rl := &RuntimeLibs{Manager: manager}
 	f.Runtime = rl
-	if len(exts) == 0 {
-		return nil
-	}
-	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
-	for _, e := range exts {
-		if byLayer[e.layer] == nil {
-			byLayer[e.layer] = map[string][]string{}
-		}
-		byLayer[e.layer][e.at] = append(byLayer[e.layer][e.at], e.path)
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return fmt.Errorf("listing layers: %w", err)
-	}
 	pkgs := map[string]*RuntimePackage{}
 	unresolved := map[string]bool{}
-	var layerIDs []int
-	for l := range byLayer {
-		layerIDs = append(layerIDs, l)
+	want := func(n *inspect.Node) bool {
+		if !inLibTree(n.Path) || !isSharedObject(n.Name()) {
+			return false
+		}
+		bundled[n.Name()] = true
+		return !owned[n.Path]
 	}
-	sort.Ints(layerIDs)
-	for _, l := range layerIDs {
-		if l < 0 || l >= len(layers) {
-			continue
-		}
-		want := byLayer[l]
-		stored := make(map[string]bool, len(want))
-		for at := range want {
-			stored[at] = true
-		}
-		err := inspect.ReadLayerFiles(ctx, layers[l], stored, maxELF, func(stored string, content []byte) {
-			ef, err := elf.NewFile(bytes.NewReader(content))
-			if err != nil {
-				rl.NotELF += len(want[stored])
-				return
-			}
-			defer ef.Close()
-			needed, err := ef.ImportedLibraries()
-			if err != nil {
-				return
-			}
-			rl.Objects += len(want[stored])
-			for _, so := range needed {
-				if bundled[so] {
-					continue // shipped inside the wheel (auditwheel's .libs)
-				}
-				owner := libOwner[so]
-				if owner == nil {
-					if !strings.HasPrefix(so, "libpython") {
-						unresolved[so] = true
-					}
-					continue
-				}
-				if alwaysPresent[owner.Name] {
-					continue
-				}
-				rp := pkgs[owner.Name]
-				if rp == nil {
-					rp = &RuntimePackage{Name: owner.Name, Layer: owner.Layer}
-					pkgs[owner.Name] = rp
-				}
-				rp.Needed = appendUnique(rp.Needed, so)
-				for _, v := range want[stored] {
-					rp.By = appendUnique(rp.By, v)
-				}
-			}
-		})
+	err := inspect.ReadVisibleFiles(ctx, img, f.fs, want, maxELF, func(paths []string, content []byte) {
+		ef, err := elf.NewFile(bytes.NewReader(content))
 		if err != nil {
-			return fmt.Errorf("reading the extension modules of layer %d: %w", l, err)
+			rl.NotELF += len(paths)
+			return
 		}
+		defer ef.Close()
+		needed, err := ef.ImportedLibraries()
+		if err != nil {
+			return
+		}
+		rl.Objects += len(paths)
+		for _, so := range needed {
+			if bundled[so] {
+				continue // shipped inside the wheel (auditwheel's .libs)
+			}
+			owner := libOwner[so]
+			if owner == nil {
+				if !strings.HasPrefix(so, "libpython") {
+					unresolved[so] = true
+				}
+				continue
+			}
+			if alwaysPresent[owner.Name] {
+				continue
+			}
+			rp := pkgs[owner.Name]
+			if rp == nil {
+				rp = &RuntimePackage{Name: owner.Name, Layer: owner.Layer}
+				pkgs[owner.Name] = rp
+			}
+			rp.Needed = appendUnique(rp.Needed, so)
+			for _, v := range paths {
+				rp.By = appendUnique(rp.By, v)
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("reading the extension modules: %w", err)
 	}
 	for _, p := range pkgs {
 		sort.Strings(p.Needed)
