@@ -205,8 +205,9 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		in := &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}
 		if fresh == nil && !f.noRules {
 			// R: what --refresh would have found, asked now.
-			opt := f.refresh.forKey(f.cacheDir, f.noCache)
-			in.Refresh = func() (inspect.Report, []string, error) { return img.Refreshed(ctx, opt) }
+			// (options refused the other refresh flags without --refresh)
+			opt := f.refresh.refreshOptions(f.cacheDir, f.noCache)
+			in.Refresh = func() (inspect.Report, []string, error) { return img.Refreshed(ctx, *opt) }
 		}
 		return in, nil
 	}

@@ -69,9 +69,3 @@ func (r *refreshFlags) refreshOptions(cacheDir string, noCache bool) *refresh.Op
 	}
 	return opts
 }
-
-// forKey are the options of the interactive view's R, when --refresh was
-// not given (options refused the other refresh flags without it).
-func (r *refreshFlags) forKey(cacheDir string, noCache bool) refresh.Options {
-	return *r.refreshOptions(cacheDir, noCache)
-}

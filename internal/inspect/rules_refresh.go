@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -80,8 +81,8 @@ func sourcesSaid(pkgs []refresh.Package) string {
 			continue
 		}
 		s := pk.Sources[0]
-		if h := urlHost(s.URL); h != "" {
-			hosts[h] = true
+		if u, err := url.Parse(s.URL); err == nil && u.Host != "" {
+			hosts[u.Host] = true
 		}
 		if s.Fetched.After(latest) {
 			latest = s.Fetched
@@ -110,16 +111,4 @@ func sourcesSaid(pkgs []refresh.Package) string {
 		s += ")"
 	}
 	return s
-}
-
-// urlHost is the host of an http(s) URL, "" for anything else.
-func urlHost(u string) string {
-	rest, ok := strings.CutPrefix(u, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
-			return ""
-		}
-	}
-	h, _, _ := strings.Cut(rest, "/")
-	return h
 }

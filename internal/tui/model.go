@@ -69,8 +69,10 @@ type Model struct {
 	help          help.Model
 	err           error
 	cancelled     bool
-	// refresh is the state of R: "" not asked, else what to say.
+	// refresh is what R has to say ("" before it is pressed); asking
+	// while its question is out.
 	refresh string
+	asking  bool
 }
 
 // New returns the program's model.
@@ -266,6 +268,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.active = tabFiles
 		return m.syncLayers(), nil
 	case refreshedMsg:
+		m.asking = false
 		if msg.err != nil {
 			m.refresh = "Package sources not asked: " + textsafe.OneLine(msg.err.Error())
 			return m, nil
@@ -346,18 +349,12 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, gkeys.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		return m.resize(), nil
-	case key.Matches(msg, gkeys.Refresh) && m.in != nil && m.in.Refresh != nil && !m.asking():
-		m.refresh = askingNote
+	case key.Matches(msg, gkeys.Refresh) && m.in != nil && m.in.Refresh != nil && !m.asking:
+		m.refresh, m.asking = "Asking the image's package sources what is newer…", true
 		return m, askRefresh(m.in.Refresh)
 	}
 	return m.route(msg)
 }
-
-// asking: R's question is out.
-func (m Model) asking() bool { return strings.HasPrefix(m.refresh, askingNote) }
-
-// askingNote is what the help line says while R asks.
-const askingNote = "Asking the image's package sources what is newer…"
 
 // refreshedMsg carries Input.Refresh's answer.
 type refreshedMsg struct {

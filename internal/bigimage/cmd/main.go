@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/slimpy/slimpy/internal/bigimage"
 )
@@ -118,29 +119,7 @@ func writeDockerArchive(dir, file string) error {
 		}
 		name := diffID.Hex + "/layer.tar"
 		names = append(names, name)
-		// The member's size comes first: the uncompressed tar goes to a
-		// temporary file.
-		tmp, err := os.CreateTemp(filepath.Dir(file), ".layer-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		rc, err := l.Uncompressed()
-		if err != nil {
-			return err
-		}
-		n, err := io.Copy(tmp, rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		err = add(name, n, tmp)
-		tmp.Close()
-		os.Remove(tmp.Name())
-		if err != nil {
+		if err := addLayer(add, name, l, filepath.Dir(file)); err != nil {
 			return err
 		}
 	}
@@ -159,6 +138,30 @@ func writeDockerArchive(dir, file string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// addLayer adds the layer's uncompressed tar as the member name. The
+// member's size comes first, so the tar goes to a temporary file in dir.
+func addLayer(add func(string, int64, io.Reader) error, name string, l v1.Layer, dir string) error {
+	tmp, err := os.CreateTemp(dir, ".layer-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(tmp, rc)
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	return add(name, n, tmp)
 }
 
 func parseSize(s string) (int64, error) {
