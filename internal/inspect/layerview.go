@@ -288,10 +288,16 @@ func (r *replay) remove(i int32, n *rnode, why HideReason, self bool) {
 			if c.ref.Layer == i {
 				// Written by this very layer, which then hid it: what the
 				// layer removed from below is what that entry replaced.
-				if !st.Prev.Valid() {
+				switch {
+				case st.Prev.Valid():
+					rm.Ref, rm.Kind = st.Prev, x.kindOf(st.Prev)
+				case c.layer < i:
+					// A directory entry of this layer over a directory no
+					// entry listed (the node keeps the layer that made it).
+					rm.Ref, rm.Kind = NoEntry, KindDir
+				default:
 					continue
 				}
-				rm.Ref, rm.Kind = st.Prev, x.kindOf(st.Prev)
 			}
 		} else if c.layer == i {
 			continue // a directory this layer made for its own entries
