@@ -184,11 +184,14 @@ func (x *LayerIndex) VisibleAt(r EntryRef, layer int) bool {
 
 // rnode is one path of the replay's tree.
 type rnode struct {
-	path     string
-	ref      EntryRef // NoEntry: a directory no entry listed
-	kind     Kind     // a hardlink is a KindFile
-	layer    int32    // the layer that made a directory no entry listed
-	gone     bool     // removed or replaced
+	path  string
+	ref   EntryRef // NoEntry: a directory no entry listed
+	kind  Kind     // a hardlink is a KindFile
+	layer int32    // the layer that made a directory no entry listed
+	// overDir: ref, an entry of the layer being replayed, took the place
+	// of a directory no entry listed (removing ref removes that directory)
+	overDir  bool
+	gone     bool // removed or replaced
 	children map[string]*rnode
 }
 
@@ -291,9 +294,7 @@ func (r *replay) remove(i int32, n *rnode, why HideReason, self bool) {
 				switch {
 				case st.Prev.Valid():
 					rm.Ref, rm.Kind = st.Prev, x.kindOf(st.Prev)
-				case c.layer < i:
-					// A directory entry of this layer over a directory no
-					// entry listed (the node keeps the layer that made it).
+				case c.overDir:
 					rm.Ref, rm.Kind = NoEntry, KindDir
 				default:
 					continue
@@ -398,13 +399,14 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 			ost.HiddenBy, ost.Reason = i, Overwritten
 			if prev.Layer == i {
 				prev = ost.Prev // what the layer's first write found
+				existed = old.overDir
 			}
 		} else {
 			existed = old.layer < i
 		}
 		st.Prev = prev
 		if old.kind == KindDir && kind == KindDir {
-			old.ref = ref
+			old.ref, old.overDir = ref, existed && !prev.Valid()
 			st.Change = x.classify(ref, prev, existed)
 			return nil
 		}
@@ -419,7 +421,7 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 	if parent.children == nil {
 		parent.children = map[string]*rnode{}
 	}
-	parent.children[name] = &rnode{path: e.Path, ref: ref, kind: kind, layer: i}
+	parent.children[name] = &rnode{path: e.Path, ref: ref, kind: kind, layer: i, overDir: existed && !st.Prev.Valid()}
 	return nil
 }
 
