@@ -24,7 +24,7 @@ type Facts struct {
 	// their versions (for pinning).
 	Dists map[string]string
 	// Upgradable are the dpkg packages the image's own apt lists offer
-	// newer versions of (SP403).
+	// newer versions of (SP403, aptUpgradableRule).
 	Upgradable []string
 	// Runtime are the shared libraries the compiled extension modules in
 	// site-packages link (ELF DT_NEEDED), with their owning packages; nil
@@ -87,7 +87,7 @@ func NewFacts(a *inspect.Analysis, findings []inspect.Finding) *Facts {
 	}
 	seen := map[string]bool{}
 	for _, fd := range findings {
-		if fd.Rule != "SP403" {
+		if fd.Rule != aptUpgradableRule {
 			continue
 		}
 		for _, p := range fd.Packages {

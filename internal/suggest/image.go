@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
@@ -231,9 +232,9 @@ func walkNode(n *inspect.Node, fn func(*inspect.Node)) {
 
 // findingPaths are the paths of the findings of the given rules whose
 // layer passes keep.
-func (img *Image) findingPaths(rules map[string]bool, keep func(layer int) bool) (paths []string, n int) {
+func (img *Image) findingPaths(rules []string, keep func(layer int) bool) (paths []string, n int) {
 	for _, f := range img.Findings {
-		if rules[f.Rule] && keep(f.Layer) {
+		if slices.Contains(rules, f.Rule) && keep(f.Layer) {
 			paths = append(paths, f.Paths...)
 			n++
 		}

@@ -207,8 +207,9 @@ var aptUpdateInstallKind = &kind{
 
 var aptListsKind = &kind{
 	ID: "SG103", Name: "apt-lists-cleanup", Hadolint: "DL3009",
-	Title: "remove the apt lists in the RUN that fetched them",
-	Doc:   "apt-get update leaves ~27 MB of package lists in the layer unless the same RUN removes them",
+	Title:   "remove the apt lists in the RUN that fetched them",
+	Doc:     "apt-get update leaves ~27 MB of package lists in the layer unless the same RUN removes them",
+	Answers: []string{"SP303"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var runs []*Instruction
@@ -267,8 +268,9 @@ func removesAptLists(in *Instruction) bool {
 
 var aptUpgradeKind = &kind{
 	ID: "SG104", Name: "apt-upgrade",
-	Title: "apt-get upgrade to take the security updates",
-	Doc:   "the base image's packages are as old as the base; upgrading in the build takes the fixes (hadolint dropped its rule against it)",
+	Title:   "apt-get upgrade to take the security updates",
+	Doc:     "the base image's packages are as old as the base; upgrading in the build takes the fixes (hadolint dropped its rule against it)",
+	Answers: []string{aptUpgradableRule, "SP407"},
 	derive: func(c *ctx) *change {
 		for _, in := range c.shippedInstrs("RUN") {
 			for _, p := range pkgCommands(in) {
@@ -297,8 +299,9 @@ var aptUpgradeKind = &kind{
 
 var apkNoCacheKind = &kind{
 	ID: "SG105", Name: "apk-no-cache", Hadolint: "DL3019",
-	Title: "apk add --no-cache",
-	Doc:   "apk keeps its index and downloads in /var/cache/apk unless told not to",
+	Title:   "apk add --no-cache",
+	Doc:     "apk keeps its index and downloads in /var/cache/apk unless told not to",
+	Answers: []string{"SP304"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var runs []*Instruction
@@ -328,8 +331,9 @@ var apkNoCacheKind = &kind{
 
 var pipNoCacheKind = &kind{
 	ID: "SG201", Name: "pip-no-cache-dir", Hadolint: "DL3042",
-	Title: "pip install --no-cache-dir",
-	Doc:   "pip keeps every downloaded and built wheel in ~/.cache/pip, in the layer",
+	Title:   "pip install --no-cache-dir",
+	Doc:     "pip keeps every downloaded and built wheel in ~/.cache/pip, in the layer",
+	Answers: []string{"SP301", "SP302"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var runs []*Instruction
@@ -466,8 +470,9 @@ func quoteIfNeeded(s string) string {
 
 var toolCacheKind = &kind{
 	ID: "SG203", Name: "tool-cache-cleanup",
-	Title: "clear poetry, pipenv, uv and conda caches in the RUN that filled them",
-	Doc:   "these tools keep downloads and built wheels in the layer",
+	Title:   "clear poetry, pipenv, uv and conda caches in the RUN that filled them",
+	Doc:     "these tools keep downloads and built wheels in the layer",
+	Answers: []string{"SP302"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var runs []*Instruction
@@ -582,8 +587,9 @@ func firstN(s []string, n int) []string {
 
 var wheelsMountKind = &kind{
 	ID: "SG204", Name: "wheels-bind-mount",
-	Title: "bind-mount what pip installs from instead of COPYing it in",
-	Doc:   "files COPYed only to be pip-installed (wheels, sdists, a package dir) stay in the image; a RUN --mount=type=bind reads them without storing them",
+	Title:   "bind-mount what pip installs from instead of COPYing it in",
+	Doc:     "files COPYed only to be pip-installed (wheels, sdists, a package dir) stay in the image; a RUN --mount=type=bind reads them without storing them",
+	Answers: []string{"SP305"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var copies []*Instruction
@@ -697,8 +703,9 @@ func keywordEnd(d *Dockerfile, in *Instruction) int {
 
 var pythonBuildCleanupKind = &kind{
 	ID: "SG205", Name: "python-build-cleanup",
-	Title: "delete CPython's tests, bytecode and static library in the RUN that builds it",
-	Doc:   "a CPython built from source installs its 119 MB test suite, .pyc files and libpython.a",
+	Title:   "delete CPython's tests, bytecode and static library in the RUN that builds it",
+	Doc:     "a CPython built from source installs its 119 MB test suite, .pyc files and libpython.a",
+	Answers: []string{"SP101", "SP111", "SP212"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var runs []*Instruction

@@ -329,8 +329,9 @@ func lastDay(r inspect.Release) string {
 
 var baseEOLKind = &kind{
 	ID: "SG011", Name: "base-eol",
-	Title: "move off an end-of-life base image",
-	Doc:   "a Python or OS release past its support end gets no security fixes",
+	Title:   "move off an end-of-life base image",
+	Doc:     "a Python or OS release past its support end gets no security fixes",
+	Answers: []string{"SP401", "SP402"},
 	derive: func(c *ctx) *change {
 		now := c.opts.now()
 		ch := &change{note: "no size change: security support"}

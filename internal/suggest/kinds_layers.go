@@ -18,8 +18,9 @@ import (
 
 var copyChownKind = &kind{
 	ID: "SG301", Name: "copy-chown",
-	Title: "COPY --chown instead of a chown -R layer",
-	Doc:   "chown -R after COPY stores every copied file a second time with new owners",
+	Title:   "COPY --chown instead of a chown -R layer",
+	Doc:     "chown -R after COPY stores every copied file a second time with new owners",
+	Answers: []string{"SP503"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var chowns []*Instruction
@@ -224,8 +225,9 @@ func joinInts(xs []int) string {
 
 var sameRunCleanupKind = &kind{
 	ID: "SG302", Name: "same-run-cleanup",
-	Title: "delete and chown in the RUN that made the files",
-	Doc:   "a later RUN that deletes or chowns files cannot shrink the layers below it: it adds whiteouts or copies",
+	Title:   "delete and chown in the RUN that made the files",
+	Doc:     "a later RUN that deletes or chowns files cannot shrink the layers below it: it adds whiteouts or copies",
+	Answers: []string{"SP502", "SP503"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		type move struct{ from, to *Instruction }
@@ -335,8 +337,9 @@ func hasDynamicWord(in *Instruction) bool {
 
 var nonRootKind = &kind{
 	ID: "SG401", Name: "non-root-user", Hadolint: "DL3002",
-	Title: "run as a non-root user",
-	Doc:   "the final stage runs as root; a user of its own (the venv staying owned by root) limits what a compromised app can change",
+	Title:   "run as a non-root user",
+	Doc:     "the final stage runs as root; a user of its own (the venv staying owned by root) limits what a compromised app can change",
+	Answers: []string{"SP601"},
 	derive: func(c *ctx) *change {
 		st := c.d.Final()
 		u, userIn := st.User()
@@ -996,8 +999,9 @@ func jsonArray(args []string) string {
 
 var mergeRunsKind = &kind{
 	ID: "SG303", Name: "merge-runs", Hadolint: "DL3059",
-	Title: "merge consecutive RUN instructions",
-	Doc:   "each RUN is a layer; files a later RUN deletes or rewrites stay stored in the earlier one",
+	Title:   "merge consecutive RUN instructions",
+	Doc:     "each RUN is a layer; files a later RUN deletes or rewrites stay stored in the earlier one",
+	Answers: []string{"SP502", "SP503"},
 	derive: func(c *ctx) *change {
 		ch := &change{}
 		var groups [][]*Instruction
@@ -1084,8 +1088,9 @@ func mergeable(in *Instruction) bool {
 
 var dockerignoreKind = &kind{
 	ID: "SG501", Name: "dockerignore",
-	Title: "a .dockerignore for what COPY . should not take",
-	Doc:   "without one, COPY . takes .git, virtualenvs, caches, bytecode and secrets into the image",
+	Title:   "a .dockerignore for what COPY . should not take",
+	Doc:     "without one, COPY . takes .git, virtualenvs, caches, bytecode and secrets into the image",
+	Answers: []string{"SP103", "SP602", "SP603"},
 	derive: func(c *ctx) *change {
 		if _, ok := c.contextFile(".dockerignore"); ok {
 			return nil

@@ -3,6 +3,8 @@ package suggest
 import (
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect"
 )
 
 // Issue 19 item 4: CMD ['python', 'app.py'] (shell form for Docker) becomes
@@ -139,4 +141,28 @@ func TestRecommendsAndBuiltins(t *testing.T) {
 	checkApplied(t, "SG402", map[string]string{
 		"FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n": "FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n",
 	})
+}
+
+// SG104's evidence names the packages of the image's SP403 findings (what
+// its own apt lists offer), not those a refresh found (SP407), which the
+// image's lists do not know.
+func TestAptUpgradeEvidenceIsSP403s(t *testing.T) {
+	facts := NewFacts(&inspect.Analysis{}, []inspect.Finding{
+		{Rule: "SP403", Packages: []inspect.FindingPackage{{Name: "libssl3"}, {Name: "libc6"}}},
+		{Rule: "SP407", Packages: []inspect.FindingPackage{{Name: "tzdata"}}},
+	})
+	ss, err := Suggest([]byte("FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n"), Options{Now: corpusNow, Facts: facts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ss {
+		if s.ID != "SG104" {
+			continue
+		}
+		if ev := strings.Join(s.Evidence, "\n"); !strings.Contains(ev, "newer versions of 2 packages: libc6, libssl3") || strings.Contains(ev, "tzdata") {
+			t.Errorf("SG104's evidence: %q", s.Evidence)
+		}
+		return
+	}
+	t.Errorf("no SG104 in %+v", ss)
 }

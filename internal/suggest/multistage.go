@@ -22,9 +22,10 @@ const venvDir = "/opt/venv"
 
 var multistageKind = &kind{
 	ID: "SG001", Name: "multistage",
-	Title:  "build in a builder stage, run from a lean runtime stage",
-	Doc:    "compilers, headers and caches stay in a builder stage; the runtime stage gets the venv, the libraries the extensions link and the app",
-	derive: deriveMultistage,
+	Title:   "build in a builder stage, run from a lean runtime stage",
+	Doc:     "compilers, headers and caches stay in a builder stage; the runtime stage gets the venv, the libraries the extensions link and the app",
+	Answers: append([]string{packageTestsRule}, builderOnlyRules...),
+	derive:  deriveMultistage,
 }
 
 // buildOnlyPkgs are OS packages needed to build, never to run.
@@ -638,16 +639,14 @@ func deriveMultistage(c *ctx) *change {
 	fullBase := p.fullBase
 	keptPkgs := append([]string(nil), kept...)
 	ch.measure = func(img *Image) Savings {
-		rules := map[string]bool{"SP201": true, "SP202": true, "SP211": true, "SP212": true, "SP213": true,
-			"SP301": true, "SP302": true, "SP303": true, "SP304": true, "SP305": true}
 		first := img.FirstLayer
 		if first < 0 {
 			return Savings{Note: notMeasured("the Dockerfile's instructions were not found in the image history")}
 		}
-		paths, n := img.findingPaths(rules, func(l int) bool {
+		paths, n := img.findingPaths(builderOnlyRules, func(l int) bool {
 			return l >= first || fullBase && l >= 0
 		})
-		tests, _ := img.findingPaths(map[string]bool{"SP102": true}, func(l int) bool { return l >= first })
+		tests, _ := img.findingPaths([]string{packageTestsRule}, func(l int) bool { return l >= first })
 		for _, t := range tests {
 			if path.Base(t) == "tests" && !strings.HasPrefix(t, "/usr/lib/python3/dist-packages") {
 				paths = append(paths, t)

@@ -203,7 +203,7 @@ func guessBase(a *inspect.Analysis, findings []inspect.Finding, firstLayer int) 
 		case "debian":
 			full := false
 			for _, f := range findings {
-				if f.Rule == "SP201" && f.Layer >= 0 && (firstLayer < 0 || f.Layer < firstLayer) {
+				if f.Rule == buildToolchainRule && f.Layer >= 0 && (firstLayer < 0 || f.Layer < firstLayer) {
 					full = true
 				}
 			}

@@ -23,6 +23,7 @@ package suggest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -174,17 +175,38 @@ type kind struct {
 	Title    string
 	Hadolint string
 	Doc      string // one line: what and why (docs/suggestions.md says more)
-	derive   func(c *ctx) *change
+	// Answers are the rules (IDs of internal/inspect's registry, in ID
+	// order) whose findings the change removes or fixes; none for a kind
+	// about correctness or reproducibility that no rule reports.
+	Answers []string
+	derive  func(c *ctx) *change
 }
 
+// The rules whose findings the suggestions' code reads, each among the
+// Answers of the kind it serves. TestRegistries checks that every rule a
+// kind names is registered and documented.
+const (
+	packageTestsRule   = "SP102" // the tests directories the multistage builder's find removes
+	buildToolchainRule = "SP201" // a reconstruction's FROM: a full python base carries a toolchain
+	aptUpgradableRule  = "SP403" // SG104's evidence: what the image's own apt lists offer
+)
+
+// builderOnlyRules are the rules whose files stay in the multistage
+// split's builder stage (compilers, headers, -dev packages, caches): its
+// savings are the union of their findings' files.
+var builderOnlyRules = []string{buildToolchainRule, "SP202", "SP211", "SP212", "SP213", "SP301", "SP302", "SP303", "SP304", "SP305"}
+
 // KindInfo describes one kind of suggestion, for docs and --accept.
-type KindInfo struct{ ID, Name, Title, Hadolint, Doc string }
+type KindInfo struct {
+	ID, Name, Title, Hadolint, Doc string
+	Answers                        []string // the rules it answers, by ID
+}
 
 // Kinds lists every kind of suggestion in the order Apply applies them.
 func Kinds() []KindInfo {
 	var out []KindInfo
 	for _, k := range kinds {
-		out = append(out, KindInfo{k.ID, k.Name, k.Title, k.Hadolint, k.Doc})
+		out = append(out, KindInfo{k.ID, k.Name, k.Title, k.Hadolint, k.Doc, slices.Clone(k.Answers)})
 	}
 	return out
 }
