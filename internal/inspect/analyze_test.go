@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // testImage builds a real gzip-layered image from tar streams.
@@ -41,9 +42,9 @@ func TestAnalyzeAccountsAndCaches(t *testing.T) {
 	big := strings.Repeat("p", 4000)
 	img := testImage(t,
 		[]string{"/bin/sh -c #(nop) ADD file:base in / ", "/bin/sh -c pip install app", "/bin/sh -c chown -R app /app && rm -rf /root/.cache"},
-		makeTar(t, dir("app"), file("app/main.py", big), file("etc/os-release", "PRETTY_NAME=\"Test OS\"\n")),
-		makeTar(t, dir("root"), file("root/.cache/pip/a", "0123456789"), file("root/.cache/pip/b", "abc"), file("app/copy.py", big)),
-		makeTar(t, tarEntry{name: "app/main.py", typ: tar.TypeReg, content: big, uid: 1000}, file("root/.wh..cache", "")),
+		tartest.Tar(t, tartest.Dir("app"), tartest.File("app/main.py", big), tartest.File("etc/os-release", "PRETTY_NAME=\"Test OS\"\n")),
+		tartest.Tar(t, tartest.Dir("root"), tartest.File("root/.cache/pip/a", "0123456789"), tartest.File("root/.cache/pip/b", "abc"), tartest.File("app/copy.py", big)),
+		tartest.Tar(t, tartest.Entry{Name: "app/main.py", Type: tar.TypeReg, Content: big, UID: 1000}, tartest.File("root/.wh..cache", "")),
 	)
 	src := &Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
 	cacheDir := t.TempDir()
@@ -108,7 +109,7 @@ func TestAnalyzeAccountsAndCaches(t *testing.T) {
 }
 
 func TestAnalyzeCancels(t *testing.T) {
-	img := testImage(t, nil, makeTar(t, file("a", strings.Repeat("x", 1<<20))))
+	img := testImage(t, nil, tartest.Tar(t, tartest.File("a", strings.Repeat("x", 1<<20))))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Analyze(ctx, &Source{Image: img, RawCompressed: true}, Options{})

@@ -8,19 +8,21 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 func cacheTestLayer(t testing.TB) *LayerData {
-	tb := makeTar(t,
-		dir("usr"), dir("usr/lib"), file("usr/lib/a.py", "print(1)\n"), file("usr/lib/b.py", strings.Repeat("b", 300)),
-		file("usr/lib/.wh.gone", ""), file("etc/.wh..wh..opq", ""),
-		tarEntry{name: "usr/bin/py", typ: tar.TypeSymlink, link: "../lib/a.py"},
-		tarEntry{name: "usr/lib/hard", typ: tar.TypeLink, link: "usr/lib/a.py"},
-		tarEntry{name: "dev/null", typ: tar.TypeChar, uid: 7, gid: 8, mode: 0o4755},
-		file("var/lib/dpkg/status", "Package: x\nVersion: 1\n\n"),
-		file("\xff\xfe/non-utf8", "z"),
+	tb := tartest.Tar(t,
+		tartest.Dir("usr"), tartest.Dir("usr/lib"), tartest.File("usr/lib/a.py", "print(1)\n"), tartest.File("usr/lib/b.py", strings.Repeat("b", 300)),
+		tartest.File("usr/lib/.wh.gone", ""), tartest.File("etc/.wh..wh..opq", ""),
+		tartest.Entry{Name: "usr/bin/py", Type: tar.TypeSymlink, Link: "../lib/a.py"},
+		tartest.Entry{Name: "usr/lib/hard", Type: tar.TypeLink, Link: "usr/lib/a.py"},
+		tartest.Entry{Name: "dev/null", Type: tar.TypeChar, UID: 7, GID: 8, Mode: 0o4755},
+		tartest.File("var/lib/dpkg/status", "Package: x\nVersion: 1\n\n"),
+		tartest.File("\xff\xfe/non-utf8", "z"),
 	)
-	ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+	ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 	if err != nil {
 		t.Fatal(err)
 	}

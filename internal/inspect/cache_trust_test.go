@@ -17,13 +17,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // The cache trusts a diffID (verify_blob.go): after a warm run, a blob
 // replaced by other bytes passes, unless VerifyBlobs, which `slimpy ci`
 // sets, reads the cached layers' blobs and checks them.
 func TestCacheTrustAndVerifyBlobs(t *testing.T) {
-	tb := makeTar(t, file("app/a", strings.Repeat("slimpy ", 5000)))
+	tb := tartest.Tar(t, tartest.File("app/a", strings.Repeat("slimpy ", 5000)))
 	img := testImage(t, nil, tb)
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	analyze := func(t *testing.T, ref, cache string, verify bool) error {
@@ -69,7 +70,7 @@ func TestCacheTrustAndVerifyBlobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The archive again, with another layer under the first one's name.
-		other := testImage(t, nil, makeTar(t, file("app/a", strings.Repeat("hostile", 5000))))
+		other := testImage(t, nil, tartest.Tar(t, tartest.File("app/a", strings.Repeat("hostile", 5000))))
 		ols, _ := other.Layers()
 		ls, _ := img.Layers()
 		swapped, err := mutate.Append(empty.Image, mutate.Addendum{Layer: diffIDLie{ols[0], ls[0]}})
@@ -93,13 +94,13 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	cache := t.TempDir()
 	var ids []string
 	for i := 0; i < 4; i++ {
-		tb := makeTar(t, file("f", strings.Repeat(string(rune('a'+i)), 20000)))
+		tb := tartest.Tar(t, tartest.File("f", strings.Repeat(string(rune('a'+i)), 20000)))
 		img := testImage(t, nil, tb)
 		_, err := Analyze(context.Background(), &Source{Reference: "t", Transport: "test", Image: img, RawCompressed: true}, Options{CacheDir: cache, CacheMaxBytes: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, diffIDOf(tb))
+		ids = append(ids, tartest.DiffID(tb))
 	}
 	c := newLayerCache(cache)
 	// Uses, oldest first: 1, 3, 0, 2 (2 was read last).

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
 
@@ -167,14 +168,14 @@ func TestAptUpgradableBigList(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 36 MB layer")
 	}
-	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tarEntry{
-		file("usr/lib/os-release", debian12),
+	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tartest.Entry{
+		tartest.File("usr/lib/os-release", debian12),
 		symlink("etc/os-release", "../usr/lib/os-release"),
 		exe(sized("usr/bin/dash", 9000)),
 	}, dpkgDB(basePkgs...)...)}
-	update := ruleLayer{createdBy: "/bin/sh -c apt-get update", entries: []tarEntry{
-		dir("var/lib/apt/lists"),
-		file(strings.TrimPrefix(mainList, "/"), string(bigList())),
+	update := ruleLayer{createdBy: "/bin/sh -c apt-get update", entries: []tartest.Entry{
+		tartest.Dir("var/lib/apt/lists"),
+		tartest.File(strings.TrimPrefix(mainList, "/"), string(bigList())),
 	}}
 	check := func(t *testing.T, a *Analysis) {
 		t.Helper()
@@ -198,15 +199,15 @@ func TestAptUpgradableBigList(t *testing.T) {
 // finding says which layer stored them and that they date from its build.
 func TestAptUpgradableHiddenLists(t *testing.T) {
 	list := "Package: dash\nVersion: 0.5.12-2+deb12u1\nArchitecture: amd64\n\n"
-	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tarEntry{
-		file("usr/lib/os-release", debian12),
+	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tartest.Entry{
+		tartest.File("usr/lib/os-release", debian12),
 		exe(sized("usr/bin/dash", 9000)),
 	}, dpkgDB(basePkgs...)...)}
-	update := ruleLayer{createdBy: "/bin/sh -c apt-get update", entries: []tarEntry{
-		dir("var/lib/apt/lists"),
-		file(strings.TrimPrefix(mainList, "/"), list),
+	update := ruleLayer{createdBy: "/bin/sh -c apt-get update", entries: []tartest.Entry{
+		tartest.Dir("var/lib/apt/lists"),
+		tartest.File(strings.TrimPrefix(mainList, "/"), list),
 	}}
-	clean := ruleLayer{createdBy: "/bin/sh -c rm -rf /var/lib/apt/lists/*", entries: []tarEntry{
+	clean := ruleLayer{createdBy: "/bin/sh -c rm -rf /var/lib/apt/lists/*", entries: []tartest.Entry{
 		whiteout(strings.TrimPrefix(mainList, "/")),
 	}}
 	a := analyzeLayers(t, v1.Config{}, testNow, base, update, clean)

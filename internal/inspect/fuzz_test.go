@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // The fuzz targets run as ordinary tests over their seeds and the corpus in
@@ -18,10 +20,10 @@ import (
 // the decompression sniffer: it must return a result or an error, never
 // panic, and whatever it accepts must merge with the accounting intact.
 func FuzzWalkLayer(f *testing.F) {
-	f.Add(makeTar(f, file("a", "hello")))
-	f.Add(makeTar(f, dir("usr"), file("usr/.wh..wh..opq", ""), file("usr/.wh.x", ""),
-		tarEntry{name: "usr/l", typ: tar.TypeLink, link: "a"}, tarEntry{name: "s", typ: tar.TypeSymlink, link: "/etc"}))
-	f.Add(gzipped(f, makeTar(f, file("etc/os-release", "ID=debian\n"), file("x/../y", "z"))))
+	f.Add(tartest.Tar(f, tartest.File("a", "hello")))
+	f.Add(tartest.Tar(f, tartest.Dir("usr"), tartest.File("usr/.wh..wh..opq", ""), tartest.File("usr/.wh.x", ""),
+		tartest.Entry{Name: "usr/l", Type: tar.TypeLink, Link: "a"}, tartest.Entry{Name: "s", Type: tar.TypeSymlink, Link: "/etc"}))
+	f.Add(tartest.Gzip(f, tartest.Tar(f, tartest.File("etc/os-release", "ID=debian\n"), tartest.File("x/../y", "z"))))
 	f.Add([]byte{})
 	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0})
@@ -29,7 +31,7 @@ func FuzzWalkLayer(f *testing.F) {
 		lds := make([]*LayerData, 0, 2)
 		// With the diffID given, the read and the sha256 run in the pipe's
 		// goroutines; without it, inline. Both must agree.
-		ld1, err1 := walkLayer(bytes.NewReader(data), diffIDOf(data))
+		ld1, err1 := walkLayer(bytes.NewReader(data), tartest.DiffID(data))
 		if ld, err := walkLayer(bytes.NewReader(data), ""); (err == nil) != (err1 == nil) {
 			t.Fatalf("with the diffID: %v; without: %v", err1, err)
 		} else if err == nil {
@@ -93,7 +95,7 @@ func FuzzMerge(f *testing.F) {
 		layers := buildFuzzLayers(t, prog)
 		var lds []*LayerData
 		for _, tb := range layers {
-			ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+			ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 			if err != nil {
 				return // e.g. a hardlink to nothing is refused by Merge; the walk itself accepts all of these
 			}
@@ -152,7 +154,7 @@ func buildFuzzLayers(t testing.TB, prog []byte) [][]byte {
 	names := []string{"a", "b", "a/b", "a/c", "b/a", "a/b/c", "c", "a/a", "b/b/b", "d/e/f/g"}
 	pick := func(b byte) string { return names[int(b)%len(names)] }
 	var layers [][]byte
-	var cur []tarEntry
+	var cur []tartest.Entry
 	flush := func() {
 		if len(cur) > 0 || len(layers) == 0 {
 			layers = append(layers, makeTarLenient(cur))
@@ -164,21 +166,21 @@ func buildFuzzLayers(t testing.TB, prog []byte) [][]byte {
 		p := pick(op >> 3)
 		switch op & 7 {
 		case 0:
-			cur = append(cur, file(p, strings.Repeat("x", int(arg%8))+string(rune('a'+arg%3))))
+			cur = append(cur, tartest.File(p, strings.Repeat("x", int(arg%8))+string(rune('a'+arg%3))))
 		case 1:
-			cur = append(cur, dir(p))
+			cur = append(cur, tartest.Dir(p))
 		case 2:
-			cur = append(cur, tarEntry{name: p, typ: tar.TypeSymlink, link: pick(arg)})
+			cur = append(cur, tartest.Entry{Name: p, Type: tar.TypeSymlink, Link: pick(arg)})
 		case 3:
-			cur = append(cur, tarEntry{name: p, typ: tar.TypeLink, link: pick(arg)})
+			cur = append(cur, tartest.Entry{Name: p, Type: tar.TypeLink, Link: pick(arg)})
 		case 4:
 			d, b := splitName(p)
-			cur = append(cur, file(d+".wh."+b, ""))
+			cur = append(cur, tartest.File(d+".wh."+b, ""))
 		case 5:
-			cur = append(cur, file(p+"/.wh..wh..opq", ""))
+			cur = append(cur, tartest.File(p+"/.wh..wh..opq", ""))
 		case 6:
-			e := file(p, strings.Repeat("x", int(arg%8))+string(rune('a'+arg%3)))
-			e.uid = 1
+			e := tartest.File(p, strings.Repeat("x", int(arg%8))+string(rune('a'+arg%3)))
+			e.UID = 1
 			cur = append(cur, e)
 		case 7:
 			flush()
@@ -195,21 +197,21 @@ func splitName(p string) (dir, base string) {
 	return "", p
 }
 
-// makeTarLenient is makeTar without a testing.TB: the fuzz programs only
+// makeTarLenient is tartest.Tar without a testing.TB: the fuzz programs only
 // produce entries archive/tar can write.
-func makeTarLenient(entries []tarEntry) []byte {
+func makeTarLenient(entries []tartest.Entry) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Uid: e.uid, Linkname: e.link, Format: tar.FormatPAX}
-		if e.typ == tar.TypeReg {
-			h.Size = int64(len(e.content))
+		h := &tar.Header{Name: e.Name, Typeflag: e.Type, Mode: 0o644, Uid: e.UID, Linkname: e.Link, Format: tar.FormatPAX}
+		if e.Type == tar.TypeReg {
+			h.Size = int64(len(e.Content))
 		}
 		if tw.WriteHeader(h) != nil {
 			continue
 		}
-		if e.typ == tar.TypeReg {
-			tw.Write([]byte(e.content))
+		if e.Type == tar.TypeReg {
+			tw.Write([]byte(e.Content))
 		}
 	}
 	tw.Close()

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // The hostile inputs of docs/performance.md, written to disk for
@@ -138,7 +139,7 @@ func TestWriteHostileInputs(t *testing.T) {
 		},
 		"oci-archive-100gib-sparse": func(dir string) {
 			layoutDir := t.TempDir()
-			genLayout(t, layoutDir, func(w io.Writer) error { _, err := w.Write(makeTar(t, file("a", "b"))); return err })
+			genLayout(t, layoutDir, func(w io.Writer) error { _, err := w.Write(tartest.Tar(t, tartest.File("a", "b"))); return err })
 			var raw []byte
 			filepath.WalkDir(layoutDir, func(p string, d os.DirEntry, err error) error {
 				rel, _ := filepath.Rel(layoutDir, p)
@@ -146,7 +147,7 @@ func TestWriteHostileInputs(t *testing.T) {
 					return nil
 				}
 				b, _ := os.ReadFile(p)
-				tb := makeTar(t, file(filepath.ToSlash(rel), string(b)))
+				tb := tartest.Tar(t, tartest.File(filepath.ToSlash(rel), string(b)))
 				raw = append(raw, tb[:len(tb)-1024]...)
 				return nil
 			})

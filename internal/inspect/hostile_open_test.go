@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // Hostile and broken references and image metadata: each is a one-line
@@ -97,7 +98,7 @@ func TestHostilePathThatIsNotAnImage(t *testing.T) {
 
 	// A tar of something else, and a docker save archive under another name.
 	other := filepath.Join(t.TempDir(), "other.tgz")
-	os.WriteFile(other, makeTar(t, file("a", "b")), 0o644)
+	os.WriteFile(other, tartest.Tar(t, tartest.File("a", "b")), 0o644)
 	trOpenErr(t, other, OpenOptions{}, "a tar archive that is not an image")
 	dir := t.TempDir()
 	archive := filepath.Join(dir, "image.tar")
@@ -194,17 +195,17 @@ func TestHostileMetadataSizes(t *testing.T) {
 // way, from the archive's headers, before either is read; a sparse
 // member as a layer (no docker save writes one) is refused.
 func TestHostileDockerArchiveMetadata(t *testing.T) {
-	write := func(t *testing.T, members ...tarEntry) string {
+	write := func(t *testing.T, members ...tartest.Entry) string {
 		p := filepath.Join(t.TempDir(), "x.tar")
-		os.WriteFile(p, makeTar(t, members...), 0o644)
+		os.WriteFile(p, tartest.Tar(t, members...), 0o644)
 		return p
 	}
 	manifest := `[{"Config":"c.json","RepoTags":["a:1"],"Layers":["l.tar"]}]`
-	p := write(t, file("manifest.json", manifest+strings.Repeat(" ", 5<<20)))
+	p := write(t, tartest.File("manifest.json", manifest+strings.Repeat(" ", 5<<20)))
 	trOpenErr(t, "docker-archive:"+p, OpenOptions{}, "manifest.json is 5.0 MiB, more than the 4.0 MiB limit")
-	p = write(t, file("manifest.json", manifest), file("c.json", "{}"+strings.Repeat(" ", 5<<20)), file("l.tar", ""))
+	p = write(t, tartest.File("manifest.json", manifest), tartest.File("c.json", "{}"+strings.Repeat(" ", 5<<20)), tartest.File("l.tar", ""))
 	trOpenErr(t, "docker-archive:"+p, OpenOptions{}, "the config c.json is 5.0 MiB, more than the 4.0 MiB limit")
-	raw := append(makeTar(t, file("manifest.json", manifest), file("c.json", "{}"))[:0:0], makeTar(t, file("manifest.json", manifest), file("c.json", `{"rootfs":{"type":"layers","diff_ids":[]}}`))...)
+	raw := append(tartest.Tar(t, tartest.File("manifest.json", manifest), tartest.File("c.json", "{}"))[:0:0], tartest.Tar(t, tartest.File("manifest.json", manifest), tartest.File("c.json", `{"rootfs":{"type":"layers","diff_ids":[]}}`))...)
 	raw = raw[:len(raw)-1024] // without the end of the archive
 	raw = append(raw, sparseMember("l.tar", 100<<30, []sparseSeg{{0, "x"}}, "pax")...)
 	raw = append(raw, make([]byte, 1024)...)
@@ -220,7 +221,7 @@ func TestHostileOCIArchiveIsNotExtracted(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	dir := t.TempDir()
-	img := testImage(t, nil, makeTar(t, file("a", "content")))
+	img := testImage(t, nil, tartest.Tar(t, tartest.File("a", "content")))
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	writeLayout(t, dir, img)
 	ls, _ := img.Layers()
@@ -234,7 +235,7 @@ func TestHostileOCIArchiveIsNotExtracted(t *testing.T) {
 				return nil
 			}
 			b, _ := os.ReadFile(p)
-			tb := makeTar(t, file(rel, string(b)))
+			tb := tartest.Tar(t, tartest.File(rel, string(b)))
 			raw = append(raw, tb[:len(tb)-1024]...)
 			return nil
 		})

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
 
@@ -67,12 +68,12 @@ func checkAnalysis(t *testing.T, a *Analysis) Report {
 }
 
 func TestHostilePathTraversalIsRefused(t *testing.T) {
-	for _, e := range []tarEntry{
-		file("../../etc/passwd", "x"),
-		file("usr/../../../etc/shadow", "x"),
-		{name: "ok", typ: tar.TypeLink, link: "../../../etc/shadow"},
+	for _, e := range []tartest.Entry{
+		tartest.File("../../etc/passwd", "x"),
+		tartest.File("usr/../../../etc/shadow", "x"),
+		{Name: "ok", Type: tar.TypeLink, Link: "../../../etc/shadow"},
 	} {
-		_, err := hostileAnalyze(t, makeTar(t, file("a", "b")), makeTar(t, e))
+		_, err := hostileAnalyze(t, tartest.Tar(t, tartest.File("a", "b")), tartest.Tar(t, e))
 		wantOneLineError(t, err, "layer 1", "escapes the image root")
 	}
 }
@@ -83,17 +84,17 @@ func TestHostilePathTraversalIsRefused(t *testing.T) {
 // which does follow them, has a hop limit.
 func TestHostileSymlinks(t *testing.T) {
 	a, err := hostileAnalyze(t,
-		makeTar(t,
-			dir("usr"), dir("usr/lib"), file("usr/lib/a", "0123456789"),
-			tarEntry{name: "lib", typ: tar.TypeSymlink, link: "/usr/lib"},
-			tarEntry{name: "loop1", typ: tar.TypeSymlink, link: "loop2"},
-			tarEntry{name: "loop2", typ: tar.TypeSymlink, link: "/loop1"},
-			tarEntry{name: "me", typ: tar.TypeSymlink, link: "me"},
-			tarEntry{name: "var/lib/dpkg", typ: tar.TypeSymlink, link: "/var/lib/dpkg/../dpkg"},
-			tarEntry{name: "etc/os-release", typ: tar.TypeSymlink, link: "../etc/os-release"},
-			tarEntry{name: "usr/lib/python3.11", typ: tar.TypeSymlink, link: "python3.11"},
+		tartest.Tar(t,
+			tartest.Dir("usr"), tartest.Dir("usr/lib"), tartest.File("usr/lib/a", "0123456789"),
+			tartest.Entry{Name: "lib", Type: tar.TypeSymlink, Link: "/usr/lib"},
+			tartest.Entry{Name: "loop1", Type: tar.TypeSymlink, Link: "loop2"},
+			tartest.Entry{Name: "loop2", Type: tar.TypeSymlink, Link: "/loop1"},
+			tartest.Entry{Name: "me", Type: tar.TypeSymlink, Link: "me"},
+			tartest.Entry{Name: "var/lib/dpkg", Type: tar.TypeSymlink, Link: "/var/lib/dpkg/../dpkg"},
+			tartest.Entry{Name: "etc/os-release", Type: tar.TypeSymlink, Link: "../etc/os-release"},
+			tartest.Entry{Name: "usr/lib/python3.11", Type: tar.TypeSymlink, Link: "python3.11"},
 		),
-		makeTar(t, file("lib/x", "xx"), file("loop1/y", "yyy"), file("me/z", "z")),
+		tartest.Tar(t, tartest.File("lib/x", "xx"), tartest.File("loop1/y", "yyy"), tartest.File("me/z", "z")),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -116,10 +117,10 @@ func TestHostileSymlinks(t *testing.T) {
 }
 
 func TestHostileHardlinkToMissingTarget(t *testing.T) {
-	_, err := hostileAnalyze(t, makeTar(t, file("a", "1")),
-		makeTar(t, tarEntry{name: "b", typ: tar.TypeLink, link: "nope\nnope"}))
+	_, err := hostileAnalyze(t, tartest.Tar(t, tartest.File("a", "1")),
+		tartest.Tar(t, tartest.Entry{Name: "b", Type: tar.TypeLink, Link: "nope\nnope"}))
 	wantOneLineError(t, err, "layer 1", `hardlink "/b" points to "/nope\nnope", which is not in this or a lower layer`)
-	_, err = hostileAnalyze(t, makeTar(t, dir("d"), tarEntry{name: "b", typ: tar.TypeLink, link: "d"}))
+	_, err = hostileAnalyze(t, tartest.Tar(t, tartest.Dir("d"), tartest.Entry{Name: "b", Type: tar.TypeLink, Link: "d"}))
 	wantOneLineError(t, err, "layer 0", `hardlink "/b" points to "/d", a directory`)
 }
 
@@ -129,17 +130,17 @@ func TestHostileHardlinkToMissingTarget(t *testing.T) {
 // and counts no bytes.
 func TestHostileHardlinkToNonRegularFile(t *testing.T) {
 	a, err := hostileAnalyze(t,
-		makeTar(t,
-			file("etc/alternatives/x", "12345"),
-			tarEntry{name: "usr/bin/py", typ: tar.TypeSymlink, link: "/etc/alternatives/x"},
-			tarEntry{name: "usr/bin/py3", typ: tar.TypeLink, link: "usr/bin/py"},
-			tarEntry{name: "dev/null", typ: tar.TypeChar},
-			tarEntry{name: "dev/null2", typ: tar.TypeLink, link: "dev/null"},
-			tarEntry{name: "run/fifo", typ: tar.TypeFifo},
+		tartest.Tar(t,
+			tartest.File("etc/alternatives/x", "12345"),
+			tartest.Entry{Name: "usr/bin/py", Type: tar.TypeSymlink, Link: "/etc/alternatives/x"},
+			tartest.Entry{Name: "usr/bin/py3", Type: tar.TypeLink, Link: "usr/bin/py"},
+			tartest.Entry{Name: "dev/null", Type: tar.TypeChar},
+			tartest.Entry{Name: "dev/null2", Type: tar.TypeLink, Link: "dev/null"},
+			tartest.Entry{Name: "run/fifo", Type: tar.TypeFifo},
 		),
-		makeTar(t,
-			tarEntry{name: "run/fifo2", typ: tar.TypeLink, link: "run/fifo"},
-			tarEntry{name: "usr/bin/python", typ: tar.TypeLink, link: "/usr/bin/py3"},
+		tartest.Tar(t,
+			tartest.Entry{Name: "run/fifo2", Type: tar.TypeLink, Link: "run/fifo"},
+			tartest.Entry{Name: "usr/bin/python", Type: tar.TypeLink, Link: "/usr/bin/py3"},
 		),
 	)
 	if err != nil {
@@ -274,8 +275,8 @@ func TestHostileDeepPaths(t *testing.T) {
 	for _, depth := range []int{4096, 30000} {
 		deep := strings.Repeat("d/", depth) + "f"
 		a, err := hostileAnalyze(t,
-			makeTar(t, file(deep, "12345"), file(strings.Repeat("d/", depth/2)+"g", "67")),
-			makeTar(t, file(".wh.d", "")),
+			tartest.Tar(t, tartest.File(deep, "12345"), tartest.File(strings.Repeat("d/", depth/2)+"g", "67")),
+			tartest.Tar(t, tartest.File(".wh.d", "")),
 		)
 		if err != nil {
 			t.Fatalf("depth %d: %v", depth, err)
@@ -285,7 +286,7 @@ func TestHostileDeepPaths(t *testing.T) {
 			t.Errorf("depth %d: %+v %+v", depth, r.Totals, a.Layers[1].Change)
 		}
 	}
-	a, err := hostileAnalyze(t, makeTar(t, file(strings.Repeat("d/", 4096)+"f", "1")))
+	a, err := hostileAnalyze(t, tartest.Tar(t, tartest.File(strings.Repeat("d/", 4096)+"f", "1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,14 +295,14 @@ func TestHostileDeepPaths(t *testing.T) {
 	if nodes != 4097 {
 		t.Errorf("walked %d nodes", nodes)
 	}
-	_, err = hostileAnalyze(t, makeTar(t, file(strings.Repeat("d/", 40000)+"f", "1")))
+	_, err = hostileAnalyze(t, tartest.Tar(t, tartest.File(strings.Repeat("d/", 40000)+"f", "1")))
 	wantOneLineError(t, err, "layer 0", "longer than the 65536-byte limit")
 }
 
 func TestHostileDuplicateEntriesInOneLayer(t *testing.T) {
-	a, err := hostileAnalyze(t, makeTar(t,
-		dir("d"), file("d/a", "first"), dir("d"), file("d/a", "second!"),
-		tarEntry{name: "d/h", typ: tar.TypeLink, link: "d/a"}, tarEntry{name: "d/h", typ: tar.TypeLink, link: "d/a"},
+	a, err := hostileAnalyze(t, tartest.Tar(t,
+		tartest.Dir("d"), tartest.File("d/a", "first"), tartest.Dir("d"), tartest.File("d/a", "second!"),
+		tartest.Entry{Name: "d/h", Type: tar.TypeLink, Link: "d/a"}, tartest.Entry{Name: "d/h", Type: tar.TypeLink, Link: "d/a"},
 	))
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +323,7 @@ func TestHostileDuplicateEntriesInOneLayer(t *testing.T) {
 // report stays valid (encoding/json writes U+FFFD for the bad bytes).
 func TestHostileNonUTF8Names(t *testing.T) {
 	bad := "caf\xe9/\xff\xfe.txt"
-	a, err := hostileAnalyze(t, makeTar(t, file(bad, "data")), makeTar(t, file("caf\xe9/.wh.\xff\xfe.txt", "")))
+	a, err := hostileAnalyze(t, tartest.Tar(t, tartest.File(bad, "data")), tartest.Tar(t, tartest.File("caf\xe9/.wh.\xff\xfe.txt", "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestHostileNonUTF8Names(t *testing.T) {
 
 // A layout whose manifest disagrees with its blobs.
 func TestHostileLayoutThatLies(t *testing.T) {
-	tb := makeTar(t, file("a", strings.Repeat("abc", 10000)))
+	tb := tartest.Tar(t, tartest.File("a", strings.Repeat("abc", 10000)))
 	write := func(t *testing.T) (dir, blob string) {
 		dir = t.TempDir()
 		img := testImage(t, nil, tb)
@@ -405,7 +406,7 @@ func TestHostileLayoutThatLies(t *testing.T) {
 	})
 	t.Run("other layer", func(t *testing.T) {
 		dir, blob := write(t)
-		os.WriteFile(blob, gzipped(t, makeTar(t, file("b", "other"))), 0o644)
+		os.WriteFile(blob, tartest.Gzip(t, tartest.Tar(t, tartest.File("b", "other"))), 0o644)
 		wantOneLineError(t, analyze(t, dir), "layer 0", "does not match its diffID")
 	})
 	t.Run("missing blob", func(t *testing.T) {

@@ -9,18 +9,20 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // A FIFO where a layer cache entry, an image cache entry or the config
 // file should be never blocks: opening it does not wait for a writer, and
 // it is refused (a cache miss, a config error).
 func TestHostileFIFOsNeverBlock(t *testing.T) {
-	tb := makeTar(t, file("a", "content"))
+	tb := tartest.Tar(t, tartest.File("a", "content"))
 	img := testImage(t, nil, tb)
 	src := &Source{Reference: "fifo", Transport: "test", Image: img, RawCompressed: true}
 	cacheDir := t.TempDir()
 	c := newLayerCache(cacheDir)
-	p := c.path(diffIDOf(tb))
+	p := c.path(tartest.DiffID(tb))
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := syscall.Mkfifo(p, 0o644); err != nil {
 		t.Skip("no FIFOs here:", err)

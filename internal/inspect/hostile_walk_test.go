@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
 
@@ -122,8 +123,8 @@ func sparseMember(name string, realSize int64, segs []sparseSeg, format string) 
 }
 
 // withFiles appends real entries and the end of the archive to raw members.
-func withFiles(t *testing.T, raw []byte, entries ...tarEntry) []byte {
-	tail := makeTar(t, entries...) // ends with the two zero blocks
+func withFiles(t *testing.T, raw []byte, entries ...tartest.Entry) []byte {
+	tail := tartest.Tar(t, entries...) // ends with the two zero blocks
 	return append(append([]byte(nil), raw...), tail...)
 }
 
@@ -136,11 +137,11 @@ func TestHostileSparseMemberIsNotRead(t *testing.T) {
 	for _, format := range []string{"pax", "gnu"} {
 		for _, size := range []int64{tib, 1 << 60} {
 			segs := []sparseSeg{{0, "head"}, {size - 4, "tail"}}
-			tb := withFiles(t, sparseMember("var/log/lastlog", size, segs, format), file("after", "still read"))
+			tb := withFiles(t, sparseMember("var/log/lastlog", size, segs, format), tartest.File("after", "still read"))
 			if len(tb) > 8192 {
 				t.Fatalf("the layer is %d bytes", len(tb))
 			}
-			ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+			ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 			if err != nil {
 				t.Fatalf("%s %d: %v", format, size, err)
 			}
@@ -186,7 +187,7 @@ func TestHostileEggInfoBombs(t *testing.T) {
 		raw = append(raw, sparseMember(fmt.Sprintf("%sp%d.egg-info", dp, i), 32<<20, []sparseSeg{{0, "Name: x\n"}}, "pax")...)
 	}
 	tb := withFiles(t, raw)
-	ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+	ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestHostileLongNames(t *testing.T) {
 	pr.Close()
 	wantOneLineError(t, err, "the bytes of paths and link targets beyond their first 256 exceed the 16 MiB limit of one image")
 
-	_, err = walkLayer(bytes.NewReader(makeTar(t, tarEntry{name: "l", typ: tar.TypeSymlink, link: strings.Repeat("x", 70000)})), "")
+	_, err = walkLayer(bytes.NewReader(tartest.Tar(t, tartest.Entry{Name: "l", Type: tar.TypeSymlink, Link: strings.Repeat("x", 70000)})), "")
 	wantOneLineError(t, err, `symlink "/l": a target of 70000 bytes is longer than the 65536-byte limit`)
 }
 

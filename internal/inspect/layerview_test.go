@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // visibleByMerge is the file system of layers 0..n as Merge builds it:
@@ -216,7 +218,7 @@ func FuzzLayerIndex(f *testing.F) {
 	f.Fuzz(func(t *testing.T, prog []byte) {
 		var lds []*LayerData
 		for _, tb := range buildFuzzLayers(t, prog) {
-			ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+			ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 			if err != nil {
 				return
 			}

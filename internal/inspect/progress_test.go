@@ -5,6 +5,8 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // TestProgressKnowsTheImage: every event, the first one included, carries
@@ -13,9 +15,9 @@ import (
 // image cache says the same.
 func TestProgressKnowsTheImage(t *testing.T) {
 	img := testImage(t, []string{"/bin/sh -c #(nop) ADD file:base in / ", "/bin/sh -c pip install app", "/bin/sh -c rm -rf /app"},
-		makeTar(t, dir("app"), file("app/a.py", "print('a')\n")),
-		makeTar(t, file("app/b.py", "print('b')\n")),
-		makeTar(t, tarEntry{name: "app/.wh.a.py", typ: tar.TypeReg}),
+		tartest.Tar(t, tartest.Dir("app"), tartest.File("app/a.py", "print('a')\n")),
+		tartest.Tar(t, tartest.File("app/b.py", "print('b')\n")),
+		tartest.Tar(t, tartest.Entry{Name: "app/.wh.a.py", Type: tar.TypeReg}),
 	)
 	ls, err := img.Layers()
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // A hostile registry on 127.0.0.1: a real in-process registry holding one
@@ -56,7 +57,7 @@ func startHostileRegistry(t *testing.T) *hostileRegistry {
 	t.Cleanup(func() { close(h.release); srv.Close() })
 	h.host = strings.TrimPrefix(srv.URL, "http://")
 	h.ref = h.host + "/test/img:1"
-	img := testImage(t, nil, makeTar(t, file("app/a.txt", strings.Repeat("slimpy ", 20000))))
+	img := testImage(t, nil, tartest.Tar(t, tartest.File("app/a.txt", strings.Repeat("slimpy ", 20000))))
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	r, _ := name.ParseReference(h.ref, name.Insecure)
 	if err := remote.Write(r, img, remote.WithAuth(authn.Anonymous)); err != nil {

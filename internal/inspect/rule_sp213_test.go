@@ -2,11 +2,13 @@ package inspect
 
 import (
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // SP213: -dev packages.
 func TestSP213(t *testing.T) {
-	ruleGolden(t, "SP213", ruleCase{layers: []ruleLayer{{createdBy: "RUN apt-get install -y libc6-dev", entries: append([]tarEntry{
+	ruleGolden(t, "SP213", ruleCase{layers: []ruleLayer{{createdBy: "RUN apt-get install -y libc6-dev", entries: append([]tartest.Entry{
 		sized("usr/lib/x86_64-linux-gnu/libc.so.6", 20000),
 		sized("usr/include/stdio.h", 900),
 		sized("usr/lib/x86_64-linux-gnu/libc.a", 25000),

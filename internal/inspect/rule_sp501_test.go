@@ -2,11 +2,13 @@ package inspect
 
 import (
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // SP501: identical files at different paths, the copies but one.
 func TestSP501(t *testing.T) {
-	ruleGolden(t, "SP501", ruleCase{layers: []ruleLayer{{createdBy: "COPY . /app", entries: []tarEntry{
+	ruleGolden(t, "SP501", ruleCase{layers: []ruleLayer{{createdBy: "COPY . /app", entries: []tartest.Entry{
 		sameContent("app/static/logo.png", "LOGO", 5000),
 		sameContent("app/assets/logo.png", "LOGO", 5000),
 		sameContent("app/small/a.txt", "tiny", 100),

@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 var testNow = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
@@ -274,16 +275,16 @@ func TestRulesOnFullImage(t *testing.T) {
 // slimImage is python:3.11-slim-like: no compilers, no tests, no caches, a
 // non-root user; numpy with its numpy.testing API (and no tests).
 func slimImage() (v1.Config, time.Time, []ruleLayer) {
-	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tarEntry{
+	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tartest.Entry{
 		sized("etc/debian_version", 5),
-		file("etc/os-release", debian12),
+		tartest.File("etc/os-release", debian12),
 		exe(sized("usr/bin/dash", 9000)),
 		sized("usr/lib/x86_64-linux-gnu/libc.so.6", 20000),
 		sized("usr/lib/os-release", 10),
 		sized("usr/share/locale/locale.alias", 2000),
 		sized("usr/share/doc/base-files/copyright", 3000),
 	}, dpkgDB(basePkgs...)...)}
-	python := ruleLayer{createdBy: "/bin/sh -c make install && find /usr/local -depth -type d -name test -exec rm -rf {} +", entries: []tarEntry{
+	python := ruleLayer{createdBy: "/bin/sh -c make install && find /usr/local -depth -type d -name test -exec rm -rf {} +", entries: []tartest.Entry{
 		exe(sized("usr/local/bin/python3.11", 16000)),
 		sized(testLib+"/os.py", 3000),
 		sized(testLib+"/__pycache__/os.cpython-311.pyc", 1500),
@@ -293,7 +294,7 @@ func slimImage() (v1.Config, time.Time, []ruleLayer) {
 		sized(testLib+"/ensurepip/_bundled/pip-24.0-py3-none-any.whl", 2100),
 	}}
 	pip := ruleLayer{createdBy: "/bin/sh -c pip install --no-cache-dir numpy pytest", entries: concat(
-		[]tarEntry{
+		[]tartest.Entry{
 			sized(testSite+"/numpy/__init__.py", 4000),
 			sized(testSite+"/numpy/testing/__init__.py", 600),
 			sized(testSite+"/numpy/testing/_private/utils.py", 5000),
@@ -304,7 +305,7 @@ func slimImage() (v1.Config, time.Time, []ruleLayer) {
 			sized(testSite+"/pytest/__init__.py", 200),
 		},
 		distInfo(testSite, "numpy", "1.26.3", "numpy/__init__.py", "numpy/testing/__init__.py", "numpy/testing/_private/utils.py"),
-		[]tarEntry{
+		[]tartest.Entry{
 			sized("app/app.py", 2400),
 			sized("app/testing_utils.py", 300),
 		},
@@ -364,10 +365,10 @@ func TestToolchainPrivateLibsNeededElsewhere(t *testing.T) {
 func TestRulesHardlinksCountOnlyWhenAllLinksGo(t *testing.T) {
 	// /opt/conda/pkgs/x/lib.so is hardlinked into the environment: removing
 	// the package cache frees nothing of it; the cache-only file counts.
-	a := analyzeLayers(t, v1.Config{}, time.Time{}, ruleLayer{createdBy: "RUN conda install x", entries: []tarEntry{
-		dir("opt/conda/conda-meta"),
+	a := analyzeLayers(t, v1.Config{}, time.Time{}, ruleLayer{createdBy: "RUN conda install x", entries: []tartest.Entry{
+		tartest.Dir("opt/conda/conda-meta"),
 		sized("opt/conda/pkgs/x/lib/libx.so", 6000),
-		{name: "opt/conda/lib/libx.so", typ: tar.TypeLink, link: "opt/conda/pkgs/x/lib/libx.so"},
+		{Name: "opt/conda/lib/libx.so", Type: tar.TypeLink, Link: "opt/conda/pkgs/x/lib/libx.so"},
 		sized("opt/conda/pkgs/x-1.0.conda", 2500),
 	}})
 	got := byRule(RunRules(a, Config{Now: testNow}))

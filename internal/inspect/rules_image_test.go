@@ -4,6 +4,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 const (
@@ -38,10 +39,10 @@ var (
 // fullImage is a python:3.11-on-bookworm-like image with one instance of
 // every problem the rules look for, each in its own layer where possible.
 func fullImage() (v1.Config, time.Time, []ruleLayer) {
-	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tarEntry{
+	base := ruleLayer{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tartest.Entry{
 		sized("etc/debian_version", 5),
 		symlink("etc/os-release", "../usr/lib/os-release"),
-		file("usr/lib/os-release", debian12),
+		tartest.File("usr/lib/os-release", debian12),
 		exe(sized("usr/bin/dash", 9000)),
 		sized("usr/lib/x86_64-linux-gnu/libc.so.6", 20000),
 		sized("usr/share/doc/base-files/copyright", 3000),
@@ -51,11 +52,11 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 	}, dpkgDB(basePkgs...)...)}
 
 	all := append(append([]dpkgPkg{}, basePkgs...), gccPkgs...)
-	gcc := ruleLayer{createdBy: "/bin/sh -c apt-get update && apt-get install -y gcc-12 libc6-dev", entries: concat([]tarEntry{
-		file("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4", lz4Bytes(nil, debPkgIdx)),
-		file("var/lib/apt/lists/lock", ""),
-		dir("var/lib/apt/lists/partial"),
-	}, gccFiles(), []tarEntry{
+	gcc := ruleLayer{createdBy: "/bin/sh -c apt-get update && apt-get install -y gcc-12 libc6-dev", entries: concat([]tartest.Entry{
+		tartest.File("var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4", lz4Bytes(nil, debPkgIdx)),
+		tartest.File("var/lib/apt/lists/lock", ""),
+		tartest.Dir("var/lib/apt/lists/partial"),
+	}, gccFiles(), []tartest.Entry{
 		symlink("usr/bin/gcc-12", "x86_64-linux-gnu-gcc-12"),
 		sized("usr/include/stdio.h", 900),
 		sized("usr/lib/x86_64-linux-gnu/libc.a", 25000),
@@ -63,7 +64,7 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 		sized("var/cache/apt/pkgcache.bin", 1500),
 	}, dpkgDB(all...))}
 
-	python := ruleLayer{createdBy: "/bin/sh -c set -eux; ./configure; make install", entries: append([]tarEntry{
+	python := ruleLayer{createdBy: "/bin/sh -c set -eux; ./configure; make install", entries: append([]tartest.Entry{
 		exe(sized("usr/local/bin/python3.11", 16000)),
 		sized(testLib+"/os.py", 3000),
 		sized(testLib+"/encodings/__init__.py", 500),
@@ -89,7 +90,7 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 	}, distInfo(testSite, "pip", "23.2.1", "pip/__init__.py", "pip/_internal/main.py")...)}
 
 	pipInstall := ruleLayer{createdBy: "/bin/sh -c pip install numpy django", entries: concat(
-		[]tarEntry{
+		[]tartest.Entry{
 			sized(testSite+"/numpy/__init__.py", 4000),
 			sized(testSite+"/numpy/testing/__init__.py", 600),
 			sized(testSite+"/numpy/testing/_private/utils.py", 5000),
@@ -100,7 +101,7 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 		},
 		distInfo(testSite, "numpy", "1.26.3", "numpy/__init__.py", "numpy/testing/__init__.py", "numpy/testing/_private/utils.py",
 			"numpy/testing/tests/test_utils.py", "numpy/core/tests/test_multiarray.py", "numpy/core/include/numpy/ndarrayobject.h"),
-		[]tarEntry{
+		[]tartest.Entry{
 			sized(testSite+"/django/test/__init__.py", 400),
 			sized(testSite+"/django/test/client.py", 3300),
 			sized(testSite+"/django/test/testcases.py", 6100),
@@ -108,7 +109,7 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 			sized(testSite+"/pytest/__init__.py", 200),
 		},
 		distInfo(testSite, "Django", "5.0", "django/test/__init__.py", "django/test/client.py", "django/test/testcases.py"),
-		[]tarEntry{
+		[]tartest.Entry{
 			sized("root/.cache/pip/http-v2/a/b/c/body", 8000),
 			sized("root/.cache/pip/wheels/ab/numpy-1.26.3-cp311-cp311-linux_x86_64.whl", 9000),
 			sized("tmp/numpy-1.26.3-cp311-cp311-linux_x86_64.whl", 7700),
@@ -117,12 +118,12 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 		},
 	)}
 
-	app := ruleLayer{createdBy: "COPY . /app # buildkit", entries: []tarEntry{
+	app := ruleLayer{createdBy: "COPY . /app # buildkit", entries: []tartest.Entry{
 		sized("app/app.py", 2400),
 		sized("app/tests/conftest.py", 300),
 		sized("app/tests/test_app.py", 1600),
-		file("app/.env", "SECRET=1\n"),
-		file("app/.env.example", "SECRET=\n"),
+		tartest.File("app/.env", "SECRET=1\n"),
+		tartest.File("app/.env.example", "SECRET=\n"),
 		sized("app/deploy/id_rsa", 1700),
 		sized("app/.git/config", 120),
 		sized("app/.git/objects/pack/pack-1.pack", 9900),
@@ -133,8 +134,8 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 		sized("home/app/.cache/pip/selfcheck.json", 150),
 	}}
 
-	chown := ruleLayer{createdBy: "/bin/sh -c chown -R 1000 /app/app.py && rm -rf /var/cache/apt/archives/*.deb", entries: []tarEntry{
-		{name: "app/app.py", typ: sized("app/app.py", 2400).typ, content: sized("app/app.py", 2400).content, uid: 1000},
+	chown := ruleLayer{createdBy: "/bin/sh -c chown -R 1000 /app/app.py && rm -rf /var/cache/apt/archives/*.deb", entries: []tartest.Entry{
+		{Name: "app/app.py", Type: sized("app/app.py", 2400).Type, Content: sized("app/app.py", 2400).Content, UID: 1000},
 		whiteout("var/cache/apt/archives/gcc-12_12.2.0-14_amd64.deb"),
 	}}
 
@@ -144,8 +145,8 @@ func fullImage() (v1.Config, time.Time, []ruleLayer) {
 }
 
 // gccFiles are the files of gccPkgs but libc6-dev's.
-func gccFiles() []tarEntry {
-	return []tarEntry{
+func gccFiles() []tartest.Entry {
+	return []tartest.Entry{
 		exe(sized("usr/bin/x86_64-linux-gnu-gcc-12", 30000)),
 		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/collect2", 7000)),
 		exe(sized("usr/lib/gcc/x86_64-linux-gnu/12/cc1", 50000)),
@@ -157,8 +158,8 @@ func gccFiles() []tarEntry {
 	}
 }
 
-func concat(parts ...[]tarEntry) []tarEntry {
-	var out []tarEntry
+func concat(parts ...[]tartest.Entry) []tartest.Entry {
+	var out []tartest.Entry
 	for _, p := range parts {
 		out = append(out, p...)
 	}

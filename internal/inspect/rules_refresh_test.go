@@ -3,6 +3,7 @@ package inspect
 import (
 	"time"
 
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/slimpy/slimpy/internal/refresh"
 )
 
@@ -11,12 +12,12 @@ import (
 // installed by pip in layer 1; with answers when refreshed is set.
 func refreshCase(res *refresh.Result) ruleCase {
 	c := ruleCase{layers: []ruleLayer{
-		{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tarEntry{
-			file("usr/lib/os-release", debian12),
+		{createdBy: "/bin/sh -c #(nop) ADD file:0123 in / ", entries: append([]tartest.Entry{
+			tartest.File("usr/lib/os-release", debian12),
 			exe(sized("usr/bin/dash", 9000)),
 		}, dpkgDB(basePkgs...)...)},
 		{createdBy: "RUN pip install requests==2.25.1", entries: concat(
-			[]tarEntry{sized(testSite+"/requests/__init__.py", 500)},
+			[]tartest.Entry{sized(testSite+"/requests/__init__.py", 500)},
 			distInfo(testSite, "requests", "2.25.1", "requests/__init__.py"),
 		)},
 	}}

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/pierrec/lz4/v4"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // This file builds real images from real layer tars (makeTar, testImage),
@@ -21,32 +22,32 @@ import (
 // ruleLayer is one layer of a rule test image: its instruction and entries.
 type ruleLayer struct {
 	createdBy string
-	entries   []tarEntry
+	entries   []tartest.Entry
 }
 
 // sized is a regular file of n bytes whose content depends on its path, so
 // that no two test files are accidentally identical.
-func sized(name string, n int) tarEntry {
+func sized(name string, n int) tartest.Entry {
 	seed := name + "\n"
 	s := strings.Repeat(seed, n/len(seed)+1)[:n]
-	return file(name, s)
+	return tartest.File(name, s)
 }
 
 // sameContent is a file of n bytes with the given seed: files with one seed
 // and size are duplicates.
-func sameContent(name, seed string, n int) tarEntry {
-	return file(name, strings.Repeat(seed, n/len(seed)+1)[:n])
+func sameContent(name, seed string, n int) tartest.Entry {
+	return tartest.File(name, strings.Repeat(seed, n/len(seed)+1)[:n])
 }
 
-func exe(e tarEntry) tarEntry { e.mode = 0o755; return e }
+func exe(e tartest.Entry) tartest.Entry { e.Mode = 0o755; return e }
 
-func symlink(name, target string) tarEntry {
-	return tarEntry{name: name, typ: tar.TypeSymlink, link: target}
+func symlink(name, target string) tartest.Entry {
+	return tartest.Entry{Name: name, Type: tar.TypeSymlink, Link: target}
 }
 
-func whiteout(p string) tarEntry {
+func whiteout(p string) tartest.Entry {
 	i := strings.LastIndexByte(p, '/')
-	return file(p[:i+1]+".wh."+p[i+1:], "")
+	return tartest.File(p[:i+1]+".wh."+p[i+1:], "")
 }
 
 // dpkgPkg is one package of a test dpkg database.
@@ -68,17 +69,17 @@ func dpkgStatusOf(pkgs ...dpkgPkg) string {
 }
 
 // dpkgDB is the status file and the info/*.list files of the packages.
-func dpkgDB(pkgs ...dpkgPkg) []tarEntry {
-	out := []tarEntry{file("var/lib/dpkg/status", dpkgStatusOf(pkgs...))}
+func dpkgDB(pkgs ...dpkgPkg) []tartest.Entry {
+	out := []tartest.Entry{tartest.File("var/lib/dpkg/status", dpkgStatusOf(pkgs...))}
 	for _, p := range pkgs {
-		out = append(out, file("var/lib/dpkg/info/"+p.name+".list", strings.Join(append([]string{"/."}, p.files...), "\n")+"\n"))
+		out = append(out, tartest.File("var/lib/dpkg/info/"+p.name+".list", strings.Join(append([]string{"/."}, p.files...), "\n")+"\n"))
 	}
 	return out
 }
 
 // distInfo is a pip-installed distribution's metadata with a RECORD that
 // lists the given files (paths relative to site).
-func distInfo(site, name, version string, files ...string) []tarEntry {
+func distInfo(site, name, version string, files ...string) []tartest.Entry {
 	meta := site + "/" + name + "-" + version + ".dist-info"
 	var rec strings.Builder
 	for _, f := range files {
@@ -86,10 +87,10 @@ func distInfo(site, name, version string, files ...string) []tarEntry {
 	}
 	rel := name + "-" + version + ".dist-info"
 	fmt.Fprintf(&rec, "%s/METADATA,,\n%s/INSTALLER,,\n%s/RECORD,,\n", rel, rel, rel)
-	return []tarEntry{
-		file(meta+"/METADATA", "Metadata-Version: 2.1\nName: "+name+"\nVersion: "+version+"\n\n"),
-		file(meta+"/INSTALLER", "pip\n"),
-		file(meta+"/RECORD", rec.String()),
+	return []tartest.Entry{
+		tartest.File(meta+"/METADATA", "Metadata-Version: 2.1\nName: "+name+"\nVersion: "+version+"\n\n"),
+		tartest.File(meta+"/INSTALLER", "pip\n"),
+		tartest.File(meta+"/RECORD", rec.String()),
 	}
 }
 
@@ -112,7 +113,7 @@ func analyzeLayers(t testing.TB, cfg v1.Config, created time.Time, layers ...rul
 	var tars [][]byte
 	for _, l := range layers {
 		history = append(history, l.createdBy)
-		tars = append(tars, makeTar(t, l.entries...))
+		tars = append(tars, tartest.Tar(t, l.entries...))
 	}
 	img := testImage(t, history, tars...)
 	img, err := mutate.Config(img, cfg)
@@ -184,8 +185,8 @@ func sizesOf(layers ...ruleLayer) sizes {
 	s := sizes{}
 	for _, l := range layers {
 		for _, e := range l.entries {
-			if e.typ == tar.TypeReg {
-				s["/"+strings.TrimPrefix(e.name, "/")] = len(e.content)
+			if e.Type == tar.TypeReg {
+				s["/"+strings.TrimPrefix(e.Name, "/")] = len(e.Content)
 			}
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // --- helpers ---------------------------------------------------------------
@@ -549,7 +550,7 @@ func TestOpenTransportOCIArchive(t *testing.T) {
 	// A gzipped archive is read again to each file it opens.
 	gz := filepath.Join(t.TempDir(), "oci.tar.gz")
 	raw, _ := os.ReadFile(p)
-	os.WriteFile(gz, gzipped(t, raw), 0o644)
+	os.WriteFile(gz, tartest.Gzip(t, raw), 0o644)
 	src = trMustOpen(t, "oci-archive:"+gz+":v1", OpenOptions{})
 	trSameHashes(t, "gzipped v1 layers", trHashesOf(t, src.Image, false), trHashesOf(t, i1, false))
 	trCheckStreams(t, src)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
 
@@ -50,7 +51,7 @@ func benchData(b *testing.B) ([]byte, []byte) {
 		}
 		tw.Close()
 		benchLayer.tar = buf.Bytes()
-		benchLayer.diffID = diffIDOf(benchLayer.tar)
+		benchLayer.diffID = tartest.DiffID(benchLayer.tar)
 		var gz bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
 		zw.Write(benchLayer.tar)

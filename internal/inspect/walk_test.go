@@ -3,85 +3,24 @@ package inspect
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
 
-// tarEntry is one header (and content) of a test layer.
-type tarEntry struct {
-	name     string
-	typ      byte
-	content  string
-	link     string
-	mode     int64
-	uid, gid int
-}
-
-func file(name, content string) tarEntry {
-	return tarEntry{name: name, typ: tar.TypeReg, content: content}
-}
-func dir(name string) tarEntry { return tarEntry{name: name, typ: tar.TypeDir} }
-
-// makeTar writes a real tar stream of the entries, in order.
-func makeTar(t testing.TB, entries ...tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range entries {
-		mode := e.mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: mode, Uid: e.uid, Gid: e.gid, Linkname: e.link,
-			ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
-		if e.typ == tar.TypeReg {
-			h.Size = int64(len(e.content))
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if e.typ == tar.TypeReg {
-			if _, err := io.WriteString(tw, e.content); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func diffIDOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func gzipped(t testing.TB, b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
-}
-
 func TestWalkNormalisesPaths(t *testing.T) {
-	tb := makeTar(t,
-		file("/etc/abs", "a"),
-		file("./usr/./lib/../bin/x", "bb"),
-		tarEntry{name: "lnk", typ: tar.TypeSymlink, link: "/etc/passwd"},
-		tarEntry{name: "hard", typ: tar.TypeLink, link: "/etc/abs"},
+	tb := tartest.Tar(t,
+		tartest.File("/etc/abs", "a"),
+		tartest.File("./usr/./lib/../bin/x", "bb"),
+		tartest.Entry{Name: "lnk", Type: tar.TypeSymlink, Link: "/etc/passwd"},
+		tartest.Entry{Name: "hard", Type: tar.TypeLink, Link: "/etc/abs"},
 	)
-	ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+	ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,25 +41,25 @@ func TestWalkNormalisesPaths(t *testing.T) {
 }
 
 func TestWalkRefusesEscapingPaths(t *testing.T) {
-	for _, e := range []tarEntry{
-		file("../../etc/passwd", "x"),
-		file("a/../../b", "x"),
-		{name: "ok", typ: tar.TypeLink, link: "../../etc/shadow"},
+	for _, e := range []tartest.Entry{
+		tartest.File("../../etc/passwd", "x"),
+		tartest.File("a/../../b", "x"),
+		{Name: "ok", Type: tar.TypeLink, Link: "../../etc/shadow"},
 	} {
-		tb := makeTar(t, e)
+		tb := tartest.Tar(t, e)
 		_, err := walkLayer(bytes.NewReader(tb), "")
 		if err == nil || !strings.Contains(err.Error(), "escapes the image root") {
-			t.Errorf("%q → %v, want an 'escapes the image root' error", e.name, err)
+			t.Errorf("%q → %v, want an 'escapes the image root' error", e.Name, err)
 		}
 	}
 }
 
 func TestWalkWhiteouts(t *testing.T) {
-	tb := makeTar(t,
-		file("etc/.wh.motd", ""),
-		file("usr/share/doc/.wh..wh..opq", ""),
-		file("root/.wh..wh.plnk", ""),
-		file("usr/share/doc/new", "n"),
+	tb := tartest.Tar(t,
+		tartest.File("etc/.wh.motd", ""),
+		tartest.File("usr/share/doc/.wh..wh..opq", ""),
+		tartest.File("root/.wh..wh.plnk", ""),
+		tartest.File("usr/share/doc/new", "n"),
 	)
 	ld, err := walkLayer(bytes.NewReader(tb), "")
 	if err != nil {
@@ -138,7 +77,7 @@ func TestWalkWhiteouts(t *testing.T) {
 }
 
 func TestWalkDetectsCorruptLayers(t *testing.T) {
-	tb := makeTar(t, file("a", strings.Repeat("x", 100000)), file("b", "y"))
+	tb := tartest.Tar(t, tartest.File("a", strings.Repeat("x", 100000)), tartest.File("b", "y"))
 	t.Run("diffID mismatch", func(t *testing.T) {
 		_, err := walkLayer(bytes.NewReader(tb), "sha256:"+strings.Repeat("0", 64))
 		if err == nil || !strings.Contains(err.Error(), "does not match its diffID") {
@@ -146,12 +85,12 @@ func TestWalkDetectsCorruptLayers(t *testing.T) {
 		}
 	})
 	t.Run("truncated gzip", func(t *testing.T) {
-		gz := gzipped(t, tb)
+		gz := tartest.Gzip(t, tb)
 		r, err := decompress(bytes.NewReader(gz[:len(gz)/2]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = walkLayer(r, diffIDOf(tb))
+		_, err = walkLayer(r, tartest.DiffID(tb))
 		if err == nil || !strings.Contains(err.Error(), "truncated") {
 			t.Fatalf("got %v", err)
 		}
@@ -171,13 +110,13 @@ func TestWalkDetectsCorruptLayers(t *testing.T) {
 }
 
 func TestDecompressSniffsFormats(t *testing.T) {
-	tb := makeTar(t, file("a", "hello"))
-	for name, blob := range map[string][]byte{"plain": tb, "gzip": gzipped(t, tb)} {
+	tb := tartest.Tar(t, tartest.File("a", "hello"))
+	for name, blob := range map[string][]byte{"plain": tb, "gzip": tartest.Gzip(t, tb)} {
 		r, err := decompress(bytes.NewReader(blob))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ld, err := walkLayer(r, diffIDOf(tb))
+		ld, err := walkLayer(r, tartest.DiffID(tb))
 		if err != nil || ld.StoredBytes != 5 {
 			t.Errorf("%s: %v, %+v", name, err, ld)
 		}
@@ -236,8 +175,8 @@ func TestWalkMillionEntries(t *testing.T) {
 func TestWalkHashesSmallAndLargeFilesAlike(t *testing.T) {
 	for _, size := range []int{1, 1000, 256 << 10, 256<<10 + 1, 3 << 20} {
 		content := strings.Repeat("0123456789abcdef", size/16+1)[:size]
-		tb := makeTar(t, file("f", content))
-		ld, err := walkLayer(bytes.NewReader(tb), diffIDOf(tb))
+		tb := tartest.Tar(t, tartest.File("f", content))
+		ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,84 @@
+// Package tartest writes small real layer tarballs for the tests of the
+// walker, the merged view, the inventories and the rules: names are stored
+// exactly as given, so a test can hand the walker what a hostile or
+// careless image builder writes ("./a", "/abs", "a/../b").
+package tartest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"testing"
+	"time"
+)
+
+// Entry is one header (and content) of a test layer.
+type Entry struct {
+	Name     string
+	Type     byte // a tar.Type* flag
+	Content  string
+	Link     string
+	Mode     int64 // 0 means 0644
+	UID, GID int
+}
+
+// File is a regular file.
+func File(name, content string) Entry {
+	return Entry{Name: name, Type: tar.TypeReg, Content: content}
+}
+
+// Dir is a directory.
+func Dir(name string) Entry { return Entry{Name: name, Type: tar.TypeDir} }
+
+// Tar writes a real tar stream of the entries, in order.
+func Tar(t testing.TB, entries ...Entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		mode := e.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &tar.Header{Name: e.Name, Typeflag: e.Type, Mode: mode, Uid: e.UID, Gid: e.GID, Linkname: e.Link,
+			ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
+		if e.Type == tar.TypeReg {
+			h.Size = int64(len(e.Content))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == tar.TypeReg {
+			if _, err := io.WriteString(tw, e.Content); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// DiffID is the diffID of an uncompressed layer: "sha256:" and its hex.
+func DiffID(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Gzip compresses a layer as a registry stores it.
+func Gzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
