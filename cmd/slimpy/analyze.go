@@ -8,6 +8,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/gctune"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/remotecache"
 	"github.com/spf13/pflag"
@@ -95,7 +96,7 @@ func (s *sourceFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&s.platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default: the host's)")
 	fl.BoolVar(&s.insecure, "insecure", false, "allow plain-HTTP registries")
 	fl.BoolVar(&s.noCache, "no-cache", false, "read every layer again instead of using the layer cache")
-	fl.StringVar(&s.cacheDir, "cache-dir", inspect.DefaultCacheDir(), "where per-layer results are cached")
+	fl.StringVar(&s.cacheDir, "cache-dir", layer.DefaultCacheDir(), "where per-layer results are cached")
 	fl.StringVar(&s.cacheRepo, "cache-repo", "", "a registry repository that shares per-layer results between machines, REGISTRY/REPO (also cache.repo in the config; docs/cache.md)")
 }
 

@@ -15,7 +15,7 @@ import (
 //
 // The value shared is the layer's analysis encoded (inspect's layer cache
 // encoding, the bytes the local and the remote cache store), not a decoded
-// *inspect.LayerData: an analysis changes its LayerData after the merge
+// *layer.Data: an analysis changes its LayerData after the merge
 // (it prunes the captured contents, drops the entries), so each caller
 // decodes its own copy. fn should, in this order: look in the local cache
 // (another analysis may have just written the layer), then in the remote

@@ -19,6 +19,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -55,7 +56,7 @@ type Options struct {
 	// settings itself.
 	Memory MemoryHooks
 
-	// dropEntries frees LayerData.Entries once the layers are merged and
+	// dropEntries frees layer.Data.Entries once the layers are merged and
 	// cached (~80 bytes per tar entry), for callers that never read them
 	// (InspectReport; internal/suggest does read them).
 	dropEntries bool
@@ -122,7 +123,7 @@ type Layer struct {
 	CompressedSize int64  // bytes as the source stores the layer
 	CreatedBy      string // the Dockerfile instruction, see Instruction
 	Cached         bool
-	Data           *LayerData
+	Data           *layer.Data
 	Change         LayerChange
 }
 
@@ -174,23 +175,23 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	}
 	created := layerHistory(cfg.History, len(v1layers))
 	a := &Analysis{Source: src, Config: cfg, Layers: make([]Layer, len(v1layers))}
-	cache := newLayerCache(opts.CacheDir)
-	defer trimCache(opts.CacheDir, opts.cacheMaxBytes())
-	budget := &imageBudget{}
+	cache := layer.NewCache(opts.CacheDir, theCaptures())
+	defer layer.TrimCache(opts.CacheDir, opts.cacheMaxBytes())
+	budget := &layer.ImageBudget{}
 
 	limit := opts.Concurrency
 	if limit <= 0 {
 		limit = runtime.GOMAXPROCS(0)
 	}
 	for i, l := range v1layers {
-		layer := &a.Layers[i]
-		layer.Index, layer.DiffID, layer.CreatedBy = i, cfg.RootFS.DiffIDs[i].String(), created[i]
+		lay := &a.Layers[i]
+		lay.Index, lay.DiffID, lay.CreatedBy = i, cfg.RootFS.DiffIDs[i].String(), created[i]
 		if src.RawCompressed {
 			if d, err := l.Digest(); err == nil {
-				layer.Digest = d.String()
+				lay.Digest = d.String()
 			}
 			if n, err := l.Size(); err == nil {
-				layer.CompressedSize = n
+				lay.CompressedSize = n
 			}
 		}
 	}
@@ -255,7 +256,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	sem := make(chan struct{}, limit)
 	for _, i := range order {
 		i, l := i, v1layers[i]
-		layer := &a.Layers[i]
+		lay := &a.Layers[i]
 		select {
 		case sem <- struct{}{}:
 		case <-gctx.Done():
@@ -265,38 +266,38 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 		}
 		g.Go(func() error {
 			defer func() { <-sem }()
-			ld := cache.get(layer.DiffID)
+			ld := cache.Get(lay.DiffID)
 			if ld == nil {
-				ld = remoteGet(gctx, opts, cache, layer.DiffID)
+				ld = remoteGet(gctx, opts, cache, lay.DiffID)
 			}
 			if ld != nil {
 				if opts.VerifyBlobs {
-					if err := verifyBlob(gctx, src, l, layer, opts.Progress); err != nil {
+					if err := verifyBlob(gctx, src, l, lay, opts.Progress); err != nil {
 						mcancel()
-						return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
+						return fmt.Errorf("layer %d (%s): %w", i, short(lay.DiffID), err)
 					}
 				}
-				if err := budget.addLayer(ld); err != nil {
+				if err := budget.AddLayer(ld); err != nil {
 					mcancel()
-					return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
+					return fmt.Errorf("layer %d (%s): %w", i, short(lay.DiffID), err)
 				}
-				layer.Data, layer.Cached = ld, true
+				lay.Data, lay.Cached = ld, true
 				if !src.RawCompressed {
-					layer.CompressedSize = src.storedSize(i, ld.TarBytes)
+					lay.CompressedSize = src.storedSize(i, ld.TarBytes)
 				}
-				emit(opts.Progress, Progress{Layer: i, CreatedBy: layer.CreatedBy, Done: layer.CompressedSize, Total: layer.CompressedSize, Cached: true, Finished: true})
+				emit(opts.Progress, Progress{Layer: i, CreatedBy: lay.CreatedBy, Done: lay.CompressedSize, Total: lay.CompressedSize, Cached: true, Finished: true})
 				close(ready[i])
 				return nil
 			}
-			ld, err := readLayerRetrying(gctx, src, l, layer, budget, opts.Progress)
+			ld, err := readLayerRetrying(gctx, src, l, lay, budget, opts.Progress)
 			if err != nil {
 				mcancel()
-				return fmt.Errorf("layer %d (%s): %w", i, short(layer.DiffID), err)
+				return fmt.Errorf("layer %d (%s): %w", i, short(lay.DiffID), err)
 			}
-			layer.Data = ld
+			lay.Data = ld
 			close(ready[i])
 			// A cache that cannot be written costs speed next time, never correctness.
-			_ = cache.put(ld)
+			_ = cache.Put(ld)
 			remotePut(gctx, opts, ld)
 			return nil
 		})
@@ -351,7 +352,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 // FileSystem.Content cannot reach them. Package databases stay: the
 // inventories read every layer's copy to tell which layer installed what.
 // The cache keeps everything.
-func pruneContents(fs *FileSystem, data []*LayerData) {
+func pruneContents(fs *FileSystem, data []*layer.Data) {
 	for i, ld := range data {
 		for p := range ld.Contents {
 			if isPackageDB(p) || isAptPackagesList(p) {
@@ -371,7 +372,7 @@ func pruneContents(fs *FileSystem, data []*LayerData) {
 // follow through the layers (generously: any file named status or
 // installed, wherever a symlink put it).
 func isPackageDB(p string) bool {
-	dir, base := splitAbs(p)
+	dir, base := layer.SplitAbs(p)
 	return base == "status" || base == "installed" || dir == dpkgStatusD || p == dpkgStatus ||
 		p == apkDBPaths[0] || p == apkDBPaths[1]
 }
@@ -382,8 +383,8 @@ func isPackageDB(p string) bool {
 var layerRetryBackoff = []time.Duration{time.Second, 3 * time.Second}
 
 // layerData is each layer's walked data, in layer order.
-func (a *Analysis) layerData() []*LayerData {
-	data := make([]*LayerData, len(a.Layers))
+func (a *Analysis) layerData() []*layer.Data {
+	data := make([]*layer.Data, len(a.Layers))
 	for i := range a.Layers {
 		data[i] = a.Layers[i].Data
 	}
@@ -393,9 +394,9 @@ func (a *Analysis) layerData() []*LayerData {
 // readLayerRetrying reads a layer, and reads a registry layer again from
 // its start when the connection drops mid-blob: go-containerregistry
 // retries requests that fail, not bodies that stop halfway.
-func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budget *imageBudget, progress func(Progress)) (*LayerData, error) {
+func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (*layer.Data, error) {
 	for attempt := 0; ; attempt++ {
-		ld, err := readLayer(ctx, src, l, layer, budget, progress)
+		ld, err := readLayer(ctx, src, l, lay, budget, progress)
 		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry {
 			return ld, err
 		}
@@ -436,17 +437,17 @@ func (e *sourceError) transient() bool {
 // openBlob opens what readLayer reads of a layer: the blob as stored when
 // the source has it, else the uncompressed tar; total is the blob's size
 // (-1 when unknown). close must be called.
-func openBlob(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) (pr *progressReader, total int64, close func(), err error) {
+func openBlob(ctx context.Context, src *Source, l v1.Layer, lay *Layer, progress func(Progress)) (pr *progressReader, total int64, close func(), err error) {
 	var rc io.ReadCloser
 	total = -1
 	if src.RawCompressed {
 		rc, err = l.Compressed()
-		total = layer.CompressedSize
+		total = lay.CompressedSize
 	} else {
 		rc, err = l.Uncompressed()
 	}
 	if err != nil {
-		return nil, 0, nil, blobError(layer, err)
+		return nil, 0, nil, blobError(lay, err)
 	}
 	// Closing a registry blob's body unblocks a read that waits on a
 	// stalled connection: ctrl+c must not wait for the network. (Local
@@ -460,48 +461,48 @@ func openBlob(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progre
 		stopClose = context.AfterFunc(ctx, closeSrc)
 	}
 	pr = &progressReader{ctx: ctx, r: rc, report: func(done int64) {
-		emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: done, Total: total})
+		emit(progress, Progress{Layer: lay.Index, CreatedBy: lay.CreatedBy, Done: done, Total: total})
 	}}
 	return pr, total, func() { stopClose(); closeSrc() }, nil
 }
 
 // readLayer streams one layer from the source through the walker.
-func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budget *imageBudget, progress func(Progress)) (_ *LayerData, err error) {
-	lb := &layerBudget{image: budget}
+func readLayer(ctx context.Context, src *Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (_ *layer.Data, err error) {
+	lb := budget.Layer()
 	defer func() {
 		if err != nil {
-			lb.release() // a registry layer may be read again
+			lb.Release() // a registry layer may be read again
 		}
 	}()
-	pr, total, closeSrc, err := openBlob(ctx, src, l, layer, progress)
+	pr, total, closeSrc, err := openBlob(ctx, src, l, lay, progress)
 	if err != nil {
 		return nil, err
 	}
 	defer closeSrc()
 	var blob io.Reader = pr
-	var digestPipe *hashPipe
-	if src.RawCompressed && src.Transport != transportRegistry && layer.Digest != "" {
+	var digestPipe *layer.HashPipe
+	if src.RawCompressed && src.Transport != transportRegistry && lay.Digest != "" {
 		// Registry blobs are verified by go-containerregistry as they
 		// stream; layout blobs are files nobody checked: hash them too, in
 		// a goroutine of their own.
-		digestPipe = newHashPipe(pr)
-		defer digestPipe.stop()
+		digestPipe = layer.NewHashPipe(pr)
+		defer digestPipe.Stop()
 		blob = digestPipe
 	}
 	var stream io.Reader = blob
 	if src.RawCompressed {
-		dc, err := decompress(blob)
+		dc, err := layer.Decompress(blob)
 		if err != nil {
 			return nil, readError(ctx, pr, err)
 		}
 		defer dc.Close()
 		stream = dc
 	}
-	ld, err := walkLayerCtx(ctx, stream, layer.DiffID, lb)
+	ld, err := layer.Walk(ctx, stream, lay.DiffID, theCaptures(), lb)
 	if err != nil {
-		if src.RawCompressed && layer.CompressedSize > 0 && pr.n > layer.CompressedSize {
+		if src.RawCompressed && lay.CompressedSize > 0 && pr.n > lay.CompressedSize {
 			// Bytes after the end the manifest gives: that is the cause.
-			return nil, fmt.Errorf("the layer blob is longer than the %d bytes the manifest says (%v)", layer.CompressedSize, err)
+			return nil, fmt.Errorf("the layer blob is longer than the %d bytes the manifest says (%v)", lay.CompressedSize, err)
 		}
 		return nil, readError(ctx, pr, err)
 	}
@@ -512,17 +513,17 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, layer *Layer, budge
 			return nil, readError(ctx, pr, err)
 		}
 		if digestPipe != nil {
-			if err := checkBlob(layer, pr.n, "sha256:"+hex.EncodeToString(digestPipe.sum())); err != nil {
+			if err := checkBlob(lay, pr.n, "sha256:"+hex.EncodeToString(digestPipe.Sum())); err != nil {
 				return nil, err
 			}
-		} else if err := checkBlob(layer, pr.n, ""); err != nil {
+		} else if err := checkBlob(lay, pr.n, ""); err != nil {
 			return nil, err
 		}
 	}
 	if !src.RawCompressed {
-		layer.CompressedSize = src.storedSize(layer.Index, ld.TarBytes)
+		lay.CompressedSize = src.storedSize(lay.Index, ld.TarBytes)
 	}
-	emit(progress, Progress{Layer: layer.Index, CreatedBy: layer.CreatedBy, Done: pr.n, Total: total, Finished: true})
+	emit(progress, Progress{Layer: lay.Index, CreatedBy: lay.CreatedBy, Done: pr.n, Total: total, Finished: true})
 	return ld, nil
 }
 
@@ -539,9 +540,9 @@ func readError(ctx context.Context, pr *progressReader, err error) error {
 }
 
 // blobError words a failure to open a layer's blob.
-func blobError(layer *Layer, err error) error {
+func blobError(lay *Layer, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("the layer blob %s is missing: %w", layer.Digest, err)
+		return fmt.Errorf("the layer blob %s is missing: %w", lay.Digest, err)
 	}
 	var rae *retryAfterError
 	if errors.As(err, &rae) {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -116,4 +117,10 @@ func TestAnalyzeCancels(t *testing.T) {
 	if err == nil {
 		t.Fatal("a cancelled analysis succeeded")
 	}
+}
+
+// walkLayer walks one layer as Analyze does (the driver's captures), with
+// a budget of its own.
+func walkLayer(r io.Reader, wantDiffID string) (*layer.Data, error) {
+	return layer.Walk(context.Background(), r, wantDiffID, theCaptures(), new(layer.ImageBudget).Layer())
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // archiveMember is what the headers of a docker save archive say of one
@@ -46,7 +47,7 @@ func scanArchive(p string) (archiveMembers, error) {
 			return nil, fmt.Errorf("the archive holds more than %d members", maxArchiveMembers)
 		}
 		name := archiveName(h.Name)
-		m := archiveMember{size: h.Size, sparse: isSparse(h)}
+		m := archiveMember{size: h.Size, sparse: layer.IsSparse(h)}
 		switch h.Typeflag {
 		case tar.TypeSymlink: // older docker save links a shared layer.tar
 			m.link = path.Join(path.Dir(name), h.Linkname)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // Totals computes the image-wide figures from the merged view.
@@ -44,7 +45,7 @@ func (a *Analysis) totalsAndDuplicates(minSize int64) (Totals, []DuplicateGroup)
 	var files []file
 	seen := map[*inode]bool{}
 	a.FS.Walk(func(n *Node) bool {
-		if n.Kind != KindFile || n.ino == nil {
+		if n.Kind != layer.KindFile || n.ino == nil {
 			return true
 		}
 		if n.ino.refs > 1 {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -102,23 +103,23 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 		}
 		ids = append(ids, tartest.DiffID(tb))
 	}
-	c := newLayerCache(cache)
+	c := layer.NewCache(cache, theCaptures())
 	// Uses, oldest first: 1, 3, 0, 2 (2 was read last).
 	base := time.Now().Add(-time.Hour)
 	for age, i := range []int{1, 3, 0} {
 		at := base.Add(time.Duration(age) * time.Minute)
-		os.Chtimes(c.path(ids[i]), at, at)
+		os.Chtimes(c.Path(ids[i]), at, at)
 	}
-	if c.get(ids[2]) == nil {
+	if c.Get(ids[2]) == nil {
 		t.Fatal("entry 2 missing")
 	}
-	tmp := filepath.Join(filepath.Dir(c.path(ids[0])), ".tmp-123")
+	tmp := filepath.Join(filepath.Dir(c.Path(ids[0])), ".tmp-123")
 	os.WriteFile(tmp, []byte("half an entry"), 0o644)
 	os.Chtimes(tmp, base, base)
-	fi, _ := os.Stat(c.path(ids[0]))
-	trimCache(cache, 2*fi.Size()+fi.Size()/2) // room for two entries
+	fi, _ := os.Stat(c.Path(ids[0]))
+	layer.TrimCache(cache, 2*fi.Size()+fi.Size()/2) // room for two entries
 	for i, want := range []bool{true, false, true, false} {
-		if got := c.get(ids[i]) != nil; got != want {
+		if got := c.Get(ids[i]) != nil; got != want {
 			t.Errorf("entry %d kept: %v, want %v", i, got, want)
 		}
 	}
@@ -128,7 +129,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	// Files that are not slimpy's entries are never removed.
 	mine := filepath.Join(cache, "notes.txt")
 	os.WriteFile(mine, bytes.Repeat([]byte("x"), 1<<20), 0o644)
-	trimCache(cache, 0)
+	layer.TrimCache(cache, 0)
 	if _, err := os.Stat(mine); err != nil {
 		t.Error("a file that is no cache entry was removed")
 	}

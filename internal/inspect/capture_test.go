@@ -14,12 +14,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
 
 // bigPackagesList is a Packages index like bookworm main's, past
-// maxCapturedFile: 52,000 made-up stanzas with every field a real one has
+// layer.MaxCapturedFile: 52,000 made-up stanzas with every field a real one has
 // (~36 MB), then the stanzas of tail (the ones a test looks for, where a
 // list cut at 32 MiB would not reach them).
 func bigPackagesList(tail string) []byte {
@@ -63,13 +64,13 @@ var bigList = sync.OnceValue(func() []byte {
 
 const mainList = "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"
 
-// Every form of a list past maxCapturedFile keeps, as plain text, exactly
+// Every form of a list past layer.MaxCapturedFile keeps, as plain text, exactly
 // what the parser reads of the whole list, in a fraction of its size; the
 // hash is that of the stored bytes.
 func TestCaptureAptListForms(t *testing.T) {
 	plain := bigList()
-	if len(plain) <= maxCapturedFile {
-		t.Fatalf("the list is %d bytes, not past maxCapturedFile", len(plain))
+	if len(plain) <= layer.MaxCapturedFile {
+		t.Fatalf("the list is %d bytes, not past layer.MaxCapturedFile", len(plain))
 	}
 	want := parseAll(t, bytes.NewReader(plain))
 	forms := map[string][]byte{"": plain, ".lz4": []byte(lz4Bytes(t, string(plain)))}
@@ -83,17 +84,17 @@ func TestCaptureAptListForms(t *testing.T) {
 	for ext, stored := range forms {
 		t.Run("form"+ext, func(t *testing.T) {
 			p := mainList + ext
-			if !theCaptures().streamed(p) {
+			if !theCaptures().Streamed(p) {
 				t.Fatalf("%s is not streamed", p)
 			}
-			kept, hash, err := captureAptList(context.Background(), bytes.NewReader(stored), p, int64(len(stored)))
+			kept, hash, err := layer.CaptureAptList(context.Background(), bytes.NewReader(stored), p, int64(len(stored)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if hash != xxh3.Hash(stored) {
 				t.Errorf("hash %x, want the stored bytes' %x", hash, xxh3.Hash(stored))
 			}
-			if len(kept) > len(plain)/5 || len(kept) > maxAptListKept {
+			if len(kept) > len(plain)/5 || len(kept) > layer.MaxAptListKept {
 				t.Errorf("kept %d bytes of a %d-byte list", len(kept), len(plain))
 			}
 			r, err := decompressList(p, kept)
@@ -105,25 +106,8 @@ func TestCaptureAptListForms(t *testing.T) {
 			}
 		})
 	}
-	if theCaptures().streamed(mainList+".xz") || theCaptures().want(mainList+".xz", 100) {
+	if theCaptures().Streamed(mainList+".xz") || theCaptures().Want(mainList+".xz", 100) {
 		t.Error("an .xz list is captured: the stale rule cannot read it")
-	}
-}
-
-// The filter keeps the fields the parser reads however they are written,
-// and nothing else.
-func TestFilterPackagesIndex(t *testing.T) {
-	in := "Package: a\r\nVERSION: 1.0\r\nDescription: x\r\n continued\r\n\r\n" +
-		"package: b\nDescription: " + strings.Repeat("y", 200<<10) + "\nVersion: 2.0\narchitecture: all\n\n\n\n" +
-		"Package: c\nVersion: 3.0\n" // no final blank line
-	got := string(filterPackagesIndex(strings.NewReader(in), 1<<20))
-	want := "Package: a\nVERSION: 1.0\n\npackage: b\nVersion: 2.0\narchitecture: all\n\nPackage: c\nVersion: 3.0\n"
-	if got != want {
-		t.Errorf("kept\n%q\nwant\n%q", got, want)
-	}
-	// At the bound, whole stanzas only.
-	if got := string(filterPackagesIndex(strings.NewReader(in), 40)); got != "Package: a\nVERSION: 1.0\n\n" {
-		t.Errorf("bounded: %q", got)
 	}
 }
 
@@ -136,7 +120,7 @@ func TestCaptureAptListDamaged(t *testing.T) {
 	zw.Write(plain)
 	zw.Close()
 	cut := gz.Bytes()[:gz.Len()/2]
-	kept, hash, err := captureAptList(context.Background(), bytes.NewReader(cut), mainList+".gz", int64(len(cut)))
+	kept, hash, err := layer.CaptureAptList(context.Background(), bytes.NewReader(cut), mainList+".gz", int64(len(cut)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +131,11 @@ func TestCaptureAptListDamaged(t *testing.T) {
 		t.Errorf("kept %d bytes ending %q", len(kept), kept[max(0, len(kept)-40):])
 	}
 	// Not a gzip stream at all: nothing kept, no error.
-	if kept, _, err := captureAptList(context.Background(), strings.NewReader("junk"), mainList+".gz", 4); err != nil || len(kept) != 0 {
+	if kept, _, err := layer.CaptureAptList(context.Background(), strings.NewReader("junk"), mainList+".gz", 4); err != nil || len(kept) != 0 {
 		t.Errorf("junk .gz: %q, %v", kept, err)
 	}
 	// The layer ends 10 bytes into a 100-byte entry.
-	_, _, err = captureAptList(context.Background(), io.MultiReader(strings.NewReader("Package: x"), errReader{io.ErrUnexpectedEOF}), mainList, 100)
+	_, _, err = layer.CaptureAptList(context.Background(), io.MultiReader(strings.NewReader("Package: x"), errReader{io.ErrUnexpectedEOF}), mainList, 100)
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated layer: %v", err)
 	}
@@ -162,7 +146,7 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // SP403 on a bookworm-like image whose apt-get update left a ~36 MB plain
-// Packages list (past maxCapturedFile): the newer dash it offers sits at
+// Packages list (past layer.MaxCapturedFile): the newer dash it offers sits at
 // the list's end.
 func TestAptUpgradableBigList(t *testing.T) {
 	if testing.Short() {
@@ -188,7 +172,7 @@ func TestAptUpgradableBigList(t *testing.T) {
 
 	// The real pipeline: Analyze walks the layers.
 	a := analyzeLayers(t, v1.Config{}, testNow, base, update)
-	if c, ok := a.FS.Content(mainList); !ok || len(c) > maxAptListKept {
+	if c, ok := a.FS.Content(mainList); !ok || len(c) > layer.MaxAptListKept {
 		t.Fatalf("the walker did not stream the big list (captured %v, %d bytes)", ok, len(c))
 	}
 	check(t, a)

@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // engineImage is an image of the local engine. go-containerregistry's
@@ -71,7 +72,7 @@ func (e *engineImage) RawConfigFile() ([]byte, error) {
 	if p != "" && len(raw) <= maxConfigBytes && e.configMatches(raw) {
 		// A cache that cannot be written costs speed next time, never
 		// correctness.
-		_ = writeCacheFile(p, func(w io.Writer) error { _, err := w.Write(raw); return err })
+		_ = layer.WriteCacheFile(p, func(w io.Writer) error { _, err := w.Write(raw); return err })
 	}
 	return raw, nil
 }

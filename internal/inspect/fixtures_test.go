@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slimpy/slimpy/internal/fixtures"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // The accounting of every committed fixture image (testdata/images, made by
@@ -347,13 +348,13 @@ func openFixture(t *testing.T, name, platform string) v1.Image {
 // walkImage streams every layer through walkLayer, checked against its
 // diffID, both as go-containerregistry decompresses it and as decompress
 // does from the stored blob.
-func walkImage(t *testing.T, img v1.Image) []*LayerData {
+func walkImage(t *testing.T, img v1.Image) []*layer.Data {
 	t.Helper()
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*LayerData
+	var out []*layer.Data
 	for i, l := range layers {
 		diffID, err := l.DiffID()
 		if err != nil {
@@ -372,7 +373,7 @@ func walkImage(t *testing.T, img v1.Image) []*LayerData {
 		if err != nil {
 			t.Fatal(err)
 		}
-		zr, err := decompress(blob)
+		zr, err := layer.Decompress(blob)
 		if err != nil {
 			t.Fatalf("layer %d: %v", i, err)
 		}
@@ -452,7 +453,7 @@ func TestFixtureAnalyze(t *testing.T) {
 				}
 			}
 			steps := im.Layers()
-			var lds []*LayerData
+			var lds []*layer.Data
 			var changes []LayerChange
 			for i, l := range a.Layers {
 				lds = append(lds, l.Data)
@@ -467,7 +468,7 @@ func TestFixtureAnalyze(t *testing.T) {
 }
 
 // checkAccounting asserts the table of one fixture.
-func checkAccounting(t *testing.T, w wantFixture, lds []*LayerData, fsys *FileSystem, changes []LayerChange) {
+func checkAccounting(t *testing.T, w wantFixture, lds []*layer.Data, fsys *FileSystem, changes []LayerChange) {
 	t.Helper()
 	if len(lds) != len(w.layers) {
 		t.Fatalf("%d layers, the table has %d", len(lds), len(w.layers))
@@ -572,7 +573,7 @@ func visibleTotals(fsys *FileSystem) (int64, int) {
 	var bytes int64
 	files := 0
 	fsys.Walk(func(n *Node) bool {
-		if n.Kind == KindFile {
+		if n.Kind == layer.KindFile {
 			l, at := n.InodeKey()
 			k := key{l, at}
 			if !seen[k] {
@@ -601,7 +602,7 @@ func duplicateGroups(fsys *FileSystem) []wantDup {
 	rep := map[ikey]string{}
 	content := map[ikey]ckey{}
 	fsys.Walk(func(n *Node) bool {
-		if n.Kind == KindFile && n.Size > 0 {
+		if n.Kind == layer.KindFile && n.Size > 0 {
 			l, at := n.InodeKey()
 			k := ikey{l, at}
 			if p, ok := rep[k]; !ok || n.Path < p {

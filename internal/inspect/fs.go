@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // HideReason says how a stored copy became invisible.
@@ -73,9 +75,9 @@ type inode struct {
 
 // Node is one path of the merged file system.
 type Node struct {
-	Entry         // Kind is never KindHardlink: hardlinks are files sharing an inode
-	Layer  int    // the layer that wrote the visible copy
-	Hidden []Copy // lower copies of this very path that it hides
+	layer.Entry        // Kind is never layer.KindHardlink: hardlinks are files sharing an inode
+	Layer       int    // the layer that wrote the visible copy
+	Hidden      []Copy // lower copies of this very path that it hides
 
 	ino      *inode
 	parent   *Node // nil for the root and for nodes the merge removed
@@ -226,7 +228,7 @@ type FileSystem struct {
 	// layers hid them.
 	Hidden         []Copy
 	MetadataCopies []MetadataCopy
-	contents       []map[string][]byte // per layer, from LayerData
+	contents       []map[string][]byte // per layer, from layer.Data
 }
 
 // Root is the "/" directory.
@@ -257,7 +259,7 @@ func (fs *FileSystem) Lookup(p string) *Node {
 // files the inventories and the rules declare are captured (see Reads).
 func (fs *FileSystem) Content(p string) ([]byte, bool) {
 	n := fs.Lookup(p)
-	if n == nil || n.Kind != KindFile || n.ino == nil {
+	if n == nil || n.Kind != layer.KindFile || n.ino == nil {
 		return nil, false
 	}
 	if n.ino.layer < 0 || n.ino.layer >= len(fs.contents) {

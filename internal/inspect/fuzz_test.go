@@ -3,12 +3,15 @@ package inspect
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"path"
 	"strings"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
+	"github.com/zeebo/xxh3"
 )
 
 // The fuzz targets run as ordinary tests over their seeds and the corpus in
@@ -28,7 +31,7 @@ func FuzzWalkLayer(f *testing.F) {
 	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Add([]byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lds := make([]*LayerData, 0, 2)
+		lds := make([]*layer.Data, 0, 2)
 		// With the diffID given, the read and the sha256 run in the pipe's
 		// goroutines; without it, inline. Both must agree.
 		ld1, err1 := walkLayer(bytes.NewReader(data), tartest.DiffID(data))
@@ -43,7 +46,7 @@ func FuzzWalkLayer(f *testing.F) {
 		} else if strings.Contains(err.Error(), "\n") {
 			t.Fatalf("multi-line error: %q", err)
 		}
-		if r, err := decompress(bytes.NewReader(data)); err == nil {
+		if r, err := layer.Decompress(bytes.NewReader(data)); err == nil {
 			// A decompressor may expand a small input a lot; bound what the
 			// fuzzer reads so that a bomb is slow, not a crash.
 			if ld, err := walkLayer(&limitReader{r: r, n: 64 << 20}, ""); err == nil {
@@ -93,7 +96,7 @@ func FuzzMerge(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, prog []byte) {
 		layers := buildFuzzLayers(t, prog)
-		var lds []*LayerData
+		var lds []*layer.Data
 		for _, tb := range layers {
 			ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 			if err != nil {
@@ -114,17 +117,17 @@ func FuzzMergeEntries(f *testing.F) {
 	f.Add("/\x00", "", 1)
 	f.Add("//x/./y\x00../z\x03/x", "/x", 2)
 	f.Fuzz(func(t *testing.T, entries, whiteouts string, size int) {
-		ld := &LayerData{}
+		ld := &layer.Data{}
 		for _, rec := range strings.Split(entries, "\x00") {
 			if rec == "" {
 				continue
 			}
-			kind, p, link := Kind(rec[0]%8), rec[1:], ""
+			kind, p, link := layer.Kind(rec[0]%8), rec[1:], ""
 			if i := strings.IndexByte(p, '\x01'); i >= 0 {
 				p, link = p[:i], p[i+1:]
 			}
-			e := Entry{Path: p, Kind: kind, Link: link}
-			if kind == KindFile {
+			e := layer.Entry{Path: p, Kind: kind, Link: link}
+			if kind == layer.KindFile {
 				e.Size = int64(size & 0xffff)
 				e.Hash = uint64(len(p))
 				ld.StoredBytes += e.Size
@@ -139,7 +142,7 @@ func FuzzMergeEntries(f *testing.F) {
 				ld.Whiteouts = append(ld.Whiteouts, w)
 			}
 		}
-		checkMerge(t, []*LayerData{ld, ld})
+		checkMerge(t, []*layer.Data{ld, ld})
 	})
 }
 
@@ -219,7 +222,7 @@ func makeTarLenient(entries []tartest.Entry) []byte {
 }
 
 // checkLayerData checks what the walker promises about its output.
-func checkLayerData(t testing.TB, ld *LayerData) {
+func checkLayerData(t testing.TB, ld *layer.Data) {
 	t.Helper()
 	var stored int64
 	files := 0
@@ -227,10 +230,10 @@ func checkLayerData(t testing.TB, ld *LayerData) {
 		if !cleanAbs(e.Path) || e.Path == "/" {
 			t.Fatalf("entry path %q is not absolute and clean", e.Path)
 		}
-		if e.Kind == KindHardlink && !cleanAbs(e.Link) {
+		if e.Kind == layer.KindHardlink && !cleanAbs(e.Link) {
 			t.Fatalf("hardlink target %q is not absolute and clean", e.Link)
 		}
-		if e.Kind == KindFile {
+		if e.Kind == layer.KindFile {
 			stored += e.Size
 			files++
 		} else if e.Size != 0 {
@@ -249,7 +252,7 @@ func cleanAbs(p string) bool {
 
 // checkMerge merges the layers and checks the accounting invariants: never
 // a panic, and Σ stored − visible = Σ hidden = Σ per-layer wasted.
-func checkMerge(t testing.TB, lds []*LayerData) {
+func checkMerge(t testing.TB, lds []*layer.Data) {
 	t.Helper()
 	fs, changes, err := Merge(lds)
 	if err != nil {
@@ -261,7 +264,7 @@ func checkMerge(t testing.TB, lds []*LayerData) {
 	checkInvariants(t, lds, fs, changes)
 }
 
-func checkInvariants(t testing.TB, lds []*LayerData, fs *FileSystem, changes []LayerChange) {
+func checkInvariants(t testing.TB, lds []*layer.Data, fs *FileSystem, changes []LayerChange) {
 	t.Helper()
 	var stored, visible, hidden, wasted int64
 	for _, ld := range lds {
@@ -281,7 +284,7 @@ func checkInvariants(t testing.TB, lds []*LayerData, fs *FileSystem, changes []L
 				t.Fatalf("node %q stored under %q in %q", c.Path, name, n.Path)
 			}
 			switch c.Kind {
-			case KindFile:
+			case layer.KindFile:
 				if c.ino == nil {
 					t.Fatalf("%s: a file without an inode", c.Path)
 				}
@@ -292,14 +295,14 @@ func checkInvariants(t testing.TB, lds []*LayerData, fs *FileSystem, changes []L
 				if c.Size != c.ino.size || c.Hash != c.ino.hash {
 					t.Fatalf("%s: node and inode disagree", c.Path)
 				}
-			case KindHardlink:
+			case layer.KindHardlink:
 				t.Fatalf("%s: a hardlink node in the merged tree", c.Path)
 			default:
 				if c.ino != nil {
 					t.Fatalf("%s: a %s with an inode", c.Path, c.Kind)
 				}
 			}
-			if c.Kind != KindDir && len(c.children) > 0 {
+			if c.Kind != layer.KindDir && len(c.children) > 0 {
 				t.Fatalf("%s: a %s with children", c.Path, c.Kind)
 			}
 			walk(c, depth+1)
@@ -332,18 +335,6 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-func TestHasDotElem(t *testing.T) {
-	for _, p := range []string{"a", "a/b", ".", "..", "./a", "a/.", "a/..", "a/./b", "a/../b", ".a", "a/.b", "a..", "a/..b/c", "...", "a/.../b", "a/b.", "a/b./c"} {
-		want := false
-		for _, e := range strings.Split(p, "/") {
-			want = want || e == "." || e == ".."
-		}
-		if got := hasDotElem(p); got != want {
-			t.Errorf("hasDotElem(%q) = %v, want %v", p, got, want)
-		}
-	}
-}
-
 func TestIsCleanAbs(t *testing.T) {
 	for _, p := range []string{"/", "/a", "/a/b", "/a/.b", "/..a", "/a/...", "", "a", "//", "/a/", "/a//b", "/./a", "/a/.", "/a/..", "/../a", "/a/./b"} {
 		want := len(p) > 0 && p[0] == '/' && path.Clean(p) == p
@@ -351,4 +342,49 @@ func TestIsCleanAbs(t *testing.T) {
 			t.Errorf("isCleanAbs(%q) = %v, want %v", p, got, want)
 		}
 	}
+}
+
+// layerMagic starts a layer cache entry (layer.Encode): the fuzz body
+// goes between it and the checksum, which random bytes never pass.
+const layerMagic = "slimpy-layer\x02"
+
+// frameLayerEntry frames a body as layer.Encode does: magic, body, xxh3.
+func frameLayerEntry(body []byte) []byte {
+	b := append([]byte(layerMagic), body...)
+	return binary.LittleEndian.AppendUint64(b, xxh3.Hash(b))
+}
+
+// FuzzCacheDecode feeds arbitrary bytes to the layer cache decoder behind
+// a valid checksum: an error or data Merge accepts or refuses cleanly,
+// never a panic or a huge allocation.
+func FuzzCacheDecode(f *testing.F) {
+	tb := tartest.Tar(f,
+		tartest.Dir("usr"), tartest.File("usr/lib/a.py", "print(1)\n"), tartest.File("usr/lib/.wh.gone", ""),
+		tartest.Entry{Name: "usr/bin/py", Type: tar.TypeSymlink, Link: "../lib/a.py"},
+		tartest.Entry{Name: "usr/lib/hard", Type: tar.TypeLink, Link: "usr/lib/a.py"},
+		tartest.File("var/lib/dpkg/status", "Package: x\nVersion: 1\n\n"),
+	)
+	ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := layer.Encode(&buf, ld); err != nil {
+		f.Fatal(err)
+	}
+	b := buf.Bytes()
+	body := b[len(layerMagic) : len(b)-8]
+	if _, err := layer.Decode(frameLayerEntry(body)); err != nil {
+		f.Fatalf("the seed does not decode (has layer.Encode's magic changed?): %v", err)
+	}
+	f.Add(body)
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ld, err := layer.Decode(frameLayerEntry(body))
+		if err != nil {
+			return
+		}
+		checkMerge(t, []*layer.Data{ld})
+	})
 }

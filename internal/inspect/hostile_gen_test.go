@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -82,7 +83,7 @@ func TestWriteHostileInputs(t *testing.T) {
 			genLayout(t, dir, func(w io.Writer) error {
 				var files []genFile
 				for i := 0; i < 48; i++ {
-					files = append(files, genFile{fmt.Sprintf("%sp%d.egg-info", dp, i), maxCapturedFile})
+					files = append(files, genFile{fmt.Sprintf("%sp%d.egg-info", dp, i), layer.MaxCapturedFile})
 				}
 				_, err := io.Copy(w, genTarStream(files))
 				return err

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unicode/utf8"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
@@ -104,11 +106,11 @@ func TestHostileSymlinks(t *testing.T) {
 		t.Error("/usr/lib/a changed: the merge followed /lib")
 	}
 	for _, p := range []string{"/lib", "/loop1", "/me"} {
-		if n := a.FS.Lookup(p); n == nil || n.Kind != KindDir {
+		if n := a.FS.Lookup(p); n == nil || n.Kind != layer.KindDir {
 			t.Errorf("%s is not the directory the upper layer made", p)
 		}
 	}
-	if n := a.FS.Lookup("/loop2"); n == nil || n.Kind != KindSymlink || n.Link != "/loop1" {
+	if n := a.FS.Lookup("/loop2"); n == nil || n.Kind != layer.KindSymlink || n.Link != "/loop1" {
 		t.Errorf("/loop2 = %+v", n)
 	}
 	if a.Layers[1].Change.AddedFiles != 3 {
@@ -147,8 +149,8 @@ func TestHostileHardlinkToNonRegularFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := checkAnalysis(t, a)
-	for p, want := range map[string]Kind{
-		"/usr/bin/py3": KindSymlink, "/usr/bin/python": KindSymlink, "/dev/null2": KindChar, "/run/fifo2": KindFifo,
+	for p, want := range map[string]layer.Kind{
+		"/usr/bin/py3": layer.KindSymlink, "/usr/bin/python": layer.KindSymlink, "/dev/null2": layer.KindChar, "/run/fifo2": layer.KindFifo,
 	} {
 		n := a.FS.Lookup(p)
 		if n == nil || n.Kind != want || n.Size != 0 || n.ino != nil {
@@ -173,9 +175,9 @@ func gzipBomb(t *testing.T, size int64) (io.Reader, string) {
 	t.Helper()
 	blob, head, tail := gzipBombStream(size)
 	// The diffID: the same uncompressed stream through sha256.
-	h := newHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
+	h := layer.NewHashPipe(io.MultiReader(bytes.NewReader(head), io.LimitReader(zeroReader{}, size), bytes.NewReader(tail)))
 	io.Copy(io.Discard, h)
-	return blob, "sha256:" + hexString(h.sum())
+	return blob, "sha256:" + hexString(h.Sum())
 }
 
 // gzipBombStream is gzipBomb's stream, with the uncompressed tar's head
@@ -240,8 +242,9 @@ func TestHostileGzipBomb(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	counted := &countingReader{r: blob}
-	r, err := decompress(counted)
+	var read atomic.Int64
+	counted := &countingReaderTo{r: blob, n: &read}
+	r, err := layer.Decompress(counted)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +265,7 @@ func TestHostileGzipBomb(t *testing.T) {
 		t.Error("wrong content hash")
 	}
 	alloc := after.TotalAlloc - before.TotalAlloc
-	t.Logf("%d GiB from %d compressed bytes; %d KiB allocated while streaming", gib, counted.n, alloc>>10)
+	t.Logf("%d GiB from %d compressed bytes; %d KiB allocated while streaming", gib, read.Load(), alloc>>10)
 	if alloc > 16<<20 {
 		t.Errorf("allocated %d MiB to stream %d GiB: memory is not bounded", alloc>>20, gib)
 	}

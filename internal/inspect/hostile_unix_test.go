@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -21,8 +22,8 @@ func TestHostileFIFOsNeverBlock(t *testing.T) {
 	img := testImage(t, nil, tb)
 	src := &Source{Reference: "fifo", Transport: "test", Image: img, RawCompressed: true}
 	cacheDir := t.TempDir()
-	c := newLayerCache(cacheDir)
-	p := c.path(tartest.DiffID(tb))
+	c := layer.NewCache(cacheDir, theCaptures())
+	p := c.Path(tartest.DiffID(tb))
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	if err := syscall.Mkfifo(p, 0o644); err != nil {
 		t.Skip("no FIFOs here:", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
@@ -197,7 +198,7 @@ func TestHostileEggInfoBombs(t *testing.T) {
 
 	var files []genFile
 	for i := 0; i < 48; i++ {
-		files = append(files, genFile{fmt.Sprintf("%sp%d.egg-info", dp, i), maxCapturedFile})
+		files = append(files, genFile{fmt.Sprintf("%sp%d.egg-info", dp, i), layer.MaxCapturedFile})
 	}
 	var read atomic.Int64
 	_, err = walkLayer(&countingReaderTo{r: genTarStream(files), n: &read}, "")

@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/codec"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/zeebo/xxh3"
 )
 
@@ -99,7 +100,7 @@ func imageKey(configDigest string, diffIDs []string, rules *Config) (slot, key s
 	}
 	slot = hex.EncodeToString(h.Sum(nil))
 	h.Reset()
-	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00", slot, cacheFormat, theCaptures().key, buildID())
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00", slot, layer.CacheFormat, theCaptures().Key(), buildID())
 	h.Write(now)
 	return slot, hex.EncodeToString(h.Sum(nil))
 }
@@ -118,7 +119,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if p == "" {
 		return nil
 	}
-	b, err := readRegularFile(p, maxCacheEntry)
+	b, err := readRegularFile(p, layer.MaxCacheEntry)
 	if err != nil {
 		return nil
 	}
@@ -126,7 +127,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if err != nil || e.Key != key {
 		return nil
 	}
-	touchEntry(p)
+	layer.TouchEntry(p)
 	return e
 }
 
@@ -137,7 +138,7 @@ func (c imageCache) put(slot string, e *imageEntry) error {
 	if p == "" {
 		return nil
 	}
-	return writeCacheFile(p, func(w io.Writer) error { return encodeImageEntry(w, e) })
+	return layer.WriteCacheFile(p, func(w io.Writer) error { return encodeImageEntry(w, e) })
 }
 
 // The entry: the magic string, the imageEntry in the value encoding below,
@@ -169,7 +170,7 @@ func decodeImageEntry(b []byte) (*imageEntry, error) {
 		return nil, err
 	}
 	if len(e.TarBytes) != len(e.Report.Layers) {
-		return nil, errCacheCorrupt
+		return nil, codec.ErrCorrupt
 	}
 	return e, nil
 }
@@ -223,7 +224,7 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 		}
 		// A cache that cannot be written costs speed next time, never correctness.
 		_ = cache.put(slot, e)
-		trimCache(opts.CacheDir, opts.cacheMaxBytes())
+		layer.TrimCache(opts.CacheDir, opts.cacheMaxBytes())
 	}
 	return r, nil
 }
@@ -330,3 +331,17 @@ var buildID = sync.OnceValue(func() string {
 	}
 	return fmt.Sprintf("xxh3:%016x", h.Sum64())
 })
+
+// DefaultCacheMaxBytes bounds the cache directory (the layer and image
+// entries of every format slimpy has written there) when Options does not
+// say otherwise: the entries of ~30 images like the 0.8 GB benchmark image
+// (docs/performance.md), whose layer entries take ~35 MB.
+const DefaultCacheMaxBytes = 1 << 30
+
+// cacheMaxBytes is the bound opts asks for: 0 for the default, < 0 for none.
+func (opts Options) cacheMaxBytes() int64 {
+	if opts.CacheMaxBytes == 0 {
+		return DefaultCacheMaxBytes
+	}
+	return opts.CacheMaxBytes
+}

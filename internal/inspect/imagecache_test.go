@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect/codec"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // fixtureRefs are the committed fixture images as references.
@@ -101,7 +102,7 @@ func TestImageCacheReportsMatchCold(t *testing.T) {
 				}
 				// Without the layer cache, a report whose layers all say
 				// cached can only come from the image cache.
-				if err := os.RemoveAll(newLayerCache(cache).dir); err != nil {
+				if err := os.RemoveAll(layer.NewCache(cache, theCaptures()).Dir()); err != nil {
 					t.Fatal(err)
 				}
 				warm, _ := inspectReportJSON(t, ref, Options{CacheDir: cache}, cfg)
@@ -178,7 +179,7 @@ func TestImageCacheDamagedEntryIsAMiss(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Drop the layer cache too: a miss must read the layers again.
-			if err := os.RemoveAll(newLayerCache(cache).dir); err != nil {
+			if err := os.RemoveAll(layer.NewCache(cache, theCaptures()).Dir()); err != nil {
 				t.Fatal(err)
 			}
 			r, got := inspectReportJSON(t, ref, Options{CacheDir: cache}, &rules)

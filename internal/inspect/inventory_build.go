@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // BuildInventory reads the package databases of the merged file system.
@@ -14,7 +15,7 @@ import (
 // It never fails: a database that is missing, truncated or malformed yields
 // fewer packages, not an error, because an inventory is a best effort over
 // whatever the image happens to carry.
-func BuildInventory(fs *FileSystem, layers []*LayerData) Inventory {
+func BuildInventory(fs *FileSystem, layers []*layer.Data) Inventory {
 	if fs == nil || fs.root == nil {
 		return Inventory{}
 	}
@@ -52,7 +53,7 @@ func BuildInventory(fs *FileSystem, layers []*LayerData) Inventory {
 // invBuilder carries what the parts of the inventory share.
 type invBuilder struct {
 	fs     *FileSystem
-	layers []*LayerData
+	layers []*layer.Data
 	r      *symlinkResolver
 	os     []OSPackage
 	// owner maps a visible path (file or symlink) to the index in os of the
@@ -68,7 +69,7 @@ type invBuilder struct {
 // symlinks (/etc/os-release is usually one), and the real path.
 func (b *invBuilder) content(p string) ([]byte, string, bool) {
 	real, n := b.r.stat(p)
-	if n == nil || n.Kind != KindFile {
+	if n == nil || n.Kind != layer.KindFile {
 		return nil, "", false
 	}
 	c, ok := b.fs.Content(real)
@@ -99,7 +100,7 @@ type inodeRef struct {
 }
 
 func (c *inodeByteCounter) add(n *Node) {
-	if n == nil || n.Kind != KindFile {
+	if n == nil || n.Kind != layer.KindFile {
 		return
 	}
 	l, p := n.InodeKey()
@@ -132,10 +133,10 @@ func (b *invBuilder) visibleFiles(paths []string) (files []string, bytes int64) 
 	for _, p := range paths {
 		p = absClean(p)
 		real, n := b.r.lstat(p)
-		if n == nil || n.Kind == KindDir || seen[n] {
+		if n == nil || n.Kind == layer.KindDir || seen[n] {
 			continue
 		}
-		if n.Kind == KindSymlink {
+		if n.Kind == layer.KindSymlink {
 			if parents == nil {
 				parents = map[string]bool{}
 				for _, q := range paths {
@@ -148,7 +149,7 @@ func (b *invBuilder) visibleFiles(paths []string) (files []string, bytes int64) 
 		}
 		seen[n] = true
 		files = append(files, real)
-		if n.Kind == KindFile && n.ino != nil && n.ino.refs <= 1 {
+		if n.Kind == layer.KindFile && n.ino != nil && n.ino.refs <= 1 {
 			// No other visible path reaches this content, and this
 			// path is counted once: no need to remember it.
 			bc.total += n.Size
@@ -190,7 +191,7 @@ func (r *symlinkResolver) dir(d string) *Node {
 		return n
 	}
 	_, n := r.walk(d, true)
-	if n != nil && n.Kind != KindDir {
+	if n != nil && n.Kind != layer.KindDir {
 		n = nil
 	}
 	r.dirs[d] = n
@@ -236,14 +237,14 @@ func (r *symlinkResolver) walk(p string, followLast bool) (string, *Node) {
 			}
 			continue
 		}
-		if n.Kind != KindDir || n.children == nil {
+		if n.Kind != layer.KindDir || n.children == nil {
 			return "", nil
 		}
 		c := n.children[part]
 		if c == nil {
 			return "", nil
 		}
-		if c.Kind == KindSymlink && (len(parts) > 0 || followLast) {
+		if c.Kind == layer.KindSymlink && (len(parts) > 0 || followLast) {
 			hops++
 			if hops > maxSymlinkHops {
 				return "", nil
@@ -273,7 +274,7 @@ func underDir(p, d string) bool {
 // the version the image has. A database is one or more files (isDB picks
 // them by path); only layers that carry one of them (or delete one) change
 // what the database says. keys parses one database file's content.
-func dbHistory(layers []*LayerData, isDB func(p string) bool, keys func(p string, content []byte) []string) map[string]int {
+func dbHistory(layers []*layer.Data, isDB func(p string) bool, keys func(p string, content []byte) []string) map[string]int {
 	state := map[string][]string{} // db file → keys it lists
 	start := map[string]int{}
 	for i, ld := range layers {

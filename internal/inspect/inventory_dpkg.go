@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 const (
@@ -128,7 +130,7 @@ func (b *invBuilder) dpkg() []OSPackage {
 	if dn := b.r.dir(dpkgStatusD); dn != nil {
 		statusDReal = dn.Path
 		for _, c := range dn.Children() {
-			if c.Kind != KindFile || strings.HasSuffix(c.Name(), ".md5sums") {
+			if c.Kind != layer.KindFile || strings.HasSuffix(c.Name(), ".md5sums") {
 				continue
 			}
 			content, ok := b.fs.Content(c.Path)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // pythonExeName matches the versioned interpreter executables: python3.11,
@@ -22,13 +24,13 @@ func (b *invBuilder) scanPython() {
 	b.fs.Walk(func(n *Node) bool {
 		name := n.Name()
 		switch {
-		case n.Kind == KindDir && strings.HasSuffix(name, ".dist-info"):
+		case n.Kind == layer.KindDir && strings.HasSuffix(name, ".dist-info"):
 			b.metaDirs = append(b.metaDirs, n)
 			return false
-		case strings.HasSuffix(name, ".egg-info") && (n.Kind == KindDir || n.Kind == KindFile):
+		case strings.HasSuffix(name, ".egg-info") && (n.Kind == layer.KindDir || n.Kind == layer.KindFile):
 			b.metaDirs = append(b.metaDirs, n)
 			return false
-		case (n.Kind == KindFile || n.Kind == KindSymlink) && pythonExeName.MatchString(name) &&
+		case (n.Kind == layer.KindFile || n.Kind == layer.KindSymlink) && pythonExeName.MatchString(name) &&
 			path.Base(path.Dir(n.Path)) == "bin":
 			b.exes = append(b.exes, n)
 		}
@@ -114,7 +116,7 @@ func (b *invBuilder) pythonDist(m *Node, loc string) (PythonDist, bool) {
 		if c, ok := b.fs.Content(m.Path + "/RECORD"); ok {
 			listed, haveList = recordPaths(string(c), loc), true
 		}
-	case m.Kind == KindDir: // .egg-info directory
+	case m.Kind == layer.KindDir: // .egg-info directory
 		metaPath = m.Path + "/PKG-INFO"
 		if c, ok := b.fs.Content(m.Path + "/installed-files.txt"); ok {
 			haveList = true
@@ -185,13 +187,13 @@ func (b *invBuilder) pythonDist(m *Node, loc string) (PythonDist, bool) {
 		// Nothing says which files are the distribution's: at least its
 		// metadata is.
 		var paths []string
-		if m.Kind == KindFile {
+		if m.Kind == layer.KindFile {
 			paths = append(paths, m.Path)
 		} else {
 			var walk func(n *Node)
 			walk = func(n *Node) {
 				for _, c := range n.Children() {
-					if c.Kind == KindDir {
+					if c.Kind == layer.KindDir {
 						walk(c)
 					} else {
 						paths = append(paths, c.Path)
@@ -287,12 +289,12 @@ func (b *invBuilder) interpreters() []Interpreter {
 	}
 	for _, prefix := range []string{"/usr", "/usr/local"} {
 		lib := b.fs.Lookup(prefix + "/lib")
-		if lib == nil || lib.Kind != KindDir {
+		if lib == nil || lib.Kind != layer.KindDir {
 			continue
 		}
 		for _, c := range lib.Children() {
 			name := c.Name()
-			if c.Kind != KindDir || !pythonExeName.MatchString(name) {
+			if c.Kind != layer.KindDir || !pythonExeName.MatchString(name) {
 				continue
 			}
 			minor := strings.TrimPrefix(name, "python")

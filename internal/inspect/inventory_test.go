@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // invEntry is one tar entry of a test layer.
@@ -38,7 +40,7 @@ func invWhiteout(p string) invEntry {
 // invLayer writes the entries as a real tar stream, the way image builders
 // do (relative names, directories with a trailing slash), and runs it
 // through the layer walker.
-func invLayer(t *testing.T, entries ...invEntry) *LayerData {
+func invLayer(t *testing.T, entries ...invEntry) *layer.Data {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -73,7 +75,7 @@ func invLayer(t *testing.T, entries ...invEntry) *LayerData {
 	return ld
 }
 
-func invBuild(t *testing.T, layers ...*LayerData) Inventory {
+func invBuild(t *testing.T, layers ...*layer.Data) Inventory {
 	t.Helper()
 	fs, _, err := Merge(layers)
 	if err != nil {
@@ -158,7 +160,7 @@ const (
 // debianLayers builds a bookworm-like image: a usr-merged base whose dpkg
 // lists pre-merge paths, a layer that installs python3.11-minimal and
 // python3-six, and a layer that upgrades zlib1g.
-func debianLayers(t *testing.T) []*LayerData {
+func debianLayers(t *testing.T) []*layer.Data {
 	status := string(invData(t, "dpkg/status"))
 	osRelease := invData(t, "os-release")
 	list := func(name string) []byte { return invData(t, "dpkg/info/"+name) }
@@ -210,7 +212,7 @@ func debianLayers(t *testing.T) []*LayerData {
 		invFile("/var/lib/dpkg/info/zlib1g:amd64.list", list("zlib1g_amd64.list")),
 		invSize("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", 121288),
 	)
-	return []*LayerData{base, pyInstall, upgrade}
+	return []*layer.Data{base, pyInstall, upgrade}
 }
 
 func TestInventoryDpkg(t *testing.T) {
@@ -406,7 +408,7 @@ func TestInventoryApk(t *testing.T) {
 // pythonLayers: a source-built CPython in /usr/local with a pip-installed
 // dist-info and a legacy egg-info, then a venv in /opt/venv with the same
 // dist-info, then a pip uninstall of the /usr/local copy.
-func pythonLayers(t *testing.T) []*LayerData {
+func pythonLayers(t *testing.T) []*layer.Data {
 	sp := "/usr/local/lib/python3.11/site-packages"
 	jp := "pip/jsonpointer-3.1.1.dist-info/"
 	egg := "egg/tinyegg-0.1.0-py3.11.egg-info/"
@@ -451,7 +453,7 @@ func pythonLayers(t *testing.T) []*LayerData {
 		invWhiteout(sp + "/jsonpointer.py"),
 		invWhiteout("/usr/local/bin/jsonpointer"),
 	}
-	return []*LayerData{invLayer(t, local...), invLayer(t, venv...), invLayer(t, uninstall...)}
+	return []*layer.Data{invLayer(t, local...), invLayer(t, venv...), invLayer(t, uninstall...)}
 }
 
 func TestInventoryPython(t *testing.T) {
@@ -550,7 +552,7 @@ func TestInventoryResolver(t *testing.T) {
 		invSize("/usr/bin/ls", 10),
 		invSym("/usr/bin/dir", "ls"),
 	)
-	fs, _, err := Merge([]*LayerData{l})
+	fs, _, err := Merge([]*layer.Data{l})
 	if err != nil {
 		t.Fatal(err)
 	}

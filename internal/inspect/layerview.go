@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // ChangeKind is what a layer did at one path, against the file system of
@@ -39,7 +41,7 @@ func (k ChangeKind) String() string {
 }
 
 // EntryRef names one entry of one layer: its index in that layer's
-// LayerData.Entries.
+// layer.Data.Entries.
 type EntryRef struct {
 	Layer, Index int32
 }
@@ -74,8 +76,8 @@ type EntryState struct {
 // again are not removals: their new entry has the old one as Prev.
 type Removal struct {
 	Path   string
-	Ref    EntryRef // NoEntry: a directory no entry listed
-	Kind   Kind     // of what was removed (KindDir for a directory no entry listed)
+	Ref    EntryRef   // NoEntry: a directory no entry listed
+	Kind   layer.Kind // of what was removed (layer.KindDir for a directory no entry listed)
 	Reason HideReason
 }
 
@@ -86,14 +88,14 @@ type Removal struct {
 // ~16 bytes per entry; the replay that builds it costs about what the
 // merge does, once.
 type LayerIndex struct {
-	data    []*LayerData
+	data    []*layer.Data
 	states  [][]EntryState
 	removed [][]Removal
 	// content maps a hardlink entry to the entry that stored its bytes.
 	content map[EntryRef]EntryRef
 	// linkKind is the kind of a hardlink entry whose target is no regular
 	// file (a symlink or a device with two names).
-	linkKind map[EntryRef]Kind
+	linkKind map[EntryRef]layer.Kind
 	// hidden are the merge's hidden copies, by the layer that hid them.
 	hidden [][]Copy
 }
@@ -115,7 +117,7 @@ func NewLayerIndex(a *Analysis) (*LayerIndex, error) {
 // per entry instead of a tree. hidden are Merge's hidden copies
 // (FileSystem.Hidden), kept by the layer that hid them for
 // LayerIndex.HiddenBy.
-func IndexLayers(layers []*LayerData, hidden []Copy) (*LayerIndex, error) {
+func IndexLayers(layers []*layer.Data, hidden []Copy) (*LayerIndex, error) {
 	x := &LayerIndex{
 		data:    layers,
 		states:  make([][]EntryState, len(layers)),
@@ -127,7 +129,7 @@ func IndexLayers(layers []*LayerData, hidden []Copy) (*LayerIndex, error) {
 			x.hidden[c.HiddenBy] = append(x.hidden[c.HiddenBy], c)
 		}
 	}
-	r := replay{x: x, root: &rnode{path: "/", ref: NoEntry, kind: KindDir, layer: -1}}
+	r := replay{x: x, root: &rnode{path: "/", ref: NoEntry, kind: layer.KindDir, layer: -1}}
 	for i, ld := range layers {
 		if ld == nil {
 			return nil, fmt.Errorf("layer %d: no layer data", i)
@@ -146,10 +148,10 @@ func IndexLayers(layers []*LayerData, hidden []Copy) (*LayerIndex, error) {
 func (x *LayerIndex) Layers() int { return len(x.data) }
 
 // Entries are the entries of one layer, in tar order.
-func (x *LayerIndex) Entries(layer int) []Entry { return x.data[layer].Entries }
+func (x *LayerIndex) Entries(layer int) []layer.Entry { return x.data[layer].Entries }
 
 // Entry returns the entry r names.
-func (x *LayerIndex) Entry(r EntryRef) Entry { return x.data[r.Layer].Entries[r.Index] }
+func (x *LayerIndex) Entry(r EntryRef) layer.Entry { return x.data[r.Layer].Entries[r.Index] }
 
 // State returns what the index knows of the entry r names.
 func (x *LayerIndex) State(r EntryRef) EntryState { return x.states[r.Layer][r.Index] }
@@ -185,9 +187,9 @@ func (x *LayerIndex) VisibleAt(r EntryRef, layer int) bool {
 // rnode is one path of the replay's tree.
 type rnode struct {
 	path  string
-	ref   EntryRef // NoEntry: a directory no entry listed
-	kind  Kind     // a hardlink is a KindFile
-	layer int32    // the layer that made a directory no entry listed
+	ref   EntryRef   // NoEntry: a directory no entry listed
+	kind  layer.Kind // a hardlink is a layer.KindFile
+	layer int32      // the layer that made a directory no entry listed
 	// overDir: ref, an entry of the layer being replayed, took the place
 	// of a directory no entry listed (removing ref removes that directory)
 	overDir  bool
@@ -211,7 +213,7 @@ type replay struct {
 	lastDirNode *rnode
 }
 
-func (r *replay) apply(i int32, ld *LayerData) error {
+func (r *replay) apply(i int32, ld *layer.Data) error {
 	x := r.x
 	x.states[i] = make([]EntryState, len(ld.Entries))
 	r.removedAt = map[string]int{}
@@ -224,7 +226,7 @@ func (r *replay) apply(i int32, ld *LayerData) error {
 		}
 	}
 	for _, d := range ld.Opaques {
-		if n := r.lookup(d); n != nil && n.kind == KindDir {
+		if n := r.lookup(d); n != nil && n.kind == layer.KindDir {
 			for _, c := range n.children {
 				r.remove(i, c, Opaque, true)
 			}
@@ -263,7 +265,7 @@ func (r *replay) lookup(p string) *rnode {
 
 // unlink takes n out of its parent's children.
 func (r *replay) unlink(n *rnode) {
-	dir, name := splitAbs(n.path)
+	dir, name := layer.SplitAbs(n.path)
 	if parent := r.lookup(dir); parent != nil && parent.children[name] == n {
 		delete(parent.children, name)
 	}
@@ -295,7 +297,7 @@ func (r *replay) remove(i int32, n *rnode, why HideReason, self bool) {
 				case st.Prev.Valid():
 					rm.Ref, rm.Kind = st.Prev, x.kindOf(st.Prev)
 				case c.overDir:
-					rm.Ref, rm.Kind = NoEntry, KindDir
+					rm.Ref, rm.Kind = NoEntry, layer.KindDir
 				default:
 					continue
 				}
@@ -312,14 +314,14 @@ func (r *replay) remove(i int32, n *rnode, why HideReason, self bool) {
 }
 
 // kindOf is the kind of what r names, a hardlink being a file.
-func (x *LayerIndex) kindOf(r EntryRef) Kind {
-	if k := x.Entry(r).Kind; k != KindHardlink {
+func (x *LayerIndex) kindOf(r EntryRef) layer.Kind {
+	if k := x.Entry(r).Kind; k != layer.KindHardlink {
 		return k
 	}
 	if k, ok := x.linkKind[r]; ok {
 		return k
 	}
-	return KindFile
+	return layer.KindFile
 }
 
 // ensureDir returns the directory at p, making the missing ones and
@@ -335,11 +337,11 @@ func (r *replay) ensureDir(i int32, p string) *rnode {
 		}
 		part := p[start:end]
 		c := n.children[part]
-		if c == nil || c.kind != KindDir {
+		if c == nil || c.kind != layer.KindDir {
 			if c != nil {
 				r.remove(i, c, Overwritten, true)
 			}
-			c = &rnode{path: p[:end], ref: NoEntry, kind: KindDir, layer: i}
+			c = &rnode{path: p[:end], ref: NoEntry, kind: layer.KindDir, layer: i}
 			if n.children == nil {
 				n.children = map[string]*rnode{}
 			}
@@ -351,12 +353,12 @@ func (r *replay) ensureDir(i int32, p string) *rnode {
 	return n
 }
 
-func (r *replay) write(i, idx int32, e *Entry) error {
+func (r *replay) write(i, idx int32, e *layer.Entry) error {
 	x := r.x
 	ref := EntryRef{i, idx}
 	st := &x.states[i][idx]
 	st.HiddenBy, st.Prev = -1, NoEntry
-	dir, name := splitAbs(e.Path)
+	dir, name := layer.SplitAbs(e.Path)
 	parent := r.lastDirNode
 	if parent == nil || parent.gone || dir != r.lastDir {
 		parent = r.ensureDir(i, dir)
@@ -364,19 +366,19 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 	}
 	old := parent.children[name]
 	kind := e.Kind
-	if kind == KindHardlink {
+	if kind == layer.KindHardlink {
 		target := r.lookup(e.Link)
 		if target == nil {
 			return fmt.Errorf("hardlink %q points to %q, which is not in this or a lower layer", e.Path, e.Link)
 		}
-		if target.kind == KindDir {
+		if target.kind == layer.KindDir {
 			return fmt.Errorf("hardlink %q points to %q, a directory", e.Path, e.Link)
 		}
 		if target == old {
 			st.HiddenBy, st.Reason, st.Prev = i, Overwritten, old.ref
 			return nil // a link to itself changes nothing
 		}
-		if target.kind == KindFile {
+		if target.kind == layer.KindFile {
 			if x.content == nil {
 				x.content = map[EntryRef]EntryRef{}
 			}
@@ -385,7 +387,7 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 			// As Merge: a second name of a symlink or a device stores no
 			// bytes and is one of its kind.
 			if x.linkKind == nil {
-				x.linkKind = map[EntryRef]Kind{}
+				x.linkKind = map[EntryRef]layer.Kind{}
 			}
 			x.linkKind[ref] = target.kind
 		}
@@ -405,7 +407,7 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 			existed = old.layer < i
 		}
 		st.Prev = prev
-		if old.kind == KindDir && kind == KindDir {
+		if old.kind == layer.KindDir && kind == layer.KindDir {
 			old.ref, old.overDir = ref, existed && !prev.Valid()
 			st.Change = x.classify(ref, prev, existed)
 			return nil
@@ -429,12 +431,12 @@ func (r *replay) write(i, idx int32, e *Entry) error {
 // directory no entry listed was there (its owner root, its mode 0755).
 func (x *LayerIndex) classify(ref, prev EntryRef, existed bool) ChangeKind {
 	e := x.Entry(ref)
-	var p Entry
+	var p layer.Entry
 	switch {
 	case prev.Valid():
 		p = x.Entry(prev)
 	case existed:
-		p = Entry{Kind: KindDir, Mode: 0o755}
+		p = layer.Entry{Kind: layer.KindDir, Mode: 0o755}
 	default:
 		return ChangeAdded
 	}
@@ -447,7 +449,7 @@ func (x *LayerIndex) classify(ref, prev EntryRef, existed bool) ChangeKind {
 	}
 	sameAttrs := e.Mode == p.Mode && e.UID == p.UID && e.GID == p.GID
 	switch ek {
-	case KindFile:
+	case layer.KindFile:
 		c, pc := x.Entry(x.Content(ref)), p
 		if prev.Valid() {
 			pc = x.Entry(x.Content(prev))
@@ -455,11 +457,11 @@ func (x *LayerIndex) classify(ref, prev EntryRef, existed bool) ChangeKind {
 		if c.Size != pc.Size || c.Hash != pc.Hash {
 			return ChangeContent
 		}
-	case KindSymlink:
+	case layer.KindSymlink:
 		if e.Link != p.Link {
 			return ChangeContent
 		}
-	case KindDir:
+	case layer.KindDir:
 		if sameAttrs {
 			return ChangeNone
 		}

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
 // visibleByMerge is the file system of layers 0..n as Merge builds it:
 // every path with its kind and the layer that wrote it.
-func visibleByMerge(t testing.TB, lds []*LayerData, n int) map[string]string {
+func visibleByMerge(t testing.TB, lds []*layer.Data, n int) map[string]string {
 	t.Helper()
 	fsys, _, err := Merge(lds[:n+1])
 	if err != nil {
@@ -44,7 +45,7 @@ func visibleByIndex(x *LayerIndex, n int) map[string]string {
 // layer it shows exactly the entries the merged file system of the layers
 // up to it has, and each layer's removals are exactly the paths that left
 // the file system with it.
-func checkIndex(t testing.TB, lds []*LayerData) {
+func checkIndex(t testing.TB, lds []*layer.Data) {
 	t.Helper()
 	fsys, _, err := Merge(lds)
 	if err != nil {
@@ -194,7 +195,7 @@ func indexFixture(t *testing.T, name string) (*LayerIndex, []LayerChange) {
 }
 
 func TestLayerIndexWithoutEntries(t *testing.T) {
-	_, err := IndexLayers([]*LayerData{{StoredFiles: 3, StoredBytes: 10}}, nil)
+	_, err := IndexLayers([]*layer.Data{{StoredFiles: 3, StoredBytes: 10}}, nil)
 	if err != ErrNoEntries {
 		t.Errorf("err = %v, want ErrNoEntries", err)
 	}
@@ -216,7 +217,7 @@ func FuzzLayerIndex(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, prog []byte) {
-		var lds []*LayerData
+		var lds []*layer.Data
 		for _, tb := range buildFuzzLayers(t, prog) {
 			ld, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
 			if err != nil {

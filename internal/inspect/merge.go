@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // LayerChange is what one layer did to the merged file system. Files are
@@ -71,7 +73,7 @@ func (m *merger) newInode() *inode {
 
 // Merge applies the layers bottom to top, as an overlay file system would,
 // and accounts for every stored byte.
-func Merge(layers []*LayerData) (*FileSystem, []LayerChange, error) {
+func Merge(layers []*layer.Data) (*FileSystem, []LayerChange, error) {
 	m := newMerger(len(layers))
 	for i, ld := range layers {
 		if err := m.apply(i, ld); err != nil {
@@ -83,7 +85,7 @@ func Merge(layers []*LayerData) (*FileSystem, []LayerChange, error) {
 
 func newMerger(layers int) *merger {
 	return &merger{
-		fs:      &FileSystem{root: &Node{Entry: Entry{Path: "/", Kind: KindDir, Mode: 0o755}, Layer: -1}},
+		fs:      &FileSystem{root: &Node{Entry: layer.Entry{Path: "/", Kind: layer.KindDir, Mode: 0o755}, Layer: -1}},
 		changes: make([]LayerChange, layers),
 		existed: map[string]bool{},
 	}
@@ -99,7 +101,7 @@ func (m *merger) finish() *FileSystem {
 		n.freeze()
 		if n.kids != nil {
 			for _, c := range n.kids.list {
-				if c.Kind == KindDir {
+				if c.Kind == layer.KindDir {
 					stack = append(stack, c)
 				}
 			}
@@ -115,7 +117,7 @@ func (m *merger) finish() *FileSystem {
 	return m.fs
 }
 
-func (m *merger) apply(i int, ld *LayerData) error {
+func (m *merger) apply(i int, ld *layer.Data) error {
 	if ld == nil {
 		return fmt.Errorf("layer %d: no layer data", i)
 	}
@@ -134,7 +136,7 @@ func (m *merger) apply(i int, ld *LayerData) error {
 	}
 	for _, d := range ld.Opaques {
 		n := m.fs.Lookup(d)
-		if n == nil || n.Kind != KindDir {
+		if n == nil || n.Kind != layer.KindDir {
 			continue // a new directory: the marker hides nothing
 		}
 		for _, c := range n.sortChildren() {
@@ -142,7 +144,7 @@ func (m *merger) apply(i int, ld *LayerData) error {
 		}
 	}
 	for _, e := range ld.Entries {
-		if !ld.checked {
+		if !ld.Checked() {
 			if err := checkEntry(e); err != nil {
 				return fmt.Errorf("layer %d: %w", i, err)
 			}
@@ -190,27 +192,20 @@ func (m *merger) apply(i int, ld *LayerData) error {
 	return nil
 }
 
-// maxPathLen bounds the length of an entry's path. Linux refuses paths
-// longer than PATH_MAX (4096 bytes), so no engine writes a longer one; the
-// bound leaves room for hostile or synthetic layers (a 4096-deep path is
-// 8 KiB) while keeping the directories one name implies (one per "/")
-// bounded.
-const maxPathLen = 64 << 10
-
 // checkEntry refuses what no walker produces: Merge also takes layer data
 // from the cache or from callers, and a damaged entry must be an error,
 // not a corrupt tree.
-func checkEntry(e Entry) error {
-	if len(e.Path) > maxPathLen {
-		return fmt.Errorf("entry path of %d bytes is longer than the %d-byte limit", len(e.Path), maxPathLen)
+func checkEntry(e layer.Entry) error {
+	if len(e.Path) > layer.MaxPathLen {
+		return fmt.Errorf("entry path of %d bytes is longer than the %d-byte limit", len(e.Path), layer.MaxPathLen)
 	}
 	if e.Path == "/" || !isCleanAbs(e.Path) {
 		return fmt.Errorf("entry path %q is not an absolute clean path below /", e.Path)
 	}
-	if e.Kind > KindFifo {
+	if e.Kind > layer.KindFifo {
 		return fmt.Errorf("entry %q has an unknown kind %d", e.Path, e.Kind)
 	}
-	if e.Size < 0 || (e.Size != 0 && e.Kind != KindFile) {
+	if e.Size < 0 || (e.Size != 0 && e.Kind != layer.KindFile) {
 		return fmt.Errorf("entry %q: a %s of %d bytes", e.Path, e.Kind, e.Size)
 	}
 	return nil
@@ -241,19 +236,9 @@ func isCleanAbs(p string) bool {
 	}
 }
 
-// splitAbs splits a clean absolute path below the root into its directory
-// ("/" for a top-level name) and its last element.
-func splitAbs(p string) (dir, name string) {
-	i := strings.LastIndexByte(p, '/')
-	if i == 0 {
-		return "/", p[1:]
-	}
-	return p[:i], p[i+1:]
-}
-
 // write puts one entry into the tree.
-func (m *merger) write(e Entry) error {
-	dir, name := splitAbs(e.Path)
+func (m *merger) write(e layer.Entry) error {
+	dir, name := layer.SplitAbs(e.Path)
 	parent := m.lastDirNode
 	if parent == nil || dir != m.lastDir || parent.detached() {
 		parent = m.ensureDir(dir)
@@ -262,20 +247,20 @@ func (m *merger) write(e Entry) error {
 	old := parent.children[name]
 
 	var ino *inode
-	link := e.Kind == KindHardlink
+	link := e.Kind == layer.KindHardlink
 	switch e.Kind {
-	case KindHardlink:
+	case layer.KindHardlink:
 		target := m.fs.Lookup(e.Link)
 		if target == nil {
 			return fmt.Errorf("hardlink %q points to %q, which is not in this or a lower layer", e.Path, e.Link)
 		}
-		if target.Kind == KindDir {
+		if target.Kind == layer.KindDir {
 			return fmt.Errorf("hardlink %q points to %q, a directory", e.Path, e.Link)
 		}
 		if target == old {
 			return nil // a link to itself changes nothing
 		}
-		if target.Kind != KindFile {
+		if target.Kind != layer.KindFile {
 			// moby and containerd write a hardlink entry for any
 			// non-directory with more than one name: a symlink or a
 			// device with two names. It stores no bytes and has none.
@@ -284,25 +269,25 @@ func (m *merger) write(e Entry) error {
 			break
 		}
 		ino = target.ino
-		e.Kind, e.Size, e.Hash = KindFile, target.Size, target.Hash
-	case KindFile:
+		e.Kind, e.Size, e.Hash = layer.KindFile, target.Size, target.Hash
+	case layer.KindFile:
 		ino = m.newInode()
 		*ino = inode{size: e.Size, hash: e.Hash, layer: m.layer, path: e.Path}
 	}
 
-	if e.Kind == KindFile && old != nil && old.Kind == KindFile && old.Layer != m.layer {
+	if e.Kind == layer.KindFile && old != nil && old.Kind == layer.KindFile && old.Layer != m.layer {
 		// Only the first write of a path in a layer can find a lower
 		// layer's file there: later ones find this layer's.
 		m.existed[e.Path] = true
 	}
 	if old == nil {
 		n := m.attach(parent, e, ino, name)
-		if e.Kind == KindFile {
+		if e.Kind == layer.KindFile {
 			m.files = append(m.files, n)
 		}
 		return nil
 	}
-	if old.Kind == KindDir && e.Kind == KindDir {
+	if old.Kind == layer.KindDir && e.Kind == layer.KindDir {
 		// A directory entry over a directory changes only its metadata.
 		old.Mode, old.UID, old.GID, old.Layer = e.Mode, e.UID, e.GID, m.layer
 		return nil
@@ -310,7 +295,7 @@ func (m *merger) write(e Entry) error {
 	// A hardlink entry stores no bytes: it reaches a copy this layer or a
 	// lower one stored (and that copy, if this layer rewrote it, is the
 	// metadata-only copy), so it is never one itself.
-	if e.Kind == KindFile && !link && old.Kind == KindFile && e.Size > 0 &&
+	if e.Kind == layer.KindFile && !link && old.Kind == layer.KindFile && e.Size > 0 &&
 		old.Size == e.Size && old.Hash == e.Hash && old.ino != ino && old.Layer != m.layer {
 		m.fs.MetadataCopies = append(m.fs.MetadataCopies, MetadataCopy{
 			Path: e.Path, Layer: m.layer, PrevLayer: old.Layer, Size: e.Size,
@@ -330,13 +315,13 @@ func (m *merger) write(e Entry) error {
 		ino.refs--
 	}
 	n.Hidden = hidden
-	if e.Kind == KindFile {
+	if e.Kind == layer.KindFile {
 		m.files = append(m.files, n)
 	}
 	return nil
 }
 
-func (m *merger) attach(parent *Node, e Entry, ino *inode, name string) *Node {
+func (m *merger) attach(parent *Node, e layer.Entry, ino *inode, name string) *Node {
 	n := m.newNode()
 	*n = Node{Entry: e, Layer: m.layer, ino: ino, parent: parent}
 	if ino != nil {
@@ -367,11 +352,11 @@ func (m *merger) ensureDir(p string) *Node {
 		}
 		part := p[start:end]
 		c := n.children[part]
-		if c == nil || c.Kind != KindDir {
+		if c == nil || c.Kind != layer.KindDir {
 			if c != nil {
 				m.detach(c, Overwritten)
 			}
-			c = m.attach(n, Entry{Path: p[:end], Kind: KindDir, Mode: 0o755}, nil, part)
+			c = m.attach(n, layer.Entry{Path: p[:end], Kind: layer.KindDir, Mode: 0o755}, nil, part)
 		}
 		n = c
 		start = end + 1
@@ -386,7 +371,7 @@ func (m *merger) ensureDir(p string) *Node {
 func (m *merger) detach(n *Node, why HideReason) []Copy {
 	var own []Copy
 	if n.parent != nil {
-		_, name := splitAbs(n.Path)
+		_, name := layer.SplitAbs(n.Path)
 		delete(n.parent.children, name)
 	}
 	ch := &m.changes[m.layer]

@@ -1,12 +1,17 @@
 package inspect
 
 import (
+	"archive/tar"
 	"fmt"
+	"io"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	fx "github.com/slimpy/slimpy/internal/fixtures"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // refOverlay is a second, deliberately naive model of the merged file
@@ -18,7 +23,7 @@ type refOverlay struct {
 }
 
 type refNode struct {
-	kind Kind
+	kind layer.Kind
 	ino  string // a regular file's stored copy: "layer:path"
 	size int64
 }
@@ -39,7 +44,7 @@ func (r *refOverlay) drop(p string) {
 func (r *refOverlay) inodes() map[string]int64 {
 	out := map[string]int64{}
 	for _, n := range r.paths {
-		if n.kind == KindFile {
+		if n.kind == layer.KindFile {
 			out[n.ino] = n.size
 		}
 	}
@@ -49,14 +54,14 @@ func (r *refOverlay) inodes() map[string]int64 {
 // apply applies one layer and returns what its whiteouts and opaque
 // markers removed (visible copies that no path reaches any more, each
 // once).
-func (r *refOverlay) apply(t *testing.T, layer int, ld *LayerData) (removedBytes int64, removedFiles int) {
+func (r *refOverlay) apply(t *testing.T, idx int, ld *layer.Data) (removedBytes int64, removedFiles int) {
 	t.Helper()
 	before := r.inodes()
 	for _, p := range ld.Whiteouts {
 		r.drop(p)
 	}
 	for _, d := range ld.Opaques {
-		if n, ok := r.paths[d]; ok && n.kind == KindDir {
+		if n, ok := r.paths[d]; ok && n.kind == layer.KindDir {
 			r.drop(d)
 			r.paths[d] = n
 		}
@@ -75,25 +80,25 @@ func (r *refOverlay) apply(t *testing.T, layer int, ld *LayerData) (removedBytes
 			if d == "" {
 				break
 			}
-			if n, ok := r.paths[d]; ok && n.kind != KindDir {
+			if n, ok := r.paths[d]; ok && n.kind != layer.KindDir {
 				r.drop(d)
 			}
 			if _, ok := r.paths[d]; !ok {
-				r.paths[d] = refNode{kind: KindDir}
+				r.paths[d] = refNode{kind: layer.KindDir}
 			}
 		}
 		n := refNode{kind: e.Kind, size: e.Size}
 		switch e.Kind {
-		case KindFile:
-			n.ino = fmt.Sprintf("%d:%s", layer, e.Path)
-		case KindHardlink:
+		case layer.KindFile:
+			n.ino = fmt.Sprintf("%d:%s", idx, e.Path)
+		case layer.KindHardlink:
 			target, ok := r.paths[e.Link]
-			if !ok || target.kind == KindDir {
-				t.Fatalf("layer %d: hardlink %s to %s, missing or a directory", layer, e.Path, e.Link)
+			if !ok || target.kind == layer.KindDir {
+				t.Fatalf("layer %d: hardlink %s to %s, missing or a directory", idx, e.Path, e.Link)
 			}
 			n = target
 		}
-		if old, ok := r.paths[e.Path]; ok && (old.kind != KindDir || n.kind != KindDir) {
+		if old, ok := r.paths[e.Path]; ok && (old.kind != layer.KindDir || n.kind != layer.KindDir) {
 			r.drop(e.Path)
 		}
 		r.paths[e.Path] = n
@@ -114,7 +119,7 @@ func (r *refOverlay) visible() (bytes int64, files int) {
 // removed figures are what the reference model gives: wastedBytes_k =
 // waste after k − waste after k−1, where waste after k is the stored bytes
 // of layers 0..k minus the visible bytes of the image made of them.
-func checkAgainstReference(t *testing.T, lds []*LayerData, changes []LayerChange) {
+func checkAgainstReference(t *testing.T, lds []*layer.Data, changes []LayerChange) {
 	t.Helper()
 	ref := newRefOverlay()
 	var stored, wasteBefore int64
@@ -137,7 +142,7 @@ func checkAgainstReference(t *testing.T, lds []*LayerData, changes []LayerChange
 
 // mergeSteps builds an image of the steps with internal/fixtures, walks
 // its layer tarballs and merges them.
-func mergeSteps(t *testing.T, steps ...fx.Step) ([]*LayerData, *FileSystem, []LayerChange) {
+func mergeSteps(t *testing.T, steps ...fx.Step) ([]*layer.Data, *FileSystem, []LayerChange) {
 	t.Helper()
 	img, err := fx.BuildImage(fx.Image{Steps: steps}, false)
 	if err != nil {
@@ -309,8 +314,8 @@ func TestMergeDirectoryReplaced(t *testing.T) {
 			t.Errorf("%s is visible", p)
 		}
 	}
-	for p, kind := range map[string]Kind{"/var/data": KindFile, "/opt/cache": KindSymlink, "/keep/b": KindFile,
-		"/srv/www": KindFile, "/srv/page": KindFile, "/usr/lib/foo/f2": KindFile, "/etc/motd/part": KindFile} {
+	for p, kind := range map[string]layer.Kind{"/var/data": layer.KindFile, "/opt/cache": layer.KindSymlink, "/keep/b": layer.KindFile,
+		"/srv/www": layer.KindFile, "/srv/page": layer.KindFile, "/usr/lib/foo/f2": layer.KindFile, "/etc/motd/part": layer.KindFile} {
 		if n := fsys.Lookup(p); n == nil || n.Kind != kind {
 			t.Errorf("%s: %v, want a visible %s", p, n, kind)
 		}
@@ -319,4 +324,51 @@ func TestMergeDirectoryReplaced(t *testing.T) {
 	if visible != 580 || files != 5 { // /var/data 90, /keep/b 400, page 60, f2 20, part 10
 		t.Errorf("visible %d bytes in %d files, want 580 in 5", visible, files)
 	}
+}
+
+// TestWalkMillionEntries streams a layer of one million entries: it must
+// finish with the right count, without holding the tar in memory, and the
+// layer data and merged tree must stay within a stated cost per entry
+// (docs/performance.md).
+func TestWalkMillionEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the one-million-entry layer")
+	}
+	const n = 1_000_000
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		for i := 0; i < n; i++ {
+			name := "usr/lib/python3/dist-packages/d" + strconv.Itoa(i%1000) + "/f" + strconv.Itoa(i) + ".py"
+			tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
+			tw.Write([]byte{'x'})
+		}
+		pw.CloseWithError(tw.Close())
+	}()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ld, err := walkLayer(pr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ld.StoredFiles != n || ld.StoredBytes != n {
+		t.Fatalf("%d files, %d bytes; want %d", ld.StoredFiles, ld.StoredBytes, n)
+	}
+	fs, _, err := Merge([]*layer.Data{ld})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if c := len(fs.Lookup("/usr/lib/python3/dist-packages/d7").children); c != n/1000 {
+		t.Errorf("d7 has %d children, want %d", c, n/1000)
+	}
+	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("layer data + merged tree: %.0f bytes per entry (%d MiB live for %d entries)", perEntry, (after.HeapAlloc-before.HeapAlloc)>>20, n)
+	if perEntry > 450 {
+		t.Errorf("%.0f bytes per entry, more than the 450 docs/performance.md states", perEntry)
+	}
+	runtime.KeepAlive(ld)
+	runtime.KeepAlive(fs)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // ociStore reads the files of an OCI image layout, where they are: a
@@ -68,7 +69,7 @@ type tarStore struct {
 // layoutMemberName is the layout file a tar member holds, "" for members
 // that are no file of a layout (or are not read: links, sparse members).
 func layoutMemberName(h *tar.Header) string {
-	if h.Typeflag != tar.TypeReg || isSparse(h) || len(h.Name) > 512 {
+	if h.Typeflag != tar.TypeReg || layer.IsSparse(h) || len(h.Name) > 512 {
 		return ""
 	}
 	name := path.Clean(strings.TrimPrefix(h.Name, "./"))

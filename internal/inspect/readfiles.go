@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // ReadLayerFiles streams one layer and hands fn the content of each regular
@@ -60,7 +61,7 @@ func ReadLayerFiles(ctx context.Context, l v1.Layer, want map[string]bool, max i
 func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *FileSystem, want func(*Node) bool, max int64, fn func(paths []string, content []byte)) error {
 	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
 	fs.Walk(func(n *Node) bool {
-		if n.Kind != KindFile || n.Size > max || !want(n) {
+		if n.Kind != layer.KindFile || n.Size > max || !want(n) {
 			return true
 		}
 		if l, at := n.InodeKey(); l >= 0 {

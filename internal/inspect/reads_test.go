@@ -3,6 +3,8 @@ package inspect
 import (
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // The union of the declarations keeps what the inventories and the rules
@@ -15,7 +17,7 @@ func TestCapturesUnion(t *testing.T) {
 		want bool
 	}{
 		{"/var/lib/dpkg/status", 1 << 20, true},
-		{"/var/lib/dpkg/status", maxCapturedFile + 1, false},
+		{"/var/lib/dpkg/status", layer.MaxCapturedFile + 1, false},
 		{"/var/lib/dpkg/status-old", 100, false},
 		{"/var/lib/dpkg/status.d/base", 100, true},
 		{"/var/lib/dpkg/info/libc6.list", 100, true},
@@ -44,7 +46,7 @@ func TestCapturesUnion(t *testing.T) {
 		{"/var/lib/apt/lists/deb_dists_bookworm_main_binary-amd64_Packages.lz4", 100, false}, // streamed, not whole
 		{"/usr/bin/python3", 100, false},
 	} {
-		if got := c.want(tc.path, tc.size); got != tc.want {
+		if got := c.Want(tc.path, tc.size); got != tc.want {
 			t.Errorf("want(%q, %d) = %v, want %v", tc.path, tc.size, got, tc.want)
 		}
 	}
@@ -55,7 +57,7 @@ func TestCapturesUnion(t *testing.T) {
 		"/var/lib/apt/lists/deb_dists_bookworm_InRelease":                      false,
 		"/var/lib/apt/lists/partial/x_Packages":                                false,
 	} {
-		if got := c.streamed(p); got != want {
+		if got := c.Streamed(p); got != want {
 			t.Errorf("streamed(%q) = %v, want %v", p, got, want)
 		}
 	}
@@ -65,24 +67,24 @@ func TestCapturesUnion(t *testing.T) {
 // follows: no version to bump by hand. The order of declarations does not
 // matter.
 func TestReadsKey(t *testing.T) {
-	base := compileReads(inventoryReads)
-	extra := Reads{Patterns: []string{"/etc/shadow"}}
-	with := compileReads(append(append([]Reads(nil), inventoryReads...), extra))
-	if base.key == with.key {
+	base := layer.Compile(inventoryReads)
+	extra := layer.Reads{Patterns: []string{"/etc/shadow"}}
+	with := layer.Compile(append(append([]layer.Reads(nil), inventoryReads...), extra))
+	if base.Key() == with.Key() {
 		t.Error("a new declaration keeps the cache key")
 	}
-	if !with.want("/etc/shadow", 10) || base.want("/etc/shadow", 10) {
+	if !with.Want("/etc/shadow", 10) || base.Want("/etc/shadow", 10) {
 		t.Error("the new declaration is not in the union")
 	}
-	again := compileReads(append([]Reads{extra}, inventoryReads...))
-	if again.key != with.key {
+	again := layer.Compile(append([]layer.Reads{extra}, inventoryReads...))
+	if again.Key() != with.Key() {
 		t.Error("the key depends on the order of the declarations")
 	}
-	small := compileReads(append(append([]Reads(nil), inventoryReads...), Reads{Patterns: []string{"/etc/shadow"}, MaxSize: 5}))
-	if small.key == with.key || small.want("/etc/shadow", 10) {
+	small := layer.Compile(append(append([]layer.Reads(nil), inventoryReads...), layer.Reads{Patterns: []string{"/etc/shadow"}, MaxSize: 5}))
+	if small.Key() == with.Key() || small.Want("/etc/shadow", 10) {
 		t.Error("a size limit is not part of the declaration")
 	}
-	if len(theCaptures().key) != 12 || strings.Trim(theCaptures().key, "0123456789abcdef") != "" {
-		t.Errorf("key %q, want 12 hex digits", theCaptures().key)
+	if len(theCaptures().Key()) != 12 || strings.Trim(theCaptures().Key(), "0123456789abcdef") != "" {
+		t.Errorf("key %q, want 12 hex digits", theCaptures().Key())
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // RemoteLayerCache is a layer cache shared through a registry
@@ -23,7 +25,7 @@ var ErrRemoteMiss = errors.New("not in the remote cache")
 // LayerCacheVersion names what a cached layer analysis holds (its
 // encoding and what the walker captures): entries of another version are
 // neither read nor overwritten.
-var LayerCacheVersion = fmt.Sprintf("%d.%s", cacheFormat, theCaptures().key)
+var LayerCacheVersion = fmt.Sprintf("%d.%s", layer.CacheFormat, theCaptures().Key())
 
 // remoteWarn says what went wrong with the remote cache, once a run (a
 // registry that is down would otherwise be a line a layer, each with
@@ -40,7 +42,7 @@ func remoteWarn(opts Options, err error) {
 // remoteGet is a layer's data from the remote cache after a local miss,
 // checked as a local entry is (and then kept locally); nil on a miss or
 // any failure, the layer is read.
-func remoteGet(ctx context.Context, opts Options, local layerCache, diffID string) *LayerData {
+func remoteGet(ctx context.Context, opts Options, local layer.Cache, diffID string) *layer.Data {
 	if opts.Remote == nil {
 		return nil
 	}
@@ -49,7 +51,7 @@ func remoteGet(ctx context.Context, opts Options, local layerCache, diffID strin
 		remoteWarn(opts, err)
 		return nil
 	}
-	ld, err := decodeLayerData(b)
+	ld, err := layer.Decode(b)
 	if err != nil || ld.DiffID != diffID {
 		if err == nil {
 			err = fmt.Errorf("it holds layer %s", short(ld.DiffID))
@@ -57,19 +59,19 @@ func remoteGet(ctx context.Context, opts Options, local layerCache, diffID strin
 		remoteWarn(opts, fmt.Errorf("remote cache: the entry of layer %s does not decode (%v): the layer is read", short(diffID), err))
 		return nil
 	}
-	if p := local.path(diffID); p != "" {
-		_ = writeCacheFile(p, func(w io.Writer) error { _, err := w.Write(b); return err })
+	if p := local.Path(diffID); p != "" {
+		_ = layer.WriteCacheFile(p, func(w io.Writer) error { _, err := w.Write(b); return err })
 	}
 	return ld
 }
 
 // remotePut shares a layer just read.
-func remotePut(ctx context.Context, opts Options, ld *LayerData) {
+func remotePut(ctx context.Context, opts Options, ld *layer.Data) {
 	if opts.Remote == nil {
 		return
 	}
 	var b bytes.Buffer
-	if err := encodeLayerData(&b, ld); err != nil {
+	if err := layer.Encode(&b, ld); err != nil {
 		return
 	}
 	if err := opts.Remote.Put(ctx, ld.DiffID, LayerCacheVersion, b.Bytes()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -31,7 +32,7 @@ func (p *Pass) index() *fsIndex {
 	x := &fsIndex{osOwner: map[string]int{}, distOwner: map[string]int{}}
 	p.FS.Walk(func(n *Node) bool {
 		x.all = append(x.all, n)
-		if n.Kind == KindDir {
+		if n.Kind == layer.KindDir {
 			name := n.Name()
 			switch {
 			case name == "site-packages" || name == "dist-packages":
@@ -169,9 +170,9 @@ func (c *collector) addTree(n *Node) {
 	c.addTreeAt(n, -2)
 }
 
-// addTreeAt is addTree with every file attributed to layer (-2: the layer
+// addTreeAt is addTree with every file attributed to layer idx (-2: the layer
 // that stored each file).
-func (c *collector) addTreeAt(n *Node, layer int) {
+func (c *collector) addTreeAt(n *Node, idx int) {
 	if n == nil || c.p.Ignored(n.Path) {
 		return
 	}
@@ -179,9 +180,9 @@ func (c *collector) addTreeAt(n *Node, layer int) {
 	var walk func(x *Node)
 	walk = func(x *Node) {
 		switch x.Kind {
-		case KindFile:
-			c.add(x, root, layer)
-		case KindDir:
+		case layer.KindFile:
+			c.add(x, root, idx)
+		case layer.KindDir:
 			for ch := range x.ChildNodes() {
 				if !c.p.Ignored(ch.Path) {
 					walk(ch)
@@ -195,16 +196,16 @@ func (c *collector) addTreeAt(n *Node, layer int) {
 // addFile flags one regular file, under the root root ("" for its own path).
 func (c *collector) addFile(n *Node, root string) { c.addFileAt(n, root, -2) }
 
-// addFileAt flags one regular file attributed to layer (-2: the layer that
+// addFileAt flags one regular file attributed to layer idx (-2: the layer that
 // stored it).
-func (c *collector) addFileAt(n *Node, root string, layer int) {
-	if n == nil || n.Kind != KindFile || c.p.Ignored(n.Path) {
+func (c *collector) addFileAt(n *Node, root string, idx int) {
+	if n == nil || n.Kind != layer.KindFile || c.p.Ignored(n.Path) {
 		return
 	}
 	if root == "" {
 		root = n.Path
 	}
-	c.add(n, root, layer)
+	c.add(n, root, idx)
 }
 
 // contentUnit is the stored content a regular file reaches; false for
@@ -357,9 +358,9 @@ func (p *Pass) treeLayer(n *Node) int {
 	walk = func(x *Node) {
 		for c := range x.ChildNodes() {
 			switch c.Kind {
-			case KindDir:
+			case layer.KindDir:
 				walk(c)
-			case KindFile:
+			case layer.KindFile:
 				if l := c.StoredLayer(); l >= 0 {
 					by[l] += c.Size
 				}

@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -18,7 +19,7 @@ var stdlibTestsRule = &Rule{
 		for _, lib := range p.index().stdlibDirs {
 			for _, rel := range stdlibTestDirs {
 				n := p.FS.Lookup(lib.Path + "/" + rel)
-				if n == nil || n.Kind != KindDir {
+				if n == nil || n.Kind != layer.KindDir {
 					continue
 				}
 				c.addTree(n)

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -63,7 +64,7 @@ func (p *Pass) testDirOwner(d *Node) *PythonDist {
 			if owner != nil {
 				return
 			}
-			if c.Kind == KindDir {
+			if c.Kind == layer.KindDir {
 				walk(c)
 				continue
 			}

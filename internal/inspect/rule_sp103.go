@@ -3,6 +3,7 @@ package inspect
 import (
 	"path"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -19,7 +20,7 @@ var appTestsRule = &Rule{
 			return nil // the whole file system is no application tree
 		}
 		root := p.FS.Lookup(wd)
-		if root == nil || root.Kind != KindDir {
+		if root == nil || root.Kind != layer.KindDir {
 			return nil
 		}
 		c := p.collector()

@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -23,7 +24,7 @@ var orphanedBytecodeRule = &Rule{
 		}
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.Parent() == nil || n.Parent().Name() != "__pycache__" {
+			if n.Kind != layer.KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.Parent() == nil || n.Parent().Name() != "__pycache__" {
 				continue
 			}
 			m := pycacheName.FindStringSubmatch(n.Name())

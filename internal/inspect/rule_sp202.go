@@ -3,6 +3,8 @@ package inspect
 import (
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 var unpackagedToolchainRule = &Rule{
@@ -32,7 +34,7 @@ var unpackagedToolchainRule = &Rule{
 		}
 		for _, d := range dirs {
 			n := p.FS.Lookup(d)
-			if n == nil || n.Kind != KindDir {
+			if n == nil || n.Kind != layer.KindDir {
 				continue
 			}
 			// Only what no OS package owns.
@@ -42,7 +44,7 @@ var unpackagedToolchainRule = &Rule{
 					if p.Ignored(ch.Path) {
 						continue
 					}
-					if ch.Kind == KindDir {
+					if ch.Kind == layer.KindDir {
 						walk(ch)
 					} else if _, owned := p.OSOwner(ch.Path); !owned {
 						c.addFile(ch, d)
@@ -52,7 +54,7 @@ var unpackagedToolchainRule = &Rule{
 			walk(n)
 		}
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || n.Mode&0o111 == 0 || n.Parent() == nil || n.Parent().Name() != "bin" {
+			if n.Kind != layer.KindFile || n.Mode&0o111 == 0 || n.Parent() == nil || n.Parent().Name() != "bin" {
 				continue
 			}
 			if !compilerExe.MatchString(n.Name()) || inTree(n.Path) {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -41,12 +42,12 @@ var headerFilesRule = &Rule{
 					covered = true
 				}
 			}
-			if n := p.FS.Lookup(r); n != nil && n.Kind == KindDir && !covered {
+			if n := p.FS.Lookup(r); n != nil && n.Kind == layer.KindDir && !covered {
 				c.addTree(n)
 			}
 		}
 		for _, n := range p.Nodes() {
-			if n.Kind == KindFile && headerFile.MatchString(n.Name()) && (hasPathElement(n.Path, "site-packages") || hasPathElement(n.Path, "dist-packages")) {
+			if n.Kind == layer.KindFile && headerFile.MatchString(n.Name()) && (hasPathElement(n.Path, "site-packages") || hasPathElement(n.Path, "dist-packages")) {
 				c.addFile(n, "")
 			}
 		}

@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -16,7 +17,7 @@ var staticLibrariesRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile {
+			if n.Kind != layer.KindFile {
 				continue
 			}
 			name := n.Name()

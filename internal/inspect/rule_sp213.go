@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
+)
 
 var devPackagesRule = &Rule{
 	ID:       "SP213",
@@ -9,7 +13,7 @@ var devPackagesRule = &Rule{
 	Severity: SeverityLow,
 	Doc:      "development packages by name (*-dev, *-devel; apk *-dev) outside the build toolchain: headers, static libraries, pkg-config files",
 	Fix:      "install -dev packages in a build stage only; the runtime stage needs the library packages alone",
-	Reads:    []Reads{{Patterns: []string{dpkgStatus}}}, // Depends, for the libraries the toolchain shares
+	Reads:    []layer.Reads{{Patterns: []string{dpkgStatus}}}, // Depends, for the libraries the toolchain shares
 	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		inToolchain := map[int]bool{}

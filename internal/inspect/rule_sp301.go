@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -32,7 +33,7 @@ func (p *Pass) cacheDirs(sub string, extra ...string) []*Node {
 	var out []*Node
 	seen := map[string]bool{}
 	addDir := func(n *Node) {
-		if n == nil || n.Kind != KindDir || seen[n.Path] {
+		if n == nil || n.Kind != layer.KindDir || seen[n.Path] {
 			return
 		}
 		for s := range seen {
@@ -44,7 +45,7 @@ func (p *Pass) cacheDirs(sub string, extra ...string) []*Node {
 		out = append(out, n)
 	}
 	for _, n := range p.Nodes() {
-		if n.Kind == KindDir && n.Name() == sub && n.Parent() != nil && n.Parent().Name() == ".cache" {
+		if n.Kind == layer.KindDir && n.Name() == sub && n.Parent() != nil && n.Parent().Name() == ".cache" {
 			addDir(n)
 		}
 	}

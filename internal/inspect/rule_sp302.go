@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -18,7 +19,7 @@ var pythonToolCachesRule = &Rule{
 		c := p.collector()
 		var dirs []*Node
 		for _, n := range p.Nodes() {
-			if n.Kind != KindDir || n.Parent() == nil {
+			if n.Kind != layer.KindDir || n.Parent() == nil {
 				continue
 			}
 			switch parent := n.Parent().Name(); {
@@ -36,7 +37,7 @@ var pythonToolCachesRule = &Rule{
 		for _, env := range []string{"POETRY_CACHE_DIR", "UV_CACHE_DIR", "PIPENV_CACHE_DIR", "CONDA_PKGS_DIRS"} {
 			if v := p.envValue(env); strings.HasPrefix(v, "/") {
 				v, _, _ = strings.Cut(v, ",")
-				if n := p.FS.Lookup(path.Clean(v)); n != nil && n.Kind == KindDir {
+				if n := p.FS.Lookup(path.Clean(v)); n != nil && n.Kind == layer.KindDir {
 					if env == "POETRY_CACHE_DIR" {
 						// Poetry keeps its virtualenvs there too: only cache/ and artifacts/.
 						for _, sub := range []string{"cache", "artifacts"} {

@@ -1,6 +1,9 @@
 package inspect
 
-import "github.com/slimpy/slimpy/internal/words"
+import (
+	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var aptListsRule = &Rule{
 	ID:       "SP303",
@@ -11,7 +14,7 @@ var aptListsRule = &Rule{
 	Fix:      "end the RUN that runs apt-get update with && rm -rf /var/lib/apt/lists/*",
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
-		if n := p.FS.Lookup("/var/lib/apt/lists"); n != nil && n.Kind == KindDir {
+		if n := p.FS.Lookup("/var/lib/apt/lists"); n != nil && n.Kind == layer.KindDir {
 			c.addTree(n)
 		}
 		return c.findings(func(a *acc) string {

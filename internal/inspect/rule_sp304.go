@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -16,7 +17,7 @@ var osPackageCacheRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, d := range []string{"/var/cache/apt", "/var/cache/apk", "/etc/apk/cache"} {
-			if n := p.FS.Lookup(d); n != nil && n.Kind == KindDir {
+			if n := p.FS.Lookup(d); n != nil && n.Kind == layer.KindDir {
 				c.addTree(n)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -17,7 +18,7 @@ var wheelsAndSdistsRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || hasPathElement(n.Path, ".cache") || inCondaPkgs(n) {
+			if n.Kind != layer.KindFile || hasPathElement(n.Path, ".cache") || inCondaPkgs(n) {
 				continue
 			}
 			name := n.Name()

@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
+)
 
 var osEOLRule = &Rule{
 	ID:       "SP401",
@@ -9,7 +13,7 @@ var osEOLRule = &Rule{
 	Severity: SeverityHigh,
 	Doc:      "the base OS release (Debian, Ubuntu LTS, Alpine; from /etc/os-release or /etc/debian_version) is past, or near, its end of life (table of " + EOLSnapshot + ")",
 	Fix:      "move FROM to a supported release (e.g. python:3.X-slim-bookworm or -trixie, alpine:3.22)",
-	Reads:    []Reads{{Patterns: []string{"/etc/debian_version"}}},
+	Reads:    []layer.Reads{{Patterns: []string{"/etc/debian_version"}}},
 	Uses:     []InventoryUse{UsesOSRelease},
 	Check: func(p *Pass) []Finding {
 		deb := ""
@@ -20,14 +24,14 @@ var osEOLRule = &Rule{
 		if !ok {
 			return nil
 		}
-		layer := -1
+		at := -1
 		for _, q := range []string{"/usr/lib/os-release", "/etc/os-release", "/etc/debian_version", "/etc/alpine-release"} {
-			if n := p.FS.Lookup(q); n != nil && n.Kind == KindFile {
-				layer = n.Layer
+			if n := p.FS.Lookup(q); n != nil && n.Kind == layer.KindFile {
+				at = n.Layer
 				break
 			}
 		}
-		f, ok := eolFinding(p, r, r.Name, layer)
+		f, ok := eolFinding(p, r, r.Name, at)
 		if !ok {
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/debversion"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -16,7 +17,7 @@ var aptUpgradableRule = &Rule{
 	Severity: SeverityMedium,
 	Doc:      "installed dpkg packages for which the image's own apt lists (/var/lib/apt/lists/*_Packages, also .lz4/.gz/.bz2/.zst) offer a newer version: what apt list --upgradable showed when the image was built",
 	Fix:      "apt-get update && apt-get upgrade -y in the base stage, or rebuild from a freshly pulled base image",
-	Reads:    []Reads{{Patterns: []string{aptListsDir + "/*_Packages*"}, AptIndex: true}},
+	Reads:    []layer.Reads{{Patterns: []string{aptListsDir + "/*_Packages*"}, AptIndex: true}},
 	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		avail, visible, hiddenFrom := p.aptAvailable()

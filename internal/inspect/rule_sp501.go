@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -20,7 +21,7 @@ var duplicateFilesRule = &Rule{
 		for _, g := range p.DuplicateGroups(max(p.Settings.DuplicatesMinSize, 1)) {
 			nodes := make([]*Node, 0, len(g.Paths))
 			for _, q := range g.Paths {
-				if n := p.FS.Lookup(q); n != nil && n.Kind == KindFile && !p.Ignored(q) {
+				if n := p.FS.Lookup(q); n != nil && n.Kind == layer.KindFile && !p.Ignored(q) {
 					nodes = append(nodes, n)
 				}
 			}

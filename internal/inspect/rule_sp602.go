@@ -3,6 +3,8 @@ package inspect
 import (
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 var secretFilesRule = &Rule{
@@ -16,7 +18,7 @@ var secretFilesRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != KindFile || !isSecretPath(n.Path) || inPythonLib(n.Path) || underDir(n.Path, "/usr/share") {
+			if n.Kind != layer.KindFile || !isSecretPath(n.Path) || inPythonLib(n.Path) || underDir(n.Path, "/usr/share") {
 				continue
 			}
 			if _, owned := p.OSOwner(n.Path); owned {

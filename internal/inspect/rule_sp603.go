@@ -1,6 +1,10 @@
 package inspect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
+)
 
 var gitDirectoriesRule = &Rule{
 	ID:       "SP603",
@@ -17,7 +21,7 @@ var gitDirectoriesRule = &Rule{
 			if skip != "" && underDir(n.Path, skip) {
 				continue
 			}
-			if n.Kind == KindDir && n.Name() == ".git" {
+			if n.Kind == layer.KindDir && n.Name() == ".git" {
 				if _, owned := p.OSOwner(n.Path); owned {
 					continue
 				}

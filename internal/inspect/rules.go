@@ -7,6 +7,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/refresh"
 )
 
@@ -51,7 +52,7 @@ type Rule struct {
 	// Reads declares the file content Check reads through FS.Content
 	// (the walker captures it; the layer cache's key includes it), Uses
 	// the parts of the Inventory it reads.
-	Reads []Reads
+	Reads []layer.Reads
 	Uses  []InventoryUse
 	Check func(p *Pass) []Finding
 }

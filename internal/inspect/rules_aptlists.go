@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // aptCandidate is one version an apt list offers.
@@ -51,9 +52,9 @@ func (p *Pass) aptAvailable() (out map[string][]aptCandidate, visible bool, hidd
 			c.Close() // a zstd decoder holds goroutines until closed
 		}
 	}
-	if dir := p.FS.Lookup(aptListsDir); dir != nil && dir.Kind == KindDir {
+	if dir := p.FS.Lookup(aptListsDir); dir != nil && dir.Kind == layer.KindDir {
 		for _, n := range dir.Children() {
-			if n.Kind != KindFile || !strings.Contains(n.Name(), "_Packages") {
+			if n.Kind != layer.KindFile || !strings.Contains(n.Name(), "_Packages") {
 				continue
 			}
 			if c, ok := p.FS.Content(n.Path); ok {
@@ -87,7 +88,7 @@ func (p *Pass) aptAvailable() (out map[string][]aptCandidate, visible bool, hidd
 }
 
 // decompressList opens a captured Packages index. The walker keeps a
-// list's index lines as plain text whatever its form (captureAptList); a
+// list's index lines as plain text whatever its form (layer.CaptureAptList); a
 // list captured whole (cached layer data, or another walker) is read by
 // its magic bytes, which agree with its name's suffix.
 func decompressList(name string, c []byte) (io.Reader, error) {
@@ -105,7 +106,7 @@ func decompressList(name string, c []byte) (io.Reader, error) {
 			return nil, err
 		}
 		return d.IOReadCloser(), nil
-	case aptListForm(name) == formUnread:
+	case layer.AptListUnread(name):
 		return nil, io.ErrUnexpectedEOF
 	}
 	return br, nil

@@ -5,6 +5,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -14,7 +15,7 @@ func docTrees(p *Pass, dirs []string, keep func(*Node) bool, what string) []Find
 	c := p.collector()
 	for _, d := range dirs {
 		n := p.FS.Lookup(d)
-		if n == nil || n.Kind != KindDir {
+		if n == nil || n.Kind != layer.KindDir {
 			continue
 		}
 		var walk func(x *Node)
@@ -23,7 +24,7 @@ func docTrees(p *Pass, dirs []string, keep func(*Node) bool, what string) []Find
 				if p.Ignored(ch.Path) || (keep != nil && keep(ch)) {
 					continue
 				}
-				if ch.Kind == KindDir {
+				if ch.Kind == layer.KindDir {
 					walk(ch)
 				} else {
 					c.addFile(ch, d)

@@ -6,6 +6,8 @@ package inspect
 import (
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // testFileName matches the modules a test runner collects: test_*.py,
@@ -33,9 +35,9 @@ func isTestSuiteDir(n *Node) bool {
 				return
 			}
 			switch c.Kind {
-			case KindDir:
+			case layer.KindDir:
 				walk(c)
-			case KindFile, KindSymlink:
+			case layer.KindFile, layer.KindSymlink:
 				if testFileName.MatchString(c.Name()) {
 					found = true
 				}
@@ -61,7 +63,7 @@ func testDirsBelow(root *Node, skip func(*Node) bool) []*Node {
 	var walk func(x *Node)
 	walk = func(x *Node) {
 		for _, c := range x.Children() {
-			if c.Kind != KindDir || skip(c) {
+			if c.Kind != layer.KindDir || skip(c) {
 				continue
 			}
 			name := c.Name()

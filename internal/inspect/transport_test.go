@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -173,7 +174,7 @@ func trCheckStreams(t *testing.T, src *Source) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc, err = decompress(c)
+			rc, err = layer.Decompress(c)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // The layer cache trusts a diffID, as containerd trusts an unpacked
@@ -21,8 +22,8 @@ import (
 // tar (docker save archives, the engine).
 
 // verifyBlob reads a cached layer's blob and checks it against its digest.
-func verifyBlob(ctx context.Context, src *Source, l v1.Layer, layer *Layer, progress func(Progress)) error {
-	pr, _, closeSrc, err := openBlob(ctx, src, l, layer, progress)
+func verifyBlob(ctx context.Context, src *Source, l v1.Layer, lay *Layer, progress func(Progress)) error {
+	pr, _, closeSrc, err := openBlob(ctx, src, l, lay, progress)
 	if err != nil {
 		return err
 	}
@@ -33,10 +34,10 @@ func verifyBlob(ctx context.Context, src *Source, l v1.Layer, layer *Layer, prog
 	}
 	got := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if src.RawCompressed {
-		return checkBlob(layer, pr.n, got)
+		return checkBlob(lay, pr.n, got)
 	}
-	if got != layer.DiffID {
-		return diffIDError(layer.DiffID, got)
+	if got != lay.DiffID {
+		return layer.DiffIDError(lay.DiffID, got)
 	}
 	return nil
 }
@@ -51,9 +52,4 @@ func checkBlob(layer *Layer, n int64, got string) error {
 		return fmt.Errorf("the layer blob does not match its digest: the manifest says %s, the blob is %s", layer.Digest, got)
 	}
 	return nil
-}
-
-// diffIDError: an uncompressed layer that is not the one its config names.
-func diffIDError(want, got string) error {
-	return fmt.Errorf("content does not match its diffID: the config says %s, the layer is %s", want, got)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
@@ -68,7 +69,7 @@ func BenchmarkWalkLayer(b *testing.B) {
 	b.SetBytes(int64(len(tb)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		r, err := decompress(bytes.NewReader(gz))
+		r, err := layer.Decompress(bytes.NewReader(gz))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func BenchmarkMerge(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := Merge([]*LayerData{ld}); err != nil {
+		if _, _, err := Merge([]*layer.Data{ld}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@
 package safefile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -97,10 +98,15 @@ func readRegular(path string, limit int64) (b []byte, tooLarge bool, err error) 
 	if st.Size() > limit {
 		return nil, true, nil
 	}
-	b, err = io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// One allocation of the size the file has (io.ReadAll would double
+	// its way up to it: a layer cache entry is tens of MB); a file that
+	// grew meanwhile is read on to the limit.
+	var buf bytes.Buffer
+	buf.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, false, err
 	}
+	b = buf.Bytes()
 	if int64(len(b)) > limit {
 		return nil, true, nil
 	}

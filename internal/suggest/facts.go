@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // Facts are what an image tells about the Dockerfile that built it and
@@ -234,7 +235,7 @@ type junk struct {
 // should exclude: .git, virtualenvs, caches, bytecode, secrets, tests.
 func (f *Facts) junkUnder(dir string) []junk {
 	root := f.fs.Lookup(dir)
-	if root == nil || root.Kind != inspect.KindDir {
+	if root == nil || root.Kind != layer.KindDir {
 		return nil
 	}
 	acc := map[string]*junk{}
@@ -247,7 +248,7 @@ func (f *Facts) junkUnder(dir string) []junk {
 			order = append(order, pattern)
 		}
 		walkNode(n, func(x *inspect.Node) {
-			if x.Kind == inspect.KindFile {
+			if x.Kind == layer.KindFile {
 				j.files++
 				j.bytes += x.Size
 			}
@@ -258,7 +259,7 @@ func (f *Facts) junkUnder(dir string) []junk {
 		for _, c := range n.Children() {
 			name := c.Name()
 			r := strings.TrimPrefix(rel+"/"+name, "/")
-			if c.Kind == inspect.KindDir {
+			if c.Kind == layer.KindDir {
 				switch {
 				case name == ".git":
 					add(".git", c)
@@ -275,7 +276,7 @@ func (f *Facts) junkUnder(dir string) []junk {
 				}
 				continue
 			}
-			if c.Kind != inspect.KindFile {
+			if c.Kind != layer.KindFile {
 				continue
 			}
 			switch {
@@ -298,7 +299,7 @@ func hasTestModules(n *inspect.Node) bool {
 	found := false
 	walkNode(n, func(x *inspect.Node) {
 		b := x.Name()
-		if x.Kind == inspect.KindFile && (strings.HasPrefix(b, "test_") && strings.HasSuffix(b, ".py") || strings.HasSuffix(b, "_test.py") || b == "conftest.py") {
+		if x.Kind == layer.KindFile && (strings.HasPrefix(b, "test_") && strings.HasSuffix(b, ".py") || strings.HasSuffix(b, "_test.py") || b == "conftest.py") {
 			found = true
 		}
 	})

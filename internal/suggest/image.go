@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // Image is an analysed image, its findings and the map from its layers to
@@ -121,7 +122,7 @@ func (img *Image) storedBy(ins []*Instruction, match func(p string) bool, note s
 			return notFound(in)
 		}
 		for _, e := range ld.Entries {
-			if e.Kind == inspect.KindFile && match(e.Path) {
+			if e.Kind == layer.KindFile && match(e.Path) {
 				total += e.Size
 			}
 		}
@@ -203,7 +204,7 @@ func (img *Image) unionBytesExcept(paths []string, skip map[string]bool) int64 {
 			continue
 		}
 		walkNode(n, func(x *inspect.Node) {
-			if x.Kind != inspect.KindFile || skip[x.Path] {
+			if x.Kind != layer.KindFile || skip[x.Path] {
 				return
 			}
 			l, at := x.InodeKey()
@@ -224,7 +225,7 @@ func walkNode(n *inspect.Node, fn func(*inspect.Node)) {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		fn(x)
-		if x.Kind == inspect.KindDir {
+		if x.Kind == layer.KindDir {
 			stack = append(stack, x.Children()...)
 		}
 	}

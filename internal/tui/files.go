@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -150,7 +151,7 @@ var sizeHelp = keyMap{short: []key.Binding{fileKeys.Apply, fileKeys.Cancel},
 	full: [][]key.Binding{{fileKeys.Apply, fileKeys.Cancel}}}
 
 func emptyRoot() *TreeNode {
-	return &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true}
+	return &TreeNode{Name: "/", Path: "/", Kind: layer.KindDir, Layer: -1, Visible: true}
 }
 
 func newFilesView(in *Input) filesView {
@@ -948,18 +949,18 @@ func (v filesView) row(r fileRow, width int, attrs bool) string {
 	switch {
 	case !n.Visible:
 		size, sizeStyle = humanize.Bytes(uint64(st.hidden)), styleHidden
-	case !n.IsDir() && n.Kind != inspect.KindFile:
+	case !n.IsDir() && n.Kind != layer.KindFile:
 		size = ""
 	}
-	layer := ""
+	lcol := ""
 	if n.Layer >= 0 && (n.Visible || v.scope != scopeFinal) {
 		// A directory's layer only wrote its entry: dim, as a hint.
-		layer = fmt.Sprintf("L%d", n.Layer)
+		lcol = fmt.Sprintf("L%d", n.Layer)
 		if n.IsDir() || !n.Visible {
-			layer = styleDim.Render(padLeft(layer, 3))
+			lcol = styleDim.Render(padLeft(lcol, 3))
 		}
 	}
-	b.WriteString(sizeStyle.Render(padLeft(size, 8)) + " " + padLeft(layer, 3) + "  ")
+	b.WriteString(sizeStyle.Render(padLeft(size, 8)) + " " + padLeft(lcol, 3) + "  ")
 	if attrs {
 		b.WriteString(styleDim.Render(attrColumn(n)) + " ")
 	}
@@ -994,7 +995,7 @@ func (v filesView) row(r fileRow, width int, attrs bool) string {
 	}
 	var suffix []string
 	switch {
-	case n.Kind == inspect.KindSymlink:
+	case n.Kind == layer.KindSymlink:
 		suffix = append(suffix, styleLink.Render("→ "+textsafe.Term(n.Link)))
 	case n.Hardlink:
 		suffix = append(suffix, styleDim.Render("(hardlink)"))
@@ -1036,18 +1037,18 @@ func attrColumn(n *TreeNode) string {
 }
 
 // modeString is ls's: the type, then rwx with s, S, t and T.
-func modeString(k inspect.Kind, mode uint32) string {
+func modeString(k layer.Kind, mode uint32) string {
 	b := []byte("----------")
 	switch k {
-	case inspect.KindDir:
+	case layer.KindDir:
 		b[0] = 'd'
-	case inspect.KindSymlink:
+	case layer.KindSymlink:
 		b[0] = 'l'
-	case inspect.KindChar:
+	case layer.KindChar:
 		b[0] = 'c'
-	case inspect.KindBlock:
+	case layer.KindBlock:
 		b[0] = 'b'
-	case inspect.KindFifo:
+	case layer.KindFifo:
 		b[0] = 'p'
 	}
 	const rwx = "rwxrwxrwx"
@@ -1168,7 +1169,7 @@ func (v filesView) changeLines(n *TreeNode) []string {
 		line := st.Render(fmt.Sprintf("content changed by layer %d", v.layer)) + hidden()
 		if bf := n.Before; bf != nil {
 			was := bf.Entry.Kind.String()
-			if bf.Entry.Kind == inspect.KindFile {
+			if bf.Entry.Kind == layer.KindFile {
 				was = humanize.Bytes(uint64(bf.Entry.Size))
 			}
 			return []string{line, styleDim.Render(fmt.Sprintf("was %s, %s", was, v.instruction("from layer", bf.Layer)))}
@@ -1203,7 +1204,7 @@ func metadataChange(bf *Before, n *TreeNode) string {
 		what = append(what, "same owner and mode: only the time changed")
 	}
 	s := strings.Join(what, " · ")
-	if n.Kind == inspect.KindFile && !n.Hardlink && n.Size > 0 {
+	if n.Kind == layer.KindFile && !n.Hardlink && n.Size > 0 {
 		s += fmt.Sprintf(" · the same %s stored again (layer %d has it)", humanize.Bytes(uint64(n.Size)), bf.Layer)
 	}
 	return s

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // TreeNode is one path of the merged file system as the files view shows
@@ -15,7 +16,7 @@ import (
 type TreeNode struct {
 	Name string
 	Path string
-	Kind inspect.Kind
+	Kind layer.Kind
 	Link string // symlink target
 	// Size is a file's content bytes; for a directory, the bytes of the
 	// visible files below it, each hardlinked content once.
@@ -51,18 +52,18 @@ type TreeNode struct {
 
 // Before is the entry a layer replaced at a path, and its layer.
 type Before struct {
-	Entry inspect.Entry
+	Entry layer.Entry
 	Layer int
 }
 
 // IsDir reports whether the node is a directory.
-func (n *TreeNode) IsDir() bool { return n.Kind == inspect.KindDir }
+func (n *TreeNode) IsDir() bool { return n.Kind == layer.KindDir }
 
 // BuildTree copies the merged view of fs into a tree the files view can
 // sort and filter, adds the hidden copies (as ghosts where their path is
 // gone) and marks the paths the findings name with their rule IDs.
 func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
-	root := &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true}
+	root := &TreeNode{Name: "/", Path: "/", Kind: layer.KindDir, Layer: -1, Visible: true}
 	if fs == nil {
 		return root
 	}
@@ -82,13 +83,13 @@ func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
 			Layer: n.Layer, Visible: true, Parent: parent,
 			Mode: n.Mode, UID: n.UID, GID: n.GID, Attrs: n.Layer >= 0,
 		}
-		if l, p := n.InodeKey(); n.Kind == inspect.KindFile && p != "" {
+		if l, p := n.InodeKey(); n.Kind == layer.KindFile && p != "" {
 			k := inodeKey{l, p}
 			t.Hardlink = counted[k]
 			counted[k] = true
 		}
 		parent.Children = append(parent.Children, t)
-		if n.Kind == inspect.KindDir {
+		if n.Kind == layer.KindDir {
 			dirs[n.Path] = t
 		}
 		return true
@@ -139,9 +140,9 @@ func (n *TreeNode) ensure(p string) *TreeNode {
 		}
 		c := n.child(part)
 		if c == nil {
-			kind := inspect.KindDir
+			kind := layer.KindDir
 			if i == len(parts)-1 {
-				kind = inspect.KindFile
+				kind = layer.KindFile
 			}
 			c = &TreeNode{Name: part, Path: path.Join(n.Path, part), Kind: kind, Layer: -1, Parent: n}
 			j := sort.Search(len(n.Children), func(j int) bool { return n.Children[j].Name >= part })
@@ -160,7 +161,7 @@ func (n *TreeNode) total() {
 	}
 	if n.IsDir() {
 		n.Size = 0
-	} else if n.Visible && n.Kind == inspect.KindFile && !n.Hardlink {
+	} else if n.Visible && n.Kind == layer.KindFile && !n.Hardlink {
 		n.Files = 1
 	}
 	for _, c := range n.Children {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 func fixture(name string) string { return filepath.Join("..", "..", "testdata", "images", name+".tar") }
@@ -57,18 +58,18 @@ func TestBuildTreeGhosts(t *testing.T) {
 	for _, c := range []struct {
 		path           string
 		visible        bool
-		kind           inspect.Kind
+		kind           layer.Kind
 		size, hidden   int64
 		ownHiddenCount int
 	}{
-		{"/tmp/delete-me.bin", false, inspect.KindFile, 0, 1000, 1},
-		{"/opt/tree", false, inspect.KindDir, 0, 900, 0},
-		{"/opt/tree/sub/c.bin", false, inspect.KindFile, 0, 400, 1},
-		{"/var/data", true, inspect.KindFile, 90, 1500, 0},
-		{"/var/data/x.db", false, inspect.KindFile, 0, 700, 1},
-		{"/etc/motd", true, inspect.KindFile, 120, 100, 1},
-		{"/srv/cache/new1", true, inspect.KindFile, 250, 0, 0},
-		{"/srv/cache/old1", false, inspect.KindFile, 0, 500, 1},
+		{"/tmp/delete-me.bin", false, layer.KindFile, 0, 1000, 1},
+		{"/opt/tree", false, layer.KindDir, 0, 900, 0},
+		{"/opt/tree/sub/c.bin", false, layer.KindFile, 0, 400, 1},
+		{"/var/data", true, layer.KindFile, 90, 1500, 0},
+		{"/var/data/x.db", false, layer.KindFile, 0, 700, 1},
+		{"/etc/motd", true, layer.KindFile, 120, 100, 1},
+		{"/srv/cache/new1", true, layer.KindFile, 250, 0, 0},
+		{"/srv/cache/old1", false, layer.KindFile, 0, 500, 1},
 	} {
 		n := root.Find(c.path)
 		if n == nil {
@@ -125,10 +126,10 @@ func TestHostileStrings(t *testing.T) {
 	in.Report.Layers[1].CreatedBy = "RUN echo" + osc + "\nforged line"
 	in.Report.Findings = append([]inspect.Finding(nil), in.Report.Findings...)
 	in.Report.Findings[0].Title += csi
-	root := &TreeNode{Name: "/", Path: "/", Kind: inspect.KindDir, Layer: -1, Visible: true}
+	root := &TreeNode{Name: "/", Path: "/", Kind: layer.KindDir, Layer: -1, Visible: true}
 	root.Children = []*TreeNode{
-		{Name: "evil" + csi, Path: "/evil" + csi, Kind: inspect.KindFile, Size: 10, Layer: 1, Visible: true, Parent: root},
-		{Name: "link", Path: "/link", Kind: inspect.KindSymlink, Link: "target" + osc, Layer: 1, Visible: true, Parent: root},
+		{Name: "evil" + csi, Path: "/evil" + csi, Kind: layer.KindFile, Size: 10, Layer: 1, Visible: true, Parent: root},
+		{Name: "link", Path: "/link", Kind: layer.KindSymlink, Link: "target" + osc, Layer: 1, Visible: true, Parent: root},
 	}
 	root.total()
 	in.Tree = root

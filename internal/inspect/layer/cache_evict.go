@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"io/fs"
@@ -9,23 +9,9 @@ import (
 	"time"
 )
 
-// DefaultCacheMaxBytes bounds the cache directory (the layer and image
-// entries of every format slimpy has written there) when Options does not
-// say otherwise: the entries of ~30 images like the 0.8 GB benchmark image
-// (docs/performance.md), whose layer entries take ~35 MB.
-const DefaultCacheMaxBytes = 1 << 30
-
-// cacheMaxBytes is the bound opts asks for: 0 for the default, < 0 for none.
-func (opts Options) cacheMaxBytes() int64 {
-	if opts.CacheMaxBytes == 0 {
-		return DefaultCacheMaxBytes
-	}
-	return opts.CacheMaxBytes
-}
-
-// touchEntry marks a cache entry as used now: an entry's modification time
-// is its last use, which trimCache evicts by.
-func touchEntry(p string) {
+// TouchEntry marks a cache entry as used now: an entry's modification time
+// is its last use, which TrimCache evicts by.
+func TouchEntry(p string) {
 	now := time.Now()
 	_ = os.Chtimes(p, now, now)
 }
@@ -36,12 +22,12 @@ type cacheFile struct {
 	used time.Time
 }
 
-// trimCache removes the least recently used entries below root until
+// TrimCache removes the least recently used entries below root until
 // they take at most max bytes, and temporary files an interrupted run
 // left behind an hour ago or more. Only slimpy's own entries (*.layer,
 // *.report in layers-v*/ and images-v*/) are ever removed; errors only
 // leave the cache larger.
-func trimCache(root string, max int64) {
+func TrimCache(root string, max int64) {
 	if root == "" || max < 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"archive/tar"
@@ -12,7 +12,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
-func cacheTestLayer(t testing.TB) *LayerData {
+func cacheTestLayer(t testing.TB) *Data {
 	tb := tartest.Tar(t,
 		tartest.Dir("usr"), tartest.Dir("usr/lib"), tartest.File("usr/lib/a.py", "print(1)\n"), tartest.File("usr/lib/b.py", strings.Repeat("b", 300)),
 		tartest.File("usr/lib/.wh.gone", ""), tartest.File("etc/.wh..wh..opq", ""),
@@ -31,11 +31,11 @@ func cacheTestLayer(t testing.TB) *LayerData {
 
 func TestCacheRoundTrip(t *testing.T) {
 	ld := cacheTestLayer(t)
-	c := newLayerCache(t.TempDir())
-	if err := c.put(ld); err != nil {
+	c := NewCache(t.TempDir(), testCaptures)
+	if err := c.Put(ld); err != nil {
 		t.Fatal(err)
 	}
-	got := c.get(ld.DiffID)
+	got := c.Get(ld.DiffID)
 	if got == nil {
 		t.Fatal("miss after put")
 	}
@@ -45,18 +45,18 @@ func TestCacheRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, ld) {
 		t.Errorf("round trip changed the layer:\n got %+v\nwant %+v", got, ld)
 	}
-	if c.get("sha256:"+strings.Repeat("1", 64)) != nil {
+	if c.Get("sha256:"+strings.Repeat("1", 64)) != nil {
 		t.Error("hit for an unknown diffID")
 	}
 }
 
 func TestCacheDamagedEntryIsAMiss(t *testing.T) {
 	ld := cacheTestLayer(t)
-	c := newLayerCache(t.TempDir())
-	if err := c.put(ld); err != nil {
+	c := NewCache(t.TempDir(), testCaptures)
+	if err := c.Put(ld); err != nil {
 		t.Fatal(err)
 	}
-	p := c.path(ld.DiffID)
+	p := c.Path(ld.DiffID)
 	good, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -70,35 +70,14 @@ func TestCacheDamagedEntryIsAMiss(t *testing.T) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if c.get(ld.DiffID) != nil {
+		if c.Get(ld.DiffID) != nil {
 			t.Errorf("%s: a damaged entry was used", name)
 		}
 	}
-	if c.path("sha256:../../etc") != "" || c.path("../x:abc") != "" {
+	if c.Path("sha256:../../etc") != "" || c.Path("../x:abc") != "" {
 		t.Error("a diffID escaped the cache directory")
 	}
 	if filepath.Dir(filepath.Dir(p)) != c.dir {
 		t.Errorf("entry %s outside %s", p, c.dir)
 	}
-}
-
-// FuzzCacheDecode feeds arbitrary bytes to the cache decoder (behind the
-// checksum, which random bytes never pass): an error or data Merge
-// accepts or refuses cleanly, never a panic or a huge allocation.
-func FuzzCacheDecode(f *testing.F) {
-	var buf bytes.Buffer
-	if err := encodeLayerData(&buf, cacheTestLayer(f)); err != nil {
-		f.Fatal(err)
-	}
-	b := buf.Bytes()
-	f.Add(b[len(cacheMagic) : len(b)-8])
-	f.Add([]byte{})
-	f.Add([]byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Fuzz(func(t *testing.T, body []byte) {
-		ld, err := decodeLayerBody(body)
-		if err != nil {
-			return
-		}
-		checkMerge(t, []*LayerData{ld})
-	})
 }

@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"bufio"
@@ -15,12 +15,12 @@ import (
 	"github.com/zeebo/xxh3"
 )
 
-// maxCapturedFile bounds the bytes kept of one file captured whole. Package
+// MaxCapturedFile bounds the bytes kept of one file captured whole. Package
 // databases of real images stay well below it (a bookworm dpkg status with
 // build-essential is ~1 MB). apt's Packages lists are not bounded by it
 // once they are streamed (Reads.AptIndex): a bookworm main list is
 // ~50 MB uncompressed, ~10 MB as .lz4.
-const maxCapturedFile = 32 << 20
+const MaxCapturedFile = 32 << 20
 
 // listForm is how an apt list is stored.
 type listForm uint8
@@ -33,6 +33,10 @@ const (
 	formZstd
 	formUnread // .xz, .lzma: not read
 )
+
+// AptListUnread reports whether an apt list of this name is in a form the
+// walker does not read (.xz, .lzma).
+func AptListUnread(name string) bool { return aptListForm(name) == formUnread }
 
 // aptListForm tells an apt list's form by its name, as apt does.
 func aptListForm(name string) listForm {
@@ -52,27 +56,27 @@ func aptListForm(name string) listForm {
 }
 
 const (
-	// maxAptListKept bounds the text kept of one apt list: the Package,
+	// MaxAptListKept bounds the text kept of one apt list: the Package,
 	// Version and Architecture lines of a bookworm main list are ~4 MB.
-	maxAptListKept = 16 << 20
+	MaxAptListKept = 16 << 20
 	// maxAptListRead bounds the uncompressed bytes read of one list
 	// (bookworm main is ~50 MB): a compression bomb costs time up to it,
 	// never memory.
 	maxAptListRead = 1 << 30
 )
 
-// captureAptList reads one apt Packages index of size bytes from r, as the
+// CaptureAptList reads one apt Packages index of size bytes from r, as the
 // layer stores it (plain, .lz4, .gz, .bz2 or .zst by p's name), and returns
 // plain text holding only what the stale rule reads of it: the Package,
 // Version and Architecture lines and a blank line between stanzas, at most
-// maxAptListKept bytes of whole stanzas. hash is the xxh3 of the stored
+// MaxAptListKept bytes of whole stanzas. hash is the xxh3 of the stored
 // bytes, as for any other file. A list that does not decompress keeps what
 // was read before the damage; only an error reading r itself (a truncated
 // layer) is returned.
 //
 // Memory: the kept text, a 64 KiB line buffer and the decompressor's
 // window, whatever the list's size.
-func captureAptList(ctx context.Context, r io.Reader, p string, size int64) (kept []byte, hash uint64, err error) {
+func CaptureAptList(ctx context.Context, r io.Reader, p string, size int64) (kept []byte, hash uint64, err error) {
 	raw := &hashingReader{r: io.LimitReader(r, size), h: xxh3.New()}
 	var src io.Reader
 	var closeSrc func()
@@ -95,7 +99,7 @@ func captureAptList(ctx context.Context, r io.Reader, p string, size int64) (kep
 	if src != nil {
 		// A small compressed list can expand to maxAptListRead: a cancel
 		// is checked for every chunk of it.
-		kept = filterPackagesIndex(ctxReader{ctx, io.LimitReader(src, maxAptListRead)}, maxAptListKept)
+		kept = filterPackagesIndex(ctxReader{ctx, io.LimitReader(src, maxAptListRead)}, MaxAptListKept)
 	}
 	if closeSrc != nil {
 		closeSrc()

@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"archive/tar"
@@ -21,9 +21,9 @@ import (
 // `ls -l` and `du --apparent-size` show and what an engine's extraction
 // writes); its hash is of the bytes stored and its size.
 
-// isSparse reports whether archive/tar reads hdr's content as a sparse
+// IsSparse reports whether archive/tar reads hdr's content as a sparse
 // file (with holes it fills with zeros).
-func isSparse(hdr *tar.Header) bool {
+func IsSparse(hdr *tar.Header) bool {
 	if hdr.Typeflag == tar.TypeGNUSparse {
 		return true
 	}

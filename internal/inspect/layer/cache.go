@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"bytes"
@@ -9,15 +9,16 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/codec"
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
-// cacheFormat changes whenever LayerData's meaning or encoding changes.
+// CacheFormat changes whenever Data's meaning or encoding changes.
 // 1 was gob; 2 is the compact encoding below.
-const cacheFormat = 2
+const CacheFormat = 2
 
-// layerCache stores LayerData by diffID: the digest of the uncompressed
+// Cache stores Data by diffID: the digest of the uncompressed
 // content, which every source knows without re-compressing anything.
-type layerCache struct {
+type Cache struct {
 	dir string // "" disables the cache
 }
 
@@ -30,14 +31,21 @@ func DefaultCacheDir() string {
 	return filepath.Join(base, "slimpy")
 }
 
-func newLayerCache(root string) layerCache {
+// NewCache is the layer cache below root ("" for none) for what the
+// walker keeps with captures: entries of other declarations live in
+// another directory.
+func NewCache(root string, captures *Captures) Cache {
 	if root == "" {
-		return layerCache{}
+		return Cache{}
 	}
-	return layerCache{dir: filepath.Join(root, fmt.Sprintf("layers-v%d.%s", cacheFormat, theCaptures().key))}
+	return Cache{dir: filepath.Join(root, fmt.Sprintf("layers-v%d.%s", CacheFormat, captures.Key()))}
 }
 
-func (c layerCache) path(diffID string) string {
+// Dir is the directory of the entries, "" when the cache is disabled.
+func (c Cache) Dir() string { return c.dir }
+
+// Path is where the entry of a layer is, "" for none.
+func (c Cache) Path(diffID string) string {
 	algo, hex, ok := strings.Cut(diffID, ":")
 	if !ok || c.dir == "" || strings.ContainsAny(hex, `/\.`) || strings.ContainsAny(algo, `/\.`) {
 		return ""
@@ -45,43 +53,43 @@ func (c layerCache) path(diffID string) string {
 	return filepath.Join(c.dir, algo, hex+".layer")
 }
 
-// maxCacheEntry bounds the size of a cache file read back (an entry of a
+// MaxCacheEntry bounds the size of a cache file read back (an entry of a
 // layer of a million files is ~25 MB).
-const maxCacheEntry = 1 << 30
+const MaxCacheEntry = 1 << 30
 
-// get returns the cached data of a layer, or nil on a miss. A damaged entry
+// Get returns the cached data of a layer, or nil on a miss. A damaged entry
 // (or anything but a regular file: a FIFO must not block the read) is a
 // miss: the layer is read again and the entry rewritten.
-func (c layerCache) get(diffID string) *LayerData {
-	p := c.path(diffID)
+func (c Cache) Get(diffID string) *Data {
+	p := c.Path(diffID)
 	if p == "" {
 		return nil
 	}
-	b, err := readRegularFile(p, maxCacheEntry)
+	b, err := safefile.ReadRegular(p, MaxCacheEntry)
 	if err != nil {
 		return nil
 	}
-	ld, err := decodeLayerData(b)
+	ld, err := Decode(b)
 	if err != nil || ld.DiffID != diffID {
 		return nil
 	}
-	touchEntry(p)
+	TouchEntry(p)
 	return ld
 }
 
-// put writes the entry atomically (temp file + rename), so a concurrent or
+// Put writes the entry atomically (temp file + rename), so a concurrent or
 // interrupted run never sees half an entry. Failing to cache is not fatal.
-func (c layerCache) put(ld *LayerData) error {
-	p := c.path(ld.DiffID)
+func (c Cache) Put(ld *Data) error {
+	p := c.Path(ld.DiffID)
 	if p == "" {
 		return nil
 	}
-	return writeCacheFile(p, func(w io.Writer) error { return encodeLayerData(w, ld) })
+	return WriteCacheFile(p, func(w io.Writer) error { return Encode(w, ld) })
 }
 
-// writeCacheFile writes a cache entry through a temporary file renamed
+// WriteCacheFile writes a cache entry through a temporary file renamed
 // into place, so a concurrent or interrupted run never reads half of one.
-func writeCacheFile(p string, encode func(io.Writer) error) error {
+func WriteCacheFile(p string, encode func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -115,7 +123,9 @@ func writeCacheFile(p string, encode func(io.Writer) error) error {
 //	xxh3-64 of all of the above, little endian
 const cacheMagic = "slimpy-layer\x02"
 
-func encodeLayerData(out io.Writer, ld *LayerData) error {
+// Encode writes the layer cache entry of ld (also what a shared cache
+// stores).
+func Encode(out io.Writer, ld *Data) error {
 	w := codec.NewWriter(out)
 	w.Write([]byte(cacheMagic))
 	w.Str(ld.DiffID)
@@ -153,12 +163,9 @@ func encodeLayerData(out io.Writer, ld *LayerData) error {
 	return w.Finish()
 }
 
-// errCacheCorrupt is a damaged cache entry: read as a miss.
-var errCacheCorrupt = codec.ErrCorrupt
-
-// decodeLayerData decodes an entry encodeLayerData wrote, checking its
+// Decode decodes an entry Encode wrote, checking its
 // checksum first.
-func decodeLayerData(b []byte) (*LayerData, error) {
+func Decode(b []byte) (*Data, error) {
 	body, err := codec.Unframe(b, cacheMagic)
 	if err != nil {
 		return nil, err
@@ -172,9 +179,9 @@ func decodeLayerData(b []byte) (*LayerData, error) {
 	return ld, nil
 }
 
-func decodeLayerBody(b []byte) (*LayerData, error) {
+func decodeLayerBody(b []byte) (*Data, error) {
 	r := codec.NewReader(b)
-	ld := &LayerData{}
+	ld := &Data{}
 	ld.DiffID = r.Str()
 	ld.StoredBytes = r.Varint()
 	ld.StoredFiles = int(r.Varint())

@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"archive/tar"
@@ -29,10 +29,10 @@ const (
 	aufsMetaPrefix = ".wh..wh."
 )
 
-// decompress returns the uncompressed tar stream of a stored layer blob,
+// Decompress returns the uncompressed tar stream of a stored layer blob,
 // recognising gzip and zstd by their magic bytes; anything else is taken as
 // an uncompressed tar.
-func decompress(blob io.Reader) (io.ReadCloser, error) {
+func Decompress(blob io.Reader) (io.ReadCloser, error) {
 	br := bufio.NewReaderSize(blob, 64<<10)
 	magic, err := br.Peek(4)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -70,13 +70,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // walkBufs are the walker's content buffers, reused between layers.
 var walkBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-// walkLayer is walkLayerCtx without a context, with a budget of its own.
-func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
-	return walkLayerCtx(context.Background(), uncompressed, wantDiffID, &layerBudget{image: &imageBudget{}})
-}
-
-// walkLayerCtx reads one uncompressed layer tarball to its end and returns
-// what it holds. When wantDiffID is not empty the stream's sha256 must
+// Walk reads one uncompressed layer tarball to its end and returns
+// what it holds, with the content of the regular files captures wants. When wantDiffID is not empty the stream's sha256 must
 // equal it: a layer whose content does not match the image config is an
 // error, not a silently wrong number. What it keeps beyond the entries
 // (captured files, long names) is taken from lb, the layer's share of the
@@ -87,17 +82,16 @@ func walkLayer(uncompressed io.Reader, wantDiffID string) (*LayerData, error) {
 // goroutines of their own, beside the tar parsing and the xxh3 of every
 // file: one layer keeps up to three cores busy. Memory stays bounded by
 // the pipe's chunks and one content buffer, whatever the layer holds.
-func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string, lb *layerBudget) (*LayerData, error) {
+func Walk(ctx context.Context, uncompressed io.Reader, wantDiffID string, captures *Captures, lb *Budget) (*Data, error) {
 	counter := &countingReader{r: uncompressed}
 	var r io.Reader = counter
-	var pipe *hashPipe
+	var pipe *HashPipe
 	if wantDiffID != "" {
-		pipe = newHashPipe(counter)
-		defer pipe.stop()
+		pipe = NewHashPipe(counter)
+		defer pipe.Stop()
 		r = pipe
 	}
-	ld := &LayerData{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
-	captures := theCaptures()
+	ld := &Data{DiffID: wantDiffID, Contents: map[string][]byte{}, checked: true}
 	bp := walkBufs.Get().(*[]byte)
 	defer walkBufs.Put(bp)
 	buf := *bp
@@ -135,7 +129,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		if err := lb.name(p, p); err != nil {
 			return nil, err
 		}
-		dir, base := splitAbs(p)
+		dir, base := SplitAbs(p)
 		if strings.HasPrefix(base, whiteoutPrefix) {
 			switch {
 			case base == opaqueMarker:
@@ -160,15 +154,15 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 			e.Size = hdr.Size
 			switch {
 			case hdr.Size == 0:
-			case isSparse(hdr):
+			case IsSparse(hdr):
 				// Never read, never captured: its holes would cost time
 				// in its apparent size (walk_sparse.go).
 				sk.armSparse()
 				sparse, sparseHdr = len(ld.Entries), hdr
-			case captures.streamed(p):
+			case captures.Streamed(p):
 				// apt's Packages lists are tens of MB: keep only the
 				// lines the stale rule reads, whatever their size.
-				content, h, err := captureAptList(ctx, tr, p, hdr.Size)
+				content, h, err := CaptureAptList(ctx, tr, p, hdr.Size)
 				if err != nil {
 					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
 				}
@@ -177,7 +171,7 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 				}
 				ld.Contents[p] = content
 				e.Hash = h
-			case captures.want(p, hdr.Size):
+			case captures.Want(p, hdr.Size):
 				if err := lb.capture(hdr.Size, p); err != nil {
 					return nil, err
 				}
@@ -209,8 +203,8 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 			e.Kind = KindDir
 		case tar.TypeSymlink:
 			e.Kind = KindSymlink
-			if len(hdr.Linkname) > maxPathLen {
-				return nil, fmt.Errorf("symlink %q: a target of %d bytes is longer than the %d-byte limit", p, len(hdr.Linkname), maxPathLen)
+			if len(hdr.Linkname) > MaxPathLen {
+				return nil, fmt.Errorf("symlink %q: a target of %d bytes is longer than the %d-byte limit", p, len(hdr.Linkname), MaxPathLen)
 			}
 			e.Link = hdr.Linkname
 		case tar.TypeLink:
@@ -242,10 +236,10 @@ func walkLayerCtx(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		return nil, fmt.Errorf("reading tar: %w", truncated(err))
 	}
 	if pipe != nil {
-		sum := pipe.sum()
+		sum := pipe.Sum()
 		got := "sha256:" + hex.EncodeToString(sum)
 		if got != wantDiffID {
-			return nil, diffIDError(wantDiffID, got)
+			return nil, DiffIDError(wantDiffID, got)
 		}
 	}
 	ld.TarBytes = counter.n
@@ -266,10 +260,10 @@ func truncated(err error) error {
 // cleanEntryPath turns a tar entry name into an absolute clean path. Like
 // the container engines, a leading "/" is taken as relative to the root;
 // a name that climbs out of the root with ".." is refused, and so is a name
-// longer than maxPathLen.
+// longer than MaxPathLen.
 func cleanEntryPath(name string, names *arena.Arena) (string, error) {
-	if len(name) > maxPathLen {
-		return "", fmt.Errorf("tar entry name of %d bytes is longer than the %d-byte limit", len(name), maxPathLen)
+	if len(name) > MaxPathLen {
+		return "", fmt.Errorf("tar entry name of %d bytes is longer than the %d-byte limit", len(name), MaxPathLen)
 	}
 	rel := strings.Trim(name, "/")
 	if rel == "" {
@@ -319,10 +313,10 @@ func escapesRoot(rel string) bool {
 	return false
 }
 
-// hashPipe reads a stream in a goroutine of its own into a few chunks that
+// HashPipe reads a stream in a goroutine of its own into a few chunks that
 // two consumers share: the walker (through Read) and a goroutine that
 // computes the stream's sha256.
-type hashPipe struct {
+type HashPipe struct {
 	free  chan *pipeChunk
 	data  chan *pipeChunk
 	hashq chan *pipeChunk
@@ -345,8 +339,9 @@ const (
 	pipeChunkSize = 256 << 10
 )
 
-func newHashPipe(src io.Reader) *hashPipe {
-	p := &hashPipe{
+// NewHashPipe starts reading src; Stop must be called.
+func NewHashPipe(src io.Reader) *HashPipe {
+	p := &HashPipe{
 		free:  make(chan *pipeChunk, pipeChunks),
 		data:  make(chan *pipeChunk, pipeChunks),
 		hashq: make(chan *pipeChunk, pipeChunks),
@@ -361,13 +356,13 @@ func newHashPipe(src io.Reader) *hashPipe {
 	return p
 }
 
-func (p *hashPipe) release(c *pipeChunk) {
+func (p *HashPipe) release(c *pipeChunk) {
 	if c.refs.Add(-1) == 0 {
 		p.free <- c
 	}
 }
 
-func (p *hashPipe) fill(src io.Reader) {
+func (p *HashPipe) fill(src io.Reader) {
 	for {
 		var c *pipeChunk
 		select {
@@ -395,7 +390,7 @@ func (p *hashPipe) fill(src io.Reader) {
 	}
 }
 
-func (p *hashPipe) hash() {
+func (p *HashPipe) hash() {
 	h := sha256.New()
 	for {
 		select {
@@ -413,7 +408,7 @@ func (p *hashPipe) hash() {
 	}
 }
 
-func (p *hashPipe) Read(b []byte) (int, error) {
+func (p *HashPipe) Read(b []byte) (int, error) {
 	for p.cur == nil || p.off == p.cur.n {
 		if p.cur != nil {
 			if p.cur.err != nil {
@@ -429,9 +424,14 @@ func (p *hashPipe) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// sum waits for the sha256 of the whole stream; call it once Read has
+// Sum waits for the sha256 of the whole stream; call it once Read has
 // returned io.EOF.
-func (p *hashPipe) sum() []byte { return <-p.sumc }
+func (p *HashPipe) Sum() []byte { return <-p.sumc }
 
-// stop ends the goroutines (a walk that fails stops reading early).
-func (p *hashPipe) stop() { p.once.Do(func() { close(p.done) }) }
+// Stop ends the goroutines (a walk that fails stops reading early).
+func (p *HashPipe) Stop() { p.once.Do(func() { close(p.done) }) }
+
+// DiffIDError: an uncompressed layer that is not the one its config names.
+func DiffIDError(want, got string) error {
+	return fmt.Errorf("content does not match its diffID: the config says %s, the layer is %s", want, got)
+}

@@ -1,4 +1,4 @@
-package inspect
+package layer
 
 import (
 	"crypto/sha256"
@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Reads declares file content that a rule or an inventory reads through
@@ -24,44 +23,13 @@ type Reads struct {
 	// path.Match pattern ("*.list"); the element "**" matches any number
 	// of elements, none included ("/**/pyvenv.cfg").
 	Patterns []string
-	// MaxSize is the largest file kept whole; 0 means maxCapturedFile.
+	// MaxSize is the largest file kept whole; 0 means MaxCapturedFile.
 	MaxSize int64
 	// AptIndex marks apt Packages indexes: read streamed whatever their
 	// size (plain, .lz4, .gz, .bz2, .zst; .xz and .lzma are not read),
 	// only their Package, Version and Architecture lines kept
-	// (captureAptList).
+	// (CaptureAptList).
 	AptIndex bool
-}
-
-// InventoryUse names what a rule reads of the Inventory, declared on the rule
-// (Rule.Uses) beside the file content it reads itself (Rule.Reads).
-type InventoryUse string
-
-const (
-	UsesOSPackages   InventoryUse = "os-packages"  // Inventory.OS: dpkg and apk
-	UsesPythonDists  InventoryUse = "python-dists" // Inventory.Python
-	UsesInterpreters InventoryUse = "interpreters" // Inventory.Interpreters
-	UsesOSRelease    InventoryUse = "os-release"   // Inventory.OSRelease
-)
-
-// inventoryReads is what BuildInventory reads: the package databases, the
-// os-release files, the Python distributions' metadata and what names an
-// interpreter's version.
-var inventoryReads = []Reads{
-	{Patterns: []string{ // dpkg (Debian, Ubuntu; distroless's status.d)
-		dpkgStatus, "/var/lib/dpkg/status.d/*", "/var/lib/dpkg/info/*.list",
-	}},
-	{Patterns: []string{"/lib/apk/db/installed", "/usr/lib/apk/db/installed"}},
-	{Patterns: []string{"/etc/os-release", "/usr/lib/os-release"}},
-	{Patterns: []string{
-		"/**/*.dist-info/METADATA", "/**/*.dist-info/RECORD", "/**/*.dist-info/INSTALLER",
-		"/**/*.egg-info/PKG-INFO", "/**/*.egg-info/installed-files.txt",
-		"/**/*.egg-info", // a legacy single-file egg-info is itself the PKG-INFO
-		"/**/pyvenv.cfg",
-		// PREFIX/include/python3.N/patchlevel.h names the full version of
-		// an interpreter built from source (/usr/local, conda).
-		"/**/include/python*/**/patchlevel.h",
-	}},
 }
 
 // readPattern is one compiled pattern of a declaration.
@@ -72,10 +40,10 @@ type readPattern struct {
 	maxSize int64
 }
 
-// captureSet is the union of the declarations, compiled for the walker: it
+// Captures is the union of the declarations, compiled for the walker: it
 // asks it of every regular file of every layer, so the common answer (no)
 // comes from a map lookup or a prefix or suffix compare.
-type captureSet struct {
+type Captures struct {
 	exact    map[string]int64         // literal path → max size
 	byBase   map[string][]readPattern // literal last element → patterns
 	wild     []readPattern            // last element holds a wildcard
@@ -83,31 +51,19 @@ type captureSet struct {
 	key      string // hex hash of the declarations, in the layer cache's path
 }
 
-var (
-	unionOnce sync.Once
-	union     *captureSet
-)
+// Key is a hash of the declarations: the layer cache's path holds it, so
+// entries written for other declarations are never read.
+func (c *Captures) Key() string { return c.key }
 
-// theCaptures is the union of the inventories' and the registered rules'
-// declarations.
-func theCaptures() *captureSet {
-	unionOnce.Do(func() {
-		all := append([]Reads(nil), inventoryReads...)
-		for _, r := range Rules {
-			all = append(all, r.Reads...)
-		}
-		union = compileReads(all)
-	})
-	return union
-}
-
-func compileReads(all []Reads) *captureSet {
-	c := &captureSet{exact: map[string]int64{}, byBase: map[string][]readPattern{}}
+// Compile makes the walker's capture set of the declarations: the union
+// of the inventories' and the registered rules' (the driver's), or a test's.
+func Compile(all []Reads) *Captures {
+	c := &Captures{exact: map[string]int64{}, byBase: map[string][]readPattern{}}
 	var lines []string
 	for _, r := range all {
 		max := r.MaxSize
 		if max == 0 {
-			max = maxCapturedFile
+			max = MaxCapturedFile
 		}
 		for _, p := range r.Patterns {
 			lines = append(lines, fmt.Sprintf("%s\x00%d\x00%t", p, max, r.AptIndex))
@@ -137,7 +93,7 @@ func hasWildcard(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
 func compilePattern(p string, max int64) readPattern {
 	if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
-		panic("inspect: a Reads pattern is a clean absolute path: " + strconv.Quote(p))
+		panic("layer: a Reads pattern is a clean absolute path: " + strconv.Quote(p))
 	}
 	elems := strings.Split(p[1:], "/")
 	rp := readPattern{elems: elems, prefix: "/", maxSize: max}
@@ -153,7 +109,7 @@ func compilePattern(p string, max int64) readPattern {
 	}
 	for _, e := range elems {
 		if _, err := path.Match(e, ""); err != nil {
-			panic("inspect: bad Reads pattern " + strconv.Quote(p) + ": " + err.Error())
+			panic("layer: bad Reads pattern " + strconv.Quote(p) + ": " + err.Error())
 		}
 	}
 	return rp
@@ -213,10 +169,10 @@ func matchElems(pat []string, p string) bool {
 	return p == ""
 }
 
-// want reports whether the walker keeps the whole content of the regular
+// Want reports whether the walker keeps the whole content of the regular
 // file of size bytes at p. Keep it cheap: it runs for every entry of every
 // layer.
-func (c *captureSet) want(p string, size int64) bool {
+func (c *Captures) Want(p string, size int64) bool {
 	if max, ok := c.exact[p]; ok && size <= max {
 		return true
 	}
@@ -234,10 +190,10 @@ func (c *captureSet) want(p string, size int64) bool {
 	return false
 }
 
-// streamed reports whether the walker reads the regular file at p with
-// captureAptList instead: an apt Packages index that a declaration names,
+// Streamed reports whether the walker reads the regular file at p with
+// CaptureAptList instead: an apt Packages index that a declaration names,
 // in a form it reads.
-func (c *captureSet) streamed(p string) bool {
+func (c *Captures) Streamed(p string) bool {
 	for i := range c.aptIndex {
 		if c.aptIndex[i].match(p) {
 			return aptListForm(path.Base(p)) != formUnread

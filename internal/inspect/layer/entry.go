@@ -1,4 +1,6 @@
-package inspect
+package layer
+
+import "strings"
 
 // Kind is the type of a file system entry.
 type Kind uint8
@@ -23,7 +25,7 @@ func (k Kind) String() string {
 }
 
 // Entry is one entry of a layer tarball, normalised: whiteout markers are
-// not entries (see LayerData.Whiteouts and LayerData.Opaques).
+// not entries (see Data.Whiteouts and Data.Opaques).
 type Entry struct {
 	Path string // absolute and clean: "/usr/bin/python3"
 	Kind Kind
@@ -35,9 +37,9 @@ type Entry struct {
 	Hash uint64 // xxh3-64 of the content of a non-empty regular file
 }
 
-// LayerData is what one pass over a layer tarball yields. It depends only on
+// Data is what one pass over a layer tarball yields. It depends only on
 // the layer's uncompressed content, so it is cached by diffID.
-type LayerData struct {
+type Data struct {
 	DiffID    string
 	Entries   []Entry  // in tar order
 	Whiteouts []string // paths this layer deletes from the layers below
@@ -54,6 +56,27 @@ type LayerData struct {
 
 	// checked is set by the walker and the cache reader, whose entries are
 	// clean by construction: Merge checks the entries of any other
-	// LayerData before trusting them.
+	// Data before trusting them.
 	checked bool
+}
+
+// Checked reports whether d came from the walker or the cache reader, whose
+// entries are clean by construction (a merge checks those of any other).
+func (d *Data) Checked() bool { return d.checked }
+
+// MaxPathLen bounds the length of an entry's path. Linux refuses paths
+// longer than PATH_MAX (4096 bytes), so no engine writes a longer one; the
+// bound leaves room for hostile or synthetic layers (a 4096-deep path is
+// 8 KiB) while keeping the directories one name implies (one per "/")
+// bounded.
+const MaxPathLen = 64 << 10
+
+// SplitAbs splits a clean absolute path below the root into its directory
+// ("/" for a top-level name) and its last element.
+func SplitAbs(p string) (dir, name string) {
+	i := strings.LastIndexByte(p, '/')
+	if i == 0 {
+		return "/", p[1:]
+	}
+	return p[:i], p[i+1:]
 }
