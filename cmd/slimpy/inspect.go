@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/report"
@@ -201,7 +202,7 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		// The suggestions: the first screen does not wait for them.
 		pending := func() tui.Fixes { return f.fixes(ctx, img, cfg) }
 		// What each layer changed is worked out after the first screen too.
-		index := func() (*inspect.LayerIndex, error) { return inspect.NewLayerIndex(a) }
+		index := func() (*fsview.LayerIndex, error) { return inspect.NewLayerIndex(a) }
 		in := &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}
 		if fresh == nil && !f.noRules {
 			// R: what --refresh would have found, asked now.

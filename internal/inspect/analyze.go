@@ -19,6 +19,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"golang.org/x/sync/errgroup"
 )
@@ -124,7 +125,7 @@ type Layer struct {
 	CreatedBy      string // the Dockerfile instruction, see Instruction
 	Cached         bool
 	Data           *layer.Data
-	Change         LayerChange
+	Change         fsview.LayerChange
 }
 
 // Analysis is everything one inspection learns about an image.
@@ -132,7 +133,7 @@ type Analysis struct {
 	Source    *Source
 	Config    *v1.ConfigFile
 	Layers    []Layer
-	FS        *FileSystem
+	FS        *fsview.FileSystem
 	Inventory Inventory
 
 	// The totals and duplicate groups Report shows, worked out while the
@@ -230,12 +231,12 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	}
 	// The merge follows the reads, layer by layer, in its own goroutine.
 	var (
-		fs      *FileSystem
-		changes []LayerChange
+		fs      *fsview.FileSystem
+		changes []fsview.LayerChange
 	)
 	merged := make(chan error, 1)
 	go func() {
-		m := newMerger(len(v1layers))
+		m := fsview.NewMerger(len(v1layers))
 		for i := range a.Layers {
 			select {
 			case <-ready[i]:
@@ -243,13 +244,13 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 				merged <- mctx.Err()
 				return
 			}
-			if err := m.apply(i, a.Layers[i].Data); err != nil {
+			if err := m.Apply(i, a.Layers[i].Data); err != nil {
 				merged <- err
 				mcancel()
 				return
 			}
 		}
-		fs, changes = m.finish(), m.changes
+		fs, changes = m.Finish()
 		merged <- nil
 	}()
 
@@ -352,7 +353,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 // FileSystem.Content cannot reach them. Package databases stay: the
 // inventories read every layer's copy to tell which layer installed what.
 // The cache keeps everything.
-func pruneContents(fs *FileSystem, data []*layer.Data) {
+func pruneContents(fs *fsview.FileSystem, data []*layer.Data) {
 	for i, ld := range data {
 		for p := range ld.Contents {
 			if isPackageDB(p) || isAptPackagesList(p) {
@@ -361,7 +362,11 @@ func pruneContents(fs *FileSystem, data []*layer.Data) {
 				continue
 			}
 			n := fs.Lookup(p)
-			if n == nil || n.ino == nil || n.ino.layer != i || n.ino.path != p {
+			if n == nil {
+				delete(ld.Contents, p)
+				continue
+			}
+			if l, at := n.InodeKey(); l != i || at != p {
 				delete(ld.Contents, p)
 			}
 		}
@@ -389,6 +394,15 @@ func (a *Analysis) layerData() []*layer.Data {
 		data[i] = a.Layers[i].Data
 	}
 	return data
+}
+
+// NewLayerIndex indexes the layers of an analysis.
+func NewLayerIndex(a *Analysis) (*fsview.LayerIndex, error) {
+	var hidden []fsview.Copy
+	if a.FS != nil {
+		hidden = a.FS.Hidden
+	}
+	return fsview.IndexLayers(a.layerData(), hidden)
 }
 
 // readLayerRetrying reads a layer, and reads a registry layer again from

@@ -23,6 +23,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/slimpy/slimpy/internal/bigimage"
 	"github.com/slimpy/slimpy/internal/gctune"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
 )
@@ -412,7 +413,7 @@ func BenchmarkBigMerge(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := Merge(data); err != nil {
+		if _, _, err := fsview.Merge(data); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 )
 
 // Totals computes the image-wide figures from the merged view.
@@ -26,9 +26,7 @@ func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
 }
 
 // totalsAndDuplicates walks the merged tree once for both; no duplicate
-// groups when minSize < 0. An inode only one visible path reaches (nearly
-// all) needs no "seen" set: only hardlinked ones go through the map, and
-// the path that stands for one is the first in walk order, as before.
+// groups when minSize < 0.
 func (a *Analysis) totalsAndDuplicates(minSize int64) (Totals, []DuplicateGroup) {
 	var t Totals
 	for _, l := range a.Layers {
@@ -40,26 +38,15 @@ func (a *Analysis) totalsAndDuplicates(minSize int64) (Totals, []DuplicateGroup)
 	type file struct {
 		size int64
 		hash uint64
-		n    *Node
+		n    *fsview.Node
 	}
 	var files []file
-	seen := map[*inode]bool{}
-	a.FS.Walk(func(n *Node) bool {
-		if n.Kind != layer.KindFile || n.ino == nil {
-			return true
-		}
-		if n.ino.refs > 1 {
-			if seen[n.ino] {
-				return true
-			}
-			seen[n.ino] = true
-		}
+	a.FS.EachContent(func(n *fsview.Node) {
 		t.Size += n.Size
 		t.Files++
 		if minSize >= 0 && n.Size > 0 && n.Size >= minSize {
 			files = append(files, file{n.Size, n.Hash, n})
 		}
-		return true
 	})
 	t.WastedBytes = t.StoredSize - t.Size
 	t.Efficiency = 1
@@ -126,7 +113,7 @@ func (a *Analysis) Report() Report {
 		})
 	}
 
-	r.Waste = WasteReport{ByReason: map[string]int64{}, Copies: append([]Copy(nil), a.FS.Hidden...)}
+	r.Waste = WasteReport{ByReason: map[string]int64{}, Copies: append([]fsview.Copy(nil), a.FS.Hidden...)}
 	for _, c := range a.FS.Hidden {
 		r.Waste.Bytes += c.Size
 		r.Waste.Files++
@@ -134,7 +121,7 @@ func (a *Analysis) Report() Report {
 	}
 	// Generic, not sort.SliceStable: its reflective swaps of 40k copies
 	// took ~100 ms of the serial end of a cold run.
-	slices.SortStableFunc(r.Waste.Copies, func(x, y Copy) int { return cmp.Compare(y.Size, x.Size) })
+	slices.SortStableFunc(r.Waste.Copies, func(x, y fsview.Copy) int { return cmp.Compare(y.Size, x.Size) })
 
 	for _, g := range r.Duplicates.Groups {
 		r.Duplicates.WastedBytes += g.WastedBytes
@@ -162,10 +149,10 @@ func (a *Analysis) Report() Report {
 		r.Duplicates.Groups = []DuplicateGroup{}
 	}
 	if r.Waste.Copies == nil {
-		r.Waste.Copies = []Copy{}
+		r.Waste.Copies = []fsview.Copy{}
 	}
 	if r.MetadataOnlyCopies.Copies == nil {
-		r.MetadataOnlyCopies.Copies = []MetadataCopy{}
+		r.MetadataOnlyCopies.Copies = []fsview.MetadataCopy{}
 	}
 	if r.Packages.OS == nil {
 		r.Packages.OS = []PackageRef{}

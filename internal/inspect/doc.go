@@ -3,14 +3,15 @@
 // inventories that the rules, suggestions and reports read.
 //
 // Data flows one way: Open (reference → Source) → Analyze (layers →
-// layer.Data, cached by diffID → FileSystem + Inventory) → findings.
+// layer.Data, cached by diffID → fsview.FileSystem + Inventory) → findings.
 //
 // Rules: one file per rule ID (rule_sp403.go) with its test beside it; a
 // rule declares what it reads (Rule.Reads, Rule.Uses) and the walker
 // captures the union (captures.go). Sub-packages: layer (the walk of one
 // layer tarball, its decompression and capture, the per-layer data and
-// its cache by diffID), codec (the caches' binary encoding), inventory
-// (end-of-life tables, os-release, release order).
+// its cache by diffID), fsview (the merged file system, its accounting
+// and the per-layer index), codec (the caches' binary encoding),
+// inventory (end-of-life tables, os-release, release order).
 //
 // Definitions (docs/accounting.md keeps them):
 //   - a byte is a byte of a regular file's content (st_size);

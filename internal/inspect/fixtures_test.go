@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slimpy/slimpy/internal/fixtures"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -33,7 +30,7 @@ import (
 type wantLayer struct {
 	stored      int64
 	storedFiles int
-	change      LayerChange
+	change      fsview.LayerChange
 }
 
 // wantCopy is one expected stored copy that the final file system hides.
@@ -42,7 +39,7 @@ type wantCopy struct {
 	layer    int
 	size     int64
 	hiddenBy int
-	reason   HideReason
+	reason   fsview.HideReason
 }
 
 // wantDup is one expected group of visible paths with one content.
@@ -66,9 +63,9 @@ type wantFixture struct {
 	layers   []wantLayer
 	visible  int64 // bytes, each inode once
 	files    int   // visible regular files, each inode once
-	byReason map[HideReason]int64
+	byReason map[fsview.HideReason]int64
 	copies   []wantCopy
-	metadata []MetadataCopy
+	metadata []fsview.MetadataCopy
 	dups     []wantDup
 	present  []string // visible paths
 	absent   []string // paths the final file system does not have
@@ -77,7 +74,9 @@ type wantFixture struct {
 
 const sp = "/usr/local/lib/python3.11/site-packages"
 
-func added(b int64, n int) LayerChange { return LayerChange{AddedBytes: b, AddedFiles: n} }
+func added(b int64, n int) fsview.LayerChange {
+	return fsview.LayerChange{AddedBytes: b, AddedFiles: n}
+}
 
 var fixtureWants = []wantFixture{
 	{
@@ -86,34 +85,34 @@ var fixtureWants = []wantFixture{
 			// motd 100, delete-me 1000, tree 200+300+400, cache 500+600, data 700+800, keep 50
 			{4650, 10, added(4650, 10)},
 			// rm -f /tmp/delete-me.bin
-			{0, 0, LayerChange{RemovedBytes: 1000, RemovedFiles: 1, WastedBytes: 1000, WastedFiles: 1}},
+			{0, 0, fsview.LayerChange{RemovedBytes: 1000, RemovedFiles: 1, WastedBytes: 1000, WastedFiles: 1}},
 			// rm -rf /opt/tree: every file below is wasted, by this layer
-			{0, 0, LayerChange{RemovedBytes: 900, RemovedFiles: 3, WastedBytes: 900, WastedFiles: 3}},
+			{0, 0, fsview.LayerChange{RemovedBytes: 900, RemovedFiles: 3, WastedBytes: 900, WastedFiles: 3}},
 			// opaque /srv/cache hides old1+old2 and adds new1
-			{250, 1, LayerChange{AddedBytes: 250, AddedFiles: 1, RemovedBytes: 1100, RemovedFiles: 2, WastedBytes: 1100, WastedFiles: 2}},
+			{250, 1, fsview.LayerChange{AddedBytes: 250, AddedFiles: 1, RemovedBytes: 1100, RemovedFiles: 2, WastedBytes: 1100, WastedFiles: 2}},
 			// opaque marker on the new /fresh hides nothing
 			{30, 1, added(30, 1)},
 			// /etc/motd overwritten: 120 modified, the 100 below wasted
-			{120, 1, LayerChange{ModifiedBytes: 120, ModifiedFiles: 1, WastedBytes: 100, WastedFiles: 1}},
+			{120, 1, fsview.LayerChange{ModifiedBytes: 120, ModifiedFiles: 1, WastedBytes: 100, WastedFiles: 1}},
 			// the directory /var/data replaced by a file: its two files are
 			// wasted (overwritten), charged to this layer. Removed counts
 			// whiteouts and opaque markers only (docs/accounting.md), so it
 			// stays 0 here (more cases: TestMergeDirectoryReplaced).
-			{90, 1, LayerChange{AddedBytes: 90, AddedFiles: 1, WastedBytes: 1500, WastedFiles: 2}},
+			{90, 1, fsview.LayerChange{AddedBytes: 90, AddedFiles: 1, WastedBytes: 1500, WastedFiles: 2}},
 		},
 		visible:  540, // motd 120 + new1 250 + f 30 + /var/data 90 + keep 50
 		files:    5,
-		byReason: map[HideReason]int64{Deleted: 1900, Opaque: 1100, Overwritten: 1600},
+		byReason: map[fsview.HideReason]int64{fsview.Deleted: 1900, fsview.Opaque: 1100, fsview.Overwritten: 1600},
 		copies: []wantCopy{
-			{"/etc/motd", 0, 100, 5, Overwritten},
-			{"/opt/tree/a.txt", 0, 200, 2, Deleted},
-			{"/opt/tree/sub/b.txt", 0, 300, 2, Deleted},
-			{"/opt/tree/sub/c.bin", 0, 400, 2, Deleted},
-			{"/srv/cache/old1", 0, 500, 3, Opaque},
-			{"/srv/cache/old2", 0, 600, 3, Opaque},
-			{"/tmp/delete-me.bin", 0, 1000, 1, Deleted},
-			{"/var/data/x.db", 0, 700, 6, Overwritten},
-			{"/var/data/y.db", 0, 800, 6, Overwritten},
+			{"/etc/motd", 0, 100, 5, fsview.Overwritten},
+			{"/opt/tree/a.txt", 0, 200, 2, fsview.Deleted},
+			{"/opt/tree/sub/b.txt", 0, 300, 2, fsview.Deleted},
+			{"/opt/tree/sub/c.bin", 0, 400, 2, fsview.Deleted},
+			{"/srv/cache/old1", 0, 500, 3, fsview.Opaque},
+			{"/srv/cache/old2", 0, 600, 3, fsview.Opaque},
+			{"/tmp/delete-me.bin", 0, 1000, 1, fsview.Deleted},
+			{"/var/data/x.db", 0, 700, 6, fsview.Overwritten},
+			{"/var/data/y.db", 0, 800, 6, fsview.Overwritten},
 		},
 		present: []string{"/etc/motd", "/srv/cache/new1", "/fresh/f", "/var/data", "/keep.txt", "/dev/null", "/etc/localtime", "/tmp", "/opt"},
 		absent:  []string{"/tmp/delete-me.bin", "/opt/tree", "/opt/tree/sub/c.bin", "/srv/cache/old1", "/srv/cache/old2", "/var/data/x.db"},
@@ -126,14 +125,14 @@ var fixtureWants = []wantFixture{
 			{4240, 3, added(4240, 3)},
 			// rm one name of perl: still visible as /usr/bin/perl, so nothing
 			// left the image: no bytes or files removed, nothing wasted
-			{0, 0, LayerChange{}},
+			{0, 0, fsview.LayerChange{}},
 			// rm every name of a.txt: removed and wasted once
-			{0, 0, LayerChange{RemovedBytes: 1200, RemovedFiles: 1, WastedBytes: 1200, WastedFiles: 1}},
+			{0, 0, fsview.LayerChange{RemovedBytes: 1200, RemovedFiles: 1, WastedBytes: 1200, WastedFiles: 1}},
 		},
 		visible:  3040, // perl 3000 + perl.conf 40
 		files:    2,
-		byReason: map[HideReason]int64{Deleted: 1200},
-		copies:   []wantCopy{{"/usr/share/doc/git/a.txt", 0, 1200, 2, Deleted}},
+		byReason: map[fsview.HideReason]int64{fsview.Deleted: 1200},
+		copies:   []wantCopy{{"/usr/share/doc/git/a.txt", 0, 1200, 2, fsview.Deleted}},
 		present:  []string{"/usr/bin/perl", "/etc/perl.conf"},
 		absent:   []string{"/usr/bin/perl5.36.0", "/usr/share/doc/git/a.txt", "/usr/share/doc/git/b.txt", "/usr/share/doc/git/c.txt"},
 	},
@@ -144,25 +143,25 @@ var fixtureWants = []wantFixture{
 			{6100, 6, added(6100, 6)},
 			// chown -R: every file rewritten; the lower copies wasted (tool
 			// once; empty.txt hides no bytes, so it is not a wasted file)
-			{6100, 6, LayerChange{ModifiedBytes: 6100, ModifiedFiles: 6, WastedBytes: 6100, WastedFiles: 5}},
+			{6100, 6, fsview.LayerChange{ModifiedBytes: 6100, ModifiedFiles: 6, WastedBytes: 6100, WastedFiles: 5}},
 			// chmod 0640 data.json
-			{2500, 1, LayerChange{ModifiedBytes: 2500, ModifiedFiles: 1, WastedBytes: 2500, WastedFiles: 1}},
+			{2500, 1, fsview.LayerChange{ModifiedBytes: 2500, ModifiedFiles: 1, WastedBytes: 2500, WastedFiles: 1}},
 			// touch main.py
-			{1500, 1, LayerChange{ModifiedBytes: 1500, ModifiedFiles: 1, WastedBytes: 1500, WastedFiles: 1}},
+			{1500, 1, fsview.LayerChange{ModifiedBytes: 1500, ModifiedFiles: 1, WastedBytes: 1500, WastedFiles: 1}},
 		},
 		visible:  6100,
 		files:    6,
-		byReason: map[HideReason]int64{Overwritten: 10100},
+		byReason: map[fsview.HideReason]int64{fsview.Overwritten: 10100},
 		copies: []wantCopy{
-			{"/app/bin/run", 0, 300, 1, Overwritten},
-			{"/app/bin/tool", 0, 1000, 1, Overwritten},
-			{"/app/lib/data.json", 0, 2500, 1, Overwritten},
-			{"/app/lib/data.json", 1, 2500, 2, Overwritten},
-			{"/app/lib/util.py", 0, 800, 1, Overwritten},
-			{"/app/main.py", 0, 1500, 1, Overwritten},
-			{"/app/main.py", 1, 1500, 3, Overwritten},
+			{"/app/bin/run", 0, 300, 1, fsview.Overwritten},
+			{"/app/bin/tool", 0, 1000, 1, fsview.Overwritten},
+			{"/app/lib/data.json", 0, 2500, 1, fsview.Overwritten},
+			{"/app/lib/data.json", 1, 2500, 2, fsview.Overwritten},
+			{"/app/lib/util.py", 0, 800, 1, fsview.Overwritten},
+			{"/app/main.py", 0, 1500, 1, fsview.Overwritten},
+			{"/app/main.py", 1, 1500, 3, fsview.Overwritten},
 		},
-		metadata: []MetadataCopy{
+		metadata: []fsview.MetadataCopy{
 			{Path: "/app/main.py", Layer: 1, PrevLayer: 0, Size: 1500, OwnerChanged: true},
 			{Path: "/app/lib/util.py", Layer: 1, PrevLayer: 0, Size: 800, OwnerChanged: true},
 			{Path: "/app/lib/data.json", Layer: 1, PrevLayer: 0, Size: 2500, OwnerChanged: true},
@@ -184,7 +183,7 @@ var fixtureWants = []wantFixture{
 			{12419, 13, added(12419, 13)},
 			// gcc 1500, stdio.h 900, cc1 3000, libc.a 2500, lists 188+110 added;
 			// status rewritten (1589) over the base's 867
-			{9787, 7, LayerChange{AddedBytes: 8198, AddedFiles: 6, ModifiedBytes: 1589, ModifiedFiles: 1, WastedBytes: 867, WastedFiles: 1}},
+			{9787, 7, fsview.LayerChange{AddedBytes: 8198, AddedFiles: 6, ModifiedBytes: 1589, ModifiedFiles: 1, WastedBytes: 867, WastedFiles: 1}},
 			// numpy 800+400+200+4000+0+1800+300+0+900, openblas 3000, f2py 200,
 			// dist-info 4+155+1181, pip cache 2500+300
 			{15740, 16, added(15740, 16)},
@@ -193,8 +192,8 @@ var fixtureWants = []wantFixture{
 		},
 		visible:  49242, // 50109 stored − 867
 		files:    54,    // 55 stored − 1
-		byReason: map[HideReason]int64{Overwritten: 867},
-		copies:   []wantCopy{{"/var/lib/dpkg/status", 0, 867, 2, Overwritten}},
+		byReason: map[fsview.HideReason]int64{fsview.Overwritten: 867},
+		copies:   []wantCopy{{"/var/lib/dpkg/status", 0, 867, 2, fsview.Overwritten}},
 		dups:     []wantDup{{1500, []string{"/app/assets/logo.png", "/app/docs/logo.png"}}},
 		present: []string{"/bin", "/lib", "/etc/os-release", "/usr/lib/os-release", "/usr/bin/gcc-12",
 			sp + "/numpy/testing/_private/utils.py", sp + "/numpy/core/tests/test_multiarray.py",
@@ -210,22 +209,22 @@ var fixtureWants = []wantFixture{
 			// python + stdlib + tests + pip (dist-info 4+152+424)
 			{96800, 19, added(96800, 19)},
 			// apt-get install gcc libpq-dev; status 3448 over 1470
-			{112597, 17, LayerChange{AddedBytes: 109149, AddedFiles: 16, ModifiedBytes: 3448, ModifiedFiles: 1, WastedBytes: 1470, WastedFiles: 1}},
+			{112597, 17, fsview.LayerChange{AddedBytes: 109149, AddedFiles: 16, ModifiedBytes: 3448, ModifiedFiles: 1, WastedBytes: 1470, WastedFiles: 1}},
 			// useradd: group 82, passwd 248, shadow 157 over 70+213+132; skel copies + lastlog
-			{5340, 7, LayerChange{AddedBytes: 4853, AddedFiles: 4, ModifiedBytes: 487, ModifiedFiles: 3, WastedBytes: 415, WastedFiles: 3}},
+			{5340, 7, fsview.LayerChange{AddedBytes: 4853, AddedFiles: 4, ModifiedBytes: 487, ModifiedFiles: 3, WastedBytes: 415, WastedFiles: 3}},
 			// COPY . /app
 			{46759, 13, added(46759, 13)},
 			// pip install numpy psycopg2 + cache 20000+400+8000
 			{122460, 20, added(122460, 20)},
 			// chown -R app:app /app: all 13 again
-			{46759, 13, LayerChange{ModifiedBytes: 46759, ModifiedFiles: 13, WastedBytes: 46759, WastedFiles: 13}},
+			{46759, 13, fsview.LayerChange{ModifiedBytes: 46759, ModifiedFiles: 13, WastedBytes: 46759, WastedFiles: 13}},
 			// rm -rf /app/tests: conftest 800 + sample.json 6000 + test_app 3000 (the chowned copies)
-			{0, 0, LayerChange{RemovedBytes: 9800, RemovedFiles: 3, WastedBytes: 9800, WastedFiles: 3}},
+			{0, 0, fsview.LayerChange{RemovedBytes: 9800, RemovedFiles: 3, WastedBytes: 9800, WastedFiles: 3}},
 		},
 		visible:  429295, // 487739 stored − 58444 wasted
 		files:    88,     // 108 stored − 20 hidden
-		byReason: map[HideReason]int64{Overwritten: 48644, Deleted: 9800},
-		metadata: []MetadataCopy{
+		byReason: map[fsview.HideReason]int64{fsview.Overwritten: 48644, fsview.Deleted: 9800},
+		metadata: []fsview.MetadataCopy{
 			{Path: "/app/.git/HEAD", Layer: 6, PrevLayer: 4, Size: 21, OwnerChanged: true},
 			{Path: "/app/.git/config", Layer: 6, PrevLayer: 4, Size: 124, OwnerChanged: true},
 			{Path: "/app/.git/index", Layer: 6, PrevLayer: 4, Size: 1500, OwnerChanged: true},
@@ -262,7 +261,7 @@ var fixtureWants = []wantFixture{
 		},
 		visible:  3417,
 		files:    5,
-		byReason: map[HideReason]int64{},
+		byReason: map[fsview.HideReason]int64{},
 		present:  []string{"/bin/sh", "/lib/apk/db/installed", "/usr/local/bin/app"},
 	},
 	{
@@ -275,74 +274,30 @@ var fixtureWants = []wantFixture{
 		},
 		visible:  3062,
 		files:    5,
-		byReason: map[HideReason]int64{},
+		byReason: map[fsview.HideReason]int64{},
 	},
 	{
 		name: "zstd",
 		layers: []wantLayer{
 			{1200, 2, added(1200, 2)}, // gzip: hello 500, base.bin 700
 			// zstd: hello 600 over 500, data.bin 1000
-			{1600, 2, LayerChange{AddedBytes: 1000, AddedFiles: 1, ModifiedBytes: 600, ModifiedFiles: 1, WastedBytes: 500, WastedFiles: 1}},
+			{1600, 2, fsview.LayerChange{AddedBytes: 1000, AddedFiles: 1, ModifiedBytes: 600, ModifiedFiles: 1, WastedBytes: 500, WastedFiles: 1}},
 		},
 		visible:  2300,
 		files:    3,
-		byReason: map[HideReason]int64{Overwritten: 500},
-		copies:   []wantCopy{{"/etc/hello.txt", 0, 500, 1, Overwritten}},
+		byReason: map[fsview.HideReason]int64{fsview.Overwritten: 500},
+		copies:   []wantCopy{{"/etc/hello.txt", 0, 500, 1, fsview.Overwritten}},
 	},
 }
 
 // openFixture opens a committed fixture and returns the image for platform.
 func openFixture(t *testing.T, name, platform string) v1.Image {
 	t.Helper()
-	spec, ok := fixtures.ByName(name)
-	if !ok {
-		t.Fatalf("no fixture %q", name)
-	}
-	p := fixtures.Path(name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%v (run: go test ./internal/fixtures -update)", err)
-	}
-	if spec.Format == fixtures.DockerArchive {
-		img, err := tarball.ImageFromPath(p, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	}
-	ii, err := layout.ImageIndexFromPath(p)
+	img, err := fixtures.Open(name, platform)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		im, err := ii.IndexManifest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(im.Manifests) == 0 {
-			t.Fatal("empty index")
-		}
-		var d *v1.Descriptor
-		for i, m := range im.Manifests {
-			if m.Platform == nil || platform == "" || m.Platform.String() == platform {
-				d = &im.Manifests[i]
-				break
-			}
-		}
-		if d == nil {
-			t.Fatalf("no %s image in %s", platform, p)
-		}
-		if d.MediaType == types.OCIImageIndex || d.MediaType == types.DockerManifestList {
-			if ii, err = ii.ImageIndex(d.Digest); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		img, err := ii.Image(d.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	}
+	return img
 }
 
 // walkImage streams every layer through walkLayer, checked against its
@@ -410,7 +365,7 @@ func TestFixtureAccounting(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			img := openFixture(t, w.name, w.platform)
 			lds := walkImage(t, img)
-			fsys, changes, err := Merge(lds)
+			fsys, changes, err := fsview.Merge(lds)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -454,7 +409,7 @@ func TestFixtureAnalyze(t *testing.T) {
 			}
 			steps := im.Layers()
 			var lds []*layer.Data
-			var changes []LayerChange
+			var changes []fsview.LayerChange
 			for i, l := range a.Layers {
 				lds = append(lds, l.Data)
 				changes = append(changes, l.Change)
@@ -468,7 +423,7 @@ func TestFixtureAnalyze(t *testing.T) {
 }
 
 // checkAccounting asserts the table of one fixture.
-func checkAccounting(t *testing.T, w wantFixture, lds []*layer.Data, fsys *FileSystem, changes []LayerChange) {
+func checkAccounting(t *testing.T, w wantFixture, lds []*layer.Data, fsys *fsview.FileSystem, changes []fsview.LayerChange) {
 	t.Helper()
 	if len(lds) != len(w.layers) {
 		t.Fatalf("%d layers, the table has %d", len(lds), len(w.layers))
@@ -494,7 +449,7 @@ func checkAccounting(t *testing.T, w wantFixture, lds []*layer.Data, fsys *FileS
 			t.Errorf("visible %d bytes in %d files, want %d in %d", visible, files, w.visible, w.files)
 		}
 		var hidden, wastedByLayers int64
-		byReason := map[HideReason]int64{}
+		byReason := map[fsview.HideReason]int64{}
 		for _, c := range fsys.Hidden {
 			hidden += c.Size
 			byReason[c.Reason] += c.Size
@@ -533,7 +488,7 @@ func checkAccounting(t *testing.T, w wantFixture, lds []*layer.Data, fsys *FileS
 		got := sortedMeta(fsys.MetadataCopies)
 		want := sortedMeta(w.metadata)
 		if !reflect.DeepEqual(got, want) {
-			if b := bugFor(w, -1); b != nil && reflect.DeepEqual(got, sortedMeta(b.got.([]MetadataCopy))) {
+			if b := bugFor(w, -1); b != nil && reflect.DeepEqual(got, sortedMeta(b.got.([]fsview.MetadataCopy))) {
 				t.Skip(b.msg)
 			}
 			t.Errorf("metadata copies\n got %+v\nwant %+v", got, want)
@@ -564,7 +519,7 @@ func checkAccounting(t *testing.T, w wantFixture, lds []*layer.Data, fsys *FileS
 }
 
 // visibleTotals sums the visible regular files, each inode once.
-func visibleTotals(fsys *FileSystem) (int64, int) {
+func visibleTotals(fsys *fsview.FileSystem) (int64, int) {
 	type key struct {
 		layer int
 		at    string
@@ -572,7 +527,7 @@ func visibleTotals(fsys *FileSystem) (int64, int) {
 	seen := map[key]bool{}
 	var bytes int64
 	files := 0
-	fsys.Walk(func(n *Node) bool {
+	fsys.Walk(func(n *fsview.Node) bool {
 		if n.Kind == layer.KindFile {
 			l, at := n.InodeKey()
 			k := key{l, at}
@@ -590,7 +545,7 @@ func visibleTotals(fsys *FileSystem) (int64, int) {
 // duplicateGroups groups the visible non-empty files by (Size, Hash), each
 // inode once under its smallest path, keeping groups of two or more; sorted
 // by size then first path.
-func duplicateGroups(fsys *FileSystem) []wantDup {
+func duplicateGroups(fsys *fsview.FileSystem) []wantDup {
 	type ikey struct {
 		layer int
 		at    string
@@ -601,7 +556,7 @@ func duplicateGroups(fsys *FileSystem) []wantDup {
 	}
 	rep := map[ikey]string{}
 	content := map[ikey]ckey{}
-	fsys.Walk(func(n *Node) bool {
+	fsys.Walk(func(n *fsview.Node) bool {
 		if n.Kind == layer.KindFile && n.Size > 0 {
 			l, at := n.InodeKey()
 			k := ikey{l, at}
@@ -642,8 +597,8 @@ func sortCopies(c []wantCopy) {
 	})
 }
 
-func sortedMeta(m []MetadataCopy) []MetadataCopy {
-	out := append([]MetadataCopy{}, m...)
+func sortedMeta(m []fsview.MetadataCopy) []fsview.MetadataCopy {
+	out := append([]fsview.MetadataCopy{}, m...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Layer != out[j].Layer {
 			return out[i].Layer < out[j].Layer
@@ -669,7 +624,7 @@ func TestFixtureCapturedContents(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.fixture+c.path, func(t *testing.T) {
-			fsys, _, err := Merge(walkImage(t, openFixture(t, c.fixture, c.platform)))
+			fsys, _, err := fsview.Merge(walkImage(t, openFixture(t, c.fixture, c.platform)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
@@ -55,12 +56,14 @@ func wantOneLineError(t *testing.T, err error, wants ...string) {
 // is valid.
 func checkAnalysis(t *testing.T, a *Analysis) Report {
 	t.Helper()
-	changes := make([]LayerChange, len(a.Layers))
+	changes := make([]fsview.LayerChange, len(a.Layers))
 	for i, l := range a.Layers {
 		changes[i] = l.Change
 	}
 	data := a.layerData()
-	checkInvariants(t, data, a.FS, changes)
+	if err := fsview.Verify(data, a.FS, changes); err != nil {
+		t.Fatal(err)
+	}
 	r := a.Report()
 	b, err := json.Marshal(r)
 	if err != nil || !json.Valid(b) {
@@ -153,7 +156,7 @@ func TestHostileHardlinkToNonRegularFile(t *testing.T) {
 		"/usr/bin/py3": layer.KindSymlink, "/usr/bin/python": layer.KindSymlink, "/dev/null2": layer.KindChar, "/run/fifo2": layer.KindFifo,
 	} {
 		n := a.FS.Lookup(p)
-		if n == nil || n.Kind != want || n.Size != 0 || n.ino != nil {
+		if n == nil || n.Kind != want || n.Size != 0 || n.Links() != 0 {
 			t.Errorf("%s = %+v, want a %s of no bytes", p, n, want)
 		}
 	}
@@ -163,7 +166,7 @@ func TestHostileHardlinkToNonRegularFile(t *testing.T) {
 	if r.Totals.Size != 5 || r.Totals.StoredSize != 5 || r.Totals.Files != 1 || r.Totals.WastedBytes != 0 {
 		t.Errorf("totals %+v", r.Totals)
 	}
-	if c := a.Layers[1].Change; c != (LayerChange{}) {
+	if c := a.Layers[1].Change; c != (fsview.LayerChange{}) {
 		t.Errorf("layer 1 %+v: links to non-regular files add no files or bytes", c)
 	}
 }
@@ -294,7 +297,7 @@ func TestHostileDeepPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes := 0
-	a.FS.Walk(func(*Node) bool { nodes++; return true })
+	a.FS.Walk(func(*fsview.Node) bool { nodes++; return true })
 	if nodes != 4097 {
 		t.Errorf("walked %d nodes", nodes)
 	}
@@ -317,7 +320,7 @@ func TestHostileDuplicateEntriesInOneLayer(t *testing.T) {
 	if c := a.Layers[0].Change; c.AddedFiles != 1 || c.AddedBytes != 7 || c.WastedBytes != 5 {
 		t.Errorf("layer 0 %+v", c)
 	}
-	if len(r.Waste.Copies) != 1 || r.Waste.Copies[0].HiddenBy != 0 || r.Waste.Copies[0].Reason != Overwritten {
+	if len(r.Waste.Copies) != 1 || r.Waste.Copies[0].HiddenBy != 0 || r.Waste.Copies[0].Reason != fsview.Overwritten {
 		t.Errorf("waste %+v", r.Waste.Copies)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
@@ -15,8 +16,8 @@ import (
 // It never fails: a database that is missing, truncated or malformed yields
 // fewer packages, not an error, because an inventory is a best effort over
 // whatever the image happens to carry.
-func BuildInventory(fs *FileSystem, layers []*layer.Data) Inventory {
-	if fs == nil || fs.root == nil {
+func BuildInventory(fs *fsview.FileSystem, layers []*layer.Data) Inventory {
+	if fs == nil || fs.Root() == nil {
 		return Inventory{}
 	}
 	b := &invBuilder{fs: fs, layers: layers, r: newSymlinkResolver(fs), owner: map[string]int{}}
@@ -52,7 +53,7 @@ func BuildInventory(fs *FileSystem, layers []*layer.Data) Inventory {
 
 // invBuilder carries what the parts of the inventory share.
 type invBuilder struct {
-	fs     *FileSystem
+	fs     *fsview.FileSystem
 	layers []*layer.Data
 	r      *symlinkResolver
 	os     []OSPackage
@@ -61,8 +62,8 @@ type invBuilder struct {
 	owner map[string]int
 
 	// found by scanPython's walk
-	metaDirs []*Node // *.dist-info directories, *.egg-info directories and files
-	exes     []*Node // */bin/python3.N
+	metaDirs []*fsview.Node // *.dist-info directories, *.egg-info directories and files
+	exes     []*fsview.Node // */bin/python3.N
 }
 
 // content returns the captured bytes of the file a path names, following
@@ -99,7 +100,7 @@ type inodeRef struct {
 	path  string
 }
 
-func (c *inodeByteCounter) add(n *Node) {
+func (c *inodeByteCounter) add(n *fsview.Node) {
 	if n == nil || n.Kind != layer.KindFile {
 		return
 	}
@@ -123,7 +124,7 @@ func (c *inodeByteCounter) add(n *Node) {
 // links to usr/bin) and keeps those that exist and are not directories, each
 // once. bytes is the regular-file bytes among them, inode once.
 func (b *invBuilder) visibleFiles(paths []string) (files []string, bytes int64) {
-	seen := make(map[*Node]bool, len(paths))
+	seen := make(map[*fsview.Node]bool, len(paths))
 	// A listed path that other listed paths sit under is a directory to
 	// the package, even where the image has a symlink there (/bin under
 	// usr-merge); a symlink with nothing listed below it is a file. (Built
@@ -149,7 +150,7 @@ func (b *invBuilder) visibleFiles(paths []string) (files []string, bytes int64) 
 		}
 		seen[n] = true
 		files = append(files, real)
-		if n.Kind == layer.KindFile && n.ino != nil && n.ino.refs <= 1 {
+		if n.Kind == layer.KindFile && n.Links() == 1 {
 			// No other visible path reaches this content, and this
 			// path is counted once: no need to remember it.
 			bc.total += n.Size
@@ -174,19 +175,19 @@ func absClean(p string) string {
 // would inside the container: symlinks are followed relative to the
 // directory that holds them, absolute targets from the image root.
 type symlinkResolver struct {
-	fs   *FileSystem
-	dirs map[string]*Node // directory path as asked → real directory node (nil: none)
+	fs   *fsview.FileSystem
+	dirs map[string]*fsview.Node // directory path as asked → real directory node (nil: none)
 }
 
-func newSymlinkResolver(fs *FileSystem) *symlinkResolver {
-	return &symlinkResolver{fs: fs, dirs: map[string]*Node{}}
+func newSymlinkResolver(fs *fsview.FileSystem) *symlinkResolver {
+	return &symlinkResolver{fs: fs, dirs: map[string]*fsview.Node{}}
 }
 
 // maxSymlinkHops bounds the symlinks one resolution follows (Linux uses 40).
 const maxSymlinkHops = 40
 
 // dir returns the real directory node that the path d names, or nil.
-func (r *symlinkResolver) dir(d string) *Node {
+func (r *symlinkResolver) dir(d string) *fsview.Node {
 	if n, ok := r.dirs[d]; ok {
 		return n
 	}
@@ -201,17 +202,17 @@ func (r *symlinkResolver) dir(d string) *Node {
 // lstat returns the node p names with the symlinks of its parent
 // directories followed but not a symlink in its last component, and that
 // node's real path; nil when there is none.
-func (r *symlinkResolver) lstat(p string) (string, *Node) {
+func (r *symlinkResolver) lstat(p string) (string, *fsview.Node) {
 	p = absClean(p)
 	if p == "/" {
-		return "/", r.fs.root
+		return "/", r.fs.Root()
 	}
 	d, base := path.Split(p)
 	dn := r.dir(path.Clean(d))
-	if dn == nil || dn.children == nil {
+	if dn == nil {
 		return "", nil
 	}
-	c := dn.children[base]
+	c := dn.Child(base)
 	if c == nil {
 		return "", nil
 	}
@@ -219,11 +220,11 @@ func (r *symlinkResolver) lstat(p string) (string, *Node) {
 }
 
 // stat follows symlinks in every component of p, the last one included.
-func (r *symlinkResolver) stat(p string) (string, *Node) { return r.walk(p, true) }
+func (r *symlinkResolver) stat(p string) (string, *fsview.Node) { return r.walk(p, true) }
 
-func (r *symlinkResolver) walk(p string, followLast bool) (string, *Node) {
-	parts := splitPath(p)
-	n := r.fs.root
+func (r *symlinkResolver) walk(p string, followLast bool) (string, *fsview.Node) {
+	parts := fsview.SplitPath(p)
+	n := r.fs.Root()
 	hops := 0
 	for len(parts) > 0 {
 		part := parts[0]
@@ -232,15 +233,15 @@ func (r *symlinkResolver) walk(p string, followLast bool) (string, *Node) {
 		case "", ".":
 			continue
 		case "..":
-			if n.parent != nil {
-				n = n.parent
+			if p := n.Parent(); p != nil {
+				n = p
 			}
 			continue
 		}
-		if n.Kind != layer.KindDir || n.children == nil {
+		if n.Kind != layer.KindDir {
 			return "", nil
 		}
-		c := n.children[part]
+		c := n.Child(part)
 		if c == nil {
 			return "", nil
 		}
@@ -250,9 +251,9 @@ func (r *symlinkResolver) walk(p string, followLast bool) (string, *Node) {
 				return "", nil
 			}
 			if strings.HasPrefix(c.Link, "/") {
-				n = r.fs.root
+				n = r.fs.Root()
 			}
-			parts = append(splitPath(c.Link), parts...)
+			parts = append(fsview.SplitPath(c.Link), parts...)
 			continue
 		}
 		n = c

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -189,7 +190,7 @@ func (b *invBuilder) dpkg() []OSPackage {
 // dpkgFileList returns the paths dpkg says a package installed: its
 // info/NAME:ARCH.list or info/NAME.list, else (distroless) the paths of its
 // status.d/NAME.md5sums.
-func (b *invBuilder) dpkgFileList(infoDir *Node, r dpkgRecord) []string {
+func (b *invBuilder) dpkgFileList(infoDir *fsview.Node, r dpkgRecord) []string {
 	if infoDir != nil {
 		for _, name := range []string{r.name + ":" + r.arch + ".list", r.name + ".list"} {
 			if c, ok := b.fs.Content(path.Join(infoDir.Path, name)); ok {

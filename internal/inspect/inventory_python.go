@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -21,7 +22,7 @@ var pythonExeName = regexp.MustCompile(`^python3\.[0-9]+$`)
 // scanPython walks the merged tree once for the Python metadata
 // directories and interpreter executables.
 func (b *invBuilder) scanPython() {
-	b.fs.Walk(func(n *Node) bool {
+	b.fs.Walk(func(n *fsview.Node) bool {
 		name := n.Name()
 		switch {
 		case n.Kind == layer.KindDir && strings.HasSuffix(name, ".dist-info"):
@@ -42,7 +43,7 @@ func (b *invBuilder) scanPython() {
 // private vendor tree (setuptools/_vendor/packaging-24.0.dist-info): it is
 // not an installed distribution, and its files belong to the vendoring one.
 func vendoredLocation(loc string) bool {
-	for _, part := range splitPath(loc) {
+	for _, part := range fsview.SplitPath(loc) {
 		if part == "_vendor" {
 			return true
 		}
@@ -102,7 +103,7 @@ func (b *invBuilder) pythonDists() []PythonDist {
 	return out
 }
 
-func (b *invBuilder) pythonDist(m *Node, loc string) (PythonDist, bool) {
+func (b *invBuilder) pythonDist(m *fsview.Node, loc string) (PythonDist, bool) {
 	d := PythonDist{Location: loc, MetaDir: m.Path, Layer: m.Layer}
 	var metaPath string // METADATA or PKG-INFO
 	var listed []string // from RECORD or installed-files.txt; nil: unknown
@@ -190,8 +191,8 @@ func (b *invBuilder) pythonDist(m *Node, loc string) (PythonDist, bool) {
 		if m.Kind == layer.KindFile {
 			paths = append(paths, m.Path)
 		} else {
-			var walk func(n *Node)
-			walk = func(n *Node) {
+			var walk func(n *fsview.Node)
+			walk = func(n *fsview.Node) {
 				for _, c := range n.Children() {
 					if c.Kind == layer.KindDir {
 						walk(c)
@@ -325,9 +326,9 @@ func (b *invBuilder) interpreters() []Interpreter {
 
 // stdlibMarker returns a node that shows a python3.N directory holds a
 // standard library (not only site-packages), or nil.
-func stdlibMarker(dir *Node) *Node {
+func stdlibMarker(dir *fsview.Node) *fsview.Node {
 	for _, name := range []string{"os.py", "encodings", "lib-dynload", "__pycache__"} {
-		if c := dir.children[name]; c != nil {
+		if c := dir.Child(name); c != nil {
 			return c
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -77,7 +78,7 @@ func invLayer(t *testing.T, entries ...invEntry) *layer.Data {
 
 func invBuild(t *testing.T, layers ...*layer.Data) Inventory {
 	t.Helper()
-	fs, _, err := Merge(layers)
+	fs, _, err := fsview.Merge(layers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +553,7 @@ func TestInventoryResolver(t *testing.T) {
 		invSize("/usr/bin/ls", 10),
 		invSym("/usr/bin/dir", "ls"),
 	)
-	fs, _, err := Merge([]*layer.Data{l})
+	fs, _, err := fsview.Merge([]*layer.Data{l})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -58,9 +59,9 @@ func ReadLayerFiles(ctx context.Context, l v1.Layer, want map[string]bool, max i
 // want sees every candidate before fn is first called. For what the walker
 // does not keep: the libraries compiled extensions link, the files a
 // refresh reads.
-func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *FileSystem, want func(*Node) bool, max int64, fn func(paths []string, content []byte)) error {
+func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64, fn func(paths []string, content []byte)) error {
 	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
-	fs.Walk(func(n *Node) bool {
+	fs.Walk(func(n *fsview.Node) bool {
 		if n.Kind != layer.KindFile || n.Size > max || !want(n) {
 			return true
 		}

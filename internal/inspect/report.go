@@ -1,6 +1,10 @@
 package inspect
 
-import "time"
+import (
+	"time"
+
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
+)
 
 // SchemaVersion is the version of the JSON report. Bump it on any change
 // that breaks a reader; adding fields does not.
@@ -61,7 +65,7 @@ type LayerReport struct {
 	CompressedSize int64  `json:"compressedSize"`
 	CreatedBy      string `json:"createdBy"`
 	Cached         bool   `json:"cached"`
-	LayerChange
+	fsview.LayerChange
 }
 
 // WasteReport lists the stored copies the final file system cannot see.
@@ -69,7 +73,7 @@ type WasteReport struct {
 	Bytes    int64            `json:"bytes"`
 	Files    int              `json:"files"`
 	ByReason map[string]int64 `json:"byReason"`
-	Copies   []Copy           `json:"copies"` // largest first
+	Copies   []fsview.Copy    `json:"copies"` // largest first
 }
 
 // DuplicatesReport groups visible files with identical content.
@@ -89,10 +93,10 @@ type DuplicateGroup struct {
 
 // MetadataOnlyReport sums the rewrites that only changed owner or mode.
 type MetadataOnlyReport struct {
-	Bytes   int64          `json:"bytes"`
-	Files   int            `json:"files"`
-	ByLayer map[int]int64  `json:"byLayer"`
-	Copies  []MetadataCopy `json:"copies"`
+	Bytes   int64                 `json:"bytes"`
+	Files   int                   `json:"files"`
+	ByLayer map[int]int64         `json:"byLayer"`
+	Copies  []fsview.MetadataCopy `json:"copies"`
 }
 
 // PackagesReport is the inventory summary.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 )
 
 func indentedJSON(t *testing.T, r Report) []byte {
@@ -43,8 +45,8 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 	}
 	odd := Report{
 		Layers: []LayerReport{},
-		Waste: WasteReport{ByReason: map[string]int64{"deleted": 1, "<a&b>": 2}, Copies: []Copy{
-			{Path: "/a/<script>&\u2028", Layer: 1, Size: 3, Hash: 9, Reason: Opaque},
+		Waste: WasteReport{ByReason: map[string]int64{"deleted": 1, "<a&b>": 2}, Copies: []fsview.Copy{
+			{Path: "/a/<script>&\u2028", Layer: 1, Size: 3, Hash: 9, Reason: fsview.Opaque},
 			{Path: "/bad/\xff\xfe", HiddenBy: 2},
 		}},
 		Duplicates: DuplicatesReport{Groups: []DuplicateGroup{{Size: 1, Hash: "00", Paths: []string{}}}},

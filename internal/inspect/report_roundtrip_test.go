@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 )
 
 // A saved JSON report (a CI baseline) must decode into the Report it came
@@ -40,14 +42,14 @@ func TestReportJSONRoundTrip(t *testing.T) {
 }
 
 func TestHideReasonText(t *testing.T) {
-	for _, r := range []HideReason{Overwritten, Deleted, Opaque} {
+	for _, r := range []fsview.HideReason{fsview.Overwritten, fsview.Deleted, fsview.Opaque} {
 		b, _ := r.MarshalText()
-		var back HideReason
+		var back fsview.HideReason
 		if err := back.UnmarshalText(b); err != nil || back != r {
 			t.Fatalf("%v: got %v, %v", r, back, err)
 		}
 	}
-	var r HideReason
+	var r fsview.HideReason
 	if err := r.UnmarshalText([]byte("vanished")); err == nil {
 		t.Fatal("an unknown reason must be an error")
 	}

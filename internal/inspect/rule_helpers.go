@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -16,9 +17,9 @@ import (
 
 // fsIndex is built once per Pass, on first use.
 type fsIndex struct {
-	all        []*Node        // every visible node but the root, parents first
-	stdlibDirs []*Node        // PREFIX/lib/python3.N directories holding a standard library
-	siteDirs   []*Node        // directories named site-packages or dist-packages
+	all        []*fsview.Node // every visible node but the root, parents first
+	stdlibDirs []*fsview.Node // PREFIX/lib/python3.N directories holding a standard library
+	siteDirs   []*fsview.Node // directories named site-packages or dist-packages
 	osOwner    map[string]int // visible path → index in Inventory.OS (first lister)
 	distOwner  map[string]int // visible path → index in Inventory.Python
 }
@@ -30,7 +31,7 @@ func (p *Pass) index() *fsIndex {
 		return p.idx
 	}
 	x := &fsIndex{osOwner: map[string]int{}, distOwner: map[string]int{}}
-	p.FS.Walk(func(n *Node) bool {
+	p.FS.Walk(func(n *fsview.Node) bool {
 		x.all = append(x.all, n)
 		if n.Kind == layer.KindDir {
 			name := n.Name()
@@ -64,7 +65,7 @@ func (p *Pass) index() *fsIndex {
 
 // Nodes returns every visible node (the root excepted), parents before
 // children, siblings in name order.
-func (p *Pass) Nodes() []*Node { return p.index().all }
+func (p *Pass) Nodes() []*fsview.Node { return p.index().all }
 
 // OSOwner returns the OS package that lists the visible path, if any.
 func (p *Pass) OSOwner(path string) (*OSPackage, bool) {
@@ -91,7 +92,7 @@ func (p *Pass) Ignored(path string) bool { return p.ignore.ignored(path) }
 // inPythonLib reports whether p lies in a Python library tree: a
 // lib/python3.N directory, site-packages or dist-packages.
 func inPythonLib(p string) bool {
-	for _, part := range splitPath(p) {
+	for _, part := range fsview.SplitPath(p) {
 		if part == "site-packages" || part == "dist-packages" || stdlibDirName.MatchString(part) {
 			return true
 		}
@@ -101,7 +102,7 @@ func inPythonLib(p string) bool {
 
 // hasPathElement reports whether one element of p equals name.
 func hasPathElement(p, name string) bool {
-	for _, part := range splitPath(p) {
+	for _, part := range fsview.SplitPath(p) {
 		if part == name {
 			return true
 		}
@@ -124,7 +125,7 @@ type collector struct {
 
 type linkSet struct {
 	links int // Node.Links: every visible path of the content
-	first *Node
+	first *fsview.Node
 	root  string
 	layer int
 	paths map[string]bool
@@ -166,19 +167,19 @@ func (c *collector) root(layer int, root string) *acc {
 // addTree flags every regular file at or below n, under the root n.Path,
 // each attributed to the layer that stored its content. Ignored paths are
 // skipped.
-func (c *collector) addTree(n *Node) {
+func (c *collector) addTree(n *fsview.Node) {
 	c.addTreeAt(n, -2)
 }
 
 // addTreeAt is addTree with every file attributed to layer idx (-2: the layer
 // that stored each file).
-func (c *collector) addTreeAt(n *Node, idx int) {
+func (c *collector) addTreeAt(n *fsview.Node, idx int) {
 	if n == nil || c.p.Ignored(n.Path) {
 		return
 	}
 	root := n.Path
-	var walk func(x *Node)
-	walk = func(x *Node) {
+	var walk func(x *fsview.Node)
+	walk = func(x *fsview.Node) {
 		switch x.Kind {
 		case layer.KindFile:
 			c.add(x, root, idx)
@@ -194,11 +195,11 @@ func (c *collector) addTreeAt(n *Node, idx int) {
 }
 
 // addFile flags one regular file, under the root root ("" for its own path).
-func (c *collector) addFile(n *Node, root string) { c.addFileAt(n, root, -2) }
+func (c *collector) addFile(n *fsview.Node, root string) { c.addFileAt(n, root, -2) }
 
 // addFileAt flags one regular file attributed to layer idx (-2: the layer that
 // stored it).
-func (c *collector) addFileAt(n *Node, root string, idx int) {
+func (c *collector) addFileAt(n *fsview.Node, root string, idx int) {
 	if n == nil || n.Kind != layer.KindFile || c.p.Ignored(n.Path) {
 		return
 	}
@@ -210,12 +211,12 @@ func (c *collector) addFileAt(n *Node, root string, idx int) {
 
 // contentUnit is the stored content a regular file reaches; false for
 // anything else.
-func contentUnit(n *Node) (unit, bool) {
+func contentUnit(n *fsview.Node) (unit, bool) {
 	layer, at := n.InodeKey()
 	return unit{layer: layer, path: at}, at != ""
 }
 
-func (c *collector) add(n *Node, root string, layer int) {
+func (c *collector) add(n *fsview.Node, root string, layer int) {
 	u, ok := contentUnit(n)
 	if !ok {
 		return
@@ -235,7 +236,7 @@ func (c *collector) add(n *Node, root string, layer int) {
 	c.count(n, root, layer)
 }
 
-func (c *collector) count(n *Node, root string, layer int) {
+func (c *collector) count(n *fsview.Node, root string, layer int) {
 	u, _ := contentUnit(n)
 	a := c.root(layer, root)
 	if c.seen[u] {
@@ -250,7 +251,7 @@ func (c *collector) count(n *Node, root string, layer int) {
 
 // addHidden flags a stored copy the final file system cannot see,
 // attributed to layer.
-func (c *collector) addHidden(cp Copy, layer int) {
+func (c *collector) addHidden(cp fsview.Copy, layer int) {
 	if c.p.Ignored(cp.Path) {
 		return
 	}
@@ -352,10 +353,10 @@ func firstN(s []string, n int) []string {
 
 // treeLayer is the layer that stored most of the bytes below n (the layer
 // of the directory itself when it holds none).
-func (p *Pass) treeLayer(n *Node) int {
+func (p *Pass) treeLayer(n *fsview.Node) int {
 	by := map[int]int64{}
-	var walk func(x *Node)
-	walk = func(x *Node) {
+	var walk func(x *fsview.Node)
+	walk = func(x *fsview.Node) {
 		for c := range x.ChildNodes() {
 			switch c.Kind {
 			case layer.KindDir:
@@ -493,7 +494,7 @@ func pyVersionTag(version string) string {
 // .../lib/python3.N/... → 3.N; /usr/lib/python3/dist-packages → the
 // distribution interpreter's; "" when unknown.
 func (p *Pass) pythonMinorOf(loc string) string {
-	for _, part := range splitPath(loc) {
+	for _, part := range fsview.SplitPath(loc) {
 		if stdlibDirName.MatchString(part) {
 			return strings.TrimPrefix(part, "python")
 		}

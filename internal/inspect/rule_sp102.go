@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -24,7 +25,7 @@ var packageTestsRule = &Rule{
 				continue
 			}
 			seenSite[site.Path] = true
-			dirs := testDirsBelow(site, func(n *Node) bool {
+			dirs := testDirsBelow(site, func(n *fsview.Node) bool {
 				// A nested site-packages (a venv inside) is visited on its own.
 				name := n.Name()
 				return name == "site-packages" || name == "dist-packages"
@@ -56,10 +57,10 @@ var packageTestsRule = &Rule{
 }
 
 // testDirOwner is the distribution whose file list names a file below d.
-func (p *Pass) testDirOwner(d *Node) *PythonDist {
+func (p *Pass) testDirOwner(d *fsview.Node) *PythonDist {
 	var owner *PythonDist
-	var walk func(x *Node)
-	walk = func(x *Node) {
+	var walk func(x *fsview.Node)
+	walk = func(x *fsview.Node) {
 		for c := range x.ChildNodes() {
 			if owner != nil {
 				return

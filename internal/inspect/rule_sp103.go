@@ -3,6 +3,7 @@ package inspect
 import (
 	"path"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -24,7 +25,7 @@ var appTestsRule = &Rule{
 			return nil
 		}
 		c := p.collector()
-		dirs := testDirsBelow(root, func(n *Node) bool {
+		dirs := testDirsBelow(root, func(n *fsview.Node) bool {
 			// Installed packages (a venv inside the app) belong to SP102.
 			return inPythonLib(n.Path) || n.Name() == "node_modules" || n.Name() == ".git"
 		})

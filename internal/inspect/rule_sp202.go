@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -38,8 +39,8 @@ var unpackagedToolchainRule = &Rule{
 				continue
 			}
 			// Only what no OS package owns.
-			var walk func(x *Node)
-			walk = func(x *Node) {
+			var walk func(x *fsview.Node)
+			walk = func(x *fsview.Node) {
 				for ch := range x.ChildNodes() {
 					if p.Ignored(ch.Path) {
 						continue

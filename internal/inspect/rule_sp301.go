@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -29,10 +30,10 @@ var pipCacheRule = &Rule{
 // cacheDirs returns the visible directories named sub ("pip") directly
 // inside a directory named .cache, anywhere, plus the extra paths given
 // (from environment variables), each once and outermost.
-func (p *Pass) cacheDirs(sub string, extra ...string) []*Node {
-	var out []*Node
+func (p *Pass) cacheDirs(sub string, extra ...string) []*fsview.Node {
+	var out []*fsview.Node
 	seen := map[string]bool{}
-	addDir := func(n *Node) {
+	addDir := func(n *fsview.Node) {
 		if n == nil || n.Kind != layer.KindDir || seen[n.Path] {
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -17,7 +18,7 @@ var pythonToolCachesRule = &Rule{
 	Fix:      "clear the cache in the same RUN (poetry cache clear --all ., uv cache clean, conda clean -afy) or use a cache mount (RUN --mount=type=cache)",
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
-		var dirs []*Node
+		var dirs []*fsview.Node
 		for _, n := range p.Nodes() {
 			if n.Kind != layer.KindDir || n.Parent() == nil {
 				continue

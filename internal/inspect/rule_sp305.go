@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -59,7 +60,7 @@ func wheelKeep(p string) bool {
 
 // inCondaPkgs reports whether n lies in a conda package cache (a pkgs
 // directory beside conda-meta, or ~/.conda/pkgs): SP302 counts those.
-func inCondaPkgs(n *Node) bool {
+func inCondaPkgs(n *fsview.Node) bool {
 	for x := n.Parent(); x != nil && x.Parent() != nil; x = x.Parent() {
 		if x.Name() == "pkgs" && (x.Parent().Child("conda-meta") != nil || x.Parent().Name() == ".conda") {
 			return true

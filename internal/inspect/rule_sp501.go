@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -19,7 +20,7 @@ var duplicateFilesRule = &Rule{
 		c := p.collector()
 		groups := 0
 		for _, g := range p.DuplicateGroups(max(p.Settings.DuplicatesMinSize, 1)) {
-			nodes := make([]*Node, 0, len(g.Paths))
+			nodes := make([]*fsview.Node, 0, len(g.Paths))
 			for _, q := range g.Paths {
 				if n := p.FS.Lookup(q); n != nil && n.Kind == layer.KindFile && !p.Ignored(q) {
 					nodes = append(nodes, n)

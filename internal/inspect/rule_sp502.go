@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/words"
 )
 
@@ -17,20 +18,20 @@ var layerWasteRule = &Rule{
 		meta := metadataCopyKeys(p.FS)
 		c := p.collector()
 		for _, cp := range p.FS.Hidden {
-			if meta[metaKey{cp.HiddenBy, cp.Path}] && cp.Reason == Overwritten {
+			if meta[metaKey{cp.HiddenBy, cp.Path}] && cp.Reason == fsview.Overwritten {
 				continue
 			}
 			c.addHidden(cp, cp.HiddenBy)
 		}
 		return c.findings(func(a *acc) string {
-			reasons := map[HideReason]bool{}
+			reasons := map[fsview.HideReason]bool{}
 			for _, cp := range p.FS.Hidden {
 				if cp.HiddenBy == a.layer {
 					reasons[cp.Reason] = true
 				}
 			}
 			var how []string
-			for _, r := range []HideReason{Deleted, Overwritten, Opaque} {
+			for _, r := range []fsview.HideReason{fsview.Deleted, fsview.Overwritten, fsview.Opaque} {
 				if reasons[r] {
 					how = append(how, r.String())
 				}

@@ -1,6 +1,9 @@
 package inspect
 
-import "github.com/slimpy/slimpy/internal/words"
+import (
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/words"
+)
 
 var metadataRewritesRule = &Rule{
 	ID:       "SP503",
@@ -13,7 +16,7 @@ var metadataRewritesRule = &Rule{
 		meta := metadataCopyKeys(p.FS)
 		c := p.collector()
 		for _, cp := range p.FS.Hidden {
-			if cp.Reason == Overwritten && meta[metaKey{cp.HiddenBy, cp.Path}] {
+			if cp.Reason == fsview.Overwritten && meta[metaKey{cp.HiddenBy, cp.Path}] {
 				c.addHidden(cp, cp.HiddenBy)
 			}
 		}

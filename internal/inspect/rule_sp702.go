@@ -1,5 +1,7 @@
 package inspect
 
+import "github.com/slimpy/slimpy/internal/inspect/fsview"
+
 var localesRule = &Rule{
 	ID:       "SP702",
 	Name:     "locales",
@@ -8,7 +10,7 @@ var localesRule = &Rule{
 	Doc:      "message translations in /usr/share/locale and /usr/local/share/locale (locale.alias, which glibc reads, excepted)",
 	Fix:      "path-exclude=/usr/share/locale/* with path-include=/usr/share/locale/locale.alias (and the languages you need) in /etc/dpkg/dpkg.cfg.d/ before apt-get install",
 	Check: func(p *Pass) []Finding {
-		keep := func(n *Node) bool { return n.Name() == "locale.alias" }
+		keep := func(n *fsview.Node) bool { return n.Name() == "locale.alias" }
 		return docTrees(p, []string{"/usr/share/locale", "/usr/local/share/locale"}, keep, "translations")
 	},
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/refresh"
 )
@@ -184,7 +185,7 @@ type FindingsSummary struct {
 
 // Pass is what a rule's Check reads. Everything is read-only.
 type Pass struct {
-	FS        *FileSystem
+	FS        *fsview.FileSystem
 	Inventory *Inventory
 	Layers    []Layer
 	Config    *v1.ConfigFile

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -26,10 +27,10 @@ var testAPIDirs = []string{
 // test suite: at least one test module (testFileName) at any depth below it.
 // django/test (API: TestCase, Client) holds none and is left alone;
 // numpy/testing and pandas/_testing are not named test(s) at all.
-func isTestSuiteDir(n *Node) bool {
+func isTestSuiteDir(n *fsview.Node) bool {
 	found := false
-	var walk func(x *Node)
-	walk = func(x *Node) {
+	var walk func(x *fsview.Node)
+	walk = func(x *fsview.Node) {
 		for c := range x.ChildNodes() {
 			if found {
 				return
@@ -58,10 +59,10 @@ func isTestAPIDir(p string) bool {
 }
 
 // testDirsBelow finds the outermost test suite directories below root.
-func testDirsBelow(root *Node, skip func(*Node) bool) []*Node {
-	var out []*Node
-	var walk func(x *Node)
-	walk = func(x *Node) {
+func testDirsBelow(root *fsview.Node, skip func(*fsview.Node) bool) []*fsview.Node {
+	var out []*fsview.Node
+	var walk func(x *fsview.Node)
+	walk = func(x *fsview.Node) {
 		for _, c := range x.Children() {
 			if c.Kind != layer.KindDir || skip(c) {
 				continue

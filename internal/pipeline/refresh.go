@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/refresh"
 )
 
@@ -15,7 +16,7 @@ func (img *Image) refresh(ctx context.Context, opt refresh.Options) (*refresh.Re
 	a := img.Analysis
 	files := map[string][]byte{}
 	err := inspect.ReadVisibleFiles(ctx, img.Source.Image, a.FS,
-		func(n *inspect.Node) bool { return refresh.Wanted(n.Path) }, refresh.MaxFileBytes,
+		func(n *fsview.Node) bool { return refresh.Wanted(n.Path) }, refresh.MaxFileBytes,
 		func(paths []string, b []byte) {
 			for _, p := range paths {
 				files[p] = b

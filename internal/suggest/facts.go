@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -35,7 +36,7 @@ type Facts struct {
 	// the Dockerfile made); 0 when unknown.
 	BaseLayers int
 
-	fs  *inspect.FileSystem
+	fs  *fsview.FileSystem
 	inv *inspect.Inventory
 }
 
@@ -139,7 +140,7 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 	f.Runtime = rl
 	pkgs := map[string]*RuntimePackage{}
 	unresolved := map[string]bool{}
-	want := func(n *inspect.Node) bool {
+	want := func(n *fsview.Node) bool {
 		if !inLibTree(n.Path) || !isSharedObject(n.Name()) {
 			return false
 		}
@@ -240,22 +241,22 @@ func (f *Facts) junkUnder(dir string) []junk {
 	}
 	acc := map[string]*junk{}
 	var order []string
-	add := func(pattern string, n *inspect.Node) {
+	add := func(pattern string, n *fsview.Node) {
 		j := acc[pattern]
 		if j == nil {
 			j = &junk{pattern: pattern}
 			acc[pattern] = j
 			order = append(order, pattern)
 		}
-		walkNode(n, func(x *inspect.Node) {
+		walkNode(n, func(x *fsview.Node) {
 			if x.Kind == layer.KindFile {
 				j.files++
 				j.bytes += x.Size
 			}
 		})
 	}
-	var visit func(n *inspect.Node, rel string)
-	visit = func(n *inspect.Node, rel string) {
+	var visit func(n *fsview.Node, rel string)
+	visit = func(n *fsview.Node, rel string) {
 		for _, c := range n.Children() {
 			name := c.Name()
 			r := strings.TrimPrefix(rel+"/"+name, "/")
@@ -295,9 +296,9 @@ func (f *Facts) junkUnder(dir string) []junk {
 	return out
 }
 
-func hasTestModules(n *inspect.Node) bool {
+func hasTestModules(n *fsview.Node) bool {
 	found := false
-	walkNode(n, func(x *inspect.Node) {
+	walkNode(n, func(x *fsview.Node) {
 		b := x.Name()
 		if x.Kind == layer.KindFile && (strings.HasPrefix(b, "test_") && strings.HasSuffix(b, ".py") || strings.HasSuffix(b, "_test.py") || b == "conftest.py") {
 			found = true

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -203,7 +204,7 @@ func (img *Image) unionBytesExcept(paths []string, skip map[string]bool) int64 {
 		if n == nil {
 			continue
 		}
-		walkNode(n, func(x *inspect.Node) {
+		walkNode(n, func(x *fsview.Node) {
 			if x.Kind != layer.KindFile || skip[x.Path] {
 				return
 			}
@@ -219,8 +220,8 @@ func (img *Image) unionBytesExcept(paths []string, skip map[string]bool) int64 {
 }
 
 // walkNode calls fn for n and every node below it.
-func walkNode(n *inspect.Node, fn func(*inspect.Node)) {
-	stack := []*inspect.Node{n}
+func walkNode(n *fsview.Node, fn func(*fsview.Node)) {
+	stack := []*fsview.Node{n}
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]

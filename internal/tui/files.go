@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
@@ -84,7 +85,7 @@ type filesView struct {
 	final      *TreeNode
 	root       *TreeNode
 	layers     []inspect.LayerReport
-	idx        *inspect.LayerIndex
+	idx        *fsview.LayerIndex
 	idxErr     error
 	indexing   bool // Input.Index is working
 	cache      *treeCache
@@ -200,7 +201,7 @@ func (v filesView) resize(width, height int) filesView {
 
 // indexMsg carries the layer index Input.Index worked out.
 type indexMsg struct {
-	idx *inspect.LayerIndex
+	idx *fsview.LayerIndex
 	err error
 }
 
@@ -918,7 +919,7 @@ func (v filesView) header(width int) string {
 }
 
 // changeMark is a node's change marker, in its colour.
-func changeMark(k inspect.ChangeKind) string {
+func changeMark(k fsview.ChangeKind) string {
 	return changeColour(k).Render(changeStyles[k].marker)
 }
 
@@ -987,7 +988,7 @@ func (v filesView) row(r fileRow, width int, attrs bool) string {
 			}
 		}
 		name += "/"
-		if n.Change == inspect.ChangeNone {
+		if n.Change == fsview.ChangeNone {
 			nameStyle = styleDir
 		}
 	case !n.Visible:
@@ -1153,7 +1154,7 @@ func (v filesView) changeLines(n *TreeNode) []string {
 	k := n.Change
 	st := changeColour(k)
 	switch k {
-	case inspect.ChangeRemoved:
+	case fsview.ChangeRemoved:
 		line := st.Render(fmt.Sprintf("removed by layer %d", v.layer))
 		if n.HiddenBytes > 0 {
 			line += st.Render(fmt.Sprintf(", which hides the %s stored below", humanize.Bytes(uint64(n.HiddenBytes))))
@@ -1163,9 +1164,9 @@ func (v filesView) changeLines(n *TreeNode) []string {
 			out = append(out, v.instructionLine("stored by", n.Layer))
 		}
 		return out
-	case inspect.ChangeAdded:
+	case fsview.ChangeAdded:
 		return []string{st.Render(fmt.Sprintf("added by layer %d", v.layer))}
-	case inspect.ChangeContent:
+	case fsview.ChangeContent:
 		line := st.Render(fmt.Sprintf("content changed by layer %d", v.layer)) + hidden()
 		if bf := n.Before; bf != nil {
 			was := bf.Entry.Kind.String()
@@ -1175,7 +1176,7 @@ func (v filesView) changeLines(n *TreeNode) []string {
 			return []string{line, styleDim.Render(fmt.Sprintf("was %s, %s", was, v.instruction("from layer", bf.Layer)))}
 		}
 		return []string{line}
-	case inspect.ChangeMetadata:
+	case fsview.ChangeMetadata:
 		line := st.Render(fmt.Sprintf("metadata only, by layer %d", v.layer)) + hidden()
 		if bf := n.Before; bf != nil {
 			return []string{line, styleDim.Render(metadataChange(bf, n))}

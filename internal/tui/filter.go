@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 )
 
 // filterMode is how the path filter reads its text.
@@ -81,10 +81,10 @@ func (f pathFilter) match(p string) bool {
 // changeSet is a set of change kinds, a bit each.
 type changeSet uint8
 
-const allChanges changeSet = 1<<(inspect.ChangeRemoved+1) - 1
+const allChanges changeSet = 1<<(fsview.ChangeRemoved+1) - 1
 
-func (s changeSet) has(k inspect.ChangeKind) bool { return s&(1<<k) != 0 }
-func (s changeSet) toggle(k inspect.ChangeKind) changeSet {
+func (s changeSet) has(k fsview.ChangeKind) bool { return s&(1<<k) != 0 }
+func (s changeSet) toggle(k fsview.ChangeKind) changeSet {
 	return s ^ (1 << k)
 }
 
@@ -97,15 +97,15 @@ type changeStyle struct {
 }
 
 var changeStyles = [...]changeStyle{
-	inspect.ChangeNone:     {" ", "=", "unchanged"},
-	inspect.ChangeAdded:    {"+", "+", "added"},
-	inspect.ChangeContent:  {"~", "~", "modified"},
-	inspect.ChangeMetadata: {"*", "*", "metadata only"},
-	inspect.ChangeRemoved:  {"-", "-", "removed"},
+	fsview.ChangeNone:     {" ", "=", "unchanged"},
+	fsview.ChangeAdded:    {"+", "+", "added"},
+	fsview.ChangeContent:  {"~", "~", "modified"},
+	fsview.ChangeMetadata: {"*", "*", "metadata only"},
+	fsview.ChangeRemoved:  {"-", "-", "removed"},
 }
 
 // changeOrder is the order the kinds are listed in.
-var changeOrder = []inspect.ChangeKind{inspect.ChangeAdded, inspect.ChangeContent, inspect.ChangeMetadata, inspect.ChangeRemoved, inspect.ChangeNone}
+var changeOrder = []fsview.ChangeKind{fsview.ChangeAdded, fsview.ChangeContent, fsview.ChangeMetadata, fsview.ChangeRemoved, fsview.ChangeNone}
 
 // describe says which kinds a set hides, or "" for none.
 func (s changeSet) describe() string {

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 )
 
 // demoImage is the committed demo fixture (internal/fixtures).
@@ -56,7 +57,7 @@ func inputOf(a *inspect.Analysis) *Input {
 	cfg.Now = testNow
 	r := a.ReportWithFindings(cfg)
 	idx, err := inspect.NewLayerIndex(a)
-	return &Input{Report: r, Tree: BuildTree(a.FS, r.Findings), Index: func() (*inspect.LayerIndex, error) { return idx, err }}
+	return &Input{Report: r, Tree: BuildTree(a.FS, r.Findings), Index: func() (*fsview.LayerIndex, error) { return idx, err }}
 }
 
 // plain is the screen as text.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/verify"
 )
 
@@ -17,7 +18,7 @@ type Input struct {
 	// Index, when set, works out what each layer changed
 	// (inspect.NewLayerIndex) after the first screen shows; until it
 	// returns, a layer's view of the files says it is working.
-	Index func() (*inspect.LayerIndex, error)
+	Index func() (*fsview.LayerIndex, error)
 	// Pending, when set, works out Fixes after the first screen shows
 	// (deriving suggestions may read layers again); until it returns, the
 	// suggestions view says it is working.

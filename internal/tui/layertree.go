@@ -5,7 +5,7 @@ import (
 	"path"
 	"slices"
 
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -16,7 +16,7 @@ import (
 // merged) with the same marks, the paths the layer removed included and
 // the rest unchanged. It is built from the index in one pass over the
 // entries it shows, never by stacking the layers.
-func LayerTree(idx *inspect.LayerIndex, at int, asOf bool) *TreeNode {
+func LayerTree(idx *fsview.LayerIndex, at int, asOf bool) *TreeNode {
 	from := at
 	if asOf {
 		from = 0
@@ -30,24 +30,24 @@ func LayerTree(idx *inspect.LayerIndex, at int, asOf bool) *TreeNode {
 	b.nodes["/"] = b.root
 	for l := from; l <= at; l++ {
 		for i := range idx.Entries(l) {
-			ref := inspect.EntryRef{Layer: int32(l), Index: int32(i)}
+			ref := fsview.EntryRef{Layer: int32(l), Index: int32(i)}
 			st := idx.State(ref)
 			if asOf && !idx.VisibleAt(ref, at) || !asOf && st.HiddenBy == int32(at) {
 				continue // hidden, or written again by its own layer
 			}
 			change := st.Change
 			if l != at {
-				change = inspect.ChangeNone
+				change = fsview.ChangeNone
 			}
 			b.entry(idx, ref, change, st.Prev)
 		}
 	}
 	for _, rm := range idx.Removed(at) {
 		n := b.put(rm.Path, rm.Kind)
-		if n.Attrs && n.Visible && n.Change != inspect.ChangeRemoved {
+		if n.Attrs && n.Visible && n.Change != fsview.ChangeRemoved {
 			continue // removed, then made again by the layer
 		}
-		n.Visible, n.Change, n.Kind, n.Layer = false, inspect.ChangeRemoved, rm.Kind, -1
+		n.Visible, n.Change, n.Kind, n.Layer = false, fsview.ChangeRemoved, rm.Kind, -1
 		if rm.Ref.Valid() {
 			b.attrs(n, idx.Entry(rm.Ref), int(rm.Ref.Layer))
 		}
@@ -58,7 +58,7 @@ func LayerTree(idx *inspect.LayerIndex, at int, asOf bool) *TreeNode {
 			// A hardlink's bytes, stored at a path an earlier layer
 			// removed: they go with the last name, which this layer took.
 			n = b.put(c.Path, layer.KindFile)
-			n.Visible, n.Change = false, inspect.ChangeRemoved
+			n.Visible, n.Change = false, fsview.ChangeRemoved
 		}
 		n.Hidden = append(n.Hidden, c)
 	}
@@ -87,7 +87,7 @@ func (b *treeBuilder) put(p string, kind layer.Kind) *TreeNode {
 }
 
 // entry adds a visible entry.
-func (b *treeBuilder) entry(idx *inspect.LayerIndex, ref inspect.EntryRef, change inspect.ChangeKind, prev inspect.EntryRef) {
+func (b *treeBuilder) entry(idx *fsview.LayerIndex, ref fsview.EntryRef, change fsview.ChangeKind, prev fsview.EntryRef) {
 	e := idx.Entry(ref)
 	kind := e.Kind
 	if kind == layer.KindHardlink {
@@ -100,7 +100,7 @@ func (b *treeBuilder) entry(idx *inspect.LayerIndex, ref inspect.EntryRef, chang
 		// No bytes of its own: the file it links to counts them.
 		n.Hardlink, n.Size = true, idx.Entry(idx.Content(ref)).Size
 	}
-	if prev.Valid() && change != inspect.ChangeNone && change != inspect.ChangeAdded {
+	if prev.Valid() && change != fsview.ChangeNone && change != fsview.ChangeAdded {
 		n.Before = &Before{Entry: idx.Entry(prev), Layer: int(prev.Layer)}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -50,11 +50,11 @@ var (
 	// yellow, removed red), metadata-only rewrites cyan; each also has
 	// its marker (+ ~ * -), which needs no colour.
 	changeColours = [...]lipgloss.Style{
-		inspect.ChangeNone:     styleNone,
-		inspect.ChangeAdded:    lipgloss.NewStyle().Foreground(colGreen),
-		inspect.ChangeContent:  lipgloss.NewStyle().Foreground(colYellow),
-		inspect.ChangeMetadata: lipgloss.NewStyle().Foreground(colCyan),
-		inspect.ChangeRemoved:  lipgloss.NewStyle().Foreground(colRed),
+		fsview.ChangeNone:     styleNone,
+		fsview.ChangeAdded:    lipgloss.NewStyle().Foreground(colGreen),
+		fsview.ChangeContent:  lipgloss.NewStyle().Foreground(colYellow),
+		fsview.ChangeMetadata: lipgloss.NewStyle().Foreground(colCyan),
+		fsview.ChangeRemoved:  lipgloss.NewStyle().Foreground(colRed),
 	}
 
 	styleDiffAdd  = lipgloss.NewStyle().Foreground(colGreen)
@@ -197,7 +197,7 @@ func wrap(s string, w int) []string {
 }
 
 // changeColour is the style of a change kind.
-func changeColour(k inspect.ChangeKind) lipgloss.Style {
+func changeColour(k fsview.ChangeKind) lipgloss.Style {
 	if int(k) < len(changeColours) {
 		return changeColours[k]
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -33,7 +34,7 @@ type TreeNode struct {
 	// Hidden are the stored copies of this very path that the final file
 	// system cannot see (wasted bytes); HiddenBytes sums them at and below
 	// the node.
-	Hidden      []inspect.Copy
+	Hidden      []fsview.Copy
 	HiddenBytes int64
 	// Rules are the IDs of the findings that name this path.
 	Rules []string
@@ -44,7 +45,7 @@ type TreeNode struct {
 	Attrs    bool
 	// Change is what the layer of a layer's view did at the path (always
 	// ChangeNone in the final tree); Before is the entry it replaced.
-	Change   inspect.ChangeKind
+	Change   fsview.ChangeKind
 	Before   *Before
 	Parent   *TreeNode
 	Children []*TreeNode // sorted by name
@@ -62,7 +63,7 @@ func (n *TreeNode) IsDir() bool { return n.Kind == layer.KindDir }
 // BuildTree copies the merged view of fs into a tree the files view can
 // sort and filter, adds the hidden copies (as ghosts where their path is
 // gone) and marks the paths the findings name with their rule IDs.
-func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
+func BuildTree(fs *fsview.FileSystem, findings []inspect.Finding) *TreeNode {
 	root := &TreeNode{Name: "/", Path: "/", Kind: layer.KindDir, Layer: -1, Visible: true}
 	if fs == nil {
 		return root
@@ -73,7 +74,7 @@ func BuildTree(fs *inspect.FileSystem, findings []inspect.Finding) *TreeNode {
 		path  string
 	}
 	counted := map[inodeKey]bool{}
-	fs.Walk(func(n *inspect.Node) bool {
+	fs.Walk(func(n *fsview.Node) bool {
 		parent := dirs[path.Dir(n.Path)]
 		if parent == nil { // cannot happen: Walk visits parents first
 			return false

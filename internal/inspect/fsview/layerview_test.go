@@ -1,4 +1,4 @@
-package inspect
+package fsview
 
 import (
 	"bytes"
@@ -97,13 +97,13 @@ func checkIndex(t testing.TB, lds []*layer.Data) {
 func isImplicitDir(what string) bool { return strings.HasPrefix(what, "dir@") }
 
 func TestLayerIndexMatchesMerge(t *testing.T) {
-	for _, w := range fixtureWants {
+	for _, w := range fixtureImages() {
 		name := w.name
 		if w.platform != "" {
 			name += "/" + w.platform
 		}
 		t.Run(name, func(t *testing.T) {
-			checkIndex(t, walkImage(t, openFixture(t, w.name, w.platform)))
+			checkIndex(t, walkFixture(t, w.name, w.platform))
 		})
 	}
 }
@@ -182,7 +182,7 @@ func TestLayerIndexHiddenBytes(t *testing.T) {
 // indexFixture merges and indexes a committed fixture's layers.
 func indexFixture(t *testing.T, name string) (*LayerIndex, []LayerChange) {
 	t.Helper()
-	lds := walkImage(t, openFixture(t, name, ""))
+	lds := walkFixture(t, name, "")
 	fsys, changes, err := Merge(lds)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package inspect
+package fsview
 
 import (
 	"errors"
@@ -103,15 +103,6 @@ type LayerIndex struct {
 // ErrNoEntries: the analysis dropped its layers' entries (see
 // Options.dropEntries), or never had them.
 var ErrNoEntries = errors.New("the layers' entries are not kept: nothing to index")
-
-// NewLayerIndex indexes the layers of an analysis.
-func NewLayerIndex(a *Analysis) (*LayerIndex, error) {
-	var hidden []Copy
-	if a.FS != nil {
-		hidden = a.FS.Hidden
-	}
-	return IndexLayers(a.layerData(), hidden)
-}
 
 // IndexLayers replays the layers in order, as Merge does, keeping a record
 // per entry instead of a tree. hidden are Merge's hidden copies

@@ -1,4 +1,4 @@
-package inspect
+package fsview
 
 import (
 	"cmp"
@@ -27,8 +27,9 @@ type LayerChange struct {
 	WastedFiles int   `json:"wastedFiles"`
 }
 
-// merger applies layers in order to the merged tree.
-type merger struct {
+// Merger applies layers in order to the merged tree: Merge's steps, for a
+// caller that merges each layer as soon as it is read (Analyze).
+type Merger struct {
 	fs      *FileSystem
 	changes []LayerChange
 	layer   int
@@ -53,7 +54,7 @@ type merger struct {
 
 const slabSize = 128
 
-func (m *merger) newNode() *Node {
+func (m *Merger) newNode() *Node {
 	if len(m.nodeSlab) == 0 {
 		m.nodeSlab = make([]Node, slabSize)
 	}
@@ -62,7 +63,7 @@ func (m *merger) newNode() *Node {
 	return n
 }
 
-func (m *merger) newInode() *inode {
+func (m *Merger) newInode() *inode {
 	if len(m.inodeSlab) == 0 {
 		m.inodeSlab = make([]inode, slabSize)
 	}
@@ -74,26 +75,29 @@ func (m *merger) newInode() *inode {
 // Merge applies the layers bottom to top, as an overlay file system would,
 // and accounts for every stored byte.
 func Merge(layers []*layer.Data) (*FileSystem, []LayerChange, error) {
-	m := newMerger(len(layers))
+	m := NewMerger(len(layers))
 	for i, ld := range layers {
-		if err := m.apply(i, ld); err != nil {
+		if err := m.Apply(i, ld); err != nil {
 			return nil, nil, err
 		}
 	}
-	return m.finish(), m.changes, nil
+	fs, changes := m.Finish()
+	return fs, changes, nil
 }
 
-func newMerger(layers int) *merger {
-	return &merger{
+// NewMerger starts the merge of an image of that many layers.
+func NewMerger(layers int) *Merger {
+	return &Merger{
 		fs:      &FileSystem{root: &Node{Entry: layer.Entry{Path: "/", Kind: layer.KindDir, Mode: 0o755}, Layer: -1}},
 		changes: make([]LayerChange, layers),
 		existed: map[string]bool{},
 	}
 }
 
-// finish freezes the tree: each directory's children are sorted once, so
-// that Walk and Children need no sorting afterwards.
-func (m *merger) finish() *FileSystem {
+// Finish freezes the tree (each directory's children are sorted once, so
+// that Walk and Children need no sorting afterwards) and returns it with
+// what each layer changed.
+func (m *Merger) Finish() (*FileSystem, []LayerChange) {
 	stack := []*Node{m.fs.root}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
@@ -114,10 +118,11 @@ func (m *merger) finish() *FileSystem {
 	if c := cap(m.fs.MetadataCopies); c > len(m.fs.MetadataCopies)+len(m.fs.MetadataCopies)/8 {
 		m.fs.MetadataCopies = append([]MetadataCopy(nil), m.fs.MetadataCopies...)
 	}
-	return m.fs
+	return m.fs, m.changes
 }
 
-func (m *merger) apply(i int, ld *layer.Data) error {
+// Apply merges layer i, the next one, over the layers below.
+func (m *Merger) Apply(i int, ld *layer.Data) error {
 	if ld == nil {
 		return fmt.Errorf("layer %d: no layer data", i)
 	}
@@ -237,7 +242,7 @@ func isCleanAbs(p string) bool {
 }
 
 // write puts one entry into the tree.
-func (m *merger) write(e layer.Entry) error {
+func (m *Merger) write(e layer.Entry) error {
 	dir, name := layer.SplitAbs(e.Path)
 	parent := m.lastDirNode
 	if parent == nil || dir != m.lastDir || parent.detached() {
@@ -321,7 +326,7 @@ func (m *merger) write(e layer.Entry) error {
 	return nil
 }
 
-func (m *merger) attach(parent *Node, e layer.Entry, ino *inode, name string) *Node {
+func (m *Merger) attach(parent *Node, e layer.Entry, ino *inode, name string) *Node {
 	n := m.newNode()
 	*n = Node{Entry: e, Layer: m.layer, ino: ino, parent: parent}
 	if ino != nil {
@@ -341,7 +346,7 @@ func (m *merger) attach(parent *Node, e layer.Entry, ino *inode, name string) *N
 //
 // p must be absolute and clean. The paths of the directories it creates are
 // substrings of p: a deep path costs its own bytes once, not once per level.
-func (m *merger) ensureDir(p string) *Node {
+func (m *Merger) ensureDir(p string) *Node {
 	n := m.fs.root
 	for start := 1; start < len(p); {
 		end := strings.IndexByte(p[start:], '/')
@@ -368,7 +373,7 @@ func (m *merger) ensureDir(p string) *Node {
 // stored copies that became invisible at n's own path; copies below n are
 // recorded in fs.Hidden only. It walks the subtree with an explicit stack:
 // a hostile layer may nest directories tens of thousands deep.
-func (m *merger) detach(n *Node, why HideReason) []Copy {
+func (m *Merger) detach(n *Node, why HideReason) []Copy {
 	var own []Copy
 	if n.parent != nil {
 		_, name := layer.SplitAbs(n.Path)

@@ -1,4 +1,4 @@
-package inspect
+package fsview
 
 import (
 	"archive/tar"
@@ -266,73 +266,9 @@ func checkMerge(t testing.TB, lds []*layer.Data) {
 
 func checkInvariants(t testing.TB, lds []*layer.Data, fs *FileSystem, changes []LayerChange) {
 	t.Helper()
-	var stored, visible, hidden, wasted int64
-	for _, ld := range lds {
-		stored += ld.StoredBytes
+	if err := Verify(lds, fs, changes); err != nil {
+		t.Fatal(err)
 	}
-	refs := map[*inode]int{}
-	var walk func(n *Node, depth int)
-	walk = func(n *Node, depth int) {
-		if depth > 10000 {
-			t.Fatal("tree deeper than any input")
-		}
-		for name, c := range n.children {
-			if c.parent != n {
-				t.Fatalf("%s: parent pointer is wrong", c.Path)
-			}
-			if c.Name() != name || c.Path != joinPath(n.Path, name) {
-				t.Fatalf("node %q stored under %q in %q", c.Path, name, n.Path)
-			}
-			switch c.Kind {
-			case layer.KindFile:
-				if c.ino == nil {
-					t.Fatalf("%s: a file without an inode", c.Path)
-				}
-				if refs[c.ino] == 0 {
-					visible += c.ino.size
-				}
-				refs[c.ino]++
-				if c.Size != c.ino.size || c.Hash != c.ino.hash {
-					t.Fatalf("%s: node and inode disagree", c.Path)
-				}
-			case layer.KindHardlink:
-				t.Fatalf("%s: a hardlink node in the merged tree", c.Path)
-			default:
-				if c.ino != nil {
-					t.Fatalf("%s: a %s with an inode", c.Path, c.Kind)
-				}
-			}
-			if c.Kind != layer.KindDir && len(c.children) > 0 {
-				t.Fatalf("%s: a %s with children", c.Path, c.Kind)
-			}
-			walk(c, depth+1)
-		}
-	}
-	walk(fs.root, 0)
-	for ino, n := range refs {
-		if ino.refs != n {
-			t.Fatalf("inode of %s has refs %d, %d paths reach it", ino.path, ino.refs, n)
-		}
-	}
-	for _, c := range fs.Hidden {
-		if c.Size <= 0 {
-			t.Fatalf("hidden copy %+v has no bytes", c)
-		}
-		hidden += c.Size
-	}
-	for _, ch := range changes {
-		wasted += ch.WastedBytes
-	}
-	if stored-visible != hidden || hidden != wasted {
-		t.Fatalf("stored %d − visible %d = %d, hidden copies %d, Σ layer wasted %d", stored, visible, stored-visible, hidden, wasted)
-	}
-}
-
-func joinPath(dir, name string) string {
-	if dir == "/" {
-		return "/" + name
-	}
-	return dir + "/" + name
 }
 
 func TestIsCleanAbs(t *testing.T) {

@@ -1,4 +1,4 @@
-package inspect
+package fsview
 
 import (
 	"fmt"
@@ -288,7 +288,30 @@ func (fs *FileSystem) Walk(fn func(n *Node) bool) {
 	}
 }
 
-func splitPath(p string) []string {
+// EachContent calls fn with one path of each visible regular file's
+// content: the first in walk order that reaches it. An inode only one
+// visible path reaches (nearly all) needs no "seen" set: only hardlinked
+// ones go through the map.
+func (fs *FileSystem) EachContent(fn func(n *Node)) {
+	seen := map[*inode]bool{}
+	fs.Walk(func(n *Node) bool {
+		if n.Kind != layer.KindFile || n.ino == nil {
+			return true
+		}
+		if n.ino.refs > 1 {
+			if seen[n.ino] {
+				return true
+			}
+			seen[n.ino] = true
+		}
+		fn(n)
+		return true
+	})
+}
+
+// SplitPath splits a slash-separated path into its elements, without the
+// empty ones at its ends: nil for "/" and "".
+func SplitPath(p string) []string {
 	p = strings.Trim(p, "/")
 	if p == "" {
 		return nil
