@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"golang.org/x/sync/errgroup"
 )
@@ -134,7 +135,7 @@ type Analysis struct {
 	Config    *v1.ConfigFile
 	Layers    []Layer
 	FS        *fsview.FileSystem
-	Inventory Inventory
+	Inventory inventory.Inventory
 
 	// The totals and duplicate groups Report shows, worked out while the
 	// inventories are built (they only read the merged tree): closed when
@@ -343,7 +344,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 	// The inventories make ~1.5x the live heap in short-lived garbage
 	// (cmd/slimpy runs them with a tighter GC).
 	restore := opts.Memory.tighten()
-	a.Inventory = BuildInventory(fs, data)
+	a.Inventory = inventory.Build(fs, data)
 	restore()
 	return a, nil
 }
@@ -356,7 +357,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 func pruneContents(fs *fsview.FileSystem, data []*layer.Data) {
 	for i, ld := range data {
 		for p := range ld.Contents {
-			if isPackageDB(p) || isAptPackagesList(p) {
+			if inventory.IsPackageDB(p) || isAptPackagesList(p) {
 				// the inventories follow the databases through the layers;
 				// SP403 reads the apt lists a later layer deleted
 				continue
@@ -371,15 +372,6 @@ func pruneContents(fs *fsview.FileSystem, data []*layer.Data) {
 			}
 		}
 	}
-}
-
-// isPackageDB matches the package databases whose history the inventories
-// follow through the layers (generously: any file named status or
-// installed, wherever a symlink put it).
-func isPackageDB(p string) bool {
-	dir, base := layer.SplitAbs(p)
-	return base == "status" || base == "installed" || dir == dpkgStatusD || p == dpkgStatus ||
-		p == apkDBPaths[0] || p == apkDBPaths[1]
 }
 
 // layerRetryBackoff is how long a registry read waits before it reads a

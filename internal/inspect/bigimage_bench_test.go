@@ -24,6 +24,7 @@ import (
 	"github.com/slimpy/slimpy/internal/bigimage"
 	"github.com/slimpy/slimpy/internal/gctune"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
 )
@@ -471,7 +472,7 @@ func BenchmarkBigInventoryReport(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		a.Inventory = BuildInventory(a.FS, data)
+		a.Inventory = inventory.Build(a.FS, data)
 		a.Report()
 	}
 }

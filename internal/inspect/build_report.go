@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // Totals computes the image-wide figures from the merged view.
@@ -161,7 +162,7 @@ func (a *Analysis) Report() Report {
 		r.Packages.Python = []PackageRef{}
 	}
 	if r.Packages.Interpreters == nil {
-		r.Packages.Interpreters = []Interpreter{}
+		r.Packages.Interpreters = []inventory.Interpreter{}
 	}
 	return r
 }

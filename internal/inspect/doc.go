@@ -11,7 +11,8 @@
 // layer tarball, its decompression and capture, the per-layer data and
 // its cache by diffID), fsview (the merged file system, its accounting
 // and the per-layer index), codec (the caches' binary encoding),
-// inventory (end-of-life tables, os-release, release order).
+// inventory (what the image installed: OS packages, Python distributions
+// and interpreters; end-of-life tables, os-release, release order).
 //
 // Definitions (docs/accounting.md keeps them):
 //   - a byte is a byte of a regular file's content (st_size);

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -67,20 +68,20 @@ func TestCapturesUnion(t *testing.T) {
 // follows: no version to bump by hand. The order of declarations does not
 // matter.
 func TestReadsKey(t *testing.T) {
-	base := layer.Compile(inventoryReads)
+	base := layer.Compile(inventory.Reads)
 	extra := layer.Reads{Patterns: []string{"/etc/shadow"}}
-	with := layer.Compile(append(append([]layer.Reads(nil), inventoryReads...), extra))
+	with := layer.Compile(append(append([]layer.Reads(nil), inventory.Reads...), extra))
 	if base.Key() == with.Key() {
 		t.Error("a new declaration keeps the cache key")
 	}
 	if !with.Want("/etc/shadow", 10) || base.Want("/etc/shadow", 10) {
 		t.Error("the new declaration is not in the union")
 	}
-	again := layer.Compile(append([]layer.Reads{extra}, inventoryReads...))
+	again := layer.Compile(append([]layer.Reads{extra}, inventory.Reads...))
 	if again.Key() != with.Key() {
 		t.Error("the key depends on the order of the declarations")
 	}
-	small := layer.Compile(append(append([]layer.Reads(nil), inventoryReads...), layer.Reads{Patterns: []string{"/etc/shadow"}, MaxSize: 5}))
+	small := layer.Compile(append(append([]layer.Reads(nil), inventory.Reads...), layer.Reads{Patterns: []string{"/etc/shadow"}, MaxSize: 5}))
 	if small.Key() == with.Key() || small.Want("/etc/shadow", 10) {
 		t.Error("a size limit is not part of the declaration")
 	}

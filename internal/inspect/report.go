@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // SchemaVersion is the version of the JSON report. Bump it on any change
@@ -101,9 +102,9 @@ type MetadataOnlyReport struct {
 
 // PackagesReport is the inventory summary.
 type PackagesReport struct {
-	OS           []PackageRef  `json:"os"`
-	Python       []PackageRef  `json:"python"`
-	Interpreters []Interpreter `json:"interpreters"`
+	OS           []PackageRef            `json:"os"`
+	Python       []PackageRef            `json:"python"`
+	Interpreters []inventory.Interpreter `json:"interpreters"`
 }
 
 // PackageRef is a package as the report shows it.

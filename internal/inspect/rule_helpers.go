@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -39,7 +40,7 @@ func (p *Pass) index() *fsIndex {
 			case name == "site-packages" || name == "dist-packages":
 				x.siteDirs = append(x.siteDirs, n)
 			case stdlibDirName.MatchString(name) && n.Parent() != nil &&
-				(n.Parent().Name() == "lib" || n.Parent().Name() == "lib64") && stdlibMarker(n) != nil:
+				(n.Parent().Name() == "lib" || n.Parent().Name() == "lib64") && inventory.StdlibMarker(n) != nil:
 				x.stdlibDirs = append(x.stdlibDirs, n)
 			}
 		}
@@ -68,7 +69,7 @@ func (p *Pass) index() *fsIndex {
 func (p *Pass) Nodes() []*fsview.Node { return p.index().all }
 
 // OSOwner returns the OS package that lists the visible path, if any.
-func (p *Pass) OSOwner(path string) (*OSPackage, bool) {
+func (p *Pass) OSOwner(path string) (*inventory.OSPackage, bool) {
 	i, ok := p.index().osOwner[path]
 	if !ok {
 		return nil, false
@@ -78,7 +79,7 @@ func (p *Pass) OSOwner(path string) (*OSPackage, bool) {
 
 // DistOwner returns the Python distribution whose RECORD (or file list)
 // names the visible path, if any.
-func (p *Pass) DistOwner(path string) (*PythonDist, bool) {
+func (p *Pass) DistOwner(path string) (*inventory.PythonDist, bool) {
 	i, ok := p.index().distOwner[path]
 	if !ok {
 		return nil, false
@@ -421,13 +422,13 @@ func (p *Pass) envValue(name string) string {
 // that depend on it (every alternative of an "a | b" counts).
 func (p *Pass) dpkgReverseDeps() map[string][]string {
 	out := map[string][]string{}
-	c, ok := p.FS.Content(dpkgStatus)
+	c, ok := p.FS.Content(inventory.DpkgStatus)
 	if !ok {
 		return out
 	}
-	for _, s := range ParseStanzas(string(c)) {
+	for _, s := range inventory.ParseStanzas(string(c)) {
 		name := s["package"]
-		if name == "" || !dpkgInstalled(s) {
+		if name == "" || !inventory.DpkgInstalled(s) {
 			continue
 		}
 		for _, field := range []string{"depends", "pre-depends"} {
@@ -499,7 +500,7 @@ func (p *Pass) pythonMinorOf(loc string) string {
 			return strings.TrimPrefix(part, "python")
 		}
 	}
-	if underDir(loc, "/usr/lib/python3") || underDir(loc, "/usr/local/lib/python3") {
+	if fsview.UnderDir(loc, "/usr/lib/python3") || fsview.UnderDir(loc, "/usr/local/lib/python3") {
 		for _, it := range p.Inventory.Interpreters {
 			if it.Prefix == "/usr" {
 				parts := strings.SplitN(it.Version, ".", 3)

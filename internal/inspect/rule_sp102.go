@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -57,8 +58,8 @@ var packageTestsRule = &Rule{
 }
 
 // testDirOwner is the distribution whose file list names a file below d.
-func (p *Pass) testDirOwner(d *fsview.Node) *PythonDist {
-	var owner *PythonDist
+func (p *Pass) testDirOwner(d *fsview.Node) *inventory.PythonDist {
+	var owner *inventory.PythonDist
 	var walk func(x *fsview.Node)
 	walk = func(x *fsview.Node) {
 		for c := range x.ChildNodes() {

@@ -1,6 +1,9 @@
 package inspect
 
-import "github.com/slimpy/slimpy/internal/inspect/layer"
+import (
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
+)
 
 var buildToolchainRule = &Rule{
 	ID:       "SP201",
@@ -9,7 +12,7 @@ var buildToolchainRule = &Rule{
 	Severity: SeverityMedium,
 	Doc:      "compilers and build tools installed as OS packages (gcc, g++, cpp, binutils, make, cmake, pkg-config, clang, rustc/cargo, golang, gfortran, build-essential) with the libraries only they use (libisl, libmpc, libmpfr...)",
 	Fix:      "build in a separate stage and COPY only the results (wheels, a venv) into a runtime stage without compilers; or apt-get purge --auto-remove them in the RUN that used them",
-	Reads:    []layer.Reads{{Patterns: []string{dpkgStatus}}}, // Depends, for the libraries the toolchain shares
+	Reads:    []layer.Reads{{Patterns: []string{inventory.DpkgStatus}}}, // Depends, for the libraries the toolchain shares
 	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		c := p.collector()

@@ -27,7 +27,7 @@ var unpackagedToolchainRule = &Rule{
 		}
 		inTree := func(q string) bool {
 			for _, d := range dirs {
-				if underDir(q, d) {
+				if fsview.UnderDir(q, d) {
 					return true
 				}
 			}

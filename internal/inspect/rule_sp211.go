@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -38,7 +39,7 @@ var headerFilesRule = &Rule{
 			done[r] = true
 			covered := false
 			for d := range done {
-				if d != r && underDir(r, d) {
+				if d != r && fsview.UnderDir(r, d) {
 					covered = true
 				}
 			}

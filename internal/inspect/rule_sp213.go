@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -13,7 +14,7 @@ var devPackagesRule = &Rule{
 	Severity: SeverityLow,
 	Doc:      "development packages by name (*-dev, *-devel; apk *-dev) outside the build toolchain: headers, static libraries, pkg-config files",
 	Fix:      "install -dev packages in a build stage only; the runtime stage needs the library packages alone",
-	Reads:    []layer.Reads{{Patterns: []string{dpkgStatus}}}, // Depends, for the libraries the toolchain shares
+	Reads:    []layer.Reads{{Patterns: []string{inventory.DpkgStatus}}}, // Depends, for the libraries the toolchain shares
 	Uses:     []InventoryUse{UsesOSPackages},
 	Check: func(p *Pass) []Finding {
 		inToolchain := map[int]bool{}

@@ -38,7 +38,7 @@ func (p *Pass) cacheDirs(sub string, extra ...string) []*fsview.Node {
 			return
 		}
 		for s := range seen {
-			if underDir(n.Path, s) {
+			if fsview.UnderDir(n.Path, s) {
 				return
 			}
 		}

@@ -29,9 +29,9 @@ var wheelsAndSdistsRule = &Rule{
 					continue
 				}
 			case sdistName.MatchString(name):
-				system := (underDir(n.Path, "/usr") && !underDir(n.Path, "/usr/src") && !underDir(n.Path, "/usr/local/src")) ||
-					underDir(n.Path, "/var") || underDir(n.Path, "/etc") || underDir(n.Path, "/lib") ||
-					underDir(n.Path, "/proc") || underDir(n.Path, "/sys")
+				system := (fsview.UnderDir(n.Path, "/usr") && !fsview.UnderDir(n.Path, "/usr/src") && !fsview.UnderDir(n.Path, "/usr/local/src")) ||
+					fsview.UnderDir(n.Path, "/var") || fsview.UnderDir(n.Path, "/etc") || fsview.UnderDir(n.Path, "/lib") ||
+					fsview.UnderDir(n.Path, "/proc") || fsview.UnderDir(n.Path, "/sys")
 				if system || inPythonLib(n.Path) {
 					continue
 				}
@@ -54,7 +54,7 @@ var sdistName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._]*-[0-9][A-Za-z0-9.+
 // ensurepip's bundled pip, Debian's python-wheels (venv's ensurepip),
 // virtualenv's seed wheels.
 func wheelKeep(p string) bool {
-	return strings.Contains(p, "/ensurepip/_bundled/") || underDir(p, "/usr/share/python-wheels") ||
+	return strings.Contains(p, "/ensurepip/_bundled/") || fsview.UnderDir(p, "/usr/share/python-wheels") ||
 		strings.Contains(p, "/virtualenv/seed/wheels/") || inPythonLib(p)
 }
 

@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -11,7 +12,7 @@ var osEOLRule = &Rule{
 	Name:     "os-eol",
 	Category: "stale-packages",
 	Severity: SeverityHigh,
-	Doc:      "the base OS release (Debian, Ubuntu LTS, Alpine; from /etc/os-release or /etc/debian_version) is past, or near, its end of life (table of " + EOLSnapshot + ")",
+	Doc:      "the base OS release (Debian, Ubuntu LTS, Alpine; from /etc/os-release or /etc/debian_version) is past, or near, its end of life (table of " + inventory.EOLSnapshot + ")",
 	Fix:      "move FROM to a supported release (e.g. python:3.X-slim-bookworm or -trixie, alpine:3.22)",
 	Reads:    []layer.Reads{{Patterns: []string{"/etc/debian_version"}}},
 	Uses:     []InventoryUse{UsesOSRelease},
@@ -20,7 +21,7 @@ var osEOLRule = &Rule{
 		if c, ok := p.FS.Content("/etc/debian_version"); ok {
 			deb = strings.TrimSpace(string(c))
 		}
-		r, ok := OSRelease(p.Inventory.OSRelease, deb)
+		r, ok := inventory.OSRelease(p.Inventory.OSRelease, deb)
 		if !ok {
 			return nil
 		}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -18,7 +19,7 @@ var secretFilesRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != layer.KindFile || !isSecretPath(n.Path) || inPythonLib(n.Path) || underDir(n.Path, "/usr/share") {
+			if n.Kind != layer.KindFile || !isSecretPath(n.Path) || inPythonLib(n.Path) || fsview.UnderDir(n.Path, "/usr/share") {
 				continue
 			}
 			if _, owned := p.OSOwner(n.Path); owned {

@@ -3,6 +3,7 @@ package inspect
 import (
 	"strings"
 
+	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -18,7 +19,7 @@ var gitDirectoriesRule = &Rule{
 		c := p.collector()
 		skip := ""
 		for _, n := range p.Nodes() {
-			if skip != "" && underDir(n.Path, skip) {
+			if skip != "" && fsview.UnderDir(n.Path, skip) {
 				continue
 			}
 			if n.Kind == layer.KindDir && n.Name() == ".git" {

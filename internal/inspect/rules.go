@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/refresh"
 )
@@ -186,7 +187,7 @@ type FindingsSummary struct {
 // Pass is what a rule's Check reads. Everything is read-only.
 type Pass struct {
 	FS        *fsview.FileSystem
-	Inventory *Inventory
+	Inventory *inventory.Inventory
 	Layers    []Layer
 	Config    *v1.ConfigFile
 	Now       time.Time

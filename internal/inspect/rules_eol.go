@@ -6,6 +6,8 @@ package inspect
 import (
 	"fmt"
 	"time"
+
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // daysBetween is whole days from a to b.
@@ -15,7 +17,7 @@ func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
 // support (or of support where there is no extended phase): high; past
 // regular support but within LTS: medium; ending within the warning window:
 // info; otherwise no finding.
-func eolFinding(p *Pass, r Release, what string, layer int) (Finding, bool) {
+func eolFinding(p *Pass, r inventory.Release, what string, layer int) (Finding, bool) {
 	f := Finding{Layer: layer}
 	date := func(t time.Time) string { return t.Format("2006-01-02") }
 	switch {

@@ -496,7 +496,7 @@ func TestEOLTables(t *testing.T) {
 		{map[string]string{"ID": "alpine", "VERSION_ID": "3.22.0"}, "", "Alpine 3.22", ""},
 		{map[string]string{"ID": "alpine", "VERSION_ID": "3.18.4"}, "", "Alpine 3.18", SeverityHigh},
 	} {
-		r, ok := OSRelease(c.os, c.debVer)
+		r, ok := inventory.OSRelease(c.os, c.debVer)
 		if !ok || r.Name != c.name {
 			t.Errorf("%v: %+v %v", c.os, r, ok)
 			continue
@@ -508,15 +508,15 @@ func TestEOLTables(t *testing.T) {
 		}
 	}
 	// Within eol-warning-days of the end: info.
-	r, _ := OSRelease(map[string]string{"ID": "alpine", "VERSION_ID": "3.22.0"}, "")
+	r, _ := inventory.OSRelease(map[string]string{"ID": "alpine", "VERSION_ID": "3.22.0"}, "")
 	p := &Pass{Now: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), Settings: DefaultConfig()}
 	if f, ok := eolFinding(p, r, r.Name, 0); !ok || f.Severity != SeverityInfo || !strings.Contains(f.Title, "in 61 days") {
 		t.Errorf("Alpine 3.22 on 2027-03-01: %+v", f)
 	}
-	if _, ok := OSRelease(map[string]string{"ID": "ubuntu", "VERSION_ID": "23.10"}, ""); ok {
+	if _, ok := inventory.OSRelease(map[string]string{"ID": "ubuntu", "VERSION_ID": "23.10"}, ""); ok {
 		t.Errorf("interim Ubuntu releases are not in the table")
 	}
-	if r, ok := PythonRelease("3.8.18"); !ok || r.EOL.Format("2006-01-02") != "2024-10-07" {
+	if r, ok := inventory.PythonRelease("3.8.18"); !ok || r.EOL.Format("2006-01-02") != "2024-10-07" {
 		t.Errorf("Python 3.8: %+v", r)
 	}
 }

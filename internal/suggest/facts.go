@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -37,7 +38,7 @@ type Facts struct {
 	BaseLayers int
 
 	fs  *fsview.FileSystem
-	inv *inspect.Inventory
+	inv *inventory.Inventory
 }
 
 // RuntimeLibs are what the extension modules of an image need at run time.
@@ -118,7 +119,7 @@ func inLibTree(p string) bool {
 // again, and only those files are read.
 func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 	owned := map[string]bool{}
-	libOwner := map[string]*inspect.OSPackage{} // base name → package
+	libOwner := map[string]*inventory.OSPackage{} // base name → package
 	manager := ""
 	for i := range f.inv.OS {
 		p := &f.inv.OS[i]

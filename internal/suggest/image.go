@@ -8,6 +8,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
@@ -257,7 +258,7 @@ func (img *Image) dependencyClosure(names []string) map[string]bool {
 		return out
 	}
 	deps := map[string][]string{}
-	for _, st := range inspect.ParseStanzas(string(status)) {
+	for _, st := range inventory.ParseStanzas(string(status)) {
 		name := st["package"] // ParseStanzas lower-cases field names
 		for _, field := range []string{st["depends"], st["pre-depends"]} {
 			for _, alt := range strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == '|' }) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // Base image suggestions: pin a floating tag, move off an end-of-life
@@ -110,7 +110,7 @@ var ubuntuCodenames = map[string]string{"xenial": "16.04", "bionic": "18.04", "f
 // last built on, and its end of support, when that support has ended at
 // now ("" otherwise: the minor is alive, or its Debian still supported).
 func lastDebianOf(ver string, now time.Time) (string, string) {
-	py, ok := inspect.PythonRelease(minorOf(ver))
+	py, ok := inventory.PythonRelease(minorOf(ver))
 	if !ok || !now.After(py.EOL) {
 		return "", ""
 	}
@@ -126,24 +126,24 @@ func lastDebianOf(ver string, now time.Time) (string, string) {
 	return "", ""
 }
 
-func debianRelease(codename string) (inspect.Release, bool) {
+func debianRelease(codename string) (inventory.Release, bool) {
 	v, ok := debianCodenames[codename]
 	if !ok {
-		return inspect.Release{}, false
+		return inventory.Release{}, false
 	}
-	return inspect.OSRelease(map[string]string{"ID": "debian", "VERSION_ID": v}, "")
+	return inventory.OSRelease(map[string]string{"ID": "debian", "VERSION_ID": v}, "")
 }
 
-func ubuntuRelease(v string) (inspect.Release, bool) {
-	return inspect.OSRelease(map[string]string{"ID": "ubuntu", "VERSION_ID": v}, "")
+func ubuntuRelease(v string) (inventory.Release, bool) {
+	return inventory.OSRelease(map[string]string{"ID": "ubuntu", "VERSION_ID": v}, "")
 }
 
-func alpineRelease(v string) (inspect.Release, bool) {
-	return inspect.OSRelease(map[string]string{"ID": "alpine", "VERSION_ID": v + ".0"}, "")
+func alpineRelease(v string) (inventory.Release, bool) {
+	return inventory.OSRelease(map[string]string{"ID": "alpine", "VERSION_ID": v + ".0"}, "")
 }
 
 // ended: past the last support date (LTS when there is one).
-func ended(r inspect.Release, now time.Time) bool {
+func ended(r inventory.Release, now time.Time) bool {
 	last := r.EOL
 	if !r.LTS.IsZero() {
 		last = r.LTS
@@ -153,7 +153,7 @@ func ended(r inspect.Release, now time.Time) bool {
 
 // supported: within regular security support, and released (roughly:
 // support spans `years` from the release).
-func supported(r inspect.Release, now time.Time, years int) bool {
+func supported(r inventory.Release, now time.Time, years int) bool {
 	return now.Before(r.EOL) && now.After(r.EOL.AddDate(-years, 0, 0))
 }
 
@@ -161,7 +161,7 @@ func pythonMinors() []string {
 	var out []string
 	for m := 6; m <= 30; m++ {
 		v := "3." + strconv.Itoa(m)
-		if _, ok := inspect.PythonRelease(v); ok {
+		if _, ok := inventory.PythonRelease(v); ok {
 			out = append(out, v)
 		}
 	}
@@ -176,7 +176,7 @@ func oldestSupportedPython(after string, now time.Time) string {
 	for _, v := range pythonMinors() {
 		_, m, _ := strings.Cut(v, ".")
 		n, _ := strconv.Atoi(m)
-		r, _ := inspect.PythonRelease(v)
+		r, _ := inventory.PythonRelease(v)
 		if n > an && supported(r, now, 5) {
 			return v
 		}
@@ -187,7 +187,7 @@ func oldestSupportedPython(after string, now time.Time) string {
 func newestPython(now time.Time) string {
 	out := ""
 	for _, v := range pythonMinors() {
-		if r, _ := inspect.PythonRelease(v); supported(r, now, 5) {
+		if r, _ := inventory.PythonRelease(v); supported(r, now, 5) {
 			out = v
 		}
 	}
@@ -296,12 +296,12 @@ func eolVariant(minor, variant string, now time.Time) (string, []string) {
 // built on at now; for a minor past its end, the oldest such one it was
 // ever built on, else the oldest still in LTS ("" for none).
 func pythonDebianFor(minor string, now time.Time) string {
-	py, eol := inspect.PythonRelease(minor)
+	py, eol := inventory.PythonRelease(minor)
 	built := pythonDebians(now)
-	for _, pass := range []func(inspect.Release, string) bool{
-		func(r inspect.Release, c string) bool { return now.Before(r.EOL) && slices.Contains(built, c) },
-		func(r inspect.Release, c string) bool { return now.Before(r.EOL) },
-		func(r inspect.Release, c string) bool { return !ended(r, now) },
+	for _, pass := range []func(inventory.Release, string) bool{
+		func(r inventory.Release, c string) bool { return now.Before(r.EOL) && slices.Contains(built, c) },
+		func(r inventory.Release, c string) bool { return now.Before(r.EOL) },
+		func(r inventory.Release, c string) bool { return !ended(r, now) },
 	} {
 		for _, c := range debianByVersion {
 			r, ok := debianRelease(c)
@@ -320,7 +320,7 @@ func variantWhy(name string, ended bool, end, built string) string {
 	return fmt.Sprintf("python images are no longer built on %s (only on %s)", name, built)
 }
 
-func lastDay(r inspect.Release) string {
+func lastDay(r inventory.Release) string {
 	if !r.LTS.IsZero() {
 		return r.LTS.Format("2006-01-02")
 	}
@@ -347,7 +347,7 @@ var baseEOLKind = &kind{
 			case "python":
 				ver, variant := splitPythonTag(r.tag)
 				if ver != "" {
-					if rel, ok := inspect.PythonRelease(ver); ok && now.After(rel.EOL) {
+					if rel, ok := inventory.PythonRelease(ver); ok && now.After(rel.EOL) {
 						t := oldestSupportedPython(minorOf(ver), now)
 						pinned := pinnedPackages(c.d, st)
 						if py2 := python2OSPackage(st); py2 != "" && pinned == "" {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // What slimpy knows about base images: the OS and libc under a FROM, where
@@ -310,7 +310,7 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 	if ver != "" {
 		minor := minorOf(ver)
 		if minor != "3" {
-			rel, ok := inspect.PythonRelease(minor)
+			rel, ok := inventory.PythonRelease(minor)
 			first, known := pythonFirstRelease[minor]
 			switch {
 			case !known && !ok:
@@ -334,7 +334,7 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 		case p == "alpine" && i == len(parts)-1:
 		case strings.HasPrefix(p, "alpine3."):
 			rel := strings.TrimPrefix(p, "alpine")
-			if py, ok := inspect.PythonRelease(minorOf(ver)); ok && ver != "" {
+			if py, ok := inventory.PythonRelease(minorOf(ver)); ok && ver != "" {
 				if end, known := alpineEnd(rel); known && end.AddDate(-2, 0, 0).After(py.EOL) {
 					return "python " + minorOf(ver) + " was never built on Alpine " + rel + " (its support ended before Alpine " + rel + " came out)", true
 				}
@@ -344,7 +344,7 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 				return "python images are built on Alpine " + strings.Join(built, " and ") + " only, not " + rel, false
 			}
 		case debianCodenames[p] != "":
-			if rel, ok := inspect.PythonRelease(minorOf(ver)); ok && ver != "" && debianReleased[p].After(rel.EOL) {
+			if rel, ok := inventory.PythonRelease(minorOf(ver)); ok && ver != "" && debianReleased[p].After(rel.EOL) {
 				return "python " + minorOf(ver) + " was never built on " + p + " (its support ended before " + p + " came out)", true
 			}
 			built := pythonDebians(now)

@@ -309,6 +309,14 @@ func (fs *FileSystem) EachContent(fn func(n *Node)) {
 	})
 }
 
+// UnderDir reports whether the clean absolute path p is d or below it.
+func UnderDir(p, d string) bool {
+	if d == "/" {
+		return true
+	}
+	return p == d || strings.HasPrefix(p, d+"/")
+}
+
 // SplitPath splits a slash-separated path into its elements, without the
 // empty ones at its ends: nil for "/" and "".
 func SplitPath(p string) []string {

@@ -15,7 +15,7 @@ import (
 )
 
 // The fuzz targets run as ordinary tests over their seeds and the corpus in
-// testdata/fuzz; `go test -fuzz FuzzWalkLayer ./internal/inspect/` (or
+// testdata/fuzz; `go test -fuzz FuzzWalkLayer ./internal/inspect/fsview/` (or
 // FuzzMerge, FuzzMergeEntries) searches for new inputs. scripts/test runs a
 // short pass of each when SLIMPY_FUZZTIME is set.
 

@@ -1,7 +1,3 @@
-// Package inventory holds what the inventories and the rules know about
-// releases: os-release parsing and the end-of-life tables of Debian,
-// Ubuntu, Alpine and CPython. (The inventory builders, which read the
-// merged file system, are still in internal/inspect.)
 package inventory
 
 import (

@@ -1,8 +1,10 @@
-package inspect
+package inventory
 
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -76,13 +78,21 @@ func invLayer(t *testing.T, entries ...invEntry) *layer.Data {
 	return ld
 }
 
+// captures is what the walker keeps for Build: its own declarations.
+var captures = layer.Compile(Reads)
+
+// walkLayer walks a test layer as Analyze does, keeping what Reads names.
+func walkLayer(r io.Reader, wantDiffID string) (*layer.Data, error) {
+	return layer.Walk(context.Background(), r, wantDiffID, captures, new(layer.ImageBudget).Layer())
+}
+
 func invBuild(t *testing.T, layers ...*layer.Data) Inventory {
 	t.Helper()
 	fs, _, err := fsview.Merge(layers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return BuildInventory(fs, layers)
+	return Build(fs, layers)
 }
 
 func invData(t *testing.T, rel string) []byte {

@@ -1,4 +1,4 @@
-package inspect
+package inventory
 
 import (
 	"path"
@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	dpkgStatus  = "/var/lib/dpkg/status"
+	DpkgStatus  = "/var/lib/dpkg/status"   // dpkg's database of installed packages
 	dpkgStatusD = "/var/lib/dpkg/status.d" // distroless: one stanza file per package
 	dpkgInfo    = "/var/lib/dpkg/info"
 )
@@ -65,11 +65,11 @@ type dpkgRecord struct {
 
 func (r dpkgRecord) key() string { return pkgKey(r.name, r.arch, r.version) }
 
-// dpkgInstalled reports whether a stanza's Status says the package is
+// DpkgInstalled reports whether a stanza's Status says the package is
 // installed ("install ok installed", "hold ok installed"); "not-installed",
 // "config-files", "half-installed" and the like are not. Distroless
 // status.d stanzas may have no Status at all: they are installed.
-func dpkgInstalled(s Stanza) bool {
+func DpkgInstalled(s Stanza) bool {
 	st, ok := s["status"]
 	if !ok {
 		return true
@@ -83,7 +83,7 @@ func dpkgRecords(text string) []dpkgRecord {
 	var out []dpkgRecord
 	for _, s := range ParseStanzas(text) {
 		name := s["package"]
-		if name == "" || !dpkgInstalled(s) {
+		if name == "" || !DpkgInstalled(s) {
 			continue
 		}
 		r := dpkgRecord{name: name, version: s["version"], arch: s["architecture"]}
@@ -120,10 +120,10 @@ func (b *invBuilder) dpkg() []OSPackage {
 	var recs []dpkgRecord
 	statusReal := ""
 	dbLayer := -1
-	if c, real, ok := b.content(dpkgStatus); ok {
+	if c, real, ok := b.content(DpkgStatus); ok {
 		statusReal = real
 		recs = dpkgRecords(string(c))
-		_, n := b.r.stat(dpkgStatus)
+		_, n := b.r.stat(DpkgStatus)
 		dbLayer = n.Layer
 	}
 	statusDReal := ""
@@ -153,7 +153,7 @@ func (b *invBuilder) dpkg() []OSPackage {
 	}
 
 	isDB := func(p string) bool {
-		if p == dpkgStatus || (statusReal != "" && p == statusReal) {
+		if p == DpkgStatus || (statusReal != "" && p == statusReal) {
 			return true
 		}
 		d, base := path.Split(p)

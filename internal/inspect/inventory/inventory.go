@@ -1,4 +1,4 @@
-package inspect
+package inventory
 
 // Inventory is what package managers and Python installations the image
 // holds. It is built from the merged file system and each layer's captured

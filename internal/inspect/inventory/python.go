@@ -1,4 +1,4 @@
-package inspect
+package inventory
 
 import (
 	"encoding/csv"
@@ -160,7 +160,7 @@ func (b *invBuilder) pythonDist(m *fsview.Node, loc string) (PythonDist, bool) {
 	}
 	if d.Installer == "" {
 		switch {
-		case underDir(loc, "/usr/lib/python3/dist-packages"):
+		case fsview.UnderDir(loc, "/usr/lib/python3/dist-packages"):
 			d.Installer = "debian"
 		case owned:
 			if b.os[owner].Manager == "dpkg" {
@@ -179,7 +179,7 @@ func (b *invBuilder) pythonDist(m *fsview.Node, loc string) (PythonDist, bool) {
 		// ships the metadata shipped the distribution's files next to it.
 		var paths []string
 		for _, f := range b.os[owner].Files {
-			if underDir(f, loc) && f != loc {
+			if fsview.UnderDir(f, loc) && f != loc {
 				paths = append(paths, f)
 			}
 		}
@@ -302,7 +302,7 @@ func (b *invBuilder) interpreters() []Interpreter {
 			if have[prefix+"\x00"+minor] {
 				continue
 			}
-			marker := stdlibMarker(c)
+			marker := StdlibMarker(c)
 			if marker == nil {
 				continue
 			}
@@ -324,9 +324,9 @@ func (b *invBuilder) interpreters() []Interpreter {
 	return out
 }
 
-// stdlibMarker returns a node that shows a python3.N directory holds a
+// StdlibMarker returns a node that shows a python3.N directory holds a
 // standard library (not only site-packages), or nil.
-func stdlibMarker(dir *fsview.Node) *fsview.Node {
+func StdlibMarker(dir *fsview.Node) *fsview.Node {
 	for _, name := range []string{"os.py", "encodings", "lib-dynload", "__pycache__"} {
 		if c := dir.Child(name); c != nil {
 			return c

@@ -1,4 +1,4 @@
-package inspect
+package inventory
 
 import (
 	"path"
@@ -6,17 +6,36 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
-	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
-// BuildInventory reads the package databases of the merged file system.
+// Reads is what Build reads: the package databases, the
+// os-release files, the Python distributions' metadata and what names an
+// interpreter's version.
+var Reads = []layer.Reads{
+	{Patterns: []string{ // dpkg (Debian, Ubuntu; distroless's status.d)
+		DpkgStatus, "/var/lib/dpkg/status.d/*", "/var/lib/dpkg/info/*.list",
+	}},
+	{Patterns: []string{"/lib/apk/db/installed", "/usr/lib/apk/db/installed"}},
+	{Patterns: []string{"/etc/os-release", "/usr/lib/os-release"}},
+	{Patterns: []string{
+		"/**/*.dist-info/METADATA", "/**/*.dist-info/RECORD", "/**/*.dist-info/INSTALLER",
+		"/**/*.egg-info/PKG-INFO", "/**/*.egg-info/installed-files.txt",
+		"/**/*.egg-info", // a legacy single-file egg-info is itself the PKG-INFO
+		"/**/pyvenv.cfg",
+		// PREFIX/include/python3.N/patchlevel.h names the full version of
+		// an interpreter built from source (/usr/local, conda).
+		"/**/include/python*/**/patchlevel.h",
+	}},
+}
+
+// Build reads the package databases of the merged file system.
 // layers are the per-layer data in order (for "which layer installed it").
 //
 // It never fails: a database that is missing, truncated or malformed yields
 // fewer packages, not an error, because an inventory is a best effort over
 // whatever the image happens to carry.
-func BuildInventory(fs *fsview.FileSystem, layers []*layer.Data) Inventory {
+func Build(fs *fsview.FileSystem, layers []*layer.Data) Inventory {
 	if fs == nil || fs.Root() == nil {
 		return Inventory{}
 	}
@@ -82,7 +101,7 @@ func (b *invBuilder) content(p string) ([]byte, string, bool) {
 func (b *invBuilder) osRelease() map[string]string {
 	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
 		if c, _, ok := b.content(p); ok {
-			return inventory.ParseOSRelease(string(c))
+			return ParseOSRelease(string(c))
 		}
 	}
 	return nil
@@ -261,14 +280,6 @@ func (r *symlinkResolver) walk(p string, followLast bool) (string, *fsview.Node)
 	return n.Path, n
 }
 
-// isUnder reports whether p is d or below it.
-func underDir(p, d string) bool {
-	if d == "/" {
-		return true
-	}
-	return p == d || strings.HasPrefix(p, d+"/")
-}
-
 // dbHistory follows a package database through the layers and returns, for
 // each package key it ever lists, the first layer of the unbroken run of
 // layers whose database lists it up to the top: the layer that installed
@@ -285,7 +296,7 @@ func dbHistory(layers []*layer.Data, isDB func(p string) bool, keys func(p strin
 		changed := false
 		for _, w := range ld.Whiteouts {
 			for p := range state {
-				if underDir(p, w) {
+				if fsview.UnderDir(p, w) {
 					delete(state, p)
 					changed = true
 				}
@@ -293,7 +304,7 @@ func dbHistory(layers []*layer.Data, isDB func(p string) bool, keys func(p strin
 		}
 		for _, d := range ld.Opaques {
 			for p := range state {
-				if p != d && underDir(p, d) {
+				if p != d && fsview.UnderDir(p, d) {
 					delete(state, p)
 					changed = true
 				}
@@ -331,4 +342,13 @@ func dbHistory(layers []*layer.Data, isDB func(p string) bool, keys func(p strin
 // pkgKey identifies one package version in a database.
 func pkgKey(name, arch, version string) string {
 	return name + "\x00" + arch + "\x00" + version
+}
+
+// IsPackageDB matches the package databases whose history the inventories
+// follow through the layers (generously: any file named status or
+// installed, wherever a symlink put it).
+func IsPackageDB(p string) bool {
+	dir, base := layer.SplitAbs(p)
+	return base == "status" || base == "installed" || dir == dpkgStatusD || p == DpkgStatus ||
+		p == apkDBPaths[0] || p == apkDBPaths[1]
 }

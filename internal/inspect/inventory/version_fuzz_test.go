@@ -1,4 +1,4 @@
-package inspect
+package inventory
 
 import (
 	"bufio"
@@ -13,7 +13,6 @@ import (
 	"unicode"
 
 	"github.com/slimpy/slimpy/internal/debversion"
-	"github.com/slimpy/slimpy/internal/inspect/inventory"
 )
 
 // The version comparators and the end-of-life lookups are fuzzed for the
@@ -22,7 +21,7 @@ import (
 // right, and, for the committed seeds, against the real tools: dpkg
 // --compare-versions and pip's own packaging.version, when installed.
 //
-//	go test ./internal/inspect -run '^$' -fuzz '^FuzzDebVersion$' -parallel 2
+//	go test ./internal/inspect/inventory -run '^$' -fuzz '^FuzzDebVersion$' -parallel 2
 //	(FuzzPythonVersion, FuzzEOLLookup likewise)
 
 // checkOrder checks that cmp is an order on a, b and c.
@@ -93,7 +92,7 @@ func cmpDigits(x, y string) int {
 	return strings.Compare(x, y)
 }
 
-// refCompareReleases is what inventory.CompareReleases must answer for versions of
+// refCompareReleases is what CompareReleases must answer for versions of
 // the pep440 subset: epochs, then releases padded with zeros, then a
 // pre-release before its final release (pre-releases of one release are
 // not told apart).
@@ -127,7 +126,7 @@ func refCompareReleases(a, b string) (int, bool) {
 	return 0, true
 }
 
-// FuzzPythonVersion: inventory.CompareReleases (the stale rules' PEP 440
+// FuzzPythonVersion: CompareReleases (the stale rules' PEP 440
 // comparison of pip, setuptools, wheel... versions) is an order, agrees
 // with the reference on the versions it covers, and PythonRelease maps
 // an older interpreter to a release that ends no later.
@@ -138,16 +137,16 @@ func FuzzPythonVersion(f *testing.F) {
 	f.Add("3.11.7", "3.9", "3.12.0b1")
 	f.Add("2.0.dev1", "2.0.post1", "2.0-alpha")
 	f.Fuzz(func(t *testing.T, a, b, c string) {
-		checkOrder(t, inventory.CompareReleases, a, b, c)
+		checkOrder(t, CompareReleases, a, b, c)
 		for _, p := range [][2]string{{a, b}, {b, c}, {a, c}} {
 			if want, ok := refCompareReleases(p[0], p[1]); ok {
-				if got := inventory.CompareReleases(p[0], p[1]); got != want {
+				if got := CompareReleases(p[0], p[1]); got != want {
 					t.Fatalf("inventory.CompareReleases(%q, %q) = %d, want %d", p[0], p[1], got, want)
 				}
 			}
 			ra, oka := PythonRelease(p[0])
 			rb, okb := PythonRelease(p[1])
-			if oka && okb && inventory.CompareReleases(p[0], p[1]) < 0 && ra.EOL.After(rb.EOL) {
+			if oka && okb && CompareReleases(p[0], p[1]) < 0 && ra.EOL.After(rb.EOL) {
 				t.Fatalf("Python %q is older than %q but %s ends after %s", p[0], p[1], ra.Name, rb.Name)
 			}
 		}
@@ -298,7 +297,7 @@ for line in sys.stdin:
 			continue
 		}
 		want, _ := strconv.Atoi(l)
-		got := inventory.CompareReleases(sent[i][0], sent[i][1])
+		got := CompareReleases(sent[i][0], sent[i][1])
 		checked++
 		if (got != 0 && got != want) || (want == 0 && got != 0) {
 			t.Errorf("inventory.CompareReleases(%q, %q) = %d; PEP 440 says %d", sent[i][0], sent[i][1], got, want)
