@@ -57,9 +57,71 @@ func ReadLayerFiles(ctx context.Context, l v1.Layer, want map[string]bool, max i
 // (one stream per layer that stores any, in layer order), and hands fn each
 // content with the visible paths that reach it (hardlinks share one).
 // want sees every candidate before fn is first called. For what the walker
-// does not keep: the libraries compiled extensions link, the files a
-// refresh reads.
+// does not keep: the files a refresh reads.
 func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64, fn func(paths []string, content []byte)) error {
+	return readVisible(ctx, img, fs, want, max, func(_ v1.Layer, stored map[string][]string, read func(want map[string]bool, fn func(at string, b []byte)) error) error {
+		return read(nil, func(at string, b []byte) { fn(stored[at], b) })
+	})
+}
+
+// DerivedValues keeps, by a layer's diffID, the small value a reader
+// derived from each file it read of that layer (ReadVisibleDerived).
+type DerivedValues interface {
+	// Load returns the values kept for the layer by stored path, nil on a
+	// miss.
+	Load(diffID string) map[string][]byte
+	Store(diffID string, values map[string][]byte)
+}
+
+// ReadVisibleDerived is ReadVisibleFiles for a reader that needs only a
+// value derived from each content (the libraries an ELF object links): fn
+// gets derive's value, and cache (nil: none) keeps each layer's values by
+// its diffID, so a later run streams no layer whose wanted files all have
+// one — and an image of the engine is not exported for them.
+func ReadVisibleDerived(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64, derive func(content []byte) []byte, cache DerivedValues, fn func(paths []string, value []byte)) error {
+	return readVisible(ctx, img, fs, want, max, func(l v1.Layer, stored map[string][]string, read func(want map[string]bool, fn func(at string, b []byte)) error) error {
+		var kept map[string][]byte
+		diffID := ""
+		if cache != nil {
+			if h, err := l.DiffID(); err == nil {
+				diffID = h.String()
+				kept = cache.Load(diffID)
+			}
+		}
+		missing := map[string]bool{}
+		for at, paths := range stored {
+			if v, ok := kept[at]; ok {
+				fn(paths, v)
+			} else {
+				missing[at] = true
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		added := map[string][]byte{}
+		err := read(missing, func(at string, b []byte) {
+			v := derive(b)
+			added[at] = v
+			fn(stored[at], v)
+		})
+		if err != nil {
+			return err
+		}
+		if diffID != "" && len(added) > 0 {
+			maps.Copy(added, kept)
+			cache.Store(diffID, added)
+		}
+		return nil
+	})
+}
+
+// readVisible groups the visible regular files want accepts by the layer
+// that stores their bytes and calls each layer's turn, in layer order,
+// with the stored paths and the visible paths that reach each, and read,
+// which streams the layer for the stored paths of want (nil: all of them).
+func readVisible(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64,
+	turn func(l v1.Layer, stored map[string][]string, read func(want map[string]bool, fn func(at string, b []byte)) error) error) error {
 	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
 	fs.Walk(func(n *fsview.Node) bool {
 		if n.Kind != layer.KindFile || n.Size > max || !want(n) {
@@ -84,12 +146,16 @@ func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *fsview.FileSystem, 
 		if l >= len(layers) {
 			continue
 		}
-		stored := map[string]bool{}
-		for at := range byLayer[l] {
-			stored[at] = true
+		read := func(want map[string]bool, fn func(at string, b []byte)) error {
+			if want == nil {
+				want = map[string]bool{}
+				for at := range byLayer[l] {
+					want[at] = true
+				}
+			}
+			return ReadLayerFiles(ctx, layers[l], want, max, fn)
 		}
-		err := ReadLayerFiles(ctx, layers[l], stored, max, func(at string, b []byte) { fn(byLayer[l][at], b) })
-		if err != nil {
+		if err := turn(layers[l], byLayer[l], read); err != nil {
 			return fmt.Errorf("reading layer %d: %w", l, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -126,7 +127,8 @@ func (img *Image) phase(s string) {
 func (img *Image) Facts(ctx context.Context) *suggest.Facts {
 	facts := suggest.NewFacts(img.Analysis, img.Findings)
 	img.phase("Reading the libraries the extension modules link…")
-	if err := facts.ReadRuntimeLibs(ctx, img.Source.Image); err != nil {
+	libs := layer.NewDerivedStore(img.opts.Analyze.CacheDir, suggest.RuntimeLibsKind)
+	if err := facts.ReadRuntimeLibs(ctx, img.Source.Image, libs); err != nil {
 		img.warn("the extension modules' libraries were not read: " + textsafe.OneLine(err.Error()))
 		facts.Runtime = nil
 	}

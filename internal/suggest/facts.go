@@ -116,8 +116,9 @@ func inLibTree(p string) bool {
 // image's Python library trees that no OS package owns (what pip & co.
 // installed): their DT_NEEDED entries, resolved to the packages that own
 // the libraries. Only the layers that store those files are streamed
-// again, and only those files are read.
-func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
+// again, and only those files are read; cache (nil: none) keeps what each
+// layer's objects link, so a later run streams no layer it knows.
+func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image, cache inspect.DerivedValues) error {
 	owned := map[string]bool{}
 	libOwner := map[string]*inventory.OSPackage{} // base name → package
 	manager := ""
@@ -148,16 +149,14 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image) error {
 		bundled[n.Name()] = true
 		return !owned[n.Path]
 	}
-	err := inspect.ReadVisibleFiles(ctx, img, f.fs, want, maxELF, func(paths []string, content []byte) {
-		ef, err := elf.NewFile(bytes.NewReader(content))
-		if err != nil {
+	err := inspect.ReadVisibleDerived(ctx, img, f.fs, want, maxELF, elfNeeded, cache, func(paths []string, value []byte) {
+		needed, isELF := parseNeeded(value)
+		if !isELF {
 			rl.NotELF += len(paths)
 			return
 		}
-		defer ef.Close()
-		needed, err := ef.ImportedLibraries()
-		if err != nil {
-			return
+		if needed == nil {
+			return // an ELF object whose imports could not be read
 		}
 		rl.Objects += len(paths)
 		for _, so := range needed {
@@ -222,6 +221,40 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
+
+// elfNeeded is the value ReadRuntimeLibs keeps of a shared object: "N"
+// for no ELF file, "X" for one whose imports cannot be read, else "E" and
+// the DT_NEEDED entries, one per line.
+func elfNeeded(content []byte) []byte {
+	ef, err := elf.NewFile(bytes.NewReader(content))
+	if err != nil {
+		return []byte("N")
+	}
+	defer ef.Close()
+	needed, err := ef.ImportedLibraries()
+	if err != nil {
+		return []byte("X")
+	}
+	return []byte("E" + strings.Join(needed, "\n"))
+}
+
+// parseNeeded reads elfNeeded's value back: the libraries (nil when they
+// could not be read) and whether the file is an ELF object.
+func parseNeeded(v []byte) (needed []string, isELF bool) {
+	switch {
+	case len(v) == 0 || v[0] == 'N':
+		return nil, false
+	case v[0] == 'X':
+		return nil, true
+	case len(v) == 1:
+		return []string{}, true
+	}
+	return strings.Split(string(v[1:]), "\n"), true
+}
+
+// RuntimeLibsKind names the values ReadRuntimeLibs keeps per layer (with
+// the version of their encoding), for a layer.DerivedStore.
+const RuntimeLibsKind = "elf-needed-1"
 
 // maxELF bounds the bytes read of one shared object.
 const maxELF = 512 << 20

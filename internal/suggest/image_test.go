@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // elfWithNeeded builds a minimal ELF64 shared object whose dynamic section
@@ -168,7 +175,7 @@ func analyzeRef(t *testing.T, ref string, src []byte) Options {
 	}
 	findings := inspect.RunRules(a, inspect.Config{Now: corpusNow})
 	facts := NewFacts(a, findings)
-	if err := facts.ReadRuntimeLibs(ctx, s.Image); err != nil {
+	if err := facts.ReadRuntimeLibs(ctx, s.Image, nil); err != nil {
 		t.Fatal(err)
 	}
 	d, err := Parse(src)
@@ -263,5 +270,79 @@ func TestDependencyClosureFollowsDepends(t *testing.T) {
 	}
 	if got["gcc-12"] {
 		t.Errorf("closure of libpq-dev = %v: gcc-12 is no dependency", got)
+	}
+}
+
+// countingImage counts the layer streams opened of an image.
+type countingImage struct {
+	v1.Image
+	streams *atomic.Int32
+}
+
+type countingLayer struct {
+	v1.Layer
+	streams *atomic.Int32
+}
+
+func (img countingImage) Layers() ([]v1.Layer, error) {
+	ls, err := img.Image.Layers()
+	for i := range ls {
+		ls[i] = countingLayer{ls[i], img.streams}
+	}
+	return ls, err
+}
+
+func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
+	l.streams.Add(1)
+	return l.Layer.Uncompressed()
+}
+
+// TestRuntimeLibsKeptPerLayer: what the extension modules link is kept by
+// layer diffID, so a second run (a second suggest of an image of the
+// engine, which would otherwise be exported again) streams no layer and
+// finds the same; a damaged entry is read again.
+func TestRuntimeLibsKeptPerLayer(t *testing.T) {
+	ctx := context.Background()
+	s, err := inspect.Open(ctx, extImage(t), inspect.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, err := inspect.Analyze(ctx, s, inspect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := inspect.RunRules(a, inspect.Config{Now: corpusNow})
+	store := layer.NewDerivedStore(t.TempDir(), RuntimeLibsKind)
+	run := func() (*RuntimeLibs, int32) {
+		t.Helper()
+		var n atomic.Int32
+		facts := NewFacts(a, findings)
+		if err := facts.ReadRuntimeLibs(ctx, countingImage{s.Image, &n}, store); err != nil {
+			t.Fatal(err)
+		}
+		return facts.Runtime, n.Load()
+	}
+	cold, streams := run()
+	if streams != 1 || cold.Objects != 2 || len(cold.Packages) != 1 || cold.Packages[0].Name != "libpq5" {
+		t.Fatalf("cold run: %d streams, %+v", streams, cold)
+	}
+	warm, streams := run()
+	if streams != 0 {
+		t.Errorf("the warm run streamed %d layers", streams)
+	}
+	if !reflect.DeepEqual(cold, warm) {
+		t.Errorf("warm %+v, cold %+v", warm, cold)
+	}
+	entries, _ := filepath.Glob(filepath.Join(store.Dir(), "*", "*.values"))
+	if len(entries) != 1 {
+		t.Fatalf("entries %v", entries)
+	}
+	if err := os.WriteFile(entries[0], []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, streams := run()
+	if streams != 1 || !reflect.DeepEqual(cold, again) {
+		t.Errorf("after a damaged entry: %d streams, %+v", streams, again)
 	}
 }

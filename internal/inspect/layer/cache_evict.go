@@ -25,8 +25,8 @@ type cacheFile struct {
 // TrimCache removes the least recently used entries below root until
 // they take at most max bytes, and temporary files an interrupted run
 // left behind an hour ago or more. Only slimpy's own entries (*.layer,
-// *.report in layers-v*/ and images-v*/) are ever removed; errors only
-// leave the cache larger.
+// *.report, *.values in layers-v*/, images-v*/ and derived-v*/) are ever
+// removed; errors only leave the cache larger.
 func TrimCache(root string, max int64) {
 	if root == "" || max < 0 {
 		return
@@ -34,7 +34,7 @@ func TrimCache(root string, max int64) {
 	var files []cacheFile
 	var total int64
 	stale := time.Now().Add(-time.Hour)
-	for _, pattern := range []string{"layers-v*", "images-v*"} {
+	for _, pattern := range []string{"layers-v*", "images-v*", "derived-v*"} {
 		dirs, _ := filepath.Glob(filepath.Join(root, pattern))
 		for _, dir := range dirs {
 			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -51,7 +51,7 @@ func TrimCache(root string, max int64) {
 					if fi.ModTime().Before(stale) {
 						os.Remove(p)
 					}
-				case strings.HasSuffix(name, ".layer") || strings.HasSuffix(name, ".report"):
+				case strings.HasSuffix(name, ".layer") || strings.HasSuffix(name, ".report") || strings.HasSuffix(name, ".values"):
 					files = append(files, cacheFile{path: p, size: fi.Size(), used: fi.ModTime()})
 					total += fi.Size()
 				}
