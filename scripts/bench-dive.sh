@@ -41,17 +41,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bench="${SLIMPY_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/slimpy-bench}"
-mkdir -p "$bench/bin"
-log() { echo "$(date +%H:%M:%S) bench-dive: $*" >&2; }
-
-if [ ! -x "$bench/bin/dive" ] || [ "$(cat "$bench/bin/dive.version" 2>/dev/null)" != "$DIVE_VERSION" ]; then
-  log "installing dive $DIVE_VERSION"
-  GOBIN="$bench/bin" go install "github.com/wagoodman/dive@$DIVE_VERSION"
-  echo "$DIVE_VERSION" > "$bench/bin/dive.version"
-fi
-log "building slimpy"
-go build -o "$bench/bin/slimpy" ./cmd/slimpy
+. scripts/bench-lib.sh
+install_pinned dive github.com/wagoodman/dive "$DIVE_VERSION"
+build_slimpy
 
 if [ ${#archives[@]} -eq 0 ]; then
   testimages="${SLIMPY_TESTIMAGES:-/var/cache/slimpy-testimages}"
@@ -94,8 +86,6 @@ run() {
   tail -1 "$out.time" | awk -v t=$((rc == 137)) '{printf "%s %.2f %s%s\n", $1, $2 + $3, $4, t ? " timeout" : ""}'
   rm -f "$out" "$out.time" "$out.err"
 }
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 for archive in "${archives[@]}"; do
   size=$(du -h "$archive" | cut -f1)
