@@ -2,8 +2,9 @@
 // slimpy's speed and memory benchmarks: ≥ 800 MB of regular-file bytes in
 // ≥ 200k files over 11 layers, with content that compresses like real code
 // (~3x) and the usual waste (overwrites, rm -rf, a chown -R layer, opaque
-// directories, an apt purge). It writes an OCI image layout; nothing it
-// writes is committed.
+// directories, an apt purge). Each layer holds what `docker build` would
+// have recorded for its step, in the order the engine exports it. It
+// writes an OCI image layout; nothing it writes is committed.
 //
 //	go run ./internal/bigimage/cmd -out /tmp/big            # ~0.8 GB
 //	go run ./internal/bigimage/cmd -out /tmp/big3 -extra 2200M   # ~3 GB
@@ -30,8 +31,10 @@ import (
 )
 
 // Version changes whenever the generator's output changes, so that a
-// cached image from an older generator is not reused.
-const Version = 1
+// cached image from an older generator is not reused. 2: layers shaped as
+// the engine exports built layers (sorted, a removed directory one
+// whiteout, no path twice).
+const Version = 2
 
 // Options shape the image.
 type Options struct {

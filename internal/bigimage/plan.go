@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"path"
 	"sort"
 	"strings"
 )
@@ -114,9 +115,90 @@ func (p *planner) hardlink(name, target string) {
 	p.cur.entries = append(p.cur.entries, entry{name: name, typ: tar.TypeLink, link: target, mode: 0o755})
 }
 
+// whiteout deletes name of a lower layer: an empty file of mode 0, as
+// the engine exports one.
 func (p *planner) whiteout(name string) {
 	i := strings.LastIndexByte(name, '/')
 	p.literal(name[:i+1]+".wh."+name[i+1:], nil)
+	p.cur.entries[len(p.cur.entries)-1].mode = 0
+}
+
+// removeFiles deletes files of the lower layers as `docker build` records
+// the deletion: a directory the deletion leaves empty goes too (dpkg
+// removes a package's directories nothing else uses), and a removed
+// directory is one whiteout, its contents not listed — overlayfs keeps
+// a whiteout only for the topmost deleted path.
+func (p *planner) removeFiles(files []string) {
+	tree := lowerTree(p.layers[:len(p.layers)-1])
+	gone := map[string]bool{}
+	for _, f := range files {
+		gone[f] = true
+		for dir, base := splitPath(f); dir != ""; dir, base = splitPath(dir) {
+			kids := tree[dir]
+			delete(kids, base)
+			if len(kids) > 0 {
+				break
+			}
+			gone[dir] = true
+		}
+	}
+	var top []string
+	for f := range gone {
+		if dir, _ := splitPath(f); !gone[dir] {
+			top = append(top, f)
+		}
+	}
+	sort.Strings(top)
+	for _, f := range top {
+		p.whiteout(f)
+	}
+}
+
+// splitPath splits "a/b/c" into "a/b" and "c", "a" into "" and "a".
+func splitPath(name string) (dir, base string) {
+	i := strings.LastIndexByte(name, '/')
+	return name[:max(i, 0)], name[i+1:]
+}
+
+// lowerTree is the file system the layers leave: each directory's
+// children by name ("" is the root).
+func lowerTree(layers []layerPlan) map[string]map[string]bool {
+	tree := map[string]map[string]bool{}
+	var drop func(dir string)
+	drop = func(dir string) {
+		for kid := range tree[dir] {
+			drop(dir + "/" + kid)
+		}
+		delete(tree, dir)
+	}
+	for _, l := range layers {
+		for _, e := range l.entries {
+			dir, base := splitPath(strings.TrimSuffix(e.name, "/"))
+			switch {
+			case base == ".wh..wh..opq":
+				for kid := range tree[dir] {
+					drop(path.Join(dir, kid))
+				}
+				tree[dir] = map[string]bool{}
+			case strings.HasPrefix(base, ".wh."):
+				base = strings.TrimPrefix(base, ".wh.")
+				delete(tree[dir], base)
+				drop(path.Join(dir, base))
+			default:
+				for {
+					if tree[dir] == nil {
+						tree[dir] = map[string]bool{}
+					}
+					tree[dir][base] = true
+					if dir == "" {
+						break
+					}
+					dir, base = splitPath(dir)
+				}
+			}
+		}
+	}
+	return tree
 }
 
 // logSize draws a log-normal size around median, capped.
@@ -151,6 +233,7 @@ func (p *planner) debPackage(name string, files int, binMedian float64) debPkg {
 	lib := fmt.Sprintf("usr/lib/x86_64-linux-gnu/lib%s.so.%d.0.0", name, 1+p.rng.Intn(5))
 	add(p.file(lib, poolBin, p.logSize(binMedian, 1.0, 64<<20)))
 	p.symlink(strings.TrimSuffix(lib, ".0.0"), lib[strings.LastIndexByte(lib, '/')+1:])
+	d.files = append(d.files, "/"+strings.TrimSuffix(lib, ".0.0"))
 	add(p.file("usr/bin/"+name, poolBin, p.logSize(binMedian/2, 1.0, 32<<20)))
 	add(p.literal("usr/share/doc/"+name+"/copyright", p.licenses[p.rng.Intn(len(p.licenses))]))
 	add(p.file("usr/share/doc/"+name+"/changelog.Debian.gz", poolBin, p.logSize(6<<10, 0.8, 256<<10)))
@@ -315,12 +398,17 @@ func plan(o Options) []layerPlan {
 	}
 
 	// 4: chown -R: the application and one large package stored again,
-	// same bytes, new owner.
+	// same bytes, new owner — their directories too.
 	p.begin("/bin/sh -c chown -R 1000:1000 /app " + "/" + p.pyPkgs[0].root)
 	for _, set := range [][]entry{appFiles, p.pyPkgs[0].files} {
 		for _, e := range set {
 			e.uid, e.gid = 1000, 1000
 			p.again(e)
+		}
+	}
+	for i, e := range p.cur.entries {
+		if e.typ == tar.TypeDir && (strings.HasPrefix(e.name, "app/") || strings.HasPrefix(e.name, p.pyPkgs[0].root)) {
+			p.cur.entries[i].uid, p.cur.entries[i].gid = 1000, 1000
 		}
 	}
 
@@ -347,24 +435,26 @@ func plan(o Options) []layerPlan {
 	p.pyPkgs = append(p.pyPkgs[:5:5], p.pyPkgs[6:]...)
 	p.pipPackage(site, old.name, p.n(1500), 2, 600<<10)
 
-	// 8: the toolchain purged: its files deleted one by one.
+	// 8: the toolchain purged: its files deleted one by one, the
+	// directories they leave empty with them.
 	p.begin("/bin/sh -c apt-get purge -y --auto-remove build-essential")
 	purged := toolchain[:len(toolchain)/2]
+	var removed []string
 	for _, d := range purged {
 		for _, f := range d.files {
-			p.whiteout(strings.TrimPrefix(f, "/"))
+			removed = append(removed, strings.TrimPrefix(f, "/"))
 		}
-		p.whiteout("var/lib/dpkg/info/" + d.name + ".list")
+		removed = append(removed, "var/lib/dpkg/info/"+d.name+".list")
 	}
+	p.removeFiles(removed)
 	p.debs = append(p.debs[:baseDebs:baseDebs], toolchain[len(purged):]...)
 	p.literal("var/lib/dpkg/status", p.dpkgStatus())
 
-	// 9: configuration, one file written twice in the layer.
+	// 9: configuration.
 	p.begin("/bin/sh -c #(nop) COPY dir:9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b in /etc/app ")
 	for i := 0; i < 50; i++ {
 		p.file(fmt.Sprintf("etc/app/%s_%d.yaml", p.ident(), i), poolText, p.logSize(2<<10, 0.8, 64<<10))
 	}
-	p.file("etc/app/settings.yaml", poolText, 4000)
 	p.file("etc/app/settings.yaml", poolText, 4100)
 
 	// 10: a user.
@@ -393,7 +483,34 @@ func plan(o Options) []layerPlan {
 			extra -= sz
 		}
 	}
+	for _, l := range p.layers {
+		sortAsDockerExports(l.entries)
+	}
 	return p.layers
+}
+
+// sortAsDockerExports puts a layer's entries in the order the engine's
+// export of a built layer has them (moby's ExportChanges): by path, byte
+// for byte, a directory without its trailing slash and a whiteout at the
+// path it deletes — so a directory comes before what it holds. A
+// hardlink's target always comes first: it is stored under the name that
+// sorts first.
+func sortAsDockerExports(entries []entry) {
+	keyed := make([]struct {
+		key string
+		e   entry
+	}, len(entries))
+	for i, e := range entries {
+		dir, base := splitPath(strings.TrimSuffix(e.name, "/"))
+		if base != ".wh..wh..opq" {
+			base = strings.TrimPrefix(base, ".wh.")
+		}
+		keyed[i].key, keyed[i].e = path.Join(dir, base), e
+	}
+	sort.SliceStable(keyed, func(i, j int) bool { return keyed[i].key < keyed[j].key })
+	for i := range keyed {
+		entries[i] = keyed[i].e
+	}
 }
 
 var aptComponents = []string{"main", "contrib", "updates_main", "security_main"}
