@@ -142,7 +142,7 @@ type Analysis struct {
 	// set. Nil: Report works them out itself.
 	fsReportDone chan struct{}
 	fsTotals     Totals
-	fsDuplicates []DuplicateGroup
+	fsDuplicates []fsview.DuplicateGroup
 }
 
 // Analyze reads every layer of the source once (concurrently, each as a

@@ -2,9 +2,7 @@ package inspect
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,72 +19,27 @@ func (a *Analysis) Totals() Totals {
 // DuplicateGroups groups visible regular files of identical content (size
 // and xxh3) at different paths; hardlinks of one file are one member.
 // Groups whose single copy is smaller than minSize are left out.
-func (a *Analysis) DuplicateGroups(minSize int64) []DuplicateGroup {
+func (a *Analysis) DuplicateGroups(minSize int64) []fsview.DuplicateGroup {
 	_, groups := a.totalsAndDuplicates(max(minSize, 0))
 	return groups
 }
 
 // totalsAndDuplicates walks the merged tree once for both; no duplicate
 // groups when minSize < 0.
-func (a *Analysis) totalsAndDuplicates(minSize int64) (Totals, []DuplicateGroup) {
+func (a *Analysis) totalsAndDuplicates(minSize int64) (Totals, []fsview.DuplicateGroup) {
 	var t Totals
 	for _, l := range a.Layers {
 		t.StoredSize += l.Data.StoredBytes
 		t.CompressedSize += l.CompressedSize
 	}
-	// Files of a size worth grouping, sorted by content below: equal
-	// contents are then neighbours (a map of 200k slices cost more).
-	type file struct {
-		size int64
-		hash uint64
-		n    *fsview.Node
-	}
-	var files []file
-	a.FS.EachContent(func(n *fsview.Node) {
-		t.Size += n.Size
-		t.Files++
-		if minSize >= 0 && n.Size > 0 && n.Size >= minSize {
-			files = append(files, file{n.Size, n.Hash, n})
-		}
-	})
+	var groups []fsview.DuplicateGroup
+	t.Size, t.Files, groups = a.FS.VisibleContents(minSize)
 	t.WastedBytes = t.StoredSize - t.Size
 	t.Efficiency = 1
 	if t.StoredSize > 0 {
 		t.Efficiency = float64(t.Size) / float64(t.StoredSize)
 	}
-	if minSize < 0 {
-		return t, nil
-	}
-	slices.SortFunc(files, func(x, y file) int {
-		if c := cmp.Compare(x.size, y.size); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.hash, y.hash)
-	})
-	var out []DuplicateGroup
-	for i := 0; i < len(files); {
-		j := i + 1
-		for j < len(files) && files[j].size == files[i].size && files[j].hash == files[i].hash {
-			j++
-		}
-		if j-i >= 2 {
-			k := files[i]
-			g := DuplicateGroup{Size: k.size, Hash: fmt.Sprintf("%016x", k.hash), WastedBytes: k.size * int64(j-i-1)}
-			for _, f := range files[i:j] {
-				g.Paths = append(g.Paths, f.n.Path)
-			}
-			sort.Strings(g.Paths)
-			out = append(out, g)
-		}
-		i = j
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].WastedBytes != out[j].WastedBytes {
-			return out[i].WastedBytes > out[j].WastedBytes
-		}
-		return out[i].Paths[0] < out[j].Paths[0]
-	})
-	return t, out
+	return t, groups
 }
 
 // Report builds the JSON report.
@@ -147,7 +100,7 @@ func (a *Analysis) Report() Report {
 		r.Layers = []LayerReport{}
 	}
 	if r.Duplicates.Groups == nil {
-		r.Duplicates.Groups = []DuplicateGroup{}
+		r.Duplicates.Groups = []fsview.DuplicateGroup{}
 	}
 	if r.Waste.Copies == nil {
 		r.Waste.Copies = []fsview.Copy{}

@@ -79,17 +79,8 @@ type WasteReport struct {
 
 // DuplicatesReport groups visible files with identical content.
 type DuplicatesReport struct {
-	Groups      []DuplicateGroup `json:"groups"` // most wasted first
-	WastedBytes int64            `json:"wastedBytes"`
-}
-
-// DuplicateGroup is one content present at several visible paths (hardlinks
-// of one file count as one path).
-type DuplicateGroup struct {
-	Size        int64    `json:"size"` // of one copy
-	Hash        string   `json:"xxh3"`
-	Paths       []string `json:"paths"`
-	WastedBytes int64    `json:"wastedBytes"` // size × (copies − 1)
+	Groups      []fsview.DuplicateGroup `json:"groups"` // most wasted first
+	WastedBytes int64                   `json:"wastedBytes"`
 }
 
 // MetadataOnlyReport sums the rewrites that only changed owner or mode.

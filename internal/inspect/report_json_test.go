@@ -49,7 +49,7 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 			{Path: "/a/<script>&\u2028", Layer: 1, Size: 3, Hash: 9, Reason: fsview.Opaque},
 			{Path: "/bad/\xff\xfe", HiddenBy: 2},
 		}},
-		Duplicates: DuplicatesReport{Groups: []DuplicateGroup{{Size: 1, Hash: "00", Paths: []string{}}}},
+		Duplicates: DuplicatesReport{Groups: []fsview.DuplicateGroup{{Size: 1, Hash: "00", Paths: []string{}}}},
 		Findings:   []Finding{{Paths: []string{"/x"}, Packages: []FindingPackage{{Name: "p"}}}},
 		Categories: map[string]int64{},
 		Summary:    &FindingsSummary{BySeverity: map[string]int{}},

@@ -342,7 +342,7 @@ func (a *Analysis) ReportWith(fs []Finding, cfg Config) Report {
 
 // DuplicateGroups are the groups of visible regular files of identical
 // content of at least minSize bytes (Analysis.DuplicateGroups).
-func (p *Pass) DuplicateGroups(minSize int64) []DuplicateGroup {
+func (p *Pass) DuplicateGroups(minSize int64) []fsview.DuplicateGroup {
 	return p.analysis.DuplicateGroups(minSize)
 }
 
