@@ -193,10 +193,9 @@ type Pass struct {
 	Now       time.Time
 	Settings  Config
 
-	analysis *Analysis
-	rule     *Rule
-	ignore   *ignoreMatcher
-	idx      *fsIndex
+	rule   *Rule
+	ignore *ignoreMatcher
+	idx    *fsIndex
 }
 
 // RunRules runs every enabled rule over the analysis and returns the
@@ -250,7 +249,7 @@ func newPass(a *Analysis, cfg Config) *Pass {
 	}
 	return &Pass{
 		FS: a.FS, Inventory: &a.Inventory, Layers: a.Layers, Config: cfgFile,
-		Now: now, Settings: cfg, analysis: a, ignore: newIgnoreMatcher(cfg.Ignore),
+		Now: now, Settings: cfg, ignore: newIgnoreMatcher(cfg.Ignore),
 	}
 }
 
@@ -343,7 +342,8 @@ func (a *Analysis) ReportWith(fs []Finding, cfg Config) Report {
 // DuplicateGroups are the groups of visible regular files of identical
 // content of at least minSize bytes (Analysis.DuplicateGroups).
 func (p *Pass) DuplicateGroups(minSize int64) []fsview.DuplicateGroup {
-	return p.analysis.DuplicateGroups(minSize)
+	_, _, groups := p.FS.VisibleContents(max(minSize, 0))
+	return groups
 }
 
 // createdBy is a layer's instruction; "" for -1 (image-wide).
