@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
@@ -36,7 +37,7 @@ var layerWasteRule = &Rule{
 					how = append(how, r.String())
 				}
 			}
-			return "this layer hides " + words.Count(a.files, "file", "files") + " stored by lower layers (" + strings.Join(how, ", ") + "): still pulled, never visible"
+			return fmt.Sprintf("layer %d hides ", a.layer) + words.Count(a.files, "file", "files") + " stored by lower layers (" + strings.Join(how, ", ") + "): still pulled, never visible"
 		})
 	},
 }

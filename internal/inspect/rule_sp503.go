@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"fmt"
+
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -38,9 +40,9 @@ var metadataRewritesRule = &Rule{
 				what = "mode"
 			}
 			if what == "" {
-				return "this layer stores " + words.Count(a.files, "file", "files") + " again unchanged (same content, owner and mode)"
+				return fmt.Sprintf("layer %d stores ", a.layer) + words.Count(a.files, "file", "files") + " again unchanged (same content, owner and mode)"
 			}
-			return "this layer stores " + words.Count(a.files, "file", "files") + " again with the same content to change their " + what
+			return fmt.Sprintf("layer %d stores ", a.layer) + words.Count(a.files, "file", "files") + " again with the same content to change their " + what
 		})
 	},
 }
