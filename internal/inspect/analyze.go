@@ -22,6 +22,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/textsafe"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -575,10 +576,11 @@ func blobError(lay *Layer, err error) error {
 	return &sourceError{err: oneLineErr(err)}
 }
 
-// oneLineErr keeps an error (from a registry, say) on one line.
+// oneLineErr keeps an error (from a registry, say) on one line; a
+// one-line error stays itself, so that errors.Is still sees through it.
 func oneLineErr(err error) error {
 	if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {
-		return fmt.Errorf("%s", strings.Join(strings.Fields(msg), " "))
+		return errors.New(textsafe.OneLine(msg))
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // RemoteLayerCache is a layer cache shared through a registry
@@ -35,7 +36,7 @@ func remoteWarn(opts Options, err error) {
 		return
 	}
 	opts.remoteWarned.Do(func() {
-		opts.Warn(oneLine(err.Error()) + " (the layers are read; further problems of the remote cache in this run are not shown)")
+		opts.Warn(textsafe.OneLine(err.Error()) + " (the layers are read; further problems of the remote cache in this run are not shown)")
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // Transport names, as in containers-transports(5).
@@ -90,7 +92,7 @@ func open(ctx context.Context, ref string, opts OpenOptions) (src *Source, err e
 		// is a transport we do not read.
 		if otherTransports[prefix] || strings.HasPrefix(rest, "//") ||
 			(!tagRE.MatchString(rest) && !portPathRE.MatchString(rest)) {
-			return nil, fmt.Errorf("%s: unsupported transport %q; use %s", oneLine(ref), prefix, supportedTransports)
+			return nil, fmt.Errorf("%s: unsupported transport %q; use %s", textsafe.OneLine(ref), prefix, supportedTransports)
 		}
 	}
 	if strings.HasSuffix(strings.ToLower(ref), ".tar") {
@@ -132,9 +134,9 @@ func openBare(ctx context.Context, ref string, opts OpenOptions) (*Source, error
 func reason(ref string, err error) string {
 	var re *refError
 	if errors.As(err, &re) && re.ref == ref {
-		return oneLine(re.err.Error())
+		return textsafe.OneLine(re.err.Error())
 	}
-	return oneLine(err.Error())
+	return textsafe.OneLine(err.Error())
 }
 
 // refError is a one-line error that starts with the reference.
@@ -143,7 +145,7 @@ type refError struct {
 	err error
 }
 
-func (e *refError) Error() string { return oneLine(e.ref + ": " + e.err.Error()) }
+func (e *refError) Error() string { return textsafe.OneLine(e.ref + ": " + e.err.Error()) }
 func (e *refError) Unwrap() error { return e.err }
 
 func refErr(ref string, err error) error {
@@ -156,23 +158,4 @@ func refErr(ref string, err error) error {
 
 func refErrf(ref, format string, args ...any) error {
 	return refErr(ref, fmt.Errorf(format, args...))
-}
-
-// oneLine folds a multi-line message onto one line.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if !strings.ContainsAny(s, "\r\n\t") {
-		return s
-	}
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
-	for i := range fields {
-		fields[i] = strings.TrimSpace(strings.ReplaceAll(fields[i], "\t", " "))
-	}
-	out := fields[:0]
-	for _, f := range fields {
-		if f != "" {
-			out = append(out, strings.TrimRight(f, ";:"))
-		}
-	}
-	return strings.Join(out, "; ")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // parsePlatform reads "os/arch[/variant]". Empty means the host's
@@ -103,9 +104,9 @@ func isAttestation(d v1.Descriptor) bool {
 // has no image for the wanted platform.
 func noPlatformError(ref string, want v1.Platform, have []string) error {
 	if len(have) == 0 {
-		return fmt.Errorf("image %s has no %s image; it has no images with a known platform", oneLine(ref), formatPlatform(want))
+		return fmt.Errorf("image %s has no %s image; it has no images with a known platform", textsafe.OneLine(ref), formatPlatform(want))
 	}
-	return fmt.Errorf("image %s has no %s image; it has %s", oneLine(ref), formatPlatform(want), listSome(have))
+	return fmt.Errorf("image %s has no %s image; it has %s", textsafe.OneLine(ref), formatPlatform(want), listSome(have))
 }
 
 // indexCandidate is one image of a (possibly nested) index.

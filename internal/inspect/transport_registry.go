@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // registryBackoff spaces the retries of a registry request that failed in
@@ -164,7 +165,7 @@ func transportDetail(te *transport.Error) string {
 		parts = append(parts, s)
 	}
 	if len(parts) == 0 {
-		return oneLine(te.Error())
+		return textsafe.OneLine(te.Error())
 	}
-	return oneLine(strings.Join(parts, "; "))
+	return textsafe.OneLine(strings.Join(parts, "; "))
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // --- helpers ---------------------------------------------------------------
@@ -625,9 +626,6 @@ func TestOpenTransportReferences(t *testing.T) {
 			t.Errorf("splitPathRef(%q) = %q, %q; want %q", s, p, tag, want)
 		}
 	}
-	if got := oneLine("a\nb\r\n\nc"); got != "a; b; c" {
-		t.Errorf("oneLine: %q", got)
-	}
 }
 
 // Bare NAME[:TAG] with no engine to ask goes to the registry.
@@ -686,7 +684,7 @@ func trRequireDocker(t *testing.T) {
 	if err == nil {
 		return
 	}
-	msg := fmt.Sprintf("no usable Docker engine (docker info: %v: %s)", err, oneLine(string(out)))
+	msg := fmt.Sprintf("no usable Docker engine (docker info: %v: %s)", err, textsafe.OneLine(string(out)))
 	if os.Getenv("SLIMPY_REQUIRE_DOCKER") == "1" {
 		t.Fatal(msg + "; SLIMPY_REQUIRE_DOCKER=1 demands one")
 	}
