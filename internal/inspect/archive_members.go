@@ -11,6 +11,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
 // archiveMember is what the headers of a docker save archive say of one
@@ -28,7 +29,7 @@ type archiveMembers map[string]archiveMember
 // scanArchive reads the headers of the tar at p; a tar of more than
 // maxArchiveMembers members is refused (docker save writes a few per layer).
 func scanArchive(p string) (archiveMembers, error) {
-	f, _, err := openRegular(p)
+	f, _, err := safefile.Open(p)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
 // ociStore reads the files of an OCI image layout, where they are: a
@@ -47,7 +48,7 @@ var (
 type dirStore struct{ dir string }
 
 func (d dirStore) open(name string) (io.ReadCloser, int64, error) {
-	f, fi, err := openRegular(filepath.Join(d.dir, filepath.FromSlash(name)))
+	f, fi, err := safefile.Open(filepath.Join(d.dir, filepath.FromSlash(name)))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -82,7 +83,7 @@ func layoutMemberName(h *tar.Header) string {
 // openTarStore opens the archive at p in place: uncompressed, by its
 // members' offsets; gzipped, by reading it again to each file it opens.
 func openTarStore(p string) (ociStore, error) {
-	f, _, err := openRegular(p)
+	f, _, err := safefile.Open(p)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func (s *tarStore) Close() error { return s.f.Close() }
 type gzTarStore struct{ path string }
 
 func (g gzTarStore) open(name string) (io.ReadCloser, int64, error) {
-	f, _, err := openRegular(g.path)
+	f, _, err := safefile.Open(g.path)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -12,7 +12,7 @@ import (
 var errNotRegular = errors.New("not a regular file")
 
 // openRegular opens p for reading if it is a regular file. Opening never
-// blocks: a FIFO put where a file is expected (a cache entry, a blob) is
+// blocks: a FIFO put where a file is expected (a cache entry) is
 // opened without waiting for a writer (openNonblock) and refused.
 func openRegular(p string) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(p, os.O_RDONLY|openNonblock, 0)

@@ -47,7 +47,7 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 // OpenRegular opens the regular file at path as ReadRegular does, for a
 // reader that streams it: a read past limit bytes fails with ErrTooLarge.
 func OpenRegular(path string, limit int64) (io.ReadCloser, error) {
-	f, st, err := openRegular(path)
+	f, st, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func tooLargeError(path string, limit int64) error {
 // readRegular is ReadRegular that says "more than limit" instead of
 // failing, for comparisons (a longer file is simply another one).
 func readRegular(path string, limit int64) (b []byte, tooLarge bool, err error) {
-	f, st, err := openRegular(path)
+	f, st, err := Open(path)
 	if err != nil {
 		return nil, false, err
 	}
@@ -113,9 +113,11 @@ func readRegular(path string, limit int64) (b []byte, tooLarge bool, err error) 
 	return b, false, nil
 }
 
-// openRegular opens path for reading when it is a regular file, checked
-// before (a pipe must not be opened: that blocks) and after the open.
-func openRegular(path string) (*os.File, fs.FileInfo, error) {
+// Open opens path for reading when it is a regular file, checked before
+// (a pipe must not be opened: that blocks) and after the open, as
+// ReadRegular does: for a reader that seeks or reads sections of it (an
+// image archive read in place).
+func Open(path string) (*os.File, fs.FileInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
