@@ -153,7 +153,7 @@ type Analysis struct {
 // layer is merged as soon as it and the layers below it are read, while
 // the others are still streaming.
 func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
-	src.useCache(opts.CacheDir)
+	src.UseCache(engineConfigCache(opts.CacheDir))
 	opts.remoteWarned = new(sync.Once)
 	img := src.Image
 	if err := manifestError(img); err != nil {

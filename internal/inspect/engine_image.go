@@ -2,16 +2,12 @@ package inspect
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
-	"path/filepath"
 	"slices"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
 
 // engineImage is an image of the local engine. go-containerregistry's
@@ -27,25 +23,16 @@ type engineImage struct {
 	diffIDs  []v1.Hash // RootFS.Layers of the engine's inspect
 
 	mu       sync.Mutex
-	cacheDir string // set by useCache; "" keeps nothing
-	raw      []byte // the config, once read
-	fromDisk bool   // raw came from the cache: the layers are listed lazily
+	cache    ConfigCache // set by useCache; nil keeps nothing
+	raw      []byte      // the config, once read
+	fromDisk bool        // raw came from the cache: the layers are listed lazily
 }
 
-// useCache points the image at slimpy's cache root.
-func (e *engineImage) useCache(dir string) {
+// useCache gives the image a place to keep its config between runs.
+func (e *engineImage) useCache(c ConfigCache) {
 	e.mu.Lock()
-	e.cacheDir = dir
+	e.cache = c
 	e.mu.Unlock()
-}
-
-func (e *engineImage) configPath() string {
-	if e.cacheDir == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(e.id))
-	name := hex.EncodeToString(sum[:])
-	return filepath.Join(e.cacheDir, "engine-configs-v1", name[:2], name+".json")
 }
 
 // RawConfigFile is the cached config of this image ID when there is one
@@ -57,9 +44,8 @@ func (e *engineImage) RawConfigFile() ([]byte, error) {
 	if e.raw != nil {
 		return e.raw, nil
 	}
-	p := e.configPath()
-	if p != "" {
-		if raw, err := readRegularFile(p, maxConfigBytes); err == nil && e.configMatches(raw) {
+	if e.cache != nil {
+		if raw := e.cache.Config(e.id, maxConfigBytes); raw != nil && e.configMatches(raw) {
 			e.raw, e.fromDisk = raw, true
 			return raw, nil
 		}
@@ -69,10 +55,8 @@ func (e *engineImage) RawConfigFile() ([]byte, error) {
 		return nil, err
 	}
 	e.raw = raw
-	if p != "" && len(raw) <= maxConfigBytes && e.configMatches(raw) {
-		// A cache that cannot be written costs speed next time, never
-		// correctness.
-		_ = layer.WriteCacheFile(p, func(w io.Writer) error { _, err := w.Write(raw); return err })
+	if e.cache != nil && len(raw) <= maxConfigBytes && e.configMatches(raw) {
+		e.cache.KeepConfig(e.id, raw)
 	}
 	return raw, nil
 }

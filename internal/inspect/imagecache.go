@@ -189,7 +189,7 @@ func decodeImageEntry(b []byte) (*imageEntry, error) {
 // The analysis itself is not returned: callers that need the merged tree
 // (the interactive view, the suggestions) use Analyze.
 func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config) (Report, error) {
-	src.useCache(opts.CacheDir)
+	src.UseCache(engineConfigCache(opts.CacheDir))
 	cache := newImageCache(opts.CacheDir)
 	var slot, key string
 	if cache.dir != "" {

@@ -44,10 +44,23 @@ type Source struct {
 	engine *engineImage
 }
 
-// useCache tells the source where slimpy's cache is.
-func (s *Source) useCache(dir string) {
+// ConfigCache keeps the configs of the engine's images between runs, by
+// image ID: with the config at hand, an image whose layers are all in the
+// layer cache is never exported from the engine (engineImage).
+type ConfigCache interface {
+	// Config is the config kept for the image ID, if it holds at most
+	// limit bytes; nil when there is none.
+	Config(imageID string, limit int64) []byte
+	// KeepConfig keeps raw for the image ID. A cache that cannot be
+	// written costs speed next time, never correctness.
+	KeepConfig(imageID string, raw []byte)
+}
+
+// UseCache gives the source a place to keep what makes the next opening
+// of the same image fast; nil keeps nothing.
+func (s *Source) UseCache(c ConfigCache) {
 	if s.engine != nil {
-		s.engine.useCache(dir)
+		s.engine.useCache(c)
 	}
 }
 
