@@ -9,6 +9,7 @@ import (
 	"github.com/slimpy/slimpy/internal/gctune"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/remotecache"
 	"github.com/spf13/pflag"
@@ -37,8 +38,8 @@ type sourceFlags struct {
 }
 
 // openOptions are what Open gets from the flags and the config file.
-func (s *sourceFlags) openOptions() inspect.OpenOptions {
-	return inspect.OpenOptions{Platform: s.platform, Insecure: s.insecure, Registry: s.settings.Registry}
+func (s *sourceFlags) openOptions() source.OpenOptions {
+	return source.OpenOptions{Platform: s.platform, Insecure: s.insecure, Registry: s.settings.Registry}
 }
 
 // options are what Analyze gets from the flags and the config file.
@@ -104,7 +105,7 @@ func (s *sourceFlags) register(fl *pflag.FlagSet) {
 // the reference.
 func (s *sourceFlags) analyze(ctx context.Context, ref string, p *progressLine) (*inspect.Analysis, error) {
 	var a *inspect.Analysis
-	err := s.withSource(ctx, ref, p, func(src *inspect.Source, opts inspect.Options) (err error) {
+	err := s.withSource(ctx, ref, p, func(src *source.Source, opts inspect.Options) (err error) {
 		a, err = inspect.Analyze(ctx, src, opts)
 		return err
 	})
@@ -114,9 +115,9 @@ func (s *sourceFlags) analyze(ctx context.Context, ref string, p *progressLine) 
 // withSource opens ref with the shared flags and runs fn on it with the
 // matching options, the read's progress shown on p; fn's error names the
 // reference.
-func (s *sourceFlags) withSource(ctx context.Context, ref string, p *progressLine, fn func(*inspect.Source, inspect.Options) error) error {
+func (s *sourceFlags) withSource(ctx context.Context, ref string, p *progressLine, fn func(*source.Source, inspect.Options) error) error {
 	p.start("Reading " + ref)
-	src, err := inspect.Open(ctx, ref, s.openOptions())
+	src, err := source.Open(ctx, ref, s.openOptions())
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/spf13/cobra"
 )
@@ -133,7 +134,7 @@ func localImages(ctx context.Context) []string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, completionEngineTimeout)
 	defer cancel()
-	names, err := inspect.LocalImages(ctx)
+	names, err := source.LocalImages(ctx)
 	if err != nil {
 		return nil
 	}

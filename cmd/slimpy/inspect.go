@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/pipeline"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/report"
@@ -143,7 +144,7 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 // same settings, unless --no-cache. The read's progress is shown on p.
 func (f *inspectFlags) report(ctx context.Context, ref string, rules *inspect.Config, p *progressLine) (inspect.Report, error) {
 	var r inspect.Report
-	err := f.withSource(ctx, ref, p, func(src *inspect.Source, opts inspect.Options) (err error) {
+	err := f.withSource(ctx, ref, p, func(src *source.Source, opts inspect.Options) (err error) {
 		r, err = inspect.InspectReport(ctx, src, opts, rules)
 		return err
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/fleet"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/safefile"
 	"github.com/spf13/cobra"
 )
@@ -248,7 +249,7 @@ func (f *scanFlags) analyzer(rules inspect.Config, cacheDir string) fleet.Analyz
 	src.cacheDir, src.noCache = cacheDir, false
 	turns := newLayerTurns()
 	return func(ctx context.Context, ref string) (*inspect.Report, error) {
-		s, err := inspect.Open(ctx, ref, src.openOptions())
+		s, err := source.Open(ctx, ref, src.openOptions())
 		if err != nil {
 			return nil, besideRef(ref, err)
 		}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // layerTurns makes the analyses of one scan take turns at the layers that
@@ -84,7 +84,7 @@ func (t *layerTurns) release(diffIDs []string, read bool) {
 
 // diffIDs are the image's layers as its config lists them; none when the
 // config cannot be read (the analysis then says why).
-func diffIDs(s *inspect.Source) []string {
+func diffIDs(s *source.Source) []string {
 	cfg, err := s.Image.ConfigFile()
 	if err != nil || cfg == nil {
 		return nil

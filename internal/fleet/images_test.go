@@ -4,9 +4,9 @@ import (
 	"context"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-
 	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // The test fleet is fleettest's: tens of images on shared bases in a
@@ -17,7 +17,7 @@ import (
 // fleettest.RulesNow, the layer cache in cacheDir.
 func analyzer(cacheDir string) Analyzer {
 	return func(ctx context.Context, ref string) (*inspect.Report, error) {
-		src, err := inspect.Open(ctx, "docker://"+ref, inspect.OpenOptions{Insecure: true, Keychain: authn.NewMultiKeychain()})
+		src, err := source.Open(ctx, "docker://"+ref, source.OpenOptions{Insecure: true, Keychain: authn.NewMultiKeychain()})
 		if err != nil {
 			return nil, err
 		}

@@ -18,9 +18,9 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-
 	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/remotecache"
 )
 
@@ -85,7 +85,7 @@ func (rb *remoteBacked) entry(diffID string) string {
 }
 
 func (rb *remoteBacked) analyze(ctx context.Context, ref string) (*inspect.Report, error) {
-	src, err := inspect.Open(ctx, "docker://"+ref, inspect.OpenOptions{Insecure: true, Keychain: authn.NewMultiKeychain()})
+	src, err := source.Open(ctx, "docker://"+ref, source.OpenOptions{Insecure: true, Keychain: authn.NewMultiKeychain()})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/textsafe"
 	"golang.org/x/sync/errgroup"
 )
@@ -132,7 +133,7 @@ type Layer struct {
 
 // Analysis is everything one inspection learns about an image.
 type Analysis struct {
-	Source    *Source
+	Source    *source.Source
 	Config    *v1.ConfigFile
 	Layers    []Layer
 	FS        *fsview.FileSystem
@@ -152,11 +153,11 @@ type Analysis struct {
 // The largest layers start first (they bound the wall time), and each
 // layer is merged as soon as it and the layers below it are read, while
 // the others are still streaming.
-func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) {
+func Analyze(ctx context.Context, src *source.Source, opts Options) (*Analysis, error) {
 	src.UseCache(engineConfigCache(opts.CacheDir))
 	opts.remoteWarned = new(sync.Once)
 	img := src.Image
-	if err := manifestError(img); err != nil {
+	if err := source.ManifestError(img); err != nil {
 		return nil, fmt.Errorf("reading the image manifest: %w", err)
 	}
 	raw, err := img.RawConfigFile()
@@ -286,7 +287,7 @@ func Analyze(ctx context.Context, src *Source, opts Options) (*Analysis, error) 
 				}
 				lay.Data, lay.Cached = ld, true
 				if !src.RawCompressed {
-					lay.CompressedSize = src.storedSize(i, ld.TarBytes)
+					lay.CompressedSize = src.StoredSize(i, ld.TarBytes)
 				}
 				emit(opts.Progress, Progress{Layer: i, CreatedBy: lay.CreatedBy, Done: lay.CompressedSize, Total: lay.CompressedSize, Cached: true, Finished: true})
 				close(ready[i])
@@ -401,10 +402,10 @@ func NewLayerIndex(a *Analysis) (*fsview.LayerIndex, error) {
 // readLayerRetrying reads a layer, and reads a registry layer again from
 // its start when the connection drops mid-blob: go-containerregistry
 // retries requests that fail, not bodies that stop halfway.
-func readLayerRetrying(ctx context.Context, src *Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (*layer.Data, error) {
+func readLayerRetrying(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (*layer.Data, error) {
 	for attempt := 0; ; attempt++ {
 		ld, err := readLayer(ctx, src, l, lay, budget, progress)
-		if err == nil || ctx.Err() != nil || src.Transport != transportRegistry {
+		if err == nil || ctx.Err() != nil || src.Transport != source.TransportRegistry {
 			return ld, err
 		}
 		var se *sourceError
@@ -432,7 +433,7 @@ func (e *sourceError) Unwrap() error { return e.err }
 // transient reports whether reading again may succeed: a connection that
 // dropped or reset, not a digest that does not match.
 func (e *sourceError) transient() bool {
-	var rae *retryAfterError
+	var rae *source.RetryAfterError
 	if strings.Contains(e.err.Error(), "verifying") || errors.As(e.err, &rae) {
 		return false
 	}
@@ -444,7 +445,7 @@ func (e *sourceError) transient() bool {
 // openBlob opens what readLayer reads of a layer: the blob as stored when
 // the source has it, else the uncompressed tar; total is the blob's size
 // (-1 when unknown). close must be called.
-func openBlob(ctx context.Context, src *Source, l v1.Layer, lay *Layer, progress func(Progress)) (pr *progressReader, total int64, close func(), err error) {
+func openBlob(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, progress func(Progress)) (pr *progressReader, total int64, close func(), err error) {
 	var rc io.ReadCloser
 	total = -1
 	if src.RawCompressed {
@@ -464,7 +465,7 @@ func openBlob(ctx context.Context, src *Source, l v1.Layer, lay *Layer, progress
 	var closeOnce sync.Once
 	closeSrc := func() { closeOnce.Do(func() { rc.Close() }) }
 	stopClose := func() bool { return false }
-	if src.Transport == transportRegistry {
+	if src.Transport == source.TransportRegistry {
 		stopClose = context.AfterFunc(ctx, closeSrc)
 	}
 	pr = &progressReader{ctx: ctx, r: rc, report: func(done int64) {
@@ -474,7 +475,7 @@ func openBlob(ctx context.Context, src *Source, l v1.Layer, lay *Layer, progress
 }
 
 // readLayer streams one layer from the source through the walker.
-func readLayer(ctx context.Context, src *Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (_ *layer.Data, err error) {
+func readLayer(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (_ *layer.Data, err error) {
 	lb := budget.Layer()
 	defer func() {
 		if err != nil {
@@ -488,7 +489,7 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, lay *Layer, budget 
 	defer closeSrc()
 	var blob io.Reader = pr
 	var digestPipe *layer.HashPipe
-	if src.RawCompressed && src.Transport != transportRegistry && lay.Digest != "" {
+	if src.RawCompressed && src.Transport != source.TransportRegistry && lay.Digest != "" {
 		// Registry blobs are verified by go-containerregistry as they
 		// stream; layout blobs are files nobody checked: hash them too, in
 		// a goroutine of their own.
@@ -528,7 +529,7 @@ func readLayer(ctx context.Context, src *Source, l v1.Layer, lay *Layer, budget 
 		}
 	}
 	if !src.RawCompressed {
-		lay.CompressedSize = src.storedSize(lay.Index, ld.TarBytes)
+		lay.CompressedSize = src.StoredSize(lay.Index, ld.TarBytes)
 	}
 	emit(progress, Progress{Layer: lay.Index, CreatedBy: lay.CreatedBy, Done: pr.n, Total: total, Finished: true})
 	return ld, nil
@@ -551,7 +552,7 @@ func blobError(lay *Layer, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("the layer blob %s is missing: %w", lay.Digest, err)
 	}
-	var rae *retryAfterError
+	var rae *source.RetryAfterError
 	if errors.As(err, &rae) {
 		return &sourceError{err: fmt.Errorf("fetching the layer blob: rate limited by the registry: %w", rae)}
 	}
@@ -571,7 +572,7 @@ func blobError(lay *Layer, err error) error {
 		default:
 			what = "registry error"
 		}
-		return fmt.Errorf("fetching the layer blob: %s (%d): %s", what, te.StatusCode, transportDetail(te))
+		return fmt.Errorf("fetching the layer blob: %s (%d): %s", what, te.StatusCode, source.TransportDetail(te))
 	}
 	return &sourceError{err: oneLineErr(err)}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -47,7 +48,7 @@ func TestAnalyzeAccountsAndCaches(t *testing.T) {
 		tartest.Tar(t, tartest.Dir("root"), tartest.File("root/.cache/pip/a", "0123456789"), tartest.File("root/.cache/pip/b", "abc"), tartest.File("app/copy.py", big)),
 		tartest.Tar(t, tartest.Entry{Name: "app/main.py", Type: tar.TypeReg, Content: big, UID: 1000}, tartest.File("root/.wh..cache", "")),
 	)
-	src := &Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
+	src := &source.Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
 	cacheDir := t.TempDir()
 	var mu sync.Mutex
 	finished := map[int]bool{}
@@ -90,7 +91,7 @@ func TestAnalyzeAccountsAndCaches(t *testing.T) {
 
 	// A second run reads nothing: every layer comes from the cache, and the
 	// report is the same.
-	src2 := &Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
+	src2 := &source.Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
 	a2, err := Analyze(context.Background(), src2, Options{CacheDir: cacheDir})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestAnalyzeCancels(t *testing.T) {
 	img := testImage(t, nil, tartest.Tar(t, tartest.File("a", strings.Repeat("x", 1<<20))))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Analyze(ctx, &Source{Image: img, RawCompressed: true}, Options{})
+	_, err := Analyze(ctx, &source.Source{Image: img, RawCompressed: true}, Options{})
 	if err == nil {
 		t.Fatal("a cancelled analysis succeeded")
 	}

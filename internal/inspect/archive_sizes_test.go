@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // A docker save archive whose layers are gzipped (as the fixtures' are,
@@ -41,7 +43,7 @@ func TestArchiveCompressedSizeIsTheMemberSize(t *testing.T) {
 	}
 	for _, cache := range []string{"", t.TempDir()} { // without a cache, then cold and warm
 		for run := 0; run < 2; run++ {
-			src, err := Open(context.Background(), "docker-archive:"+p, OpenOptions{})
+			src, err := source.Open(context.Background(), "docker-archive:"+p, source.OpenOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +73,7 @@ func TestArchiveCompressedSizeIsTheMemberSize(t *testing.T) {
 	cache := t.TempDir()
 	var first Report
 	for run := 0; run < 2; run++ {
-		src, err := Open(context.Background(), "docker-archive:"+p, OpenOptions{})
+		src, err := source.Open(context.Background(), "docker-archive:"+p, source.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

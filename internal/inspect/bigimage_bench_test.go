@@ -25,6 +25,7 @@ import (
 	"github.com/slimpy/slimpy/internal/gctune"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
 )
@@ -88,7 +89,7 @@ func bigImageOptions(v string) (bigimage.Options, error) {
 // after Open (with rules, what `slimpy inspect --format json` does).
 func inspectOnce(tb testing.TB, dir string, opts Options, rules *Config) Report {
 	ctx := context.Background()
-	src, err := Open(ctx, "oci:"+dir, OpenOptions{})
+	src, err := source.Open(ctx, "oci:"+dir, source.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func inspectOnce(tb testing.TB, dir string, opts Options, rules *Config) Report 
 // with a CacheDir, the warm run of the layer cache alone.
 func analyzeOnce(tb testing.TB, dir string, opts Options) *Analysis {
 	ctx := context.Background()
-	src, err := Open(ctx, "oci:"+dir, OpenOptions{})
+	src, err := source.Open(ctx, "oci:"+dir, source.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func vmHWM() (int64, error) {
 }
 
 func bigLayerBlobs(tb testing.TB, dir string, largestFirst bool) []string {
-	src, err := Open(context.Background(), "oci:"+dir, OpenOptions{})
+	src, err := source.Open(context.Background(), "oci:"+dir, source.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

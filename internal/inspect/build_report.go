@@ -8,6 +8,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // Totals computes the image-wide figures from the merged view.
@@ -122,7 +123,7 @@ func (a *Analysis) Report() Report {
 
 // imageInfo is what the source and the config say about the image; osName
 // is os-release's PRETTY_NAME.
-func imageInfo(src *Source, config *v1.ConfigFile, osName string) ImageInfo {
+func imageInfo(src *source.Source, config *v1.ConfigFile, osName string) ImageInfo {
 	cfg := config.Config
 	info := ImageInfo{
 		Reference:  src.Reference,

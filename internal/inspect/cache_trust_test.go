@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -29,7 +30,7 @@ func TestCacheTrustAndVerifyBlobs(t *testing.T) {
 	img := testImage(t, nil, tb)
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	analyze := func(t *testing.T, ref, cache string, verify bool) error {
-		src, err := Open(context.Background(), ref, OpenOptions{})
+		src, err := source.Open(context.Background(), ref, source.OpenOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		tb := tartest.Tar(t, tartest.File("f", strings.Repeat(string(rune('a'+i)), 20000)))
 		img := testImage(t, nil, tb)
-		_, err := Analyze(context.Background(), &Source{Reference: "t", Transport: "test", Image: img, RawCompressed: true}, Options{CacheDir: cache, CacheMaxBytes: -1})
+		_, err := Analyze(context.Background(), &source.Source{Reference: "t", Transport: "test", Image: img, RawCompressed: true}, Options{CacheDir: cache, CacheMaxBytes: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

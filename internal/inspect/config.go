@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"go.yaml.in/yaml/v3"
 )
@@ -51,7 +52,7 @@ type Config struct {
 // SourceSettings are how images are read: the bounds on registries and
 // on the cache directory.
 type SourceSettings struct {
-	Registry RegistryOptions // zero fields: the defaults
+	Registry source.RegistryOptions // zero fields: the defaults
 	// CacheMaxBytes bounds the cache directory: 0 is DefaultCacheMaxBytes,
 	// < 0 no bound (`cache.max-size: 0` in the file).
 	CacheMaxBytes int64
@@ -95,7 +96,7 @@ type fileConfig struct {
 	Refresh  bool         `yaml:"refresh"`
 }
 
-// fileRegistry is the `registry:` section (RegistryOptions).
+// fileRegistry is the `registry:` section (source.RegistryOptions).
 type fileRegistry struct {
 	ConnectTimeout        *durationValue `yaml:"connect-timeout"`
 	ResponseHeaderTimeout *durationValue `yaml:"response-header-timeout"`

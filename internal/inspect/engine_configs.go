@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // engineConfigs keeps the configs of the engine's images in the cache
@@ -15,7 +16,7 @@ type engineConfigs struct{ dir string }
 
 // engineConfigCache is the config cache under the cache root dir; nil when
 // there is no cache.
-func engineConfigCache(dir string) ConfigCache {
+func engineConfigCache(dir string) source.ConfigCache {
 	if dir == "" {
 		return nil
 	}

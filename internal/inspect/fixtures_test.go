@@ -10,10 +10,10 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // The accounting of every committed fixture image (testdata/images, made by
@@ -389,7 +389,7 @@ func TestFixtureAnalyze(t *testing.T) {
 			if spec.Format == fixtures.OCILayout {
 				ref = "oci:" + fixtures.Path(w.name)
 			}
-			src, err := Open(ctx, ref, OpenOptions{Platform: w.platform})
+			src, err := source.Open(ctx, ref, source.OpenOptions{Platform: w.platform})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,7 +26,9 @@ import (
 // The hostile inputs of docs/performance.md, written to disk for
 // measuring the built binary (/usr/bin/time -v slimpy inspect …):
 //
-//	SLIMPY_HOSTILE_OUT=/tmp/hostile go test ./internal/inspect -run TestWriteHostileInputs
+//	SLIMPY_HOSTILE_OUT=/tmp/hostile go test ./internal/inspect/... -run TestWriteHostileInputs
+//
+// (the hostile image metadata is internal/inspect/source's)
 //
 // and the hostile registry, served until the file $DIR/stop appears:
 //
@@ -120,24 +122,6 @@ func TestWriteHostileInputs(t *testing.T) {
 				return tw.Close()
 			})
 		},
-		"history-2m": func(dir string) {
-			cfg := `{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"history":[` +
-				strings.TrimSuffix(strings.Repeat(`{},`, 2_000_000), ",") + `]}`
-			copyDir(t, rawLayout(t, []byte(cfg), nil), dir)
-		},
-		// Metadata files of 2 GiB, sparse on disk (zeros: what matters is
-		// that they are never read).
-		"index-2gib": func(dir string) {
-			copyDir(t, rawLayout(t, []byte(`{"architecture":"amd64","os":"linux"}`), nil), dir)
-			os.Truncate(filepath.Join(dir, "index.json"), 2<<30)
-		},
-		"config-2gib": func(dir string) {
-			d := v1.Descriptor{MediaType: types.OCIConfigJSON, Digest: fakeDigest(7), Size: 2 << 30}
-			copyDir(t, rawLayout(t, nil, &d), dir)
-			p := filepath.Join(dir, "blobs", "sha256", d.Digest.Hex)
-			os.WriteFile(p, nil, 0o644)
-			os.Truncate(p, 2<<30)
-		},
 		"oci-archive-100gib-sparse": func(dir string) {
 			layoutDir := t.TempDir()
 			genLayout(t, layoutDir, func(w io.Writer) error { _, err := w.Write(tartest.Tar(t, tartest.File("a", "b"))); return err })
@@ -174,19 +158,6 @@ func capturedLayers(t *testing.T, dir string, n int, size int64) {
 		gens = append(gens, func(w io.Writer) error { _, err := io.Copy(w, genTarStream(files)); return err })
 	}
 	genLayout(t, dir, gens...)
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		rel, _ := filepath.Rel(from, p)
-		target := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, _ := os.ReadFile(p)
-		return os.WriteFile(target, b, 0o644)
-	})
 }
 
 func TestServeHostileRegistry(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
@@ -32,7 +33,7 @@ import (
 func hostileAnalyze(t *testing.T, layers ...[]byte) (*Analysis, error) {
 	t.Helper()
 	img := testImage(t, nil, layers...)
-	return Analyze(context.Background(), &Source{Reference: "hostile", Transport: "test", Image: img, RawCompressed: true}, Options{})
+	return Analyze(context.Background(), &source.Source{Reference: "hostile", Transport: "test", Image: img, RawCompressed: true}, Options{})
 }
 
 func wantOneLineError(t *testing.T, err error, wants ...string) {
@@ -368,7 +369,7 @@ func TestHostileLayoutThatLies(t *testing.T) {
 		return dir, filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
 	}
 	analyze := func(t *testing.T, dir string) error {
-		src, err := Open(context.Background(), "oci:"+dir, OpenOptions{Platform: "linux/amd64"})
+		src, err := source.Open(context.Background(), "oci:"+dir, source.OpenOptions{Platform: "linux/amd64"})
 		if err != nil {
 			t.Fatal(err)
 		}

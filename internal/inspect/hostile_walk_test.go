@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/zeebo/xxh3"
 )
@@ -224,7 +225,7 @@ func TestHostileCapturedBytesPerImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Analyze(context.Background(), &Source{Reference: "gen", Transport: "test", Image: img}, Options{CacheDir: cache, Concurrency: 1})
+		_, err = Analyze(context.Background(), &source.Source{Reference: "gen", Transport: "test", Image: img}, Options{CacheDir: cache, Concurrency: 1})
 		return err
 	}
 	if err := analyze(layers[0], layers[1]); err != nil {
@@ -284,7 +285,7 @@ func TestHostileCancelStopsTheWalk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Analyze(ctx, &Source{Reference: "endless", Transport: "test", Image: img, RawCompressed: raw}, Options{})
+		_, err = Analyze(ctx, &source.Source{Reference: "endless", Transport: "test", Image: img, RawCompressed: raw}, Options{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want context.Canceled", err)
 		}

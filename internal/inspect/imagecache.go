@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/codec"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/zeebo/xxh3"
 )
 
@@ -188,7 +189,7 @@ func decodeImageEntry(b []byte) (*imageEntry, error) {
 //
 // The analysis itself is not returned: callers that need the merged tree
 // (the interactive view, the suggestions) use Analyze.
-func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config) (Report, error) {
+func InspectReport(ctx context.Context, src *source.Source, opts Options, rules *Config) (Report, error) {
 	src.UseCache(engineConfigCache(opts.CacheDir))
 	cache := newImageCache(opts.CacheDir)
 	var slot, key string
@@ -231,7 +232,7 @@ func InspectReport(ctx context.Context, src *Source, opts Options, rules *Config
 
 // reportKey is the image cache slot and key of src's report (see
 // imageKey); "" when it has none.
-func reportKey(src *Source, rules *Config) (slot, key string) {
+func reportKey(src *source.Source, rules *Config) (slot, key string) {
 	raw, err := src.Image.RawConfigFile()
 	if err != nil {
 		return "", ""
@@ -251,7 +252,7 @@ func reportKey(src *Source, rules *Config) (slot, key string) {
 // cachedReport is the cached report with what the source decides filled
 // in again, exactly as Report does it. ok is false when the source does not
 // match the entry (then the image is analysed as if it were a miss).
-func cachedReport(src *Source, e *imageEntry, progress func(Progress)) (Report, bool) {
+func cachedReport(src *source.Source, e *imageEntry, progress func(Progress)) (Report, bool) {
 	img := src.Image
 	raw, err := img.RawConfigFile()
 	if err != nil {
@@ -273,7 +274,7 @@ func cachedReport(src *Source, e *imageEntry, progress func(Progress)) (Report, 
 	for i, l := range v1layers {
 		lr := &r.Layers[i]
 		lr.Index, lr.DiffID, lr.CreatedBy, lr.Cached = i, cfg.RootFS.DiffIDs[i].String(), created[i], true
-		lr.Digest, lr.CompressedSize = "", src.storedSize(i, e.TarBytes[i])
+		lr.Digest, lr.CompressedSize = "", src.StoredSize(i, e.TarBytes[i])
 		if src.RawCompressed {
 			lr.CompressedSize = 0
 			if d, err := l.Digest(); err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect/codec"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // fixtureRefs are the committed fixture images as references.
@@ -35,7 +36,7 @@ func fixtureRefs(t *testing.T) map[string]string {
 func inspectReportJSON(t *testing.T, ref string, opts Options, rules *Config) (Report, []byte) {
 	t.Helper()
 	ctx := context.Background()
-	src, err := Open(ctx, ref, OpenOptions{Platform: "linux/amd64"})
+	src, err := source.Open(ctx, ref, source.OpenOptions{Platform: "linux/amd64"})
 	if err != nil {
 		t.Fatal(err)
 	}

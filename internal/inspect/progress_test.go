@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -39,7 +40,7 @@ func TestProgressKnowsTheImage(t *testing.T) {
 			events = append(events, p)
 			done[p.Layer] = p.Done
 		}}
-		src := &Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
+		src := &source.Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}
 		if _, err := InspectReport(context.Background(), src, opts, nil); err != nil {
 			t.Fatal(err)
 		}

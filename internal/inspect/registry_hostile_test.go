@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -87,10 +89,10 @@ func (h *hostileRegistry) stall(r *http.Request) {
 	}
 }
 
-func (h *hostileRegistry) analyze(t *testing.T, o RegistryOptions) error {
+func (h *hostileRegistry) analyze(t *testing.T, o source.RegistryOptions) error {
 	t.Helper()
 	ctx := context.Background()
-	src, err := Open(ctx, "docker://"+h.ref, OpenOptions{Insecure: true, Registry: o, Platform: "linux/amd64"})
+	src, err := source.Open(ctx, "docker://"+h.ref, source.OpenOptions{Insecure: true, Registry: o, Platform: "linux/amd64"})
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func (h *hostileRegistry) analyze(t *testing.T, o RegistryOptions) error {
 	return err
 }
 
-var shortTimeouts = RegistryOptions{ConnectTimeout: time.Second, ResponseHeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}
+var shortTimeouts = source.RegistryOptions{ConnectTimeout: time.Second, ResponseHeaderTimeout: 300 * time.Millisecond, IdleTimeout: 300 * time.Millisecond}
 
 // A redirect loop stops after 10 hops, as net/http's own check does
 // (go-containerregistry's has no limit: 659k requests in 60 s).
@@ -113,7 +115,7 @@ func TestHostileRegistryRedirectLoop(t *testing.T) {
 		return false
 	})
 	h.requests.Store(0)
-	err := h.analyze(t, RegistryOptions{})
+	err := h.analyze(t, source.RegistryOptions{})
 	wantOneLineError(t, err, "stopped after 10 redirects")
 	if n := h.requests.Load(); n > 3*12 {
 		t.Errorf("%d requests", n)
@@ -166,14 +168,12 @@ func TestHostileRegistryRetryAfter(t *testing.T) {
 	h := startHostileRegistry(t)
 	var mu sync.Mutex
 	var waits []time.Duration
-	old := registrySleep
-	registrySleep = func(_ context.Context, d time.Duration) error {
+	t.Cleanup(source.SetRegistryWaits(0, func(_ context.Context, d time.Duration) error {
 		mu.Lock()
 		waits = append(waits, d)
 		mu.Unlock()
 		return nil
-	}
-	t.Cleanup(func() { registrySleep = old })
+	}))
 	var gets atomic.Int32
 	after := "7"
 	h.setHook(func(w http.ResponseWriter, r *http.Request) bool {
@@ -184,7 +184,7 @@ func TestHostileRegistryRetryAfter(t *testing.T) {
 		}
 		return false
 	})
-	if err := h.analyze(t, RegistryOptions{}); err != nil {
+	if err := h.analyze(t, source.RegistryOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(waits) != 1 || waits[0] != 7*time.Second || gets.Load() != 2 {
@@ -193,7 +193,7 @@ func TestHostileRegistryRetryAfter(t *testing.T) {
 
 	waits, after = nil, "3600"
 	gets.Store(0)
-	err := h.analyze(t, RegistryOptions{})
+	err := h.analyze(t, source.RegistryOptions{})
 	wantOneLineError(t, err, "layer 0", "rate limited by the registry", "try again in 1h0m0s", "registry.max-retry-after")
 	if len(waits) != 0 || gets.Load() != 1 {
 		t.Errorf("waited %v over %d GETs; want no wait, 1 GET", waits, gets.Load())
@@ -223,7 +223,7 @@ func TestHostileRegistryMetadata(t *testing.T) {
 	big := []byte(`{"schemaVersion":2}` + strings.Repeat(" ", 5<<20))
 	for _, chunked := range []bool{false, true} {
 		serveManifest(big, chunked)
-		wantOneLineError(t, h.analyze(t, RegistryOptions{}), "the registry's manifest is", "more than the 4.0 MiB limit")
+		wantOneLineError(t, h.analyze(t, source.RegistryOptions{}), "the registry's manifest is", "more than the 4.0 MiB limit")
 	}
 
 	var configGets atomic.Int32
@@ -237,32 +237,20 @@ func TestHostileRegistryMetadata(t *testing.T) {
 		}
 		return inner(w, r)
 	})
-	wantOneLineError(t, h.analyze(t, RegistryOptions{}), "declares a config of 3.0 GiB, more than the 4.0 MiB limit")
+	wantOneLineError(t, h.analyze(t, source.RegistryOptions{}), "declares a config of 3.0 GiB, more than the 4.0 MiB limit")
 	if n := configGets.Load(); n != 0 {
 		t.Errorf("%d blob requests", n)
 	}
 
 	serveManifest([]byte("{not json"), false)
-	err := h.analyze(t, RegistryOptions{})
+	err := h.analyze(t, source.RegistryOptions{})
 	wantOneLineError(t, err, "manifest")
 	if strings.Contains(err.Error(), "config") {
 		t.Errorf("the error blames the config: %v", err)
 	}
 }
 
-func TestRetryAfterHeader(t *testing.T) {
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	for v, want := range map[string]time.Duration{
-		"7": 7 * time.Second, " 0 ": 0, now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
-		now.Add(-time.Hour).Format(http.TimeFormat): 0,
-	} {
-		if got, ok := retryAfter(v, now); !ok || got != want {
-			t.Errorf("retryAfter(%q) = %v, %v; want %v", v, got, ok, want)
-		}
-	}
-	for _, v := range []string{"", "soon", "-3", "1.5"} {
-		if got, ok := retryAfter(v, now); ok {
-			t.Errorf("retryAfter(%q) = %v", v, got)
-		}
-	}
+// fakeDigest is a digest of no blob.
+func fakeDigest(i int) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064x", i)}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -85,15 +86,15 @@ func startFaultyRegistry(t *testing.T) *faultyRegistry {
 
 // fastRegistryRetries shortens the waits between retries for a test.
 func fastRegistryRetries(t *testing.T) {
-	oldB, oldL := registryBackoff, layerRetryBackoff
-	registryBackoff.Duration = 5 * time.Millisecond
+	t.Cleanup(source.SetRegistryWaits(5*time.Millisecond, nil))
+	oldL := layerRetryBackoff
 	layerRetryBackoff = []time.Duration{5 * time.Millisecond, 10 * time.Millisecond}
-	t.Cleanup(func() { registryBackoff, layerRetryBackoff = oldB, oldL })
+	t.Cleanup(func() { layerRetryBackoff = oldL })
 }
 
 func (f *faultyRegistry) analyze(ctx context.Context, t *testing.T) (*Analysis, error) {
 	t.Helper()
-	src, err := Open(ctx, "docker://"+f.ref, OpenOptions{Insecure: true})
+	src, err := source.Open(ctx, "docker://"+f.ref, source.OpenOptions{Insecure: true})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // The committed fixture images (testdata/images, made by internal/fixtures)
@@ -14,7 +16,7 @@ import (
 
 func analyzeFixture(t *testing.T, ref string) *Analysis {
 	t.Helper()
-	src, err := Open(context.Background(), ref, OpenOptions{Platform: "linux/amd64"})
+	src, err := source.Open(context.Background(), ref, source.OpenOptions{Platform: "linux/amd64"})
 	if err != nil {
 		t.Fatal(err)
 	}

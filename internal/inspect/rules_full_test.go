@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -442,7 +443,7 @@ func TestParseConfigErrors(t *testing.T) {
 func TestParseConfigSources(t *testing.T) {
 	cfg, err := ParseConfig([]byte("registry:\n  connect-timeout: 5s\n  response-header-timeout: 2m\n  idle-timeout: 90s\n  max-retry-after: 10m\ncache:\n  max-size: 500MiB\n"))
 	want := SourceSettings{
-		Registry:      RegistryOptions{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 2 * time.Minute, IdleTimeout: 90 * time.Second, MaxRetryAfter: 10 * time.Minute},
+		Registry:      source.RegistryOptions{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 2 * time.Minute, IdleTimeout: 90 * time.Second, MaxRetryAfter: 10 * time.Minute},
 		CacheMaxBytes: 500 << 20,
 	}
 	if err != nil || cfg.Sources != want {

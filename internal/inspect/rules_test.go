@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/pierrec/lz4/v4"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
@@ -125,7 +126,7 @@ func analyzeLayers(t testing.TB, cfg v1.Config, created time.Time, layers ...rul
 			t.Fatal(err)
 		}
 	}
-	a, err := Analyze(context.Background(), &Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}, Options{})
+	a, err := Analyze(context.Background(), &source.Source{Reference: "test", Transport: "test", Image: img, RawCompressed: true}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

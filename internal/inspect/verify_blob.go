@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // The layer cache trusts a diffID, as containerd trusts an unpacked
@@ -22,7 +23,7 @@ import (
 // tar (docker save archives, the engine).
 
 // verifyBlob reads a cached layer's blob and checks it against its digest.
-func verifyBlob(ctx context.Context, src *Source, l v1.Layer, lay *Layer, progress func(Progress)) error {
+func verifyBlob(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, progress func(Progress)) error {
 	pr, _, closeSrc, err := openBlob(ctx, src, l, lay, progress)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -20,7 +21,7 @@ import (
 
 // Options steer Analyze.
 type Options struct {
-	Open    inspect.OpenOptions
+	Open    source.OpenOptions
 	Analyze inspect.Options
 	Rules   inspect.Config
 	// NoRules leaves the findings out (inspect --no-rules).
@@ -42,7 +43,7 @@ type Options struct {
 // findings.
 type Image struct {
 	Ref      string
-	Source   *inspect.Source
+	Source   *source.Source
 	Analysis *inspect.Analysis
 	Findings []inspect.Finding
 	opts     Options
@@ -51,7 +52,7 @@ type Image struct {
 // Analyze opens ref and analyses it, and runs the rules; errors after the
 // open name the reference. Close the Image when done.
 func Analyze(ctx context.Context, ref string, opt Options) (*Image, error) {
-	src, err := inspect.Open(ctx, ref, opt.Open)
+	src, err := source.Open(ctx, ref, opt.Open)
 	if err != nil {
 		return nil, err
 	}

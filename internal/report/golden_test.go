@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/slimpy/slimpy/internal/golden"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 var _ = flag.Bool("update", false, "rewrite the golden files")
@@ -20,7 +21,7 @@ var _ = flag.Bool("update", false, "rewrite the golden files")
 func demoReport(t *testing.T) inspect.Report {
 	t.Helper()
 	ctx := context.Background()
-	src, err := inspect.Open(ctx, filepath.Join("..", "..", "testdata", "images", "demo.tar"), inspect.OpenOptions{})
+	src, err := source.Open(ctx, filepath.Join("..", "..", "testdata", "images", "demo.tar"), source.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // elfWithNeeded builds a minimal ELF64 shared object whose dynamic section
@@ -164,7 +165,7 @@ func extImage(t *testing.T) string {
 func analyzeRef(t *testing.T, ref string, src []byte) Options {
 	t.Helper()
 	ctx := context.Background()
-	s, err := inspect.Open(ctx, ref, inspect.OpenOptions{})
+	s, err := source.Open(ctx, ref, source.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
 // finds the same; a damaged entry is read again.
 func TestRuntimeLibsKeptPerLayer(t *testing.T) {
 	ctx := context.Background()
-	s, err := inspect.Open(ctx, extImage(t), inspect.OpenOptions{})
+	s, err := source.Open(ctx, extImage(t), source.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

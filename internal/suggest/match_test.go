@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // TestMatchImage: the Dockerfile that built an image matches it; one
@@ -13,7 +14,7 @@ import (
 // does not, and the reason names the first line not found.
 func TestMatchImage(t *testing.T) {
 	ctx := context.Background()
-	src, err := inspect.Open(ctx, extImage(t), inspect.OpenOptions{})
+	src, err := source.Open(ctx, extImage(t), source.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // demoImage is the committed demo fixture (internal/fixtures).
@@ -34,7 +35,7 @@ var (
 
 // analyze runs the real inspection of an image, as slimpy inspect does.
 func analyze(ctx context.Context, ref string, progress func(inspect.Progress)) (*inspect.Analysis, error) {
-	src, err := inspect.Open(ctx, ref, inspect.OpenOptions{})
+	src, err := source.Open(ctx, ref, source.OpenOptions{})
 	if err != nil {
 		return nil, err
 	}

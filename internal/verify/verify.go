@@ -49,7 +49,7 @@ type Options struct {
 	// up), which the report says.
 	SmokeTimeout time.Duration
 	// Measure inspects a built image (ref is docker-daemon:ID); nil:
-	// inspect.Open + Analyze + the rules with Rules.
+	// source.Open + Analyze + the rules with Rules.
 	Measure func(ctx context.Context, ref string) (*Measurement, error)
 	// Rules configure the rules of the default Measure.
 	Rules inspect.Config

@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"archive/tar"
@@ -29,7 +29,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
@@ -153,8 +152,9 @@ func trSameHashes(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// trCheckStreams reads each layer the way Analyze does for src and checks
-// the uncompressed content against the config's DiffIDs.
+// trCheckStreams checks what Analyze reads of each layer of src: the blob
+// as stored against its digest, where the source gives it as-is, and the
+// uncompressed tar against the config's DiffIDs.
 func trCheckStreams(t *testing.T, src *Source) {
 	t.Helper()
 	cfg, err := src.Image.ConfigFile()
@@ -168,27 +168,29 @@ func trCheckStreams(t *testing.T, src *Source) {
 	if len(ls) != len(cfg.RootFS.DiffIDs) {
 		t.Fatalf("%d layers, %d diff IDs", len(ls), len(cfg.RootFS.DiffIDs))
 	}
-	for i, l := range ls {
-		var rc io.ReadCloser
-		if src.RawCompressed {
-			c, err := l.Compressed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rc, err = layer.Decompress(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-		} else if rc, err = l.Uncompressed(); err != nil {
+	sum := func(open func() (io.ReadCloser, error)) string {
+		rc, err := open()
+		if err != nil {
 			t.Fatal(err)
 		}
+		defer rc.Close()
 		h := sha256.New()
 		if _, err := io.Copy(h, rc); err != nil {
 			t.Fatal(err)
 		}
-		rc.Close()
-		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != cfg.RootFS.DiffIDs[i].String() {
+		return "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
+	for i, l := range ls {
+		if src.RawCompressed {
+			d, err := l.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sum(l.Compressed); got != d.String() {
+				t.Errorf("layer %d blob hashes to %s, its digest is %s", i, got, d)
+			}
+		}
+		if got := sum(l.Uncompressed); got != cfg.RootFS.DiffIDs[i].String() {
 			t.Errorf("layer %d content hashes to %s, config says %s", i, got, cfg.RootFS.DiffIDs[i])
 		}
 	}

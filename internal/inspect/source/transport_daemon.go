@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"context"
@@ -119,7 +119,7 @@ func daemonOpen(ctx context.Context, ref, rest string, opts OpenOptions, pingTim
 	}
 	return &Source{
 		Reference:     ref,
-		Transport:     transportDaemon,
+		Transport:     TransportDaemon,
 		Name:          rest,
 		Image:         guardSynthesized(engine),
 		engine:        engine,

@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
-// Transport names, as in containers-transports(5).
+// Transport names, as in containers-transports(5): the values of
+// Source.Transport.
 const (
-	transportDaemon     = "docker-daemon"
-	transportArchive    = "docker-archive"
-	transportOCI        = "oci"
-	transportOCIArchive = "oci-archive"
-	transportRegistry   = "docker"
+	TransportDaemon     = "docker-daemon"
+	TransportArchive    = "docker-archive"
+	TransportOCI        = "oci"
+	TransportOCIArchive = "oci-archive"
+	TransportRegistry   = "docker"
 )
 
 // supportedTransports is shown when a reference names an unknown transport.
@@ -62,15 +63,15 @@ func open(ctx context.Context, ref string, opts OpenOptions) (src *Source, err e
 	prefix, rest, hasColon := strings.Cut(ref, ":")
 	if hasColon {
 		switch prefix {
-		case transportDaemon:
+		case TransportDaemon:
 			return openDaemon(ctx, ref, rest, opts)
-		case transportArchive:
+		case TransportArchive:
 			path, tag := splitPathRef(rest)
 			return openDockerArchive(ref, path, tag, opts)
-		case transportOCI:
+		case TransportOCI:
 			dir, tag := splitPathRef(rest)
 			return openOCILayout(ctx, ref, dir, tag, opts)
-		case transportOCIArchive:
+		case TransportOCIArchive:
 			path, tag := splitPathRef(rest)
 			return openOCIArchive(ctx, ref, path, tag, opts)
 		}

@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ type boundedImage struct {
 	// layers (docker save archives, the engine). go-containerregistry
 	// gzips every uncompressed layer (or hashes every gzipped one) to
 	// write it, several times the cost of the whole analysis, for digests
-	// no report shows: it is never asked for (manifestError).
+	// no report shows: it is never asked for (ManifestError).
 	synthesized bool
 	once        sync.Once
 	raw         []byte
@@ -50,9 +50,9 @@ func guardSynthesized(img v1.Image) v1.Image {
 	return &boundedImage{Image: img, synthesized: true}
 }
 
-// manifestError reads img's manifest for its error, where that costs no
+// ManifestError reads img's manifest for its error, where that costs no
 // more than reading the manifest.
-func manifestError(img v1.Image) error {
+func ManifestError(img v1.Image) error {
 	if b, ok := img.(*boundedImage); ok && b.synthesized {
 		return nil
 	}

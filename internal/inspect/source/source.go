@@ -1,4 +1,10 @@
-package inspect
+// Package source opens a container image wherever it is: the local Docker
+// engine, a docker save tarball, an OCI layout or its archive, a registry.
+// Open resolves a containers-transports style reference to a Source, one
+// file per transport; every error is one line that starts with the
+// reference, and every piece of metadata is bounded before it is read
+// (limits.go). internal/inspect reads the Source's layers.
+package source
 
 import (
 	"context"
@@ -64,9 +70,9 @@ func (s *Source) UseCache(c ConfigCache) {
 	}
 }
 
-// storedSize is what the source stores for layer i when it does not give
+// StoredSize is what the source stores for layer i when it does not give
 // the blob as-is: BlobSizes[i] when known, else the tar's length.
-func (s *Source) storedSize(i int, tarBytes int64) int64 {
+func (s *Source) StoredSize(i int, tarBytes int64) int64 {
 	if i < len(s.BlobSizes) && s.BlobSizes[i] > 0 {
 		return s.BlobSizes[i]
 	}

@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"archive/tar"
@@ -176,7 +176,7 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 	}
 	return &Source{
 		Reference:     ref,
-		Transport:     transportArchive,
+		Transport:     TransportArchive,
 		Name:          display,
 		Image:         img,
 		Platform:      plat,
@@ -219,7 +219,7 @@ func openOCILayout(_ context.Context, ref, dir, tag string, opts OpenOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	src.Transport = transportOCI
+	src.Transport = TransportOCI
 	return src, nil
 }
 
@@ -388,7 +388,7 @@ func openOCIArchive(_ context.Context, ref, p, tag string, opts OpenOptions) (*S
 		store.Close()
 		return nil, err
 	}
-	src.Transport = transportOCIArchive
+	src.Transport = TransportOCIArchive
 	src.closers = append(src.closers, store)
 	return src, nil
 }

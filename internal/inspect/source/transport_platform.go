@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"fmt"
@@ -221,7 +221,7 @@ func checkSinglePlatform(ref string, img v1.Image, want v1.Platform, explicit bo
 // configOf reads img's manifest, then its config, so that an error says
 // which of the two could not be read.
 func configOf(img v1.Image) (*v1.ConfigFile, error) {
-	if err := manifestError(img); err != nil {
+	if err := ManifestError(img); err != nil {
 		return nil, fmt.Errorf("reading the image manifest: %w", err)
 	}
 	cfg, err := img.ConfigFile()

@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 	if err != nil {
 		return nil, registryError(ref, r, err)
 	}
-	src := &Source{Reference: ref, Transport: transportRegistry, Name: rest, RawCompressed: true}
+	src := &Source{Reference: ref, Transport: TransportRegistry, Name: rest, RawCompressed: true}
 	switch {
 	case desc.MediaType.IsIndex():
 		idx, err := desc.ImageIndex()
@@ -108,7 +108,7 @@ func registryError(ref string, r name.Reference, err error) error {
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {
-		detail := transportDetail(te)
+		detail := TransportDetail(te)
 		codes := map[transport.ErrorCode]bool{}
 		for _, d := range te.Errors {
 			codes[d.Code] = true
@@ -127,7 +127,7 @@ func registryError(ref string, r name.Reference, err error) error {
 		}
 	}
 	var (
-		rae *retryAfterError
+		rae *RetryAfterError
 		mle *manifestLimitError
 	)
 	switch {
@@ -153,9 +153,9 @@ func registryError(ref string, r name.Reference, err error) error {
 	return refErr(ref, err)
 }
 
-// transportDetail is the registry's own words, without the request URL
+// TransportDetail is the registry's own words, without the request URL
 // when the registry sent structured errors.
-func transportDetail(te *transport.Error) string {
+func TransportDetail(te *transport.Error) string {
 	var parts []string
 	for _, d := range te.Errors {
 		s := string(d.Code)

@@ -1,4 +1,4 @@
-package inspect
+package source
 
 // Metadata is read whole, so it is bounded before it is read: the limits
 // containers/image and the distribution registry use (containerd's is

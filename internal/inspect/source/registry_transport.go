@@ -1,4 +1,4 @@
-package inspect
+package source
 
 import (
 	"context"
@@ -146,18 +146,35 @@ var registrySleep = func(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// SetRegistryWaits makes the registry transport wait first before its
+// first retry (the later waits grow from it as they do) and wait by
+// calling sleep, until restore is called; a zero first or a nil sleep
+// keeps what is. For tests of failing and slow registries (internal/inspect
+// reads their layers), which must not wait seconds.
+func SetRegistryWaits(first time.Duration, sleep func(context.Context, time.Duration) error) (restore func()) {
+	oldBackoff, oldSleep := registryBackoff, registrySleep
+	if first > 0 {
+		registryBackoff.Duration = first
+	}
+	if sleep != nil {
+		registrySleep = sleep
+	}
+	return func() { registryBackoff, registrySleep = oldBackoff, oldSleep }
+}
+
 type registryRoundTripper struct {
 	inner http.RoundTripper
 	opts  RegistryOptions
 }
 
-// retryAfterError: the registry asked to wait longer than MaxRetryAfter.
-type retryAfterError struct {
+// RetryAfterError is the error of a request whose registry asked to wait
+// longer than MaxRetryAfter.
+type RetryAfterError struct {
 	status     int
 	after, max time.Duration
 }
 
-func (e *retryAfterError) Error() string {
+func (e *RetryAfterError) Error() string {
 	return fmt.Sprintf("the registry answered %d and asks to try again in %s, longer than slimpy waits (%s, registry.max-retry-after)", e.status, e.after, e.max)
 }
 
@@ -181,7 +198,7 @@ func (r *registryRoundTripper) RoundTrip(req *http.Request) (*http.Response, err
 		if after, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			if after > r.opts.MaxRetryAfter {
 				discard(resp)
-				return nil, &retryAfterError{status: resp.StatusCode, after: after, max: r.opts.MaxRetryAfter}
+				return nil, &RetryAfterError{status: resp.StatusCode, after: after, max: r.opts.MaxRetryAfter}
 			}
 			wait = after
 		}
