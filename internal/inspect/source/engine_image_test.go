@@ -1,14 +1,8 @@
 package source
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"io"
-	"os/exec"
-	"path/filepath"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // TestEngineImageWarmNeverExports: an image of the engine whose config is
@@ -18,18 +12,7 @@ import (
 // they are the same; without a cache the image is exported as before.
 func TestEngineImageWarmNeverExports(t *testing.T) {
 	trRequireDocker(t)
-	img := trTestImage(t, "linux/amd64")
-	b := make([]byte, 4)
-	rand.Read(b)
-	tag := "slimpy-test/engine-warm:" + hex.EncodeToString(b)
-	p := filepath.Join(t.TempDir(), "img.tar")
-	if err := tarball.WriteToFile(p, trRef(t, tag), img); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("docker", "load", "-i", p).CombinedOutput(); err != nil {
-		t.Fatalf("docker load: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	tag := trLoadImage(t, "engine-warm", trTestImage(t, "linux/amd64"))
 	cache := mapConfigCache{}
 
 	// read opens the image and reads its config and its layers' diffIDs,

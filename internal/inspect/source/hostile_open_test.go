@@ -12,8 +12,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
@@ -64,13 +62,7 @@ func TestHostileManyPlatformsListsAFew(t *testing.T) {
 func TestHostileBrokenManifestIsNamed(t *testing.T) {
 	dir := t.TempDir()
 	img := trTestImage(t, "linux/amd64")
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	trWriteImage(t, dir, img)
 	d, _ := img.Digest()
 	blob := filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
 	raw, _ := os.ReadFile(blob)

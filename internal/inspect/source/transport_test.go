@@ -441,14 +441,8 @@ func TestOpenTransportOCILayout(t *testing.T) {
 
 	// A layout with a single image needs no tag, and a bare directory path works.
 	single := filepath.Join(t.TempDir(), "single")
-	lp, err := layout.Write(single, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := trTestImage(t, "linux/amd64")
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	trWriteImage(t, single, img)
 	for _, ref := range []string{"oci:" + single, single} {
 		src = trMustOpen(t, ref, OpenOptions{})
 		if src.Transport != "oci" {
@@ -468,6 +462,18 @@ func TestOpenTransportOCILayout(t *testing.T) {
 	}
 	src = trMustOpen(t, "oci:"+mdir, OpenOptions{Platform: "linux/arm64"})
 	trSameHashes(t, "untagged index arm64", trHashesOf(t, src.Image, false), trHashesOf(t, imgs["linux/arm64"], false))
+}
+
+// trWriteImage writes an OCI layout at dir holding img alone.
+func trWriteImage(t *testing.T, dir string, img v1.Image) {
+	t.Helper()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // trTarDir writes a tar of dir's files to p.
@@ -571,14 +577,8 @@ func TestOpenTransportOCIArchive(t *testing.T) {
 
 	// A bare .tar path holding an OCI layout (with a single image) is read as oci-archive.
 	single := filepath.Join(t.TempDir(), "single")
-	lp, err := layout.Write(single, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := trTestImage(t, "linux/amd64")
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	trWriteImage(t, single, img)
 	sp := filepath.Join(t.TempDir(), "single.tar")
 	trTarDir(t, single, sp)
 	src = trMustOpen(t, sp, OpenOptions{})
@@ -693,12 +693,13 @@ func trRequireDocker(t *testing.T) {
 	t.Skip(msg + "; set SLIMPY_REQUIRE_DOCKER=1 to make this a failure")
 }
 
-func TestOpenTransportDaemon(t *testing.T) {
-	trRequireDocker(t)
-	img := trTestImage(t, "linux/amd64")
+// trLoadImage loads img into the engine as slimpy-test/REPO:RANDOM, removed
+// when the test ends, and returns that tag.
+func trLoadImage(t *testing.T, repo string, img v1.Image) string {
+	t.Helper()
 	b := make([]byte, 4)
 	rand.Read(b)
-	tag := "slimpy-test/transport:" + hex.EncodeToString(b)
+	tag := "slimpy-test/" + repo + ":" + hex.EncodeToString(b)
 	p := filepath.Join(t.TempDir(), "img.tar")
 	if err := tarball.WriteToFile(p, trRef(t, tag), img); err != nil {
 		t.Fatal(err)
@@ -711,6 +712,13 @@ func TestOpenTransportDaemon(t *testing.T) {
 			t.Logf("docker rmi %s: %v: %s", tag, err, out)
 		}
 	})
+	return tag
+}
+
+func TestOpenTransportDaemon(t *testing.T) {
+	trRequireDocker(t)
+	img := trTestImage(t, "linux/amd64")
+	tag := trLoadImage(t, "transport", img)
 	wantDiffIDs := trHashesOf(t, img, true)
 
 	for _, ref := range []string{"docker-daemon:" + tag, tag} {
