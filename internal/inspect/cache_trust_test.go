@@ -40,7 +40,7 @@ func TestCacheTrustAndVerifyBlobs(t *testing.T) {
 	}
 	t.Run("oci layout", func(t *testing.T) {
 		dir := t.TempDir()
-		writeLayout(t, dir, img)
+		tartest.WriteLayout(t, dir, img)
 		cache := t.TempDir()
 		if err := analyze(t, "oci:"+dir, cache, true); err != nil {
 			t.Fatal(err)

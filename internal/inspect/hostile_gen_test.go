@@ -15,7 +15,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -59,18 +58,7 @@ func genLayout(t *testing.T, dir string, gens ...func(w io.Writer) error) {
 		t.Fatal(err)
 	}
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
-	writeLayout(t, dir, img)
-}
-
-func writeLayout(t *testing.T, dir string, img v1.Image) {
-	t.Helper()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
+	tartest.WriteLayout(t, dir, img)
 }
 
 func TestWriteHostileInputs(t *testing.T) {

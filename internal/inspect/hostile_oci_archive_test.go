@@ -21,7 +21,7 @@ func TestHostileOCIArchiveIsNotExtracted(t *testing.T) {
 	dir := t.TempDir()
 	img := testImage(t, nil, tartest.Tar(t, tartest.File("a", "content")))
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
-	writeLayout(t, dir, img)
+	tartest.WriteLayout(t, dir, img)
 	ls, _ := img.Layers()
 	ld, _ := ls[0].Digest()
 	build := func(t *testing.T, sparseName string, skip string) string {

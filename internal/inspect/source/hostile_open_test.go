@@ -62,7 +62,7 @@ func TestHostileManyPlatformsListsAFew(t *testing.T) {
 func TestHostileBrokenManifestIsNamed(t *testing.T) {
 	dir := t.TempDir()
 	img := trTestImage(t, "linux/amd64")
-	trWriteImage(t, dir, img)
+	tartest.WriteLayout(t, dir, img)
 	d, _ := img.Digest()
 	blob := filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
 	raw, _ := os.ReadFile(blob)

@@ -442,7 +442,7 @@ func TestOpenTransportOCILayout(t *testing.T) {
 	// A layout with a single image needs no tag, and a bare directory path works.
 	single := filepath.Join(t.TempDir(), "single")
 	img := trTestImage(t, "linux/amd64")
-	trWriteImage(t, single, img)
+	tartest.WriteLayout(t, single, img)
 	for _, ref := range []string{"oci:" + single, single} {
 		src = trMustOpen(t, ref, OpenOptions{})
 		if src.Transport != "oci" {
@@ -462,18 +462,6 @@ func TestOpenTransportOCILayout(t *testing.T) {
 	}
 	src = trMustOpen(t, "oci:"+mdir, OpenOptions{Platform: "linux/arm64"})
 	trSameHashes(t, "untagged index arm64", trHashesOf(t, src.Image, false), trHashesOf(t, imgs["linux/arm64"], false))
-}
-
-// trWriteImage writes an OCI layout at dir holding img alone.
-func trWriteImage(t *testing.T, dir string, img v1.Image) {
-	t.Helper()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // trTarDir writes a tar of dir's files to p.
@@ -578,7 +566,7 @@ func TestOpenTransportOCIArchive(t *testing.T) {
 	// A bare .tar path holding an OCI layout (with a single image) is read as oci-archive.
 	single := filepath.Join(t.TempDir(), "single")
 	img := trTestImage(t, "linux/amd64")
-	trWriteImage(t, single, img)
+	tartest.WriteLayout(t, single, img)
 	sp := filepath.Join(t.TempDir(), "single.tar")
 	trTarDir(t, single, sp)
 	src = trMustOpen(t, sp, OpenOptions{})

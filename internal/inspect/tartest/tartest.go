@@ -1,7 +1,9 @@
 // Package tartest writes small real layer tarballs for the tests of the
 // walker, the merged view, the inventories and the rules: names are stored
 // exactly as given, so a test can hand the walker what a hostile or
-// careless image builder writes ("./a", "/abs", "a/../b").
+// careless image builder writes ("./a", "/abs", "a/../b"); and an image of
+// such layers as an OCI layout on disk, for the tests of the transports and
+// the driver.
 package tartest
 
 import (
@@ -13,6 +15,10 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
 
 // Entry is one header (and content) of a test layer.
@@ -81,4 +87,16 @@ func Gzip(t testing.TB, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// WriteLayout writes an OCI image layout at dir holding img alone.
+func WriteLayout(t testing.TB, dir string, img v1.Image) {
+	t.Helper()
+	lp, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
 }
