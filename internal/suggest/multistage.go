@@ -294,6 +294,7 @@ func deriveMultistage(c *ctx) *change {
 	var fetched []string                                          // what the builder's downloads wrote
 	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
+	var builderFiles []string                                     // dependency files only the builder copies
 	toolCopies, toolLines := p.commandTools(model)
 	beforeLast := true
 	for _, in := range st.Instrs {
@@ -339,6 +340,13 @@ func deriveMultistage(c *ctx) *change {
 				// a tool from another image (uv, ...): the builder's
 			case allDeps && in.StartLine < lastInstall.StartLine:
 				// dependency files: the builder's
+				for _, s := range srcs {
+					f := abs
+					if strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." {
+						f = path.Join(abs, path.Base(s))
+					}
+					builderFiles = append(builderFiles, f)
+				}
 			case whole && in.StartLine < lastInstall.StartLine && !needProject:
 				// the whole context before the install: the builder needs only
 				// the dependency files, copied before the source
@@ -410,6 +418,9 @@ func deriveMultistage(c *ctx) *change {
 					runtimeInstrs = append(runtimeInstrs, in)
 					moveOut(in)
 				}
+			case beforeLast && namesAny(in, builderFiles):
+				// prepares the dependency files (sed, poetry export): the
+				// builder's, which alone has them
 			case beforeLast:
 				if !fetchesTools(in) {
 					runtimeInstrs = append(runtimeInstrs, in)
@@ -539,6 +550,15 @@ func deriveMultistage(c *ctx) *change {
 	}
 
 	// --- runtime stage
+	// The venv comes from the builder before the runtime's own RUNs: one
+	// that makes its directory with a plain mkdir would fail there.
+	for _, in := range runtimeInstrs {
+		if dir := mkdirOf(in, p.venv); dir != "" {
+			ch.edits = nil
+			ch.advise("line %d makes %s with mkdir (no -p), where the runtime stage's COPY --from=%s puts %s first: it would fail there (File exists); split it by hand", in.StartLine, dir, p.builder, p.venv)
+			return ch
+		}
+	}
 	// Its system RUN comes first: a RUN that also works on files a COPY
 	// before it brought (unzip, make) cannot move there.
 	for _, in := range sysRuns {
@@ -1316,6 +1336,9 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 				if pipCommand(in, call) != nil || call.Name() == "poetry" || call.Name() == "pipenv" || call.Name() == "uv" {
 					python = true
 				}
+				if venvCreated(call, in.wd) != "" || strings.Contains(call.Name(), "/") && underDir(resolvePath(in.wd, call.Name()), p.venv) {
+					python = true // the venv, and what runs from it, are the builder's
+				}
 				if rmOnlyUnder(call, "/var/lib/apt/lists") || call.Name() == "set" {
 					text = "" // added once at the end; set: the original RUN's shell options
 				}
@@ -1596,4 +1619,41 @@ func shortPaths(ps []string) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// namesAny: a command of the RUN names one of the paths as an argument.
+func namesAny(in *Instruction, paths []string) bool {
+	for _, c := range in.calls() {
+		for _, w := range c.Args() {
+			if w.Value != "" && slices.Contains(paths, resolvePath(in.wd, w.Value)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mkdirOf is the directory the RUN makes with a plain mkdir (no -p) that
+// is target or one of its parents, "" when none.
+func mkdirOf(in *Instruction, target string) string {
+	if in.Keyword != "RUN" {
+		return ""
+	}
+	for _, c := range in.calls() {
+		if c.Name() != "mkdir" {
+			continue
+		}
+		args := c.Args()
+		if slices.ContainsFunc(args, func(w Word) bool {
+			return w.Value == "--parents" || strings.HasPrefix(w.Value, "-") && !strings.HasPrefix(w.Value, "--") && strings.Contains(w.Value, "p")
+		}) {
+			continue
+		}
+		for _, w := range args {
+			if dir := resolvePath(in.wd, w.Value); !strings.HasPrefix(w.Value, "-") && underDir(target, dir) {
+				return dir
+			}
+		}
+	}
+	return ""
 }
