@@ -593,6 +593,8 @@ func deriveMultistage(c *ctx) *change {
 		userName = ""
 	} else if _, why := needsRoot(c, model); why != "" || baseImageReason(d, model) != "" {
 		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
+	} else if _, why := startsAsRoot(d, model); why != "" {
+		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
 	} else if len(users) > 0 {
 		userName = users[len(users)-1]
 	} else {
