@@ -340,14 +340,8 @@ func deriveMultistage(c *ctx) *change {
 				// a tool from another image (uv, ...): the builder's
 			case allDeps && in.StartLine < lastInstall.StartLine:
 				// dependency files: the builder's
-				for _, s := range srcs {
-					f := abs
-					if strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." {
-						f = path.Join(abs, path.Base(s))
-					}
-					builderFiles = append(builderFiles, f)
-				}
-			case whole && in.StartLine < lastInstall.StartLine && !needProject:
+				builderFiles = append(builderFiles, copiedFiles(srcs, dest, abs)...)
+			case whole && in.StartLine < lastInstall.StartLine && !needProject && !slices.Contains(depDirs, abs):
 				// the whole context before the install: the builder needs only
 				// the dependency files, copied before the source
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -374,6 +368,7 @@ func deriveMultistage(c *ctx) *change {
 				runtimeInstrs = append(runtimeInstrs, in)
 			case usedByInstall:
 				// what pip installs from: the builder's
+				builderFiles = append(builderFiles, copiedFiles(srcs, dest, abs)...)
 			case in.StartLine < lastInstall.StartLine:
 				// the builder's RUNs before the last install may read it
 				// (the project pip installs, an archive a RUN unpacks)
@@ -418,7 +413,7 @@ func deriveMultistage(c *ctx) *change {
 					runtimeInstrs = append(runtimeInstrs, in)
 					moveOut(in)
 				}
-			case beforeLast && namesAny(in, builderFiles):
+			case beforeLast && len(namedIn(in, builderFiles)) > 0:
 				// prepares the dependency files (sed, poetry export): the
 				// builder's, which alone has them
 			case beforeLast:
@@ -553,6 +548,11 @@ func deriveMultistage(c *ctx) *change {
 	// The venv comes from the builder before the runtime's own RUNs: one
 	// that makes its directory with a plain mkdir would fail there.
 	for _, in := range runtimeInstrs {
+		if named := namedIn(in, builderFiles); in.Keyword == "RUN" && len(named) > 0 {
+			ch.edits = nil
+			ch.advise("line %d, which the runtime stage gets, reads %s, which only the builder copies (for the install): split it by hand", in.StartLine, strings.Join(named, " "))
+			return ch
+		}
 		if dir := mkdirOf(in, p.venv); dir != "" {
 			ch.edits = nil
 			ch.advise("line %d makes %s with mkdir (no -p), where the runtime stage's COPY --from=%s puts %s first: it would fail there (File exists); split it by hand", in.StartLine, dir, p.builder, p.venv)
@@ -1053,7 +1053,11 @@ func installNeeds(in *Instruction, wd string) ([]string, []string, bool) {
 				if s.Value == "." || strings.HasPrefix(s.Value, ".[") || s.Value == "./" {
 					project = true
 				} else if isLocalPath(s.Value) && strings.Contains(s.Value, "/") {
-					if dir := path.Dir(s.Value); dir != "." && !strings.ContainsAny(dir, "*?[$") {
+					dir := path.Dir(s.Value)
+					if !archiveRe.MatchString(s.Value) {
+						dir = s.Value // a project directory: pip builds it
+					}
+					if dir != "." && !strings.ContainsAny(dir, "*?[$") {
 						dirs = appendUnique(dirs, resolvePath(wd, dir))
 					}
 				}
@@ -1623,16 +1627,17 @@ func shortPaths(ps []string) []string {
 	return out
 }
 
-// namesAny: a command of the RUN names one of the paths as an argument.
-func namesAny(in *Instruction, paths []string) bool {
+// namedIn are the paths that the RUN's commands name as arguments.
+func namedIn(in *Instruction, paths []string) []string {
+	var out []string
 	for _, c := range in.calls() {
 		for _, w := range c.Args() {
-			if w.Value != "" && slices.Contains(paths, resolvePath(in.wd, w.Value)) {
-				return true
+			if p := resolvePath(in.wd, w.Value); w.Value != "" && slices.Contains(paths, p) {
+				out = appendUnique(out, p)
 			}
 		}
 	}
-	return false
+	return out
 }
 
 // mkdirOf is the directory the RUN makes with a plain mkdir (no -p) that
@@ -1658,4 +1663,20 @@ func mkdirOf(in *Instruction, target string) string {
 		}
 	}
 	return ""
+}
+
+var archiveRe = regexp.MustCompile(`\.(whl|zip|egg|tar|tgz|tar\.gz|tar\.bz2|tar\.xz)$`)
+
+// copiedFiles are the paths a COPY of srcs to dest (abs, resolved) makes
+// (a source's own name below a directory destination).
+func copiedFiles(srcs []string, dest, abs string) []string {
+	var out []string
+	for _, s := range srcs {
+		f := abs
+		if strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." {
+			f = path.Join(abs, path.Base(s))
+		}
+		out = append(out, f)
+	}
+	return out
 }
