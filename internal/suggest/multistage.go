@@ -548,7 +548,8 @@ func deriveMultistage(c *ctx) *change {
 	// The venv comes from the builder before the runtime's own RUNs: one
 	// that makes its directory with a plain mkdir would fail there.
 	for _, in := range runtimeInstrs {
-		if named := namedIn(in, builderFiles); in.Keyword == "RUN" && len(named) > 0 {
+		named := slices.DeleteFunc(namedIn(in, builderFiles), func(f string) bool { return copiedBy(f, runtimeInstrs) })
+		if in.Keyword == "RUN" && len(named) > 0 {
 			ch.edits = nil
 			ch.advise("line %d, which the runtime stage gets, reads %s, which only the builder copies (for the install): split it by hand", in.StartLine, strings.Join(named, " "))
 			return ch
@@ -1138,11 +1139,42 @@ func touchesApp(st *Stage, in *Instruction) bool {
 		}
 		for _, x := range st.Instrs {
 			if x.Keyword == "COPY" || x.Keyword == "ADD" {
-				_, dest := x.copySources()
-				if dst := resolvePath(st.Workdir(x), dest); dst != "/" && underDir(p, dst) {
+				srcs, dest := x.copySources()
+				dst := resolvePath(st.Workdir(x), dest)
+				if dst != "/" && underDir(p, dst) {
 					return true
 				}
+				// a file copied to / (COPY entrypoint.sh /), chmodded
+				for _, f := range copiedFiles(srcs, dest, dst) {
+					if f != "/" && underDir(p, f) {
+						return true
+					}
+				}
 			}
+		}
+	}
+	return false
+}
+
+// copiedBy: a COPY or ADD from the build context among ins brings the
+// file f (by its name, or in a whole-context copy).
+func copiedBy(f string, ins []*Instruction) bool {
+	for _, x := range ins {
+		if x.Keyword != "COPY" && x.Keyword != "ADD" {
+			continue
+		}
+		if _, ok := x.flag("from"); ok {
+			continue
+		}
+		srcs, dest := x.copySources()
+		dst := resolvePath(x.Stage.Workdir(x), dest)
+		for _, s := range srcs {
+			if (s == "." || s == "./") && underDir(f, dst) {
+				return true
+			}
+		}
+		if slices.Contains(copiedFiles(srcs, dest, dst), f) {
+			return true
 		}
 	}
 	return false
