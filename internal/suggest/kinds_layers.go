@@ -630,7 +630,7 @@ func needsRoot(c *ctx, sm *StageModel) (where, why string) {
 func scriptNeedsRoot(c *ctx, sm *StageModel, prog string) (where, why string) {
 	name, text, unread := entrypointScript(c, sm, prog)
 	if unread {
-		return name, "slimpy cannot read this script of the command (it is not in the build context): if it needs root at start (gosu, chown, a port below 1024)"
+		return name, "slimpy cannot read this script of the command (not in the build context, or from another stage): if it needs root at start (gosu, chown, a port below 1024)"
 	}
 	if text == "" {
 		return "", ""
@@ -689,8 +689,8 @@ func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, u
 			srcs, dest := in.copySources()
 			dst := resolvePath(st.Workdir(in), dest)
 			if _, ok := in.flag("from"); ok {
-				if script && (dst == abs || path.Join(dst, path.Base(abs)) == abs && slices.ContainsFunc(srcs, func(s string) bool { return path.Base(s) == path.Base(abs) })) {
-					name, unread = path.Base(abs), true // a builder's file
+				if script && (dst != "/" && underDir(abs, dst) || path.Join(dst, path.Base(abs)) == abs && slices.ContainsFunc(srcs, func(s string) bool { return path.Base(s) == path.Base(abs) })) {
+					name, unread = path.Base(abs), true // a builder's file, or in a directory from a builder
 				}
 				continue
 			}
