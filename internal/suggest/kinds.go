@@ -140,6 +140,24 @@ func hasAptUpdate(in *Instruction) (*pkgCmd, bool) {
 	return nil, false
 }
 
+// installsBeforeUpdate: the RUN's first apt install comes before its
+// first apt-get update (one that fetches lists for a repository it adds
+// later): that install uses the lists an earlier RUN left.
+func installsBeforeUpdate(in *Instruction) bool {
+	for _, p := range pkgCommands(in) {
+		if p.manager != "apt" {
+			continue
+		}
+		if p.is("update") {
+			return false
+		}
+		if p.is("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep") {
+			return true
+		}
+	}
+	return false
+}
+
 func hasAptInstall(in *Instruction) bool {
 	for _, p := range pkgCommands(in) {
 		if p.manager == "apt" && p.is("install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep") {
@@ -183,7 +201,7 @@ var aptUpdateInstallKind = &kind{
 					pendingUpdates = append(pendingUpdates, in)
 					continue
 				}
-				if _, ok := hasAptUpdate(in); ok || !hasAptInstall(in) || !in.editable() {
+				if _, ok := hasAptUpdate(in); ok && !installsBeforeUpdate(in) || !hasAptInstall(in) || !in.editable() {
 					continue
 				}
 				e, ok := c.d.prependCommand(in, "apt-get update")
@@ -242,11 +260,11 @@ func listsUsedLater(in *Instruction) bool {
 		if x.Keyword != "RUN" || x.idx <= in.idx {
 			continue
 		}
+		if installsBeforeUpdate(x) {
+			return true
+		}
 		if _, ok := hasAptUpdate(x); ok || removesAptLists(x) {
 			return false
-		}
-		if hasAptInstall(x) {
-			return true
 		}
 	}
 	return false

@@ -536,10 +536,15 @@ var rootStarters = map[string]bool{"gosu": true, "su-exec": true, "s6-setuidgid"
 // startsAsRoot: the image starts as root to drop privileges itself (gosu,
 // su-exec, s6-overlay's /init, supervisord...): the line that says so.
 func startsAsRoot(d *Dockerfile, sm *StageModel) (int, string) {
-	if c := sm.Cmd; c != nil && (rootStarters[c.Program] || rootStarters[path.Base(c.Program)]) {
-		return c.inst().StartLine, c.Program + " needs root to start"
+	if c := sm.Cmd; c != nil {
+		// the program, or one a wrapper entrypoint runs (CMD ["crond", "-f"])
+		for _, p := range append([]string{c.Program}, c.Argv...) {
+			if rootStarters[p] || rootStarters[path.Base(p)] {
+				return c.inst().StartLine, p + " needs root to start"
+			}
+		}
 	}
-	for _, name := range []string{"gosu", "su-exec", "supervisor", "s6-overlay"} {
+	for _, name := range []string{"gosu", "su-exec", "supervisor", "s6-overlay", "sudo", "openssh-server", "cron"} {
 		if in := sm.Programs[name]; in != nil {
 			return in.StartLine, "the image installs " + name
 		}
@@ -595,6 +600,9 @@ var bareInterpreter = regexp.MustCompile(`^(python[0-9.]*|ipython3?|bash|sh|ash|
 // root (jupyter --allow-root), or its entrypoint script, a file of the
 // build context, installs packages or changes users at start.
 func needsRoot(c *ctx, sm *StageModel) (where, why string) {
+	if name, ok := dockerAction(c); ok {
+		return name, "a GitHub Docker action runs as the image's default user, root: GitHub's docs say USER would lose the workspace"
+	}
 	cmd := sm.Cmd
 	if cmd == nil {
 		return "", ""
@@ -606,10 +614,24 @@ func needsRoot(c *ctx, sm *StageModel) (where, why string) {
 	if slices.Contains(cmd.Argv, "--allow-root") {
 		return fmt.Sprintf("line %d", in.StartLine), "the command is told to run as root (--allow-root)"
 	}
-	if len(cmd.Argv) == 0 || cmd.Entrypoint == nil {
+	if len(cmd.Argv) == 0 {
 		return "", ""
 	}
-	name, text := entrypointScript(c, sm, cmd.Argv[0])
+	for _, prog := range cmd.Argv {
+		if where, why := scriptNeedsRoot(c, sm, prog); why != "" {
+			return where, why
+		}
+	}
+	return "", ""
+}
+
+// scriptNeedsRoot reads the entrypoint or command script prog (a build
+// context file the stage copies) and says where and why it needs root.
+func scriptNeedsRoot(c *ctx, sm *StageModel, prog string) (where, why string) {
+	name, text, unread := entrypointScript(c, sm, prog)
+	if unread {
+		return name, "slimpy cannot read this script of the command (not in the build context, or from another stage): if it needs root at start (gosu, chown, a port below 1024)"
+	}
 	if text == "" {
 		return "", ""
 	}
@@ -617,6 +639,8 @@ func needsRoot(c *ctx, sm *StageModel) (where, why string) {
 		args := call.Args()
 		n := call.Name()
 		switch {
+		case rootStarters[n] || n == "sudo" || n == "service" || n == "chown":
+			return name, "it runs " + n + " when the container starts, which needs root"
 		case (n == "pip" || strings.HasPrefix(n, "pip3") || n == "uv") && len(args) > 0 && slices.ContainsFunc(args, func(w Word) bool { return w.Value == "install" }) &&
 			!slices.ContainsFunc(args, func(w Word) bool {
 				return w.Value == "--user" || strings.HasPrefix(w.Value, "--target") || strings.HasPrefix(w.Value, "--prefix")
@@ -632,21 +656,44 @@ func needsRoot(c *ctx, sm *StageModel) (where, why string) {
 // entrypointScript finds the build-context file the stage copied to the
 // program path prog (an absolute path, or one relative to the working
 // directory), and reads it: its name and text ("" when there is none).
-func entrypointScript(c *ctx, sm *StageModel, prog string) (string, string) {
-	if !strings.Contains(prog, "/") {
-		return "", ""
+//
+// A shell script the stage copies there that the context does not hold
+// (another build context, a builder stage) is its name with no text and
+// unread set.
+func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, unread bool) {
+	var abs string
+	switch {
+	case strings.Contains(prog, "/"):
+		at := sm.Cmd.Entrypoint
+		if at == nil {
+			at = sm.Cmd.Cmd
+		}
+		abs = resolvePath(sm.St.Workdir(at), prog)
+	case sm.Programs[prog] != nil && (sm.Programs[prog].Keyword == "COPY" || sm.Programs[prog].Keyword == "ADD"):
+		// a script copied into a PATH directory, run by its name
+		in := sm.Programs[prog]
+		srcs, dest := in.copySources()
+		abs = resolvePath(in.Stage.Workdir(in), dest)
+		if strings.HasSuffix(dest, "/") || len(srcs) > 1 {
+			abs = path.Join(abs, prog)
+		}
+	default:
+		return "", "", false
 	}
-	abs := resolvePath(sm.St.Workdir(sm.Cmd.Entrypoint), prog)
+	script := strings.HasSuffix(abs, ".sh") || strings.HasSuffix(abs, ".bash") || strings.Contains(path.Base(abs), "entrypoint")
 	for _, st := range sm.St.chain() {
 		for _, in := range st.Instrs {
 			if in.Keyword != "COPY" && in.Keyword != "ADD" {
 				continue
 			}
-			if _, ok := in.flag("from"); ok {
-				continue
-			}
 			srcs, dest := in.copySources()
 			dst := resolvePath(st.Workdir(in), dest)
+			if _, ok := in.flag("from"); ok {
+				if script && (dst != "/" && underDir(abs, dst) || path.Join(dst, path.Base(abs)) == abs && slices.ContainsFunc(srcs, func(s string) bool { return path.Base(s) == path.Base(abs) })) {
+					name, unread = path.Base(abs), true // a builder's file, or in a directory from a builder
+				}
+				continue
+			}
 			for _, s := range srcs {
 				var rel string
 				switch {
@@ -667,12 +714,15 @@ func entrypointScript(c *ctx, sm *StageModel, prog string) (string, string) {
 					continue
 				}
 				if text, ok := c.contextFile(path.Clean(rel)); ok {
-					return path.Clean(rel), text
+					return path.Clean(rel), text, false
+				}
+				if script {
+					name, unread = path.Clean(rel), true
 				}
 			}
 		}
 	}
-	return "", ""
+	return name, "", unread
 }
 
 // commentedUser is the line of a "# USER name" comment in the stage (the
@@ -1172,4 +1222,17 @@ func removesTests(d *Dockerfile) bool {
 		}
 	}
 	return false
+}
+
+var dockerActionRe = regexp.MustCompile(`(?m)^\s*using:\s*['"]?docker['"]?\s*$`)
+
+// dockerAction: the build context is a GitHub Docker container action
+// (an action.yml that runs using: docker), whose name it returns.
+func dockerAction(c *ctx) (string, bool) {
+	for _, name := range []string{"action.yml", "action.yaml"} {
+		if text, ok := c.contextFile(name); ok && dockerActionRe.MatchString(text) {
+			return name, true
+		}
+	}
+	return "", false
 }

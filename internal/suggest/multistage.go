@@ -294,6 +294,7 @@ func deriveMultistage(c *ctx) *change {
 	var fetched []string                                          // what the builder's downloads wrote
 	var userRuns []*Instruction                                   // RUNs that only create users
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
+	var builderFiles []string                                     // dependency files only the builder copies
 	toolCopies, toolLines := p.commandTools(model)
 	beforeLast := true
 	for _, in := range st.Instrs {
@@ -339,7 +340,8 @@ func deriveMultistage(c *ctx) *change {
 				// a tool from another image (uv, ...): the builder's
 			case allDeps && in.StartLine < lastInstall.StartLine:
 				// dependency files: the builder's
-			case whole && in.StartLine < lastInstall.StartLine && !needProject:
+				builderFiles = append(builderFiles, copiedFiles(srcs, dest, abs)...)
+			case whole && in.StartLine < lastInstall.StartLine && !needProject && !slices.Contains(depDirs, abs):
 				// the whole context before the install: the builder needs only
 				// the dependency files, copied before the source
 				runtimeInstrs = append(runtimeInstrs, in)
@@ -366,6 +368,7 @@ func deriveMultistage(c *ctx) *change {
 				runtimeInstrs = append(runtimeInstrs, in)
 			case usedByInstall:
 				// what pip installs from: the builder's
+				builderFiles = append(builderFiles, copiedFiles(srcs, dest, abs)...)
 			case in.StartLine < lastInstall.StartLine:
 				// the builder's RUNs before the last install may read it
 				// (the project pip installs, an archive a RUN unpacks)
@@ -410,6 +413,9 @@ func deriveMultistage(c *ctx) *change {
 					runtimeInstrs = append(runtimeInstrs, in)
 					moveOut(in)
 				}
+			case beforeLast && len(namedIn(in, builderFiles)) > 0:
+				// prepares the dependency files (sed, poetry export): the
+				// builder's, which alone has them
 			case beforeLast:
 				if !fetchesTools(in) {
 					runtimeInstrs = append(runtimeInstrs, in)
@@ -539,6 +545,21 @@ func deriveMultistage(c *ctx) *change {
 	}
 
 	// --- runtime stage
+	// The venv comes from the builder before the runtime's own RUNs: one
+	// that makes its directory with a plain mkdir would fail there.
+	for _, in := range runtimeInstrs {
+		named := slices.DeleteFunc(namedIn(in, builderFiles), func(f string) bool { return copiedBy(f, runtimeInstrs) })
+		if in.Keyword == "RUN" && len(named) > 0 {
+			ch.edits = nil
+			ch.advise("line %d, which the runtime stage gets, reads %s, which only the builder copies (for the install): split it by hand", in.StartLine, strings.Join(named, " "))
+			return ch
+		}
+		if dir := mkdirOf(in, p.venv); dir != "" {
+			ch.edits = nil
+			ch.advise("line %d makes %s with mkdir (no -p), where the runtime stage's COPY --from=%s puts %s first: it would fail there (File exists); split it by hand", in.StartLine, dir, p.builder, p.venv)
+			return ch
+		}
+	}
 	// Its system RUN comes first: a RUN that also works on files a COPY
 	// before it brought (unzip, make) cannot move there.
 	for _, in := range sysRuns {
@@ -572,6 +593,8 @@ func deriveMultistage(c *ctx) *change {
 		// base image (no CMD) gets none: its children install as root
 		userName = ""
 	} else if _, why := needsRoot(c, model); why != "" || baseImageReason(d, model) != "" {
+		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
+	} else if _, why := startsAsRoot(d, model); why != "" {
 		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
 	} else if len(users) > 0 {
 		userName = users[len(users)-1]
@@ -1031,7 +1054,11 @@ func installNeeds(in *Instruction, wd string) ([]string, []string, bool) {
 				if s.Value == "." || strings.HasPrefix(s.Value, ".[") || s.Value == "./" {
 					project = true
 				} else if isLocalPath(s.Value) && strings.Contains(s.Value, "/") {
-					if dir := path.Dir(s.Value); dir != "." && !strings.ContainsAny(dir, "*?[$") {
+					dir := path.Dir(s.Value)
+					if !archiveRe.MatchString(s.Value) {
+						dir = s.Value // a project directory: pip builds it
+					}
+					if dir != "." && !strings.ContainsAny(dir, "*?[$") {
 						dirs = appendUnique(dirs, resolvePath(wd, dir))
 					}
 				}
@@ -1112,11 +1139,42 @@ func touchesApp(st *Stage, in *Instruction) bool {
 		}
 		for _, x := range st.Instrs {
 			if x.Keyword == "COPY" || x.Keyword == "ADD" {
-				_, dest := x.copySources()
-				if dst := resolvePath(st.Workdir(x), dest); dst != "/" && underDir(p, dst) {
+				srcs, dest := x.copySources()
+				dst := resolvePath(st.Workdir(x), dest)
+				if dst != "/" && underDir(p, dst) {
 					return true
 				}
+				// a file copied to / (COPY entrypoint.sh /), chmodded
+				for _, f := range copiedFiles(srcs, dest, dst) {
+					if f != "/" && underDir(p, f) {
+						return true
+					}
+				}
 			}
+		}
+	}
+	return false
+}
+
+// copiedBy: a COPY or ADD from the build context among ins brings the
+// file f (by its name, or in a whole-context copy).
+func copiedBy(f string, ins []*Instruction) bool {
+	for _, x := range ins {
+		if x.Keyword != "COPY" && x.Keyword != "ADD" {
+			continue
+		}
+		if _, ok := x.flag("from"); ok {
+			continue
+		}
+		srcs, dest := x.copySources()
+		dst := resolvePath(x.Stage.Workdir(x), dest)
+		for _, s := range srcs {
+			if (s == "." || s == "./") && underDir(f, dst) {
+				return true
+			}
+		}
+		if slices.Contains(copiedFiles(srcs, dest, dst), f) {
+			return true
 		}
 	}
 	return false
@@ -1315,6 +1373,9 @@ func (p *msPlan) runtimeSystemCommands(runs []*Instruction) ([]string, []string)
 				}
 				if pipCommand(in, call) != nil || call.Name() == "poetry" || call.Name() == "pipenv" || call.Name() == "uv" {
 					python = true
+				}
+				if venvCreated(call, in.wd) != "" || strings.Contains(call.Name(), "/") && underDir(resolvePath(in.wd, call.Name()), p.venv) {
+					python = true // the venv, and what runs from it, are the builder's
 				}
 				if rmOnlyUnder(call, "/var/lib/apt/lists") || call.Name() == "set" {
 					text = "" // added once at the end; set: the original RUN's shell options
@@ -1594,6 +1655,60 @@ func shortPaths(ps []string) []string {
 			p = p[i+len("-packages/"):]
 		}
 		out = append(out, p)
+	}
+	return out
+}
+
+// namedIn are the paths that the RUN's commands name as arguments.
+func namedIn(in *Instruction, paths []string) []string {
+	var out []string
+	for _, c := range in.calls() {
+		for _, w := range c.Args() {
+			if p := resolvePath(in.wd, w.Value); w.Value != "" && slices.Contains(paths, p) {
+				out = appendUnique(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// mkdirOf is the directory the RUN makes with a plain mkdir (no -p) that
+// is target or one of its parents, "" when none.
+func mkdirOf(in *Instruction, target string) string {
+	if in.Keyword != "RUN" {
+		return ""
+	}
+	for _, c := range in.calls() {
+		if c.Name() != "mkdir" {
+			continue
+		}
+		args := c.Args()
+		if slices.ContainsFunc(args, func(w Word) bool {
+			return w.Value == "--parents" || strings.HasPrefix(w.Value, "-") && !strings.HasPrefix(w.Value, "--") && strings.Contains(w.Value, "p")
+		}) {
+			continue
+		}
+		for _, w := range args {
+			if dir := resolvePath(in.wd, w.Value); !strings.HasPrefix(w.Value, "-") && underDir(target, dir) {
+				return dir
+			}
+		}
+	}
+	return ""
+}
+
+var archiveRe = regexp.MustCompile(`\.(whl|zip|egg|tar|tgz|tar\.gz|tar\.bz2|tar\.xz)$`)
+
+// copiedFiles are the paths a COPY of srcs to dest (abs, resolved) makes
+// (a source's own name below a directory destination).
+func copiedFiles(srcs []string, dest, abs string) []string {
+	var out []string
+	for _, s := range srcs {
+		f := abs
+		if strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." {
+			f = path.Join(abs, path.Base(s))
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -23,6 +23,8 @@ package suggest
 import (
 	"context"
 	"fmt"
+	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -223,7 +225,7 @@ func Suggest(src []byte, opts Options) ([]Suggestion, error) {
 			return nil, err
 		}
 		c := &ctx{d: d, opts: opts, files: map[string]string{}}
-		ch := k.derive(c)
+		ch := k.run(c)
 		if ch == nil {
 			continue
 		}
@@ -426,7 +428,7 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 			if err != nil {
 				return r, fmt.Errorf("before %s: %w", k.ID, err)
 			}
-			ch := k.derive(&ctx{d: d, opts: opts, files: files})
+			ch := k.run(&ctx{d: d, opts: opts, files: files})
 			if ch == nil || (len(ch.edits) == 0 && len(ch.files) == 0) {
 				continue
 			}
@@ -475,7 +477,7 @@ func Apply(src []byte, accepted []string, opts Options) (Result, error) {
 					return r, err
 				}
 			}
-			if ch := k.derive(&ctx{d: orig, opts: opts, files: map[string]string{}}); ch != nil && (len(ch.edits) > 0 || len(ch.files) > 0) {
+			if ch := k.run(&ctx{d: orig, opts: opts, files: map[string]string{}}); ch != nil && (len(ch.edits) > 0 || len(ch.files) > 0) {
 				r.Skipped = append(r.Skipped, k.ID)
 			}
 		}
@@ -535,4 +537,54 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// windowsSafe are the kinds whose edits stay out of the shell's syntax and
+// the image's paths (a pip flag, a .dockerignore): they apply to a Windows
+// container as they are.
+var windowsSafe = map[string]bool{"SG201": true, "SG202": true, "SG501": true}
+
+// run derives the kind's change. On a Windows container the other kinds'
+// rewrites (useradd, /opt/venv, sh syntax, -slim tags) would not build:
+// they become advice that says so.
+func (k *kind) run(c *ctx) *change {
+	ch := k.derive(c)
+	if ch == nil || windowsSafe[k.ID] || len(ch.edits) == 0 && len(ch.files) == 0 {
+		return ch
+	}
+	line, why := windowsContainer(c.d)
+	if why == "" {
+		return ch
+	}
+	adv := &change{lines: ch.lines, note: ch.note}
+	adv.advise("line %d: %s, a Windows container: slimpy's rewrites are for Linux images; make this change by hand", line, why)
+	return adv
+}
+
+var windowsPath = regexp.MustCompile(`^[A-Za-z]:[\\/]`)
+
+// windowsContainer names the line that shows a stage builds a Windows
+// image (a SHELL of PowerShell or cmd, a Windows base, a C:\ working
+// directory) and what it shows; "" when none does.
+func windowsContainer(d *Dockerfile) (int, string) {
+	for _, st := range d.Stages {
+		base := strings.ToLower(st.Base)
+		for _, w := range []string{"windowsservercore", "nanoserver", "mcr.microsoft.com/windows"} {
+			if strings.Contains(base, w) {
+				return st.From.StartLine, "the base is " + st.Base
+			}
+		}
+		for _, in := range st.Instrs {
+			switch {
+			case in.Keyword == "SHELL" && len(in.Args) > 0:
+				sh := strings.TrimSuffix(strings.ToLower(path.Base(strings.ReplaceAll(in.Args[0], `\`, "/"))), ".exe")
+				if sh == "powershell" || sh == "pwsh" || sh == "cmd" {
+					return in.StartLine, "the SHELL is " + in.Args[0]
+				}
+			case in.Keyword == "WORKDIR" && len(in.Args) > 0 && windowsPath.MatchString(in.Args[0]):
+				return in.StartLine, "the working directory is " + in.Args[0]
+			}
+		}
+	}
+	return 0, ""
 }

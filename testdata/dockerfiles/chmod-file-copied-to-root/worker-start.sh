@@ -1,0 +1,2 @@
+#!/bin/sh
+exec celery -A tasks worker --loglevel=info

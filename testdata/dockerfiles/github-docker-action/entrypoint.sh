@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+cd "$GITHUB_WORKSPACE"
+ruff check "$@" > ruff-report.txt
