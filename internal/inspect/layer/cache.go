@@ -174,8 +174,9 @@ func Decode(b []byte) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	// What the walker wrote, intact: its entries need no second check.
-	ld.checked = true
+	// Not marked checked: an intact checksum says the bytes are what was
+	// written, not who wrote them (a remote cache's entry comes from a
+	// registry), so Merge checks its entries as it does any caller's.
 	return ld, nil
 }
 

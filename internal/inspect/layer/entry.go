@@ -54,14 +54,14 @@ type Data struct {
 	// TarBytes is the length of the uncompressed tar stream.
 	TarBytes int64
 
-	// checked is set by the walker and the cache reader, whose entries are
-	// clean by construction: Merge checks the entries of any other
-	// Data before trusting them.
+	// checked is set by the walker, whose entries are clean by
+	// construction: Merge checks the entries of any other Data (the
+	// caches' included) before trusting them.
 	checked bool
 }
 
-// Checked reports whether d came from the walker or the cache reader, whose
-// entries are clean by construction (a merge checks those of any other).
+// Checked reports whether d came from the walker, whose entries are clean
+// by construction (a merge checks those of any other).
 func (d *Data) Checked() bool { return d.checked }
 
 // MaxPathLen bounds the length of an entry's path. Linux refuses paths
