@@ -19,7 +19,7 @@ import (
 // it is refused (a cache miss, a config error).
 func TestHostileFIFOsNeverBlock(t *testing.T) {
 	tb := tartest.Tar(t, tartest.File("a", "content"))
-	img := testImage(t, nil, tb)
+	img := tartest.Image(t, nil, tb)
 	src := &Source{Reference: "fifo", Transport: "test", Image: img, RawCompressed: true}
 	cacheDir := t.TempDir()
 	c := layer.NewCache(cacheDir, theCaptures())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -44,7 +45,7 @@ type Image struct {
 	Ref      string
 	Source   *inspect.Source
 	Analysis *inspect.Analysis
-	Findings []inspect.Finding
+	Findings []rules.Finding
 	opts     Options
 }
 
