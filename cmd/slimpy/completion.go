@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/suggest"
 	"github.com/spf13/cobra"
@@ -120,7 +120,7 @@ func suggestionIDs() []string {
 // ruleIDs are the rules, "SP201\tbuild-toolchain".
 func ruleIDs() []string {
 	var out []string
-	for _, r := range inspect.Rules {
+	for _, r := range rules.Rules {
 		out = append(out, r.ID+"\t"+r.Name)
 	}
 	return out

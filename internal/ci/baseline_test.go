@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // fixtureReport is the JSON of 'slimpy inspect --format json' on
@@ -72,7 +73,7 @@ func TestReadBaseline(t *testing.T) {
 	// Only what ci compares is kept: of a finding's paths, the least.
 	r, err = DecodeBaseline(strings.NewReader(`{"schemaVersion":1,"totals":{"efficiency":1},"image":{"reference":"app:1","env":["A=1"]},"findings":[{"rule":"SP301","paths":["/b","/a","/c"],"packages":[{"manager":"dpkg","name":"gcc","version":"12"}]}]}`))
 	if err != nil || r.Image.Reference != "app:1" || len(r.Findings) != 1 || len(r.Findings[0].Paths) != 1 || r.Findings[0].Paths[0] != "/a" ||
-		!reflect.DeepEqual(r.Findings[0].Packages[0], inspect.FindingPackage{Manager: "dpkg", Name: "gcc"}) {
+		!reflect.DeepEqual(r.Findings[0].Packages[0], rules.FindingPackage{Manager: "dpkg", Name: "gcc"}) {
 		t.Errorf("%v: %+v", err, r)
 	}
 	// Null fields and an empty image are a report, if an odd one.
@@ -86,7 +87,7 @@ func allThresholds() Thresholds {
 	size, wasted, eff := int64(50e3), int64(1e3), 0.9
 	g, pct := Growth{Bytes: 0}, Growth{Percent: 5, IsPct: true}
 	cats := map[string]Growth{WastedCategory: pct}
-	for _, r := range inspect.Rules {
+	for _, r := range rules.Rules {
 		cats[r.Category] = g
 	}
 	return Thresholds{MaxSize: &size, MaxWasted: &wasted, MinEfficiency: &eff, MaxGrowth: &g,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // maxBaselineItems bounds what a baseline may make ci keep: layers,
@@ -84,7 +85,7 @@ func decodeReport(rd io.Reader) (inspect.Report, error) {
 				return err
 			})
 			if !null && r.Findings == nil {
-				r.Findings = []inspect.Finding{} // the rules ran and found nothing
+				r.Findings = []rules.Finding{} // the rules ran and found nothing
 			}
 			return err
 		}
@@ -176,8 +177,8 @@ func (d *decoder) keep(keep map[string]any, k string) error {
 
 // finding decodes a finding's fields that ci reads; of its paths only the
 // least is kept.
-func (d *decoder) finding() (inspect.Finding, error) {
-	var f inspect.Finding
+func (d *decoder) finding() (rules.Finding, error) {
+	var f rules.Finding
 	keep := map[string]any{"rule": &f.Rule, "severity": &f.Severity, "category": &f.Category, "title": &f.Title,
 		"createdBy": &f.CreatedBy, "bytes": &f.Bytes, "layer": &f.Layer}
 	err := d.object(func(k string) error {
@@ -188,7 +189,7 @@ func (d *decoder) finding() (inspect.Finding, error) {
 				if err := d.spend(); err != nil {
 					return err
 				}
-				var p inspect.FindingPackage
+				var p rules.FindingPackage
 				err := d.fields(map[string]any{"manager": &p.Manager, "name": &p.Name})
 				f.Packages = append(f.Packages, p)
 				return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // WastedCategory is the pseudo-category of bytes stored in layers but not
@@ -50,18 +51,18 @@ func (t Thresholds) Validate() error {
 			return fmt.Errorf("category-growth %s: %w", c, err)
 		}
 	}
-	rules := map[string]bool{}
+	ids := map[string]bool{}
 	cats := map[string]bool{WastedCategory: true}
-	for _, r := range inspect.Rules {
-		rules[r.ID] = true
+	for _, r := range rules.Rules {
+		ids[r.ID] = true
 		cats[r.Category] = true
 	}
 	for _, id := range t.FailOnRules {
-		if !rules[strings.ToUpper(strings.TrimSpace(id))] {
+		if !ids[strings.ToUpper(strings.TrimSpace(id))] {
 			return fmt.Errorf("fail-on-rule %q: no such rule (see docs/rules.md)", id)
 		}
 	}
-	if t.FailOnSeverity != "" && inspect.Severity(t.FailOnSeverity).Rank() < 0 {
+	if t.FailOnSeverity != "" && rules.Severity(t.FailOnSeverity).Rank() < 0 {
 		return fmt.Errorf("fail-on-severity %q: use info, low, medium or high", t.FailOnSeverity)
 	}
 	for c := range t.CategoryGrowth {
@@ -80,7 +81,7 @@ func (t Thresholds) Validate() error {
 // findingKey identifies "the same finding" across two builds: its rule and
 // what it is about (its packages, else its first path in sorted order),
 // never its bytes or title, which change with every build.
-func findingKey(f inspect.Finding) string {
+func findingKey(f rules.Finding) string {
 	if len(f.Packages) > 0 {
 		names := make([]string, len(f.Packages))
 		for i, p := range f.Packages {
@@ -181,13 +182,13 @@ func (r *Result) checkFindings(cur inspect.Report, th Thresholds, haveBaseline, 
 			func(f FindingRef) bool { return counted(f) && want[f.Rule] }))
 	}
 	if th.FailOnSeverity != "" {
-		min := inspect.Severity(th.FailOnSeverity).Rank()
+		min := rules.Severity(th.FailOnSeverity).Rank()
 		sevScope, sevCounted := scope, counted
 		if defaultSeverity && haveBaseline {
 			sevScope, sevCounted = "new since the baseline", func(f FindingRef) bool { return f.New }
 		}
 		r.add(r.findingCheck("fail-on-severity", th.FailOnSeverity+" or worse", sevScope,
-			func(f FindingRef) bool { return sevCounted(f) && inspect.Severity(f.Severity).Rank() >= min }))
+			func(f FindingRef) bool { return sevCounted(f) && rules.Severity(f.Severity).Rank() >= min }))
 	}
 }
 

@@ -6,23 +6,24 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
-func report(size, wasted int64, cats map[string]int64, fs ...inspect.Finding) inspect.Report {
+func report(size, wasted int64, cats map[string]int64, fs ...rules.Finding) inspect.Report {
 	r := inspect.Report{Totals: inspect.Totals{Size: size, StoredSize: size + wasted, WastedBytes: wasted, Efficiency: float64(size) / float64(size+wasted)},
 		Categories: cats, Findings: fs}
 	if r.Findings == nil && cats != nil {
-		r.Findings = []inspect.Finding{}
+		r.Findings = []rules.Finding{}
 	}
 	return r
 }
 
 func TestNewFindingsIgnoreBytesAndTitles(t *testing.T) {
-	gcc := inspect.Finding{Rule: "SP201", Severity: "high", Category: "compilers", Title: "gcc: 40 MB", Bytes: 40e6,
-		Packages: []inspect.FindingPackage{{Name: "gcc-12", Manager: "dpkg"}}}
+	gcc := rules.Finding{Rule: "SP201", Severity: "high", Category: "compilers", Title: "gcc: 40 MB", Bytes: 40e6,
+		Packages: []rules.FindingPackage{{Name: "gcc-12", Manager: "dpkg"}}}
 	grown := gcc
 	grown.Title, grown.Bytes = "gcc: 41 MB", 41e6
-	cache := inspect.Finding{Rule: "SP301", Severity: "medium", Category: "caches", Title: "pip cache", Bytes: 2e6,
+	cache := rules.Finding{Rule: "SP301", Severity: "medium", Category: "caches", Title: "pip cache", Bytes: 2e6,
 		Paths: []string{"/root/.cache/pip/b", "/root/.cache/pip/a"}, CreatedBy: "RUN pip install -r requirements.txt"}
 	base := report(100e6, 0, map[string]int64{"compilers": 40e6}, gcc)
 	cur := report(103e6, 1e6, map[string]int64{"compilers": 41e6, "caches": 2e6}, grown, cache)
@@ -57,9 +58,9 @@ var off = false
 // over 10%. Each check says it is the default's; a limit set replaces the
 // default's, "off" removes it, default-policy: false removes them all.
 func TestDefaultPolicy(t *testing.T) {
-	eol := inspect.Finding{Rule: "SP401", Severity: "high", Category: "stale-packages", Title: "Debian 10 is past its end of life",
-		Packages: []inspect.FindingPackage{{Name: "debian", Manager: "os"}}}
-	cache := inspect.Finding{Rule: "SP301", Severity: "medium", Category: "caches", Title: "pip cache", Bytes: 2e6, Paths: []string{"/root/.cache/pip"}}
+	eol := rules.Finding{Rule: "SP401", Severity: "high", Category: "stale-packages", Title: "Debian 10 is past its end of life",
+		Packages: []rules.FindingPackage{{Name: "debian", Manager: "os"}}}
+	cache := rules.Finding{Rule: "SP301", Severity: "medium", Category: "caches", Title: "pip cache", Bytes: 2e6, Paths: []string{"/root/.cache/pip"}}
 	bloated := report(100e6, 20e6, map[string]int64{}, cache) // 100 of 120 MB visible: 83.3%
 	lean := report(100e6, 1e6, map[string]int64{}, cache)
 	old := report(100e6, 1e6, map[string]int64{}, eol)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/golden"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 )
@@ -34,7 +35,7 @@ func markdownResult() Result {
 		cur.Layers = append(cur.Layers, inspect.LayerReport{Index: i, DiffID: fmt.Sprintf("sha256:new%d", i), Size: int64(i) * 1e6,
 			CreatedBy: fmt.Sprintf("RUN pip install pkg%d | tee `log` *bold*", i)})
 	}
-	cur.Findings = []inspect.Finding{
+	cur.Findings = []rules.Finding{
 		{Rule: "SP301", Severity: "medium", Category: "caches", Title: "pip cache: <b>12</b> files | in /root/.cache/pip", Bytes: 29e6,
 			Paths: []string{"/root/.cache/pip"}, Layer: 3, CreatedBy: "RUN pip install -r requirements.txt"},
 		{Rule: "SP601", Severity: "high", Category: "security", Title: "the container runs as root", Layer: -1},

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // SchemaVersion is the version of the fleet JSON. Bump it on any change
@@ -109,12 +110,12 @@ type Image struct {
 
 // Finding is a finding of an image, as the fleet shows it.
 type Finding struct {
-	Rule     string           `json:"rule"`
-	Category string           `json:"category"`
-	Severity inspect.Severity `json:"severity"`
-	Title    string           `json:"title"`
-	Bytes    int64            `json:"bytes"`
-	Layer    int              `json:"layer"` // -1: the image as a whole
+	Rule     string         `json:"rule"`
+	Category string         `json:"category"`
+	Severity rules.Severity `json:"severity"`
+	Title    string         `json:"title"`
+	Bytes    int64          `json:"bytes"`
+	Layer    int            `json:"layer"` // -1: the image as a whole
 }
 
 // Layer is one layer of an image.
@@ -145,11 +146,11 @@ type CategoryBytes struct {
 // EndOfLife is one end-of-life OS or Python release and the images that
 // carry it, grouped by rule, title and the layer that installed it.
 type EndOfLife struct {
-	Rule      string           `json:"rule"`
-	Severity  inspect.Severity `json:"severity"`
-	Title     string           `json:"title"`
-	DiffID    string           `json:"diffID,omitempty"` // the layer the finding names
-	CreatedBy string           `json:"createdBy,omitempty"`
+	Rule      string         `json:"rule"`
+	Severity  rules.Severity `json:"severity"`
+	Title     string         `json:"title"`
+	DiffID    string         `json:"diffID,omitempty"` // the layer the finding names
+	CreatedBy string         `json:"createdBy,omitempty"`
 	// Base is the chainID of the most widely shared base that holds the
 	// layer, when all the images agree on one; a new base fixes them all.
 	Base       string   `json:"base,omitempty"`

@@ -22,6 +22,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/textsafe"
 	"golang.org/x/sync/errgroup"
@@ -359,7 +360,7 @@ func Analyze(ctx context.Context, src *source.Source, opts Options) (*Analysis, 
 func pruneContents(fs *fsview.FileSystem, data []*layer.Data) {
 	for i, ld := range data {
 		for p := range ld.Contents {
-			if inventory.IsPackageDB(p) || isAptPackagesList(p) {
+			if inventory.IsPackageDB(p) || rules.IsAptPackagesList(p) {
 				// the inventories follow the databases through the layers;
 				// SP403 reads the apt lists a later layer deleted
 				continue

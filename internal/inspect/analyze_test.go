@@ -10,39 +10,14 @@ import (
 	"sync"
 	"testing"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/inspect/tartest"
 )
 
-// testImage builds a real gzip-layered image from tar streams.
-func testImage(t testing.TB, history []string, layers ...[]byte) v1.Image {
-	t.Helper()
-	img := empty.Image
-	for i, tb := range layers {
-		tb := tb
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tb)), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		add := mutate.Addendum{Layer: l}
-		if i < len(history) {
-			add.History = v1.History{CreatedBy: history[i]}
-		}
-		if img, err = mutate.Append(img, add); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return img
-}
-
 func TestAnalyzeAccountsAndCaches(t *testing.T) {
 	big := strings.Repeat("p", 4000)
-	img := testImage(t,
+	img := tartest.Image(t,
 		[]string{"/bin/sh -c #(nop) ADD file:base in / ", "/bin/sh -c pip install app", "/bin/sh -c chown -R app /app && rm -rf /root/.cache"},
 		tartest.Tar(t, tartest.Dir("app"), tartest.File("app/main.py", big), tartest.File("etc/os-release", "PRETTY_NAME=\"Test OS\"\n")),
 		tartest.Tar(t, tartest.Dir("root"), tartest.File("root/.cache/pip/a", "0123456789"), tartest.File("root/.cache/pip/b", "abc"), tartest.File("app/copy.py", big)),
@@ -111,7 +86,7 @@ func TestAnalyzeAccountsAndCaches(t *testing.T) {
 }
 
 func TestAnalyzeCancels(t *testing.T) {
-	img := testImage(t, nil, tartest.Tar(t, tartest.File("a", strings.Repeat("x", 1<<20))))
+	img := tartest.Image(t, nil, tartest.Tar(t, tartest.File("a", strings.Repeat("x", 1<<20))))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Analyze(ctx, &source.Source{Image: img, RawCompressed: true}, Options{})

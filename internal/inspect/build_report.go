@@ -94,7 +94,7 @@ func (a *Analysis) Report() Report {
 		r.Packages.OS = append(r.Packages.OS, PackageRef{Name: p.Name, Version: p.Version, Manager: p.Manager, Bytes: p.Bytes, Layer: p.Layer})
 	}
 	for _, p := range a.Inventory.Python {
-		r.Packages.Python = append(r.Packages.Python, PackageRef{Name: p.Name, Version: p.Version, Manager: orDefault(p.Installer, "unknown"), Location: p.Location, Bytes: p.Bytes, Layer: p.Layer})
+		r.Packages.Python = append(r.Packages.Python, PackageRef{Name: p.Name, Version: p.Version, Manager: cmp.Or(p.Installer, "unknown"), Location: p.Location, Bytes: p.Bytes, Layer: p.Layer})
 	}
 	// Empty lists read better as [] than null in JSON.
 	if r.Layers == nil {
@@ -157,11 +157,4 @@ func platformString(os, arch, variant string) string {
 		parts = append(parts, variant)
 	}
 	return strings.Join(parts, "/")
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

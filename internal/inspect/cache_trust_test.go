@@ -27,7 +27,7 @@ import (
 // sets, reads the cached layers' blobs and checks them.
 func TestCacheTrustAndVerifyBlobs(t *testing.T) {
 	tb := tartest.Tar(t, tartest.File("app/a", strings.Repeat("slimpy ", 5000)))
-	img := testImage(t, nil, tb)
+	img := tartest.Image(t, nil, tb)
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	analyze := func(t *testing.T, ref, cache string, verify bool) error {
 		src, err := source.Open(context.Background(), ref, source.OpenOptions{})
@@ -72,7 +72,7 @@ func TestCacheTrustAndVerifyBlobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The archive again, with another layer under the first one's name.
-		other := testImage(t, nil, tartest.Tar(t, tartest.File("app/a", strings.Repeat("hostile", 5000))))
+		other := tartest.Image(t, nil, tartest.Tar(t, tartest.File("app/a", strings.Repeat("hostile", 5000))))
 		ols, _ := other.Layers()
 		ls, _ := img.Layers()
 		swapped, err := mutate.Append(empty.Image, mutate.Addendum{Layer: diffIDLie{ols[0], ls[0]}})
@@ -97,7 +97,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	var ids []string
 	for i := 0; i < 4; i++ {
 		tb := tartest.Tar(t, tartest.File("f", strings.Repeat(string(rune('a'+i)), 20000)))
-		img := testImage(t, nil, tb)
+		img := tartest.Image(t, nil, tb)
 		_, err := Analyze(context.Background(), &source.Source{Reference: "t", Transport: "test", Image: img, RawCompressed: true}, Options{CacheDir: cache, CacheMaxBytes: -1})
 		if err != nil {
 			t.Fatal(err)

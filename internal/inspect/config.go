@@ -6,47 +6,21 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
-	"github.com/slimpy/slimpy/internal/refresh"
 	"go.yaml.in/yaml/v3"
 )
 
-// Config tunes the rules: which run, their thresholds, the paths they never
-// flag. The zero value is not ready; start from DefaultConfig. The
-// `.slimpy.yaml` file sets it (docs/configuration.md).
+// Config is a `.slimpy.yaml`: the rules' config and how images are read.
 type Config struct {
-	// Disable lists rule IDs (SP101), rule names (stdlib-tests) or
-	// categories (docs) that do not run.
-	Disable []string
-	// Severity overrides a rule's severity, by rule ID.
-	Severity map[string]Severity
-	// DuplicatesMinSize: duplicate groups whose single copy is smaller are
-	// not reported by SP501.
-	DuplicatesMinSize int64
-	// StaleImageDays: SP406 flags an image created longer ago than this.
-	StaleImageDays int
-	// EOLWarningDays: an OS or a Python reaching end of life within this
-	// many days gets an info finding; 0 turns the warning off.
-	EOLWarningDays int
-	// Ignore holds glob patterns of paths no rule flags (docs/configuration.md).
-	Ignore []string
-	// Now is the date ages and end-of-life dates are compared with; zero
-	// means the current time.
-	Now time.Time
+	rules.Config
 	// Sources are the file's settings for reading images (registry:,
 	// cache:): no rule reads them; the CLI hands them to OpenOptions and
 	// Options.
 	Sources SourceSettings
-	// Refresh is what the image's own package sources said today
-	// (slimpy inspect --refresh): SP407-SP409 read it; nil, they find
-	// nothing. A report with it is never cached.
-	Refresh *refresh.Result
 }
 
 // SourceSettings are how images are read: the bounds on registries and
@@ -66,11 +40,7 @@ type SourceSettings struct {
 
 // DefaultConfig is what runs without a `.slimpy.yaml`.
 func DefaultConfig() Config {
-	return Config{
-		DuplicatesMinSize: 4096,
-		StaleImageDays:    90,
-		EOLWarningDays:    90,
-	}
+	return Config{Config: rules.DefaultConfig()}
 }
 
 // ConfigFileName is the file looked for in the working directory.
@@ -78,11 +48,11 @@ const ConfigFileName = ".slimpy.yaml"
 
 // fileRules is the `rules:` section.
 type fileRules struct {
-	Disable           []string            `yaml:"disable"`
-	Severity          map[string]Severity `yaml:"severity"`
-	DuplicatesMinSize *sizeValue          `yaml:"duplicates-min-size"`
-	StaleImageDays    *int                `yaml:"stale-image-days"`
-	EOLWarningDays    *int                `yaml:"eol-warning-days"`
+	Disable           []string                  `yaml:"disable"`
+	Severity          map[string]rules.Severity `yaml:"severity"`
+	DuplicatesMinSize *sizeValue                `yaml:"duplicates-min-size"`
+	StaleImageDays    *int                      `yaml:"stale-image-days"`
+	EOLWarningDays    *int                      `yaml:"eol-warning-days"`
 }
 
 // fileConfig is the whole file. Sections other commands own (ci:) are
@@ -172,13 +142,13 @@ func ParseConfig(raw []byte) (Config, error) {
 	}
 	r := fc.Rules
 	for _, d := range r.Disable {
-		if !knownRuleSelector(d) {
+		if !rules.KnownSelector(d) {
 			return cfg, fmt.Errorf("rules.disable: %q is no rule ID, rule name or category (see docs/rules.md)", d)
 		}
 	}
 	cfg.Disable = r.Disable
 	for id, sev := range r.Severity {
-		if RuleByID(id) == nil {
+		if rules.RuleByID(id) == nil {
 			return cfg, fmt.Errorf("rules.severity: %q is no rule ID", id)
 		}
 		if sev.Rank() < 0 {
@@ -202,7 +172,7 @@ func ParseConfig(raw []byte) (Config, error) {
 		cfg.EOLWarningDays = *r.EOLWarningDays
 	}
 	for _, g := range fc.Ignore {
-		if _, err := compileGlob(g); err != nil {
+		if _, err := rules.CompileGlob(g); err != nil {
 			return cfg, fmt.Errorf("ignore: %q: %w", g, err)
 		}
 	}
@@ -234,136 +204,4 @@ func (fc fileConfig) sources() SourceSettings {
 		}
 	}
 	return s
-}
-
-// enabled reports whether the config lets a rule run.
-func (c Config) enabled(r *Rule) bool {
-	for _, d := range c.Disable {
-		if strings.EqualFold(d, r.ID) || d == r.Name || d == r.Category {
-			return false
-		}
-	}
-	return true
-}
-
-func knownRuleSelector(s string) bool {
-	for _, r := range Rules {
-		if strings.EqualFold(s, r.ID) || s == r.Name || s == r.Category {
-			return true
-		}
-	}
-	return false
-}
-
-// ignoreMatcher answers "does an ignore pattern match this path or one of
-// its parent directories".
-type ignoreMatcher struct {
-	res  []*regexp.Regexp
-	memo map[string]bool // directory → ignored
-}
-
-func newIgnoreMatcher(globs []string) *ignoreMatcher {
-	m := &ignoreMatcher{memo: map[string]bool{}}
-	for _, g := range globs {
-		if re, err := compileGlob(g); err == nil {
-			m.res = append(m.res, re)
-		}
-	}
-	return m
-}
-
-// ignored reports whether p or a directory above it matches a pattern.
-func (m *ignoreMatcher) ignored(p string) bool {
-	if m == nil || len(m.res) == 0 {
-		return false
-	}
-	if m.match(p) {
-		return true
-	}
-	return m.dirIgnored(path.Dir(p))
-}
-
-func (m *ignoreMatcher) dirIgnored(d string) bool {
-	if d == "/" || d == "." || d == "" {
-		return false
-	}
-	if v, ok := m.memo[d]; ok {
-		return v
-	}
-	v := m.match(d) || m.dirIgnored(path.Dir(d))
-	m.memo[d] = v
-	return v
-}
-
-func (m *ignoreMatcher) match(p string) bool {
-	for _, re := range m.res {
-		if re.MatchString(p) {
-			return true
-		}
-	}
-	return false
-}
-
-// compileGlob turns an ignore pattern into a regular expression over
-// absolute paths: `*` matches within one path element, `**` across
-// elements, `?` one character, `[...]` a class. A pattern without a
-// leading "/" matches at any depth ("*.pem" matches /etc/x.pem).
-func compileGlob(g string) (*regexp.Regexp, error) {
-	g = strings.TrimSpace(g)
-	if g == "" {
-		return nil, errors.New("empty pattern")
-	}
-	var sb strings.Builder
-	sb.WriteString("^")
-	if strings.HasPrefix(g, "/") {
-		g = strings.TrimRight(g, "/")
-		if g == "" {
-			g = "/"
-		}
-	} else {
-		sb.WriteString("(?:.*/)?")
-		g = strings.TrimRight(g, "/")
-	}
-	for i := 0; i < len(g); i++ {
-		c := g[i]
-		switch c {
-		case '*':
-			if i+1 < len(g) && g[i+1] == '*' {
-				i++
-				if i+1 < len(g) && g[i+1] == '/' {
-					i++
-					sb.WriteString("(?:.*/)?")
-				} else {
-					sb.WriteString(".*")
-				}
-			} else {
-				sb.WriteString("[^/]*")
-			}
-		case '?':
-			sb.WriteString("[^/]")
-		case '[':
-			j := strings.IndexByte(g[i+1:], ']')
-			if j < 0 {
-				return nil, errors.New("unclosed [")
-			}
-			class := g[i+1 : i+1+j]
-			if strings.HasPrefix(class, "!") {
-				class = "^" + class[1:]
-			}
-			sb.WriteString("[" + class + "]")
-			i += j + 1
-		case '\\':
-			if i+1 < len(g) {
-				i++
-				sb.WriteString(regexp.QuoteMeta(string(g[i])))
-			}
-		default:
-			if !strings.HasPrefix(g, "/") && i == 0 && c == '/' {
-				continue
-			}
-			sb.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	sb.WriteString("$")
-	return regexp.Compile(sb.String())
 }

@@ -5,15 +5,16 @@
 // Data flows one way: source.Open (reference → Source) → Analyze (layers →
 // layer.Data, cached by diffID → fsview.FileSystem + Inventory) → findings.
 //
-// Rules: one file per rule ID (rule_sp403.go) with its test beside it; a
-// rule declares what it reads (Rule.Reads, Rule.Uses) and the walker
-// captures the union (captures.go). Sub-packages: source (Open and one
-// file per transport), layer (the walk of one layer tarball, its
-// decompression and capture, the per-layer data and its cache by diffID),
-// fsview (the merged file system, its accounting and the per-layer
-// index), codec (the caches' binary encoding), inventory (what the image
-// installed: OS packages, Python distributions and interpreters;
-// end-of-life tables, os-release, release order).
+// The rules are in package rules; a rule declares what it reads
+// (Rule.Reads, Rule.Uses) and the walker captures the union (captures.go).
+// Sub-packages: source (Open and one file per transport), rules (Rule,
+// Pass, Finding, their config, one file per rule ID), layer (the walk of
+// one layer tarball, its decompression and capture, the per-layer data
+// and its cache by diffID), fsview (the merged file system, its
+// accounting and the per-layer index), codec (the caches' binary
+// encoding), inventory (what the image installed: OS packages, Python
+// distributions and interpreters; end-of-life tables, os-release, release
+// order).
 //
 // Definitions (docs/accounting.md keeps them):
 //   - a byte is a byte of a regular file's content (st_size);

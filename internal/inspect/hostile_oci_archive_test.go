@@ -19,7 +19,7 @@ func TestHostileOCIArchiveIsNotExtracted(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	dir := t.TempDir()
-	img := testImage(t, nil, tartest.Tar(t, tartest.File("a", "content")))
+	img := tartest.Image(t, nil, tartest.Tar(t, tartest.File("a", "content")))
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	tartest.WriteLayout(t, dir, img)
 	ls, _ := img.Layers()

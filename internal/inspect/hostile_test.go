@@ -32,7 +32,7 @@ import (
 
 func hostileAnalyze(t *testing.T, layers ...[]byte) (*Analysis, error) {
 	t.Helper()
-	img := testImage(t, nil, layers...)
+	img := tartest.Image(t, nil, layers...)
 	return Analyze(context.Background(), &source.Source{Reference: "hostile", Transport: "test", Image: img, RawCompressed: true}, Options{})
 }
 
@@ -352,7 +352,7 @@ func TestHostileLayoutThatLies(t *testing.T) {
 	tb := tartest.Tar(t, tartest.File("a", strings.Repeat("abc", 10000)))
 	write := func(t *testing.T) (dir, blob string) {
 		dir = t.TempDir()
-		img := testImage(t, nil, tb)
+		img := tartest.Image(t, nil, tb)
 		img, err := mutate.ConfigFile(img, mustConfig(t, img))
 		if err != nil {
 			t.Fatal(err)

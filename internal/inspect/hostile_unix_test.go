@@ -21,7 +21,7 @@ import (
 // internal/inspect/source's TestHostileFIFOsAreNotImages.)
 func TestHostileFIFOsNeverBlock(t *testing.T) {
 	tb := tartest.Tar(t, tartest.File("a", "content"))
-	img := testImage(t, nil, tb)
+	img := tartest.Image(t, nil, tb)
 	src := &source.Source{Reference: "fifo", Transport: "test", Image: img, RawCompressed: true}
 	cacheDir := t.TempDir()
 	c := layer.NewCache(cacheDir, theCaptures())

@@ -15,7 +15,7 @@ import (
 // before any byte), and the bytes done end at that sum; a report from the
 // image cache says the same.
 func TestProgressKnowsTheImage(t *testing.T) {
-	img := testImage(t, []string{"/bin/sh -c #(nop) ADD file:base in / ", "/bin/sh -c pip install app", "/bin/sh -c rm -rf /app"},
+	img := tartest.Image(t, []string{"/bin/sh -c #(nop) ADD file:base in / ", "/bin/sh -c pip install app", "/bin/sh -c rm -rf /app"},
 		tartest.Tar(t, tartest.Dir("app"), tartest.File("app/a.py", "print('a')\n")),
 		tartest.Tar(t, tartest.File("app/b.py", "print('b')\n")),
 		tartest.Tar(t, tartest.Entry{Name: "app/.wh.a.py", Type: tar.TypeReg}),

@@ -59,7 +59,7 @@ func startHostileRegistry(t *testing.T) *hostileRegistry {
 	t.Cleanup(func() { close(h.release); srv.Close() })
 	h.host = strings.TrimPrefix(srv.URL, "http://")
 	h.ref = h.host + "/test/img:1"
-	img := testImage(t, nil, tartest.Tar(t, tartest.File("app/a.txt", strings.Repeat("slimpy ", 20000))))
+	img := tartest.Image(t, nil, tartest.Tar(t, tartest.File("app/a.txt", strings.Repeat("slimpy ", 20000))))
 	img, _ = mutate.ConfigFile(img, mustConfig(t, img))
 	r, _ := name.ParseReference(h.ref, name.Insecure)
 	if err := remote.Write(r, img, remote.WithAuth(authn.Anonymous)); err != nil {

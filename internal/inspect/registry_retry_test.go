@@ -66,7 +66,7 @@ func startFaultyRegistry(t *testing.T) *faultyRegistry {
 	for i := 0; content.Len() < 1<<20; i++ {
 		content.WriteString("line " + strconv.Itoa(i*7919%100003) + " of a file that is not too compressible\n")
 	}
-	img := testImage(t, nil, tartest.Tar(t, tartest.File("app/big.txt", content.String())))
+	img := tartest.Image(t, nil, tartest.Tar(t, tartest.File("app/big.txt", content.String())))
 	f.ref = host + "/test/img:1"
 	r, err := name.ParseReference(f.ref, name.Insecure)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // SchemaVersion is the version of the JSON report. Bump it on any change
@@ -25,9 +26,9 @@ type Report struct {
 	Packages           PackagesReport     `json:"packages"`
 	// The rules' results (docs/rules.md); null when the rules did not run
 	// (Report), set by ReportWithFindings.
-	Findings   []Finding        `json:"findings"`   // most bytes first
-	Categories map[string]int64 `json:"categories"` // bytes per category, each file once
-	Summary    *FindingsSummary `json:"summary"`
+	Findings   []rules.Finding        `json:"findings"`   // most bytes first
+	Categories map[string]int64       `json:"categories"` // bytes per category, each file once
+	Summary    *rules.FindingsSummary `json:"summary"`
 }
 
 // ImageInfo identifies the inspected image.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 func indentedJSON(t *testing.T, r Report) []byte {
@@ -34,13 +35,13 @@ func checkWriteJSON(t *testing.T, r Report) {
 // for byte, on every fixture image with and without the rules, and on
 // reports with empty, nil and odd values.
 func TestWriteJSONMatchesEncoder(t *testing.T) {
-	rules := DefaultConfig()
-	rules.Now = testNow
+	cfg := DefaultConfig()
+	cfg.Now = testNow
 	for name, ref := range fixtureRefs(t) {
 		t.Run(name, func(t *testing.T) {
 			a := analyzeFixture(t, ref)
 			checkWriteJSON(t, a.Report())
-			checkWriteJSON(t, a.ReportWithFindings(rules))
+			checkWriteJSON(t, a.ReportWithFindings(cfg))
 		})
 	}
 	odd := Report{
@@ -50,9 +51,9 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 			{Path: "/bad/\xff\xfe", HiddenBy: 2},
 		}},
 		Duplicates: DuplicatesReport{Groups: []fsview.DuplicateGroup{{Size: 1, Hash: "00", Paths: []string{}}}},
-		Findings:   []Finding{{Paths: []string{"/x"}, Packages: []FindingPackage{{Name: "p"}}}},
+		Findings:   []rules.Finding{{Paths: []string{"/x"}, Packages: []rules.FindingPackage{{Name: "p"}}}},
 		Categories: map[string]int64{},
-		Summary:    &FindingsSummary{BySeverity: map[string]int{}},
+		Summary:    &rules.FindingsSummary{BySeverity: map[string]int{}},
 	}
 	t.Run("odd", func(t *testing.T) { checkWriteJSON(t, odd) })
 	t.Run("zero", func(t *testing.T) { checkWriteJSON(t, Report{}) })

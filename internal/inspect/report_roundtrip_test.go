@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // A saved JSON report (a CI baseline) must decode into the Report it came
@@ -15,7 +16,7 @@ func TestReportJSONRoundTrip(t *testing.T) {
 	for _, name := range []string{"whiteouts.tar", "python.tar", "chown.tar"} {
 		t.Run(name, func(t *testing.T) {
 			a := analyzeFixture(t, "docker-archive:"+filepath.Join(fixtureDir, name))
-			r := a.ReportWithFindings(Config{Now: testNow})
+			r := a.ReportWithFindings(Config{Config: rules.Config{Now: testNow}})
 			if r.Totals.WastedBytes == 0 && name == "whiteouts.tar" {
 				t.Fatal("whiteouts.tar should have waste: the round trip would not cover HideReason")
 			}

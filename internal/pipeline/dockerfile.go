@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/safefile"
 	"github.com/slimpy/slimpy/internal/suggest"
 )
@@ -140,7 +141,7 @@ func (w *Workspace) Measure(img *Image, facts *suggest.Facts, on OnMismatch) err
 	return nil
 }
 
-func (w *Workspace) reconstruct(a *inspect.Analysis, findings []inspect.Finding, ref string) {
+func (w *Workspace) reconstruct(a *inspect.Analysis, findings []rules.Finding, ref string) {
 	w.Path, w.Src, w.Reconstructed = "", []byte(suggest.Reconstruct(a, findings, ref)), true
 	w.Opts.Name = "Dockerfile"
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/refresh"
 	"github.com/slimpy/slimpy/internal/suggest"
@@ -45,7 +46,7 @@ type Image struct {
 	Ref      string
 	Source   *source.Source
 	Analysis *inspect.Analysis
-	Findings []inspect.Finding
+	Findings []rules.Finding
 	opts     Options
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // demoDockerfile built testdata/images/demo.tar; otherDockerfile did not.
@@ -26,7 +27,7 @@ var now = time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 func demo(t *testing.T) *Image {
 	t.Helper()
 	ref := "docker-archive:" + filepath.Join("..", "..", "testdata", "images", "demo.tar")
-	img, err := Analyze(context.Background(), ref, Options{Rules: inspect.Config{Now: now}})
+	img, err := Analyze(context.Background(), ref, Options{Rules: inspect.Config{Config: rules.Config{Now: now}}})
 	if err != nil {
 		t.Fatal(err)
 	}

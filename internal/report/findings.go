@@ -7,6 +7,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -32,7 +33,7 @@ func (p *printer) findings(r inspect.Report) {
 	}
 	p.wrap("  ", fmt.Sprintf("%d findings: %s (each file counted once in the total; categories may overlap)", len(r.Findings), severityCounts(r)))
 
-	byCat := map[string][]inspect.Finding{}
+	byCat := map[string][]rules.Finding{}
 	worst := map[string]int{}
 	for _, f := range r.Findings {
 		byCat[f.Category] = append(byCat[f.Category], f)
@@ -69,7 +70,7 @@ func (p *printer) findings(r inspect.Report) {
 
 // finding writes one finding: its head, the layer, the largest paths, the
 // packages and the fix.
-func (p *printer) finding(f inspect.Finding) {
+func (p *printer) finding(f rules.Finding) {
 	head := fmt.Sprintf("  %s %-6s", textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)))
 	if f.Bytes > 0 {
 		head += fmt.Sprintf(" %8s", size(f.Bytes))
@@ -131,7 +132,7 @@ func categoryTitle(c string) string {
 }
 
 // packagesWorthListing: findings whose title does not already name them.
-func packagesWorthListing(f inspect.Finding) bool {
+func packagesWorthListing(f rules.Finding) bool {
 	for _, pk := range f.Packages {
 		if pk.Available != "" {
 			return true
@@ -141,8 +142,8 @@ func packagesWorthListing(f inspect.Finding) bool {
 }
 
 // packageLine lists packages with their upgrade or size.
-func packageLine(pkgs []inspect.FindingPackage, n int) string {
-	pkgs = append([]inspect.FindingPackage(nil), pkgs...)
+func packageLine(pkgs []rules.FindingPackage, n int) string {
+	pkgs = append([]rules.FindingPackage(nil), pkgs...)
 	sort.SliceStable(pkgs, func(i, j int) bool { return pkgs[i].Bytes > pkgs[j].Bytes })
 	var parts []string
 	for _, pk := range first(pkgs, n) {

@@ -6,26 +6,27 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 func TestTextFindings(t *testing.T) {
 	r := inspect.Report{
 		Layers: []inspect.LayerReport{{Index: 0, CreatedBy: "ADD file:x in /"}, {Index: 1, CreatedBy: "RUN apt-get install -y gcc"}},
-		Findings: []inspect.Finding{
-			{Rule: "SP201", Category: "compilers", Severity: inspect.SeverityMedium, Title: "build toolchain: 2 packages (gcc-12, cpp-12)",
+		Findings: []rules.Finding{
+			{Rule: "SP201", Category: "compilers", Severity: rules.SeverityMedium, Title: "build toolchain: 2 packages (gcc-12, cpp-12)",
 				Bytes: 3_000_000, Files: 4, Layer: 1, CreatedBy: "RUN apt-get install -y gcc", Fix: "use a build stage",
 				Paths:     []string{"/usr/lib/gcc/cc1", "/usr/bin/gcc-12", "/usr/lib/libisl.so", "/usr/lib/libmpc.so"},
 				PathBytes: []int64{2_000_000, 600_000, 300_000, 100_000}},
-			{Rule: "SP303", Category: "caches", Severity: inspect.SeverityMedium, Title: "apt package lists", Bytes: 1_000_000, Files: 3, Layer: 1,
+			{Rule: "SP303", Category: "caches", Severity: rules.SeverityMedium, Title: "apt package lists", Bytes: 1_000_000, Files: 3, Layer: 1,
 				CreatedBy: "RUN apt-get install -y gcc", Fix: "rm -rf /var/lib/apt/lists/*", Paths: []string{"/var/lib/apt/lists"}, PathBytes: []int64{1_000_000}},
-			{Rule: "SP403", Category: "stale-packages", Severity: inspect.SeverityMedium, Title: "1 package has a newer version", Layer: 0,
+			{Rule: "SP403", Category: "stale-packages", Severity: rules.SeverityMedium, Title: "1 package has a newer version", Layer: 0,
 				CreatedBy: "ADD file:x in /", Fix: "apt-get upgrade", Paths: []string{}, PathBytes: []int64{},
-				Packages: []inspect.FindingPackage{{Name: "dash", Version: "0.5.12-2", Available: "0.5.12-2+deb12u1"}}},
-			{Rule: "SP601", Category: "security", Severity: inspect.SeverityHigh, Title: "the container runs as root", Layer: -1, Fix: "USER app",
+				Packages: []rules.FindingPackage{{Name: "dash", Version: "0.5.12-2", Available: "0.5.12-2+deb12u1"}}},
+			{Rule: "SP601", Category: "security", Severity: rules.SeverityHigh, Title: "the container runs as root", Layer: -1, Fix: "USER app",
 				Paths: []string{}, PathBytes: []int64{}},
 		},
 		Categories: map[string]int64{"compilers": 3_000_000, "caches": 1_000_000, "stale-packages": 0, "security": 0},
-		Summary: &inspect.FindingsSummary{StoredSize: 10_000_000, RecoverableBytes: 4_000_000, SlimmedSize: 6_000_000,
+		Summary: &rules.FindingsSummary{StoredSize: 10_000_000, RecoverableBytes: 4_000_000, SlimmedSize: 6_000_000,
 			Efficiency: 0.6, Score: 60, Findings: 4, BySeverity: map[string]int{"medium": 3, "high": 1}},
 	}
 	var buf bytes.Buffer

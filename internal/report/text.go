@@ -11,6 +11,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -108,10 +109,10 @@ func (p *printer) headline(r inspect.Report) {
 const topFindingRows = 5
 
 // topFindings are the high-severity findings, then the others by bytes.
-func topFindings(fs []inspect.Finding, n int) []inspect.Finding {
-	out := append([]inspect.Finding(nil), fs...)
+func topFindings(fs []rules.Finding, n int) []rules.Finding {
+	out := append([]rules.Finding(nil), fs...)
 	sort.SliceStable(out, func(i, j int) bool {
-		hi, hj := out[i].Severity == inspect.SeverityHigh, out[j].Severity == inspect.SeverityHigh
+		hi, hj := out[i].Severity == rules.SeverityHigh, out[j].Severity == rules.SeverityHigh
 		if hi != hj {
 			return hi
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // Facts are what an image tells about the Dockerfile that built it and
@@ -69,7 +70,7 @@ type RuntimePackage struct {
 var alwaysPresent = map[string]bool{"libc6": true, "libgcc-s1": true, "libstdc++6": true, "zlib1g": true, "musl": true, "libgcc": true, "libstdc++": true}
 
 // NewFacts reads the facts that need no layer re-read.
-func NewFacts(a *inspect.Analysis, findings []inspect.Finding) *Facts {
+func NewFacts(a *inspect.Analysis, findings []rules.Finding) *Facts {
 	f := &Facts{Dists: map[string]string{}, fs: a.FS, inv: &a.Inventory}
 	if a.Config != nil {
 		f.ConfigUser = a.Config.Config.User

@@ -10,13 +10,14 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // Image is an analysed image, its findings and the map from its layers to
 // the lines of the Dockerfile that built it: what savings are measured on.
 type Image struct {
 	A        *inspect.Analysis
-	Findings []inspect.Finding
+	Findings []rules.Finding
 	// LayerOf maps an instruction's first line to the layer it made.
 	LayerOf map[int]int
 	// FirstLayer is the first layer the Dockerfile's final stage made
@@ -28,7 +29,7 @@ type Image struct {
 // NewImage maps the image's layers to the instructions of d's final stage
 // (and the stages it is built FROM): backwards from the last layer, by
 // instruction keyword and created_by text.
-func NewImage(a *inspect.Analysis, findings []inspect.Finding, d *Dockerfile) *Image {
+func NewImage(a *inspect.Analysis, findings []rules.Finding, d *Dockerfile) *Image {
 	img := &Image{A: a, Findings: findings, LayerOf: map[int]int{}, FirstLayer: -1}
 	var cands []*Instruction
 	for _, st := range reverse(d.Final().chain()) {

@@ -17,6 +17,7 @@ import (
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
@@ -174,7 +175,7 @@ func analyzeRef(t *testing.T, ref string, src []byte) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings := inspect.RunRules(a, inspect.Config{Now: corpusNow})
+	findings := inspect.RunRules(a, inspect.Config{Config: rules.Config{Now: corpusNow}})
 	facts := NewFacts(a, findings)
 	if err := facts.ReadRuntimeLibs(ctx, s.Image, nil); err != nil {
 		t.Fatal(err)
@@ -313,7 +314,7 @@ func TestRuntimeLibsKeptPerLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings := inspect.RunRules(a, inspect.Config{Now: corpusNow})
+	findings := inspect.RunRules(a, inspect.Config{Config: rules.Config{Now: corpusNow}})
 	store := layer.NewDerivedStore(t.TempDir(), RuntimeLibsKind)
 	run := func() (*RuntimeLibs, int32) {
 		t.Helper()

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // Issue 19 item 4: CMD ['python', 'app.py'] (shell form for Docker) becomes
@@ -147,9 +148,9 @@ func TestRecommendsAndBuiltins(t *testing.T) {
 // its own apt lists offer), not those a refresh found (SP407), which the
 // image's lists do not know.
 func TestAptUpgradeEvidenceIsSP403s(t *testing.T) {
-	facts := NewFacts(&inspect.Analysis{}, []inspect.Finding{
-		{Rule: "SP403", Packages: []inspect.FindingPackage{{Name: "libssl3"}, {Name: "libc6"}}},
-		{Rule: "SP407", Packages: []inspect.FindingPackage{{Name: "tzdata"}}},
+	facts := NewFacts(&inspect.Analysis{}, []rules.Finding{
+		{Rule: "SP403", Packages: []rules.FindingPackage{{Name: "libssl3"}, {Name: "libc6"}}},
+		{Rule: "SP407", Packages: []rules.FindingPackage{{Name: "tzdata"}}},
 	})
 	ss, err := Suggest([]byte("FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\n"), Options{Now: corpusNow, Facts: facts})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -17,7 +18,7 @@ import (
 // its OS and Python), and COPY sources are guesses (the history keeps only
 // destinations). The instructions are those after the base image's last
 // CMD or ENTRYPOINT, as the history tells them.
-func Reconstruct(a *inspect.Analysis, findings []inspect.Finding, ref string) string {
+func Reconstruct(a *inspect.Analysis, findings []rules.Finding, ref string) string {
 	hist := a.Config.History
 	var instrs []string
 	var layerOf []int // per history entry: layer index or -1
@@ -187,7 +188,7 @@ func dashed(s string) string {
 }
 
 // guessBase names a base image like the one the image was built from.
-func guessBase(a *inspect.Analysis, findings []inspect.Finding, firstLayer int) string {
+func guessBase(a *inspect.Analysis, findings []rules.Finding, firstLayer int) string {
 	osr := a.Inventory.OSRelease
 	id, ver, codename := osr["ID"], tagPart(osr["VERSION_ID"]), tagPart(osr["VERSION_CODENAME"])
 	py := ""

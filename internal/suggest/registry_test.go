@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // TestRegistries checks the two registries, the rules and the suggestion
@@ -26,7 +26,7 @@ func TestRegistries(t *testing.T) {
 	// The only reference to the rules' registry in this package's tests.
 	ruleName := map[string]string{}
 	var ruleIDs []string
-	for _, r := range inspect.Rules {
+	for _, r := range rules.Rules {
 		ruleIDs = append(ruleIDs, r.ID)
 		ruleName[r.ID] = r.Name
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -1106,14 +1107,14 @@ func (v filesView) detail(width int) string {
 		}
 		lines = append(lines, styleTitle.Render(cutMiddle(p, pathRoom(p, head, width)))+head)
 		lines = append(lines, v.changeLines(n)...)
-		rules := n.Rules
-		if len(rules) == 0 {
-			rules = r.inherited
+		ids := n.Rules
+		if len(ids) == 0 {
+			ids = r.inherited
 		}
-		if len(rules) > 0 {
+		if len(ids) > 0 {
 			var names []string
-			for _, id := range rules {
-				if rule := inspect.RuleByID(id); rule != nil {
+			for _, id := range ids {
+				if rule := rules.RuleByID(id); rule != nil {
 					names = append(names, id+" "+rule.Name)
 				} else {
 					names = append(names, id)

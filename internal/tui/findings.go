@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -24,9 +25,9 @@ type openFindingMsg struct{ index int }
 // findingGroup is every finding of one rule.
 type findingGroup struct {
 	rule, name, category string
-	severity             inspect.Severity // the worst of its findings
+	severity             rules.Severity // the worst of its findings
 	bytes                int64
-	findings             []inspect.Finding
+	findings             []rules.Finding
 	orig                 []int // each finding's index in the report
 }
 
@@ -97,7 +98,7 @@ func newFindingsView(r inspect.Report) findingsView {
 			order[k] = k
 		}
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(g.findings[b].Bytes, g.findings[a].Bytes) })
-		fs, orig := make([]inspect.Finding, len(order)), make([]int, len(order))
+		fs, orig := make([]rules.Finding, len(order)), make([]int, len(order))
 		for k, o := range order {
 			fs[k], orig[k] = g.findings[o], g.orig[o]
 		}
@@ -139,7 +140,7 @@ func (v findingsView) openFinding(orig int) findingsView {
 
 // findingTitle is a finding's title, safe for the terminal; when another
 // finding of the list looks the same, with its layer.
-func findingTitle(f inspect.Finding, all []inspect.Finding) string {
+func findingTitle(f rules.Finding, all []rules.Finding) string {
 	t := textsafe.Term(f.Title)
 	if f.Layer < 0 {
 		return t
@@ -354,7 +355,7 @@ func (v findingsView) detail(width int) string {
 	var head, text string
 	if r.kind == rowGroup {
 		head = fmt.Sprintf("%s %s · %s", g.rule, g.name, g.category)
-		if rule := inspect.RuleByID(g.rule); rule != nil {
+		if rule := rules.RuleByID(g.rule); rule != nil {
 			text = rule.Doc + ". Fix: " + rule.Fix
 		}
 	} else {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // R asks the image's package sources (Input.Refresh) off the Update loop:
@@ -19,8 +20,8 @@ import (
 func TestRefreshKey(t *testing.T) {
 	base := demoInput(t)
 	refreshed := base.Report
-	refreshed.Findings = append([]inspect.Finding{{
-		Rule: "SP407", Name: "refreshed-os-updates", Category: "stale-packages", Severity: inspect.SeverityHigh, Layer: 1,
+	refreshed.Findings = append([]rules.Finding{{
+		Rule: "SP407", Name: "refreshed-os-updates", Category: "stale-packages", Severity: rules.SeverityHigh, Layer: 1,
 		Title: "2 packages have a newer version in the image's sources today, 2 from a security suite (gcc-12, libc6) — from deb.example (fetched 2026-12-05)",
 		Paths: []string{}, PathBytes: []int64{},
 	}}, base.Report.Findings...)

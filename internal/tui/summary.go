@@ -10,7 +10,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/dustin/go-humanize"
-	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
@@ -211,7 +211,7 @@ func (v *summaryView) content(width int) string {
 
 	if len(v.wins) > 0 {
 		b.WriteString("\n" + styleHeading.Render("Biggest wins") + styleDim.Render("  (enter opens one)") + "\n")
-		shown := make([]inspect.Finding, len(v.wins))
+		shown := make([]rules.Finding, len(v.wins))
 		for i, w := range v.wins {
 			shown[i] = r.Findings[w]
 		}

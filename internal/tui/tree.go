@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // TreeNode is one path of the merged file system as the files view shows
@@ -63,7 +63,7 @@ func (n *TreeNode) IsDir() bool { return n.Kind == layer.KindDir }
 // BuildTree copies the merged view of fs into a tree the files view can
 // sort and filter, adds the hidden copies (as ghosts where their path is
 // gone) and marks the paths the findings name with their rule IDs.
-func BuildTree(fs *fsview.FileSystem, findings []inspect.Finding) *TreeNode {
+func BuildTree(fs *fsview.FileSystem, findings []rules.Finding) *TreeNode {
 	root := &TreeNode{Name: "/", Path: "/", Kind: layer.KindDir, Layer: -1, Visible: true}
 	if fs == nil {
 		return root

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 func fixture(name string) string { return filepath.Join("..", "..", "testdata", "images", name+".tar") }
@@ -124,7 +125,7 @@ func TestHostileStrings(t *testing.T) {
 	in.Report.Image.OS = "Debian" + osc
 	in.Report.Layers = append([]inspect.LayerReport(nil), in.Report.Layers...)
 	in.Report.Layers[1].CreatedBy = "RUN echo" + osc + "\nforged line"
-	in.Report.Findings = append([]inspect.Finding(nil), in.Report.Findings...)
+	in.Report.Findings = append([]rules.Finding(nil), in.Report.Findings...)
 	in.Report.Findings[0].Title += csi
 	root := &TreeNode{Name: "/", Path: "/", Kind: layer.KindDir, Layer: -1, Visible: true}
 	root.Children = []*TreeNode{
@@ -154,11 +155,11 @@ func TestHostileStrings(t *testing.T) {
 
 // Findings that would look the same name their layer.
 func TestFindingTitleNamesLayer(t *testing.T) {
-	a := inspect.Finding{Rule: "SP304", Title: "OS package cache: 8 files in /var/cache/apt", Layer: 1}
+	a := rules.Finding{Rule: "SP304", Title: "OS package cache: 8 files in /var/cache/apt", Layer: 1}
 	b := a
 	b.Layer = 3
-	c := inspect.Finding{Rule: "SP304", Title: "OS package cache: 88 files in /var/cache/apt", Layer: 2}
-	all := []inspect.Finding{a, b, c}
+	c := rules.Finding{Rule: "SP304", Title: "OS package cache: 88 files in /var/cache/apt", Layer: 2}
+	all := []rules.Finding{a, b, c}
 	if got := findingTitle(a, all); got != a.Title+" (layer 1)" {
 		t.Errorf("findingTitle = %q", got)
 	}

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/pipeline"
 )
 
@@ -158,7 +159,7 @@ type Measurement struct {
 	Totals inspect.Totals `json:"totals"`
 	// Findings are the rules' findings (in JSON: their rule, category,
 	// bytes and files only).
-	Findings []inspect.Finding `json:"-"`
+	Findings []rules.Finding `json:"-"`
 }
 
 // RuleFigure is a finding as the JSON report carries it.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 )
 
 // fake is a Verifier driving testdata/fake-docker (no engine), with a
@@ -61,7 +62,7 @@ func measureFake(ref, state string) (*Measurement, error) {
 	if _, err := os.Stat(filepath.Join(state, id+".full")); err == nil {
 		return &Measurement{
 			Totals: inspect.Totals{Size: 500 << 20, StoredSize: 520 << 20, Files: 9000},
-			Findings: []inspect.Finding{
+			Findings: []rules.Finding{
 				{Rule: "SP201", Name: "build-toolchain", Category: "compilers", Bytes: 300 << 20},
 				{Rule: "SP211", Name: "header-files", Category: "headers", Bytes: 20 << 20},
 				{Rule: "SP601", Name: "root-user", Category: "security"},
@@ -71,7 +72,7 @@ func measureFake(ref, state string) (*Measurement, error) {
 	}
 	return &Measurement{
 		Totals: inspect.Totals{Size: 100 << 20, StoredSize: 101 << 20, Files: 3000},
-		Findings: []inspect.Finding{
+		Findings: []rules.Finding{
 			{Rule: "SP311", Name: "packaging-tools", Bytes: 8 << 20},
 			{Rule: "SP701", Name: "documentation", Bytes: 5 << 20},
 		},
@@ -522,8 +523,8 @@ func TestSmokeCommandAndTimeout(t *testing.T) {
 
 // The JSON carries a finding's packages by name and version, not its paths.
 func TestMeasurementJSON(t *testing.T) {
-	m := &Measurement{Findings: []inspect.Finding{{Rule: "SP311", Name: "packaging-tools", Category: "packaging-tools", Bytes: 7,
-		Paths: []string{"/opt/venv/x"}, Packages: []inspect.FindingPackage{{Name: "poetry", Version: "1.3.2"}}}}}
+	m := &Measurement{Findings: []rules.Finding{{Rule: "SP311", Name: "packaging-tools", Category: "packaging-tools", Bytes: 7,
+		Paths: []string{"/opt/venv/x"}, Packages: []rules.FindingPackage{{Name: "poetry", Version: "1.3.2"}}}}}
 	b, err := json.Marshal(m)
 	if err != nil || !strings.Contains(string(b), `"files":0,"packages":["poetry 1.3.2"]}`) || strings.Contains(string(b), "/opt/venv") {
 		t.Errorf("%s %v", b, err)

@@ -13,12 +13,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Entry is one header (and content) of a test layer.
@@ -99,4 +102,36 @@ func WriteLayout(t testing.TB, dir string, img v1.Image) {
 	if err := lp.AppendImage(img); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Symlink is a symbolic link entry.
+func Symlink(name, target string) Entry {
+	return Entry{Name: name, Type: tar.TypeSymlink, Link: target}
+}
+
+// Whiteout is the entry that deletes p in the layers below (".wh.NAME").
+func Whiteout(p string) Entry {
+	i := strings.LastIndexByte(p, '/')
+	return File(p[:i+1]+".wh."+p[i+1:], "")
+}
+
+// Image builds a real gzip-layered image from tar streams, history[i]
+// being layer i's instruction.
+func Image(t testing.TB, history []string, layers ...[]byte) v1.Image {
+	t.Helper()
+	img := empty.Image
+	for i, tb := range layers {
+		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tb)), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := mutate.Addendum{Layer: l}
+		if i < len(history) {
+			add.History = v1.History{CreatedBy: history[i]}
+		}
+		if img, err = mutate.Append(img, add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return img
 }
