@@ -11,6 +11,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
+	"github.com/slimpy/slimpy/internal/safefile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -115,7 +116,7 @@ const maxConfigFile = 1 << 20
 // error when optional is true (the default `.slimpy.yaml`); it is when the
 // user named it.
 func LoadConfig(file string, optional bool) (Config, error) {
-	raw, err := readRegularFile(file, maxConfigFile)
+	raw, err := safefile.ReadRegular(file, maxConfigFile)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return DefaultConfig(), nil

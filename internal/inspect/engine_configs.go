@@ -8,6 +8,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/source"
+	"github.com/slimpy/slimpy/internal/safefile"
 )
 
 // engineConfigs keeps the configs of the engine's images in the cache
@@ -30,7 +31,7 @@ func (c engineConfigs) path(imageID string) string {
 }
 
 func (c engineConfigs) Config(imageID string, limit int64) []byte {
-	raw, err := readRegularFile(c.path(imageID), limit)
+	raw, err := safefile.ReadRegular(c.path(imageID), limit)
 	if err != nil {
 		return nil
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect/codec"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/source"
+	"github.com/slimpy/slimpy/internal/safefile"
 	"github.com/zeebo/xxh3"
 )
 
@@ -120,7 +121,7 @@ func (c imageCache) get(slot, key string) *imageEntry {
 	if p == "" {
 		return nil
 	}
-	b, err := readRegularFile(p, layer.MaxCacheEntry)
+	b, err := safefile.ReadRegular(p, layer.MaxCacheEntry)
 	if err != nil {
 		return nil
 	}
