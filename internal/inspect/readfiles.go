@@ -59,9 +59,7 @@ func ReadLayerFiles(ctx context.Context, l v1.Layer, want map[string]bool, max i
 // want sees every candidate before fn is first called. For what the walker
 // does not keep: the files a refresh reads.
 func ReadVisibleFiles(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64, fn func(paths []string, content []byte)) error {
-	return readVisible(ctx, img, fs, want, max, func(_ v1.Layer, stored map[string][]string, read func(want map[string]bool, fn func(at string, b []byte)) error) error {
-		return read(nil, func(at string, b []byte) { fn(stored[at], b) })
-	})
+	return ReadVisibleDerived(ctx, img, fs, want, max, func(b []byte) []byte { return b }, nil, fn)
 }
 
 // DerivedValues keeps, by a layer's diffID, the small value a reader
@@ -79,49 +77,6 @@ type DerivedValues interface {
 // its diffID, so a later run streams no layer whose wanted files all have
 // one — and an image of the engine is not exported for them.
 func ReadVisibleDerived(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64, derive func(content []byte) []byte, cache DerivedValues, fn func(paths []string, value []byte)) error {
-	return readVisible(ctx, img, fs, want, max, func(l v1.Layer, stored map[string][]string, read func(want map[string]bool, fn func(at string, b []byte)) error) error {
-		var kept map[string][]byte
-		diffID := ""
-		if cache != nil {
-			if h, err := l.DiffID(); err == nil {
-				diffID = h.String()
-				kept = cache.Load(diffID)
-			}
-		}
-		missing := map[string]bool{}
-		for at, paths := range stored {
-			if v, ok := kept[at]; ok {
-				fn(paths, v)
-			} else {
-				missing[at] = true
-			}
-		}
-		if len(missing) == 0 {
-			return nil
-		}
-		added := map[string][]byte{}
-		err := read(missing, func(at string, b []byte) {
-			v := derive(b)
-			added[at] = v
-			fn(stored[at], v)
-		})
-		if err != nil {
-			return err
-		}
-		if diffID != "" && len(added) > 0 {
-			maps.Copy(added, kept)
-			cache.Store(diffID, added)
-		}
-		return nil
-	})
-}
-
-// readVisible groups the visible regular files want accepts by the layer
-// that stores their bytes and calls each layer's turn, in layer order,
-// with the stored paths and the visible paths that reach each, and read,
-// which streams the layer for the stored paths of want (nil: all of them).
-func readVisible(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want func(*fsview.Node) bool, max int64,
-	turn func(l v1.Layer, stored map[string][]string, read func(want map[string]bool, fn func(at string, b []byte)) error) error) error {
 	byLayer := map[int]map[string][]string{} // layer → stored path → visible paths
 	fs.Walk(func(n *fsview.Node) bool {
 		if n.Kind != layer.KindFile || n.Size > max || !want(n) {
@@ -146,18 +101,53 @@ func readVisible(ctx context.Context, img v1.Image, fs *fsview.FileSystem, want 
 		if l >= len(layers) {
 			continue
 		}
-		read := func(want map[string]bool, fn func(at string, b []byte)) error {
-			if want == nil {
-				want = map[string]bool{}
-				for at := range byLayer[l] {
-					want[at] = true
-				}
-			}
-			return ReadLayerFiles(ctx, layers[l], want, max, fn)
-		}
-		if err := turn(layers[l], byLayer[l], read); err != nil {
+		if err := readDerived(ctx, layers[l], byLayer[l], max, derive, cache, fn); err != nil {
 			return fmt.Errorf("reading layer %d: %w", l, err)
 		}
+	}
+	return nil
+}
+
+// readDerived hands fn the value of each stored path of one layer: from
+// cache when it has one, else derived from the content the layer stream
+// holds (kept in cache afterwards).
+func readDerived(ctx context.Context, l v1.Layer, stored map[string][]string, max int64, derive func([]byte) []byte, cache DerivedValues, fn func(paths []string, value []byte)) error {
+	var kept map[string][]byte
+	diffID := ""
+	if cache != nil {
+		if h, err := l.DiffID(); err == nil {
+			diffID = h.String()
+			kept = cache.Load(diffID)
+		}
+	}
+	missing := map[string]bool{}
+	for at, paths := range stored {
+		if v, ok := kept[at]; ok {
+			fn(paths, v)
+		} else {
+			missing[at] = true
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var added map[string][]byte // only when kept: contents are not held otherwise
+	if diffID != "" {
+		added = map[string][]byte{}
+	}
+	err := ReadLayerFiles(ctx, l, missing, max, func(at string, b []byte) {
+		v := derive(b)
+		if added != nil {
+			added[at] = v
+		}
+		fn(stored[at], v)
+	})
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 {
+		maps.Copy(added, kept)
+		cache.Store(diffID, added)
 	}
 	return nil
 }
