@@ -163,21 +163,27 @@ func extImage(t *testing.T) string {
 	return "docker-archive:" + p
 }
 
+// openAnalyzed opens and analyses ref and runs the rules on it; the source
+// stays open until the test ends.
+func openAnalyzed(t *testing.T, ref string) (*source.Source, *inspect.Analysis, []rules.Finding) {
+	t.Helper()
+	s, err := source.Open(context.Background(), ref, source.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	a, err := inspect.Analyze(context.Background(), s, inspect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, a, inspect.RunRules(a, inspect.Config{Config: rules.Config{Now: corpusNow}})
+}
+
 func analyzeRef(t *testing.T, ref string, src []byte) Options {
 	t.Helper()
-	ctx := context.Background()
-	s, err := source.Open(ctx, ref, source.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a, err := inspect.Analyze(ctx, s, inspect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings := inspect.RunRules(a, inspect.Config{Config: rules.Config{Now: corpusNow}})
+	s, a, findings := openAnalyzed(t, ref)
 	facts := NewFacts(a, findings)
-	if err := facts.ReadRuntimeLibs(ctx, s.Image, nil); err != nil {
+	if err := facts.ReadRuntimeLibs(context.Background(), s.Image, nil); err != nil {
 		t.Fatal(err)
 	}
 	d, err := Parse(src)
@@ -305,16 +311,7 @@ func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
 // finds the same; a damaged entry is read again.
 func TestRuntimeLibsKeptPerLayer(t *testing.T) {
 	ctx := context.Background()
-	s, err := source.Open(ctx, extImage(t), source.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	a, err := inspect.Analyze(ctx, s, inspect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings := inspect.RunRules(a, inspect.Config{Config: rules.Config{Now: corpusNow}})
+	s, a, findings := openAnalyzed(t, extImage(t))
 	store := layer.NewDerivedStore(t.TempDir(), RuntimeLibsKind)
 	run := func() (*RuntimeLibs, int32) {
 		t.Helper()
