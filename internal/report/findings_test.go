@@ -72,3 +72,25 @@ func TestTextFindings(t *testing.T) {
 		t.Errorf("findings section without a summary")
 	}
 }
+
+// Two headline rows of one rule and title name their layers (the TUI's
+// rows do the same, through the same Finding.TitleAmong).
+func TestHeadlineRowsNameTheirLayer(t *testing.T) {
+	doc := rules.Finding{Rule: "SP701", Category: "docs", Severity: rules.SeverityInfo, Title: "documentation and man pages", Bytes: 2000, Layer: 0, Paths: []string{}, PathBytes: []int64{}}
+	later := doc
+	later.Bytes, later.Layer = 1000, 2
+	r := inspect.Report{
+		Findings:   []rules.Finding{doc, later},
+		Categories: map[string]int64{"docs": 3000},
+		Summary:    &rules.FindingsSummary{StoredSize: 10_000, Findings: 2, BySeverity: map[string]int{"info": 2}},
+	}
+	var buf bytes.Buffer
+	if err := Text(&buf, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"documentation and man pages (layer 0)", "documentation and man pages (layer 2)"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("no %q in:\n%s", want, buf.String())
+		}
+	}
+}

@@ -101,7 +101,7 @@ func (p *printer) headline(r inspect.Report) {
 		if f.Bytes > 0 {
 			bytes = size(f.Bytes)
 		}
-		p.clip(fmt.Sprintf("  %8s  %-5s %-6s %s", bytes, textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)), textsafe.OneLine(f.Title)))
+		p.clip(fmt.Sprintf("  %8s  %-5s %-6s %s", bytes, textsafe.Term(f.Rule), textsafe.Term(string(f.Severity)), textsafe.OneLine(f.TitleAmong(top))))
 	}
 }
 

@@ -141,20 +141,7 @@ func (v findingsView) openFinding(orig int) findingsView {
 // findingTitle is a finding's title, safe for the terminal; when another
 // finding of the list looks the same, with its layer.
 func findingTitle(f rules.Finding, all []rules.Finding) string {
-	t := textsafe.Term(f.Title)
-	if f.Layer < 0 {
-		return t
-	}
-	n := 0
-	for _, o := range all {
-		if o.Rule == f.Rule && o.Title == f.Title {
-			n++
-		}
-	}
-	if n > 1 {
-		t += fmt.Sprintf(" (layer %d)", f.Layer)
-	}
-	return t
+	return textsafe.Term(f.TitleAmong(all))
 }
 
 // flatten lists the rows the open groups and findings show.

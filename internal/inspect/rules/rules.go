@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -134,6 +135,26 @@ type Finding struct {
 	// units are the stored contents the finding's bytes count, for the
 	// summary that counts each once across findings.
 	units map[unit]int64
+}
+
+// TitleAmong is the finding's title, with its layer when another finding
+// of all has the same rule and title (two layers that each store the same
+// kind of thing), so that rows which would look the same tell which layer
+// each is. Callers make it safe for their output.
+func (f Finding) TitleAmong(all []Finding) string {
+	if f.Layer < 0 {
+		return f.Title
+	}
+	n := 0
+	for _, o := range all {
+		if o.Rule == f.Rule && o.Title == f.Title {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Sprintf("%s (layer %d)", f.Title, f.Layer)
+	}
+	return f.Title
 }
 
 // FindingPackage is a package a finding is about.
