@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/klauspost/compress/gzip"
 	"github.com/slimpy/slimpy/internal/bigimage"
 	"github.com/slimpy/slimpy/internal/gctune"
@@ -38,6 +44,10 @@ import (
 //	SLIMPY_BIGIMAGE=0.8G       generate the ~0.8 GB image once into the cache
 //	SLIMPY_BIGIMAGE=3G         generate the ~3 GB image (0.8 GB + 2.2 GB of
 //	                           native libraries) once into the cache
+//	SLIMPY_BIGIMAGE=FILE.tar   a docker save archive (e.g. the Debian-built
+//	                           full.tar), written once into the cache as an
+//	                           OCI layout of gzip layers, as docker push
+//	                           compresses them
 //
 // The cache is $SLIMPY_BENCH_CACHE, else the user cache dir's slimpy-bench.
 //
@@ -49,12 +59,9 @@ func bigImage(tb testing.TB) string {
 	if v == "" {
 		tb.Skip("set SLIMPY_BIGIMAGE=0.8G, 3G or an OCI layout directory to run the big-image benchmarks")
 	}
-	if fi, err := os.Stat(v); err == nil && fi.IsDir() {
+	fi, err := os.Stat(v)
+	if err == nil && fi.IsDir() {
 		return v
-	}
-	o, err := bigImageOptions(v)
-	if err != nil {
-		tb.Fatal(err)
 	}
 	root := os.Getenv("SLIMPY_BENCH_CACHE")
 	if root == "" {
@@ -64,12 +71,70 @@ func bigImage(tb testing.TB) string {
 		}
 		root = filepath.Join(c, "slimpy-bench")
 	}
+	if err == nil && fi.Mode().IsRegular() {
+		return archiveAsLayout(tb, v, fi, root)
+	}
+	o, err := bigImageOptions(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	dir, info, err := bigimage.Ensure(root, o)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Logf("%s: %d files, %.0f MB of files, %.0f MB of tar, %.0f MB compressed", dir, info.Files,
 		float64(info.Bytes)/1e6, float64(info.TarBytes)/1e6, float64(info.CompressedBytes)/1e6)
+	return dir
+}
+
+// archiveAsLayout writes the docker save archive at p once as an OCI
+// layout under root, its layers gzipped at the default level (as docker
+// push compresses them), and returns the layout's directory.
+func archiveAsLayout(tb testing.TB, p string, fi os.FileInfo, root string) string {
+	tb.Helper()
+	dir := filepath.Join(root, fmt.Sprintf("layout-%s-%d", strings.TrimSuffix(filepath.Base(p), ".tar"), fi.Size()))
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err == nil {
+		return dir
+	}
+	img, err := tarball.ImageFromPath(p, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := empty.Image
+	for _, l := range layers {
+		gz, err := tarball.LayerFromOpener(l.Uncompressed, tarball.WithCompressionLevel(gzip.DefaultCompression))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if out, err = mutate.AppendLayers(out, gz); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if out, err = mutate.ConfigFile(out, cfg); err != nil {
+		tb.Fatal(err)
+	}
+	tmp := dir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		tb.Fatal(err)
+	}
+	lp, err := layout.Write(tmp, empty.Index)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := lp.AppendImage(out); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		tb.Fatal(err)
+	}
 	return dir
 }
 
@@ -200,26 +265,44 @@ func BenchmarkBigWarmRules(b *testing.B) {
 // once (GOMAXPROCS) started in the same order as Analyze (largest first;
 // SLIMPY_FLOOR_LAYER_ORDER=1 starts them in layer order instead, as a
 // simple reader would).
-func BenchmarkBigFloor(b *testing.B) {
+func BenchmarkBigFloor(b *testing.B) { benchFloor(b, false) }
+
+// BenchmarkBigFloorVerified is the verified floor: the floor plus the
+// sha256 of every uncompressed stream, checked against the config's
+// diffIDs — the least any analyzer does that trusts no layer it has not
+// checked (slimpy's layer cache is keyed by diffID, so it must).
+func BenchmarkBigFloorVerified(b *testing.B) { benchFloor(b, true) }
+
+func benchFloor(b *testing.B, verified bool) {
 	dir := bigImage(b)
 	b.SetBytes(bigTarBytes(b, dir))
 	blobs := bigLayerBlobs(b, dir, os.Getenv("SLIMPY_FLOOR_LAYER_ORDER") == "")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		var g errgroup.Group
-		g.SetLimit(runtime.GOMAXPROCS(0))
-		for _, p := range blobs {
-			p := p
-			g.Go(func() error { return floorLayer(p) })
-		}
-		if err := g.Wait(); err != nil {
+		if err := runFloor(blobs, verified); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func floorLayer(p string) error {
-	f, err := os.Open(p)
+// runFloor reads every layer blob as the floor does, GOMAXPROCS at once.
+func runFloor(blobs []floorBlob, verified bool) error {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, l := range blobs {
+		g.Go(func() error { return floorLayer(l, verified) })
+	}
+	return g.Wait()
+}
+
+// floorBlob is a layer blob of the layout and its diffID.
+type floorBlob struct {
+	path   string
+	diffID string
+}
+
+func floorLayer(l floorBlob, verified bool) error {
+	f, err := os.Open(l.path)
 	if err != nil {
 		return err
 	}
@@ -228,13 +311,18 @@ func floorLayer(p string) error {
 	if err != nil {
 		return err
 	}
-	tr := tar.NewReader(zr)
+	var stream io.Reader = zr
+	digest := sha256.New()
+	if verified {
+		stream = io.TeeReader(zr, digest)
+	}
+	tr := tar.NewReader(stream)
 	h := xxh3.New()
 	buf := make([]byte, 256<<10)
 	for {
 		_, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			break
 		}
 		if err != nil {
 			return err
@@ -244,6 +332,18 @@ func floorLayer(p string) error {
 			return err
 		}
 	}
+	if !verified {
+		return nil
+	}
+	// The tar reader stops at the end-of-archive blocks; the diffID covers
+	// the whole stream.
+	if _, err := io.CopyBuffer(io.Discard, stream, buf); err != nil {
+		return err
+	}
+	if got := "sha256:" + hex.EncodeToString(digest.Sum(nil)); got != l.diffID {
+		return fmt.Errorf("%s: uncompressed stream is %s, the config says %s", l.path, got, l.diffID)
+	}
+	return nil
 }
 
 // BenchmarkBigPeakMemory runs inspections each in a fresh process and
@@ -368,7 +468,7 @@ func vmHWM() (int64, error) {
 	return 0, errors.New("no VmHWM in /proc/self/status")
 }
 
-func bigLayerBlobs(tb testing.TB, dir string, largestFirst bool) []string {
+func bigLayerBlobs(tb testing.TB, dir string, largestFirst bool) []floorBlob {
 	src, err := source.Open(context.Background(), "oci:"+dir, source.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
@@ -378,19 +478,23 @@ func bigLayerBlobs(tb testing.TB, dir string, largestFirst bool) []string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var out []string
+	var out []floorBlob
 	sizes := map[string]int64{}
 	for _, l := range layers {
 		d, err := l.Digest()
 		if err != nil {
 			tb.Fatal(err)
 		}
+		diffID, err := l.DiffID()
+		if err != nil {
+			tb.Fatal(err)
+		}
 		p := filepath.Join(dir, "blobs", d.Algorithm, d.Hex)
-		out = append(out, p)
+		out = append(out, floorBlob{path: p, diffID: diffID.String()})
 		sizes[p], _ = l.Size()
 	}
 	if largestFirst {
-		sort.SliceStable(out, func(i, j int) bool { return sizes[out[i]] > sizes[out[j]] })
+		sort.SliceStable(out, func(i, j int) bool { return sizes[out[i].path] > sizes[out[j].path] })
 	}
 	return out
 }
@@ -421,38 +525,43 @@ func BenchmarkBigMerge(b *testing.B) {
 	}
 }
 
-// BenchmarkBigColdVsFloor runs the floor and a cold inspection in turn,
-// b.N pairs, and reports the medians and the median ratio: on a machine
-// others share, a pair sees the same load more often than two separate
-// benchmarks do. -benchtime 5x gives five pairs.
+// BenchmarkBigColdVsFloor runs the floor, the verified floor and a cold
+// inspection in turn, b.N rounds, and reports the medians and the median
+// ratios: on a machine others share, the runs of a round see the same load
+// more often than separate benchmarks do. -benchtime 5x gives five rounds.
 func BenchmarkBigColdVsFloor(b *testing.B) {
 	dir := bigImage(b)
 	blobs := bigLayerBlobs(b, dir, os.Getenv("SLIMPY_FLOOR_LAYER_ORDER") == "")
-	var cold, floor, ratio, coldCPU, floorCPU []float64
+	var cold, floor, verified, ratio, ratioVerified, coldCPU, floorCPU, verifiedCPU []float64
+	timed := func(run func()) (wall, cpu float64) {
+		start, cpu0 := time.Now(), cpuSeconds(b)
+		run()
+		return time.Since(start).Seconds(), cpuSeconds(b) - cpu0
+	}
+	floorRun := func(verify bool) func() {
+		return func() {
+			if err := runFloor(blobs, verify); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		start, cpu0 := time.Now(), cpuSeconds(b)
-		var g errgroup.Group
-		g.SetLimit(runtime.GOMAXPROCS(0))
-		for _, p := range blobs {
-			p := p
-			g.Go(func() error { return floorLayer(p) })
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		f, cpu1 := time.Since(start).Seconds(), cpuSeconds(b)
-		start = time.Now()
-		inspectOnce(b, dir, Options{}, nil)
-		c, cpu2 := time.Since(start).Seconds(), cpuSeconds(b)
-		cold, floor, ratio = append(cold, c), append(floor, f), append(ratio, c/f)
-		floorCPU, coldCPU = append(floorCPU, cpu1-cpu0), append(coldCPU, cpu2-cpu1)
+		f, fCPU := timed(floorRun(false))
+		v, vCPU := timed(floorRun(true))
+		c, cCPU := timed(func() { inspectOnce(b, dir, Options{}, nil) })
+		cold, floor, verified = append(cold, c), append(floor, f), append(verified, v)
+		ratio, ratioVerified = append(ratio, c/f), append(ratioVerified, c/v)
+		floorCPU, verifiedCPU, coldCPU = append(floorCPU, fCPU), append(verifiedCPU, vCPU), append(coldCPU, cCPU)
 	}
 	b.ReportMetric(median(cold), "cold-s")
 	b.ReportMetric(median(floor), "floor-s")
+	b.ReportMetric(median(verified), "verified-floor-s")
 	b.ReportMetric(median(ratio), "cold/floor")
+	b.ReportMetric(median(ratioVerified), "cold/verified-floor")
 	b.ReportMetric(median(coldCPU), "cold-cpu-s")
 	b.ReportMetric(median(floorCPU), "floor-cpu-s")
+	b.ReportMetric(median(verifiedCPU), "verified-floor-cpu-s")
 }
 
 func median(v []float64) float64 {
