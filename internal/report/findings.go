@@ -150,11 +150,11 @@ func packageLine(pkgs []rules.FindingPackage, n int) string {
 		pk.Name, pk.Version, pk.Note, pk.Available = textsafe.Term(pk.Name), textsafe.Term(pk.Version), textsafe.OneLine(pk.Note), textsafe.Term(pk.Available)
 		switch {
 		case pk.Available != "" && pk.Note != "":
-			parts = append(parts, fmt.Sprintf("%s %s (%s; fixed in %s)", pk.Name, pk.Version, pk.Note, pk.Available))
+			parts = append(parts, fmt.Sprintf("%s (%s; fixed in %s)", textsafe.Glue(pk.Name, pk.Version), pk.Note, pk.Available))
 		case pk.Available != "":
-			parts = append(parts, fmt.Sprintf("%s %s → %s", pk.Name, pk.Version, pk.Available))
+			parts = append(parts, textsafe.Glue(pk.Name, pk.Version, "→", pk.Available))
 		case pk.Bytes > 0:
-			parts = append(parts, fmt.Sprintf("%s %s", pk.Name, size(pk.Bytes)))
+			parts = append(parts, textsafe.Glue(pk.Name, size(pk.Bytes)))
 		default:
 			parts = append(parts, pk.Name)
 		}

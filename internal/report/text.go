@@ -154,7 +154,7 @@ func (p *printer) waste(r inspect.Report, o TextOptions) {
 	}
 	var reasons []string
 	for _, k := range sortedKeys(r.Waste.ByReason) {
-		reasons = append(reasons, fmt.Sprintf("%s %s", textsafe.Term(k), size(r.Waste.ByReason[k])))
+		reasons = append(reasons, textsafe.Glue(textsafe.Term(k), size(r.Waste.ByReason[k])))
 	}
 	p.line("")
 	p.wrap("", fmt.Sprintf("Hidden copies (waste): %s in %s copies stored by a layer and hidden by a later one (%s)",
@@ -229,7 +229,7 @@ func (p *printer) inventory(r inspect.Report) {
 		sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Bytes > pkgs[j].Bytes })
 		var big []string
 		for _, pkg := range first(pkgs, 5) {
-			big = append(big, fmt.Sprintf("%s %s", textsafe.Term(pkg.Name), size(pkg.Bytes)))
+			big = append(big, textsafe.Glue(textsafe.Term(pkg.Name), size(pkg.Bytes)))
 		}
 		p.wrap("  ", fmt.Sprintf("%s: %s packages, %s; largest: %s", textsafe.Term(m), humanize.Comma(int64(len(pkgs))), size(total), strings.Join(big, ", ")))
 	}

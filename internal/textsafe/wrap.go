@@ -2,9 +2,18 @@ package textsafe
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 )
+
+// noBreak joins the words of a Glue: Wrap never breaks a line there and
+// writes it as a plain space.
+const noBreak = '\u00a0'
+
+// Glue joins words with spaces at which Wrap never breaks a line: a
+// package name stays beside its size or version ("bash 7.2 MB").
+func Glue(words ...string) string { return strings.Join(words, string(noBreak)) }
 
 // Wrap breaks text into lines of at most width cells at spaces only
 // (a package name, a flag or a path is never split at its hyphens or
@@ -13,7 +22,8 @@ func Wrap(text string, width int) []string {
 	width = max(width, 10)
 	var lines []string
 	var cur strings.Builder
-	for _, word := range sizeWords(strings.Fields(text)) {
+	words := strings.FieldsFunc(text, func(r rune) bool { return r != noBreak && unicode.IsSpace(r) })
+	for _, word := range sizeWords(words) {
 		for ansi.StringWidth(word) > width {
 			if cur.Len() > 0 {
 				lines = append(lines, cur.String())
@@ -35,6 +45,9 @@ func Wrap(text string, width int) []string {
 	}
 	if cur.Len() > 0 || len(lines) == 0 {
 		lines = append(lines, cur.String())
+	}
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, string(noBreak), " ")
 	}
 	return lines
 }

@@ -18,3 +18,17 @@ func TestWrap(t *testing.T) {
 		t.Errorf("empty: %q", got)
 	}
 }
+
+func TestWrapKeepsGlueTogether(t *testing.T) {
+	// A glued run (a package and its size or version) is never broken
+	// across lines and is written with plain spaces.
+	text := "largest: cpp-12 40 kB, " + Glue("libc6-dev", "18 kB") + ", " + Glue("bash", "1.2.3", "→", "1.2.4")
+	for width, want := range map[int][]string{
+		45: {"largest: cpp-12 40 kB, libc6-dev 18 kB,", "bash 1.2.3 → 1.2.4"},
+		34: {"largest: cpp-12 40 kB,", "libc6-dev 18 kB,", "bash 1.2.3 → 1.2.4"},
+	} {
+		if got := Wrap(text, width); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("Wrap(%d) = %q, want %q", width, got, want)
+		}
+	}
+}
