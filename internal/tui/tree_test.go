@@ -153,17 +153,22 @@ func TestHostileStrings(t *testing.T) {
 	}
 }
 
-// Findings that would look the same name their layer.
+// Findings of one rule in several layers name their layer, whether their
+// titles look the same or differ by a count; a rule's only finding does not.
 func TestFindingTitleNamesLayer(t *testing.T) {
 	a := rules.Finding{Rule: "SP304", Title: "OS package cache: 8 files in /var/cache/apt", Layer: 1}
 	b := a
 	b.Layer = 3
 	c := rules.Finding{Rule: "SP304", Title: "OS package cache: 88 files in /var/cache/apt", Layer: 2}
-	all := []rules.Finding{a, b, c}
+	d := rules.Finding{Rule: "SP701", Title: "documentation and man pages: 9 files", Layer: 2}
+	all := []rules.Finding{a, b, c, d}
 	if got := findingTitle(a, all); got != a.Title+" (layer 1)" {
 		t.Errorf("findingTitle = %q", got)
 	}
-	if got := findingTitle(c, all); got != c.Title {
-		t.Errorf("a unique title changed: %q", got)
+	if got := findingTitle(c, all); got != c.Title+" (layer 2)" {
+		t.Errorf("a title that differs by its count: %q", got)
+	}
+	if got := findingTitle(d, all); got != d.Title {
+		t.Errorf("the rule's only finding changed: %q", got)
 	}
 }

@@ -138,16 +138,18 @@ type Finding struct {
 }
 
 // TitleAmong is the finding's title, with its layer when another finding
-// of all has the same rule and title (two layers that each store the same
-// kind of thing), so that rows which would look the same tell which layer
-// each is. Callers make it safe for their output.
+// of all has the same rule in another layer, or the same title (two layers
+// that each store the same kind of thing, "1,440 files" in one and "317
+// files" in the other), so that rows of one rule tell which layer each is.
+// A title that begins with its layer already (SP502, SP503) is left as it
+// is. Callers make it safe for their output.
 func (f Finding) TitleAmong(all []Finding) string {
-	if f.Layer < 0 {
+	if f.Layer < 0 || strings.HasPrefix(f.Title, fmt.Sprintf("layer %d ", f.Layer)) {
 		return f.Title
 	}
 	n := 0
 	for _, o := range all {
-		if o.Rule == f.Rule && o.Title == f.Title {
+		if o.Rule == f.Rule && (o.Title == f.Title || o.Layer >= 0 && o.Layer != f.Layer) {
 			n++
 		}
 	}
