@@ -25,7 +25,7 @@ type Input struct {
 	Pending func() Fixes
 	// Refresh, when set, is what R does: the report again with the
 	// findings of today's answers of the image's package sources
-	// (SP407-SP409, slimpy inspect --refresh), and the warnings of the
+	// (the rules marked Refreshed, slimpy inspect --refresh), and the warnings of the
 	// hosts not reached. nil: R is not offered.
 	Refresh func() (inspect.Report, []string, error)
 }

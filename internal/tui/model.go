@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
 	"github.com/slimpy/slimpy/internal/words"
 )
@@ -280,7 +281,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.findings = newFindingsView(in.Report)
 		n := 0
 		for _, f := range in.Report.Findings {
-			if f.Rule == "SP407" || f.Rule == "SP408" || f.Rule == "SP409" {
+			if r := rules.RuleByID(f.Rule); r != nil && r.Refreshed {
 				n++
 			}
 		}

@@ -10,13 +10,14 @@ import (
 )
 
 var refreshedOSUpdatesRule = &Rule{
-	ID:       "SP407",
-	Name:     "refreshed-os-updates",
-	Category: "stale-packages",
-	Severity: SeverityMedium,
-	Doc:      "with --refresh: installed dpkg and apk packages for which the image's own sources (its sources.list and .sources, /etc/apk/repositories), fetched today, offer a newer version; high when a security suite offers it",
-	Fix:      "rebuild from a freshly pulled base image, or apt-get upgrade / apk upgrade in the base stage",
-	Uses:     []InventoryUse{UsesOSPackages},
+	ID:        "SP407",
+	Name:      "refreshed-os-updates",
+	Category:  "stale-packages",
+	Severity:  SeverityMedium,
+	Doc:       "with --refresh: installed dpkg and apk packages for which the image's own sources (its sources.list and .sources, /etc/apk/repositories), fetched today, offer a newer version; high when a security suite offers it",
+	Fix:       "rebuild from a freshly pulled base image, or apt-get upgrade / apk upgrade in the base stage",
+	Uses:      []InventoryUse{UsesOSPackages},
+	Refreshed: true,
 	Check: func(p *Pass) []Finding {
 		res := p.Settings.Refresh
 		if res == nil || len(res.OS) == 0 {

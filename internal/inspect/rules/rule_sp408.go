@@ -6,13 +6,14 @@ import (
 )
 
 var pythonVulnerableRule = &Rule{
-	ID:       "SP408",
-	Name:     "python-vulnerable",
-	Category: "stale-packages",
-	Severity: SeverityHigh,
-	Doc:      "with --refresh: Python distributions pip manages whose installed version has known vulnerabilities, as the image's package index reports them (PyPI's JSON API: ids, aliases, fixed-in versions)",
-	Fix:      "pin the fixed versions in the requirements and rebuild",
-	Uses:     []InventoryUse{UsesPythonDists},
+	ID:        "SP408",
+	Name:      "python-vulnerable",
+	Category:  "stale-packages",
+	Severity:  SeverityHigh,
+	Doc:       "with --refresh: Python distributions pip manages whose installed version has known vulnerabilities, as the image's package index reports them (PyPI's JSON API: ids, aliases, fixed-in versions)",
+	Fix:       "pin the fixed versions in the requirements and rebuild",
+	Uses:      []InventoryUse{UsesPythonDists},
+	Refreshed: true,
 	Check: func(p *Pass) []Finding {
 		return refreshedPython(p, func(pk refresh.Package) bool { return len(pk.Vulnerabilities) > 0 },
 			func(n int) string {

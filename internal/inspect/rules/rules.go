@@ -57,7 +57,10 @@ type Rule struct {
 	// the parts of the Inventory it reads.
 	Reads []layer.Reads
 	Uses  []InventoryUse
-	Check func(p *Pass) []Finding
+	// Refreshed: Check reads what the image's package sources say today
+	// (Settings.Refresh, from --refresh) and finds nothing without it.
+	Refreshed bool
+	Check     func(p *Pass) []Finding
 }
 
 // Rules is the registry, in ID order. Each rule is in the file named by its

@@ -55,6 +55,11 @@ func TestRuleRegistry(t *testing.T) {
 		} else if !strings.Contains(string(src), `"`+r.ID+`"`) {
 			t.Errorf("%s does not define rule %s", file, r.ID)
 		}
+		// What --refresh adds is told apart by the attribute (the TUI
+		// counts it); its doc says so to the user.
+		if r.Refreshed != strings.HasPrefix(r.Doc, "with --refresh:") {
+			t.Errorf("rule %s: Refreshed is %v but its doc begins %q", r.ID, r.Refreshed, r.Doc[:min(len(r.Doc), 20)])
+		}
 		test := strings.TrimSuffix(file, ".go") + "_test.go"
 		if src, err := os.ReadFile(test); err != nil || !strings.Contains(string(src), `ruleGolden(t, "`+r.ID+`"`) {
 			t.Errorf("rule %s has no test %s with golden findings (ruleGolden)", r.ID, test)
