@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/textsafe"
@@ -233,11 +234,21 @@ func (v *summaryView) content(width int) string {
 	}
 	switch {
 	case len(fx.Suggestions) > 0:
-		line := fmt.Sprintf("  %d changes to %s", len(fx.Suggestions), textsafe.Term(fx.Dockerfile))
+		text := fmt.Sprintf("%d changes to %s", len(fx.Suggestions), textsafe.Term(fx.Dockerfile))
 		if best, ok := largestSaving(fx.Suggestions, nil); ok {
-			line += fmt.Sprintf("; the largest saves %s", humanize.Bytes(uint64(best)))
+			text += fmt.Sprintf("; the largest saves %s", humanize.Bytes(uint64(best)))
 		}
-		b.WriteString(line + styleDim.Render(" · review and accept them in the Suggestions view (5)") + "\n")
+		lines := wrap(text, max(width-2, 1))
+		last := len(lines) - 1
+		for _, l := range lines[:last] {
+			b.WriteString("  " + l + "\n")
+		}
+		hint := "review and accept them in the Suggestions view (5)"
+		if ansi.StringWidth(lines[last])+3+len(hint) <= width-2 {
+			b.WriteString("  " + lines[last] + styleDim.Render(" · "+hint) + "\n")
+		} else { // no room: the hint on a line of its own
+			b.WriteString("  " + lines[last] + "\n  " + styleDim.Render(truncate(hint, width-2)) + "\n")
+		}
 	case fx.Note != "":
 		b.WriteString("  " + styleDim.Render(fx.Note) + "\n")
 	default:
