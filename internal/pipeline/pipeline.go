@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/elfdeps"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
@@ -129,7 +130,7 @@ func (img *Image) phase(s string) {
 func (img *Image) Facts(ctx context.Context) *suggest.Facts {
 	facts := suggest.NewFacts(img.Analysis, img.Findings)
 	img.phase("Reading the libraries the extension modules link…")
-	libs := layer.NewDerivedStore(img.opts.Analyze.CacheDir, suggest.RuntimeLibsKind)
+	libs := layer.NewDerivedStore(img.opts.Analyze.CacheDir, elfdeps.Kind)
 	if err := facts.ReadRuntimeLibs(ctx, img.Source.Image, libs); err != nil {
 		img.warn("the extension modules' libraries were not read: " + textsafe.OneLine(err.Error()))
 		facts.Runtime = nil

@@ -1,9 +1,7 @@
 package suggest
 
 import (
-	"bytes"
 	"context"
-	"debug/elf"
 	"fmt"
 	"path"
 	"sort"
@@ -11,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/elfdeps"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/inventory"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
@@ -105,20 +104,13 @@ func NewFacts(a *inspect.Analysis, findings []rules.Finding) *Facts {
 	return f
 }
 
-func isSharedObject(name string) bool {
-	return strings.HasSuffix(name, ".so") || strings.Contains(name, ".so.")
-}
-
-func inLibTree(p string) bool {
-	return strings.Contains(p, "/site-packages/") || strings.Contains(p, "/dist-packages/")
-}
-
 // ReadRuntimeLibs reads the ELF headers of the shared objects in the
 // image's Python library trees that no OS package owns (what pip & co.
 // installed): their DT_NEEDED entries, resolved to the packages that own
 // the libraries. Only the layers that store those files are streamed
 // again, and only those files are read; cache (nil: none) keeps what each
-// layer's objects link, so a later run streams no layer it knows.
+// layer's objects link, so a later run streams no layer it knows (nor one
+// an inspect with the same cache walked: its walk keeps them too).
 func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image, cache inspect.DerivedValues) error {
 	owned := map[string]bool{}
 	libOwner := map[string]*inventory.OSPackage{} // base name → package
@@ -128,7 +120,7 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image, cache inspect
 		manager = p.Manager
 		for _, file := range p.Files {
 			owned[file] = true
-			if isSharedObject(path.Base(file)) && strings.Contains(file, "/lib") {
+			if elfdeps.IsSharedObject(path.Base(file)) && strings.Contains(file, "/lib") {
 				if _, dup := libOwner[path.Base(file)]; !dup {
 					libOwner[path.Base(file)] = p
 				}
@@ -144,14 +136,14 @@ func (f *Facts) ReadRuntimeLibs(ctx context.Context, img v1.Image, cache inspect
 	pkgs := map[string]*RuntimePackage{}
 	unresolved := map[string]bool{}
 	want := func(n *fsview.Node) bool {
-		if !inLibTree(n.Path) || !isSharedObject(n.Name()) {
+		if !elfdeps.Candidate(n.Path) {
 			return false
 		}
 		bundled[n.Name()] = true
 		return !owned[n.Path]
 	}
-	err := inspect.ReadVisibleDerived(ctx, img, f.fs, want, maxELF, elfNeeded, cache, func(paths []string, value []byte) {
-		needed, isELF := parseNeeded(value)
+	err := inspect.ReadVisibleDerived(ctx, img, f.fs, want, elfdeps.MaxRead, elfdeps.Needed, cache, func(paths []string, value []byte) {
+		needed, isELF := elfdeps.Parse(value)
 		if !isELF {
 			rl.NotELF += len(paths)
 			return
@@ -222,43 +214,6 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
-
-// elfNeeded is the value ReadRuntimeLibs keeps of a shared object: "N"
-// for no ELF file, "X" for one whose imports cannot be read, else "E" and
-// the DT_NEEDED entries, one per line.
-func elfNeeded(content []byte) []byte {
-	ef, err := elf.NewFile(bytes.NewReader(content))
-	if err != nil {
-		return []byte("N")
-	}
-	defer ef.Close()
-	needed, err := ef.ImportedLibraries()
-	if err != nil {
-		return []byte("X")
-	}
-	return []byte("E" + strings.Join(needed, "\n"))
-}
-
-// parseNeeded reads elfNeeded's value back: the libraries (nil when they
-// could not be read) and whether the file is an ELF object.
-func parseNeeded(v []byte) (needed []string, isELF bool) {
-	switch {
-	case len(v) == 0 || v[0] == 'N':
-		return nil, false
-	case v[0] == 'X':
-		return nil, true
-	case len(v) == 1:
-		return []string{}, true
-	}
-	return strings.Split(string(v[1:]), "\n"), true
-}
-
-// RuntimeLibsKind names the values ReadRuntimeLibs keeps per layer (with
-// the version of their encoding), for a layer.DerivedStore.
-const RuntimeLibsKind = "elf-needed-1"
-
-// maxELF bounds the bytes read of one shared object.
-const maxELF = 512 << 20
 
 // junk is what a .dockerignore pattern would have kept out of the image.
 type junk struct {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/slimpy/slimpy/internal/fixtures"
 	"github.com/slimpy/slimpy/internal/inspect"
+	"github.com/slimpy/slimpy/internal/inspect/elfdeps"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/inspect/source"
@@ -281,7 +282,8 @@ func TestDependencyClosureFollowsDepends(t *testing.T) {
 	}
 }
 
-// countingImage counts the layer streams opened of an image.
+// countingImage counts the layer streams (compressed or not) opened of an
+// image.
 type countingImage struct {
 	v1.Image
 	streams *atomic.Int32
@@ -305,6 +307,11 @@ func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
 	return l.Layer.Uncompressed()
 }
 
+func (l countingLayer) Compressed() (io.ReadCloser, error) {
+	l.streams.Add(1)
+	return l.Layer.Compressed()
+}
+
 // TestRuntimeLibsKeptPerLayer: what the extension modules link is kept by
 // layer diffID, so a second run (a second suggest of an image of the
 // engine, which would otherwise be exported again) streams no layer and
@@ -312,7 +319,7 @@ func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
 func TestRuntimeLibsKeptPerLayer(t *testing.T) {
 	ctx := context.Background()
 	s, a, findings := openAnalyzed(t, extImage(t))
-	store := layer.NewDerivedStore(t.TempDir(), RuntimeLibsKind)
+	store := layer.NewDerivedStore(t.TempDir(), elfdeps.Kind)
 	run := func() (*RuntimeLibs, int32) {
 		t.Helper()
 		var n atomic.Int32
