@@ -181,6 +181,11 @@ func Analyze(ctx context.Context, src *source.Source, opts Options) (*Analysis, 
 	created := layerHistory(cfg.History, len(v1layers))
 	a := &Analysis{Source: src, Config: cfg, Layers: make([]Layer, len(v1layers))}
 	cache := layer.NewCache(opts.CacheDir, theCaptures())
+	derived := layer.NewDerivedStore(opts.CacheDir, walkDerive.Kind)
+	var derive *layer.Derive // only when its values are kept
+	if derived.Dir() != "" {
+		derive = walkDerive
+	}
 	defer layer.TrimCache(opts.CacheDir, opts.cacheMaxBytes())
 	budget := &layer.ImageBudget{}
 
@@ -294,15 +299,18 @@ func Analyze(ctx context.Context, src *source.Source, opts Options) (*Analysis, 
 				close(ready[i])
 				return nil
 			}
-			ld, err := readLayerRetrying(gctx, src, l, lay, budget, opts.Progress)
+			ld, err := readLayerRetrying(gctx, src, l, lay, budget, derive, opts.Progress)
 			if err != nil {
 				mcancel()
 				return fmt.Errorf("layer %d (%s): %w", i, short(lay.DiffID), err)
 			}
+			values := ld.Derived
+			ld.Derived = nil
 			lay.Data = ld
 			close(ready[i])
 			// A cache that cannot be written costs speed next time, never correctness.
 			_ = cache.Put(ld)
+			keepDerived(derived, lay.DiffID, values)
 			remotePut(gctx, opts, ld)
 			return nil
 		})
@@ -403,9 +411,9 @@ func NewLayerIndex(a *Analysis) (*fsview.LayerIndex, error) {
 // readLayerRetrying reads a layer, and reads a registry layer again from
 // its start when the connection drops mid-blob: go-containerregistry
 // retries requests that fail, not bodies that stop halfway.
-func readLayerRetrying(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (*layer.Data, error) {
+func readLayerRetrying(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, derive *layer.Derive, progress func(Progress)) (*layer.Data, error) {
 	for attempt := 0; ; attempt++ {
-		ld, err := readLayer(ctx, src, l, lay, budget, progress)
+		ld, err := readLayer(ctx, src, l, lay, budget, derive, progress)
 		if err == nil || ctx.Err() != nil || src.Transport != source.TransportRegistry {
 			return ld, err
 		}
@@ -475,8 +483,9 @@ func openBlob(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, p
 	return pr, total, func() { stopClose(); closeSrc() }, nil
 }
 
-// readLayer streams one layer from the source through the walker.
-func readLayer(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, progress func(Progress)) (_ *layer.Data, err error) {
+// readLayer streams one layer from the source through the walker, which
+// derives what derive (nil: nothing) asks for.
+func readLayer(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, budget *layer.ImageBudget, derive *layer.Derive, progress func(Progress)) (_ *layer.Data, err error) {
 	lb := budget.Layer()
 	defer func() {
 		if err != nil {
@@ -507,7 +516,7 @@ func readLayer(ctx context.Context, src *source.Source, l v1.Layer, lay *Layer, 
 		defer dc.Close()
 		stream = dc
 	}
-	ld, err := layer.Walk(ctx, stream, lay.DiffID, theCaptures(), lb)
+	ld, err := layer.WalkDeriving(ctx, stream, lay.DiffID, theCaptures(), derive, lb)
 	if err != nil {
 		if src.RawCompressed && lay.CompressedSize > 0 && pr.n > lay.CompressedSize {
 			// Bytes after the end the manifest gives: that is the cause.

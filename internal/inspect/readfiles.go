@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/slimpy/slimpy/internal/inspect/elfdeps"
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
 	"github.com/slimpy/slimpy/internal/inspect/layer"
 )
@@ -69,6 +70,24 @@ type DerivedValues interface {
 	// miss.
 	Load(diffID string) map[string][]byte
 	Store(diffID string, values map[string][]byte)
+}
+
+// walkDerive is what the walk derives of the files it streams when a cache
+// keeps the values: the libraries the compiled extension modules link
+// (elfdeps), which the suggestions read through ReadVisibleDerived. Kept
+// as the walk goes, the first suggest after an inspect streams no layer
+// for them (an image of the engine is not exported again).
+var walkDerive = &layer.Derive{Kind: elfdeps.Kind, Want: elfdeps.Candidate, Value: elfdeps.Needed}
+
+// keepDerived keeps the values the walk derived of a layer (nil: none),
+// with those a reader kept before of the files the walk did not hold,
+// as readDerived keeps its own.
+func keepDerived(store layer.DerivedStore, diffID string, values map[string][]byte) {
+	if len(values) == 0 {
+		return
+	}
+	maps.Copy(values, store.Load(diffID))
+	store.Store(diffID, values)
 }
 
 // ReadVisibleDerived is ReadVisibleFiles for a reader that needs only a

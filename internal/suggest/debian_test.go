@@ -14,17 +14,7 @@ import (
 // extension links, and its measured savings leave out what the runtime
 // stage's packages depend on.
 func TestRealDebianImage(t *testing.T) {
-	dir := os.Getenv("SLIMPY_TESTIMAGES")
-	if dir == "" {
-		dir = "/var/cache/slimpy-testimages"
-	}
-	tarPath := filepath.Join(dir, "full.tar")
-	if _, err := os.Stat(tarPath); err != nil {
-		if os.Getenv("SLIMPY_REQUIRE_REALIMAGES") == "1" {
-			t.Fatalf("%s: %v (scripts/debian-images.sh builds it)", tarPath, err)
-		}
-		t.Skipf("%s is missing (scripts/debian-images.sh builds it)", tarPath)
-	}
+	tarPath := realDebianArchive(t)
 	src, err := os.ReadFile(filepath.Join(corpusDir, "debian-scipy", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,4 +89,23 @@ func TestRealDebianImage(t *testing.T) {
 			t.Errorf("SG302 proposed on files the RUN before did not make (savings %+v):\n%s", s.Savings, s.Diff)
 		}
 	}
+}
+
+// realDebianArchive is the docker save archive of the real Debian-built
+// image local/slimpy-test:full; the test skips without it (fails under
+// SLIMPY_REQUIRE_REALIMAGES=1).
+func realDebianArchive(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SLIMPY_TESTIMAGES")
+	if dir == "" {
+		dir = "/var/cache/slimpy-testimages"
+	}
+	tarPath := filepath.Join(dir, "full.tar")
+	if _, err := os.Stat(tarPath); err != nil {
+		if os.Getenv("SLIMPY_REQUIRE_REALIMAGES") == "1" {
+			t.Fatalf("%s: %v (scripts/debian-images.sh builds it)", tarPath, err)
+		}
+		t.Skipf("%s is missing (scripts/debian-images.sh builds it)", tarPath)
+	}
+	return tarPath
 }

@@ -20,6 +20,26 @@ type DerivedStore struct {
 	dir string // "" disables the store
 }
 
+// MaxDerivedContent bounds the content the walker holds of one file to
+// derive a value from (Derive): a larger file gets no value at walk time,
+// and whoever needs one reads it from the layer later.
+const MaxDerivedContent = 16 << 20
+
+// Derive asks the walker for a small value derived from the content of
+// each regular file stored at a path Want accepts, of at most
+// MaxDerivedContent bytes, as the file streams by (Data.Derived): what a
+// later reader would otherwise stream the layer again for.
+type Derive struct {
+	Kind  string // the DerivedStore kind the values are kept as
+	Want  func(stored string) bool
+	Value func(content []byte) []byte // must not keep content
+}
+
+// wants reports whether the walk derives a value of the file at p.
+func (d *Derive) wants(p string, size int64) bool {
+	return d != nil && size <= MaxDerivedContent && d.Want(p)
+}
+
 // derivedFormat changes whenever an entry's encoding changes.
 const derivedFormat = 1
 

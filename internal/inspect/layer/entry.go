@@ -53,6 +53,9 @@ type Data struct {
 	StoredFiles int
 	// TarBytes is the length of the uncompressed tar stream.
 	TarBytes int64
+	// Derived are the values a Derive asked the walk for, by stored path;
+	// not part of the layer cache's entry (a DerivedStore keeps them).
+	Derived map[string][]byte
 
 	// checked is set by the walker, whose entries are clean by
 	// construction: Merge checks the entries of any other Data (the

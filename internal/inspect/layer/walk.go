@@ -83,6 +83,13 @@ var walkBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // file: one layer keeps up to three cores busy. Memory stays bounded by
 // the pipe's chunks and one content buffer, whatever the layer holds.
 func Walk(ctx context.Context, uncompressed io.Reader, wantDiffID string, captures *Captures, lb *Budget) (*Data, error) {
+	return WalkDeriving(ctx, uncompressed, wantDiffID, captures, nil, lb)
+}
+
+// WalkDeriving is Walk that also derives the values derive (nil: none)
+// asks for, into Data.Derived. It holds the content of one such file of
+// more than the content buffer at a time, at most MaxDerivedContent bytes.
+func WalkDeriving(ctx context.Context, uncompressed io.Reader, wantDiffID string, captures *Captures, derive *Derive, lb *Budget) (*Data, error) {
 	counter := &countingReader{r: uncompressed}
 	var r io.Reader = counter
 	var pipe *HashPipe
@@ -100,6 +107,7 @@ func Walk(ctx context.Context, uncompressed io.Reader, wantDiffID string, captur
 	sk := &skipReader{ctx: ctx, r: r, buf: buf}
 	tr := tar.NewReader(sk)
 	var hasher *xxh3.Hasher
+	var held []byte // the content of a file derive wants, beyond buf's size
 	var names arena.Arena
 	// The entry skipped as sparse (and its header), whose hash the next
 	// Next gives.
@@ -154,6 +162,9 @@ func Walk(ctx context.Context, uncompressed io.Reader, wantDiffID string, captur
 			e.Size = hdr.Size
 			switch {
 			case hdr.Size == 0:
+				if derive.wants(p, 0) {
+					ld.derived(p, derive.Value(buf[:0]))
+				}
 			case IsSparse(hdr):
 				// Never read, never captured: its holes would cost time
 				// in its apparent size (walk_sparse.go).
@@ -187,6 +198,21 @@ func Walk(ctx context.Context, uncompressed io.Reader, wantDiffID string, captur
 					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
 				}
 				e.Hash = xxh3.Hash(buf[:hdr.Size])
+				if derive.wants(p, hdr.Size) {
+					ld.derived(p, derive.Value(buf[:hdr.Size]))
+				}
+			case derive.wants(p, hdr.Size):
+				// Held whole, once: the value is derived from it as
+				// the hash is, instead of reading the layer again.
+				if int64(cap(held)) < hdr.Size {
+					held = make([]byte, hdr.Size)
+				}
+				content := held[:hdr.Size]
+				if _, err := io.ReadFull(tr, content); err != nil {
+					return nil, fmt.Errorf("reading %q: %w", p, truncated(err))
+				}
+				e.Hash = xxh3.Hash(content)
+				ld.derived(p, derive.Value(content))
 			default:
 				if hasher == nil {
 					hasher = xxh3.New()
@@ -247,6 +273,15 @@ func Walk(ctx context.Context, uncompressed io.Reader, wantDiffID string, captur
 		ld.Entries = append([]Entry(nil), ld.Entries...) // drop the growth slack
 	}
 	return ld, nil
+}
+
+// derived keeps the value derived of the file stored at p; a later copy
+// of p in the same layer is the one the layer leaves.
+func (ld *Data) derived(p string, v []byte) {
+	if ld.Derived == nil {
+		ld.Derived = map[string][]byte{}
+	}
+	ld.Derived[p] = v
 }
 
 // truncated names the usual symptom of a cut-off layer in words a user reads.

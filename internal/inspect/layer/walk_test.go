@@ -4,7 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -155,5 +159,55 @@ func TestHasDotElem(t *testing.T) {
 		if got := hasDotElem(p); got != want {
 			t.Errorf("hasDotElem(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestWalkDerives: the walk derives the value of every wanted file of at
+// most MaxDerivedContent bytes from its exact content (small ones from the
+// content buffer, larger ones held whole, empty ones too), none of a
+// larger file or of a file it does not want, and the entries are those a
+// walk without it gives.
+func TestWalkDerives(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	random := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rnd.Uint32())
+		}
+		return string(b)
+	}
+	small, held, big := "small .so content", random(3<<20), random(MaxDerivedContent+1)
+	tb := tartest.Tar(t,
+		tartest.File("/sp/small.so", small),
+		tartest.File("/sp/held.so", held),
+		tartest.File("/sp/big.so", big),
+		tartest.File("/sp/empty.so", ""),
+		tartest.File("/sp/mod.py", "import os\n"),
+		tartest.Entry{Name: "sp/link.so", Type: tar.TypeLink, Link: "/sp/small.so"},
+		tartest.File("/var/lib/dpkg/status", "Package: x\n"),
+	)
+	value := func(content []byte) []byte {
+		sum := sha256.Sum256(content)
+		return []byte(fmt.Sprintf("%d:%x", len(content), sum))
+	}
+	derive := &Derive{Kind: "test-1", Want: func(p string) bool { return strings.HasSuffix(p, ".so") }, Value: value}
+	ld, err := WalkDeriving(context.Background(), bytes.NewReader(tb), tartest.DiffID(tb), testCaptures, derive, new(ImageBudget).Layer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{
+		"/sp/small.so": value([]byte(small)),
+		"/sp/held.so":  value([]byte(held)),
+		"/sp/empty.so": value(nil),
+	}
+	if !reflect.DeepEqual(ld.Derived, want) {
+		t.Errorf("derived %q\nwant %q", ld.Derived, want)
+	}
+	plain, err := walkLayer(bytes.NewReader(tb), tartest.DiffID(tb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Derived != nil || !reflect.DeepEqual(plain.Entries, ld.Entries) || !reflect.DeepEqual(plain.Contents, ld.Contents) {
+		t.Errorf("deriving changed the walk:\n%+v\n%+v", ld.Entries, plain.Entries)
 	}
 }
