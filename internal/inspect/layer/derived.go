@@ -25,6 +25,12 @@ type DerivedStore struct {
 // and whoever needs one reads it from the layer later.
 const MaxDerivedContent = 16 << 20
 
+// MaxDerivedValues bounds the bytes of the values (and their paths) one
+// walk derives of a layer: the DT_NEEDED lists of the ~140 shared objects
+// numpy and scipy store in one layer take ~17 KB; a layer of crafted
+// files gets no more.
+const MaxDerivedValues = 4 << 20
+
 // Derive asks the walker for a small value derived from the content of
 // each regular file stored at a path Want accepts, of at most
 // MaxDerivedContent bytes, as the file streams by (Data.Derived): what a

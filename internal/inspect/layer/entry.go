@@ -55,7 +55,8 @@ type Data struct {
 	TarBytes int64
 	// Derived are the values a Derive asked the walk for, by stored path;
 	// not part of the layer cache's entry (a DerivedStore keeps them).
-	Derived map[string][]byte
+	Derived      map[string][]byte
+	derivedBytes int64 // of Derived's paths and values, and of those dropped
 
 	// checked is set by the walker, whose entries are clean by
 	// construction: Merge checks the entries of any other Data (the

@@ -275,9 +275,14 @@ func WalkDeriving(ctx context.Context, uncompressed io.Reader, wantDiffID string
 	return ld, nil
 }
 
-// derived keeps the value derived of the file stored at p; a later copy
-// of p in the same layer is the one the layer leaves.
+// derived keeps the value derived of the file stored at p (a later copy
+// of p in the same layer is the one the layer leaves), while the layer's
+// values take at most MaxDerivedValues bytes: the others are left to be
+// read later.
 func (ld *Data) derived(p string, v []byte) {
+	if ld.derivedBytes += int64(len(p) + len(v)); ld.derivedBytes > MaxDerivedValues {
+		return
+	}
 	if ld.Derived == nil {
 		ld.Derived = map[string][]byte{}
 	}

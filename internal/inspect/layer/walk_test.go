@@ -211,3 +211,23 @@ func TestWalkDerives(t *testing.T) {
 		t.Errorf("deriving changed the walk:\n%+v\n%+v", ld.Entries, plain.Entries)
 	}
 }
+
+// TestWalkDerivesWithinABound: a layer's values take at most
+// MaxDerivedValues bytes; the files past it get none (they are read later
+// if needed), and the walk goes on.
+func TestWalkDerivesWithinABound(t *testing.T) {
+	var entries []tartest.Entry
+	for i := range 6 {
+		entries = append(entries, tartest.File(fmt.Sprintf("/sp/%d.so", i), "x"))
+	}
+	tb := tartest.Tar(t, entries...)
+	huge := func([]byte) []byte { return make([]byte, 1<<20) } // a crafted list of 1 MiB
+	derive := &Derive{Kind: "test-1", Want: func(string) bool { return true }, Value: huge}
+	ld, err := WalkDeriving(context.Background(), bytes.NewReader(tb), tartest.DiffID(tb), testCaptures, derive, new(ImageBudget).Layer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ld.Derived) != 3 || ld.Derived["/sp/0.so"] == nil || ld.Derived["/sp/3.so"] != nil || len(ld.Entries) != 6 {
+		t.Errorf("%d values (want the first 3 files'), %d entries", len(ld.Derived), len(ld.Entries))
+	}
+}
