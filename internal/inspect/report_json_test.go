@@ -118,6 +118,22 @@ type (
 		Name string    `json:"name"`
 		Next *jsonNode `json:"next"`
 	}
+	jsonTagOptions struct {
+		A int    `json:"a,omitzero"`
+		B int    `json:"b,string"`
+		C string `json:"c-d"`
+		D int    `json:""`
+	}
+	jsonEmbedding struct {
+		jsonEmbedded
+		X int
+	}
+	jsonUntagged struct {
+		Name   string
+		Ünï    int
+		hidden int
+		Dash   int `json:"-"`
+	}
 	jsonOdd struct {
 		S       string            `json:"s"`
 		Named   jsonNamedString   `json:"named"`
@@ -157,24 +173,12 @@ type (
 		OA   any            `json:"oa,omitempty"`
 		OT   jsonTextValue  `json:"ot,omitempty"`
 		OStr jsonSelf       `json:"ostr,omitempty"`
-		// whole by encoding/json: tag options, embedding, clashes, odd names
-		Opts []struct {
-			A int    `json:"a,omitzero"`
-			B int    `json:"b,string"`
-			C string `json:"c-d"`
-		} `json:"opts"`
-		Embeds []struct {
-			jsonEmbedded
-			X int
-		} `json:"embeds"`
-		Untagged []struct {
-			Name   string
-			Ünï    int
-			hidden int
-			Dash   int `json:"-"`
-			Blank  int `json:""`
-		} `json:"untagged"`
-		Structs []struct{} `json:"structs"`
+		// whole by encoding/json: tag options, embedding
+		Opts   []jsonTagOptions `json:"opts"`
+		Embeds []jsonEmbedding  `json:"embeds"`
+		// walked into: untagged, unexported and skipped fields
+		Untagged []jsonUntagged `json:"untagged"`
+		Structs  []struct{}     `json:"structs"`
 	}
 )
 
@@ -191,6 +195,28 @@ func (v jsonSelf) MarshalJSON() ([]byte, error) {
 // The streamer writes what json.Encoder writes for values of every kind it
 // walks into and every kind it hands to encoding/json, with hostile strings.
 func TestWriteJSONStreamerMatchesEncoder(t *testing.T) {
+	for typ, want := range map[reflect.Type]jsonHow{ // each type takes the path it is here for
+		reflect.TypeFor[jsonOdd]():           jsonObject,
+		reflect.TypeFor[jsonUntagged]():      jsonObject,
+		reflect.TypeFor[jsonNode]():          jsonObject,
+		reflect.TypeFor[*jsonNode]():         jsonPointer,
+		reflect.TypeFor[jsonNamedString]():   jsonString,
+		reflect.TypeFor[jsonTextValue]():     jsonText,
+		reflect.TypeFor[[2]int]():            jsonList,
+		reflect.TypeFor[jsonTextPointer]():   jsonMarshal,
+		reflect.TypeFor[jsonSelf]():          jsonMarshal,
+		reflect.TypeFor[jsonTagOptions]():    jsonMarshal,
+		reflect.TypeFor[jsonEmbedding]():     jsonMarshal,
+		reflect.TypeFor[[]byte]():            jsonMarshal,
+		reflect.TypeFor[float64]():           jsonMarshal,
+		reflect.TypeFor[map[string]int]():    jsonMarshal,
+		reflect.TypeFor[time.Time]():         jsonMarshal,
+		reflect.TypeFor[fsview.HideReason](): jsonText,
+	} {
+		if got := jsonHowOf(typ); got != want {
+			t.Errorf("%v is written as %d, want %d", typ, got, want)
+		}
+	}
 	for i, s := range hostileJSONStrings {
 		v := &jsonOdd{
 			S: s, Named: jsonNamedString(s), I8: -128, I64: -1 << 63, U: 7, U64: 1<<64 - 1, Ptr: 3, B: true,
@@ -205,22 +231,9 @@ func TestWriteJSONStreamerMatchesEncoder(t *testing.T) {
 		}
 		if i%2 == 1 {
 			v.OS, v.OI, v.OB, v.OF, v.OL, v.OM, v.OP, v.OA, v.OT = s, -1, true, 0.5, []int{0}, map[string]int{}, &jsonNode{}, s, 1
-			v.Opts = append(v.Opts, struct {
-				A int    `json:"a,omitzero"`
-				B int    `json:"b,string"`
-				C string `json:"c-d"`
-			}{B: 2, C: s})
-			v.Embeds = append(v.Embeds, struct {
-				jsonEmbedded
-				X int
-			}{jsonEmbedded{s}, 1})
-			v.Untagged = append(v.Untagged, struct {
-				Name   string
-				Ünï    int
-				hidden int
-				Dash   int `json:"-"`
-				Blank  int `json:""`
-			}{s, 1, 2, 3, 5})
+			v.Opts = []jsonTagOptions{{B: 2, C: s, D: 4}}
+			v.Embeds = []jsonEmbedding{{jsonEmbedded{s}, 1}}
+			v.Untagged = []jsonUntagged{{s, 1, 2, 3}}
 			v.Structs = []struct{}{{}, {}}
 		}
 		checkStreamer(t, reflect.ValueOf(v))
