@@ -28,7 +28,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // into is marshalled whole by encoding/json and indented: maps, floats,
 // interfaces, byte slices, types that marshal themselves as JSON (or as
 // text through a pointer), structs with an embedded field, a tag option
-// other than omitempty or two fields of one name.
+// other than omitempty or two fields of one name, and what lies deeper
+// than jsonMaxDepth levels (where encoding/json finds cycles).
 func writeIndentedJSON(w io.Writer, v reflect.Value) error {
 	s := &jsonStreamer{w: w, out: make([]byte, 0, 2*jsonFlushAt), plans: map[reflect.Type]*jsonPlan{}}
 	s.value(s.plan(v.Type()), v, 0)
@@ -47,6 +48,9 @@ type jsonStreamer struct {
 }
 
 const jsonIndent = "  "
+
+// jsonMaxDepth is how deep the streamer walks itself.
+const jsonMaxDepth = 500
 
 // jsonFlushAt is how much the streamer holds before it writes to w.
 const jsonFlushAt = 64 << 10
@@ -170,6 +174,10 @@ func jsonHowOf(t reflect.Type) jsonHow {
 // are indented depth levels.
 func (s *jsonStreamer) value(p *jsonPlan, v reflect.Value, depth int) {
 	if s.err != nil {
+		return
+	}
+	if depth > jsonMaxDepth {
+		s.marshal(v, depth) // a cycle is encoding/json's error, not a stack overflow
 		return
 	}
 	switch p.how {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -117,6 +118,9 @@ type (
 	jsonNode        struct {
 		Name string    `json:"name"`
 		Next *jsonNode `json:"next"`
+	}
+	jsonTree struct {
+		Kids []jsonTree `json:"kids"`
 	}
 	jsonTagOptions struct {
 		A int    `json:"a,omitzero"`
@@ -256,6 +260,25 @@ func TestWriteJSONStreamerMatchesEncoder(t *testing.T) {
 		outer.Elem().Field(0).Set(reflect.Append(outer.Elem().Field(0), elem))
 		checkStreamer(t, outer)
 	}
+}
+
+// A cycle is an error, as it is to encoding/json, not a stack overflow;
+// a deep chain without one is written in full.
+func TestWriteJSONStreamerCycles(t *testing.T) {
+	loop := &jsonNode{Name: "a"}
+	loop.Next = loop
+	kids := make([]jsonTree, 1)
+	kids[0].Kids = kids
+	for _, cycle := range []any{loop, &kids} {
+		if err := writeIndentedJSON(io.Discard, reflect.ValueOf(cycle).Elem()); err == nil {
+			t.Fatalf("a cycle through %T was written", cycle)
+		}
+	}
+	deep := &jsonNode{}
+	for range 3 * jsonMaxDepth {
+		deep = &jsonNode{Name: "<", Next: deep}
+	}
+	checkStreamer(t, reflect.ValueOf(deep))
 }
 
 // checkStreamer: writeIndentedJSON of what ptr points to is what
