@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/words"
@@ -616,8 +617,11 @@ var wheelsMountKind = &kind{
 			if len(srcs) != 1 || len(cp.Flags) > 0 || cp.JSON || cp.Heredoc || strings.ContainsAny(srcs[0], "*?$") || srcs[0] == "." || srcs[0] == "./" {
 				continue
 			}
-			abs := resolvePath(cp.Stage.Workdir(cp), dest)
-			if abs == "/" || abs == cp.Stage.Workdir(cp) || !mountSafe(srcs[0]) || !mountSafe(abs) {
+			if d := resolvePath(cp.Stage.Workdir(cp), dest); d == "/" || d == cp.Stage.Workdir(cp) {
+				continue // the app's own directory: its COPY . brings the file again
+			}
+			abs, known := copiedPath(c, cp, srcs[0], dest)
+			if !known || !mountSafe(srcs[0]) || !mountSafe(abs) {
 				continue
 			}
 			var users []*Instruction
@@ -683,6 +687,37 @@ var wheelsMountKind = &kind{
 		return nonEmpty(ch)
 	},
 }
+
+// copiedPath is where a COPY of the one source src to dest puts it, the
+// target a bind mount of src must have: a file copied into a directory
+// (dest ending in "/", or a directory the image has: /tmp, a WORKDIR)
+// lands at dest/NAME, a directory's content at dest itself. known is
+// false when slimpy cannot tell a file from a directory (no build
+// context to look in, a name without an extension).
+func copiedPath(c *ctx, cp *Instruction, src, dest string) (string, bool) {
+	abs := resolvePath(cp.Stage.Workdir(cp), dest)
+	if strings.HasSuffix(src, "/") {
+		return abs, true // a directory: its content goes to dest
+	}
+	intoDir := strings.HasSuffix(dest, "/") || existingDirs[abs] || slices.ContainsFunc(cp.Stage.Instrs[:slices.Index(cp.Stage.Instrs, cp)], func(in *Instruction) bool {
+		return in.Keyword == "WORKDIR" && cp.Stage.Workdir(in) == abs
+	})
+	if !intoDir {
+		return abs, true // the file's own path
+	}
+	_, isFile := c.contextFile(path.Clean(src))
+	switch {
+	case isFile || c.opts.ContextFile == nil && path.Ext(src) != "":
+		return path.Join(abs, path.Base(src)), true
+	case c.opts.ContextFile != nil && path.Ext(src) == "":
+		return abs, true // not a file of the context: a directory, whose content goes to dest
+	}
+	return "", false
+}
+
+// existingDirs are directories every Linux image has: a file copied to
+// one of them without a trailing slash goes into it.
+var existingDirs = map[string]bool{"/tmp": true, "/var/tmp": true, "/root": true, "/opt": true, "/srv": true, "/home": true, "/usr/src": true, "/usr/local": true, "/usr/local/bin": true, "/etc": true}
 
 // mountSafe: the path can be written as it is in a --mount flag, one word
 // whose options are comma-separated and may be quoted: printable ASCII
