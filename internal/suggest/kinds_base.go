@@ -281,7 +281,7 @@ func eolVariant(minor, variant string, now time.Time) (string, []string) {
 			}
 		}
 		if m := alpineSuffixRe.FindStringSubmatch(p); m != nil {
-			built := pythonAlpines(now)
+			built := pythonAlpinesFor(minor, now)
 			if end, ok := alpineEnd(m[1]); ok && (now.After(end) || !slices.Contains(built, m[1])) && len(built) > 0 {
 				why = append(why, variantWhy("Alpine "+m[1], now.After(end), end.Format("2006-01-02"), "Alpine "+strings.Join(built, " and ")))
 				parts[i] = "alpine" + built[0]
@@ -289,6 +289,24 @@ func eolVariant(minor, variant string, now time.Time) (string, []string) {
 		}
 	}
 	return strings.Join(parts, "-"), why
+}
+
+// pythonAlpinesFor are the supported Alpine releases at now that the
+// python image of the minor is built on: for a minor past its end, those
+// it was built on before it ended (the two newest then) that are still
+// supported; none for Python 2.7 (its last, 3.11, ended in 2021).
+func pythonAlpinesFor(minor string, now time.Time) []string {
+	py, ok := inventory.PythonRelease(minor)
+	if !ok || !now.After(py.EOL) {
+		return pythonAlpines(now)
+	}
+	var out []string
+	for _, v := range pythonAlpines(py.EOL) {
+		if end, ok := alpineEnd(v); ok && now.Before(end) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // pythonDebianFor is the Debian release to move a python image of the

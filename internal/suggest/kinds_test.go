@@ -102,6 +102,10 @@ func TestBaseEOLTags(t *testing.T) {
 		"FROM python:3.8-slim\nRUN pip install -r requirements.txt\n": "FROM python:3.8-slim\nRUN pip install -r requirements.txt\n",
 		// a patch release is not built on a newer Debian (finding I2)
 		"FROM python:3.11.6-slim-bullseye\n": "FROM python:3.11-slim-trixie\n",
+		// a dead minor moves only to an Alpine it was built on before it
+		// ended (held-out set of issue 19): 3.9 to 3.21, 2.7 to none
+		"FROM python:3.9.16-alpine3.17\nRUN pip install -r requirements.txt\n": "FROM python:3.9-alpine3.21\nRUN pip install -r requirements.txt\n",
+		"FROM python:2.7.13-alpine3.6\n":                                       "FROM python:2.7.13-alpine3.6\n",
 	})
 }
 
