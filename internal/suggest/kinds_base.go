@@ -291,6 +291,77 @@ func eolVariant(minor, variant string, now time.Time) (string, []string) {
 	return strings.Join(parts, "-"), why
 }
 
+// debianOf is the Debian codename a python tag variant names ("" for
+// none: the default, or Alpine).
+func debianOf(variant string) string {
+	for _, p := range strings.Split(variant, "-") {
+		if _, ok := debianCodenames[p]; ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// releaseBoundNames are OS packages whose name or presence depends on the
+// Debian or Ubuntu release: gone from the newer ones (netcat became
+// virtual, with two providers; libgl1-mesa-glx and the ncurses 5 and
+// readline-gplv2 packages were dropped; software-properties-common is not
+// in trixie), or named after a version (sonames, compilers, JDKs,
+// PostgreSQL majors, the distro's python3.X).
+var releaseBoundNames = map[string]bool{"netcat": true, "libgl1-mesa-glx": true, "software-properties-common": true,
+	"libncurses5-dev": true, "libncursesw5-dev": true, "libncurses5": true, "libncursesw5": true, "libtinfo5": true,
+	"libreadline-gplv2-dev": true, "libmariadbclient-dev": true, "libmysqlclient-dev": true, "mysql-client": true,
+	"libpcre3": true, "libpcre3-dev": true}
+
+var releaseBoundRe = regexp.MustCompile(`^(libssl1\.[01].*|libffi[67]|libtiff5|libwebp6|libicu[0-9]+|libvpx[0-9]+|libav(codec|format|util|filter|device)[0-9]+|libsw(scale|resample)[0-9]+|libpostproc[0-9]+|libx26[45]-[0-9]+|libgdal[0-9]+|libproj[0-9]+|libgeos-3\..*|libpython3\.[0-9]+.*|python3\.[0-9]+(-.*)?|(gcc|g\+\+|cpp|clang|llvm)-[0-9]+.*|openjdk-[0-9]+-.*|postgresql(-client)?-[0-9]+|libreadline[5-7]|libmpdec[0-9]|libldap-2\.[0-9]-[0-9]|libhdf5-[0-9]+.*|libboost.*[0-9]+\.[0-9]+.*|libevent-2\.[0-9]-[0-9]+|libnetcdf[0-9]+)$`)
+
+// releaseBoundPkg names the first OS package the stage (with the stages
+// it is built on) installs whose name or presence depends on the release
+// ("4 installs netcat"), "" for none: moving the release would fail it.
+//
+// On Ubuntu the python3.X packages are ubuntuTargetWith's to check (the
+// release's own and deadsnakes'), and software-properties-common stays.
+func releaseBoundPkg(st *Stage, ubuntu bool) string {
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			for _, pc := range pkgCommands(in) {
+				if pc.manager != "apt" || !pc.is("install") {
+					continue
+				}
+				for _, n := range pc.names() {
+					if ubuntu && (n == "software-properties-common" || distroPythonPkgRe.MatchString(n)) {
+						continue
+					}
+					if releaseBoundNames[n] || releaseBoundRe.MatchString(n) {
+						return fmt.Sprintf("%d installs %s", in.StartLine, n)
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// osMoveBlocker says why moving the stage's Debian or Ubuntu release from
+// one to another (keys of distroPython) is not sure ("" when it is): a
+// package bound to the release, or the distro's Python changing minor
+// under packages the stage pins for it.
+func osMoveBlocker(d *Dockerfile, st *Stage, from, to string) string {
+	if pkg := releaseBoundPkg(st, strings.HasPrefix(from, "ubuntu:")); pkg != "" {
+		return "line " + pkg + ", a package whose name or presence depends on the release"
+	}
+	sm := d.Model().Stages[st.Index]
+	pf, pt := distroPython[from], distroPython[to]
+	if sm.Python.Prefix != "/usr" || pf == "" || pt == "" || pf == pt || sm.Python.Version != "" && sm.Python.Version != pf {
+		// (a python3.X of its own, deadsnakes': ubuntuTargetWith's)
+		return ""
+	}
+	if pinned := pinnedPackages(d, st); pinned != "" {
+		return fmt.Sprintf("the distro's Python moves from %s to %s and %s", pf, pt, pinned)
+	}
+	return ""
+}
+
 // pythonAlpinesFor are the supported Alpine releases at now that the
 // python image of the minor is built on: for a minor past its end, those
 // it was built on before it ended (the two newest then) that are still
@@ -395,6 +466,13 @@ var baseEOLKind = &kind{
 					why = append(why, fmt.Sprintf("%s is a patch release, not built on %s: %s", ver, nv, minorOf(ver)))
 					ver = minorOf(ver)
 				}
+				if debianOf(nv) != debianOf(variant) {
+					if pkg := releaseBoundPkg(st, false); pkg != "" {
+						ch.line(st.From)
+						ch.advise("line %d: %s: move to Debian %s by hand: line %s, a package whose name or presence depends on the Debian release", st.From.StartLine, strings.Join(why, "; "), debianOf(nv), pkg)
+						continue
+					}
+				}
 				tag = joinPythonTag(ver, nv)
 			case "debian":
 				base, rest, _ := strings.Cut(r.tag, "-")
@@ -403,6 +481,11 @@ var baseEOLKind = &kind{
 				}
 				if rel, ok := debianRelease(base); ok && ended(rel, now) {
 					if t := debianTarget(now); t != "" {
+						if blocked := osMoveBlocker(c.d, st, "debian:"+base, "debian:"+t); blocked != "" {
+							ch.line(st.From)
+							ch.advise("line %d: %s's support ended %s: move to Debian %s by hand: %s", st.From.StartLine, rel.Name, lastDay(rel), t, blocked)
+							continue
+						}
 						why = append(why, fmt.Sprintf("%s's support ended %s", rel.Name, lastDay(rel)))
 						base = t
 					}
@@ -415,7 +498,14 @@ var baseEOLKind = &kind{
 				}
 				if rel, ok := ubuntuRelease(v); ok && ended(rel, now) {
 					t, missing := ubuntuTargetWith(c.d, st, v, now)
+					blocked := ""
+					if t != "" {
+						blocked = osMoveBlocker(c.d, st, "ubuntu:"+v, "ubuntu:"+t)
+					}
 					switch {
+					case blocked != "":
+						ch.line(st.From)
+						ch.advise("line %d: %s's standard support ended %s: move to Ubuntu %s by hand: %s", st.From.StartLine, rel.Name, lastDay(rel), t, blocked)
 					case t != "":
 						why = append(why, fmt.Sprintf("%s's standard support ended %s", rel.Name, lastDay(rel)))
 						tag = t
