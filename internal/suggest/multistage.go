@@ -252,6 +252,13 @@ func deriveMultistage(c *ctx) *change {
 		}
 	}
 
+	if !p.ownVenv {
+		if why := venvUnseen(c, model); why != "" {
+			ch.advise("%s: the packages a venv holds would not reach it; split it by hand", why)
+			return ch
+		}
+	}
+
 	// --- classify
 	installSet := map[*Instruction]bool{}
 	projectInstall := map[*Instruction]bool{}
@@ -696,6 +703,40 @@ func deriveMultistage(c *ctx) *change {
 		ch.fallback.measure = ch.measure
 	}
 	return ch
+}
+
+var systemInterpreterRe = regexp.MustCompile(`(^|[\s"'=:;(])/usr/(local/)?bin/python[0-9.]*([\s"';)]|$)`)
+
+// venvUnseen says where the app runs Python without the environment the
+// split gives it ("" for nowhere): a venv reaches programs through the
+// image's PATH, not an interpreter named by its absolute path (in the
+// command, a RUN, or the script the command runs), nor cron jobs, which
+// start with cron's own environment.
+func venvUnseen(c *ctx, sm *StageModel) string {
+	for _, name := range []string{"cron", "cronie", "anacron"} {
+		if in := sm.OSPkgs[name]; in != nil {
+			return fmt.Sprintf("line %d installs %s, whose jobs run without the image's environment (PATH)", in.StartLine, name)
+		}
+	}
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			switch in.Keyword {
+			case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK":
+				if m := systemInterpreterRe.FindString(c.d.Text(in)); m != "" {
+					return fmt.Sprintf("line %d runs %s, the system's interpreter", in.StartLine, strings.Trim(m, " \t\n\"'=:;()"))
+				}
+			}
+		}
+	}
+	if cmd := sm.Cmd; cmd != nil {
+		for _, prog := range cmd.Argv {
+			name, text, _ := entrypointScript(c, sm, prog)
+			if m := systemInterpreterRe.FindString(text); m != "" {
+				return fmt.Sprintf("%s runs %s, the system's interpreter", name, strings.Trim(m, " \t\n\"'=:;()"))
+			}
+		}
+	}
+	return ""
 }
 
 // commandTools are the COPY --from=IMAGE instructions that put on the PATH
