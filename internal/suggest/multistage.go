@@ -561,6 +561,11 @@ func deriveMultistage(c *ctx) *change {
 			ch.advise("line %d, which the runtime stage gets, reads %s, which only the builder copies (for the install): split it by hand", in.StartLine, strings.Join(named, " "))
 			return ch
 		}
+		if tool := buildToolRun(in); tool != "" && (len(buildPkgs) > 0 || p.fullBase) {
+			ch.edits = nil
+			ch.advise("line %d, which the runtime stage gets, runs %s, a build tool only the builder has: split it by hand", in.StartLine, tool)
+			return ch
+		}
 		if dir := mkdirOf(in, p.venv); dir != "" {
 			ch.edits = nil
 			ch.advise("line %d makes %s with mkdir (no -p), where the runtime stage's COPY --from=%s puts %s first: it would fail there (File exists); split it by hand", in.StartLine, dir, p.builder, p.venv)
@@ -734,6 +739,24 @@ func venvUnseen(c *ctx, sm *StageModel) string {
 			if m := systemInterpreterRe.FindString(text); m != "" {
 				return fmt.Sprintf("%s runs %s, the system's interpreter", name, strings.Trim(m, " \t\n\"'=:;()"))
 			}
+		}
+	}
+	return ""
+}
+
+// buildTools are programs of the build packages (build-essential, cmake,
+// the Rust toolchain…) that a RUN may call.
+var buildTools = map[string]bool{"make": true, "gcc": true, "g++": true, "cc": true, "c++": true, "cmake": true, "ninja": true,
+	"meson": true, "cargo": true, "rustc": true, "maturin": true, "autoreconf": true, "./configure": true, "ld": true}
+
+// buildToolRun names the build tool a RUN calls ("" for none).
+func buildToolRun(in *Instruction) string {
+	if in.Keyword != "RUN" {
+		return ""
+	}
+	for _, c := range in.calls() {
+		if buildTools[c.Name()] {
+			return c.Name()
 		}
 	}
 	return ""
