@@ -303,6 +303,14 @@ func deriveMultistage(c *ctx) *change {
 	users := slices.DeleteFunc(createdUsers(st, nil), isRootUser) // USER 0 is root again
 	var builderFiles []string                                     // dependency files only the builder copies
 	toolCopies, toolLines := p.commandTools(model)
+	if in := model.Programs["uv"]; len(toolLines) > 0 && in != nil && in.Keyword == "RUN" &&
+		(in.idx > firstVenvUser.idx || in == firstVenvUser && leadingToolInstalls(in) == 0) {
+		// pip puts uv in the venv with the app's packages, where the
+		// command's uv sync may remove it again: not at the system path
+		// the runtime would copy it from
+		ch.advise("line %d installs uv with the application's packages, into the venv the split makes: the command's uv would not be where the runtime stage copies it from; split it by hand", in.StartLine)
+		return ch
+	}
 	beforeLast := true
 	for _, in := range st.Instrs {
 		if in == lastInstall {
