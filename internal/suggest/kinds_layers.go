@@ -374,6 +374,10 @@ var nonRootKind = &kind{
 			ch.advise("%s: %s: a USER would make that fail", where, why)
 			return ch
 		}
+		if where, why := userCannot(c, model); why != "" {
+			ch.advise("%s: %s; give the user what it needs by hand", where, why)
+			return ch
+		}
 		if line := commentedUser(c.d, st); line > 0 {
 			ch.advise("line %d: the authors left USER commented out there: see why before adding one", line)
 			return ch
@@ -625,6 +629,155 @@ func needsRoot(c *ctx, sm *StageModel) (where, why string) {
 	return "", ""
 }
 
+// userCannot says where and why a new non-root user could not do what
+// the app needs, in ways slimpy cannot fix by chowning a directory ("" for
+// none): run the command's script that a chmod left executable by its
+// owner (root) only, write the output file the command names into the
+// root-owned working directory, run Django's manage.py commands that
+// write into the app's directory at start, or read what a RUN as root
+// downloaded into root's home (0700: models, browsers, corpora).
+func userCannot(c *ctx, sm *StageModel) (where, why string) {
+	cmd := sm.Cmd
+	if cmd == nil || len(cmd.Argv) == 0 {
+		return "", ""
+	}
+	at := cmd.Cmd
+	if cmd.Entrypoint != nil {
+		at = cmd.Entrypoint
+	}
+	wd := sm.St.Workdir(at)
+	if prog := cmd.Argv[0]; strings.Contains(prog, "/") && !cmd.ShellForm {
+		script := resolvePath(wd, prog)
+		for _, st := range sm.St.chain() {
+			for _, in := range st.Instrs {
+				for _, call := range in.calls() {
+					if mode, ok := chmodOf(call, in.wd, script); ok && !othersMayRun(mode) {
+						return fmt.Sprintf("line %d", in.StartLine), fmt.Sprintf("chmod %s leaves %s executable by its owner, root, only: the command could not start", mode, prog)
+					}
+				}
+			}
+		}
+	}
+	for i, a := range cmd.Argv {
+		flag, val, _ := strings.Cut(a, "=")
+		if !strings.HasPrefix(a, "-") || !outputFlags[flag] {
+			if f, v, ok := strings.Cut(a, " "); ok && outputFlags[f] {
+				flag, val = f, strings.TrimSpace(v) // "-O ./out.json" as one word
+			} else {
+				continue
+			}
+		}
+		if val == "" && i+1 < len(cmd.Argv) {
+			val = cmd.Argv[i+1]
+		}
+		if val != "" && !strings.HasPrefix(val, "-") && !strings.HasPrefix(val, "$") && !strings.HasPrefix(val, "/") {
+			return fmt.Sprintf("line %d", at.StartLine), fmt.Sprintf("the command writes %s %s into its working directory %s, which is root's", flag, val, wd)
+		}
+	}
+	for _, prog := range cmd.Argv {
+		name, text, _ := entrypointScript(c, sm, prog)
+		if text == "" {
+			continue
+		}
+		for _, call := range scriptCalls(text) {
+			if sub := manageWrites(call); sub != "" {
+				return name, "it runs manage.py " + sub + " when the container starts, which writes in the app's directory (static files, migrations, a SQLite database)"
+			}
+		}
+	}
+	if line, what := rootHomeDownload(sm); line > 0 {
+		return fmt.Sprintf("line %d", line), what + " into root's home as root (/root is 0700): the new user would not find it"
+	}
+	return "", ""
+}
+
+// outputFlags are command-line options that name a file or directory the
+// program writes.
+var outputFlags = map[string]bool{"-o": true, "-O": true, "--output": true, "--out": true, "--output-dir": true, "--outdir": true, "--log-file": true, "--logfile": true}
+
+// chmodOf is the mode a chmod call gives the file target (resolved from
+// the working directory wd), ok when it names it.
+func chmodOf(call *Call, wd, target string) (string, bool) {
+	if call.Name() != "chmod" {
+		return "", false
+	}
+	var mode string
+	for _, w := range call.Args() {
+		switch {
+		case w.Dynamic:
+			return "", false
+		case strings.HasPrefix(w.Value, "-") && mode == "":
+			continue // -R, -v
+		case mode == "":
+			mode = w.Value
+		case resolvePath(wd, w.Value) == target:
+			return mode, true
+		}
+	}
+	return "", false
+}
+
+// othersMayRun: a chmod mode after which a user who is neither the owner
+// nor in the group may read and execute the file (a symbolic mode that
+// names no other-users class only adds to the file's unknown mode: not
+// known to).
+func othersMayRun(mode string) bool {
+	if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
+		return n&5 == 5
+	}
+	for _, clause := range strings.Split(mode, ",") {
+		who := strings.TrimRight(clause[:strings.IndexAny(clause+"+", "+-=")], " ")
+		if (who == "" || strings.ContainsAny(who, "ao")) && strings.Contains(clause, "x") && !strings.Contains(clause, "-") {
+			return true
+		}
+	}
+	return false
+}
+
+// manageWrites is the Django management command a call runs that writes
+// in the project's directory ("" for none).
+func manageWrites(call *Call) string {
+	words := call.wordStrings()
+	for i, w := range words {
+		if path.Base(w) != "manage.py" || i+1 >= len(words) {
+			continue
+		}
+		switch sub := words[i+1]; sub {
+		case "collectstatic", "makemigrations", "migrate", "compilemessages", "compress":
+			return sub
+		}
+	}
+	return ""
+}
+
+var rootHomeDownloadRe = regexp.MustCompile(`playwright install|nltk\.download|nltk\.downloader|huggingface-cli download|hf_hub_download|snapshot_download|from_pretrained\(|SentenceTransformer\(|torch\.hub\.load|whisper\.load_model|easyocr\.Reader`)
+
+// cacheHomeEnv are the variables that move those downloads out of $HOME.
+var cacheHomeEnv = []string{"HOME", "XDG_CACHE_HOME", "HF_HOME", "HF_HUB_CACHE", "TRANSFORMERS_CACHE", "SENTENCE_TRANSFORMERS_HOME", "TORCH_HOME", "PLAYWRIGHT_BROWSERS_PATH", "NLTK_DATA"}
+
+// rootHomeDownload is the line of a RUN that downloads models, browsers
+// or corpora into the cache below $HOME (root's: no ENV moves it), and
+// what it downloads; 0 for none.
+func rootHomeDownload(sm *StageModel) (int, string) {
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			if in.Keyword == "ENV" || in.Keyword == "ARG" {
+				for _, v := range cacheHomeEnv {
+					if strings.Contains(in.Original, v) {
+						return 0, ""
+					}
+				}
+			}
+			if in.Keyword == "RUN" {
+				if m := rootHomeDownloadRe.FindString(in.Original); m != "" {
+					return in.StartLine, "it downloads (" + strings.TrimRight(m, "(") + ")"
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
 // scriptNeedsRoot reads the entrypoint or command script prog (a build
 // context file the stage copies) and says where and why it needs root.
 func scriptNeedsRoot(c *ctx, sm *StageModel, prog string) (where, why string) {
@@ -663,7 +816,8 @@ func scriptNeedsRoot(c *ctx, sm *StageModel, prog string) (where, why string) {
 func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, unread bool) {
 	var abs string
 	switch {
-	case strings.Contains(prog, "/"):
+	case strings.Contains(prog, "/") || strings.HasSuffix(prog, ".sh") || strings.HasSuffix(prog, ".bash"):
+		// a path, or a script given to a shell by its name (bash start.sh)
 		at := sm.Cmd.Entrypoint
 		if at == nil {
 			at = sm.Cmd.Cmd

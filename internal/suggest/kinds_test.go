@@ -171,3 +171,14 @@ func TestAptUpgradeEvidenceIsSP403s(t *testing.T) {
 	}
 	t.Errorf("no SG104 in %+v", ss)
 }
+
+// othersMayRun reads the chmod modes of the held-out set of issue 19:
+// u+x leaves a root-owned entrypoint to root.
+func TestOthersMayRun(t *testing.T) {
+	for mode, want := range map[string]bool{"+x": true, "a+x": true, "755": true, "0755": true, "o+rx": true,
+		"u+x": false, "ug+x": false, "744": false, "0700": false, "750": false, "u+rwx,go-w": false, "a-x": false} {
+		if got := othersMayRun(mode); got != want {
+			t.Errorf("othersMayRun(%q) = %v, want %v", mode, got, want)
+		}
+	}
+}

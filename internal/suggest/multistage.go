@@ -614,6 +614,9 @@ func deriveMultistage(c *ctx) *change {
 		userName = ""
 	} else if _, why := needsRoot(c, model); why != "" || baseImageReason(d, model) != "" {
 		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
+	} else if where, why := userCannot(c, model); why != "" {
+		ch.say("%s: %s: the runtime stage runs as root, as the original did", where, why)
+		userName = "" // the new user could not run or write what the app needs
 	} else if _, why := startsAsRoot(d, model); why != "" {
 		userName = "" // the app starts as root (gosu, an entrypoint script that installs …)
 	} else if len(users) > 0 {
