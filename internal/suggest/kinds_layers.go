@@ -857,7 +857,8 @@ func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, u
 						continue
 					}
 					rel = r
-				case strings.HasSuffix(dest, "/") || len(srcs) > 1:
+				case strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." || dst == st.Workdir(in):
+					// into a directory (COPY start.sh . names the WORKDIR)
 					if path.Join(dst, path.Base(s)) != abs {
 						continue
 					}
