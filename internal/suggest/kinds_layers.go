@@ -432,7 +432,7 @@ var nonRootKind = &kind{
 			} else {
 				cmd := addUserCmd(isAlpine(st), name)
 				var chown string
-				if vols, dirs := appWrites(model, last); len(dirs) > 0 {
+				if vols, dirs := appWrites(model, last, contextDatabases(c, model)); len(dirs) > 0 {
 					if len(vols) > 0 {
 						// a new volume takes the owner of its directory in
 						// the image: made and given to the user before VOLUME
@@ -954,14 +954,17 @@ func dataDirs(sm *StageModel) []string {
 // appWrites are what the app writes that a new user must own, for a
 // user created right after the instruction after: the directories the
 // stage makes and leaves empty, its VOLUMEs declared after that (vols,
-// to be made first), the SQLite databases made at build time with their
-// directories, and the command's working directory when WORKDIR made it
+// to be made first), the SQLite databases made at build time or copied
+// from the build context (dbs) with their directories, and the command's working directory when WORKDIR made it
 // and nothing was put in it (where a program writes its state).
-func appWrites(sm *StageModel, after *Instruction) (vols, all []string) {
+func appWrites(sm *StageModel, after *Instruction, dbs []string) (vols, all []string) {
 	all = dataDirs(sm)
 	vols = volumeDirs(sm, after)
 	all = append(all, vols...)
 	all = append(all, sqliteFiles(sm)...)
+	for _, db := range dbs {
+		all = append(all, path.Dir(db), db)
+	}
 	if wd, in := emptyWorkdir(sm); wd != "" && in.idx <= after.idx {
 		// (a WORKDIR after the USER is made by the user already)
 		all = append(all, wd)
@@ -1001,6 +1004,51 @@ func volumeDirs(sm *StageModel, after *Instruction) []string {
 	for _, w := range sm.Writes {
 		if w.Kind == "volume" && w.In.Stage == sm.St && w.In.idx > after.idx && !isSystemPath(w.Path) && !strings.ContainsAny(w.Path, "$*?[ ") {
 			out = append(out, w.Path)
+		}
+	}
+	return uniq(out)
+}
+
+// sqliteNames are the names SQLite databases of an app usually have in
+// its source tree (Django's default first).
+var sqliteNames = []string{"db.sqlite3", "db.sqlite", "database.sqlite3", "database.db", "app.db", "data.db", "sqlite.db"}
+
+// contextDatabases are the paths in the image of the SQLite databases the
+// stage copies from the build context (COPY . of a context holding
+// db.sqlite3, or the file itself): the app writes them, and SQLite its
+// journal next to them.
+func contextDatabases(c *ctx, sm *StageModel) []string {
+	var out []string
+	for _, in := range sm.St.Instrs {
+		if in.Keyword != "COPY" && in.Keyword != "ADD" {
+			continue
+		}
+		if _, from := in.flag("from"); from {
+			continue
+		}
+		if _, own := in.flag("chown"); own {
+			continue
+		}
+		srcs, dest := in.copySources()
+		dst := resolvePath(sm.St.Workdir(in), dest)
+		for _, src := range srcs {
+			switch {
+			case src == "." || src == "./":
+				for _, n := range sqliteNames {
+					if _, ok := c.contextFile(n); ok {
+						out = append(out, path.Join(dst, n))
+					}
+				}
+			case slices.Contains(sqliteNames, path.Base(src)):
+				if _, ok := c.contextFile(path.Clean(src)); !ok {
+					continue
+				}
+				if strings.HasSuffix(dest, "/") || dest == "." || len(srcs) > 1 || dst == sm.St.Workdir(in) {
+					out = append(out, path.Join(dst, path.Base(src)))
+				} else {
+					out = append(out, dst)
+				}
+			}
 		}
 	}
 	return uniq(out)

@@ -79,8 +79,9 @@ var runtimeNames = map[string]map[string]string{
 }
 
 // ubuntuRuntimeNames are the runtime libraries slimpy knows by the same
-// name on the Ubuntu LTS releases (with the t64 renames of 24.04 on); the
-// others are kept as their -dev package.
+// name on the Ubuntu LTS releases since 22.04 (with the t64 renames of
+// 24.04 on; libssl3 and libffi8 are not in 18.04 and 20.04); the others
+// are kept as their -dev package.
 var ubuntuRuntimeNames = map[string]string{
 	"libpq-dev": "libpq5", "default-libmysqlclient-dev": "libmariadb3", "libmariadb-dev": "libmariadb3", "libxml2-dev": "libxml2",
 	"libxslt1-dev": "libxslt1.1", "libjpeg-dev": "libjpeg-turbo8", "libjpeg-turbo8-dev": "libjpeg-turbo8", "libffi-dev": "libffi8",
@@ -96,6 +97,10 @@ func runtimeName(dev, distro, release string) (name string, known bool) {
 		name, known = ubuntuRuntimeNames[dev]
 		if known && release >= "24.04" && dev == "libssl-dev" {
 			name = "libssl3t64"
+		}
+		if release < "22.04" && (dev == "libssl-dev" || dev == "libffi-dev") {
+			// libssl1.1, libffi6/7 before 22.04: the -dev package is safe
+			return "", false
 		}
 		return name, known
 	case "debian":
@@ -646,7 +651,7 @@ func deriveMultistage(c *ctx) *change {
 		}
 		switchUser := func(after *Instruction) {
 			// what the app writes is the user's (SG401 does the same)
-			if vols, dirs := runtimeAppWrites(model, runtimeInstrs, after); len(dirs) > 0 {
+			if vols, dirs := runtimeAppWrites(model, runtimeInstrs, after, contextDatabases(c, model)); len(dirs) > 0 {
 				cmd := "chown " + user + " " + strings.Join(dirs, " ")
 				if len(vols) > 0 {
 					cmd = "mkdir -p " + strings.Join(vols, " ") + " && " + cmd
@@ -1259,11 +1264,11 @@ func copiedBy(f string, ins []*Instruction) bool {
 // runtimeAppWrites are appWrites (what the app writes, for a user made
 // after the instruction after; nil: before all) that the runtime stage
 // has: written by an instruction it keeps, or a VOLUME it declares.
-func runtimeAppWrites(sm *StageModel, runtime []*Instruction, after *Instruction) (vols, dirs []string) {
+func runtimeAppWrites(sm *StageModel, runtime []*Instruction, after *Instruction, dbs []string) (vols, dirs []string) {
 	if after == nil {
 		after = &Instruction{idx: -1}
 	}
-	allVols, all := appWrites(sm, after)
+	allVols, all := appWrites(sm, after, dbs)
 	kept := map[string]bool{}
 	for _, w := range sm.Writes {
 		if slices.Contains(runtime, w.In) {
@@ -1272,6 +1277,9 @@ func runtimeAppWrites(sm *StageModel, runtime []*Instruction, after *Instruction
 				kept[path.Dir(w.Path)] = true
 			}
 		}
+	}
+	for _, db := range dbs {
+		kept[db], kept[path.Dir(db)] = true, true // (copied by the runtime's COPY .)
 	}
 	for _, p := range all {
 		if slices.Contains(allVols, p) {
