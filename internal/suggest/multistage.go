@@ -749,16 +749,33 @@ func venvUnseen(c *ctx, sm *StageModel) string {
 			}
 		}
 	}
+	// A venv's bin has python3.X in 3.11 (checked); one of 3.6 had only
+	// python and python3: before 3.11 that name may run the system's
+	// interpreter.
+	oldVenv := sm.Python.Version == "" || compareVersions(sm.Python.Version, "3.11") < 0
 	if cmd := sm.Cmd; cmd != nil {
+		if len(cmd.Argv) > 0 && oldVenv && versionedPythonRe.MatchString(path.Base(cmd.Argv[0])) {
+			return fmt.Sprintf("the command runs %s by its versioned name, which a venv of Python %s has not", cmd.Argv[0], nonEmptyName(sm.Python.Version, "before 3.11"))
+		}
 		for _, prog := range cmd.Argv {
 			name, text, _ := entrypointScript(c, sm, prog)
 			if m := systemInterpreterRe.FindString(text); m != "" {
 				return fmt.Sprintf("%s runs %s, the system's interpreter", name, strings.Trim(m, " \t\n\"'=:;()"))
 			}
+			if !oldVenv || text == "" {
+				continue
+			}
+			for _, call := range scriptCalls(text) {
+				if versionedPythonRe.MatchString(call.Name()) {
+					return fmt.Sprintf("%s runs %s by its versioned name, which a venv of Python %s has not", name, call.Name(), nonEmptyName(sm.Python.Version, "before 3.11"))
+				}
+			}
 		}
 	}
 	return ""
 }
+
+var versionedPythonRe = regexp.MustCompile(`^python[23]\.[0-9]+$`)
 
 // buildTools are programs of the build packages (build-essential, cmake,
 // the Rust toolchain…) that a RUN may call.
