@@ -439,7 +439,7 @@ var nonRootKind = &kind{
 						chown = "mkdir -p " + strings.Join(vols, " ") + " && "
 					}
 					chown += "chown " + name + " " + strings.Join(dirs, " ")
-					ch.say("the app writes %s: user %s gets them", strings.Join(dirs, ", "), name)
+					ch.say("the app may write in %s: user %s gets them", strings.Join(dirs, ", "), name)
 				}
 				if eds, moved, refs := moveUserSite(c.d, st, name, cmd); len(moved) > 0 {
 					// the user is made before the COPY that gives it the
@@ -955,8 +955,9 @@ func dataDirs(sm *StageModel) []string {
 // user created right after the instruction after: the directories the
 // stage makes and leaves empty, its VOLUMEs declared after that (vols,
 // to be made first), the SQLite databases made at build time or copied
-// from the build context (dbs) with their directories, and the command's working directory when WORKDIR made it
-// and nothing was put in it (where a program writes its state).
+// from the build context (dbs) with their directories, and the command's
+// working directory when WORKDIR made it (where a program writes its
+// state; not recursively).
 func appWrites(sm *StageModel, after *Instruction, dbs []string) (vols, all []string) {
 	all = dataDirs(sm)
 	vols = volumeDirs(sm, after)
@@ -965,33 +966,31 @@ func appWrites(sm *StageModel, after *Instruction, dbs []string) (vols, all []st
 	for _, db := range dbs {
 		all = append(all, path.Dir(db), db)
 	}
-	if wd, in := emptyWorkdir(sm); wd != "" && in.idx <= after.idx {
+	if wd, in := commandWorkdir(sm); wd != "" && in.idx <= after.idx {
 		// (a WORKDIR after the USER is made by the user already)
 		all = append(all, wd)
 	}
 	return vols, uniq(all)
 }
 
-// emptyWorkdir is the final WORKDIR of the stage when that WORKDIR made it
-// and nothing is put below it: the app's own working directory ("" else).
-func emptyWorkdir(sm *StageModel) (string, *Instruction) {
+// commandWorkdir is the final WORKDIR of the stage when that WORKDIR made
+// it ("" else, and for /, system paths and homes): the command's working
+// directory, where programs create their state (logs, a SQLite database,
+// the output they are told to write to ./out). The new user gets the
+// directory itself, not what the COPYs put in it, which stays root's.
+func commandWorkdir(sm *StageModel) (string, *Instruction) {
 	wd := sm.St.Workdir(nil)
 	if wd == "/" || isSystemPath(wd) || isHome(sm, wd) || strings.ContainsAny(wd, "$*?[ ") {
 		return "", nil
 	}
 	var made *Instruction
-	for i, w := range sm.Writes {
-		if w.Path == wd && w.Kind == "workdir" && w.In.Stage == sm.St && !sm.filledLater(i) {
+	for _, w := range sm.Writes {
+		if w.Path == wd && w.Kind == "workdir" && w.In.Stage == sm.St {
 			made = w.In
 		}
 	}
 	if made == nil {
 		return "", nil
-	}
-	for _, w := range sm.Writes {
-		if w.Kind != "workdir" && underDir(w.Path, wd) {
-			return "", nil // something was put there
-		}
 	}
 	return wd, made
 }

@@ -276,7 +276,7 @@ func TestNonRootMovesTheUserSite(t *testing.T) {
 		"COPY app.py .\n" +
 		"ENV PATH=/home/app/.local/bin:$PATH PYTHONUSERBASE=/home/app/.local\n" +
 		"RUN mkdir -p /app/data\n" +
-		"RUN chown app /app/data\n" +
+		"RUN chown app /app/data /app\n" +
 		"USER app\n" +
 		"CMD [\"gunicorn\", \"app:app\"]\n"
 	if !ok || len(s.Advice) > 0 || !strings.HasSuffix(s.Result, want) {
