@@ -973,20 +973,21 @@ func appWrites(sm *StageModel, after *Instruction, dbs []string) (vols, all []st
 	return vols, uniq(all)
 }
 
-// commandWorkdir is the final WORKDIR of the stage when that WORKDIR made
-// it ("" else, and for /, system paths and homes): the command's working
+// commandWorkdir is the final WORKDIR of the stage when the stage sets it
+// ("" else, and for /, system paths and homes): the command's working
 // directory, where programs create their state (logs, a SQLite database,
 // the output they are told to write to ./out). The new user gets the
 // directory itself, not what the COPYs put in it, which stays root's.
 func commandWorkdir(sm *StageModel) (string, *Instruction) {
 	wd := sm.St.Workdir(nil)
-	if wd == "/" || isSystemPath(wd) || isHome(sm, wd) || strings.ContainsAny(wd, "$*?[ ") {
+	appSrc := underDir(wd, "/usr/src") || underDir(wd, "/usr/local/src") // the python image docs' /usr/src/app
+	if wd == "/" || isSystemPath(wd) && !appSrc || isHome(sm, wd) || strings.ContainsAny(wd, "$*?[ ") {
 		return "", nil
 	}
-	var made *Instruction
-	for _, w := range sm.Writes {
-		if w.Path == wd && w.Kind == "workdir" && w.In.Stage == sm.St {
-			made = w.In
+	var made *Instruction // the stage's WORKDIR, also of a directory a COPY made
+	for _, in := range sm.St.Instrs {
+		if in.Keyword == "WORKDIR" && len(in.Args) > 0 && resolvePath(in.wd, in.Args[0]) == wd {
+			made = in
 		}
 	}
 	if made == nil {

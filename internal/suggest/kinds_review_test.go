@@ -237,9 +237,9 @@ func TestNewUserOwnsWhatTheAppWrites(t *testing.T) {
 func TestNewUserOwnsDirectoriesMadeOnAnUnknownBase(t *testing.T) {
 	for _, c := range []struct{ src, dirs string }{
 		{"FROM corp/bookworm:base\nRUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip\nWORKDIR /app\nCOPY . .\nRUN pip3 install --break-system-packages -r requirements.txt\nRUN mkdir -p /var/lib/counter\nCMD [\"python3\", \"app.py\"]\n",
-			"/var/lib/counter"},
+			"/var/lib/counter /app"},
 		{"FROM corp/bookworm:base\nRUN apt-get update && apt-get install -y --no-install-recommends python3 python3-pip\nWORKDIR /app\nCOPY . .\nRUN pip3 install --break-system-packages -r requirements.txt\nRUN mkdir -p data /srv/uploads\nCMD [\"python3\", \"app.py\"]\n",
-			"/app/data /srv/uploads"},
+			"/app/data /srv/uploads /app"},
 	} {
 		s, ok := suggestionOf(t, c.src, "SG401", nil)
 		if !ok || !strings.Contains(s.Result, "useradd --no-log-init --create-home --uid 10001 app && chown app "+c.dirs+"\nUSER app\n") {
