@@ -506,7 +506,9 @@ func deriveMultistage(c *ctx) *change {
 	}
 	venvLines := "RUN " + venvCmd + "\n" + builderEnv + "\n"
 	toolEnd := -1 // the tool installs moved before the venv end here
-	if n := leadingToolInstalls(firstVenvUser); n > 0 {
+	if n := leadingToolInstalls(firstVenvUser); n > 0 && !p.ownVenv {
+		// (the file's own venv is made by the file: no venv lines to put
+		// the tool before, and the tool install stays where it is)
 		// pip install poetry && poetry install: the tool goes to the
 		// builder's system Python, before the venv
 		segs := firstVenvUser.Shell.Segments
