@@ -1020,13 +1020,7 @@ var sqliteNames = []string{"db.sqlite3", "db.sqlite", "database.sqlite3", "datab
 func contextDatabases(c *ctx, sm *StageModel) []string {
 	var out []string
 	for _, in := range sm.St.Instrs {
-		if in.Keyword != "COPY" && in.Keyword != "ADD" {
-			continue
-		}
-		if _, from := in.flag("from"); from {
-			continue
-		}
-		if _, own := in.flag("chown"); own {
+		if _, own := in.flag("chown"); own || !in.fromContext() {
 			continue
 		}
 		srcs, dest := in.copySources()

@@ -1255,14 +1255,21 @@ func touchesApp(st *Stage, in *Instruction) bool {
 	return false
 }
 
+// fromContext: a COPY or ADD of files of the build context (not of
+// another stage or image).
+func (in *Instruction) fromContext() bool {
+	if in.Keyword != "COPY" && in.Keyword != "ADD" {
+		return false
+	}
+	_, from := in.flag("from")
+	return !from
+}
+
 // copiedBy: a COPY or ADD from the build context among ins brings the
 // file f (by its name, or in a whole-context copy).
 func copiedBy(f string, ins []*Instruction) bool {
 	for _, x := range ins {
-		if x.Keyword != "COPY" && x.Keyword != "ADD" {
-			continue
-		}
-		if _, ok := x.flag("from"); ok {
+		if !x.fromContext() {
 			continue
 		}
 		srcs, dest := x.copySources()
