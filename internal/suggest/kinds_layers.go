@@ -857,14 +857,14 @@ func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, u
 						continue
 					}
 					rel = r
-				case strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." || dst == st.Workdir(in):
+				case (strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." || dst == st.Workdir(in)) && path.Join(dst, path.Base(s)) == abs:
 					// into a directory (COPY start.sh . names the WORKDIR)
-					if path.Join(dst, path.Base(s)) != abs {
-						continue
-					}
 					rel = s
 				case dst == abs:
 					rel = s
+				case underDir(abs, dst) && path.Ext(s) == "" && !contextHas(c, s):
+					// a directory of the context copied to dst: its content
+					rel = path.Join(s, strings.TrimPrefix(abs, strings.TrimSuffix(dst, "/")+"/"))
 				default:
 					continue
 				}
@@ -878,6 +878,12 @@ func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, u
 		}
 	}
 	return name, "", unread
+}
+
+// contextHas: the build context has the file name (not a directory).
+func contextHas(c *ctx, name string) bool {
+	_, ok := c.contextFile(path.Clean(name))
+	return ok
 }
 
 // commentedUser is the line of a "# USER name" comment in the stage (the
