@@ -587,6 +587,18 @@ func deriveMultistage(c *ctx) *change {
 			return ch
 		}
 	}
+	// A directory an install RUN also makes for the app (mkdir -p
+	// /vol/web/media after pip install): the builder keeps that RUN, so
+	// the runtime stage would not have it.
+	for _, w := range model.Writes {
+		if w.Kind != "mkdir" || !installSet[w.In] || w.In.Stage != st || underDir(w.Path, p.venv) || underDir(p.venv, w.Path) ||
+			isSystemPath(w.Path) || isHome(model, w.Path) || strings.ContainsAny(w.Path, "$*?[ ") {
+			continue
+		}
+		ch.edits = nil
+		ch.advise("line %d installs the packages and also makes %s, which the runtime stage would not get (the builder keeps that RUN): split it by hand", w.In.StartLine, w.Path)
+		return ch
+	}
 	// Its system RUN comes first: a RUN that also works on files a COPY
 	// before it brought (unzip, make) cannot move there.
 	for _, in := range sysRuns {

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+python manage.py collectstatic --noinput
+exec gunicorn shop.wsgi -b 0.0.0.0:8000
