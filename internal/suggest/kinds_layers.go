@@ -439,7 +439,11 @@ var nonRootKind = &kind{
 						chown = "mkdir -p " + strings.Join(vols, " ") + " && "
 					}
 					chown += "chown " + name + " " + strings.Join(dirs, " ")
-					ch.say("the app may write in %s: user %s gets them", strings.Join(dirs, ", "), name)
+					owner := "its owner"
+					if len(dirs) > 1 {
+						owner = "their owner"
+					}
+					ch.say("the app may write in %s: user %s becomes %s", strings.Join(dirs, ", "), name, owner)
 				}
 				if eds, moved, refs := moveUserSite(c.d, st, name, cmd); len(moved) > 0 {
 					// the user is made before the COPY that gives it the
