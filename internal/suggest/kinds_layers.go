@@ -1399,6 +1399,17 @@ var dockerignoreKind = &kind{
 				patterns = append(append([]string(nil), patterns...), "tests")
 			}
 		}
+		patterns = withoutNeeded(c, ch, patterns)
+		if len(patterns) == 0 {
+			return nil
+		}
+		for _, p := range patterns {
+			// said where the file is there: in the image or the context
+			_, inContext := c.contextFile(p)
+			if (p == ".env" || strings.HasPrefix(p, ".env.")) && (len(found) > 0 || inContext) {
+				ch.say("%s: an image must not carry it (SP602); give the app its settings at run time (docker run --env-file %s)", p, p)
+			}
+		}
 		ch.line(copies...)
 		ch.files[".dockerignore"] = "# Written by slimpy: what the build context need not send and COPY . need not take.\n" + strings.Join(patterns, "\n") + "\n"
 		ch.measure = func(img *Image) Savings {
@@ -1414,6 +1425,74 @@ var dockerignoreKind = &kind{
 		return ch
 	},
 }
+
+// withoutNeeded drops from patterns what the build needs, saying why: a
+// path a COPY or ADD names itself, and .git where a RUN calls git (git
+// describe, git rev-parse) or the project takes its version from the
+// repository (setuptools-scm and the like fail without it).
+func withoutNeeded(c *ctx, ch *change, patterns []string) []string {
+	named := map[string]int{} // first path component → line that copies it
+	gitRun := 0
+	for _, in := range c.d.Instructions {
+		if in.Stage == nil {
+			continue
+		}
+		if in.Keyword == "COPY" || in.Keyword == "ADD" {
+			if _, from := in.flag("from"); from {
+				continue
+			}
+			srcs, _ := in.copySources()
+			for _, src := range srcs {
+				first, _, _ := strings.Cut(strings.TrimPrefix(path.Clean(src), "/"), "/")
+				if _, seen := named[first]; !seen && first != "." {
+					named[first] = in.StartLine
+				}
+			}
+		}
+		for _, call := range in.calls() {
+			if call.Name() == "git" && gitRun == 0 {
+				gitRun = in.StartLine
+			}
+		}
+	}
+	vcsVersion := ""
+	for _, f := range []string{"pyproject.toml", "setup.cfg", "setup.py"} {
+		text, ok := c.contextFile(f)
+		if !ok {
+			continue
+		}
+		if m := vcsVersioning.FindString(strings.ToLower(text)); m != "" {
+			vcsVersion = f + " takes its version from git (" + m + ")"
+		}
+		if vcsVersion != "" {
+			break
+		}
+	}
+	var kept []string
+	for _, p := range patterns {
+		line := 0
+		for first, l := range named {
+			if ok, _ := path.Match(p, first); ok && !strings.HasPrefix(p, "**/") && (line == 0 || l < line) {
+				line = l
+			}
+		}
+		switch {
+		case line > 0:
+			ch.say("%s is not ignored: line %d copies it", p, line)
+		case p == ".git" && gitRun > 0:
+			ch.say(".git is not ignored: line %d runs git", gitRun)
+		case p == ".git" && vcsVersion != "":
+			ch.say(".git is not ignored: %s", vcsVersion)
+		default:
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}
+
+// vcsVersioning are the build plugins that read a project's version from
+// its git repository, as they are written in its build configuration.
+var vcsVersioning = regexp.MustCompile(`\b(setuptools[_-]scm|use_scm_version|hatch-vcs|versioneer|poetry-dynamic-versioning|uv-dynamic-versioning|dunamai|versioningit|pbr)\b`)
 
 var defaultIgnore = []string{".git", ".gitignore", ".venv", "venv", "**/__pycache__", "**/*.py[cod]", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".coverage", "htmlcov", ".env", "node_modules", "Dockerfile*", ".dockerignore"}
 

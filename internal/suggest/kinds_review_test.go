@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -292,6 +293,44 @@ func TestNonRootMovesTheUserSite(t *testing.T) {
 	} {
 		if s, ok := suggestionOf(t, src, "SG401", nil); !ok || s.Diff != "" || len(s.Advice) == 0 {
 			t.Errorf("SG401 should be advice:\n%s\n%+v", src, s)
+		}
+	}
+}
+
+// SG501's .dockerignore leaves out what the build needs: a path a COPY
+// names, .git where a RUN calls git or the version comes from git.
+func TestDockerignoreKeepsWhatTheBuildNeeds(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		ctx       map[string]string
+		kept      []string // not in the written .dockerignore
+		listed    []string // in it
+	}{
+		{"git describe in a RUN", "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN git describe --tags > VERSION && pip install .\n", nil,
+			[]string{".git"}, []string{".venv", ".env"}},
+		{"setuptools-scm", "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install .\n",
+			map[string]string{"setup.cfg": "[options]\nsetup_requires = setuptools_scm\n"}, []string{".git"}, []string{".env"}},
+		{"a Dockerfile copied by name", "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY Dockerfile.prod /usr/share/doc/app/\n", nil,
+			[]string{"Dockerfile*"}, []string{".git"}},
+		{"nothing needed", "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install .\n",
+			map[string]string{"pyproject.toml": "[project]\nname = \"pbrlike-app\"\nversion = \"1.0\"\n"}, nil, []string{".git", ".env", "Dockerfile*"}},
+	} {
+		s, ok := suggestionOf(t, c.src, "SG501", c.ctx)
+		if !ok {
+			t.Errorf("%s: no SG501", c.name)
+			continue
+		}
+		lines := strings.Split(s.Files[".dockerignore"], "\n")
+		has := func(p string) bool { return slices.Contains(lines, p) }
+		for _, p := range c.kept {
+			if has(p) {
+				t.Errorf("%s: .dockerignore lists %s, which the build needs:\n%s", c.name, p, s.Files[".dockerignore"])
+			}
+		}
+		for _, p := range c.listed {
+			if !has(p) {
+				t.Errorf("%s: .dockerignore does not list %s:\n%s", c.name, p, s.Files[".dockerignore"])
+			}
 		}
 	}
 }
