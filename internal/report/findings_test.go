@@ -88,7 +88,7 @@ func TestHeadlineRowsNameTheirLayer(t *testing.T) {
 	if err := Text(&buf, r, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"documentation and man pages (layer 0)", "documentation and man pages (layer 2)"} {
+	for _, want := range []string{"layer 0: documentation and man pages", "layer 2: documentation and man pages"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("no %q in:\n%s", want, buf.String())
 		}

@@ -162,10 +162,10 @@ func TestFindingTitleNamesLayer(t *testing.T) {
 	c := rules.Finding{Rule: "SP304", Title: "OS package cache: 88 files in /var/cache/apt", Layer: 2}
 	d := rules.Finding{Rule: "SP701", Title: "documentation and man pages: 9 files", Layer: 2}
 	all := []rules.Finding{a, b, c, d}
-	if got := findingTitle(a, all); got != a.Title+" (layer 1)" {
+	if got := findingTitle(a, all); got != "layer 1: "+a.Title {
 		t.Errorf("findingTitle = %q", got)
 	}
-	if got := findingTitle(c, all); got != c.Title+" (layer 2)" {
+	if got := findingTitle(c, all); got != "layer 2: "+c.Title {
 		t.Errorf("a title that differs by its count: %q", got)
 	}
 	if got := findingTitle(d, all); got != d.Title {

@@ -140,7 +140,7 @@ type Finding struct {
 	units map[unit]int64
 }
 
-// TitleAmong is the finding's title, with its layer when another finding
+// TitleAmong is the finding's title, after its layer when another finding
 // of all has the same rule in another layer, or the same title (two layers
 // that each store the same kind of thing, "1,440 files" in one and "317
 // files" in the other), so that rows of one rule tell which layer each is.
@@ -157,7 +157,8 @@ func (f Finding) TitleAmong(all []Finding) string {
 		}
 	}
 	if n > 1 {
-		return fmt.Sprintf("%s (layer %d)", f.Title, f.Layer)
+		// first, so that a row cut to the terminal's width keeps it
+		return fmt.Sprintf("layer %d: %s", f.Layer, f.Title)
 	}
 	return f.Title
 }
