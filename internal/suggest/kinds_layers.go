@@ -976,11 +976,24 @@ func appWrites(sm *StageModel, after *Instruction, dbs []string) (vols, all []st
 	for _, db := range dbs {
 		all = append(all, path.Dir(db), db)
 	}
-	if wd, in := commandWorkdir(sm); wd != "" && in.idx <= after.idx {
-		// (a WORKDIR after the USER is made by the user already)
+	if wd, in := commandWorkdir(sm); wd != "" && (in.idx <= after.idx || madeBefore(sm, wd, in)) {
+		// (a WORKDIR after the USER makes a missing directory the
+		// user's, not one an earlier COPY or RUN made)
 		all = append(all, wd)
 	}
 	return vols, uniq(all)
+}
+
+// madeBefore: an instruction of the stage before in made the directory
+// dir or something below it (COPY app /app, mkdir -p /app/data), so it
+// exists, root's, when in runs.
+func madeBefore(sm *StageModel, dir string, in *Instruction) bool {
+	for _, w := range sm.Writes {
+		if w.In.Stage == sm.St && w.In.idx < in.idx && underDir(w.Path, dir) && w.Kind != "chmod" && w.Kind != "volume" {
+			return true
+		}
+	}
+	return false
 }
 
 // commandWorkdir is the final WORKDIR of the stage when the stage sets it
