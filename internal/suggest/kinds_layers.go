@@ -692,7 +692,34 @@ func userCannot(c *ctx, sm *StageModel) (where, why string) {
 	if line, what := rootHomeDownload(sm); line > 0 {
 		return fmt.Sprintf("line %d", line), what + " into root's home as root (/root is 0700): the new user would not find it"
 	}
+	if wd == "/" {
+		if in := copiedIntoRoot(sm); in != nil {
+			return fmt.Sprintf("line %d", in.StartLine), "it copies the app's files into /, the command's working directory, which a new user cannot own: the files the app writes there or next to them (its state, a config it saves, logs) would fail"
+		}
+	}
 	return "", ""
+}
+
+// copiedIntoRoot is a COPY or ADD of the stage that puts build-context
+// files other than dependency lists and start scripts into / itself
+// (ADD bot.py /, COPY . /), owned by root; nil for none.
+func copiedIntoRoot(sm *StageModel) *Instruction {
+	for _, in := range sm.St.Instrs {
+		if _, own := in.flag("chown"); own || !in.fromContext() {
+			continue
+		}
+		srcs, dest := in.copySources()
+		if resolvePath(in.Stage.Workdir(in), dest) == "/" && slices.ContainsFunc(srcs, func(s string) bool { return !isDependencyFile(s) && !isScript(s) }) {
+			return in
+		}
+	}
+	return nil
+}
+
+// isScript: a start script by its name (entrypoint.sh, docker-entrypoint).
+func isScript(p string) bool {
+	base := path.Base(p)
+	return strings.HasSuffix(base, ".sh") || strings.HasSuffix(base, ".bash") || strings.Contains(base, "entrypoint")
 }
 
 // outputFlags are command-line options that name a file or directory the
@@ -838,7 +865,7 @@ func entrypointScript(c *ctx, sm *StageModel, prog string) (name, text string, u
 	default:
 		return "", "", false
 	}
-	script := strings.HasSuffix(abs, ".sh") || strings.HasSuffix(abs, ".bash") || strings.Contains(path.Base(abs), "entrypoint")
+	script := isScript(abs)
 	for _, st := range sm.St.chain() {
 		for _, in := range st.Instrs {
 			if in.Keyword != "COPY" && in.Keyword != "ADD" {
