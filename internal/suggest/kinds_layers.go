@@ -692,6 +692,9 @@ func userCannot(c *ctx, sm *StageModel) (where, why string) {
 	if line, what := rootHomeDownload(sm); line > 0 {
 		return fmt.Sprintf("line %d", line), what + " into root's home as root (/root is 0700): the new user would not find it"
 	}
+	if where, why := composeUserCannot(c); why != "" {
+		return where, why
+	}
 	if wd == "/" {
 		if in := copiedIntoRoot(sm); in != nil {
 			return fmt.Sprintf("line %d", in.StartLine), "it copies the app's files into /, the command's working directory, which a new user cannot own: the files the app writes there or next to them (its state, a config it saves, logs) would fail"
