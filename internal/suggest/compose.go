@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -49,7 +50,8 @@ func composeUserCannot(c *ctx) (where, why string) {
 		if yaml.Unmarshal([]byte(text), &doc) != nil {
 			continue // not Compose as slimpy reads it
 		}
-		for svc, s := range doc.Services {
+		for _, svc := range slices.Sorted(maps.Keys(doc.Services)) { // the same answer every run
+			s := doc.Services[svc]
 			if s.User != "" || !buildsThis(s.Build, c.opts.name()) {
 				continue
 			}
