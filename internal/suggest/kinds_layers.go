@@ -1397,10 +1397,7 @@ var dockerignoreKind = &kind{
 		}
 		var copies []*Instruction
 		for _, in := range c.d.Instructions {
-			if in.Stage == nil || (in.Keyword != "COPY" && in.Keyword != "ADD") {
-				continue
-			}
-			if _, from := in.flag("from"); from {
+			if in.Stage == nil || !in.fromContext() {
 				continue
 			}
 			srcs, _ := in.copySources()
@@ -1480,10 +1477,7 @@ func withoutNeeded(c *ctx, ch *change, patterns []string) []string {
 		if in.Stage == nil {
 			continue
 		}
-		if in.Keyword == "COPY" || in.Keyword == "ADD" {
-			if _, from := in.flag("from"); from {
-				continue
-			}
+		if in.fromContext() {
 			srcs, _ := in.copySources()
 			for _, src := range srcs {
 				first, _, _ := strings.Cut(strings.TrimPrefix(path.Clean(src), "/"), "/")
