@@ -178,7 +178,14 @@ func (c *collector) addTreeAt(n *fsview.Node, idx int) {
 	if n == nil || c.p.Ignored(n.Path) {
 		return
 	}
-	root := n.Path
+	c.addBelow(n, n.Path, idx, nil)
+}
+
+// addBelow flags every regular file at or below n, under the root root,
+// attributed to layer idx (-2: the layer that stored each file), but what
+// the config ignores and what skip (nil: nothing) says: a directory
+// skipped is not entered.
+func (c *collector) addBelow(n *fsview.Node, root string, idx int, skip func(*fsview.Node) bool) {
 	var walk func(x *fsview.Node)
 	walk = func(x *fsview.Node) {
 		switch x.Kind {
@@ -186,7 +193,7 @@ func (c *collector) addTreeAt(n *fsview.Node, idx int) {
 			c.add(x, root, idx)
 		case layer.KindDir:
 			for ch := range x.ChildNodes() {
-				if !c.p.Ignored(ch.Path) {
+				if !c.p.Ignored(ch.Path) && (skip == nil || !skip(ch)) {
 					walk(ch)
 				}
 			}

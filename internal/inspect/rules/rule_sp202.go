@@ -40,20 +40,13 @@ var unpackagedToolchainRule = &Rule{
 				continue
 			}
 			// Only what no OS package owns.
-			var walk func(x *fsview.Node)
-			walk = func(x *fsview.Node) {
-				for ch := range x.ChildNodes() {
-					if p.Ignored(ch.Path) {
-						continue
-					}
-					if ch.Kind == layer.KindDir {
-						walk(ch)
-					} else if _, owned := p.OSOwner(ch.Path); !owned {
-						c.addFile(ch, d)
-					}
+			c.addBelow(n, d, -2, func(x *fsview.Node) bool {
+				if x.Kind != layer.KindFile {
+					return false
 				}
-			}
-			walk(n)
+				_, owned := p.OSOwner(x.Path)
+				return owned
+			})
 		}
 		for _, n := range p.Nodes() {
 			if n.Kind != layer.KindFile || n.Mode&0o111 == 0 || n.Parent() == nil || n.Parent().Name() != "bin" {

@@ -19,20 +19,7 @@ func docTrees(p *Pass, dirs []string, keep func(*fsview.Node) bool, what string)
 		if n == nil || n.Kind != layer.KindDir {
 			continue
 		}
-		var walk func(x *fsview.Node)
-		walk = func(x *fsview.Node) {
-			for ch := range x.ChildNodes() {
-				if p.Ignored(ch.Path) || (keep != nil && keep(ch)) {
-					continue
-				}
-				if ch.Kind == layer.KindDir {
-					walk(ch)
-				} else {
-					c.addFile(ch, d)
-				}
-			}
-		}
-		walk(n)
+		c.addBelow(n, d, -2, keep)
 	}
 	return c.findings(func(a *acc) string {
 		return what + ": " + words.Count(a.files, "file", "files") + " in " + strings.Join(rootsOf(a), ", ")
