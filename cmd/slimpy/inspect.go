@@ -202,9 +202,11 @@ func runInspectTUI(cmd *cobra.Command, ref string, f *inspectFlags, cfg inspect.
 		a, r := img.Analysis, img.Report()
 		// The suggestions: the first screen does not wait for them.
 		pending := func() tui.Fixes { return f.fixes(ctx, img, cfg) }
-		// What each layer changed is worked out after the first screen too.
+		// The file tree and what each layer changed are worked out after
+		// the first screen too.
+		tree := func() *tui.TreeNode { return tui.BuildTree(a.FS, r.Findings) }
 		index := func() (*fsview.LayerIndex, error) { return inspect.NewLayerIndex(a) }
-		in := &tui.Input{Report: r, Tree: tui.BuildTree(a.FS, r.Findings), Pending: pending, Index: index}
+		in := &tui.Input{Report: r, Tree: tree, Pending: pending, Index: index}
 		if fresh == nil && !f.noRules {
 			// R: what --refresh would have found, asked now.
 			// (options refused the other refresh flags without --refresh)

@@ -88,7 +88,9 @@ type filesView struct {
 	layers     []inspect.LayerReport
 	idx        *fsview.LayerIndex
 	idxErr     error
-	indexing   bool // Input.Index is working
+	indexing   bool   // Input.Index is working
+	building   bool   // Input.Tree is working
+	revealing  string // the path to reveal once the tree is built
 	cache      *treeCache
 	scope      scope
 	layer      int             // of scopeLayer and scopeAsOf; -1 in scopeFinal
@@ -158,12 +160,9 @@ func emptyRoot() *TreeNode {
 
 func newFilesView(in *Input) filesView {
 	ti := textinput.New()
-	v := filesView{final: in.Tree, layers: in.Report.Layers, explicit: map[string]bool{}, bySize: true,
+	v := filesView{layers: in.Report.Layers, explicit: map[string]bool{}, bySize: true,
 		layer: -1, input: ti, types: allChanges, cache: &treeCache{trees: map[treeKey]*TreeNode{}},
-		indexing: in.Index != nil}
-	if v.final == nil {
-		v.final = emptyRoot()
-	}
+		indexing: in.Index != nil, building: in.Tree != nil, final: emptyRoot()}
 	v.root = v.final
 	v.rows = v.flatten()
 	return v
@@ -200,6 +199,9 @@ func (v filesView) resize(width, height int) filesView {
 	return v
 }
 
+// treeMsg carries the merged tree Input.Tree built.
+type treeMsg struct{ tree *TreeNode }
+
 // indexMsg carries the layer index Input.Index worked out.
 type indexMsg struct {
 	idx *fsview.LayerIndex
@@ -212,6 +214,16 @@ type layerShownMsg struct{ layer int }
 
 func (v filesView) Update(msg tea.Msg) (filesView, tea.Cmd) {
 	switch msg := msg.(type) {
+	case treeMsg:
+		v.final, v.building = msg.tree, false
+		if v.scope == scopeFinal {
+			v = v.show(scopeFinal, -1)
+		}
+		if p := v.revealing; p != "" {
+			v.revealing = ""
+			v = v.reveal(p)
+		}
+		return v, nil
 	case indexMsg:
 		v.idx, v.idxErr, v.indexing = msg.idx, msg.err, false
 		if v.scope != scopeFinal {
@@ -779,6 +791,10 @@ func (v filesView) reveal(p string) filesView {
 	if v.scope != scopeFinal {
 		v = v.show(scopeFinal, -1)
 	}
+	if v.building {
+		v.revealing = p
+		return v
+	}
 	n := v.root.Find(p)
 	if n == nil {
 		return v
@@ -835,6 +851,8 @@ func (v filesView) View(width, height int) string {
 	if len(v.rows) == 0 {
 		msg := "nothing matches the filters (esc clears them)"
 		switch {
+		case v.scope == scopeFinal && v.building:
+			msg = "building the file tree…"
 		case v.scope != scopeFinal && v.idx == nil && v.indexing:
 			msg = "working out what each layer changed…"
 		case v.scope != scopeFinal && v.idx == nil:

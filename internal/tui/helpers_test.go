@@ -58,7 +58,7 @@ func inputOf(a *inspect.Analysis) *Input {
 	cfg.Now = testNow
 	r := a.ReportWithFindings(cfg)
 	idx, err := inspect.NewLayerIndex(a)
-	return &Input{Report: r, Tree: BuildTree(a.FS, r.Findings), Index: func() (*fsview.LayerIndex, error) { return idx, err }}
+	return &Input{Report: r, Tree: func() *TreeNode { return BuildTree(a.FS, r.Findings) }, Index: func() (*fsview.LayerIndex, error) { return idx, err }}
 }
 
 // plain is the screen as text.

@@ -101,9 +101,15 @@ func (m Model) Err() error {
 
 func (m Model) Init() tea.Cmd {
 	if !m.loading {
-		return tea.Batch(waitFixes(m.cfg.Input), waitIndex(m.cfg.Input))
+		return afterFirstScreen(m.cfg.Input)
 	}
 	return tea.Batch(waitEvent(m.cfg.Events), waitLoaded(m.cfg.Done), m.progress.Init())
+}
+
+// afterFirstScreen is the work the first screen does not wait for: the
+// file tree, what each layer changed, the suggestions.
+func afterFirstScreen(in *Input) tea.Cmd {
+	return tea.Batch(waitTree(in), waitIndex(in), waitFixes(in))
 }
 
 // fixesMsg carries the suggestions Input.Pending worked out.
@@ -116,6 +122,15 @@ func waitFixes(in *Input) tea.Cmd {
 	}
 	pending := in.Pending
 	return func() tea.Msg { return fixesMsg(pending()) }
+}
+
+// waitTree runs Input.Tree.
+func waitTree(in *Input) tea.Cmd {
+	if in == nil || in.Tree == nil {
+		return nil
+	}
+	build := in.Tree
+	return func() tea.Msg { return treeMsg{build()} }
 }
 
 // waitIndex runs Input.Index.
@@ -217,7 +232,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.err = context.Canceled
 			return m, tea.Quit
 		}
-		return m.load(msg.Input), tea.Batch(waitFixes(msg.Input), waitIndex(msg.Input))
+		return m.load(msg.Input), afterFirstScreen(msg.Input)
 	case fixesMsg:
 		if m.in == nil {
 			return m, nil
@@ -252,7 +267,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.click(msg.Mouse())
 	case tea.KeyPressMsg:
 		return m.key(msg)
-	case indexMsg:
+	case indexMsg, treeMsg:
 		m.files, _ = m.files.Update(msg)
 		return m, nil
 	case filterLayerMsg:

@@ -27,7 +27,7 @@ func TestBuildTreeTotalsMatchReport(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := inputOf(a)
-			root, r := in.Tree, in.Report
+			root, r := in.Tree(), in.Report
 			if root.Size != r.Totals.Size || root.Files != r.Totals.Files {
 				t.Errorf("tree %d bytes in %d files, report %d in %d", root.Size, root.Files, r.Totals.Size, r.Totals.Files)
 			}
@@ -133,9 +133,10 @@ func TestHostileStrings(t *testing.T) {
 		{Name: "link", Path: "/link", Kind: layer.KindSymlink, Link: "target" + osc, Layer: 1, Visible: true, Parent: root},
 	}
 	root.total()
-	in.Tree = root
+	in.Tree = func() *TreeNode { return root }
 	var m tea.Model = New(Config{Image: in.Report.Image.Reference, Input: &in})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m, _ = m.Update(treeMsg{root}) // what Init's waitTree delivers
 	for _, keys := range [][]string{nil, {"2", "j"}, {"3", "enter", "j", "enter"}, {"4"}, {"4", "j"}} {
 		m = press(m, keys...)
 		screen := m.(Model).screen()

@@ -122,6 +122,40 @@ func TestViews(t *testing.T) {
 	}
 }
 
+// The first screen does not wait for the file tree: until Input.Tree
+// returns, the files view says it is building it, and a finding opened in
+// the meantime is shown once the tree is there.
+func TestTreeAfterFirstScreen(t *testing.T) {
+	in := *demoInput(t)
+	build := in.Tree
+	release := make(chan struct{})
+	in.Tree = func() *TreeNode { <-release; return build() }
+	var m tea.Model = New(Config{Image: "demo", Input: &in})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	treeDone := make(chan []tea.Msg, 1)
+	go func() { treeDone <- runCmd(waitTree(&in), 30*time.Second) }()
+
+	if s := plain(m.(Model)); !strings.Contains(s, "Biggest wins") {
+		t.Fatalf("the summary does not show before the tree:\n%s", s)
+	}
+	m = press(m, "4")
+	if s := plain(m.(Model)); !strings.Contains(s, "building the file tree…") {
+		t.Errorf("the files view does not say the tree is being built:\n%s", s)
+	}
+	// Open the finding of /app/docs/logo.png (as TestViews' findings-reveal).
+	m = press(m, "3", "j", "enter", "j", "enter", "j", "j", "j", "enter")
+	close(release)
+	for _, msg := range <-treeDone {
+		m, _ = m.Update(msg)
+	}
+	s := plain(m.(Model))
+	for _, want := range []string{"[Files]", "› ", "logo.png [SP503]"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("once the tree is built the screen does not show %q:\n%s", want, s)
+		}
+	}
+}
+
 // The split view at 120 columns: the layer list beside the tree, the tree
 // following the layers view's cursor.
 func TestSplitView(t *testing.T) {
