@@ -17,7 +17,9 @@ var optimizedBytecodeRule = &Rule{
 	Check: func(p *Pass) []Finding {
 		c := p.collector()
 		for _, n := range p.Nodes() {
-			if n.Kind != layer.KindFile || !strings.HasSuffix(n.Path, ".pyc") || n.Parent() == nil || n.Parent().Name() != "__pycache__" {
+			// .opt- first: the expression then runs on few files.
+			if n.Kind != layer.KindFile || !strings.HasSuffix(n.Path, ".pyc") || !strings.Contains(n.Name(), ".opt-") ||
+				n.Parent() == nil || n.Parent().Name() != "__pycache__" {
 				continue
 			}
 			m := pycacheName.FindStringSubmatch(n.Name())

@@ -28,7 +28,7 @@ var wheelsAndSdistsRule = &Rule{
 				if wheelKeep(n.Path) {
 					continue
 				}
-			case sdistName.MatchString(name):
+			case isSdistName(name):
 				system := (fsview.UnderDir(n.Path, "/usr") && !fsview.UnderDir(n.Path, "/usr/src") && !fsview.UnderDir(n.Path, "/usr/local/src")) ||
 					fsview.UnderDir(n.Path, "/var") || fsview.UnderDir(n.Path, "/etc") || fsview.UnderDir(n.Path, "/lib") ||
 					fsview.UnderDir(n.Path, "/proc") || fsview.UnderDir(n.Path, "/sys")
@@ -49,6 +49,17 @@ var wheelsAndSdistsRule = &Rule{
 // sdistName matches NAME-VERSION.tar.gz, .tar.bz2, .zip with a version that
 // starts with a digit: what `pip download` and `python -m build` leave.
 var sdistName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._]*-[0-9][A-Za-z0-9.+!_-]*\.(tar\.gz|tgz|tar\.bz2|zip)$`)
+
+// isSdistName: sdistName, asked only of archives' names (it runs on
+// every file).
+func isSdistName(name string) bool {
+	for _, ext := range []string{".tar.gz", ".tgz", ".tar.bz2", ".zip"} {
+		if strings.HasSuffix(name, ext) {
+			return sdistName.MatchString(name)
+		}
+	}
+	return false
+}
 
 // wheelKeep are the places where wheels are part of an installation:
 // ensurepip's bundled pip, Debian's python-wheels (venv's ensurepip),

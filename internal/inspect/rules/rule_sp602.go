@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/slimpy/slimpy/internal/inspect/fsview"
@@ -34,25 +33,71 @@ var secretFilesRule = &Rule{
 	},
 }
 
-// secretName matches file names that usually hold credentials.
-var secretName = regexp.MustCompile(`^(\.env|\.env\.[A-Za-z0-9_.-]+|id_rsa|id_dsa|id_ecdsa|id_ed25519|id_ecdsa_sk|id_ed25519_sk|.*\.key|.*\.p12|.*\.pfx|.*(key|private|priv)[A-Za-z0-9_.-]*\.pem|\.netrc|_netrc|\.pypirc|\.git-credentials|\.npmrc|\.dockercfg|credentials)$`)
-
-// secretExample are templates, not secrets.
-var secretExample = regexp.MustCompile(`\.(example|sample|template|dist|defaults?)$`)
+// secretNames are file names that usually hold credentials.
+var secretNames = map[string]bool{
+	".env": true, ".netrc": true, "_netrc": true, ".pypirc": true, ".git-credentials": true, ".npmrc": true, ".dockercfg": true,
+	"id_rsa": true, "id_dsa": true, "id_ecdsa": true, "id_ed25519": true, "id_ecdsa_sk": true, "id_ed25519_sk": true,
+}
 
 // isSecretPath reports whether a visible file looks like it holds
 // credentials, by name only (contents are not read): .env files, SSH
 // private keys, *.key, *.p12/*.pfx, *key*.pem, .netrc, .pypirc,
 // .git-credentials, .npmrc, .docker/config.json, .aws/credentials.
+// Templates (*.example, *.sample, *.template, *.dist, *.default(s)) are
+// not secrets. It runs on every file of the image: plain string tests,
+// no regular expression.
 func isSecretPath(p string) bool {
 	name := baseOf(p)
-	if strings.HasSuffix(p, "/.docker/config.json") {
+	switch {
+	case strings.HasSuffix(p, "/.docker/config.json"):
+		return true
+	case name == "credentials":
+		return strings.HasSuffix(p, "/.aws/credentials")
+	case isTemplateName(name):
+		return false
+	}
+	if secretNames[name] || strings.HasSuffix(name, ".key") || strings.HasSuffix(name, ".p12") || strings.HasSuffix(name, ".pfx") {
 		return true
 	}
-	if name == "credentials" {
-		return strings.HasSuffix(p, "/.aws/credentials")
+	if rest, ok := strings.CutPrefix(name, ".env."); ok && rest != "" && allNameChars(rest) {
+		return true
 	}
-	return secretName.MatchString(name) && !secretExample.MatchString(name)
+	if stem, ok := strings.CutSuffix(name, ".pem"); ok {
+		// *key*.pem, *priv*.pem: the word in the last run of name
+		// characters before .pem (server-key.pem, key.pem, privkey.pem;
+		// not cert.pem).
+		i := len(stem)
+		for i > 0 && isNameChar(stem[i-1]) {
+			i--
+		}
+		tail := stem[i:]
+		return strings.Contains(tail, "key") || strings.Contains(tail, "priv")
+	}
+	return false
+}
+
+// isTemplateName: an example, sample or template of a file, not the file.
+func isTemplateName(name string) bool {
+	for _, ext := range []string{".example", ".sample", ".template", ".dist", ".default", ".defaults"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// isNameChar: [A-Za-z0-9_.-].
+func isNameChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+func allNameChars(s string) bool {
+	for i := range len(s) {
+		if !isNameChar(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func baseOf(p string) string {
