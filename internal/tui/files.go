@@ -168,6 +168,15 @@ func newFilesView(in *Input) filesView {
 	return v
 }
 
+// waiting reports whether the tree the view shows is still being worked
+// out (Input.Tree, or Input.Index for a layer's trees).
+func (v filesView) waiting() bool {
+	if v.scope == scopeFinal {
+		return v.building
+	}
+	return v.idx == nil && v.indexing
+}
+
 // capturing reports whether a field has the keyboard.
 func (v filesView) capturing() bool { return v.editing != editNone }
 
@@ -851,9 +860,9 @@ func (v filesView) View(width, height int) string {
 	if len(v.rows) == 0 {
 		msg := "nothing matches the filters (esc clears them)"
 		switch {
-		case v.scope == scopeFinal && v.building:
+		case v.waiting() && v.scope == scopeFinal:
 			msg = "building the file tree…"
-		case v.scope != scopeFinal && v.idx == nil && v.indexing:
+		case v.waiting():
 			msg = "working out what each layer changed…"
 		case v.scope != scopeFinal && v.idx == nil:
 			msg = "what each layer changed is not known here"
@@ -901,19 +910,22 @@ func (v filesView) header(width int) string {
 	case scopeAsOf:
 		parts = append(parts, styleStatus.Render(fmt.Sprintf("as of layer %d of %d", v.layer, len(v.layers)-1)))
 	}
-	figures := fmt.Sprintf("%s in %s", styleBytes.Render(humanize.Bytes(uint64(st.size))), files(st.files))
-	if v.scope == scopeLayer {
-		figures = "writes " + figures
-	}
-	if v.filtered() {
-		figures += " that match"
-	}
-	parts = append(parts, figures)
-	switch {
-	case st.hidden > 0 && v.scope == scopeFinal:
-		parts = append(parts, styleHidden.Render(humanize.Bytes(uint64(st.hidden))+" hidden"))
-	case st.hidden > 0:
-		parts = append(parts, styleHidden.Render("hides "+humanize.Bytes(uint64(st.hidden))))
+	// No figures for a tree not built yet (0 B in 0 files would be wrong).
+	if !v.waiting() {
+		figures := fmt.Sprintf("%s in %s", styleBytes.Render(humanize.Bytes(uint64(st.size))), files(st.files))
+		if v.scope == scopeLayer {
+			figures = "writes " + figures
+		}
+		if v.filtered() {
+			figures += " that match"
+		}
+		parts = append(parts, figures)
+		switch {
+		case st.hidden > 0 && v.scope == scopeFinal:
+			parts = append(parts, styleHidden.Render(humanize.Bytes(uint64(st.hidden))+" hidden"))
+		case st.hidden > 0:
+			parts = append(parts, styleHidden.Render("hides "+humanize.Bytes(uint64(st.hidden))))
+		}
 	}
 	if v.filter.active() {
 		parts = append(parts, styleStatus.Render(fmt.Sprintf("%s: %s", v.filter.mode, safeLine(v.filter.text))))

@@ -139,8 +139,8 @@ func TestTreeAfterFirstScreen(t *testing.T) {
 		t.Fatalf("the summary does not show before the tree:\n%s", s)
 	}
 	m = press(m, "4")
-	if s := plain(m.(Model)); !strings.Contains(s, "building the file tree…") {
-		t.Errorf("the files view does not say the tree is being built:\n%s", s)
+	if s := plain(m.(Model)); !strings.Contains(s, "building the file tree…") || strings.Contains(s, "0 B in 0 files") {
+		t.Errorf("the files view does not say the tree is being built, or gives figures of a tree not built:\n%s", s)
 	}
 	// Open the finding of /app/docs/logo.png (as TestViews' findings-reveal).
 	m = press(m, "3", "j", "enter", "j", "enter", "j", "j", "j", "enter")
