@@ -44,7 +44,7 @@ wait_for "Biggest wins"
 shot summary
 
 # The files view, then every layer's own changes: one key each.
-keys 4
+keys 3
 wait_for "[Files]" "final ·"
 shot final
 for ((i = 0; i < layers; i++)); do

@@ -123,7 +123,7 @@ var fileKeys = struct {
 	Open:        key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "open")),
 	Close:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "close/parent")),
 	Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
-	Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+	Filter:      key.NewBinding(key.WithKeys("/", "ctrl+f"), key.WithHelp("/", "filter")),
 	Hidden:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "hidden")),
 	Clear:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear/final")),
 	ExpandAll:   key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "open all")),

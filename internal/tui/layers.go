@@ -35,6 +35,14 @@ var layersHelp = keyMap{
 	full:  [][]key.Binding{nav.bindings(), {layerKeys.Select, layerKeys.Clear}},
 }
 
+// splitLayersHelp is the layer list's help in the split view, where the
+// tree's filter and as-of keys work from the list too.
+var splitLayersHelp = keyMap{
+	short: []key.Binding{navHelp, layerKeys.Select, fileKeys.AsOf, fileKeys.Filter, layerKeys.Clear},
+	full: [][]key.Binding{nav.bindings(), {layerKeys.Select, layerKeys.Clear},
+		{fileKeys.AsOf, fileKeys.Filter, fileKeys.Types, fileKeys.MinSize, fileKeys.Hidden, fileKeys.Sort}},
+}
+
 // layerDetailLines is the height of the panel below the table.
 const layerDetailLines = 5
 

@@ -24,13 +24,13 @@ type tab int
 const (
 	tabSummary tab = iota
 	tabLayers
+	tabFiles // beside Layers: from the layer list, tab goes to its tree, as in dive
 	tabFindings
-	tabFiles
 	tabSuggestions
 	numTabs
 )
 
-var tabNames = [numTabs]string{"Summary", "Layers", "Findings", "Files", "Suggestions"}
+var tabNames = [numTabs]string{"Summary", "Layers", "Files", "Findings", "Suggestions"}
 
 // wheelRows is how many rows one turn of the mouse wheel scrolls.
 const wheelRows = 3
@@ -398,6 +398,15 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tabSummary:
 		m.summary, cmd = m.summary.Update(msg)
 	case tabLayers:
+		if k, ok := msg.(tea.KeyPressMsg); ok && m.split() && passedToTree(k) {
+			// The tree's own keys work from the layer list beside it, as
+			// dive's do; a field to type in takes the focus to the tree.
+			if key.Matches(k, fileKeys.Filter, fileKeys.MinSize) {
+				m.active = tabFiles
+			}
+			m.files, cmd = m.files.Update(msg)
+			return m, cmd
+		}
 		before := m.layers.c.pos
 		m.layers, cmd = m.layers.Update(msg)
 		if m.split() && m.layers.c.pos != before {
@@ -412,6 +421,14 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.suggest, cmd = m.suggest.Update(msg)
 	}
 	return m, cmd
+}
+
+// passedToTree reports whether k is one of the files view's keys that the
+// split view's layer list passes on: the filters, the sort, the hidden
+// copies, a layer's own changes or the tree as of it.
+func passedToTree(k tea.KeyPressMsg) bool {
+	return key.Matches(k, fileKeys.AsOf, fileKeys.Filter, fileKeys.MinSize, fileKeys.Types,
+		fileKeys.Hidden, fileKeys.Sort, fileKeys.ExpandAll, fileKeys.CollapseAll)
 }
 
 // switchTo shows a tab. The split layers view shows the tree of the layer
@@ -509,6 +526,9 @@ func (m Model) viewKeys() keyMap {
 	}
 	switch m.active {
 	case tabLayers:
+		if m.split() {
+			return splitLayersHelp
+		}
 		return layersHelp
 	case tabFindings:
 		return findingsHelp

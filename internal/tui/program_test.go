@@ -109,11 +109,10 @@ func TestProgram(t *testing.T) {
 	tm.Send(keyp("esc"))
 	tm.Send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
 	waitScreen(t, log, "sort: size", "› ")
-	tm.Send(keyp("shift+tab"))
+	tm.Send(keyp("tab"))
 	waitScreen(t, log, "[Findings]")
 	tm.Send(keyp("enter"))
 	waitScreen(t, log, "▾ SP201")
-	tm.Send(keyp("tab"))
 	tm.Send(keyp("tab"))
 	waitScreen(t, log, "[Suggestions]", "0 of 5 accepted")
 	tm.Send(keyp("space"))
@@ -290,7 +289,7 @@ func TestMouse(t *testing.T) {
 	tm := teatest.NewTestModel(t, probe{Model: New(Config{Image: "demo", Input: in}), screen: log}, teatest.WithInitialTermSize(80, 24))
 	click := func(x, y int) { tm.Send(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft}) }
 	waitScreen(t, log, "[Summary]")
-	click(36, 0) // "Files" on the top line
+	click(27, 0) // "Files" on the top line
 	waitScreen(t, log, "[Files]", "final ·")
 	click(10, 4) // the second row of the tree (the tree starts on line 3)
 	waitScreen(t, log, "›    37 kB  L7  ▸ app/")
@@ -306,6 +305,39 @@ func TestMouse(t *testing.T) {
 	waitScreen(t, log, "Layers · [ ] steps")
 	click(5, 9) // layer 6 (row 0: the final tree, on line 2)
 	waitScreen(t, log, "layer 6 of 7 only", "* ▾ app/")
+	tm.Send(keyp("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// What a dive user does in the first minute, with dive's keys where they
+// mean the same: tab from the layer list into its tree and back, the
+// tree's keys (a: the tree as of the layer, ctrl+f: the filter) from the
+// layer list.
+func TestDiveUserFirstMinute(t *testing.T) {
+	in := demoInput(t)
+	log := &screenLog{}
+	tm := teatest.NewTestModel(t, probe{Model: New(Config{Image: "demo", Input: in}), screen: log}, teatest.WithInitialTermSize(120, 40))
+	waitScreen(t, log, "[Summary]")
+	tm.Send(keyp("tab"))
+	tm.Send(keyp("j"))
+	waitScreen(t, log, "[Layers]", "Layers · j/k steps, the tree follows", "layer 1 of 7 only", "a layer/as of", "/ filter")
+	// a, from the layer list: the tree as of the layer; the list keeps the keys.
+	tm.Send(keyp("a"))
+	tm.Send(keyp("j"))
+	waitScreen(t, log, "[Layers]", "as of layer 2 of 7")
+	// tab: into the tree of that layer, as in dive; shift+tab: back.
+	tm.Send(keyp("tab"))
+	waitScreen(t, log, "[Files]", "Layers · [ ] steps", "as of layer 2 of 7", "enter open")
+	tm.Send(keyp("shift+tab"))
+	waitScreen(t, log, "[Layers]", "as of layer 2 of 7")
+	// ctrl+f, dive's filter key, from the layer list: the field opens in
+	// the tree, which has the keyboard until enter.
+	tm.Send(tea.KeyPressMsg{Code: 'f', Mod: tea.ModCtrl})
+	waitScreen(t, log, "[Files]", "substring /")
+	for _, k := range []string{"a", "p", "p", ".", "p", "y", "enter"} {
+		tm.Send(keyp(k))
+	}
+	waitScreen(t, log, "[Files]", "as of layer 2 of 7", "substring: app.py")
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

@@ -44,7 +44,7 @@ func TestRefreshKey(t *testing.T) {
 	waitScreen(t, log, "Asking the image's package sources what is newer…")
 	close(release)
 	waitScreen(t, log, "Package sources asked: 1 finding of what is newer today; not reached: pypi.org: no such host")
-	tm.Send(keyp("3"))
+	tm.Send(keyp("4"))
 	waitScreen(t, log, "SP407 refreshed-os-updates   high")
 	tm.Send(keyp("1"))
 	tm.Send(keyp("R")) // answered: nothing more to ask

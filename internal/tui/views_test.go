@@ -83,9 +83,9 @@ func TestViews(t *testing.T) {
 	checkSteps(t, demoModel(t, 80, 24), 80, 24, []step{
 		{"summary", nil, []string{"[Summary]", "Recoverable 251 kB of 488 kB", "Biggest wins", "›"}},
 		{"layers", []string{"tab", "j", "j"}, []string{"[Layers]", "› ", "RUN apt-get update"}},
-		{"findings", []string{"tab", "j", "enter", "j", "enter"}, []string{"▾ SP503", "/app/docs/logo.png"}},
+		{"findings", []string{"4", "j", "enter", "j", "enter"}, []string{"▾ SP503", "/app/docs/logo.png"}},
 		{"findings-reveal", []string{"j", "j", "j", "enter"}, []string{"[Files]", "› ", "logo.png [SP503]"}},
-		{"layer-filter", []string{"shift+tab", "shift+tab", "j", "j", "j", "enter"}, []string{"[Files]", "layer 5 of 7 only", "_multiarray_umath"}},
+		{"layer-filter", []string{"shift+tab", "j", "j", "j", "enter"}, []string{"[Files]", "layer 5 of 7 only", "_multiarray_umath"}},
 		{"path-filter", []string{"esc", "/", "p", "y", "c", "enter", "x"}, []string{"substring: pyc", "opt-1.pyc [SP111]"}},
 		{"hidden", []string{"esc", "/", "t", "e", "s", "t", "s", "enter"}, []string{"tests (gone)", "✗ hidden copy: stored by layer 6, deleted by layer 7"}},
 		// "/" opens with the old text selected: typing replaces it.
@@ -138,12 +138,12 @@ func TestTreeAfterFirstScreen(t *testing.T) {
 	if s := plain(m.(Model)); !strings.Contains(s, "Biggest wins") {
 		t.Fatalf("the summary does not show before the tree:\n%s", s)
 	}
-	m = press(m, "4")
+	m = press(m, "3")
 	if s := plain(m.(Model)); !strings.Contains(s, "building the file tree…") || strings.Contains(s, "0 B in 0 files") {
 		t.Errorf("the files view does not say the tree is being built, or gives figures of a tree not built:\n%s", s)
 	}
 	// Open the finding of /app/docs/logo.png (as TestViews' findings-reveal).
-	m = press(m, "3", "j", "enter", "j", "enter", "j", "j", "j", "enter")
+	m = press(m, "4", "j", "enter", "j", "enter", "j", "j", "j", "enter")
 	close(release)
 	for _, msg := range <-treeDone {
 		m, _ = m.Update(msg)
@@ -170,8 +170,8 @@ func TestSplitView(t *testing.T) {
 // the middle: the file name stays.
 func TestNarrow(t *testing.T) {
 	checkSteps(t, demoModel(t, 60, 20), 60, 20, []step{
-		{"findings", []string{"3", "enter", "j", "enter"}, []string{"50 kB", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "gcc-…"}},
-		{"files", []string{"4", "/", "c", "o", "n", "f", "t", "e", "s", "t", "enter", "x"}, []string{"conftest.py", "800 B"}},
+		{"findings", []string{"4", "enter", "j", "enter"}, []string{"50 kB", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "gcc-…"}},
+		{"files", []string{"3", "/", "c", "o", "n", "f", "t", "e", "s", "t", "enter", "x"}, []string{"conftest.py", "800 B"}},
 		{"layer", []string{"esc", "esc", "[", "["}, []string{"layer 6 of 7", "47 kB", "* ▾ app/"}},
 	})
 	if got := cutMiddle("/usr/lib/python3/dist-packages/scipy/stats/tests/test_stats.py", 30); got != "/usr/lib/python…/test_stats.py" {
