@@ -44,7 +44,7 @@ var splitLayersHelp = keyMap{
 }
 
 // layerDetailLines is the height of the panel below the table.
-const layerDetailLines = 5
+const layerDetailLines = 6
 
 func newLayersView(r inspect.Report) layersView {
 	return layersView{layers: r.Layers, filtered: -1}
@@ -210,8 +210,19 @@ func (v layersView) panel(l inspect.LayerReport, width, lines int) string {
 	for _, h := range heads {
 		b.WriteString(styleTitle.Render(h) + "\n")
 	}
+	// The layer's digests, as docker inspect and crane name it: the
+	// diff_id (of the uncompressed tar), and the blob's where the source
+	// has one of its own.
+	ids := []string{"diff_id " + l.DiffID}
+	if l.Digest != "" && l.Digest != l.DiffID {
+		ids = append(ids, "blob    "+l.Digest)
+	}
+	ids = ids[:min(len(ids), max(0, lines-2-len(heads)))]
+	for _, id := range ids {
+		b.WriteString(styleDim.Render(truncate(textsafe.Term(id), width)) + "\n")
+	}
 	text := wrap(textsafe.OneLine(l.CreatedBy), width)
-	if room := max(1, lines-1-len(heads)); len(text) > room {
+	if room := max(1, lines-1-len(heads)-len(ids)); len(text) > room {
 		text = text[:room]
 		text[len(text)-1] = truncate(text[len(text)-1]+" …", width)
 	}

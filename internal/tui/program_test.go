@@ -312,7 +312,7 @@ func TestMouse(t *testing.T) {
 // What a dive user does in the first minute, with dive's keys where they
 // mean the same: tab from the layer list into its tree and back, the
 // tree's keys (a: the tree as of the layer, ctrl+f: the filter) from the
-// layer list.
+// layer list, and the layer's digest beside its instruction.
 func TestDiveUserFirstMinute(t *testing.T) {
 	in := demoInput(t)
 	log := &screenLog{}
@@ -320,11 +320,12 @@ func TestDiveUserFirstMinute(t *testing.T) {
 	waitScreen(t, log, "[Summary]")
 	tm.Send(keyp("tab"))
 	tm.Send(keyp("j"))
-	waitScreen(t, log, "[Layers]", "Layers · j/k steps, the tree follows", "layer 1 of 7 only", "a layer/as of", "/ filter")
+	waitScreen(t, log, "[Layers]", "Layers · j/k steps, the tree follows", "layer 1 of 7 only",
+		"diff_id "+in.Report.Layers[1].DiffID[:20], "a layer/as of", "/ filter")
 	// a, from the layer list: the tree as of the layer; the list keeps the keys.
 	tm.Send(keyp("a"))
 	tm.Send(keyp("j"))
-	waitScreen(t, log, "[Layers]", "as of layer 2 of 7")
+	waitScreen(t, log, "[Layers]", "as of layer 2 of 7", "diff_id "+in.Report.Layers[2].DiffID[:20])
 	// tab: into the tree of that layer, as in dive; shift+tab: back.
 	tm.Send(keyp("tab"))
 	waitScreen(t, log, "[Files]", "Layers · [ ] steps", "as of layer 2 of 7", "enter open")
