@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -1175,8 +1176,17 @@ func (v filesView) changeLines(n *TreeNode) []string {
 		return ""
 	}
 	switch {
+	case v.scope == scopeFinal && n.Visible && n.Layer >= 0 && len(n.Hidden) > 0:
+		// Every layer that stored the path, as dive users ask (#107).
+		return []string{styleDim.Render(fmt.Sprintf("written by layer %d, before it by %s (%s hidden): %s", n.Layer,
+			copyLayers(n.Hidden), humanize.Bytes(uint64(n.HiddenBytes)), v.command(n.Layer)))}
 	case v.scope == scopeFinal && n.Visible && n.Layer >= 0:
 		return []string{v.instructionLine("written by", n.Layer)}
+	case v.scope == scopeFinal && !n.Visible && len(n.Hidden) > 0:
+		// The copy hidden last is the one whose layer removed the path.
+		last := slices.MaxFunc(n.Hidden, func(a, b fsview.Copy) int { return cmp.Compare(a.HiddenBy, b.HiddenBy) })
+		return []string{styleHidden.Render(fmt.Sprintf("gone: stored by %s, %s by layer %d (%s hidden; x shows them)",
+			copyLayers(n.Hidden), last.Reason, last.HiddenBy, humanize.Bytes(uint64(n.HiddenBytes))))}
 	case v.scope == scopeFinal && !n.Visible:
 		return []string{styleHidden.Render(fmt.Sprintf("gone from the final file system; %s of hidden copies (x shows them)", humanize.Bytes(uint64(n.HiddenBytes))))}
 	case v.scope == scopeFinal:
@@ -1242,6 +1252,28 @@ func metadataChange(bf *Before, n *TreeNode) string {
 	return s
 }
 
+// copyLayers names the layers that stored the copies: "layer 1", "layers 1, 2".
+func copyLayers(copies []fsview.Copy) string {
+	var ls []string
+	for _, c := range copies {
+		if l := strconv.Itoa(c.Layer); !slices.Contains(ls, l) {
+			ls = append(ls, l)
+		}
+	}
+	if len(ls) == 1 {
+		return "layer " + ls[0]
+	}
+	return "layers " + strings.Join(ls, ", ")
+}
+
+// command is a layer's instruction, on one line.
+func (v filesView) command(layer int) string {
+	if layer < 0 || layer >= len(v.layers) {
+		return ""
+	}
+	return textsafe.OneLine(v.layers[layer].CreatedBy)
+}
+
 func (v filesView) instructionLine(what string, layer int) string {
 	return styleDim.Render(v.instruction(what+" layer", layer))
 }
@@ -1250,11 +1282,11 @@ func (v filesView) instructionLine(what string, layer int) string {
 // layer's instruction alone.
 func (v filesView) instruction(what string, layer int) string {
 	if what == "" && layer >= 0 && layer < len(v.layers) {
-		return fmt.Sprintf("#%d %s", layer, textsafe.OneLine(v.layers[layer].CreatedBy))
+		return fmt.Sprintf("#%d %s", layer, v.command(layer))
 	}
 	s := fmt.Sprintf("%s %d", what, layer)
 	if layer >= 0 && layer < len(v.layers) {
-		s += ": " + textsafe.OneLine(v.layers[layer].CreatedBy)
+		s += ": " + v.command(layer)
 	}
 	return s
 }

@@ -312,7 +312,8 @@ func TestMouse(t *testing.T) {
 // What a dive user does in the first minute, with dive's keys where they
 // mean the same: tab from the layer list into its tree and back, the
 // tree's keys (a: the tree as of the layer, ctrl+f: the filter) from the
-// layer list, and the layer's digest beside its instruction.
+// layer list, the layer's digest beside its instruction, and every layer
+// that stored a file.
 func TestDiveUserFirstMinute(t *testing.T) {
 	in := demoInput(t)
 	log := &screenLog{}
@@ -339,6 +340,22 @@ func TestDiveUserFirstMinute(t *testing.T) {
 		tm.Send(keyp(k))
 	}
 	waitScreen(t, log, "[Files]", "as of layer 2 of 7", "substring: app.py")
+	// The final tree names every layer that stored a path: app.py was
+	// written by layer 4, stored again by the chown -R of layer 6.
+	tm.Send(keyp("esc"))
+	tm.Send(keyp("esc"))
+	tm.Send(keyp("/"))
+	for _, k := range []string{"a", "p", "p", ".", "p", "y", "enter", "G"} {
+		tm.Send(keyp(k))
+	}
+	waitScreen(t, log, "final · 4.0 kB in 1 file that match", "› ", "app.py",
+		"written by layer 6, before it by layer 4 (4.0 kB hidden): RUN chown -R app:app /app")
+	// A path that is gone: which layers stored it and which removed it.
+	tm.Send(keyp("/"))
+	for _, k := range []string{"t", "e", "s", "t", "_", "a", "p", "p", "enter", "x", "G", "k", "k"} {
+		tm.Send(keyp(k))
+	}
+	waitScreen(t, log, "test_app.py (gone)", "gone: stored by layers 4, 6, deleted by layer 7 (6.0 kB hidden; x shows them)")
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
