@@ -290,7 +290,8 @@ func TestMouse(t *testing.T) {
 	click := func(x, y int) { tm.Send(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft}) }
 	waitScreen(t, log, "[Summary]")
 	click(27, 0) // "Files" on the top line
-	waitScreen(t, log, "[Files]", "final ·")
+	// The tree is built after the first screen: its rows are there to click.
+	waitScreen(t, log, "[Files]", "final ·", "▸ app/")
 	click(10, 4) // the second row of the tree (the tree starts on line 3)
 	waitScreen(t, log, "›    37 kB  L7  ▸ app/")
 	click(10, 4)
