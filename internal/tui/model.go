@@ -432,10 +432,15 @@ func passedToTree(k tea.KeyPressMsg) bool {
 }
 
 // switchTo shows a tab. The split layers view shows the tree of the layer
-// under its cursor.
+// under its cursor; so does the files view entered from the layer table
+// (tab into the layer's tree, as in the split view and in dive).
 func (m Model) switchTo(t tab) Model {
+	from := m.active
 	m.active = t
-	if t == tabLayers && m.split() && m.files.scope == scopeFinal {
+	switch {
+	case t == tabLayers && m.split() && m.files.scope == scopeFinal:
+		m = m.followLayers()
+	case t == tabFiles && from == tabLayers && !m.split():
 		m = m.followLayers()
 	}
 	return m

@@ -357,6 +357,15 @@ func TestDiveUserFirstMinute(t *testing.T) {
 		tm.Send(keyp(k))
 	}
 	waitScreen(t, log, "test_app.py (gone)", "gone: stored by layers 4, 6, deleted by layer 7 (6.0 kB hidden; x shows them)")
+	// Below 120 columns the layers are a table of their own: tab from it
+	// goes into the selected layer's tree too.
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	tm.Send(keyp("2"))
+	tm.Send(keyp("G"))
+	tm.Send(keyp("k"))
+	waitScreen(t, log, "[Layers]", "INSTRUCTION", "diff_id "+in.Report.Layers[6].DiffID)
+	tm.Send(keyp("tab"))
+	waitScreen(t, log, "[Files]", "layer 6 of 7 only", "#6 RUN chown -R app:app /app")
 	tm.Send(keyp("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
