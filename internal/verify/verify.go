@@ -11,7 +11,6 @@
 package verify
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -34,6 +33,7 @@ import (
 	"github.com/slimpy/slimpy/internal/inspect"
 	"github.com/slimpy/slimpy/internal/inspect/rules"
 	"github.com/slimpy/slimpy/internal/pipeline"
+	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // Options configure a Verifier.
@@ -301,18 +301,30 @@ func (v *Verifier) step(s Step) {
 	}
 }
 
+// logf writes one line to Options.Log, escaped (textsafe.Term): it names
+// the image's own command, which the base image's config gives.
 func (v *Verifier) logf(format string, a ...any) {
 	if v.opts.Log != nil {
-		fmt.Fprintf(v.opts.Log, "verify: "+format+"\n", a...)
+		fmt.Fprintln(v.opts.Log, "verify: "+textsafe.Term(fmt.Sprintf(format, a...)))
 	}
 }
 
+// docker runs the docker CLI for what it says about the engine (its
+// version, image lists and IDs, removals), with its output whole. A build
+// or a container prints what the Dockerfile and the image make it print:
+// command with an output.
 func (v *Verifier) docker(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, v.opts.Docker, args...)
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	err := v.command(ctx, &out, args...).Run()
 	return out.Bytes(), err
+}
+
+// command is the docker CLI with args, its stdout and stderr both to w
+// (one pipe: w sees them in order).
+func (v *Verifier) command(ctx context.Context, w io.Writer, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, v.opts.Docker, args...)
+	cmd.Stdout, cmd.Stderr = w, w
+	return cmd
 }
 
 // Run builds the candidate, measures the image and runs the smoke command
@@ -428,11 +440,14 @@ func (v *Verifier) buildImage(ctx context.Context, c Candidate, n int) BuildResu
 	args = append(args, context)
 	v.logf("%s: docker build -f %s %s", c.Name, dockerfile, context)
 	start := time.Now()
-	out, err := v.docker(ctx, args...)
+	var made createdImages
+	out := &output{onLine: made.line}
+	err := v.command(ctx, out, args...).Run()
+	out.flush()
 	res := BuildResult{Duration: time.Since(start)}
 	// Intermediate images this build made (the classic builder keeps one
 	// per step, the builder stage's too): removed by Close.
-	created := createdImages(out)
+	created := made.ids
 	v.mu.Lock()
 	v.images = append(v.images, created...)
 	v.mu.Unlock()
@@ -441,14 +456,14 @@ func (v *Verifier) buildImage(ctx context.Context, c Candidate, n int) BuildResu
 		if ctx.Err() != nil {
 			res.Error = ctx.Err().Error()
 		}
-		res.Tail = tail(out, tailLines)
+		res.Tail = out.Tail(tailLines)
 		return res
 	}
 	id, rerr := os.ReadFile(iid)
 	res.ImageID = strings.TrimSpace(string(id))
 	if rerr != nil || res.ImageID == "" {
 		res.Error = "docker build wrote no image ID"
-		res.Tail = tail(out, tailLines)
+		res.Tail = out.Tail(tailLines)
 		return res
 	}
 	v.mu.Lock()
@@ -472,26 +487,24 @@ func (v *Verifier) buildImage(ctx context.Context, c Candidate, n int) BuildResu
 	return res
 }
 
-// createdImages are the IDs of the images a classic build may have made:
-// the " ---> ID" after each step that is not a FROM (whose ID is the base
-// image's). A step from the cache is one of them too: the cache is the
-// engine's images from before the run (which Close never removes), the
-// run's own, or an image the cache made anew from another's history.
-func createdImages(out []byte) []string {
-	var ids []string
-	skip := false
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		l := strings.TrimRight(sc.Text(), "\r")
-		if m := stepRe.FindStringSubmatch(l); m != nil {
-			skip = strings.EqualFold(m[1], "FROM")
-		}
-		if m := idRe.FindStringSubmatch(l); m != nil && !skip {
-			ids = append(ids, m[1])
-		}
+// createdImages are the IDs of the images a classic build may have made,
+// read line by line from its output: the " ---> ID" after each step that
+// is not a FROM (whose ID is the base image's). A step from the cache is
+// one of them too: the cache is the engine's images from before the run
+// (which Close never removes), the run's own, or an image the cache made
+// anew from another's history.
+type createdImages struct {
+	ids  []string
+	skip bool // the step is a FROM
+}
+
+func (c *createdImages) line(l string) {
+	if m := stepRe.FindStringSubmatch(l); m != nil {
+		c.skip = strings.EqualFold(m[1], "FROM")
 	}
-	return ids
+	if m := idRe.FindStringSubmatch(l); m != nil && !c.skip {
+		c.ids = append(c.ids, m[1])
+	}
 }
 
 var (
@@ -547,18 +560,18 @@ func (v *Verifier) runSmoke(ctx context.Context, name, image string, started fun
 	started(res.Command)
 	rctx, cancel := context.WithTimeout(ctx, v.opts.SmokeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(rctx, v.opts.Docker, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &output{}
+	cmd := v.command(rctx, out, args...)
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	err := cmd.Run()
+	out.flush()
 	res.Duration = time.Since(start)
 	// The CLI going away does not stop the container.
 	if rm, rerr := v.docker(context.WithoutCancel(ctx), "rm", "-f", cname); rerr != nil && !strings.Contains(string(rm), "No such container") {
 		v.logf("docker rm -f %s: %s", cname, errLine(rm, rerr))
 	}
-	res.Tail = tail(out.Bytes(), tailLines)
+	res.Tail = out.Tail(tailLines)
 	var ee *exec.ExitError
 	switch {
 	case rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
@@ -569,7 +582,7 @@ func (v *Verifier) runSmoke(ctx context.Context, name, image string, started fun
 	case errors.As(err, &ee):
 		res.ExitCode = ee.ExitCode()
 		if res.ExitCode == 125 { // docker run's own failure
-			res.Error = "docker run failed: " + lastLine(out.Bytes())
+			res.Error = "docker run failed: " + out.LastLine()
 		}
 	default:
 		res.Error = err.Error()
@@ -776,26 +789,12 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 	return out.Close()
 }
 
-// tail is the last n non-empty lines of out.
-func tail(out []byte, n int) []string {
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(string(out), "\r", ""), "\n") {
-		if strings.TrimSpace(l) != "" {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
-}
-
+// lastLine is the last non-empty line of out, trimmed.
 func lastLine(out []byte) string {
-	t := tail(out, 1)
-	if len(t) == 0 {
-		return ""
-	}
-	return strings.TrimSpace(t[0])
+	var o output
+	o.Write(out)
+	o.flush()
+	return o.LastLine()
 }
 
 func errLine(out []byte, err error) string {

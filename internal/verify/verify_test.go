@@ -8,8 +8,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -560,8 +562,81 @@ Step 6/6 : COPY --from=builder /opt/venv /opt/venv
  ---> 5555555555ee
 Successfully built 5555555555ee
 `
-	got := strings.Join(createdImages([]byte(out)), " ")
+	// written in pieces that split lines anywhere, the last one unfinished
+	out = strings.TrimSuffix(out, "\n")
+	var made createdImages
+	o := output{onLine: made.line}
+	for i := 0; i < len(out); i += 7 {
+		o.Write([]byte(out[i:min(i+7, len(out))]))
+	}
+	o.flush()
+	got := strings.Join(made.ids, " ")
 	if got != "1111111111aa 2222222222bb 4444444444dd 5555555555ee" {
 		t.Errorf("created %q", got)
+	}
+}
+
+// A build step or a container that prints without end is kept to its last
+// lines, not held whole: `yes` as the smoke command took 2.4 GB in the 47 s
+// of two 15 s runs. The images a build names after its flood are still
+// found, the lines kept are the last ones, a line with no end is cut.
+func TestHostileOutputIsBounded(t *testing.T) {
+	const flood = 96 << 20
+	t.Setenv("FAKE_DOCKER_FLOOD", fmt.Sprint(flood))
+	f := newFake(t, Options{Smoke: "flood"})
+	defer f.v.Close()
+
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak.Store(max(peak.Load(), ms.HeapAlloc))
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	o := f.v.Run(context.Background(), Candidate{Name: "patched", Dockerfile: []byte("FROM slim\n")})
+	close(done)
+	<-stopped
+
+	if !o.Build.OK || !slices.Contains(f.v.images, "cccccccccccc") {
+		t.Fatalf("build %+v, images %v", o.Build, f.v.images)
+	}
+	s := o.Smoke
+	if s == nil || !s.OK() || len(s.Tail) != tailLines || s.Tail[tailLines-1] != "last words" {
+		t.Fatalf("smoke %+v", s)
+	}
+	if long := s.Tail[tailLines-2]; len(long) != maxOutputLine || !strings.HasSuffix(long, strings.Repeat("y", 3000)) {
+		t.Errorf("the endless line kept %d bytes", len(long))
+	}
+	if p := peak.Load(); p > 48<<20 {
+		t.Errorf("peak heap %d MiB while the build and the app printed %d MiB each", p>>20, 2*flood>>20)
+	}
+}
+
+// The image's command, which a base image's config gives, reaches the log
+// (stderr of fix --verify) and the report escaped: it drew on the terminal.
+func TestHostileCommandIsEscaped(t *testing.T) {
+	t.Setenv("FAKE_DOCKER_CMD", `["python3","-c","print()\u001b]52;c;aGk=\u0007\u001b[2J"]`)
+	f := newFake(t, Options{})
+	defer f.v.Close()
+	before := f.runOriginal(t)
+	if got := strings.Join(before.Smoke.Command, " "); got != "python3 -c print()\x1b]52;c;aGk=\a\x1b[2J" {
+		t.Fatalf("command %q", got)
+	}
+	rep := f.v.Keep(context.Background(), before, fakePlan(map[string]string{"SG201": "RUN pip install --no-cache-dir .\n"}, nil))
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	for what, out := range map[string]string{"log": f.out.String(), "report": text.String()} {
+		if strings.ContainsAny(out, "\x1b\a") || !strings.Contains(out, `python3 -c print()\x1b]52;c;aGk=\a\x1b[2J`) {
+			t.Errorf("%s:\n%s", what, out)
+		}
 	}
 }
