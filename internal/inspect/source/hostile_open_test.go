@@ -219,4 +219,12 @@ func TestHostileDockerArchiveMetadata(t *testing.T) {
 	p = filepath.Join(t.TempDir(), "sparse.tar")
 	os.WriteFile(p, raw.Bytes(), 0o644)
 	trOpenErr(t, "docker-archive:"+p, OpenOptions{}, "the layer l.tar is a sparse member")
+
+	// manifest.json lists two layers, the config one: the second was
+	// never read, and the report counted the first alone.
+	l0, l1 := tartest.Tar(t, tartest.File("a", "1")), tartest.Tar(t, tartest.File("b", strings.Repeat("2", 300_000)))
+	cfg := `{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + tartest.DiffID(l0) + `"]}}`
+	p = write(t, tartest.File("manifest.json", `[{"Config":"c.json","RepoTags":["a:1"],"Layers":["l0.tar","l1.tar"]}]`),
+		tartest.File("c.json", cfg), tartest.File("l0.tar", string(l0)), tartest.File("l1.tar", string(l1)))
+	trOpenErr(t, "docker-archive:"+p, OpenOptions{}, "the image config lists 1 layers but manifest.json has 2")
 }

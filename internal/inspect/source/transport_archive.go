@@ -169,6 +169,12 @@ func openDockerArchive(ref, p, tag string, opts OpenOptions) (*Source, error) {
 	if err != nil {
 		return nil, refErrf(ref, "reading the archive: %w", err)
 	}
+	// tarball lists the layers the config names: manifest.json's others
+	// went unread, their bytes counted nowhere (docker load refuses such
+	// an archive; a config naming more layers, tarball refuses itself).
+	if cfg, err := timg.ConfigFile(); err == nil && len(cfg.RootFS.DiffIDs) != len(chosen.Layers) {
+		return nil, refErrf(ref, "the image config lists %d layers but manifest.json has %d", len(cfg.RootFS.DiffIDs), len(chosen.Layers))
+	}
 	img := guardSynthesized(timg)
 	plat, err := checkSinglePlatform(ref, img, want, explicit)
 	if err != nil {
