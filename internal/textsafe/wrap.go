@@ -3,6 +3,7 @@ package textsafe
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -24,13 +25,17 @@ func Wrap(text string, width int) []string {
 	var cur strings.Builder
 	words := strings.FieldsFunc(text, func(r rune) bool { return r != noBreak && unicode.IsSpace(r) })
 	for _, word := range sizeWords(words) {
-		for ansi.StringWidth(word) > width {
+		for {
+			piece := firstCells(word, width)
+			if len(piece) == len(word) {
+				break
+			}
 			if cur.Len() > 0 {
 				lines = append(lines, cur.String())
 				cur.Reset()
 			}
-			lines = append(lines, ansi.Truncate(word, width, ""))
-			word = ansi.TruncateLeft(word, width, "")
+			lines = append(lines, piece)
+			word = word[len(piece):]
 		}
 		switch {
 		case cur.Len() == 0:
@@ -50,6 +55,34 @@ func Wrap(text string, width int) []string {
 		lines[i] = strings.ReplaceAll(l, string(noBreak), " ")
 	}
 	return lines
+}
+
+// firstCells is the longest start of word at most width cells wide (at
+// least one rune), measured on a window of its first bytes: a word of
+// megabytes (a user name from an image's config) is cut in one pass,
+// where measuring and cutting the whole rest for each piece took time
+// quadratic in its length (11 s for 200 kB). A window that fits whole is
+// too short (wide or combining characters take several bytes a cell):
+// it doubles until it holds more than width cells.
+func firstCells(word string, width int) string {
+	for n := 8 * width; ; n *= 2 {
+		window := word
+		if n < len(word) {
+			for !utf8.RuneStart(word[n]) {
+				n--
+			}
+			window = word[:n]
+		}
+		piece := ansi.Truncate(window, width, "")
+		if len(piece) == len(window) && len(window) < len(word) {
+			continue
+		}
+		if piece == "" || !strings.HasPrefix(word, piece) {
+			_, size := utf8.DecodeRuneInString(word)
+			return word[:size]
+		}
+		return piece
+	}
 }
 
 // sizeWords joins a size and its unit ("18", "kB") into one word: a line
