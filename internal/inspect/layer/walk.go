@@ -137,6 +137,9 @@ func WalkDeriving(ctx context.Context, uncompressed io.Reader, wantDiffID string
 		if err := lb.name(p, p); err != nil {
 			return nil, err
 		}
+		if err := lb.entry(1, p); err != nil {
+			return nil, err
+		}
 		dir, base := SplitAbs(p)
 		if strings.HasPrefix(base, whiteoutPrefix) {
 			switch {

@@ -231,3 +231,47 @@ func TestWalkDerivesWithinABound(t *testing.T) {
 		t.Errorf("%d values (want the first 3 files'), %d entries", len(ld.Derived), len(ld.Entries))
 	}
 }
+
+// The tar entries of one image are bounded over its layers, walked or
+// from the cache, whiteouts included: memory follows them (a 70 MB
+// archive of 10 million empty files took 4.5 GB). The limit is lowered
+// here; the real one is 2 million.
+func TestHostileEntriesPerImage(t *testing.T) {
+	defer func(n int64) { maxImageEntries = n }(maxImageEntries)
+	maxImageEntries = 1000
+	layerOf := func(first, n int) []byte {
+		var es []tartest.Entry
+		for i := first; i < first+n; i++ {
+			es = append(es, tartest.File(fmt.Sprintf("d/f%d", i), ""))
+		}
+		return tartest.Tar(t, append(es, tartest.Whiteout("/gone"))...)
+	}
+	const want = "the tar entries of the layers exceed the 1,000 limit of one image"
+	b := new(ImageBudget)
+	first, err := Walk(context.Background(), bytes.NewReader(layerOf(0, 599)), "", testCaptures, b.Layer())
+	if err != nil {
+		t.Fatal(err) // 600 entries
+	}
+	_, err = Walk(context.Background(), bytes.NewReader(layerOf(599, 599)), "", testCaptures, b.Layer())
+	if err == nil || err.Error() != want+` (at "/d/f999")` {
+		t.Errorf("second layer: %v", err)
+	}
+	// The first layer again, from the cache, after a second one.
+	b = new(ImageBudget)
+	if err := b.AddLayer(first); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddLayer(first); err == nil || err.Error() != want {
+		t.Errorf("from the cache: %v", err)
+	}
+	// A walk that failed and is read again gives its entries back.
+	b = new(ImageBudget)
+	lb := b.Layer()
+	if _, err := Walk(context.Background(), bytes.NewReader(layerOf(0, 599)), "", testCaptures, lb); err != nil {
+		t.Fatal(err)
+	}
+	lb.Release()
+	if _, err := Walk(context.Background(), bytes.NewReader(layerOf(0, 999)), "", testCaptures, b.Layer()); err != nil {
+		t.Errorf("after a release: %v", err)
+	}
+}
