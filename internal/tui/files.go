@@ -1271,7 +1271,7 @@ func (v filesView) command(layer int) string {
 	if layer < 0 || layer >= len(v.layers) {
 		return ""
 	}
-	return textsafe.OneLine(v.layers[layer].CreatedBy)
+	return imageText(v.layers[layer].CreatedBy)
 }
 
 func (v filesView) instructionLine(what string, layer int) string {

@@ -158,7 +158,7 @@ func (v findingsView) flatten() []findingRow {
 				continue
 			}
 			if f.Layer >= 0 {
-				rows = append(rows, findingRow{kind: rowInfo, g: gi, f: fi, text: fmt.Sprintf("layer %d: %s", f.Layer, textsafe.OneLine(f.CreatedBy))})
+				rows = append(rows, findingRow{kind: rowInfo, g: gi, f: fi, text: fmt.Sprintf("layer %d: %s", f.Layer, imageText(f.CreatedBy))})
 			}
 			for _, p := range f.Packages {
 				t := "package " + textsafe.Term(p.Name) + " " + textsafe.Term(p.Version)

@@ -129,7 +129,7 @@ func (v layersView) compact(width, height int, focused bool, shown int) string {
 			row = styleDir.Render("final file system")
 		} else {
 			l := v.layers[i-1]
-			row = fmt.Sprintf("%2d %7s  %s", l.Index, humanize.Bytes(uint64(l.Size)), textsafe.OneLine(l.CreatedBy))
+			row = fmt.Sprintf("%2d %7s  %s", l.Index, humanize.Bytes(uint64(l.Size)), imageText(l.CreatedBy))
 		}
 		b.WriteString(listRow(truncate(row, width-2), i == shown+1, width) + "\n")
 	}
@@ -162,7 +162,7 @@ func (v layersView) View(width, height int) string {
 			wasted = styleDim.Render(padLeft(wasted, 9))
 		}
 		row := fmt.Sprintf("%s %3d %9s %s %7s  %s", mark, l.Index, humanize.Bytes(uint64(l.Size)), wasted,
-			humanize.Comma(int64(l.Files)), truncate(textsafe.OneLine(l.CreatedBy), instrW))
+			humanize.Comma(int64(l.Files)), truncate(imageText(l.CreatedBy), instrW))
 		row = listRow(row, i == v.c.pos, width)
 		b.WriteString(row + "\n")
 	}
@@ -221,7 +221,7 @@ func (v layersView) panel(l inspect.LayerReport, width, lines int) string {
 	for _, id := range ids {
 		b.WriteString(styleDim.Render(truncate(textsafe.Term(id), width)) + "\n")
 	}
-	text := wrap(textsafe.OneLine(l.CreatedBy), width)
+	text := wrap(imageText(l.CreatedBy), width)
 	if room := max(1, lines-1-len(heads)-len(ids)); len(text) > room {
 		text = text[:room]
 		text[len(text)-1] = truncate(text[len(text)-1]+" …", width)

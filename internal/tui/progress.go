@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
 	"github.com/slimpy/slimpy/internal/inspect"
-	"github.com/slimpy/slimpy/internal/textsafe"
 )
 
 // progressMsg is one progress event of the analysis, stamped when the UI
@@ -233,5 +232,5 @@ func (v progressView) row(l *layerProgress, width, barW int) string {
 		state = styleGood.Render("✓")
 	}
 	head := fmt.Sprintf("%s #%-2d %s %s %s  ", state, l.index, bar, padLeft(bytes, 17), padLeft(rate, 10))
-	return head + styleDim.Render(truncate(textsafe.OneLine(l.createdBy), width-ansi.StringWidth(head)))
+	return head + styleDim.Render(truncate(imageText(l.createdBy), width-ansi.StringWidth(head)))
 }

@@ -188,6 +188,16 @@ func padLeft(s string, w int) string {
 	return s
 }
 
+// maxShown is the most of one string from the image a view shows: more
+// runes than a tall, wide terminal holds in the lines given to it.
+const maxShown = 4096
+
+// imageText is a string from the image (a history entry, the user, the OS
+// name) folded onto one line, made safe and cut to maxShown runes: it may
+// be megabytes, and the views fold, wrap and truncate it on every frame
+// (a 3.5 MB history entry took 0.25 s a key press).
+func imageText(s string) string { return textsafe.Clip(s, maxShown) }
+
 // wrap breaks plain text into lines of at most w cells.
 func wrap(s string, w int) []string {
 	if w <= 0 {

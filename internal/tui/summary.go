@@ -159,14 +159,14 @@ func (v *summaryView) content(width int) string {
 	field("Image", fmt.Sprintf("%s (%s)", textsafe.Term(img.Reference), img.Transport))
 	platform := textsafe.Term(img.Platform)
 	if img.OS != "" {
-		platform += " · " + textsafe.OneLine(img.OS)
+		platform += " · " + imageText(img.OS)
 	}
 	field("Platform", platform)
 	var created []string
 	if !img.Created.IsZero() {
 		created = append(created, "created "+img.Created.Format("2006-01-02"))
 	}
-	user := textsafe.Term(img.User)
+	user := imageText(img.User)
 	if user == "" {
 		user = "root (no USER)"
 	}

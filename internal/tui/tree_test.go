@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -171,5 +172,43 @@ func TestFindingTitleNamesLayer(t *testing.T) {
 	}
 	if got := findingTitle(d, all); got != d.Title {
 		t.Errorf("the rule's only finding changed: %q", got)
+	}
+}
+
+// A history entry, a user and an OS name of megabytes (a config may hold
+// 4 MiB) cost a frame no more than short ones: each view folded, wrapped
+// and truncated the whole string on every frame, 0.25 s a key press for
+// 3.5 MB. What is shown of them is their start, cut with an ellipsis.
+func TestHostileHugeStringsKeepFramesFast(t *testing.T) {
+	in := *demoInput(t)
+	huge := "RUN " + strings.Repeat("echo hello && ", 250_000)
+	in.Report.Image.User = strings.Repeat("u", 1<<20)
+	in.Report.Image.OS = strings.Repeat("Debian ", 150_000)
+	in.Report.Layers = append([]inspect.LayerReport(nil), in.Report.Layers...)
+	for i := range in.Report.Layers {
+		in.Report.Layers[i].CreatedBy = huge
+	}
+	in.Report.Findings = append([]rules.Finding(nil), in.Report.Findings...)
+	for i := range in.Report.Findings {
+		in.Report.Findings[i].CreatedBy = huge
+	}
+	var m tea.Model = New(Config{Image: in.Report.Image.Reference, Input: &in})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	start := time.Now()
+	frames := 0
+	for _, keys := range [][]string{nil, {"2", "j", "j", "k"}, {"3", "enter", "j", "enter"}, {"4", "j"}, {"1"}} {
+		for _, k := range append([]string{""}, keys...) {
+			if k != "" {
+				m = press(m, k)
+			}
+			m.(Model).screen()
+			frames++
+		}
+	}
+	if d := time.Since(start); d > time.Duration(frames)*20*time.Millisecond {
+		t.Errorf("%d frames took %s", frames, d)
+	}
+	if screen := ansi.Strip(press(m, "2", "j").(Model).screen()); !strings.Contains(screen, "RUN echo hello && echo hello") || !strings.Contains(screen, "…") {
+		t.Errorf("the layer's instruction is not shown cut:\n%s", screen)
 	}
 }
