@@ -271,18 +271,27 @@ func checkReportTargets(targets []reportTarget, inputs []inputFile) error {
 		if st, err := os.Stat(t.path); err == nil && st.IsDir() {
 			return fmt.Errorf("%s: is a directory", name)
 		}
-		for _, in := range inputs {
-			if safefile.SameFile(t.path, in.path) {
-				return fmt.Errorf("%s is %s: it would be overwritten", name, in.name)
-			}
-			if st, err := os.Stat(in.path); err == nil && st.IsDir() && inside(t.path, in.path) {
-				return fmt.Errorf("%s is inside %s: it would change it", name, in.name)
-			}
+		if err := checkNotAnInput(name, t.path, inputs); err != nil {
+			return err
 		}
 		for _, u := range targets[:i] {
 			if samePath(t.path, u.path) {
 				return fmt.Errorf("%s and %s are the same file", name, u.name())
 			}
+		}
+	}
+	return nil
+}
+
+// checkNotAnInput refuses an output path (named name on the command line)
+// that is one of the inputs or inside an input directory (an OCI layout).
+func checkNotAnInput(name, path string, inputs []inputFile) error {
+	for _, in := range inputs {
+		if safefile.SameFile(path, in.path) {
+			return fmt.Errorf("%s is %s: it would be overwritten", name, in.name)
+		}
+		if st, err := os.Stat(in.path); err == nil && st.IsDir() && inside(path, in.path) {
+			return fmt.Errorf("%s is inside %s: it would change it", name, in.name)
 		}
 	}
 	return nil

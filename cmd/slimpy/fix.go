@@ -112,6 +112,13 @@ func runFix(cmd *cobra.Command, f *fixFlags, args []string) error {
 	if f.format != "text" && f.format != "json" {
 		return fmt.Errorf("--format %q: use text or json", f.format)
 	}
+	if f.output != "" {
+		// The Dockerfile itself is allowed: an in-place write with its backup.
+		inputs := append([]inputFile{configInput(f.config)}, imageInputs(args...)...)
+		if err := checkNotAnInput("-o "+f.output, f.output, inputs); err != nil {
+			return fmt.Errorf("%s: nothing written", err)
+		}
+	}
 	fo := &fixOutput{Applied: []string{}, Skipped: []string{}, Refused: []suggest.Refusal{}, Written: []string{}}
 	var err error
 	if f.verify {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/slimpy/slimpy/internal/fixtures"
 )
 
 // fakeDocker puts internal/verify's stand-in docker CLI first on PATH and
@@ -316,4 +320,50 @@ func TestFixVerifyInterruptedRemovesItsImages(t *testing.T) {
 		}
 	}
 	nothingWritten(t, path)
+}
+
+// -o never names an input other than the Dockerfile: the image archive,
+// a file inside an OCI layout, the config. Each was replaced by the
+// rewritten Dockerfile, with no backup (the archive, 40 kB, became 344
+// bytes of text); now exit 2 before anything is read, and they stay.
+func TestFixOutputIsNoInput(t *testing.T) {
+	dir, _ := writeDockerfile(t, cliDockerfile)
+	t.Chdir(dir)
+	img, err := random.Image(5000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fixtures.WriteDockerArchive(img, "app:1", "app.tar"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fixtures.WriteOCILayout(img, "app:1", "layout"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile("cfg.yaml", []byte("rules: {}\n"), 0o644)
+	before := map[string][]byte{}
+	for _, p := range []string{"app.tar", "layout/index.json", "cfg.yaml"} {
+		before[p], _ = os.ReadFile(p)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"app.tar", "-o", "app.tar"}, "-o app.tar is the image app.tar: it would be overwritten: nothing written"},
+		{[]string{"docker-archive:app.tar:app:1", "-o", "./app.tar"}, "-o ./app.tar is the image docker-archive:app.tar:app:1"},
+		{[]string{"oci:layout:app:1", "-o", "layout/index.json"}, "-o layout/index.json is inside the image oci:layout:app:1: it would change it"},
+		{[]string{"--config", "cfg.yaml", "-o", "cfg.yaml"}, "-o cfg.yaml is --config cfg.yaml"},
+	} {
+		code, out, errOut := slimpy(t, append([]string{"fix", "--dockerfile", "Dockerfile", "--all"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q, want %q", c.args, code, out, errOut, c.want)
+		}
+	}
+	for p, b := range before {
+		if now, _ := os.ReadFile(p); !bytes.Equal(now, b) {
+			t.Errorf("%s was overwritten", p)
+		}
+	}
+	if _, err := os.Stat("Dockerfile.bak"); err == nil {
+		t.Error("a backup was written")
+	}
 }
