@@ -174,7 +174,7 @@ func (f *scanFlags) references(ctx context.Context, args []string, stdin io.Read
 	for _, repo := range f.allTags {
 		repo = strings.TrimPrefix(repo, "docker://")
 		p.phase("Listing the tags of " + repo + "…")
-		tags, err := fleet.ListTags(ctx, repo, fleet.TagOptions{Insecure: f.insecure})
+		tags, err := fleet.ListTags(ctx, repo, fleet.TagOptions{Insecure: f.insecure, Transport: source.RegistryTransport(f.settings.Registry, f.insecure)})
 		if err != nil {
 			return nil, err
 		}

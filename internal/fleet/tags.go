@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/remotecache"
 )
 
@@ -20,7 +21,7 @@ const DefaultMaxTags = 100000
 type TagOptions struct {
 	Keychain  authn.Keychain    // nil: authn.DefaultKeychain
 	Insecure  bool              // plain HTTP and unverified certificates
-	Transport http.RoundTripper // nil: go-containerregistry's default
+	Transport http.RoundTripper // nil: source.RegistryTransport with its defaults
 	// PageSize is the n asked of each page; 0 lets go-containerregistry
 	// choose (1000). The registry may answer fewer.
 	PageSize int
@@ -49,7 +50,11 @@ func ListTags(ctx context.Context, repo string, opts TagOptions) ([]string, erro
 	if max <= 0 {
 		max = DefaultMaxTags
 	}
-	ropts := remotecache.RemoteOptions(opts.Keychain, opts.Insecure, opts.Transport)
+	t := opts.Transport
+	if t == nil {
+		t = source.RegistryTransport(source.RegistryOptions{}, opts.Insecure)
+	}
+	ropts := remotecache.RemoteOptions(opts.Keychain, opts.Insecure, t)
 	if opts.PageSize > 0 {
 		ropts = append(ropts, remote.WithPageSize(opts.PageSize))
 	}
@@ -66,6 +71,11 @@ func ListTags(ctx context.Context, repo string, opts TagOptions) ([]string, erro
 		page, err := lister.Next(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("listing the tags of %s: %w", repo, err)
+		}
+		if len(page.Tags) == 0 && lister.HasNext() {
+			// Every page brings a tag, or listing would not end (a
+			// registry linking an empty page to itself was asked forever).
+			return nil, fmt.Errorf("listing the tags of %s: the registry gave a page of no tags that links to another", repo)
 		}
 		tags = append(tags, page.Tags...)
 		if len(tags) > max {

@@ -3,9 +3,14 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -56,5 +61,50 @@ func TestListTagsReadsEveryPage(t *testing.T) {
 	}
 	if _, err := ListTags(context.Background(), repo+":v1", opts); err == nil {
 		t.Error("a reference with a tag taken for a repository")
+	}
+}
+
+// A hostile registry's tag list: an empty page linking to itself was asked
+// forever; one endless page was read whole (10 GB in a minute). Both are
+// errors now, the page read no further than its 16 MiB limit.
+func TestHostileTagLists(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/":
+		case r.URL.Path == "/v2/loop/tags/list":
+			w.Header().Set("Link", `</v2/loop/tags/list?n=100&last=a>; rel="next"`)
+			io.WriteString(w, `{"name":"loop","tags":[]}`)
+		case r.URL.Path == "/v2/endless/tags/list":
+			io.WriteString(w, `{"name":"endless","tags":["`)
+			chunk := []byte(strings.Repeat("a", 1<<20))
+			for range 256 { // 256 MiB unless the client stops
+				n, err := w.Write(chunk)
+				sent.Add(int64(n))
+				if err != nil {
+					return
+				}
+			}
+			io.WriteString(w, `"]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	defer srv.CloseClientConnections() // the endless handler, stopped mid-write
+	host := strings.TrimPrefix(srv.URL, "http://")
+	opts := TagOptions{Insecure: true, Keychain: authn.NewMultiKeychain()}
+	for repo, want := range map[string]string{
+		"loop":    "the registry gave a page of no tags that links to another",
+		"endless": "the registry's page of tags is more than the 16 MiB limit",
+	} {
+		start := time.Now()
+		_, err := ListTags(context.Background(), host+"/"+repo, opts)
+		if err == nil || !strings.Contains(err.Error(), want) || time.Since(start) > 10*time.Second {
+			t.Errorf("%s: %v after %s, want %q", repo, err, time.Since(start), want)
+		}
+	}
+	if n := sent.Load(); n > 64<<20 {
+		t.Errorf("the endless page was read to %d MiB", n>>20)
 	}
 }

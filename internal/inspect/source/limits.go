@@ -7,6 +7,10 @@ const (
 	// maxManifestBytes bounds a manifest, an index, an OCI layout's
 	// index.json and a docker save archive's manifest.json.
 	maxManifestBytes = 4 << 20
+	// maxTagPageBytes bounds one page of a registry's tag list: the most
+	// tags scan --all-tags reads (fleet.DefaultMaxTags, 100,000) of the
+	// longest name a tag may have (128 characters), quoted.
+	maxTagPageBytes = 16 << 20
 	// maxConfigBytes bounds an image config.
 	maxConfigBytes = 4 << 20
 	// maxHistory bounds the history entries of a config: 4 MiB of "{},"

@@ -65,12 +65,12 @@ func (o RegistryOptions) withDefaults() RegistryOptions {
 // client's redirect check with one that has none.
 const maxRedirects = 10
 
-// newRegistryTransport is the transport under go-containerregistry's own
+// RegistryTransport is the transport under go-containerregistry's own
 // layers (authentication, retries of network errors): timeouts on every
 // connection, a bound on redirects, the retries of answers that say "try
-// again later" (honouring Retry-After), and manifests bounded as they are
-// read.
-func newRegistryTransport(o RegistryOptions, insecure bool) http.RoundTripper {
+// again later" (honouring Retry-After), and manifests and pages of tags
+// bounded as they are read. For every request slimpy makes of a registry.
+func RegistryTransport(o RegistryOptions, insecure bool) http.RoundTripper {
 	o = o.withDefaults()
 	t := remote.DefaultTransport.(*http.Transport).Clone()
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
@@ -192,7 +192,7 @@ func (r *registryRoundTripper) RoundTrip(req *http.Request) (*http.Response, err
 			return nil, err // network errors: go-containerregistry retries them
 		}
 		if !registryRetryStatusCodes[resp.StatusCode] || attempt+1 >= registryBackoff.Steps || !replayable(req) {
-			return boundManifest(req, resp)
+			return boundMetadata(req, resp)
 		}
 		wait := backoffStep(attempt)
 		if after, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
@@ -248,41 +248,57 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// boundManifest refuses a manifest of more than maxManifestBytes before it
-// is read (go-containerregistry allows 100 MiB), by its Content-Length or
-// as it streams.
-func boundManifest(req *http.Request, resp *http.Response) (*http.Response, error) {
-	if resp.StatusCode != http.StatusOK || req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/manifests/") {
+// boundMetadata refuses, before it is read, a manifest of more than
+// maxManifestBytes (go-containerregistry allows 100 MiB) or a page of a
+// tag list of more than maxTagPageBytes (go-containerregistry reads it
+// whole: a registry streaming one endless page took 10 GB in a minute),
+// by its Content-Length or as it streams.
+func boundMetadata(req *http.Request, resp *http.Response) (*http.Response, error) {
+	if resp.StatusCode != http.StatusOK || req.Method != http.MethodGet {
 		return resp, nil
 	}
-	if resp.ContentLength > maxManifestBytes {
-		discard(resp)
-		return nil, manifestTooLarge(resp.ContentLength)
+	var e metadataLimitError
+	switch {
+	case strings.Contains(req.URL.Path, "/manifests/"):
+		e = metadataLimitError{what: "manifest", limit: maxManifestBytes}
+	case strings.HasSuffix(req.URL.Path, "/tags/list"):
+		e = metadataLimitError{what: "page of tags", limit: maxTagPageBytes}
+	default:
+		return resp, nil
 	}
-	resp.Body = &boundedBody{ReadCloser: resp.Body, left: maxManifestBytes}
+	if resp.ContentLength > e.limit {
+		discard(resp)
+		e.size = resp.ContentLength
+		return nil, &e
+	}
+	resp.Body = &boundedBody{ReadCloser: resp.Body, left: e.limit, err: &e}
 	return resp, nil
 }
 
-type manifestLimitError struct{ size int64 }
-
-func manifestTooLarge(size int64) error { return &manifestLimitError{size: size} }
-
-func (e *manifestLimitError) Error() string {
-	if e.size > 0 {
-		return fmt.Sprintf("the registry's manifest is %s, more than the %s limit", humanize.IBytes(uint64(e.size)), humanize.IBytes(maxManifestBytes))
-	}
-	return fmt.Sprintf("the registry's manifest is more than the %s limit", humanize.IBytes(maxManifestBytes))
+// metadataLimitError is a manifest or a page of tags over its limit; size
+// is 0 when it was not declared.
+type metadataLimitError struct {
+	what        string
+	size, limit int64
 }
 
-// boundedBody fails a read past left bytes.
+func (e *metadataLimitError) Error() string {
+	if e.size > 0 {
+		return fmt.Sprintf("the registry's %s is %s, more than the %s limit", e.what, humanize.IBytes(uint64(e.size)), humanize.IBytes(uint64(e.limit)))
+	}
+	return fmt.Sprintf("the registry's %s is more than the %s limit", e.what, humanize.IBytes(uint64(e.limit)))
+}
+
+// boundedBody fails a read past left bytes with err.
 type boundedBody struct {
 	io.ReadCloser
 	left int64
+	err  error
 }
 
 func (b *boundedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
-		return 0, manifestTooLarge(0)
+		return 0, b.err
 	}
 	if int64(len(p)) > b.left+1 {
 		p = p[:b.left+1]
@@ -290,7 +306,7 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return 0, manifestTooLarge(0)
+		return 0, b.err
 	}
 	return n, err
 }

@@ -46,10 +46,10 @@ func openRegistry(ctx context.Context, ref, rest string, opts OpenOptions) (*Sou
 		remote.WithAuthFromKeychain(kc),
 		remote.WithUserAgent("slimpy"),
 		// Network errors are retried by go-containerregistry, answers
-		// that say "later" by newRegistryTransport (with Retry-After).
+		// that say "later" by RegistryTransport (with Retry-After).
 		remote.WithRetryBackoff(registryBackoff),
 		remote.WithRetryStatusCodes(),
-		remote.WithTransport(newRegistryTransport(opts.Registry, opts.Insecure)),
+		remote.WithTransport(RegistryTransport(opts.Registry, opts.Insecure)),
 	}
 
 	desc, err := remote.Get(r, ropts...)
@@ -128,7 +128,7 @@ func registryError(ref string, r name.Reference, err error) error {
 	}
 	var (
 		rae *RetryAfterError
-		mle *manifestLimitError
+		mle *metadataLimitError
 	)
 	switch {
 	case errors.As(err, &rae):
