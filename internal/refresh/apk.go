@@ -91,22 +91,17 @@ func (r *run) apk(ctx context.Context, img Image) {
 	}
 	var mu sync.Mutex
 	best := map[string]apkCandidate{}
-	var wg sync.WaitGroup
-	for _, repo := range repos {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			src, got := r.apkRepo(ctx, img, repo, arch, installed)
-			mu.Lock()
-			defer mu.Unlock()
-			for name, v := range got {
-				if c, ok := best[name]; !ok || apkversion.Compare(v, c.version) > 0 {
-					best[name] = apkCandidate{v, repo.name, src}
-				}
+	r.eachSource(len(repos), "apk repositories", func(i int) {
+		repo := repos[i]
+		src, got := r.apkRepo(ctx, img, repo, arch, installed)
+		mu.Lock()
+		defer mu.Unlock()
+		for name, v := range got {
+			if c, ok := best[name]; !ok || apkversion.Compare(v, c.version) > 0 {
+				best[name] = apkCandidate{v, repo.name, src}
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 
 	var found []Package
 	for _, p := range img.Apk {

@@ -10,7 +10,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/ulikunitz/xz"
@@ -56,16 +55,10 @@ func (r *run) apt(ctx context.Context, img Image) {
 	keys := &keyrings{files: img.Files}
 	sources := parseAptSources(img.Files)
 	suites := make([]*aptSuite, len(sources))
-	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2) // decompressing and parsing an index is CPU work
-	for i, src := range sources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			suites[i] = r.readSuite(ctx, src, keys, installed, arches, sem)
-		}()
-	}
-	wg.Wait()
+	r.eachSource(len(sources), "apt sources", func(i int) {
+		suites[i] = r.readSuite(ctx, sources[i], keys, installed, arches, sem)
+	})
 
 	var found []Package
 	for _, p := range img.Dpkg {

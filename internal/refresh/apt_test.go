@@ -3,8 +3,13 @@ package refresh
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -362,5 +367,44 @@ func TestAptFlatRepository(t *testing.T) {
 	p := find(t, res, "vendor-agent")
 	if p.Candidate != "2.1.0" || p.Suite != "./" || p.Security || !p.Sources[0].Verified || p.Sources[1].URL != s.URL+"/repo/Packages.gz" {
 		t.Errorf("%+v", p)
+	}
+}
+
+// An image listing 500 apt sources (and 500 apk repositories): each was
+// asked at once, each InRelease read whole, up to 32 MiB. Now the first
+// 32 are asked, 8 at a time, and a warning says the rest were not.
+func TestHostileManySources(t *testing.T) {
+	var inFlight, most, asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		asked.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	var list, repos strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&list, "deb http://archive.example/debian suite%d main\n", i)
+		fmt.Fprintf(&repos, "http://dl.example/alpine/v3.%d/main\n", i)
+	}
+	img := Image{
+		Files: map[string][]byte{"/etc/apt/sources.list": []byte(list.String()), "/etc/apk/repositories": []byte(repos.String())},
+		Dpkg:  []InstalledPackage{{"apt", "2.6.1", "amd64"}},
+		Apk:   []InstalledPackage{{"musl", "1.2.4-r2", "x86_64"}},
+	}
+	res := Check(context.Background(), img, Options{AptMirror: srv.URL, ApkMirror: srv.URL, Now: clock})
+	if n := asked.Load(); n > 2*maxSources || n < maxSources {
+		t.Errorf("%d requests for 2 x 500 sources", n)
+	}
+	if m := most.Load(); m > 16 {
+		t.Errorf("%d requests at once", m)
+	}
+	for _, want := range []string{"the image lists 500 apt sources: the first 32 were asked, the rest not", "the image lists 500 apk repositories: the first 32 were asked"} {
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, want) }) {
+			t.Errorf("no warning %q in %q", want, res.Warnings)
+		}
 	}
 }

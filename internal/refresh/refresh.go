@@ -15,6 +15,7 @@ package refresh
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path"
 	"path/filepath"
@@ -100,7 +101,8 @@ type Options struct {
 	// HTTPClient supplies the transport (a test server's TLS client);
 	// redirects and deadlines are Check's own.
 	HTTPClient *http.Client
-	// Parallel bounds the Python index requests in flight (8).
+	// Parallel bounds the Python index requests in flight, and the apt
+	// sources and apk repositories asked at once (8 each).
 	Parallel int
 	Limits   Limits
 }
@@ -268,6 +270,33 @@ func newRun(opt Options) *run {
 		f.dir = filepath.Join(opt.CacheDir, "refresh-v1")
 	}
 	return &run{opt: opt, fetch: f, now: opt.Now, problems: map[string]*problem{}}
+}
+
+// maxSources bounds the package sources of one kind asked (apt sources,
+// apk repositories): real images list a handful. Each is asked in its own
+// request of up to 32 MiB, read whole (an InRelease) or to a temporary
+// file (an APKINDEX); a sources.list of thousands of lines made thousands
+// of requests at once.
+const maxSources = 32
+
+// eachSource runs ask for the first maxSources of n sources, at most
+// Options.Parallel at once; the rest are a warning, not asked.
+func (r *run) eachSource(n int, what string, ask func(i int)) {
+	if n > maxSources {
+		r.problem("sources "+what, fmt.Sprintf("the image lists %d %s: the first %d were asked, the rest not", n, what, maxSources), time.Time{})
+		n = maxSources
+	}
+	sem := make(chan struct{}, r.opt.Parallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ask(i)
+		}()
+	}
+	wg.Wait()
 }
 
 func (r *run) addIndex(ix Index) {
