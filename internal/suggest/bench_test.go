@@ -48,18 +48,32 @@ func BenchmarkSuggest(b *testing.B) {
 	}
 }
 
-// BenchmarkApplyAll is fix --all on the same files.
+// consecutiveRuns is a Dockerfile of n one-line RUNs in a row, which fix
+// --all merges into one RUN of n segments.
+func consecutiveRuns(n int) []byte {
+	var b strings.Builder
+	b.WriteString("FROM python:3.11\n")
+	for i := range n {
+		fmt.Fprintf(&b, "RUN pip install x%d && apt-get install -y gcc\n", i)
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkApplyAll is fix --all on the same files, and on consecutive
+// RUNs (a merged RUN of thousands of segments took time growing with
+// their square).
 func BenchmarkApplyAll(b *testing.B) {
 	for _, lines := range []int{250, 1000, 4000} {
-		src := generated(lines)
-		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) {
-			b.SetBytes(int64(len(src)))
-			for i := 0; i < b.N; i++ {
-				if _, err := Apply(src, []string{AllKinds}, Options{Now: corpusNow}); err != nil {
-					b.Fatal(err)
+		for name, src := range map[string][]byte{"lines": generated(lines), "runs": consecutiveRuns(lines)} {
+			b.Run(fmt.Sprintf("%s=%d", name, lines), func(b *testing.B) {
+				b.SetBytes(int64(len(src)))
+				for i := 0; i < b.N; i++ {
+					if _, err := Apply(src, []string{AllKinds}, Options{Now: corpusNow}); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

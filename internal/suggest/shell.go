@@ -3,6 +3,7 @@ package suggest
 import (
 	"bytes"
 	"path"
+	"sort"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -287,12 +288,15 @@ func collectCalls(sh *Shell, f *syntax.File, base int, heredoc bool) {
 			}
 		}
 		if !heredoc {
-			for k, s := range sh.Segments {
-				if c.Start >= s.Start && c.End <= s.End {
-					c.Segment = k
-					s.Calls = append(s.Calls, c)
-					c.Nested = !(c.Start == s.Start && c.End == s.End)
-				}
+			// The segments are in order and do not overlap: the one that
+			// may hold the call is the last that starts at or before it
+			// (a search, not a loop: a merged RUN can hold thousands).
+			k := sort.Search(len(sh.Segments), func(i int) bool { return sh.Segments[i].Start > c.Start }) - 1
+			if k >= 0 && c.End <= sh.Segments[k].End {
+				s := sh.Segments[k]
+				c.Segment = k
+				s.Calls = append(s.Calls, c)
+				c.Nested = !(c.Start == s.Start && c.End == s.End)
 			}
 		} else {
 			c.Nested = true
