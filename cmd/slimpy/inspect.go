@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +115,7 @@ func runInspect(cmd *cobra.Command, ref string, f *inspectFlags) error {
 	if useTUI(cmd) {
 		return runInspectTUI(cmd, ref, f, cfg, fresh)
 	}
+	warnViewOnly(cmd)
 	var rules *inspect.Config
 	if !f.noRules {
 		rules = &cfg
@@ -173,6 +175,25 @@ func useTUI(cmd *cobra.Command) bool {
 	}
 	out, ok := outputFile(cmd.OutOrStdout())
 	return ok && term.IsTerminal(out.Fd())
+}
+
+// viewOnlyFlags are the flags of the interactive view's suggestions.
+var viewOnlyFlags = []string{"dockerfile", "context", "smoke", "smoke-timeout"}
+
+// warnViewOnly says on stderr which of the view's flags a printed report
+// leaves unused, rather than dropping them in silence (a mistyped path
+// given to --dockerfile would otherwise go unnoticed).
+func warnViewOnly(cmd *cobra.Command) {
+	var given []string
+	for _, name := range viewOnlyFlags {
+		if cmd.Flags().Changed(name) {
+			given = append(given, "--"+name)
+		}
+	}
+	if len(given) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "slimpy: warning: %s: only the interactive view's suggestions use it; the printed report does not (slimpy suggest and slimpy fix take it)\n",
+			strings.Join(given, ", "))
+	}
 }
 
 // runInspectTUI shows the layers' progress, then the interactive view.

@@ -103,6 +103,23 @@ func TestInspectTextReport(t *testing.T) {
 	}
 }
 
+// The interactive view's flags given to a printed report are named on
+// stderr, not dropped in silence; the report is still printed.
+func TestInspectWarnsOfViewOnlyFlags(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "images", "demo.tar")
+	code, out, errOut := slimpy(t, "inspect", demo, "--no-cache", "--format", "json", "--dockerfile", "/nonexistent/Dockerfile", "--smoke", "true")
+	if code != 0 || !strings.HasPrefix(out, "{") {
+		t.Fatalf("exit %d, report %.40q: %s", code, out, errOut)
+	}
+	want := "slimpy: warning: --dockerfile, --smoke: only the interactive view's suggestions use it; the printed report does not (slimpy suggest and slimpy fix take it)\n"
+	if errOut != want {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+	if _, _, errOut := slimpy(t, "inspect", demo, "--no-cache", "--format", "json"); errOut != "" {
+		t.Errorf("stderr without those flags: %q", errOut)
+	}
+}
+
 // TestInspectErrors: bad input gets exit code 2 and one line naming the cause.
 func TestInspectErrors(t *testing.T) {
 	authed := startRegistry(t, func(h http.Handler) http.Handler {
