@@ -26,7 +26,7 @@ import (
 // The end-to-end matrix: one app per common shape of a Python Dockerfile
 // (testdata/verify/<shape>), each built as it is and as `slimpy fix --all`
 // rewrites it, with `fix --verify` on the local Docker engine, offline: the
-// bases are the Debian-built local/python images, and the packages come
+// bases are the Debian-built local/library/python images, and the packages come
 // from a package index this test serves from packages it builds.
 //
 // Why an index over HTTP rather than --find-links into the build context:

@@ -23,8 +23,8 @@ import (
 // the official images, and the tools image beside them (poetry, pipenv, the
 // setuptools and wheel wheels).
 const (
-	fullPython  = "local/python:3.11"
-	slimPython  = "local/python:3.11-slim"
+	fullPython  = "local/library/python:3.11"
+	slimPython  = "local/library/python:3.11-slim"
 	toolsPython = "local/python-tools:3.11"
 )
 
@@ -291,7 +291,7 @@ func categoryBytes(o verifyOutcome) map[string]int64 {
 }
 
 // TestFixVerifyOfflineMultistage: a naive single-stage Dockerfile on the
-// full local/python:3.11 installs a package with a C extension and its
+// full local/library/python:3.11 installs a package with a C extension and its
 // pure-Python dependency from local sdists, offline. `slimpy fix --all
 // --verify` builds it and the rewrite on the real engine: the builder on
 // the full image, the runtime on the slim one; the result is smaller, has

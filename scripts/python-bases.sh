@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Builds two base images named like the official Python ones, from Debian
+# Builds two base images named like a registry mirror of the official
+# Python ones (slimpy proposes python tags, such as the -slim runtime of a
+# split, only for python, library/python and a mirror's …/library/python:
+# another repository named python need not publish them), from Debian
 # bookworm's packages on the debootstrap base that scripts/debian-images.sh
 # imports, with no container registry:
 #
-#   local/python:3.11       python3, python3-venv, python3-pip, python3-dev,
-#                           setuptools, wheel, build-essential (the "full" image)
-#   local/python:3.11-slim  python3 and python3-venv only
-#   local/python-tools:3.11 local/python:3.11 with python3-poetry, pipenv and
-#                           the setuptools and wheel wheels (python3-*-whl):
-#                           the e2e matrix locks its poetry and pipenv apps
-#                           and fills its local package index with it
+#   local/library/python:3.11       python3, python3-venv, python3-pip,
+#                                   python3-dev, setuptools, wheel,
+#                                   build-essential (the "full" image)
+#   local/library/python:3.11-slim  python3 and python3-venv only
+#   local/python-tools:3.11         local/library/python:3.11 with
+#                                   python3-poetry, pipenv and the setuptools
+#                                   and wheel wheels (python3-*-whl): the e2e
+#                                   matrix locks its poetry and pipenv apps
+#                                   and fills its local package index with it
 #
 # The end-to-end test of `slimpy fix --verify` (e2e/verify_test.go) builds
-# a naive `FROM local/python:3.11` Dockerfile and its multistage rewrite
-# (builder on local/python:3.11, runtime on local/python:3.11-slim) on them;
+# a naive `FROM local/library/python:3.11` Dockerfile and its multistage
+# rewrite (builder on local/library/python:3.11, runtime on
+# local/library/python:3.11-slim) on them;
 # the matrix (e2e/matrix_test.go) builds one app per common shape.
 #
 # Usage: scripts/python-bases.sh [--force]
@@ -40,8 +46,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CTX="$HERE/python-bases"
 OUT=${SLIMPY_TESTIMAGES:-/var/cache/slimpy-testimages}
 BASE_IMAGE=local/slimpy-bookworm:base
-FULL_IMAGE=local/python:3.11
-SLIM_IMAGE=local/python:3.11-slim
+FULL_IMAGE=local/library/python:3.11
+SLIM_IMAGE=local/library/python:3.11-slim
 TOOLS_IMAGE=local/python-tools:3.11
 
 FORCE=0

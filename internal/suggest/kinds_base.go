@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,7 +18,7 @@ import (
 
 // imageRef is a FROM reference split into its parts.
 type imageRef struct {
-	repo   string // everything before the tag: "python", "local/python", "host:5000/x/python"
+	repo   string // everything before the tag: "python", "library/python", "host:5000/x/python"
 	tag    string
 	digest string
 }
@@ -46,14 +47,48 @@ func (r imageRef) String() string {
 	return s
 }
 
-// name is the repository's last path element: "python" for local/python.
+// name is the Docker Official Image the reference names ("python" for
+// python, library/python, docker.io/library/python), "" for any other
+// repository: only the official images publish the tags slimpy knows
+// (gradio/python or registry.example/team/python are other images,
+// whose tags may not include a -slim, a newer release or a variant).
+// A path ending in library/NAME is a registry mirror of Docker Hub's
+// official image (mirror.gcr.io/library/python,
+// public.ecr.aws/docker/library/python, the tests' local/library/python),
+// and the architecture namespaces (arm64v8/python) hold the official
+// images' per-architecture builds, with the same tags.
 func (r imageRef) name() string {
-	if strings.HasPrefix(r.repo, "cgr.dev/") {
-		// chainguard's python, debian … are other images than Docker
-		// Hub's of the same name: never read as those
-		return r.repo
+	parts := strings.Split(strings.ToLower(r.repo), "/")
+	if len(parts) > 1 && dockerHubHosts[parts[0]] {
+		parts = parts[1:]
 	}
-	return r.repo[strings.LastIndex(r.repo, "/")+1:]
+	last := parts[len(parts)-1]
+	switch {
+	case len(parts) == 1:
+		return last
+	case parts[len(parts)-2] == "library":
+		return last
+	case len(parts) == 2 && officialArchNamespaces[parts[0]]:
+		return last
+	}
+	return ""
+}
+
+// lastElem is the repository's last path element, whoever publishes it
+// ("micromamba" for mambaorg/micromamba).
+func (r imageRef) lastElem() string {
+	return strings.ToLower(path.Base(r.repo))
+}
+
+// dockerHubHosts name Docker Hub itself in a reference
+// (docker.io/python is python).
+var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true}
+
+// officialArchNamespaces are Docker Hub's namespaces of the official
+// images built for one architecture.
+var officialArchNamespaces = map[string]bool{
+	"amd64": true, "arm32v5": true, "arm32v6": true, "arm32v7": true, "arm64v8": true,
+	"i386": true, "mips64le": true, "ppc64le": true, "riscv64": true, "s390x": true,
 }
 
 // fromRefEdit replaces the image reference in a FROM line: its first

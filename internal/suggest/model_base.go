@@ -112,7 +112,7 @@ func baseOf(ref string) Base {
 	r := parseRef(ref)
 	b := Base{Ref: r}
 	repo := strings.ToLower(r.repo)
-	name := r.name()
+	name, last := r.name(), r.lastElem() // the official image's; anyone's
 	switch {
 	case ref == "scratch":
 		b.Family, b.NoShell, b.Known = "scratch", true, true
@@ -130,13 +130,13 @@ func baseOf(ref string) Base {
 		b.Family, b.Libc, b.Known = "distroless", "glibc", true
 		b.NoShell = !strings.Contains(r.tag, "debug")
 		b.users = []string{"root", "nobody", "nonroot"}
-		if strings.Contains(name, "python3") {
+		if strings.Contains(last, "python3") {
 			b.Python = Python{"3.11", "/usr"}
 			if strings.Contains(repo, "debian13") {
 				b.Python.Version = "3.13"
 			}
 		}
-		if strings.Contains(name, "static") {
+		if strings.Contains(last, "static") {
 			b.Libc = ""
 		}
 	case name == "python" && !strings.Contains(r.tag, "windows") && !strings.Contains(r.tag, "nanoserver") && !strings.Contains(ref, "$"):
@@ -182,12 +182,12 @@ func baseOf(ref string) Base {
 		if r.tag != "" && r.tag != "latest" {
 			b.Release = minorOf(r.tag)
 		}
-	case name == "micromamba":
+	case last == "micromamba":
 		b.Family, b.Distro, b.Libc, b.User = "micromamba", "debian", "glibc", "mambauser"
 		b.Python = Python{Prefix: "/opt/conda"}
 		b.users = append(append([]string(nil), debianUsers...), "mambauser")
 		b.Known = true
-	case name == "miniconda3" || name == "miniforge3" || name == "mambaforge" || name == "anaconda3":
+	case last == "miniconda3" || last == "miniforge3" || last == "mambaforge" || last == "anaconda3":
 		b.Family, b.Distro, b.Libc, b.Known, b.users = "conda", "debian", "glibc", true, debianUsers
 		b.Python = Python{Prefix: "/opt/conda"}
 	case strings.HasPrefix(repo, "jupyter/") || strings.Contains(repo, "/jupyter/"):

@@ -27,16 +27,27 @@ func eachCase(t *testing.T, cases map[string]string, got func(string) string) {
 
 func TestModelBase(t *testing.T) {
 	eachCase(t, map[string]string{
-		"python:3.11-slim-bookworm":            "python debian bookworm glibc 3.11 /usr/local",
-		"python:3.15.0b4-alpine3.24":           "python alpine 3.24 musl 3.15 /usr/local",
-		"local/python:3.11":                    "python debian  glibc 3.11 /usr/local",
-		"ubuntu:jammy":                         "ubuntu ubuntu 22.04 glibc  ",
-		"debian:12-slim":                       "debian debian bookworm glibc  ",
-		"alpine:3.20":                          "alpine alpine 3.20 musl  ",
-		"gcr.io/distroless/python3-debian12":   "distroless   glibc 3.11 /usr",
-		"mambaorg/micromamba:1.5":              "micromamba debian  glibc  /opt/conda",
-		"scratch":                              "scratch     ",
-		"registry.example/team/app-base:1.0.3": "     ",
+		"python:3.11-slim-bookworm":                 "python debian bookworm glibc 3.11 /usr/local",
+		"python:3.15.0b4-alpine3.24":                "python alpine 3.24 musl 3.15 /usr/local",
+		"local/library/python:3.11":                 "python debian  glibc 3.11 /usr/local",
+		"docker.io/library/python:3.12-slim":        "python debian  glibc 3.12 /usr/local",
+		"index.docker.io/library/python:3.12":       "python debian  glibc 3.12 /usr/local",
+		"docker.io/python:3.12":                     "python debian  glibc 3.12 /usr/local",
+		"arm64v8/python:3.12-alpine":                "python alpine  musl 3.12 /usr/local",
+		"public.ecr.aws/docker/library/python:3.13": "python debian  glibc 3.13 /usr/local",
+		// named python, published by someone else: tags of its own
+		"gradio/python:3.10-slim":               "     ",
+		"bitnami/python:3.7":                    "     ",
+		"someregistry.example/team/python:3.11": "     ",
+		"docker.io/bitnami/python:3.11":         "     ",
+		"someregistry.example/team/debian:12":   "     ",
+		"ubuntu:jammy":                          "ubuntu ubuntu 22.04 glibc  ",
+		"debian:12-slim":                        "debian debian bookworm glibc  ",
+		"alpine:3.20":                           "alpine alpine 3.20 musl  ",
+		"gcr.io/distroless/python3-debian12":    "distroless   glibc 3.11 /usr",
+		"mambaorg/micromamba:1.5":               "micromamba debian  glibc  /opt/conda",
+		"scratch":                               "scratch     ",
+		"registry.example/team/app-base:1.0.3":  "     ",
 	}, func(ref string) string {
 		b := baseOf(ref)
 		return strings.Join([]string{b.Family, b.Distro, b.Release, b.Libc, b.Python.Version, b.Python.Prefix}, " ")

@@ -29,10 +29,10 @@ func TestMultistageLocalSdistsOffline(t *testing.T) {
 		t.Fatalf("no multistage suggestion: %v", ss)
 	}
 	for _, want := range []string{
-		"FROM local/python:3.11 AS builder\n",
+		"FROM local/library/python:3.11 AS builder\n",
 		"COPY requirements.txt ./\nCOPY dist/ ./dist/\n",
 		"RUN python3 -m venv --system-site-packages /opt/venv\n",
-		"FROM local/python:3.11-slim\n",
+		"FROM local/library/python:3.11-slim\n",
 		"COPY --from=builder /opt/venv /opt/venv\n",
 	} {
 		if !strings.Contains(ms.Result, want) {

@@ -545,7 +545,7 @@ func TestChildrenFirst(t *testing.T) {
 
 func TestCreatedImages(t *testing.T) {
 	out := `Sending build context to Docker daemon  18kB
-Step 1/6 : FROM local/python:3.11 AS builder
+Step 1/6 : FROM local/library/python:3.11 AS builder
  ---> 95bb0352676e
 Step 2/6 : WORKDIR /app
  ---> Using cache
@@ -556,7 +556,7 @@ Step 4/6 : RUN pip install .
  ---> Running in 3333333333cc
 Removing intermediate container 3333333333cc
  ---> 4444444444dd
-Step 5/6 : FROM local/python:3.11-slim
+Step 5/6 : FROM local/library/python:3.11-slim
  ---> 60c472cac6ea
 Step 6/6 : COPY --from=builder /opt/venv /opt/venv
  ---> 5555555555ee
