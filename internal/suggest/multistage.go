@@ -386,9 +386,14 @@ func deriveMultistage(c *ctx) *change {
 				}
 			case usedByInstall && whole:
 				runtimeInstrs = append(runtimeInstrs, in)
-			case usedByInstall:
+			case usedByInstall && installInputOnly(srcs, dest, abs, allDeps, depFiles, depDirs, projectAt[abs]):
 				// what pip installs from: the builder's
 				builderFiles = append(builderFiles, copiedFiles(srcs, dest, abs)...)
+			case usedByInstall:
+				// a directory that holds the app beside the file the
+				// install reads (ADD ./app /app; pip install -r
+				// /app/requirements.txt): both stages get it
+				runtimeInstrs = append(runtimeInstrs, in)
 			case in.StartLine < lastInstall.StartLine:
 				// the builder's RUNs before the last install may read it
 				// (the project pip installs, an archive a RUN unpacks)
@@ -1240,12 +1245,18 @@ func copyDest(dest string) string {
 	return dest + "/"
 }
 
-// touchesApp: a cleanup RUN acting on the working directory or a COPY
-// destination (it belongs with the app in the runtime stage).
+// touchesApp: a cleanup RUN acting on the working directory, a COPY
+// destination or the system's configuration (it belongs with the app in
+// the runtime stage).
 func touchesApp(st *Stage, in *Instruction) bool {
 	wd := st.Workdir(in)
 	for _, p := range cleanupPaths(in) {
 		if wd != "/" && underDir(p, wd) {
+			return true
+		}
+		if underDir(p, "/etc") && !underDir(p, "/etc/apt") {
+			// configuration of what the runtime installs again (rm
+			// /etc/nginx/sites-enabled/default), not a build leftover
 			return true
 		}
 		for _, x := range st.Instrs {
@@ -1821,6 +1832,27 @@ func mkdirOf(in *Instruction, target string) string {
 var archiveRe = regexp.MustCompile(`\.(whl|zip|egg|tar|tgz|tar\.gz|tar\.bz2|tar\.xz)$`)
 
 // copiedFiles are the paths a COPY of srcs to dest (abs, resolved) makes
+// installInputOnly: a COPY that brings only what the installs read —
+// dependency files, the files at the paths they read, the directories
+// they install from or the project a "pip install ." builds there — not
+// a directory that also holds the app.
+func installInputOnly(srcs []string, dest, abs string, allDeps bool, depFiles, depDirs []string, projects []*Instruction) bool {
+	if allDeps || len(projects) > 0 {
+		return true
+	}
+	for _, d := range depDirs {
+		if abs == d || underDir(abs, d) {
+			return true
+		}
+	}
+	for _, f := range copiedFiles(srcs, dest, abs) {
+		if !slices.Contains(depFiles, f) {
+			return false
+		}
+	}
+	return true
+}
+
 // (a source's own name below a directory destination).
 func copiedFiles(srcs []string, dest, abs string) []string {
 	var out []string

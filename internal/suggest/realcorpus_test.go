@@ -127,9 +127,18 @@ type realCorpusResult struct {
 // is dir.
 func realCorpusRun(src []byte, dir string, opts Options) (r realCorpusResult) {
 	opts.ContextFile = dirContext(dir, nil)
-	if _, err := parser.Parse(bytes.NewReader(src)); err != nil {
+	ast, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
 		r.invalid = err
 		return r
+	}
+	for _, n := range ast.AST.Children {
+		if _, ok := knownInstructions[strings.ToUpper(n.Value)]; !ok {
+			// the parser takes any word; the build stops at it
+			// (a continuation line lost its backslash)
+			r.invalid = fmt.Errorf("line %d: unknown instruction %q (docker build fails on it too)", n.StartLine, n.Value)
+			return r
+		}
 	}
 	ss, err := Suggest(src, opts)
 	if err != nil {
