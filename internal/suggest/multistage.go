@@ -604,6 +604,17 @@ func deriveMultistage(c *ctx) *change {
 		ch.advise("line %d installs the packages and also makes %s, which the runtime stage would not get (the builder keeps that RUN): split it by hand", w.In.StartLine, w.Path)
 		return ch
 	}
+	// An install RUN that also runs a program of the app (python manage.py
+	// collectstatic, python -c "nltk.download(…)", ./build.sh): the builder
+	// keeps that RUN, where the app's files may not be, and what it makes
+	// would not reach the runtime stage.
+	for _, in := range installs {
+		if c := appProgramRun(in); c != nil {
+			ch.edits = nil
+			ch.advise("line %d installs the packages and also runs %s, which the builder would keep (its output would not reach the runtime stage, and the builder may lack the files it reads): split it by hand", in.StartLine, strings.Join(c.wordValues(), " "))
+			return ch
+		}
+	}
 	// Its system RUN comes first: a RUN that also works on files a COPY
 	// before it brought (unzip, make) cannot move there.
 	for _, in := range sysRuns {
@@ -906,6 +917,50 @@ func copiedBefore(in *Instruction, runtime []*Instruction) *Instruction {
 	for _, x := range runtime {
 		if (x.Keyword == "COPY" || x.Keyword == "ADD") && x.StartLine < in.StartLine {
 			return x
+		}
+	}
+	return nil
+}
+
+// installerModules are what python -m runs to install or build the
+// environment itself (spacy download pip-installs a model package).
+var installerModules = map[string]bool{"pip": true, "venv": true, "ensurepip": true, "virtualenv": true, "compileall": true,
+	"pipenv": true, "poetry": true, "uv": true, "build": true, "wheel": true, "spacy": true}
+
+var pythonProgramRe = regexp.MustCompile(`^python[0-9.]*$`)
+
+// appProgramRun is the first call of a RUN that runs a Python program
+// other than an installer (a script, -c code, a module) or a script of
+// the build context (./manage.py, ./build.sh); nil for none.
+func appProgramRun(in *Instruction) *Call {
+	for _, c := range in.calls() {
+		i, name := c.program()
+		if i >= len(c.Words) {
+			continue
+		}
+		prog := c.Words[i].Value
+		if strings.HasPrefix(prog, "./") || name == "manage.py" {
+			return c
+		}
+		if !pythonProgramRe.MatchString(name) || pipCommand(in, c) != nil || venvCreated(c, in.wd) != "" || setupPyInstall(c) != nil {
+			continue
+		}
+		args := c.Args()
+		for k := 0; k < len(args); k++ {
+			a := args[k].Value
+			switch {
+			case a == "-m" && k+1 < len(args):
+				if !installerModules[strings.SplitN(args[k+1].Value, ".", 2)[0]] {
+					return c
+				}
+			case a == "-c":
+				return c
+			case strings.HasPrefix(a, "-"):
+				continue
+			default:
+				return c // a script
+			}
+			break
 		}
 	}
 	return nil
