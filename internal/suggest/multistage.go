@@ -632,7 +632,7 @@ func deriveMultistage(c *ctx) *change {
 		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
 	}
 	kept = uniq(append(kept, libs...))
-	sysCmds = p.fetchersFirst(sysCmds, ch)
+	sysCmds = p.fetchersFirst(sysCmds, runtimeInstrs, allPkgs, ch)
 	sysCmds = p.finishSystemCommands(sysCmds, libs)
 	sysCmds = append(sysCmds, userCmds...)
 	if len(kept) > 0 {
@@ -1607,35 +1607,50 @@ func (p *msPlan) installCmd(names []string) string {
 	return "apt-get install -y --no-install-recommends " + strings.Join(names, " ")
 }
 
-// fetchersFirst installs the download tools the runtime's commands use
-// (curl … | bash to add a repository) where the runtime stage moves to
-// -slim, which has none of them (the full image had them from
-// buildpack-deps), before the first command that uses one.
-func (p *msPlan) fetchersFirst(cmds []string, ch *change) []string {
-	if !p.fullBase || p.apk {
-		return cmds
-	}
+// fetchersFirst installs the download tools the runtime's commands and
+// RUNs use (curl … | bash to add a repository, git clone of the app) that
+// its base lacks: where the runtime stage moves to -slim, which has none
+// of them (the full image had them from buildpack-deps), and git, which
+// the original installed but the split leaves to the builder as a build
+// tool. They come before the first command that uses one (at the end
+// when only a later RUN does).
+func (p *msPlan) fetchersFirst(cmds []string, runs []*Instruction, installed []string, ch *change) []string {
 	var need []string
 	first := -1
-	for i, c := range cmds {
-		for _, tool := range []string{"curl", "wget", "git", "gpg"} {
-			pkg := map[string]string{"gpg": "gnupg"}[tool]
-			if pkg == "" {
-				pkg = tool
-			}
-			if runsProgram(c, tool) && !installedBy(cmds, pkg) && !slices.Contains(need, pkg) {
-				need = append(need, pkg)
-				if first < 0 {
-					first = i
-				}
-			}
+	for _, tool := range []string{"curl", "wget", "git", "gpg"} {
+		pkg := map[string]string{"gpg": "gnupg"}[tool]
+		if pkg == "" {
+			pkg = tool
+		}
+		if !(p.fullBase && !p.apk) && !(isBuildPkg(pkg) && slices.Contains(installed, pkg)) || installedBy(cmds, pkg) {
+			continue
+		}
+		at := slices.IndexFunc(cmds, func(c string) bool { return runsProgram(c, tool) })
+		used := at >= 0 || slices.ContainsFunc(runs, func(in *Instruction) bool {
+			return in.Keyword == "RUN" && slices.ContainsFunc(in.calls(), func(c *Call) bool { return c.Name() == tool })
+		})
+		if !used {
+			continue
+		}
+		need = append(need, pkg)
+		if at < 0 {
+			at = len(cmds)
+		}
+		if first < 0 || at < first {
+			first = at
 		}
 	}
 	if len(need) == 0 {
 		return cmds
 	}
-	need = append(need, "ca-certificates")
-	ch.say("the runtime's commands use %s, which %s has not: it installs them first", strings.Join(need[:len(need)-1], ", "), p.runtime)
+	if p.fullBase && !p.apk {
+		ch.say("the runtime's commands use %s, which %s has not: it installs them first", strings.Join(need, ", "), p.runtime)
+	} else {
+		ch.say("the runtime's commands use %s, which the builder alone would install (a build tool): the runtime stage installs it too", strings.Join(need, ", "))
+	}
+	if !p.apk {
+		need = append(need, "ca-certificates") // a recommendation of each: https
+	}
 	return slices.Insert(slices.Clone(cmds), first, p.installCmd(need))
 }
 
