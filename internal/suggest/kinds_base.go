@@ -385,6 +385,9 @@ func osMoveBlocker(d *Dockerfile, st *Stage, from, to string) string {
 	if pkg := releaseBoundPkg(st, strings.HasPrefix(from, "ubuntu:")); pkg != "" {
 		return "line " + pkg + ", a package whose name or presence depends on the release"
 	}
+	if why := systemPipBlocker(d, st, from, to); why != "" {
+		return why
+	}
 	sm := d.Model().Stages[st.Index]
 	pf, pt := distroPython[from], distroPython[to]
 	if sm.Python.Prefix != "/usr" || pf == "" || pt == "" || pf == pt || sm.Python.Version != "" && sm.Python.Version != pf {
@@ -393,6 +396,57 @@ func osMoveBlocker(d *Dockerfile, st *Stage, from, to string) string {
 	}
 	if pinned := pinnedPackages(d, st); pinned != "" {
 		return fmt.Sprintf("the distro's Python moves from %s to %s and %s", pf, pt, pinned)
+	}
+	return ""
+}
+
+// externallyManaged: the distro release (debian:bookworm, ubuntu:24.04,
+// alpine:3.19) marks its Python externally managed (PEP 668), so that
+// pip refuses to install into it outside a venv: Debian 12, Ubuntu 23.04
+// and Alpine 3.19 on.
+func externallyManaged(release string) bool {
+	distro, v, _ := strings.Cut(release, ":")
+	switch distro {
+	case "debian":
+		if c, ok := numericDebian(v); ok {
+			v = c
+		}
+		n, err := strconv.Atoi(debianCodenames[v])
+		return err == nil && n >= 12
+	case "ubuntu":
+		return v >= "23.04"
+	case "alpine":
+		minor, err := strconv.Atoi(strings.TrimPrefix(minorOf(v), "3."))
+		return strings.HasPrefix(v, "3.") && err == nil && minor >= 19
+	}
+	return false
+}
+
+// systemPipBlocker says why moving the stage from one release to another
+// would fail its build ("" when it would not): it pip-installs into the
+// distro's own Python, which the new release marks externally managed and
+// the old one did not (PEP 668), with no --break-system-packages.
+func systemPipBlocker(d *Dockerfile, st *Stage, from, to string) string {
+	if externallyManaged(from) || !externallyManaged(to) || python2OSPackage(st) != "" {
+		return "" // (a Python 2 app has a reason of its own)
+	}
+	m := d.Model()
+	for _, s := range st.chain() {
+		for _, in := range s.Instrs {
+			text := strings.ToLower(d.Text(in))
+			if strings.Contains(text, "break_system_packages") || strings.Contains(text, "break-system-packages") ||
+				strings.Contains(text, "externally-managed") {
+				return "" // allowed, or the marker removed
+			}
+		}
+		sm := m.Stages[s.Index]
+		for _, inst := range sm.Installs {
+			// (a CPython the file builds into /usr/local is not the distro's)
+			if inst.System && inst.Env != "/usr/local" && sm.Python.Prefix != "/usr/local" && inst.In.Stage == s {
+				distro, rel, _ := strings.Cut(to, ":")
+				return fmt.Sprintf("line %d pip-installs into the distro's Python, which %s %s marks externally managed (PEP 668): pip refuses there outside a venv", inst.In.StartLine, strings.ToUpper(distro[:1])+distro[1:], rel)
+			}
+		}
 	}
 	return ""
 }
@@ -553,6 +607,11 @@ var baseEOLKind = &kind{
 				v := minorOf(r.tag)
 				if end, ok := alpineEnd(v); ok && now.After(end) {
 					if t := alpineTarget(v, now, false); t != "" {
+						if blocked := systemPipBlocker(c.d, st, "alpine:"+v, "alpine:"+t); blocked != "" {
+							ch.line(st.From)
+							ch.advise("line %d: Alpine %s's support ended %s: move to Alpine %s by hand: %s", st.From.StartLine, v, end.Format("2006-01-02"), t, blocked)
+							continue
+						}
 						why = append(why, fmt.Sprintf("Alpine %s's support ended %s", v, end.Format("2006-01-02")))
 						tag = t
 					}

@@ -106,7 +106,22 @@ func TestBaseEOLTags(t *testing.T) {
 		// ended (held-out set of issue 19): 3.9 to 3.21, 2.7 to none
 		"FROM python:3.9.16-alpine3.17\nRUN pip install -r requirements.txt\n": "FROM python:3.9-alpine3.21\nRUN pip install -r requirements.txt\n",
 		"FROM python:2.7.13-alpine3.6\n":                                       "FROM python:2.7.13-alpine3.6\n",
+		// pip into the distro's Python: the newer release refuses it
+		// (PEP 668; held-out set 5), unless the file allows it or uses a venv
+		"FROM alpine:3.17\nRUN apk add py3-pip && pip3 install flask\n":                                                   "FROM alpine:3.17\nRUN apk add py3-pip && pip3 install flask\n",
+		"FROM alpine:3.17\nRUN apk add py3-pip && pip3 install --break-system-packages flask\n":                           "FROM alpine:3.21\nRUN apk add py3-pip && pip3 install --break-system-packages flask\n",
+		"FROM debian:buster\nRUN apt-get install -y python3-pip && pip3 install flask\n":                                  "FROM debian:buster\nRUN apt-get install -y python3-pip && pip3 install flask\n",
+		"FROM debian:buster\nENV PIP_BREAK_SYSTEM_PACKAGES=1\nRUN apt-get install -y python3-pip && pip3 install flask\n": "FROM debian:trixie\nENV PIP_BREAK_SYSTEM_PACKAGES=1\nRUN apt-get install -y python3-pip && pip3 install flask\n",
 	})
+}
+
+func TestExternallyManaged(t *testing.T) {
+	for rel, want := range map[string]bool{"debian:bullseye": false, "debian:11": false, "debian:bookworm": true, "debian:13": true,
+		"ubuntu:22.04": false, "ubuntu:24.04": true, "alpine:3.18": false, "alpine:3.19": true, "alpine:3.24": true, "alpine:edge": false} {
+		if got := externallyManaged(rel); got != want {
+			t.Errorf("externallyManaged(%s) = %v, want %v", rel, got, want)
+		}
+	}
 }
 
 // SG401 says less where the file shows it knows better (findings C, D, L,
