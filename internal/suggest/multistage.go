@@ -756,6 +756,10 @@ func deriveMultistage(c *ctx) *change {
 	return ch
 }
 
+// systemScriptRe finds a program named by its path in /usr/local/bin,
+// where pip puts the scripts of what it installs into the system.
+var systemScriptRe = regexp.MustCompile(`(^|[\s"'=:;(])/usr/local/bin/([A-Za-z0-9_.+-]+)`)
+
 var systemInterpreterRe = regexp.MustCompile(`(^|[\s"'=:;(])/usr/(local/)?bin/python[0-9.]*([\s"';)]|$)`)
 
 // venvUnseen says where the app runs Python without the environment the
@@ -775,6 +779,28 @@ func venvUnseen(c *ctx, sm *StageModel) string {
 			case "RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK":
 				if m := systemInterpreterRe.FindString(c.d.Text(in)); m != "" {
 					return fmt.Sprintf("line %d runs %s, the system's interpreter", in.StartLine, strings.Trim(m, " \t\n\"'=:;()"))
+				}
+			}
+		}
+	}
+	// A configuration file the stage copies from the context that starts a
+	// program by its path in the system's script directory (supervisord's
+	// command=/usr/local/bin/gunicorn): pip put it there, the venv will not.
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			if (in.Keyword != "COPY" && in.Keyword != "ADD") || !in.fromContext() {
+				continue
+			}
+			srcs, _ := in.copySources()
+			for _, src := range srcs {
+				text, ok := c.contextFile(path.Clean(src))
+				if !ok || strings.ContainsAny(src, "*?[") {
+					continue
+				}
+				for _, m := range systemScriptRe.FindAllStringSubmatch(text, -1) {
+					if p := sm.Programs[m[2]]; p == nil || p.Keyword == "RUN" {
+						return fmt.Sprintf("%s (line %d copies it) runs /usr/local/bin/%s, where pip installed it into the system", path.Clean(src), in.StartLine, m[2])
+					}
 				}
 			}
 		}
