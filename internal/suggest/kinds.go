@@ -68,6 +68,12 @@ var aptNoRecommendsKind = &kind{
 				ch.edits = append(ch.edits, insertWord(p.sub, "--no-install-recommends"))
 				ch.line(in)
 				ch.say("line %d: %s installs recommended packages too", in.StartLine, strings.Join(p.call.wordValues(), " "))
+				if deps := pipBuildRecommends(in.Stage, p); len(deps) > 0 && len(p.pkgs) > 0 {
+					// pip's recommendations are the compiler and headers
+					// the stage's pip install builds sdists with
+					ch.edits = append(ch.edits, insertWord(p.pkgs[len(p.pkgs)-1], strings.Join(deps, " ")))
+					ch.say("line %d: the stage pip-installs packages and installs no compiler by name: %s, which pip's package only recommends, are installed by name (an sdist needs them to build)", in.StartLine, strings.Join(deps, ", "))
+				}
 				if len(p.pkgs) > 0 && !certsAdded[in.Stage] && needsCACerts(c.d, in.Stage) {
 					// wget and git bring ca-certificates only as a
 					// recommendation: the stage's https downloads need it
@@ -79,6 +85,48 @@ var aptNoRecommendsKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// pipRecommends are what Debian's and Ubuntu's pip packages recommend to
+// build sdists with (their Recommends: field).
+var pipRecommends = map[string][]string{
+	"python3-pip": {"build-essential", "python3-dev"},
+	"python-pip":  {"build-essential", "python-all-dev", "python-setuptools", "python-wheel"},
+}
+
+// pipBuildRecommends are the recommendations of the pip package an apt
+// install names that --no-install-recommends would drop while the stage
+// needs them: it pip-installs application packages (which may come as
+// sdists) and installs no compiler by name. Those it names already are
+// left out.
+func pipBuildRecommends(st *Stage, p *pkgCmd) []string {
+	var recs []string
+	names := p.names()
+	for _, n := range names {
+		recs = append(recs, pipRecommends[n]...)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	pipInstalls := false
+	for _, in := range st.Instrs {
+		for _, pc := range pkgCommands(in) {
+			if pc.is("install", "add") && slices.ContainsFunc(pc.names(), func(n string) bool {
+				return n == "build-essential" || n == "gcc" || n == "g++" || n == "clang" || strings.HasPrefix(n, "gcc-")
+			}) {
+				return nil
+			}
+		}
+		if in.Keyword == "RUN" && pythonInstall(in) && nonToolInstall([]*Instruction{in}) != nil {
+			pipInstalls = true
+		}
+	}
+	if !pipInstalls {
+		return nil
+	}
+	return slices.DeleteFunc(uniq(recs), func(r string) bool {
+		return slices.Contains(names, r) || r == "python-all-dev" && slices.Contains(names, "python-dev")
+	})
 }
 
 // needsCACerts: a Debian or Ubuntu stage (not the python image, which has
