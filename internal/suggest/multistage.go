@@ -112,6 +112,90 @@ func runtimeName(dev, distro, release string) (name string, known bool) {
 	return name, known
 }
 
+// sourceBuiltDevs are distributions pip builds (or loads) against a
+// library of the full python image (buildpack-deps' -dev packages) that
+// -slim lacks: psycopg2 and mysqlclient have no wheels (their -binary
+// forms bundle the library), python-magic loads libmagic, uwsgi links
+// libxml2 when its headers are there.
+var sourceBuiltDevs = map[string]string{"psycopg2": "libpq-dev", "mysqlclient": "default-libmysqlclient-dev",
+	"python-magic": "libmagic-dev", "uwsgi": "libxml2-dev"}
+
+// fullImageDevs are the -dev packages of the full image that what the
+// installs name (on the command line, in a requirements file of the
+// context) builds against, when the runtime moves to -slim and there is
+// no image to read the extensions' libraries from.
+func (p *msPlan) fullImageDevs(c *ctx, installs []*Instruction) (devs, builtBy []string) {
+	if !p.fullBase || p.apk || c.opts.Facts != nil && c.opts.Facts.Runtime != nil {
+		return nil, nil
+	}
+	for _, name := range p.installedNames(c, installs) {
+		if dev, ok := sourceBuiltDevs[name]; ok {
+			devs = appendUnique(devs, dev)
+			builtBy = append(builtBy, name+" ("+dev+")")
+		}
+	}
+	return devs, builtBy
+}
+
+// installedNames are the distributions the installs name on their command
+// lines and in the requirements files they read that the build context
+// holds (lowercase, "-" for "_").
+func (p *msPlan) installedNames(c *ctx, installs []*Instruction) []string {
+	var out []string
+	add := func(spec string) {
+		name := strings.ToLower(strings.TrimSpace(spec))
+		if i := strings.IndexAny(name, "=<>!~[;@ \t"); i >= 0 {
+			name = name[:i]
+		}
+		if name != "" && !strings.HasPrefix(name, "-") && !strings.HasPrefix(name, "#") {
+			out = appendUnique(out, strings.ReplaceAll(name, "_", "-"))
+		}
+	}
+	for _, in := range installs {
+		for _, pc := range pipCommands(in) {
+			for _, sp := range pc.specs {
+				add(sp.Value)
+			}
+			for _, r := range pc.reqs {
+				text, ok := p.contextFileAt(c, resolvePath(p.st.Workdir(in), r), in)
+				if !ok {
+					continue
+				}
+				for _, line := range strings.Split(text, "\n") {
+					add(line)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// contextFileAt reads the build context's file that the last COPY or ADD
+// before in that can have put it at abs in the stage did put there.
+func (p *msPlan) contextFileAt(c *ctx, abs string, before *Instruction) (string, bool) {
+	for i := len(p.st.Instrs) - 1; i >= 0; i-- {
+		in := p.st.Instrs[i]
+		if in.idx >= before.idx || (in.Keyword != "COPY" && in.Keyword != "ADD") || !in.fromContext() {
+			continue
+		}
+		srcs, dest := in.copySources()
+		dst := resolvePath(p.st.Workdir(in), dest)
+		for k, f := range copiedFiles(srcs, dest, dst) {
+			if f == abs {
+				return c.contextFile(path.Clean(srcs[k]))
+			}
+		}
+		for _, s := range srcs {
+			if rel, ok := strings.CutPrefix(abs, strings.TrimRight(dst, "/")+"/"); ok && !strings.ContainsAny(s, "*?[") {
+				if text, ok := c.contextFile(path.Clean(path.Join(s, rel))); ok {
+					return text, true // (a directory's copy may not hold it)
+				}
+			}
+		}
+	}
+	return "", false
+}
+
 // msPlan is the split worked out for one Dockerfile.
 type msPlan struct {
 	venv     string // the venv: the file's own, or /opt/venv
@@ -625,7 +709,11 @@ func deriveMultistage(c *ctx) *change {
 		}
 	}
 	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
-	libs, libNote := p.runtimeLibs(c, buildPkgs)
+	devs, builtBy := p.fullImageDevs(c, installs)
+	if len(devs) > 0 {
+		ch.say("the installs build against libraries of the full image that %s lacks: %s", p.runtime, strings.Join(builtBy, ", "))
+	}
+	libs, libNote := p.runtimeLibs(c, append(slices.Clone(buildPkgs), devs...))
 	ch.evidence = append(ch.evidence, libNote...)
 	if py := p.distroPython(model, kept); py != "" {
 		libs = append([]string{py}, libs...)
