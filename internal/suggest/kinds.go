@@ -105,8 +105,9 @@ func pipBuildRecommends(st *Stage, p *pkgCmd) []string {
 	for _, n := range names {
 		recs = append(recs, pipRecommends[n]...)
 	}
-	if len(recs) == 0 {
-		return nil
+	chain := st.chain()
+	if r := parseRef(chain[len(chain)-1].Base); len(recs) == 0 || r.name() == "python" && !strings.Contains(r.tag, "slim") && !strings.Contains(r.tag, "alpine") {
+		return nil // (the full python image has the compiler and its pip)
 	}
 	pipInstalls := false
 	for _, in := range st.Instrs {

@@ -157,6 +157,14 @@ func TestRecommendsAndBuiltins(t *testing.T) {
 	checkApplied(t, "SG101", map[string]string{
 		"FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y git wget\nRUN git clone https://example.invalid/x.git\n": "FROM ubuntu:22.04\nRUN apt-get update && apt-get install --no-install-recommends -y git wget ca-certificates\nRUN git clone https://example.invalid/x.git\n",
 		"FROM python:3.12\nRUN apt-get update && apt-get install -y git\nRUN git clone https://example.invalid/x.git\n":       "FROM python:3.12\nRUN apt-get update && apt-get install --no-install-recommends -y git\nRUN git clone https://example.invalid/x.git\n",
+		// pip's recommended compiler and headers, named where the stage
+		// pip-installs and names no compiler (held-out set 5); not on the
+		// full python image (gcc and its own pip are there) nor for a
+		// stage that only upgrades pip
+		"FROM ubuntu:22.04\nRUN apt-get install -y python3-pip\nRUN pip3 install grpcio\n":        "FROM ubuntu:22.04\nRUN apt-get install --no-install-recommends -y python3-pip build-essential python3-dev\nRUN pip3 install grpcio\n",
+		"FROM ubuntu:22.04\nRUN apt-get install -y python3-pip gcc\nRUN pip3 install grpcio\n":    "FROM ubuntu:22.04\nRUN apt-get install --no-install-recommends -y python3-pip gcc\nRUN pip3 install grpcio\n",
+		"FROM ubuntu:22.04\nRUN apt-get install -y python3-pip\nRUN pip3 install --upgrade pip\n": "FROM ubuntu:22.04\nRUN apt-get install --no-install-recommends -y python3-pip\nRUN pip3 install --upgrade pip\n",
+		"FROM python:3.7.3\nRUN apt-get install -y nginx python-pip\nRUN pip install uwsgi\n":     "FROM python:3.7.3\nRUN apt-get install --no-install-recommends -y nginx python-pip\nRUN pip install uwsgi\n",
 	})
 	checkApplied(t, "SG402", map[string]string{
 		"FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n": "FROM python:3.12-alpine\nENTRYPOINT source entrypoint.sh\n",
