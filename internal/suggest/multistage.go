@@ -718,6 +718,12 @@ func deriveMultistage(c *ctx) *change {
 	if py := p.distroPython(model, kept); py != "" {
 		libs = append([]string{py}, libs...)
 		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
+		if v := model.Python.Version; v != "" && !p.apk && slices.Contains(p.installedNames(c, installs), "uwsgi") {
+			// uwsgi embeds the interpreter: it links the distro's
+			// libpython3.X.so, a package python3 does not depend on
+			libs = append(libs, "libpython"+v)
+			ch.say("uwsgi links the distro's libpython%s (Py_ENABLE_SHARED): the runtime stage installs it", v)
+		}
 	}
 	kept = uniq(append(kept, libs...))
 	sysCmds = p.fetchersFirst(sysCmds, runtimeInstrs, allPkgs, ch)

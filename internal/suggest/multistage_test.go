@@ -74,3 +74,19 @@ func TestMultistageRuntimeStage(t *testing.T) {
 		t.Errorf("the tool install is not before the venv: %v\n%s", err, r.Dockerfile)
 	}
 }
+
+// uwsgi embeds the interpreter and links the distro's libpython3.X.so
+// (Debian and Ubuntu build python3 with Py_ENABLE_SHARED), which python3
+// does not depend on: a split on the distro's Python keeps it in the
+// runtime stage (held-out set 5: 6r6/cddh, Ubuntu with nginx and uwsgi).
+func TestMultistageDistroPythonUwsgiLibpython(t *testing.T) {
+	src := "FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y python3-pip\nRUN pip3 install uwsgi flask\nCOPY . /app\nCMD [\"uwsgi\", \"--http\", \":8080\", \"--wsgi-file\", \"/app/app.py\"]\n"
+	s, ok := suggestionOf(t, src, "SG001", nil)
+	if !ok || !strings.Contains(s.Result, "--no-install-recommends python3 libpython3.10") {
+		t.Errorf("SG001 on uwsgi over Ubuntu 22.04's python3 does not keep libpython3.10:\n%s", s.Result)
+	}
+	s, ok = suggestionOf(t, strings.Replace(src, "uwsgi flask", "gunicorn flask", 1), "SG001", nil)
+	if !ok || strings.Contains(s.Result, "libpython") {
+		t.Errorf("SG001 keeps libpython without uwsgi:\n%s", s.Result)
+	}
+}
