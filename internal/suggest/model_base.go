@@ -255,6 +255,18 @@ var debianReleased = map[string]time.Time{
 	"stretch": day("2017-06-17"), "buster": day("2019-07-06"), "bullseye": day("2021-08-14"), "bookworm": day("2023-06-10"), "trixie": day("2025-08-09"),
 }
 
+// debianDropped is when the python images stopped being built on the
+// Debian release (zero while they still are): docker-library builds on
+// the two newest releases, so a release's images stop when the one two
+// after it comes out (buster's with bookworm, bullseye's with trixie).
+func debianDropped(codename string) time.Time {
+	i := slices.Index(debianByVersion, codename)
+	if i < 0 || i+2 >= len(debianByVersion) {
+		return time.Time{}
+	}
+	return debianReleased[debianByVersion[i+2]]
+}
+
 func day(s string) time.Time {
 	t, _ := time.Parse("2006-01-02", s)
 	return t
@@ -346,6 +358,9 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 		case debianCodenames[p] != "":
 			if rel, ok := inventory.PythonRelease(minorOf(ver)); ok && ver != "" && debianReleased[p].After(rel.EOL) {
 				return "python " + minorOf(ver) + " was never built on " + p + " (its support ended before " + p + " came out)", true
+			}
+			if first, ok := pythonFirstRelease[minorOf(ver)]; ok && ver != "" && !debianDropped(p).IsZero() && first.After(debianDropped(p)) {
+				return "python " + minorOf(ver) + " was never built on " + p + " (its images stopped before " + minorOf(ver) + " came out)", true
 			}
 			built := pythonDebians(now)
 			if !slices.Contains(built, p) {
