@@ -229,12 +229,17 @@ func newestPython(now time.Time) string {
 	return out
 }
 
-// droppedDebianPython is the Python minor a tag without one (3-slim-buster,
-// slim-buster) stopped at, and the Debian release of its variant, when
-// the python images are no longer built on that release ("" otherwise).
-func droppedDebianPython(variant string, now time.Time) (minor, codename string) {
+// droppedVariantPython is the Python minor a tag without one
+// (3-slim-buster, slim-buster, 3-alpine3.7) stopped at, and the release
+// of its variant, when the python images are no longer built on that
+// Debian or Alpine release ("" otherwise).
+func droppedVariantPython(variant string, now time.Time) (minor, release string) {
 	for _, part := range strings.Split(variant, "-") {
-		if dropped := debianDropped(part); !dropped.IsZero() && dropped.Before(now) {
+		dropped := debianDropped(part)
+		if rel, ok := strings.CutPrefix(part, "alpine"); ok && rel != "" {
+			dropped = alpineDropped(rel)
+		}
+		if !dropped.IsZero() && dropped.Before(now) {
 			return newestPython(dropped), part
 		}
 	}
@@ -536,6 +541,15 @@ var baseEOLKind = &kind{
 			switch r.name() {
 			case "python":
 				ver, variant := splitPythonTag(r.tag)
+				stoppedAt := ""
+				if !strings.Contains(ver, ".") {
+					if minor, rel := droppedVariantPython(variant, now); minor != "" {
+						// python:3-slim-buster stopped at 3.11: moving its
+						// Debian keeps that minor (3-slim-trixie is 3.14)
+						stoppedAt = fmt.Sprintf("%s has Python %s, the newest built on %s", st.Base, minor, rel)
+						ver = minor
+					}
+				}
 				if ver != "" {
 					if rel, ok := inventory.PythonRelease(ver); ok && now.After(rel.EOL) {
 						t := oldestSupportedPython(minorOf(ver), now)
@@ -559,16 +573,11 @@ var baseEOLKind = &kind{
 						}
 					}
 				}
-				if !strings.Contains(ver, ".") {
-					if minor, deb := droppedDebianPython(variant, now); minor != "" {
-						// python:3-slim-buster stopped at 3.11: moving its
-						// Debian keeps that minor (3-slim-trixie is 3.14)
-						why = append(why, fmt.Sprintf("%s has Python %s, the newest built on %s", st.Base, minor, deb))
-						ver = minor
-					}
-				}
 				nv, w := eolVariant(minorOf(ver), variant, now)
 				why = append(why, w...)
+				if stoppedAt != "" && len(why) > 0 {
+					why = append([]string{stoppedAt}, why...)
+				}
 				if nv != variant && strings.Count(ver, ".") == 2 {
 					// 3.11.6 was never built on a Debian or Alpine that
 					// came after it: the minor's tag follows the new one
@@ -824,7 +833,7 @@ var basePinKind = &kind{
 					target = minorOf(f.Python)
 				} else {
 					target = newestPython(now)
-					if minor, deb := droppedDebianPython(variant, now); minor != "" {
+					if minor, deb := droppedVariantPython(variant, now); minor != "" {
 						target, src = minor, "the newest release built on "+deb
 					}
 				}

@@ -267,6 +267,22 @@ func debianDropped(codename string) time.Time {
 	return debianReleased[debianByVersion[i+2]]
 }
 
+// alpineDropped is when the python images stopped being built on the
+// Alpine release (zero while they still are, or unknown): they cover the
+// two newest releases, so 3.7's stopped when 3.9 came out (two years
+// before its end of support).
+func alpineDropped(v string) time.Time {
+	minor, err := strconv.Atoi(strings.TrimPrefix(v, "3."))
+	if !strings.HasPrefix(v, "3.") || err != nil {
+		return time.Time{}
+	}
+	end, ok := alpineEnd("3." + strconv.Itoa(minor+2))
+	if !ok {
+		return time.Time{}
+	}
+	return end.AddDate(-2, 0, 0)
+}
+
 func day(s string) time.Time {
 	t, _ := time.Parse("2006-01-02", s)
 	return t
@@ -350,6 +366,9 @@ func pythonTagProblem(tag string, now time.Time) (why string, spelling bool) {
 				if end, known := alpineEnd(rel); known && end.AddDate(-2, 0, 0).After(py.EOL) {
 					return "python " + minorOf(ver) + " was never built on Alpine " + rel + " (its support ended before Alpine " + rel + " came out)", true
 				}
+			}
+			if first, ok := pythonFirstRelease[minorOf(ver)]; ok && ver != "" && !alpineDropped(rel).IsZero() && first.After(alpineDropped(rel)) {
+				return "python " + minorOf(ver) + " was never built on Alpine " + rel + " (its images stopped before " + minorOf(ver) + " came out)", true
 			}
 			built := pythonAlpines(now)
 			if !slices.Contains(built, rel) {
