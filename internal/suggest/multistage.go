@@ -120,21 +120,31 @@ func runtimeName(dev, distro, release string) (name string, known bool) {
 var sourceBuiltDevs = map[string]string{"psycopg2": "libpq-dev", "mysqlclient": "default-libmysqlclient-dev",
 	"python-magic": "libmagic-dev", "uwsgi": "libxml2-dev"}
 
+// wheelLoadedLibs are runtime libraries of the full image (by the same
+// name on every Debian and Ubuntu release) that a wheel loads without
+// bundling them: LightGBM's wheels link the system's OpenMP runtime.
+var wheelLoadedLibs = map[string]string{"lightgbm": "libgomp1"}
+
 // fullImageDevs are the -dev packages of the full image that what the
 // installs name (on the command line, in a requirements file of the
-// context) builds against, when the runtime moves to -slim and there is
-// no image to read the extensions' libraries from.
-func (p *msPlan) fullImageDevs(c *ctx, installs []*Instruction) (devs, builtBy []string) {
+// context) builds against, and the runtime libraries of it they load,
+// when the runtime moves to -slim and there is no image to read the
+// extensions' libraries from.
+func (p *msPlan) fullImageDevs(c *ctx, installs []*Instruction) (devs, libs, builtBy []string) {
 	if !p.fullBase || p.apk || c.opts.Facts != nil && c.opts.Facts.Runtime != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	for _, name := range p.installedNames(c, installs) {
 		if dev, ok := sourceBuiltDevs[name]; ok {
 			devs = appendUnique(devs, dev)
 			builtBy = append(builtBy, name+" ("+dev+")")
 		}
+		if lib, ok := wheelLoadedLibs[name]; ok {
+			libs = appendUnique(libs, lib)
+			builtBy = append(builtBy, name+" ("+lib+")")
+		}
 	}
-	return devs, builtBy
+	return devs, libs, builtBy
 }
 
 // installedNames are the distributions the installs name on their command
@@ -709,11 +719,12 @@ func deriveMultistage(c *ctx) *change {
 		}
 	}
 	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
-	devs, builtBy := p.fullImageDevs(c, installs)
-	if len(devs) > 0 {
-		ch.say("the installs build against libraries of the full image that %s lacks: %s", p.runtime, strings.Join(builtBy, ", "))
+	devs, loaded, builtBy := p.fullImageDevs(c, installs)
+	if len(builtBy) > 0 {
+		ch.say("the installs build against or load libraries of the full image that %s lacks: %s", p.runtime, strings.Join(builtBy, ", "))
 	}
 	libs, libNote := p.runtimeLibs(c, append(slices.Clone(buildPkgs), devs...))
+	libs = append(libs, loaded...)
 	ch.evidence = append(ch.evidence, libNote...)
 	if py := p.distroPython(model, kept); py != "" {
 		libs = append([]string{py}, libs...)
