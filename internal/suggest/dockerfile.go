@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -290,7 +291,7 @@ func (d *Dockerfile) index() {
 			}
 			switch in.Keyword {
 			case "WORKDIR":
-				wd = resolvePath(wd, in.Args[0])
+				wd = resolvePath(wd, st.expandEnv(in.Args[0], in))
 			case "USER":
 				user = in
 			case "ENV", "ARG":
@@ -460,5 +461,33 @@ func (in *Instruction) copySources() (srcs []string, dest string) {
 	if len(in.Args) < 2 {
 		return nil, ""
 	}
-	return in.Args[:len(in.Args)-1], in.Args[len(in.Args)-1]
+	dest = in.Args[len(in.Args)-1]
+	if in.Stage != nil {
+		dest = in.Stage.expandEnv(dest, in) // COPY . $APP: Docker expands it
+	}
+	return in.Args[:len(in.Args)-1], dest
+}
+
+var envRefRe = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+
+// expandEnv replaces $NAME and ${NAME} in a WORKDIR or COPY destination
+// with the ENV or ARG value in force before the instruction, as Docker
+// does; a text that names one the file does not set stays as it is.
+func (s *Stage) expandEnv(text string, before *Instruction) string {
+	if !strings.Contains(text, "$") {
+		return text
+	}
+	known := true
+	out := envRefRe.ReplaceAllStringFunc(text, func(ref string) string {
+		m := envRefRe.FindStringSubmatch(ref)
+		v, ok := s.Env(m[1]+m[2], before)
+		if !ok || strings.Contains(v, "$") {
+			known = false
+		}
+		return v
+	})
+	if !known {
+		return text
+	}
+	return out
 }
