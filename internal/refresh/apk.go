@@ -91,7 +91,7 @@ func (r *run) apk(ctx context.Context, img Image) {
 	}
 	var mu sync.Mutex
 	best := map[string]apkCandidate{}
-	r.eachSource(len(repos), "apk repositories", func(i int) {
+	r.eachSource(len(repos), maxSources, "apk repositories", func(i int) {
 		repo := repos[i]
 		src, got := r.apkRepo(ctx, img, repo, arch, installed)
 		mu.Lock()

@@ -56,7 +56,7 @@ func (r *run) apt(ctx context.Context, img Image) {
 	sources := parseAptSources(img.Files)
 	suites := make([]*aptSuite, len(sources))
 	sem := make(chan struct{}, 2) // decompressing and parsing an index is CPU work
-	r.eachSource(len(sources), "apt sources", func(i int) {
+	r.eachSource(len(sources), maxSources, "apt sources", func(i int) {
 		suites[i] = r.readSuite(ctx, sources[i], keys, installed, arches, sem)
 	})
 

@@ -69,6 +69,9 @@ func (b *body) Close() error {
 // errNotFound is a 404 or 410: the index does not have it.
 var errNotFound = errors.New("not found")
 
+// errTooLarge: the answer is longer than the request allows.
+var errTooLarge = errors.New("response is over the limit")
+
 // errOffline: offline mode, and no copy in the cache.
 var errOffline = errors.New("offline, and not in the cache")
 
@@ -207,7 +210,7 @@ func (f *fetcher) fetch(ctx context.Context, r request) (*body, error) {
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	if resp.ContentLength > r.max {
-		return nil, fmt.Errorf("response of %d bytes is over the limit of %d", resp.ContentLength, r.max)
+		return nil, fmt.Errorf("%w: it declares %d bytes, the limit is %d", errTooLarge, resp.ContentLength, r.max)
 	}
 
 	dir := f.dir
@@ -251,7 +254,7 @@ func (f *fetcher) fetch(ctx context.Context, r request) (*body, error) {
 	case n > limit && limit < r.max:
 		return nil, fmt.Errorf("more than the %d bytes the signed index gives it", limit)
 	case n > limit:
-		return nil, fmt.Errorf("response is over the limit of %d bytes", r.max)
+		return nil, fmt.Errorf("%w of %d bytes", errTooLarge, r.max)
 	case r.sha256 != "" && (n != r.size || hex.EncodeToString(h.Sum(nil)) != r.sha256):
 		return nil, fmt.Errorf("%d bytes with SHA256 %s; the signed index says %d bytes, %s", n, hex.EncodeToString(h.Sum(nil)), r.size, r.sha256)
 	}

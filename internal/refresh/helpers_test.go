@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,4 +238,36 @@ func (s *server) publish(t *testing.T, base string, st suite, key *openpgp.Entit
 		}
 	}
 	return text
+}
+
+// counted is a test server that counts the requests it is asked and the
+// most it had in flight at once, each answered by h.
+type counted struct {
+	*httptest.Server
+	asked, most atomic.Int64
+}
+
+func countedServer(t *testing.T, h http.HandlerFunc) *counted {
+	c := &counted{}
+	var inFlight atomic.Int64
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		c.asked.Add(1)
+		for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
+		}
+		h(w, r)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// pipImage holds n pip-installed distributions and names index as its
+// PIP_INDEX_URL.
+func pipImage(index string, n int) Image {
+	img := Image{Env: []string{"PIP_INDEX_URL=" + index + "/simple"}}
+	for i := range n {
+		img.Python = append(img.Python, Distribution{fmt.Sprintf("dist%d", i), "1.0"})
+	}
+	return img
 }

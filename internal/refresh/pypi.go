@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pep440 "github.com/aquasecurity/go-pep440-version"
@@ -89,7 +91,8 @@ type pypiDoc struct {
 	} `json:"vulnerabilities"`
 }
 
-// python asks the index about every distribution, Parallel at a time.
+// python asks the index about every distribution, Parallel at a time,
+// at most maxPythonDists.
 func (r *run) python(ctx context.Context, img Image) {
 	if len(img.Python) == 0 {
 		return
@@ -117,36 +120,43 @@ func (r *run) python(ctx context.Context, img Image) {
 	var latest time.Time
 	var cachedAll = true
 	var firstErr error
-	sem := make(chan struct{}, r.opt.Parallel)
-	var wg sync.WaitGroup
-	for _, d := range img.Python {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			pkg, found, srcs, err := r.pythonDist(ctx, base, d, ix.NotVerified)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
+	// An index that answers more than a JSON answer's limit is asked
+	// nothing more: each such answer is up to 32 MiB of traffic.
+	var tooLarge atomic.Bool
+	var skipped atomic.Int64
+	r.eachSource(len(img.Python), maxPythonDists, "Python distributions", func(i int) {
+		if tooLarge.Load() {
+			skipped.Add(1)
+			return
+		}
+		d := img.Python[i]
+		pkg, found, srcs, err := r.pythonDist(ctx, base, d, ix.NotVerified)
+		if errors.Is(err, errTooLarge) {
+			tooLarge.Store(true)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		for _, s := range srcs {
+			if s.Fetched.After(latest) {
+				latest = s.Fetched
 			}
-			for _, s := range srcs {
-				if s.Fetched.After(latest) {
-					latest = s.Fetched
-				}
-			}
-			if len(srcs) == 0 || !srcs[0].cached {
-				cachedAll = false
-			}
-			if !found {
-				missing = append(missing, d.Name)
-			}
-			if pkg != nil {
-				r.addPackages(true, *pkg)
-			}
-		}()
+		}
+		if len(srcs) == 0 || !srcs[0].cached {
+			cachedAll = false
+		}
+		if !found {
+			missing = append(missing, d.Name)
+		}
+		if pkg != nil {
+			r.addPackages(true, *pkg)
+		}
+	})
+	if n := skipped.Load(); n > 0 {
+		r.problem("python skipped", fmt.Sprintf("%s answered more than the %d-byte limit of a JSON answer: %d distributions were not asked", base, r.opt.Limits.Document, n), time.Time{})
 	}
-	wg.Wait()
 	sort.Strings(missing)
 	ix.Missing, ix.Fetched, ix.Cached = missing, latest, cachedAll && !latest.IsZero()
 	if latest.IsZero() && firstErr != nil {

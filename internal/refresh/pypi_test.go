@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,5 +125,89 @@ func TestPythonIndex(t *testing.T) {
 	}
 	if n := normalizeName("Foo.Bar__baz-Qux"); n != "foo-bar-baz-qux" {
 		t.Errorf("normalized %q", n)
+	}
+}
+
+// An image of 100,000 pip-installed distributions made 200,000 requests
+// to the index it names. Now the first maxPythonDists are asked, 8 at a
+// time, and a warning names how many were not.
+func TestHostileManyPythonDistributions(t *testing.T) {
+	srv := countedServer(t, http.NotFound)
+	asked, most := &srv.asked, &srv.most
+	start := time.Now()
+	res := Check(context.Background(), pipImage(srv.URL, 100_000), Options{Now: clock})
+	t.Logf("%d requests in %s", asked.Load(), time.Since(start))
+	if n := asked.Load(); n != maxPythonDists {
+		t.Errorf("%d requests for 100,000 distributions, want %d (one 404 each)", n, maxPythonDists)
+	}
+	if m := most.Load(); m > 8 {
+		t.Errorf("%d requests at once", m)
+	}
+	want := "the image lists 100000 Python distributions: the first 2000 were asked, 98000 not"
+	if !slices.Contains(res.Warnings, want) {
+		t.Errorf("no warning %q in %q", want, res.Warnings)
+	}
+	if ix := indexOf(res, ""); len(ix.Missing) != maxPythonDists {
+		t.Errorf("%d missing, want %d", len(ix.Missing), maxPythonDists)
+	}
+}
+
+// Each answer of the Python index is bounded in size and time; an index
+// whose answers are over the size limit is asked nothing more, and the
+// same failure of many distributions is one warning line.
+func TestHostilePythonAnswers(t *testing.T) {
+	endless := func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"info": {"version": "`))
+		chunk := []byte(strings.Repeat("9", 64<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		handler http.HandlerFunc
+		limits  Limits
+		want    []string // each in one warning
+		most    int64    // requests at most
+	}{
+		{"an endless answer", endless, Limits{},
+			[]string{"response is over the limit of 33554432 bytes", "answered more than the 33554432-byte limit of a JSON answer: "},
+			8},
+		{"an answer declaring 1 TiB", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", fmt.Sprint(int64(1)<<40))
+			w.WriteHeader(http.StatusOK)
+		}, Limits{}, []string{"response is over the limit: it declares 1099511627776 bytes, the limit is 33554432", "distributions were not asked"}, 8},
+		{"a stalled answer", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"info": `))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}, Limits{Request: 300 * time.Millisecond}, []string{"deadline exceeded (1000 requests)"}, 8},
+		{"a redirect loop", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Path, http.StatusFound)
+		}, Limits{}, []string{"more than 5 redirects (1000 requests)"}, 6 * 1000},
+		{"not JSON", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte("<html>"))
+		}, Limits{}, []string{"not a JSON API answer (1000 requests)"}, 1000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := countedServer(t, c.handler)
+			asked := &srv.asked
+			start := time.Now()
+			res := Check(context.Background(), pipImage(srv.URL, 1000), Options{Now: clock, Limits: c.limits})
+			t.Logf("%d requests in %s: %q", asked.Load(), time.Since(start), res.Warnings)
+			if n := asked.Load(); n > c.most {
+				t.Errorf("%d requests, want at most %d", n, c.most)
+			}
+			if len(res.Warnings) > 2 {
+				t.Errorf("%d warnings, want one line per problem: %q", len(res.Warnings), res.Warnings)
+			}
+			for _, want := range c.want {
+				if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, want) }) {
+					t.Errorf("no warning with %q in %q", want, res.Warnings)
+				}
+			}
+		})
 	}
 }

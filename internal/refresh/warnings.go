@@ -3,6 +3,7 @@ package refresh
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"time"
 )
@@ -39,7 +40,9 @@ func (r *run) failed(u string, err error) {
 	case errors.Is(err, errOffline):
 		r.problem("offline", "offline: not in the cache", time.Time{})
 	default:
-		r.problem("url "+u+" "+err.Error(), u+": "+err.Error(), time.Time{})
+		// One line per host and error: the same bad answer to many URLs
+		// (the Python index's, one per distribution) is counted, not repeated.
+		r.problem("url "+hostOf(u)+" "+err.Error(), u+": "+err.Error(), time.Time{})
 	}
 }
 
@@ -67,4 +70,12 @@ func (r *run) warnings() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// hostOf is u's host, or u when it has none.
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return p.Host
+	}
+	return u
 }
