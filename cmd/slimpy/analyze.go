@@ -69,7 +69,8 @@ func (s *sourceFlags) useSettings(st inspect.SourceSettings, stderr io.Writer) e
 	if repo == "" || s.noCache {
 		return nil
 	}
-	c, err := remotecache.New(repo, remotecache.Options{Insecure: s.insecure})
+	// The cache's registry gets the images' bounds (the registry: section).
+	c, err := remotecache.New(repo, remotecache.Options{Insecure: s.insecure, Transport: source.RegistryTransport(st.Registry, s.insecure)})
 	if err != nil {
 		return fmt.Errorf("--cache-repo %s: %w", repo, err)
 	}

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/slimpy/slimpy/internal/fleet/fleettest"
 	"github.com/slimpy/slimpy/internal/remotecache/registrytest"
@@ -21,12 +24,7 @@ import (
 // the layer is read, with the same figures; an unreachable cache is one
 // warning line and the analysis goes on.
 func TestCacheRepo(t *testing.T) {
-	reg := registrytest.New(t)
-	img, err := random.Image(4096, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := push(t, reg.Host, "app/one:1", img)
+	reg, ref, img := registryWithApp(t)
 	layers, _ := img.Layers()
 	var layerDigests []string
 	for _, l := range layers {
@@ -95,6 +93,17 @@ func TestCacheRepo(t *testing.T) {
 	}
 }
 
+// registryWithApp is a registry holding app/one:1, a random image of
+// three layers; ref names it.
+func registryWithApp(t *testing.T) (reg *registrytest.Registry, ref string, img v1.Image) {
+	reg = registrytest.New(t)
+	img, err := random.Image(4096, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg, push(t, reg.Host, "app/one:1", img), img
+}
+
 // A fleet scanned by two machines that share only the registry: the second
 // (an empty local cache, --cache-repo) reads no image layer, and its
 // report is the first's byte for byte.
@@ -157,6 +166,81 @@ func BenchmarkScanCacheRepo(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(f.Reg.BlobBytes()), "blob-bytes/op")
 				b.StartTimer()
+			}
+		})
+	}
+}
+
+// A hostile cache registry costs the run speed, never its figures: each
+// case is one warning line, the report is the one a run without a cache
+// makes, and the bounds of the registry: section (here a 1 s idle timeout)
+// reach the cache's requests as they reach the images'.
+func TestHostileCacheRepo(t *testing.T) {
+	reg, ref, _ := registryWithApp(t)
+	config := writeConfig(t, t.TempDir(), "registry:\n  idle-timeout: 1s\n")
+	inspectWith := func(cacheRepo string) (string, string, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		code, out, stderr := slimpy(t, "inspect", ref, "--insecure", "--format", "json", "--no-rules", "--config", config,
+			"--cache-dir", t.TempDir(), "--cache-repo", cacheRepo)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return out, stderr, time.Since(start)
+	}
+	cached := regexp.MustCompile(`"cached": (true|false)`)
+	plain, stderr, _ := inspectWith(reg.Host + "/slimpy-cache")
+	plain = cached.ReplaceAllString(plain, "")
+	if stderr != "" {
+		t.Fatalf("stderr %q", stderr)
+	}
+	manifests := func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/slimpy-cache/manifests/")
+	}
+	for _, c := range []struct {
+		name  string
+		serve func(w http.ResponseWriter, r *http.Request)
+		want  string
+	}{
+		{"a manifest of endless size", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			io.WriteString(w, `{"schemaVersion": 2, "annotations": {"x": "`)
+			chunk := []byte(strings.Repeat(" ", 1<<20))
+			for range 1024 {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		}, "oversized: the registry's manifest is more than the 4.0 MiB limit"},
+		{"a redirect loop", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
+		}, "unreachable: Get"},
+		{"a stalled manifest", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			io.WriteString(w, `{"schemaVersion": `)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}, "nothing from the registry for 1s (registry.idle-timeout)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reg.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if manifests(r) {
+					c.serve(w, r)
+					return true
+				}
+				return false
+			})
+			defer reg.SetHook(nil)
+			out, stderr, took := inspectWith(reg.Host + "/slimpy-cache")
+			t.Logf("%s: %q", took, stderr)
+			if cached.ReplaceAllString(out, "") != plain {
+				t.Errorf("the report differs from the one without a cache:\n%s", out)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "warning") || !strings.Contains(stderr, c.want) {
+				t.Errorf("stderr %q, want one warning line with %q", stderr, c.want)
+			}
+			if took > 20*time.Second {
+				t.Errorf("took %s", took)
 			}
 		})
 	}

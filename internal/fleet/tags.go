@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/slimpy/slimpy/internal/inspect/source"
 	"github.com/slimpy/slimpy/internal/remotecache"
 )
 
@@ -50,11 +49,7 @@ func ListTags(ctx context.Context, repo string, opts TagOptions) ([]string, erro
 	if max <= 0 {
 		max = DefaultMaxTags
 	}
-	t := opts.Transport
-	if t == nil {
-		t = source.RegistryTransport(source.RegistryOptions{}, opts.Insecure)
-	}
-	ropts := remotecache.RemoteOptions(opts.Keychain, opts.Insecure, t)
+	ropts := remotecache.RemoteOptions(opts.Keychain, opts.Insecure, opts.Transport)
 	if opts.PageSize > 0 {
 		ropts = append(ropts, remote.WithPageSize(opts.PageSize))
 	}

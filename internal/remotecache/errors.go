@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 // Kind classifies why a remote cache operation failed. Whatever the kind,
@@ -128,6 +130,9 @@ func shortDiffID(d string) string {
 func classify(opCtx context.Context, err error) Kind {
 	if errors.Is(err, context.DeadlineExceeded) || opCtx.Err() != nil {
 		return Timeout
+	}
+	if _, ok := errors.AsType[*source.MetadataLimitError](err); ok {
+		return Oversized // a manifest over its limit, stopped as it streamed
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {

@@ -22,9 +22,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,8 +37,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/slimpy/slimpy/internal/inspect/source"
 )
 
 const (
@@ -79,9 +82,11 @@ type Options struct {
 	// Insecure allows plain HTTP and unverified certificates (localhost,
 	// a registry inside the cluster), as crane --insecure does.
 	Insecure bool
-	// Transport, when set, carries every request (proxies, custom CAs,
-	// tests); Insecure then only allows plain HTTP, the transport decides
-	// about certificates.
+	// Transport carries every request; nil means
+	// source.RegistryTransport with its default bounds. Give
+	// source.RegistryTransport with the configuration's registry bounds;
+	// Insecure then only allows plain HTTP, the transport decides about
+	// certificates.
 	Transport http.RoundTripper
 	// Timeout bounds one Get or Put; 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -144,31 +149,28 @@ func ParseRepository(repo string, insecure bool) (name.Repository, error) {
 
 // RemoteOptions are the go-containerregistry options slimpy talks to a
 // registry with for its own artifacts and listings: the keychain (nil:
-// authn.DefaultKeychain), the transport (Insecure without one: a transport
-// that accepts any certificate), the user agent, and short retries — a
-// cache or a listing that does not answer is better given up on quickly.
+// authn.DefaultKeychain), the user agent, and the transport, nil meaning
+// source.RegistryTransport with its default bounds (timeouts, redirects,
+// retries of the answers that say "later", manifests and pages of tags
+// bounded as they are read) — the transport the images are read through,
+// so that a cache or a listing is no easier to hurt than an image. insecure
+// allows plain HTTP and unverified certificates. Network errors are retried
+// once, soon: a cache that does not answer is better given up on quickly.
 func RemoteOptions(kc authn.Keychain, insecure bool, t http.RoundTripper) []remote.Option {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	opts := []remote.Option{
+	if t == nil {
+		t = source.RegistryTransport(source.RegistryOptions{}, insecure)
+	}
+	return []remote.Option{
 		remote.WithAuthFromKeychain(kc),
 		remote.WithUserAgent("slimpy"),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 200 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 2}),
-		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
-			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
+		// The transport retries the answers that say "later" (with Retry-After).
+		remote.WithRetryStatusCodes(),
+		remote.WithTransport(t),
 	}
-	if t == nil && insecure {
-		if dt, ok := remote.DefaultTransport.(*http.Transport); ok {
-			dt = dt.Clone()
-			dt.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
-			t = dt
-		}
-	}
-	if t != nil {
-		opts = append(opts, remote.WithTransport(t))
-	}
-	return opts
 }
 
 // Tag is the tag of the artifact of diffID at version:
@@ -410,7 +412,13 @@ func (c *Cache) switchOff(op string, e *Error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch e.Kind {
+	kind := e.Kind
+	if kind == Failed && serverDown(e.Err) {
+		// "Later", still, after the transport's retries: as down as a
+		// registry that does not answer, and each try costs its waits.
+		kind = Unreachable
+	}
+	switch kind {
 	case Unreachable, Timeout:
 		if c.readsOff == nil {
 			c.readsOff = e
@@ -426,6 +434,13 @@ func (c *Cache) switchOff(op string, e *Error) {
 			c.writesOff = e
 		}
 	}
+}
+
+// serverDown: the registry answered 429 or a 5xx, after the transport's
+// retries.
+func serverDown(err error) bool {
+	te, ok := errors.AsType[*transport.Error](err)
+	return ok && (te.StatusCode == http.StatusTooManyRequests || te.StatusCode >= 500)
 }
 
 // switchedOff returns the Repeat error for op when an earlier failure

@@ -257,12 +257,12 @@ func boundMetadata(req *http.Request, resp *http.Response) (*http.Response, erro
 	if resp.StatusCode != http.StatusOK || req.Method != http.MethodGet {
 		return resp, nil
 	}
-	var e metadataLimitError
+	var e MetadataLimitError
 	switch {
 	case strings.Contains(req.URL.Path, "/manifests/"):
-		e = metadataLimitError{what: "manifest", limit: maxManifestBytes}
+		e = MetadataLimitError{what: "manifest", limit: maxManifestBytes}
 	case strings.HasSuffix(req.URL.Path, "/tags/list"):
-		e = metadataLimitError{what: "page of tags", limit: maxTagPageBytes}
+		e = MetadataLimitError{what: "page of tags", limit: maxTagPageBytes}
 	default:
 		return resp, nil
 	}
@@ -275,14 +275,15 @@ func boundMetadata(req *http.Request, resp *http.Response) (*http.Response, erro
 	return resp, nil
 }
 
-// metadataLimitError is a manifest or a page of tags over its limit; size
-// is 0 when it was not declared.
-type metadataLimitError struct {
+// MetadataLimitError is a manifest or a page of tags over its limit; size
+// is 0 when it was not declared. Callers tell it apart to say "oversized"
+// rather than "failed" (internal/remotecache).
+type MetadataLimitError struct {
 	what        string
 	size, limit int64
 }
 
-func (e *metadataLimitError) Error() string {
+func (e *MetadataLimitError) Error() string {
 	if e.size > 0 {
 		return fmt.Sprintf("the registry's %s is %s, more than the %s limit", e.what, humanize.IBytes(uint64(e.size)), humanize.IBytes(uint64(e.limit)))
 	}

@@ -128,7 +128,7 @@ func registryError(ref string, r name.Reference, err error) error {
 	}
 	var (
 		rae *RetryAfterError
-		mle *metadataLimitError
+		mle *MetadataLimitError
 	)
 	switch {
 	case errors.As(err, &rae):
