@@ -145,9 +145,21 @@ var ubuntuCodenames = map[string]string{"xenial": "16.04", "bionic": "18.04", "f
 // last built on, and its end of support, when that support has ended at
 // now ("" otherwise: the minor is alive, or its Debian still supported).
 func lastDebianOf(ver string, now time.Time) (string, string) {
+	last := lastDebianBuilt(ver, now)
+	if r, ok := debianRelease(last); ok && ended(r, now) {
+		return last, lastDay(r)
+	}
+	return "", ""
+}
+
+// lastDebianBuilt is the Debian release a Python minor past its end at
+// now had its images last built on, the newest released before that end
+// (its tags without a codename name it: python:3.6-slim is bullseye), ""
+// for a minor still alive or unknown.
+func lastDebianBuilt(ver string, now time.Time) string {
 	py, ok := inventory.PythonRelease(minorOf(ver))
 	if !ok || !now.After(py.EOL) {
-		return "", ""
+		return ""
 	}
 	last := ""
 	for _, c := range debianByVersion {
@@ -155,10 +167,7 @@ func lastDebianOf(ver string, now time.Time) (string, string) {
 			last = c
 		}
 	}
-	if r, ok := debianRelease(last); ok && ended(r, now) {
-		return last, lastDay(r)
-	}
-	return "", ""
+	return last
 }
 
 func debianRelease(codename string) (inventory.Release, bool) {

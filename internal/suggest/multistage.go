@@ -1969,10 +1969,17 @@ func (p *msPlan) runtimeLibs(c *ctx, buildPkgs []string) ([]string, []string) {
 
 // runtimeRelease is the distro and release of the runtime stage's base:
 // from its tag, or for a python image without a codename the Debian it is
-// built on at now (its newest).
+// built on at now (its newest), or was last built on for a minor whose
+// images stopped (python:3.6-slim is bullseye: trixie's libssl3t64 is not
+// there).
 func (p *msPlan) runtimeRelease(now time.Time) (distro, release string) {
 	b := baseOf(p.runtime)
 	distro, release = b.Distro, b.Release
+	if distro == "debian" && release == "" && b.Family == "python" {
+		if last := lastDebianBuilt(b.Python.Version, now); last != "" {
+			return distro, last
+		}
+	}
 	if distro == "debian" && release == "" {
 		if ds := pythonDebians(now); len(ds) > 0 && (b.Family == "python" || b.Family == "debian") {
 			release = ds[len(ds)-1]
