@@ -553,7 +553,9 @@ var toolCacheKind = &kind{
 				var add string
 				if _, ok := toolCmd(call, "poetry", "install", "sync"); ok && !strings.Contains(text, "pypoetry") && !strings.Contains(text, "cache-dir") &&
 					!hasCacheMount(in, "/root/.cache/pypoetry") && !envSet(in, "POETRY_CACHE_DIR", "POETRY_NO_CACHE") && !hasWord(call, "--no-cache") {
-					add = `rm -rf "$(poetry config cache-dir)"`
+					// its cache and artifacts only: the virtualenvs poetry
+					// makes by default are there too
+					add = `rm -rf "$(poetry config cache-dir)/cache" "$(poetry config cache-dir)/artifacts"`
 				}
 				if _, ok := toolCmd(call, "pipenv", "install", "sync"); ok && !strings.Contains(text, "--clear") && !hasCacheMount(in, "/root/.cache") {
 					add = "pipenv --clear"

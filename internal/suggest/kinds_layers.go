@@ -378,6 +378,12 @@ var nonRootKind = &kind{
 			ch.advise("%s: %s; give the user what it needs by hand", where, why)
 			return ch
 		}
+		if tool, home := runEnvInRootHome(model); tool != "" {
+			// (the split moves the environment to /opt/venv, which
+			// poetry and pipenv run use as the active one)
+			ch.advise("the command runs %s run, whose environment %s made below root's home (%s; /root is 0700): the new user would not find it, and %s would run the command in a new, empty one; move the environment out of $HOME (SG001's split does)", tool, tool, home, tool)
+			return ch
+		}
 		if line := commentedUser(c.d, st); line > 0 {
 			ch.advise("line %d: the authors left USER commented out there: see why before adding one", line)
 			return ch
@@ -782,6 +788,36 @@ func manageWrites(call *Call) string {
 		}
 	}
 	return ""
+}
+
+// runEnvRootHome are where poetry and pipenv keep the environments they
+// make by default, and what moves them out of $HOME (or stops poetry
+// making one).
+var runEnvRootHome = map[string]struct {
+	home  string
+	moved *regexp.Regexp
+}{
+	"poetry": {"~/.cache/pypoetry/virtualenvs", regexp.MustCompile(`(?i)virtualenvs[._]create[ =]+"?(false|0)|virtualenvs[._]in[._-]project[ =]+"?(true|1)|virtualenvs[._]path|POETRY_CACHE_DIR|\bHOME=`)},
+	"pipenv": {"~/.local/share/virtualenvs", regexp.MustCompile(`PIPENV_VENV_IN_PROJECT|WORKON_HOME|PIPENV_CUSTOM_VENV_NAME|\bHOME=`)},
+}
+
+// runEnvInRootHome is the tool whose `TOOL run` the command is when the
+// stage leaves that tool's environment where it makes it by default,
+// below root's home, and that place; "" for none.
+func runEnvInRootHome(sm *StageModel) (tool, home string) {
+	runner := sm.Cmd.Runner
+	where, ok := runEnvRootHome[runner]
+	if !ok {
+		return "", ""
+	}
+	for _, st := range sm.St.chain() {
+		for _, in := range st.Instrs {
+			if (in.Keyword == "ENV" || in.Keyword == "ARG" || in.Keyword == "RUN") && where.moved.MatchString(in.Original) {
+				return "", ""
+			}
+		}
+	}
+	return runner, where.home
 }
 
 var rootHomeDownloadRe = regexp.MustCompile(`playwright install|nltk\.download|nltk\.downloader|huggingface-cli download|hf_hub_download|snapshot_download|from_pretrained\(|SentenceTransformer\(|torch\.hub\.load|whisper\.load_model|easyocr\.Reader`)
