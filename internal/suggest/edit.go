@@ -281,7 +281,7 @@ func insertWord(w Word, text string) edit {
 // RUN, following the instruction's continuation style.
 func (d *Dockerfile) appendCommand(in *Instruction, cmd string) (edit, bool) {
 	sh := in.Shell
-	if !in.editable() || len(sh.Segments) == 0 {
+	if !in.editable() || len(sh.Segments) == 0 || sh.background() {
 		return edit{}, false
 	}
 	last := sh.Segments[len(sh.Segments)-1]

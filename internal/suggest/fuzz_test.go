@@ -196,10 +196,17 @@ func TestShellTextStartsWhereBuildKitSplits(t *testing.T) {
 // the last segment ended at the next line and SG103 appended its "&& rm"
 // there, as an instruction of its own. FuzzSuggest's seed
 // 488b962e9bde2275 found it (after SG401 put a line after such a RUN).
+// That "&" runs the update in the background: nothing is appended to it
+// (it would run in the background too); ";" is appended to at its end.
 func TestAppendAfterTrailingBackslash(t *testing.T) {
 	src := "FROM a\nRUN apt-get update &\\\\\\\nUSER app\n"
 	r, err := Apply([]byte(src), []string{"SG103"}, Options{Now: corpusNow})
-	if err != nil || r.Dockerfile != "FROM a\nRUN apt-get update &\\\\\\ && rm -rf /var/lib/apt/lists/*\nUSER app\n" {
+	if err == nil && r.Dockerfile != src {
+		t.Errorf("%q: appended to a RUN in the background", r.Dockerfile)
+	}
+	src = "FROM a\nRUN apt-get update ;\\\\\\\nUSER app\n"
+	r, err = Apply([]byte(src), []string{"SG103"}, Options{Now: corpusNow})
+	if err != nil || r.Dockerfile != "FROM a\nRUN apt-get update ;\\\\\\ && rm -rf /var/lib/apt/lists/*\nUSER app\n" {
 		t.Errorf("%q, %v", r.Dockerfile, err)
 	}
 }

@@ -239,7 +239,7 @@ var sameRunCleanupKind = &kind{
 			var target *Instruction
 			var pending []*Instruction
 			flush := func() {
-				if target != nil && len(pending) > 0 && target.editable() {
+				if target != nil && len(pending) > 0 && target.editable() && !target.Shell.background() {
 					have := map[string]bool{}
 					for _, sg := range target.Shell.Segments {
 						have[foldSpace(string(c.d.Src[sg.Start:sg.End]))] = true
@@ -265,7 +265,7 @@ var sameRunCleanupKind = &kind{
 			}
 			for _, in := range st.Instrs {
 				switch {
-				case in.Keyword == "RUN" && cleanupOnly(in) && len(in.Flags) == 0 && target != nil && !hasDynamicWord(in) && !underCopyDest(st, in):
+				case in.Keyword == "RUN" && cleanupOnly(in) && len(in.Flags) == 0 && target != nil && !hasDynamicWord(in) && !underCopyDest(st, in) && !in.Shell.background():
 					if c.foldSavesNothing(in, target) {
 						// The files came from an earlier layer (an apt-get
 						// install three RUNs up): folding here would only
@@ -1415,7 +1415,7 @@ func mergeable(in *Instruction) bool {
 		return false
 	}
 	for _, s := range in.Shell.Segments {
-		if s.Sep == ";" || s.Or {
+		if s.Sep == ";" || s.Or || s.Background {
 			return false
 		}
 	}

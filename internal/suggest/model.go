@@ -570,7 +570,9 @@ func (sm *StageModel) addRun(m *Model, in *Instruction) {
 				sm.Venvs = appendUnique(sm.Venvs, d)
 				sm.addWrite(Write{Path: d, Kind: "venv", Owner: user, Owns: true, Tree: true, In: in})
 			}
-			if len(args) > 0 && strings.HasSuffix(args[0].Value, "manage.py") && len(args) > 1 && args[1].Value == "migrate" {
+			// (not one started in the background: the RUN ends, and its
+			// container with it, before the database may be there)
+			if len(args) > 0 && strings.HasSuffix(args[0].Value, "manage.py") && len(args) > 1 && args[1].Value == "migrate" && !inBackground(in, c) {
 				// Django's default database is BASE_DIR/db.sqlite3: the
 				// project directory, where manage.py is.
 				dir := path.Dir(resolvePath(in.wd, args[0].Value))
@@ -1041,4 +1043,10 @@ func (sm *StageModel) canWrite(u, p string) bool {
 		return false
 	}
 	return o == u || sm.Users[o].UID == u || sm.Users[u].UID != "" && sm.Users[u].UID == o
+}
+
+// inBackground says whether the call runs in a top-level segment of the
+// RUN that runs in the background ("a && b &").
+func inBackground(in *Instruction, c *Call) bool {
+	return in.Shell != nil && c.Segment >= 0 && c.Segment < len(in.Shell.Segments) && in.Shell.Segments[c.Segment].Background
 }

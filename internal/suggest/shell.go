@@ -3,6 +3,7 @@ package suggest
 import (
 	"bytes"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,6 +56,16 @@ type Segment struct {
 	// Or: the segment is an || list at the top level ("a || b", "a && b
 	// || c"): its status is not its first command's.
 	Or bool
+	// Background: the segment runs in the background ("a && b &"); End
+	// is before the "&", so text added there or after it would run in
+	// the background too, or lose the "&".
+	Background bool
+}
+
+// background says whether a top-level segment of the RUN runs in the
+// background.
+func (sh *Shell) background() bool {
+	return slices.ContainsFunc(sh.Segments, func(s *Segment) bool { return s.Background })
 }
 
 // parseShell parses the shell text of in. Dockerfile comment lines and
@@ -316,7 +327,7 @@ func flattenAnd(sh *Shell, st *syntax.Stmt, base int, sep string) {
 	end := stmtEnd(st)
 	b, or := st.Cmd.(*syntax.BinaryCmd)
 	or = or && b.Op == syntax.OrStmt
-	sh.Segments = append(sh.Segments, &Segment{Start: base + int(st.Pos().Offset()), End: base + end, Sep: sep, Or: or || st.Negated})
+	sh.Segments = append(sh.Segments, &Segment{Start: base + int(st.Pos().Offset()), End: base + end, Sep: sep, Or: or || st.Negated, Background: st.Background})
 }
 
 // stmtEnd is the end of a statement without its trailing semicolon.
