@@ -689,6 +689,11 @@ var wheelsMountKind = &kind{
 						if strings.Contains(w.Value, abs) || strings.Contains(w.Value, dest) {
 							usesPip = true
 						}
+						if readsFileBelow(resolvePath(in.wd, w.Value), abs) {
+							// a directory pip reads a requirements file of
+							// holds more: the app beside it
+							ok = false
+						}
 					}
 					if len(p.editab) > 0 || p.hasOpt("-e", "--editable") {
 						// an editable install points at its source: the
@@ -737,6 +742,21 @@ var wheelsMountKind = &kind{
 		}
 		return nonEmpty(ch)
 	},
+}
+
+// readsFileBelow says whether p is a file below the directory dir other
+// than a package archive (app/requirements.txt below /deploy/app, not
+// /wheels/x.whl below /wheels): pip reads one file of the directory.
+func readsFileBelow(p, dir string) bool {
+	if !strings.HasPrefix(p, dir+"/") {
+		return false
+	}
+	for _, ext := range []string{".whl", ".tar.gz", ".tgz", ".zip", "*"} {
+		if strings.HasSuffix(p, ext) {
+			return false
+		}
+	}
+	return true
 }
 
 // copiedPath is where a COPY of the one source src to dest puts it, the
