@@ -1115,6 +1115,11 @@ func apkEdits(d *Dockerfile, in *Instruction, virtual map[string][]string) ([]ed
 					}
 				}
 				text = "apt-get update && apt-get install -y --no-install-recommends " + strings.Join(debs, " ") + " && rm -rf /var/lib/apt/lists/*"
+				if len(debs) == 0 {
+					// every package is in the Debian image already
+					// (python3-dev on python:*-slim): nothing to fetch
+					text = "true"
+				}
 			case p.is("del"):
 				// only build tools are purged: on Debian the others may
 				// be the base's own (dpkg, ca-certificates)
