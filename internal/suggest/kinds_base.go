@@ -440,6 +440,9 @@ func externallyManaged(release string) bool {
 		n, err := strconv.Atoi(debianCodenames[v])
 		return err == nil && n >= 12
 	case "ubuntu":
+		if n, ok := ubuntuCodenames[v]; ok {
+			v = n // (a codename compared as text would rank above every number)
+		}
 		return v >= "23.04"
 	case "alpine":
 		minor, err := strconv.Atoi(strings.TrimPrefix(minorOf(v), "3."))

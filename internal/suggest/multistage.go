@@ -125,16 +125,16 @@ var sourceBuiltDevs = map[string]string{"psycopg2": "libpq-dev", "mysqlclient": 
 // bundling them: LightGBM's wheels link the system's OpenMP runtime.
 var wheelLoadedLibs = map[string]string{"lightgbm": "libgomp1"}
 
-// fullImageDevs are the -dev packages of the full image that what the
-// installs name (on the command line, in a requirements file of the
-// context) builds against, and the runtime libraries of it they load,
+// fullImageDevs are the -dev packages of the full image that names (what
+// the installs name on the command line and in the context's requirements
+// files: installedNames) build against, and the runtime libraries of it they load,
 // when the runtime moves to -slim and there is no image to read the
 // extensions' libraries from.
-func (p *msPlan) fullImageDevs(c *ctx, installs []*Instruction) (devs, libs, builtBy []string) {
+func (p *msPlan) fullImageDevs(c *ctx, names []string) (devs, libs, builtBy []string) {
 	if !p.fullBase || p.apk || c.opts.Facts != nil && c.opts.Facts.Runtime != nil {
 		return nil, nil, nil
 	}
-	for _, name := range p.installedNames(c, installs) {
+	for _, name := range names {
 		if dev, ok := sourceBuiltDevs[name]; ok {
 			devs = appendUnique(devs, dev)
 			builtBy = append(builtBy, name+" ("+dev+")")
@@ -719,7 +719,9 @@ func deriveMultistage(c *ctx) *change {
 		}
 	}
 	sysCmds, kept := p.runtimeSystemCommands(sysRuns)
-	devs, loaded, builtBy := p.fullImageDevs(c, installs)
+	// (the requirements files are read once, for both uses below)
+	names := p.installedNames(c, installs)
+	devs, loaded, builtBy := p.fullImageDevs(c, names)
 	if len(builtBy) > 0 {
 		ch.say("the installs build against or load libraries of the full image that %s lacks: %s", p.runtime, strings.Join(builtBy, ", "))
 	}
@@ -729,7 +731,7 @@ func deriveMultistage(c *ctx) *change {
 	if py := p.distroPython(model, kept); py != "" {
 		libs = append([]string{py}, libs...)
 		ch.say("the interpreter is the distro's: the runtime stage installs %s", py)
-		if v := model.Python.Version; v != "" && !p.apk && slices.Contains(p.installedNames(c, installs), "uwsgi") {
+		if v := model.Python.Version; v != "" && !p.apk && slices.Contains(names, "uwsgi") {
 			// uwsgi embeds the interpreter: it links the distro's
 			// libpython3.X.so, a package python3 does not depend on
 			libs = append(libs, "libpython"+v)
